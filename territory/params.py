@@ -1,0 +1,512 @@
+"""Parameters: every default in one place, validated on creation, loaded once from plan.toml."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import tomllib
+import warnings
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from .exceptions import ConfigError, TerritoryWarning
+from .models import WEEKDAYS
+
+log = logging.getLogger(__name__)
+
+
+def parse_hhmm(value: object, what: str) -> int:
+    """Parse 'HH:MM' (or 'H:MM', 'HH.MM') into minutes after midnight.
+
+    Raises
+    ------
+    ValueError
+        With a message saying what is accepted; callers wrap it with file/row/column.
+    """
+    text = str(value).strip()
+    for sep in (":", "."):
+        if sep in text:
+            hh, _, mm = text.partition(sep)
+            break
+    else:
+        hh, mm = text, "00"
+    try:
+        h, m = int(hh), int(mm[:2])
+    except ValueError:
+        raise ValueError(f"{what} '{value}' is not a time; use HH:MM such as 08:30") from None
+    if not (0 <= h <= 24 and 0 <= m < 60) or (h == 24 and m != 0):
+        raise ValueError(f"{what} '{value}' is not a time of day; use HH:MM from 00:00 to 24:00")
+    return h * 60 + m
+
+
+def format_hhmm(minutes: float) -> str:
+    """Minutes after midnight as 'HH:MM' (rounded to the minute)."""
+    m = int(round(minutes))
+    return f"{m // 60:02d}:{m % 60:02d}"
+
+
+def parse_weekdays(value: object, what: str) -> tuple[str, ...]:
+    """Parse 'mon,wed,fri' (or a list, Dutch 'ma,di,wo,do,vr,za,zo', or 'mon-fri').
+
+    Returns the days in week order without duplicates.
+    """
+    aliases = {
+        "ma": "mon",
+        "di": "tue",
+        "wo": "wed",
+        "do": "thu",
+        "vr": "fri",
+        "za": "sat",
+        "zo": "sun",
+        "monday": "mon",
+        "tuesday": "tue",
+        "wednesday": "wed",
+        "thursday": "thu",
+        "friday": "fri",
+        "saturday": "sat",
+        "sunday": "sun",
+        "maandag": "mon",
+        "dinsdag": "tue",
+        "woensdag": "wed",
+        "donderdag": "thu",
+        "vrijdag": "fri",
+        "zaterdag": "sat",
+        "zondag": "sun",
+        "tues": "tue",
+        "wed": "wed",
+        "thur": "thu",
+        "thurs": "thu",
+    }
+    items = (
+        value
+        if isinstance(value, list | tuple)
+        else str(value).replace(";", ",").replace(" ", ",").split(",")
+    )
+    out: set[str] = set()
+    for raw in items:
+        token = str(raw).strip().lower()
+        if not token:
+            continue
+        if "-" in token:
+            a, _, b = token.partition("-")
+            a, b = aliases.get(a, a), aliases.get(b, b)
+            if a in WEEKDAYS and b in WEEKDAYS and WEEKDAYS.index(a) <= WEEKDAYS.index(b):
+                out.update(WEEKDAYS[WEEKDAYS.index(a) : WEEKDAYS.index(b) + 1])
+                continue
+            raise ValueError(f"{what} '{value}' has an unknown day range '{raw}'; use e.g. mon-fri")
+        token = aliases.get(token, token)
+        if token not in WEEKDAYS:
+            raise ValueError(
+                f"{what} '{value}' has an unknown weekday '{raw}'; use mon,tue,wed,thu,fri,sat,sun"
+            )
+        out.add(token)
+    return tuple(d for d in WEEKDAYS if d in out)
+
+
+def _check(cond: bool, message: str) -> None:
+    if not cond:
+        raise ConfigError(message)
+
+
+@dataclass(frozen=True)
+class PeriodParams:
+    """The planning period: ``weeks`` weeks of working ``days``, optionally from ``start_date``."""
+
+    weeks: int = 4
+    days: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri")
+    start_date: dt.date | None = None
+
+    def __post_init__(self) -> None:
+        _check(
+            isinstance(self.weeks, int) and 1 <= self.weeks <= 52,
+            f"[period] weeks = {self.weeks!r} is not accepted; use a whole number from 1 to 52",
+        )
+        _check(
+            len(self.days) > 0 and all(d in WEEKDAYS for d in self.days),
+            f"[period] days = {list(self.days)!r} is not accepted; use a non-empty list of mon..sun",
+        )
+
+    @property
+    def working_days(self) -> int:
+        """Working days in the period."""
+        return self.weeks * len(self.days)
+
+
+@dataclass(frozen=True)
+class DayParams:
+    """The working day (minutes after midnight) and its breaks."""
+
+    start_min: int = 8 * 60 + 30
+    end_min: int = 17 * 60
+    lunch_minutes: int = 30
+    admin_minutes: int = 30
+    lunch_from_min: int = 11 * 60 + 30
+    lunch_until_min: int = 14 * 60
+
+    def __post_init__(self) -> None:
+        _check(
+            0 <= self.start_min < self.end_min <= 24 * 60,
+            f"[day] start {format_hhmm(self.start_min)} must come before end {format_hhmm(self.end_min)}",
+        )
+        _check(
+            0 <= self.lunch_minutes <= 180,
+            f"[day] lunch_minutes = {self.lunch_minutes!r} is not accepted; use 0 to 180",
+        )
+        _check(
+            0 <= self.admin_minutes <= 480,
+            f"[day] admin_minutes = {self.admin_minutes!r} is not accepted; use 0 to 480",
+        )
+        _check(
+            self.lunch_from_min + self.lunch_minutes <= self.lunch_until_min,
+            "[day] lunch_from .. lunch_until must leave room for lunch_minutes",
+        )
+        _check(
+            self.length_min - self.lunch_minutes - self.admin_minutes > 0,
+            "[day] the day is shorter than lunch and admin together; no selling time is left",
+        )
+
+    @property
+    def length_min(self) -> int:
+        """Length of the working day in minutes, home to home."""
+        return self.end_min - self.start_min
+
+    @property
+    def selling_min(self) -> int:
+        """Minutes per day left for visits and travel (day length - lunch - admin)."""
+        return self.length_min - self.lunch_minutes - self.admin_minutes
+
+
+@dataclass(frozen=True)
+class TravelParams:
+    """Great-circle distance x ``circuity`` at ``speed_kmh``."""
+
+    speed_kmh: float = 60.0
+    circuity: float = 1.3
+
+    def __post_init__(self) -> None:
+        _check(
+            isinstance(self.speed_kmh, int | float) and 5 <= self.speed_kmh <= 200,
+            f"[travel] speed_kmh = {self.speed_kmh!r} is not accepted; use a number from 5 to 200",
+        )
+        _check(
+            isinstance(self.circuity, int | float) and 1.0 <= self.circuity <= 3.0,
+            f"[travel] circuity = {self.circuity!r} is not accepted; use a number from 1.0 to 3.0",
+        )
+
+
+@dataclass(frozen=True)
+class ClassParams:
+    """Visits per period and minutes per visit for one customer class."""
+
+    visits: int
+    visit_minutes: float
+
+    def __post_init__(self) -> None:
+        _check(
+            isinstance(self.visits, int) and 0 <= self.visits <= 100,
+            f"class visits = {self.visits!r} is not accepted; use a whole number from 0 to 100",
+        )
+        _check(
+            isinstance(self.visit_minutes, int | float) and 0 < self.visit_minutes <= 600,
+            f"class visit_minutes = {self.visit_minutes!r} is not accepted; use 1 to 600",
+        )
+
+
+DEFAULT_CLASSES: dict[str, ClassParams] = {
+    # A customers every week, B every other week, C once per four weeks (textbook-style ABC policy).
+    "A": ClassParams(visits=4, visit_minutes=60),
+    "B": ClassParams(visits=2, visit_minutes=45),
+    "C": ClassParams(visits=1, visit_minutes=30),
+}
+
+BALANCE_CRITERIA = ("workload", "potential", "customers")
+
+
+@dataclass(frozen=True)
+class TerritoryParams:
+    """Territory design criteria (chapter 6.4)."""
+
+    balance: tuple[str, ...] = ("workload",)
+    tolerance: float = 0.05
+    contiguous: bool = True
+    seed: int = 0
+    keep_current_weight: float = 0.0
+    max_moved: float | None = None
+    candidates: int = 8
+
+    def __post_init__(self) -> None:
+        _check(
+            len(self.balance) > 0 and all(b in BALANCE_CRITERIA for b in self.balance),
+            f"[territory] balance = {list(self.balance)!r} is not accepted; use a list of workload, potential, customers",
+        )
+        _check(
+            isinstance(self.tolerance, int | float) and 0.001 <= self.tolerance <= 0.5,
+            f"[territory] tolerance = {self.tolerance!r} is not accepted; use a fraction from 0.001 to 0.5",
+        )
+        _check(
+            isinstance(self.seed, int),
+            f"[territory] seed = {self.seed!r} is not accepted; use a whole number",
+        )
+        _check(
+            isinstance(self.keep_current_weight, int | float) and self.keep_current_weight >= 0,
+            f"[territory] keep_current_weight = {self.keep_current_weight!r} is not accepted; use a number >= 0",
+        )
+        _check(
+            self.max_moved is None or 0 <= self.max_moved <= 1,
+            f"[territory] max_moved = {self.max_moved!r} is not accepted; use a fraction from 0 to 1",
+        )
+        _check(
+            isinstance(self.candidates, int) and 2 <= self.candidates <= 50,
+            f"[territory] candidates = {self.candidates!r} is not accepted; use 2 to 50",
+        )
+
+
+@dataclass(frozen=True)
+class SizingParams:
+    """The workload method (chapter 6.3): utilisation target, default class, potential per rep."""
+
+    target_utilization: float = 0.9
+    default_class: str = "C"
+    potential_per_rep: float | None = None
+    travel_leg_factor: float = 1.42
+
+    def __post_init__(self) -> None:
+        _check(
+            0.1 <= self.target_utilization <= 1.0,
+            f"[sizing] target_utilization = {self.target_utilization!r} is not accepted; use 0.1 to 1.0",
+        )
+        _check(
+            self.potential_per_rep is None or self.potential_per_rep > 0,
+            f"[sizing] potential_per_rep = {self.potential_per_rep!r} is not accepted; use a positive amount",
+        )
+        _check(
+            0.5 <= self.travel_leg_factor <= 5,
+            f"[sizing] travel_leg_factor = {self.travel_leg_factor!r} is not accepted; use 0.5 to 5",
+        )
+
+
+@dataclass(frozen=True)
+class PlanningParams:
+    """Visit planning (chapter 6.5): search effort and the routed-balance loop."""
+
+    route_time_limit_s: float = 1.0
+    improve_time_limit_s: float = 20.0
+    rebalance_rounds: int = 3
+    routed_tolerance: float = 0.10
+
+    def __post_init__(self) -> None:
+        _check(
+            0 < self.route_time_limit_s <= 600,
+            f"[planning] route_time_limit_s = {self.route_time_limit_s!r} is not accepted; use 0 < s <= 600",
+        )
+        _check(
+            0 <= self.improve_time_limit_s <= 3600,
+            f"[planning] improve_time_limit_s = {self.improve_time_limit_s!r} is not accepted; use 0 to 3600",
+        )
+        _check(
+            0 <= self.rebalance_rounds <= 20,
+            f"[planning] rebalance_rounds = {self.rebalance_rounds!r} is not accepted; use 0 to 20",
+        )
+        _check(
+            0.01 <= self.routed_tolerance <= 0.5,
+            f"[planning] routed_tolerance = {self.routed_tolerance!r} is not accepted; use 0.01 to 0.5",
+        )
+
+
+@dataclass(frozen=True)
+class Config:
+    """The effective configuration of a run (plan.toml over the defaults)."""
+
+    period: PeriodParams = field(default_factory=PeriodParams)
+    day: DayParams = field(default_factory=DayParams)
+    travel: TravelParams = field(default_factory=TravelParams)
+    classes: dict[str, ClassParams] = field(default_factory=lambda: dict(DEFAULT_CLASSES))
+    territory: TerritoryParams = field(default_factory=TerritoryParams)
+    sizing: SizingParams = field(default_factory=SizingParams)
+    planning: PlanningParams = field(default_factory=PlanningParams)
+
+    def __post_init__(self) -> None:
+        _check(len(self.classes) > 0, "[classes] must define at least one class")
+        _check(
+            self.sizing.default_class in self.classes,
+            f"[sizing] default_class = '{self.sizing.default_class}' is not one of the classes {sorted(self.classes)}",
+        )
+
+    @classmethod
+    def from_toml(cls, path: str | Path | None) -> Config:
+        """Load plan.toml (every key optional); unknown keys are warned about, never silently ignored."""
+        if path is None:
+            return cls()
+        p = Path(path)
+        try:
+            data = tomllib.loads(p.read_text(encoding="utf-8-sig"))
+        except FileNotFoundError:
+            raise ConfigError(
+                f"{p}: the config file does not exist; give a path to a plan.toml"
+            ) from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(
+                f"{p}: not valid TOML ({exc}); see sample_data/plan.toml for the format"
+            ) from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"{p}: not UTF-8 text; save plan.toml as UTF-8") from None
+        try:
+            return cls.from_dict(data, source=str(p))
+        except ConfigError as exc:
+            raise ConfigError(f"{p}: {exc}") from None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], source: str = "config") -> Config:
+        """Build a Config from a parsed TOML mapping."""
+        known = {"period", "day", "travel", "classes", "territory", "sizing", "planning"}
+        _warn_unknown(source, "", data, known)
+
+        def table(name: str) -> dict[str, Any]:
+            value = data.get(name, {})
+            _check(isinstance(value, dict), f"[{name}] must be a table")
+            return value
+
+        period = table("period")
+        _warn_unknown(source, "period", period, {"weeks", "days", "start_date"})
+        pkw: dict[str, Any] = {}
+        if "weeks" in period:
+            pkw["weeks"] = period["weeks"]
+        if "days" in period:
+            pkw["days"] = _wrap(parse_weekdays, period["days"], "[period] days")
+        if "start_date" in period:
+            sd = period["start_date"]
+            if isinstance(sd, str):
+                try:
+                    sd = dt.date.fromisoformat(sd)
+                except ValueError:
+                    raise ConfigError(
+                        f"[period] start_date = '{sd}' is not a date; use YYYY-MM-DD"
+                    ) from None
+            _check(
+                isinstance(sd, dt.date) and not isinstance(sd, dt.datetime),
+                f"[period] start_date = {sd!r} is not a date; use YYYY-MM-DD",
+            )
+            pkw["start_date"] = sd
+
+        day = table("day")
+        _warn_unknown(
+            source,
+            "day",
+            day,
+            {"start", "end", "lunch_minutes", "admin_minutes", "lunch_from", "lunch_until"},
+        )
+        dkw: dict[str, Any] = {}
+        for key, attr in (
+            ("start", "start_min"),
+            ("end", "end_min"),
+            ("lunch_from", "lunch_from_min"),
+            ("lunch_until", "lunch_until_min"),
+        ):
+            if key in day:
+                dkw[attr] = _wrap(parse_hhmm, day[key], f"[day] {key}")
+        for key in ("lunch_minutes", "admin_minutes"):
+            if key in day:
+                _check(
+                    isinstance(day[key], int),
+                    f"[day] {key} = {day[key]!r} is not accepted; use whole minutes",
+                )
+                dkw[key] = day[key]
+
+        travel = table("travel")
+        _warn_unknown(source, "travel", travel, {"speed_kmh", "circuity"})
+
+        classes_raw = table("classes")
+        classes: dict[str, ClassParams] = dict(DEFAULT_CLASSES) if not classes_raw else {}
+        for name, spec in classes_raw.items():
+            _check(
+                isinstance(spec, dict),
+                f"[classes.{name}] must be a table with visits and visit_minutes",
+            )
+            _warn_unknown(source, f"classes.{name}", spec, {"visits", "visit_minutes"})
+            base = DEFAULT_CLASSES.get(str(name).upper(), ClassParams(1, 30))
+            try:
+                classes[str(name).upper()] = ClassParams(
+                    visits=spec.get("visits", base.visits),
+                    visit_minutes=spec.get("visit_minutes", base.visit_minutes),
+                )
+            except ConfigError as exc:
+                raise ConfigError(f"[classes.{name}] {exc}") from None
+
+        terr = table("territory")
+        tkeys = {f.name for f in fields(TerritoryParams)}
+        _warn_unknown(source, "territory", terr, tkeys)
+        tkw = {k: v for k, v in terr.items() if k in tkeys}
+        if "balance" in tkw:
+            b = tkw["balance"]
+            tkw["balance"] = tuple([b] if isinstance(b, str) else b)
+
+        sizing = table("sizing")
+        skeys = {f.name for f in fields(SizingParams)}
+        _warn_unknown(source, "sizing", sizing, skeys)
+        skw = {k: v for k, v in sizing.items() if k in skeys}
+        if "default_class" in skw:
+            skw["default_class"] = str(skw["default_class"]).upper()
+        elif "C" not in classes:
+            skw["default_class"] = sorted(classes)[-1]
+
+        planning = table("planning")
+        plkeys = {f.name for f in fields(PlanningParams)}
+        _warn_unknown(source, "planning", planning, plkeys)
+
+        try:
+            return cls(
+                period=PeriodParams(**pkw),
+                day=DayParams(**dkw),
+                travel=TravelParams(
+                    **{k: v for k, v in travel.items() if k in {"speed_kmh", "circuity"}}
+                ),
+                classes=classes,
+                territory=TerritoryParams(**tkw),
+                sizing=SizingParams(**skw),
+                planning=PlanningParams(**{k: v for k, v in planning.items() if k in plkeys}),
+            )
+        except TypeError as exc:  # a wrong type that slipped past a check
+            raise ConfigError(f"a config value has the wrong type ({exc})") from None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The effective config as plain JSON-able data (for summary.json)."""
+        d = asdict(self)
+        d["period"]["start_date"] = (
+            self.period.start_date.isoformat() if self.period.start_date else None
+        )
+        d["period"]["days"] = list(self.period.days)
+        d["day"] = {
+            "start": format_hhmm(self.day.start_min),
+            "end": format_hhmm(self.day.end_min),
+            "lunch_minutes": self.day.lunch_minutes,
+            "admin_minutes": self.day.admin_minutes,
+            "lunch_from": format_hhmm(self.day.lunch_from_min),
+            "lunch_until": format_hhmm(self.day.lunch_until_min),
+        }
+        d["territory"]["balance"] = list(self.territory.balance)
+        return d
+
+
+def _wrap(fn: Any, value: Any, what: str) -> Any:
+    try:
+        return fn(value, what)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def _warn_unknown(source: str, section: str, table: dict[str, Any], known: set[str]) -> None:
+    for key in table:
+        if key not in known:
+            where = (
+                f"[{section}] {key}"
+                if section
+                else f"[{key}]"
+                if isinstance(table[key], dict)
+                else key
+            )
+            warnings.warn(
+                f"{source}: unknown config key {where} is ignored; known keys here: {', '.join(sorted(known))}",
+                TerritoryWarning,
+                stacklevel=3,
+            )

@@ -1,0 +1,326 @@
+"""Workload: per-customer workload, the workload method (bewerkingstaak) and the potential method.
+
+Chapter 6.3 of Rustenburg & Steenbeek, *Salesmanagement*: the number of reps follows from the
+total visiting time a customer base asks for (customers x visits per period x minutes per visit,
+plus travel and admin) against the selling time one rep has in the same period.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.spatial import cKDTree
+
+from .models import Customer, Rep
+from .params import Config
+from .travel import haversine_km, minutes_for_km, project_km
+
+#: Beyond this straight-line distance (km) a nearest neighbour is not a neighbour on a route
+#: (an island or a lone outlier); the allowance is capped there so one outlier cannot dominate.
+MAX_LEG_KM = 40.0
+
+
+@dataclass(frozen=True)
+class CustomerWorkload:
+    """Per-customer workload over one period, aligned with the customer list (minutes)."""
+
+    visits: NDArray[np.int64]
+    visit_min: NDArray[np.float64]  # minutes per visit
+    travel_min_per_visit: NDArray[np.float64]
+
+    @property
+    def visit_total_min(self) -> NDArray[np.float64]:
+        """Visiting minutes per period."""
+        return self.visits * self.visit_min
+
+    @property
+    def travel_total_min(self) -> NDArray[np.float64]:
+        """Travel allowance minutes per period."""
+        return self.visits * self.travel_min_per_visit
+
+    @property
+    def workload_min(self) -> NDArray[np.float64]:
+        """Visits plus travel allowance per period: what territory design balances."""
+        return self.visit_total_min + self.travel_total_min
+
+
+def travel_allowance_per_visit(
+    lat: NDArray[np.float64], lon: NDArray[np.float64], config: Config
+) -> NDArray[np.float64]:
+    """Travel minutes to allow per visit of each customer, from the local density of customers.
+
+    A visit costs about one route leg. In an optimal tour through n random points the mean leg is
+    0.7124 sqrt(A/n) (Beardwood-Halton-Hammersley) while the mean nearest-neighbour distance is
+    0.5 sqrt(A/n), so a leg is about 1.42 x the nearest-neighbour distance (``travel_leg_factor``).
+    Each customer's allowance is that factor x the straight-line distance to its nearest other
+    customer (capped at ``MAX_LEG_KM``) x circuity, at the travel speed. Rural customers therefore
+    weigh more than city customers, as they do on the road.
+    """
+    n = len(lat)
+    if n < 2:
+        return np.zeros(n)
+    xy = project_km(lat, lon)
+    tree = cKDTree(xy)
+    # k=2: the nearest point other than itself; duplicate locations give 0, which is right.
+    dist, _ = tree.query(xy, k=2)
+    nn_km = np.minimum(dist[:, 1], MAX_LEG_KM)
+    leg_km = nn_km * config.sizing.travel_leg_factor * config.travel.circuity
+    return minutes_for_km(leg_km, config.travel)
+
+
+def customer_workload(
+    customers: Sequence[Customer], config: Config, reps: Sequence[Rep] | None = None
+) -> CustomerWorkload:
+    """Per-customer visits, visit minutes and travel allowance for one period.
+
+    The allowance per visit is the local leg (``travel_allowance_per_visit``) plus, when the reps'
+    homes are known, each day's way out and home spread over the visits of a day
+    (``home_leg_min_per_visit``). ``territory size`` and territory design use this one definition.
+    """
+    lat = np.array([c.lat for c in customers], dtype=np.float64)
+    lon = np.array([c.lon for c in customers], dtype=np.float64)
+    visits = np.array([c.visits for c in customers], dtype=np.int64)
+    travel = travel_allowance_per_visit(lat, lon, config)
+    if reps:
+        travel = travel + home_leg_min_per_visit(lat, lon, visits, reps, config)
+    return CustomerWorkload(
+        visits=visits,
+        visit_min=np.array([c.visit_minutes for c in customers], dtype=np.float64),
+        travel_min_per_visit=travel,
+    )
+
+
+def rep_capacity_min(rep: Rep, config: Config) -> float:
+    """Working minutes (excluding lunch) a rep has in the period, scaled by ``capacity``."""
+    days = len(rep.days or config.period.days) * config.period.weeks
+    start = rep.start_min if rep.start_min is not None else config.day.start_min
+    end = rep.end_min if rep.end_min is not None else config.day.end_min
+    return rep.capacity * days * (end - start - config.day.lunch_minutes)
+
+
+def rep_admin_min(rep: Rep, config: Config) -> float:
+    """Admin minutes a rep spends in the period (``admin_minutes`` per working day)."""
+    days = len(rep.days or config.period.days) * config.period.weeks
+    return rep.capacity * days * config.day.admin_minutes
+
+
+@dataclass(frozen=True)
+class ClassRow:
+    """One line of the workload-method table."""
+
+    customer_class: str
+    customers: int
+    visits_per_customer: float
+    visits: int
+    minutes_per_visit: float
+    visit_hours: float
+    travel_hours: float
+
+    @property
+    def hours(self) -> float:
+        """Visit plus travel hours for the class."""
+        return self.visit_hours + self.travel_hours
+
+
+@dataclass(frozen=True)
+class SizingResult:
+    """The workload method's answer, and the potential method's where configured."""
+
+    rows: tuple[ClassRow, ...]
+    weeks: int
+    working_days: int
+    day_length_min: int
+    lunch_min: int
+    admin_min: int
+    selling_hours_per_rep: float
+    target_utilization: float
+    travel_min_per_visit: float
+    travel_basis: str
+    reps_exact: float
+    reps_recommended: int
+    current_reps: int | None
+    alternatives: tuple[dict, ...]
+    potential_total: float
+    potential_per_rep: float | None
+    reps_by_potential: int | None
+
+    @property
+    def visits(self) -> int:
+        """Visits per period, all classes."""
+        return sum(r.visits for r in self.rows)
+
+    @property
+    def visit_hours(self) -> float:
+        """Visiting hours per period, all classes."""
+        return sum(r.visit_hours for r in self.rows)
+
+    @property
+    def travel_hours(self) -> float:
+        """Travel allowance hours per period, all classes."""
+        return sum(r.travel_hours for r in self.rows)
+
+    @property
+    def total_hours(self) -> float:
+        """Visits plus travel per period: the bewerkingstaak in hours."""
+        return self.visit_hours + self.travel_hours
+
+    def to_dict(self) -> dict:
+        """Plain data for ``--json``: the same numbers the table prints."""
+        return {
+            "period": {"weeks": self.weeks, "working_days": self.working_days},
+            "classes": [
+                {
+                    "class": r.customer_class,
+                    "customers": r.customers,
+                    "visits_per_customer": round(r.visits_per_customer, 3),
+                    "visits": r.visits,
+                    "minutes_per_visit": round(r.minutes_per_visit, 2),
+                    "visit_hours": round(r.visit_hours, 2),
+                    "travel_hours": round(r.travel_hours, 2),
+                    "hours": round(r.hours, 2),
+                }
+                for r in self.rows
+            ],
+            "totals": {
+                "customers": sum(r.customers for r in self.rows),
+                "visits": self.visits,
+                "visit_hours": round(self.visit_hours, 2),
+                "travel_hours": round(self.travel_hours, 2),
+                "hours": round(self.total_hours, 2),
+            },
+            "travel_allowance": {
+                "minutes_per_visit": round(self.travel_min_per_visit, 2),
+                "basis": self.travel_basis,
+            },
+            "rep": {
+                "day_length_min": self.day_length_min,
+                "lunch_min": self.lunch_min,
+                "admin_min": self.admin_min,
+                "selling_hours_per_period": round(self.selling_hours_per_rep, 2),
+                "target_utilization": self.target_utilization,
+            },
+            "reps_exact": round(self.reps_exact, 3),
+            "reps_recommended": self.reps_recommended,
+            "current_reps": self.current_reps,
+            "alternatives": list(self.alternatives),
+            "potential": {
+                "total": round(self.potential_total, 2),
+                "per_rep_target": self.potential_per_rep,
+                "reps": self.reps_by_potential,
+            },
+        }
+
+
+def size_team(
+    customers: Sequence[Customer], config: Config, reps: Sequence[Rep] | None = None
+) -> SizingResult:
+    """The workload method (bewerkingstaak, chapter 6.3) and the potential method.
+
+    Reps needed = (visit hours + travel hours) / (selling hours per rep x target utilisation),
+    where one rep's selling hours per period = working days x (day length - lunch - admin).
+    """
+    wl = customer_workload(customers, config, reps)
+    classes = sorted(
+        {c.customer_class for c in customers}, key=lambda k: (k not in config.classes, k)
+    )
+    rows = []
+    for k in classes:
+        idx = np.array(
+            [i for i, c in enumerate(customers) if c.customer_class == k], dtype=np.int64
+        )
+        visits = int(wl.visits[idx].sum())
+        rows.append(
+            ClassRow(
+                customer_class=k,
+                customers=len(idx),
+                visits_per_customer=visits / len(idx),
+                visits=visits,
+                minutes_per_visit=float(wl.visit_total_min[idx].sum() / visits) if visits else 0.0,
+                visit_hours=float(wl.visit_total_min[idx].sum() / 60.0),
+                travel_hours=float(wl.travel_total_min[idx].sum() / 60.0),
+            )
+        )
+    total_visits = int(wl.visits.sum())
+    travel_per_visit = float(wl.travel_total_min.sum() / total_visits) if total_visits else 0.0
+    basis = (
+        f"{config.sizing.travel_leg_factor:g} x distance to the nearest other customer "
+        f"x circuity {config.travel.circuity:g} at {config.travel.speed_kmh:g} km/h"
+    )
+    if reps:
+        lat = np.array([c.lat for c in customers])
+        lon = np.array([c.lon for c in customers])
+        home_min = home_leg_min_per_visit(lat, lon, wl.visits, reps, config)
+        basis += (
+            f", plus {home_min:.1f} min per visit for each day's way out from and back to "
+            "the nearest rep home"
+        )
+
+    d = config.day
+    working_days = config.period.working_days
+    selling_h = working_days * d.selling_min / 60.0
+    total_h = sum(r.hours for r in rows)
+    util = config.sizing.target_utilization
+    exact = total_h / (selling_h * util)
+    recommended = max(1, math.ceil(exact - 1e-9))
+    alternatives = []
+    for n in sorted({max(1, recommended - 1), recommended, recommended + 1}):
+        alternatives.append(
+            {
+                "reps": n,
+                "utilization": round(total_h / (n * selling_h), 4),
+                "hours_per_rep": round(total_h / n, 2),
+                "spare_hours_per_rep": round(selling_h - total_h / n, 2),
+            }
+        )
+    potential_total = float(sum(c.potential for c in customers))
+    ppr = config.sizing.potential_per_rep
+    reps_by_potential = (
+        max(1, math.ceil(potential_total / ppr - 1e-9)) if ppr and potential_total > 0 else None
+    )
+    return SizingResult(
+        rows=tuple(rows),
+        weeks=config.period.weeks,
+        working_days=working_days,
+        day_length_min=d.length_min,
+        lunch_min=d.lunch_minutes,
+        admin_min=d.admin_minutes,
+        selling_hours_per_rep=selling_h,
+        target_utilization=util,
+        travel_min_per_visit=travel_per_visit,
+        travel_basis=basis,
+        reps_exact=exact,
+        reps_recommended=recommended,
+        current_reps=len(reps) if reps else None,
+        alternatives=tuple(alternatives),
+        potential_total=potential_total,
+        potential_per_rep=ppr,
+        reps_by_potential=reps_by_potential,
+    )
+
+
+def home_leg_min_per_visit(
+    lat: NDArray[np.float64],
+    lon: NDArray[np.float64],
+    visits: NDArray[np.int64],
+    reps: Sequence[Rep],
+    config: Config,
+) -> float:
+    """Minutes per visit for the daily drive from home to the first and from the last customer.
+
+    Each day starts and ends at home; the out-and-back is estimated as twice the mean distance
+    from a customer to the nearest rep home, once per working day, spread over the visits of a
+    day (at least one).
+    """
+    total_visits = int(np.sum(visits))
+    if len(lat) == 0 or not reps or total_visits == 0:
+        return 0.0
+    best = np.full(len(lat), np.inf)
+    for r in reps:  # one column per rep: never an n x n matrix
+        best = np.minimum(best, haversine_km(lat, lon, r.lat, r.lon))
+    visits_per_day = total_visits / (len(reps) * config.period.working_days)
+    leg_km = 2 * float(np.mean(best)) * config.travel.circuity
+    return float(minutes_for_km(leg_km, config.travel)) / max(visits_per_day, 1.0)
