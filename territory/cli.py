@@ -1,0 +1,329 @@
+"""The ``territory`` command: thin argument parsing over ``pipeline``; the only place that prints."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import sys
+import time
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__, pipeline
+from .exceptions import TerritoryError, TerritoryWarning
+from .workload import SizingResult
+
+log = logging.getLogger("territory")
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date; use YYYY-MM-DD") from None
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text.rstrip("%")) / (
+            100.0 if text.endswith("%") or float(text.rstrip("%")) > 1 else 1.0
+        )
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not a percentage; use e.g. 10 or 10%"
+        ) from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a percentage from 0 to 100")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser; defaults come from the *Params dataclasses (one source of truth)."""
+    p = argparse.ArgumentParser(
+        prog="territory",
+        description="Plan field-sales territories and visit routes (Rustenburg & Steenbeek, ch. 6).",
+    )
+    p.add_argument("--version", action="version", version=f"territory {__version__}")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    p.add_argument("-v", "--verbose", action="store_true", help="log what each stage does")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def common(sp: argparse.ArgumentParser, reps_required: bool = False) -> None:
+        sp.add_argument("customers", help="customers file (.csv, .txt or .xlsx)")
+        sp.add_argument("--reps", required=reps_required, help="reps file (.csv, .txt or .xlsx)")
+        sp.add_argument("--config", help="plan.toml (every key optional; defaults in the README)")
+        sp.add_argument(
+            "--online",
+            action="store_true",
+            help="allow online geocoding (Nominatim) for rows the offline gazetteer cannot place",
+        )
+
+    def outputs(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument(
+            "--out", required=True, help="output folder (created; files replaced atomically)"
+        )
+        sp.add_argument(
+            "--offline",
+            action="store_true",
+            help="maps that render without internet (JS/CSS inlined from the asset cache)",
+        )
+        sp.add_argument(
+            "--lang", choices=("en", "nl"), default="en", help="labels in maps and report"
+        )
+        sp.add_argument("--no-maps", action="store_true", help="write tables only")
+
+    s = sub.add_parser("size", help="how many reps: the workload method (bewerkingstaak)")
+    common(s)
+    s.add_argument("--json", action="store_true", help="the same figures as JSON")
+
+    d = sub.add_parser("design", help="territories: balanced, compact, connected")
+    common(d)
+    d.add_argument("--k", type=int, help="number of territories with free centres (no reps file)")
+    d.add_argument(
+        "--max-moved",
+        type=_fraction,
+        metavar="PCT",
+        help="at most this share of customers changes rep (vs current_rep)",
+    )
+    outputs(d)
+
+    pl = sub.add_parser("plan", help="territories plus a multi-week visit plan per rep")
+    common(pl, reps_required=True)
+    pl.add_argument(
+        "--jobs", type=int, default=1, help="territories planned in parallel (default 1)"
+    )
+    pl.add_argument("--start-date", type=_date, help="first day of the period (YYYY-MM-DD)")
+    pl.add_argument(
+        "--max-moved",
+        type=_fraction,
+        metavar="PCT",
+        help="at most this share of customers changes rep (vs current_rep)",
+    )
+    pl.add_argument("--scheduler", help=argparse.SUPPRESS)
+    outputs(pl)
+
+    e = sub.add_parser("evaluate", help="judge an existing split (default: the current_rep column)")
+    common(e, reps_required=True)
+    e.add_argument(
+        "--assignments", help="assignments file (customer_id, rep_id); default current_rep"
+    )
+    e.add_argument("--json", action="store_true", help="the figures as JSON")
+
+    m = sub.add_parser("map", help="re-render maps, workbook and report from a plan folder")
+    m.add_argument("dir", help="a folder written by design or plan")
+    m.add_argument("--offline", action="store_true", help="maps that render without internet")
+    m.add_argument("--lang", choices=("en", "nl"), default="en", help="labels in maps and report")
+    return p
+
+
+def _progress(quiet: bool):
+    last: dict[str, float] = {}
+
+    def show(stage: str, fraction: float) -> None:
+        if quiet:
+            return
+        now = time.monotonic()
+        if fraction < 1.0 and now - last.get(stage, 0.0) < 1.0:
+            return
+        last[stage] = now
+        print(f"  {stage}: {fraction:4.0%}", file=sys.stderr, flush=True)
+
+    return show
+
+
+def format_sizing(r: SizingResult) -> str:
+    """The textbook's workload-method table, as text."""
+    lines = [
+        f"Workload method (bewerkingstaak) per period of {r.weeks} weeks ({r.working_days} working days)",
+        "",
+        f"{'class':<7}{'customers':>10}{'visits/cust':>12}{'visits':>8}{'min/visit':>10}"
+        f"{'visit h':>10}{'travel h':>10}{'hours':>10}",
+    ]
+    for row in r.rows:
+        lines.append(
+            f"{row.customer_class:<7}{row.customers:>10}{row.visits_per_customer:>12.2f}{row.visits:>8}"
+            f"{row.minutes_per_visit:>10.1f}{row.visit_hours:>10.1f}{row.travel_hours:>10.1f}{row.hours:>10.1f}"
+        )
+    lines.append(
+        f"{'total':<7}{sum(x.customers for x in r.rows):>10}{'':>12}{r.visits:>8}{'':>10}"
+        f"{r.visit_hours:>10.1f}{r.travel_hours:>10.1f}{r.total_hours:>10.1f}"
+    )
+    lines += [
+        "",
+        f"Travel allowance: {r.travel_min_per_visit:.1f} min per visit ({r.travel_basis}).",
+        f"One rep's selling time: {r.working_days} days x ({r.day_length_min} min day - "
+        f"{r.lunch_min} lunch - {r.admin_min} admin) = {r.selling_hours_per_rep:.1f} h per period.",
+        f"Reps needed at {r.target_utilization:.0%} utilisation: {r.total_hours:.1f} h / "
+        f"({r.selling_hours_per_rep:.1f} h x {r.target_utilization:.2f}) = {r.reps_exact:.2f}"
+        f"  ->  recommendation: {r.reps_recommended} reps"
+        + (f" (you have {r.current_reps})" if r.current_reps is not None else ""),
+        "",
+        f"{'reps':>5}{'utilisation':>13}{'hours/rep':>11}{'spare h/rep':>13}",
+    ]
+    for alt in r.alternatives:
+        mark = "  <- recommended" if alt["reps"] == r.reps_recommended else ""
+        lines.append(
+            f"{alt['reps']:>5}{alt['utilization']:>13.0%}{alt['hours_per_rep']:>11.1f}"
+            f"{alt['spare_hours_per_rep']:>13.1f}{mark}"
+        )
+    if r.reps_by_potential is not None:
+        lines += [
+            "",
+            f"Potential method: total potential EUR {r.potential_total:,.0f} / "
+            f"EUR {r.potential_per_rep:,.0f} per rep = {r.reps_by_potential} reps",
+        ]
+    elif r.potential_total > 0:
+        lines += [
+            "",
+            f"Potential method: total potential EUR {r.potential_total:,.0f}; set "
+            "[sizing] potential_per_rep to get the number of reps it carries.",
+        ]
+    return "\n".join(lines)
+
+
+def format_kpis(kpis: dict) -> str:
+    """Headline KPIs of a design or plan, one per line."""
+    labels = [
+        ("territories", "territories", "{}"),
+        ("customers", "customers", "{}"),
+        ("max_workload_deviation", "max workload deviation from target", "{:.1%}"),
+        ("connected_share", "customers in connected territories", "{:.1%}"),
+        ("moved", "customers changing rep", "{}"),
+        ("objective_ratio", "compactness objective / lower bound", "{:.3f}"),
+        ("utilization_min", "lowest utilisation", "{:.0%}"),
+        ("utilization_max", "highest utilisation", "{:.0%}"),
+        ("visits_planned", "visits planned", "{}"),
+        ("unscheduled", "visits not placed", "{}"),
+        ("routed_max_deviation", "max routed workload deviation from mean", "{:.1%}"),
+        ("travel_hours", "travel hours", "{:.1f}"),
+        ("travel_km", "travel km", "{:.0f}"),
+        ("located_by_town", "customers located at a town centre", "{}"),
+    ]
+    out = []
+    for key, label, fmt in labels:
+        if kpis.get(key) is not None:
+            out.append(f"  {label:<42}{fmt.format(kpis[key])}")
+    for note in kpis.get("infeasible_notes") or []:
+        out.append(f"  note: {note}")
+    for note in kpis.get("notes") or []:
+        out.append(f"  note: {note}")
+    return "\n".join(out)
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Parse and run one command; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    progress = _progress(args.quiet)
+    started = time.perf_counter()
+    if args.command == "map":
+        from .maps import render
+
+        paths = render(Path(args.dir), lang=args.lang, offline=args.offline)
+        for path in paths:
+            print(path)
+        return 0
+    inputs = pipeline.load_inputs(
+        args.customers,
+        args.reps,
+        args.config,
+        online=args.online,
+        start_date=getattr(args, "start_date", None),
+    )
+    if args.command == "size":
+        result = pipeline.size(inputs)
+        print(json.dumps(result.to_dict(), indent=2) if args.json else format_sizing(result))
+        return 0
+    if args.command == "evaluate":
+        kpis = pipeline.evaluate(inputs, args.assignments)
+        if args.json:
+            print(json.dumps(kpis, indent=2, default=float))
+        else:
+            print("Evaluation of the existing split")
+            print(format_kpis(kpis))
+        return 0
+    if args.command == "design":
+        if (args.reps is None) == (args.k is None):
+            raise SystemExit("territory design: error: give either --reps FILE or --k N")
+        if args.k is not None and args.k < 1:
+            raise SystemExit("territory design: error: --k must be at least 1")
+        design_result, workload = pipeline.design(
+            inputs, k=args.k, max_moved=args.max_moved, progress=progress
+        )
+        result = pipeline.write_design(
+            args.out,
+            "design",
+            inputs,
+            design_result,
+            workload,
+            started,
+            lang=args.lang,
+            offline=args.offline,
+            maps=not args.no_maps,
+        )
+        print(f"Territories written to {args.out}")
+        print(format_kpis(result["kpis"]))
+        return 0
+    if args.command == "plan":
+        if args.jobs < 1:
+            raise SystemExit("territory plan: error: --jobs must be at least 1")
+        design_result, workload = pipeline.design(
+            inputs, max_moved=args.max_moved, progress=progress
+        )
+        plan_result, design_result = pipeline.plan(
+            inputs, design_result, jobs=args.jobs, progress=progress
+        )
+        result = pipeline.write_design(
+            args.out,
+            "plan",
+            inputs,
+            design_result,
+            workload,
+            started,
+            plan_result=plan_result,
+            plan_kpis=plan_result.kpis,
+            lang=args.lang,
+            offline=args.offline,
+            maps=not args.no_maps,
+        )
+        print(f"Plan written to {args.out}")
+        print(format_kpis(result["kpis"]))
+        return 0
+    raise AssertionError(args.command)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: one clear line and a non-zero exit for bad input, never a traceback."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            code = run(argv)
+        except TerritoryError as exc:
+            code = 2
+            message = str(exc)
+        except OSError as exc:  # unreadable input, unwritable output folder
+            code = 2
+            message = f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": ")
+        except KeyboardInterrupt:
+            code, message = 130, "interrupted"
+        else:
+            message = ""
+    for w in caught:
+        if issubclass(w.category, TerritoryWarning):
+            print(f"territory: warning: {w.message}", file=sys.stderr)
+        else:
+            log.debug("library warning: %s", w.message)
+    if code:
+        print(f"territory: error: {message}", file=sys.stderr)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

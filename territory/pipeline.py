@@ -1,0 +1,258 @@
+"""Pipeline: load -> locate -> workload -> design -> plan -> outputs, one call per command."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import __version__, report
+from .exceptions import InputError
+from .models import Customer, Design, Plan, Rep
+from .params import Config
+from .workload import CustomerWorkload, SizingResult, customer_workload, size_team
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, float], None]
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Everything a run reads, validated and located."""
+
+    customers: tuple[Customer, ...]
+    reps: tuple[Rep, ...] | None
+    config: Config
+    paths: dict[str, Path]
+
+
+def load_inputs(
+    customers_path: str | Path,
+    reps_path: str | Path | None = None,
+    config_path: str | Path | None = None,
+    *,
+    online: bool = False,
+    start_date: dt.date | None = None,
+    cache_path: str | Path | None = None,
+) -> Inputs:
+    """Read the config, customers and reps; locate rows without coordinates."""
+    from .geocode import locate
+    from .load import load_customers, load_reps
+
+    config = Config.from_toml(config_path)
+    if start_date is not None:
+        config = replace(config, period=replace(config.period, start_date=start_date))
+    paths = {"customers": Path(customers_path)}
+    customers = load_customers(customers_path, config)
+    customers = tuple(
+        locate(customers, online=online, cache_path=cache_path, source=str(customers_path))
+    )
+    reps = None
+    if reps_path is not None:
+        paths["reps"] = Path(reps_path)
+        reps = tuple(
+            locate(
+                load_reps(reps_path, config),
+                online=online,
+                cache_path=cache_path,
+                source=str(reps_path),
+            )
+        )
+    if config_path is not None:
+        paths["config"] = Path(config_path)
+    if not customers:
+        raise InputError(
+            f"{customers_path}: the file has no customer rows; add at least one customer"
+        )
+    return Inputs(customers=customers, reps=reps, config=config, paths=paths)
+
+
+def size(inputs: Inputs) -> SizingResult:
+    """Question 1: how many reps (the workload method and the potential method)."""
+    return size_team(inputs.customers, inputs.config, inputs.reps)
+
+
+def design(
+    inputs: Inputs,
+    *,
+    k: int | None = None,
+    max_moved: float | None = None,
+    progress: Progress | None = None,
+) -> tuple[Design, CustomerWorkload]:
+    """Question 2: who gets which customers."""
+    from .design import design_territories
+
+    workload = customer_workload(inputs.customers, inputs.config, inputs.reps)
+    result = design_territories(
+        inputs.customers,
+        inputs.reps,
+        workload,
+        inputs.config,
+        k=k,
+        max_moved=max_moved,
+        progress=progress,
+    )
+    return result, workload
+
+
+def evaluate(inputs: Inputs, assignments_path: str | Path | None = None) -> dict[str, Any]:
+    """Judge an existing split: by default the customers' ``current_rep`` column."""
+    from .design import evaluate_assignment
+    from .load import load_assignments
+
+    if not inputs.reps:
+        raise InputError("evaluate needs --reps: the reps file names the territories to judge")
+    rep_index = {r.id: t for t, r in enumerate(inputs.reps)}
+    if assignments_path is not None:
+        mapping = load_assignments(assignments_path, inputs.customers)
+        source, column = str(assignments_path), "rep_id"
+    else:
+        mapping = {c.id: c.current_rep for c in inputs.customers}
+        source, column = str(inputs.paths["customers"]), "current_rep"
+    assignment = []
+    for c in inputs.customers:
+        rep_id = mapping.get(c.id, "")
+        if rep_id not in rep_index:
+            known = ", ".join(sorted(rep_index))
+            raise InputError(
+                f"{source}, row {c.row}, column '{column}': customer '{c.id}' has rep "
+                f"'{rep_id}', which is not in the reps file; use one of {known}"
+            )
+        assignment.append(rep_index[rep_id])
+    workload = customer_workload(inputs.customers, inputs.config, inputs.reps)
+    return evaluate_assignment(inputs.customers, inputs.reps, workload, assignment, inputs.config)
+
+
+def plan(
+    inputs: Inputs, design_result: Design, *, jobs: int = 1, progress: Progress | None = None
+) -> tuple[Plan, Design]:
+    """Question 3: which customer on which day, in what order (and the routed rebalance)."""
+    from .plan import plan_territories
+
+    if not inputs.reps:
+        raise InputError("plan needs --reps: every day is a loop from a rep's home")
+    return plan_territories(
+        inputs.customers, inputs.reps, design_result, inputs.config, jobs=jobs, progress=progress
+    )
+
+
+def summary(command: str, inputs: Inputs, kpis: dict[str, Any], started: float) -> dict[str, Any]:
+    """summary.json: inputs with hashes, effective config, seed, KPIs, runtime."""
+    return {
+        "command": command,
+        "version": __version__,
+        "inputs": {
+            name: {"path": str(p), "sha256": report.sha256_file(p)}
+            for name, p in inputs.paths.items()
+        },
+        "config": inputs.config.to_dict(),
+        "seed": inputs.config.territory.seed,
+        "kpis": kpis,
+        "runtime_s": round(time.perf_counter() - started, 2),
+    }
+
+
+def design_kpis(
+    design_result: Design, figures: report.TerritoryFigures, customers: Sequence[Customer]
+) -> dict[str, Any]:
+    """Headline design KPIs for summary.json and the console."""
+    keep = (
+        "max_workload_deviation",
+        "connected_share",
+        "territories_connected",
+        "moved",
+        "objective",
+        "lower_bound",
+        "objective_ratio",
+        "infeasible_notes",
+        "max_potential_deviation",
+        "max_customers_deviation",
+    )
+    k = {key: design_result.kpis[key] for key in keep if key in design_result.kpis}
+    k["customers"] = len(customers)
+    k["territories"] = len(design_result.rep_ids)
+    k["located_by_town"] = sum(1 for c in customers if c.located == "gazetteer")
+    k["workload_hours_total"] = round(float(figures.workload_min.sum()) / 60, 2)
+    return k
+
+
+def write_design(
+    out_dir: str | Path,
+    command: str,
+    inputs: Inputs,
+    design_result: Design,
+    workload: CustomerWorkload,
+    started: float,
+    *,
+    plan_result: Plan | None = None,
+    plan_kpis: dict[str, Any] | None = None,
+    lang: str = "en",
+    offline: bool = False,
+    maps: bool = True,
+) -> dict[str, Any]:
+    """Write the plan folder atomically: tables, GeoJSON, summary.json, maps and report."""
+    team = report.team_reps(design_result, inputs.reps)
+    if plan_result is None:
+        figures = report.estimated_figures(design_result, team, workload, inputs.config)
+    else:
+        figures = report.routed_figures(design_result, team, plan_result, inputs.config)
+    t_rows = report.territory_rows(inputs.customers, design_result, team, workload, figures)
+    kpis = design_kpis(design_result, figures, inputs.customers)
+    if plan_kpis:
+        kpis.update(plan_kpis)
+    util = np.array([r["utilization"] or 0.0 for r in t_rows])
+    kpis["utilization_min"] = round(float(util.min()), 4) if len(util) else None
+    kpis["utilization_max"] = round(float(util.max()), 4) if len(util) else None
+    with report.atomic_output(out_dir) as stage:
+        report.write_text(
+            stage / "assignments.csv",
+            report.csv_text(
+                report.ASSIGNMENT_COLUMNS,
+                report.assignment_rows(inputs.customers, design_result, team, workload),
+            ),
+        )
+        report.write_text(
+            stage / "territories.csv", report.csv_text(report.TERRITORY_COLUMNS, t_rows)
+        )
+        report.write_text(
+            stage / "territories.geojson",
+            report.json_text(report.territories_geojson(inputs.customers, design_result, t_rows)),
+        )
+        if plan_result is not None:
+            report.write_text(
+                stage / "schedule.csv",
+                report.csv_text(
+                    report.SCHEDULE_COLUMNS, report.schedule_rows(plan_result, inputs.customers)
+                ),
+            )
+            report.write_text(
+                stage / "days.csv",
+                report.csv_text(
+                    report.DAY_COLUMNS, report.day_rows(plan_result, team, inputs.config)
+                ),
+            )
+            report.write_text(
+                stage / "unscheduled.csv",
+                report.csv_text(
+                    report.UNSCHEDULED_COLUMNS,
+                    report.unscheduled_rows(plan_result, inputs.customers),
+                ),
+            )
+            report.write_text(
+                stage / "routes.geojson",
+                report.json_text(report.routes_geojson(plan_result, inputs.customers, team)),
+            )
+        result = summary(command, inputs, kpis, started)
+        report.write_text(stage / "summary.json", report.json_text(result))
+        if maps:
+            from .maps import render
+
+            render(stage, lang=lang, offline=offline)
+    return result

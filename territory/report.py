@@ -1,0 +1,459 @@
+"""Outputs: the plan folder's CSV, GeoJSON and JSON files, written atomically."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .models import Customer, Design, Plan, Rep
+from .params import Config, format_hhmm
+from .travel import haversine_km
+from .workload import CustomerWorkload, rep_admin_min, rep_capacity_min
+
+ASSIGNMENT_COLUMNS = (
+    "customer_id",
+    "rep_id",
+    "changed",
+    "distance_km_home",
+    "name",
+    "lat",
+    "lon",
+    "class",
+    "visits",
+    "visit_minutes",
+    "potential",
+    "current_rep",
+    "locked_rep",
+    "workload_min",
+    "located",
+)
+TERRITORY_COLUMNS = (
+    "rep_id",
+    "customers",
+    "visits",
+    "visit_hours",
+    "travel_hours",
+    "admin_hours",
+    "workload_hours",
+    "capacity_hours",
+    "utilization",
+    "potential",
+    "travel_km",
+    "rep_name",
+    "home_lat",
+    "home_lon",
+    "connected",
+    "moved_in",
+    "moved_out",
+    "deviation",
+)
+SCHEDULE_COLUMNS = (
+    "rep_id",
+    "date",
+    "week",
+    "weekday",
+    "seq",
+    "customer_id",
+    "arrival",
+    "start",
+    "end",
+    "travel_min",
+    "travel_km",
+    "customer_name",
+    "lat",
+    "lon",
+)
+DAY_COLUMNS = (
+    "rep_id",
+    "date",
+    "week",
+    "weekday",
+    "depart",
+    "return",
+    "visits",
+    "visit_min",
+    "travel_min",
+    "travel_km",
+    "overtime_min",
+    "lunch_start",
+)
+UNSCHEDULED_COLUMNS = ("customer_id", "rep_id", "reason", "customer_name", "visit")
+
+
+def cell(value: Any) -> str:
+    """One CSV cell: booleans as true/false, floats without float noise, None as empty."""
+    if value is None:
+        return ""
+    if isinstance(value, bool | np.bool_):
+        return "true" if value else "false"
+    if isinstance(value, float | np.floating):
+        v = float(value)
+        if v != v:  # NaN
+            return ""
+        return repr(round(v, 6)) if v != int(v) or abs(v) >= 1e15 else str(int(v))
+    return str(value)
+
+
+def csv_text(columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> str:
+    """A CSV table (comma, UTF-8, header row) as text."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(columns)
+    for row in rows:
+        w.writerow([cell(row.get(c)) for c in columns])
+    return buf.getvalue()
+
+
+def json_text(data: Any) -> str:
+    """Stable, human-readable JSON (sorted keys would reorder tables; insertion order is kept)."""
+    return json.dumps(_plain(data), indent=2, ensure_ascii=False) + "\n"
+
+
+def _plain(x: Any) -> Any:
+    if isinstance(x, Mapping):
+        return {str(k): _plain(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_plain(v) for v in x]
+    if isinstance(x, np.ndarray):
+        return [_plain(v) for v in x.tolist()]
+    if isinstance(x, np.integer):
+        return int(x)
+    if isinstance(x, np.floating | float):
+        v = float(x)
+        return None if v != v else round(v, 6)
+    if isinstance(x, np.bool_):
+        return bool(x)
+    return x
+
+
+def sha256_file(path: str | Path) -> str:
+    """Hex SHA-256 of a file's bytes (inputs are fingerprinted in summary.json)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+@contextmanager
+def atomic_output(out_dir: str | Path) -> Iterator[Path]:
+    """Write a run's files into a staging folder; move them into ``out_dir`` only on success.
+
+    If anything fails inside the block, ``out_dir`` is left exactly as it was: no half-written
+    outputs. Files are replaced one by one with ``os.replace`` (atomic per file).
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=".territory-", dir=out))
+    try:
+        yield stage
+        for src in sorted(stage.rglob("*")):
+            if src.is_file():
+                dst = out / src.relative_to(stage)
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(src, dst)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- tables
+
+
+@dataclass(frozen=True)
+class TerritoryFigures:
+    """Per-territory figures in minutes (design estimate or routed), aligned with rep_ids."""
+
+    visit_min: np.ndarray
+    travel_min: np.ndarray
+    travel_km: np.ndarray
+    admin_min: np.ndarray
+    capacity_min: np.ndarray
+
+    @property
+    def workload_min(self) -> np.ndarray:
+        """Visits + travel + admin."""
+        return self.visit_min + self.travel_min + self.admin_min
+
+
+def team_reps(design: Design, reps: Sequence[Rep] | None) -> list[Rep]:
+    """The reps in design order; free-centre designs get stand-in reps at their centres."""
+    if reps:
+        by_id = {r.id: r for r in reps}
+        return [by_id[r] for r in design.rep_ids]
+    return [
+        Rep(id=rid, lat=c[0], lon=c[1], located="centre")
+        for rid, c in zip(design.rep_ids, design.centres, strict=True)
+    ]
+
+
+def estimated_figures(
+    design: Design, team: Sequence[Rep], workload: CustomerWorkload, config: Config
+) -> TerritoryFigures:
+    """Design-stage figures: visits x minutes and the travel allowance of ``territory size``."""
+    k = len(design.rep_ids)
+    a = np.asarray(design.assignment, dtype=np.int64)
+    travel_min = np.bincount(a, weights=workload.travel_total_min, minlength=k)
+    return TerritoryFigures(
+        visit_min=np.bincount(a, weights=workload.visit_total_min, minlength=k),
+        travel_min=travel_min,
+        travel_km=travel_min / 60.0 * config.travel.speed_kmh,
+        admin_min=np.array([rep_admin_min(r, config) for r in team]),
+        capacity_min=np.array([rep_capacity_min(r, config) for r in team]),
+    )
+
+
+def routed_figures(
+    design: Design, team: Sequence[Rep], plan: Plan, config: Config
+) -> TerritoryFigures:
+    """Plan-stage figures: scheduled visit minutes and routed travel including the way home."""
+    index = {rid: t for t, rid in enumerate(design.rep_ids)}
+    k = len(design.rep_ids)
+    visit = np.zeros(k)
+    travel = np.zeros(k)
+    km = np.zeros(k)
+    for day in plan.days:
+        t = index[day.rep_id]
+        visit[t] += sum(v.end_min - v.start_min for v in day.visits)
+        travel[t] += day.travel_min
+        km[t] += day.travel_km
+    return TerritoryFigures(
+        visit_min=visit,
+        travel_min=travel,
+        travel_km=km,
+        admin_min=np.array([rep_admin_min(r, config) for r in team]),
+        capacity_min=np.array([rep_capacity_min(r, config) for r in team]),
+    )
+
+
+def assignment_rows(
+    customers: Sequence[Customer], design: Design, team: Sequence[Rep], workload: CustomerWorkload
+) -> list[dict[str, Any]]:
+    """assignments.csv: one row per customer, in input order."""
+    a = np.asarray(design.assignment, dtype=np.int64)
+    hlat = np.array([team[t].lat for t in a]) if len(a) else np.zeros(0)
+    hlon = np.array([team[t].lon for t in a]) if len(a) else np.zeros(0)
+    clat = np.array([c.lat for c in customers])
+    clon = np.array([c.lon for c in customers])
+    dist = haversine_km(clat, clon, hlat, hlon) if len(a) else np.zeros(0)
+    wl = workload.workload_min
+    rows = []
+    for i, c in enumerate(customers):
+        rep_id = design.rep_ids[a[i]]
+        rows.append(
+            {
+                "customer_id": c.id,
+                "rep_id": rep_id,
+                "changed": bool(c.current_rep) and c.current_rep != rep_id,
+                "distance_km_home": round(float(dist[i]), 2),
+                "name": c.name,
+                "lat": round(c.lat, 6),
+                "lon": round(c.lon, 6),
+                "class": c.customer_class,
+                "visits": c.visits,
+                "visit_minutes": c.visit_minutes,
+                "potential": c.potential,
+                "current_rep": c.current_rep,
+                "locked_rep": c.locked_rep,
+                "workload_min": round(float(wl[i]), 1),
+                "located": c.located,
+            }
+        )
+    return rows
+
+
+def territory_rows(
+    customers: Sequence[Customer],
+    design: Design,
+    team: Sequence[Rep],
+    workload: CustomerWorkload,
+    figures: TerritoryFigures,
+) -> list[dict[str, Any]]:
+    """territories.csv: one row per rep (territory)."""
+    k = len(design.rep_ids)
+    a = np.asarray(design.assignment, dtype=np.int64)
+    n_cust = np.bincount(a, minlength=k)
+    visits = np.bincount(a, weights=workload.visits.astype(float), minlength=k)
+    potential = np.bincount(a, weights=np.array([c.potential for c in customers]), minlength=k)
+    wl = figures.workload_min
+    cap = figures.capacity_min
+    target = wl.sum() * cap / cap.sum() if cap.sum() > 0 else wl
+    connected = design.kpis.get("territory_connected")
+    moved_in = np.zeros(k, dtype=np.int64)
+    moved_out = np.zeros(k, dtype=np.int64)
+    index = {rid: t for t, rid in enumerate(design.rep_ids)}
+    for i, c in enumerate(customers):
+        if c.current_rep and c.current_rep != design.rep_ids[a[i]]:
+            moved_in[a[i]] += 1
+            if c.current_rep in index:
+                moved_out[index[c.current_rep]] += 1
+    rows = []
+    for t in range(k):
+        r = team[t]
+        rows.append(
+            {
+                "rep_id": design.rep_ids[t],
+                "customers": int(n_cust[t]),
+                "visits": int(visits[t]),
+                "visit_hours": round(figures.visit_min[t] / 60, 2),
+                "travel_hours": round(figures.travel_min[t] / 60, 2),
+                "admin_hours": round(figures.admin_min[t] / 60, 2),
+                "workload_hours": round(wl[t] / 60, 2),
+                "capacity_hours": round(cap[t] / 60, 2),
+                "utilization": round(wl[t] / cap[t], 4) if cap[t] > 0 else None,
+                "potential": round(float(potential[t]), 2),
+                "travel_km": round(float(figures.travel_km[t]), 1),
+                "rep_name": r.name,
+                "home_lat": round(r.lat, 6),
+                "home_lon": round(r.lon, 6),
+                "connected": bool(connected[t]) if connected is not None else None,
+                "moved_in": int(moved_in[t]),
+                "moved_out": int(moved_out[t]),
+                "deviation": round(wl[t] / target[t] - 1, 4) if target[t] > 0 else None,
+            }
+        )
+    return rows
+
+
+def day_label(week: int, weekday: str, date: str) -> str:
+    """ISO date when known, else a label such as ``w1-mon``."""
+    return date or f"w{week}-{weekday}"
+
+
+def schedule_rows(plan: Plan, customers: Sequence[Customer]) -> list[dict[str, Any]]:
+    """schedule.csv: one row per planned visit, by rep, day and sequence."""
+    by_id = {c.id: c for c in customers}
+    rows = []
+    for day in plan.days:
+        for seq, v in enumerate(day.visits, start=1):
+            c = by_id[v.customer_id]
+            rows.append(
+                {
+                    "rep_id": day.rep_id,
+                    "date": day_label(day.week, day.weekday, day.date),
+                    "week": day.week,
+                    "weekday": day.weekday,
+                    "seq": seq,
+                    "customer_id": v.customer_id,
+                    "arrival": format_hhmm(v.arrival_min),
+                    "start": format_hhmm(v.start_min),
+                    "end": format_hhmm(v.end_min),
+                    "travel_min": round(v.travel_min, 1),
+                    "travel_km": round(v.travel_km, 1),
+                    "customer_name": c.name,
+                    "lat": round(c.lat, 6),
+                    "lon": round(c.lon, 6),
+                }
+            )
+    return rows
+
+
+def day_rows(plan: Plan, team: Sequence[Rep], config: Config) -> list[dict[str, Any]]:
+    """days.csv: one row per rep working day, travel including the way home."""
+    ends = {r.id: (r.end_min if r.end_min is not None else config.day.end_min) for r in team}
+    rows = []
+    for day in plan.days:
+        lunch = getattr(day, "lunch_start_min", None)
+        rows.append(
+            {
+                "rep_id": day.rep_id,
+                "date": day_label(day.week, day.weekday, day.date),
+                "week": day.week,
+                "weekday": day.weekday,
+                "depart": format_hhmm(day.depart_min),
+                "return": format_hhmm(day.return_min),
+                "visits": len(day.visits),
+                "visit_min": round(sum(v.end_min - v.start_min for v in day.visits), 1),
+                "travel_min": round(day.travel_min, 1),
+                "travel_km": round(day.travel_km, 1),
+                "overtime_min": max(0, day.return_min - ends.get(day.rep_id, config.day.end_min)),
+                "lunch_start": format_hhmm(lunch) if lunch is not None else "",
+            }
+        )
+    return rows
+
+
+def unscheduled_rows(plan: Plan, customers: Sequence[Customer]) -> list[dict[str, Any]]:
+    """unscheduled.csv: one row per visit that could not be placed, with its reason."""
+    names = {c.id: c.name for c in customers}
+    counter: dict[str, int] = {}
+    rows = []
+    for u in plan.unscheduled:
+        counter[u.customer_id] = counter.get(u.customer_id, 0) + 1
+        rows.append(
+            {
+                "customer_id": u.customer_id,
+                "rep_id": u.rep_id,
+                "reason": u.reason,
+                "customer_name": names.get(u.customer_id, ""),
+                "visit": counter[u.customer_id],
+            }
+        )
+    return rows
+
+
+def routes_geojson(plan: Plan, customers: Sequence[Customer], team: Sequence[Rep]) -> dict:
+    """routes.geojson: one LineString per rep day, home -> stops -> home."""
+    by_id = {c.id: c for c in customers}
+    homes = {r.id: r for r in team}
+    features = []
+    for day in plan.days:
+        h = homes[day.rep_id]
+        coords = [[round(h.lon, 6), round(h.lat, 6)]]
+        coords += [
+            [round(by_id[v.customer_id].lon, 6), round(by_id[v.customer_id].lat, 6)]
+            for v in day.visits
+        ]
+        coords.append(coords[0])
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "LineString", "coordinates": coords},
+                "properties": {
+                    "rep_id": day.rep_id,
+                    "date": day_label(day.week, day.weekday, day.date),
+                    "week": day.week,
+                    "weekday": day.weekday,
+                    "depart": format_hhmm(day.depart_min),
+                    "return": format_hhmm(day.return_min),
+                    "visits": len(day.visits),
+                    "travel_min": round(day.travel_min, 1),
+                    "travel_km": round(day.travel_km, 1),
+                },
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
+def territories_geojson(
+    customers: Sequence[Customer], design: Design, rows: Sequence[Mapping[str, Any]]
+) -> dict:
+    """territories.geojson: one non-overlapping (Multi)Polygon per territory, properties = its row."""
+    from .geometry import territory_polygons
+
+    lat = np.array([c.lat for c in customers])
+    lon = np.array([c.lon for c in customers])
+    geoms = territory_polygons(lat, lon, np.asarray(design.assignment), len(design.rep_ids))
+    features = []
+    for geom, row in zip(geoms, rows, strict=True):
+        if geom is None:
+            continue
+        features.append({"type": "Feature", "geometry": geom, "properties": dict(row)})
+    return {"type": "FeatureCollection", "features": features}
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write UTF-8 text (the staging folder makes it atomic for the user)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8", newline="")
