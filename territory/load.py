@@ -407,7 +407,8 @@ class _Row:
             )
             return ()
 
-    def check_extra_cells(self) -> None:
+    def has_extra_cells(self) -> bool:
+        """Record a problem (and return True) when the row has more values than the header."""
         extra = [v for v in self.values[len(self.table.header) :] if _text(v)]
         if extra:
             self.problems.append(
@@ -415,6 +416,8 @@ class _Row:
                 f"header has {len(self.table.header)} columns (extra value '{_show(extra[0])}'); "
                 "quote values that contain the delimiter, or check the decimal separator"
             )
+            return True
+        return False
 
 
 def _show(value: Any) -> str:
@@ -505,7 +508,7 @@ def _check_swapped(
     source: str,
     header: tuple[str, ...],
     columns: dict[str, int],
-    points: Sequence[tuple[int, float, float]],
+    points: Sequence[tuple[int, float, float, str, str]],
     problems: list[str],
 ) -> set[int]:
     """Flag rows whose lat/lon look exchanged compared with the rest of the file.
@@ -519,7 +522,7 @@ def _check_swapped(
     lons = sorted(p[2] for p in points)
     mid_lat, mid_lon = lats[len(lats) // 2], lons[len(lons) // 2]
     flagged = set()
-    for number, lat, lon in points:
+    for number, lat, lon, raw_lat, raw_lon in points:
         far = float(haversine_km(lat, lon, mid_lat, mid_lon))
         if far <= SWAP_FAR_KM or not (-90 <= lon <= 90):
             continue
@@ -527,7 +530,7 @@ def _check_swapped(
         if near <= SWAP_NEAR_KM:
             problems.append(
                 f"{source}, row {number}, columns '{header[columns['lat']]}'/"
-                f"'{header[columns['lon']]}': '{lat:g}'/'{lon:g}' look swapped (lat and lon "
+                f"'{header[columns['lon']]}': '{raw_lat}'/'{raw_lon}' look swapped (lat and lon "
                 f"exchanged: the other rows lie near {mid_lat:.2f}, {mid_lon:.2f}); exchange the "
                 "two values"
             )
@@ -611,15 +614,16 @@ def load_customers(path: str | Path, config: Config) -> tuple[Customer, ...]:
     problems: list[str] = []
     seen: dict[str, int] = {}
     customers: list[Customer] = []
-    points: list[tuple[int, float, float]] = []
+    points: list[tuple[int, float, float, str, str]] = []
     for number, values in table.rows:
         row = _Row(table, columns, number, values, problems)
         before = len(problems)
-        row.check_extra_cells()
+        if row.has_extra_cells():
+            continue  # the other cells are shifted: more messages would only mislead
         ident = _check_id(row, seen)
         lat, lon = _latlon(row)
         if math.isfinite(lat):
-            points.append((number, lat, lon))
+            points.append((number, lat, lon, row.text("lat"), row.text("lon")))
 
         raw_class = row.raw("class")
         cls = row.text("class").upper() or config.sizing.default_class
@@ -757,15 +761,16 @@ def load_reps(path: str | Path, config: Config) -> tuple[Rep, ...]:
     problems: list[str] = []
     seen: dict[str, int] = {}
     reps: list[Rep] = []
-    points: list[tuple[int, float, float]] = []
+    points: list[tuple[int, float, float, str, str]] = []
     for number, values in table.rows:
         row = _Row(table, columns, number, values, problems)
         before = len(problems)
-        row.check_extra_cells()
+        if row.has_extra_cells():
+            continue  # the other cells are shifted: more messages would only mislead
         ident = _check_id(row, seen)
         lat, lon = _latlon(row)
         if math.isfinite(lat):
-            points.append((number, lat, lon))
+            points.append((number, lat, lon, row.text("lat"), row.text("lon")))
         start = row.time_or_none("start")
         end = row.time_or_none("end")
         lo = start if start is not None else config.day.start_min
