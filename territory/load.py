@@ -385,8 +385,10 @@ class _Row:
             raw = raw.time()
         if isinstance(raw, dt.time):
             return raw.hour * 60 + raw.minute
-        if isinstance(raw, float) and 0 <= raw <= 1:  # an Excel time stored as a day fraction
+        if isinstance(raw, float) and 0 <= raw < 1:  # an Excel time stored as a day fraction
             return int(round(raw * 24 * 60))
+        if isinstance(raw, float) and not raw.is_integer():  # 9.30 typed as a number: 09:30
+            raw = f"{int(raw)}:{round((raw - int(raw)) * 100):02d}"
         try:
             return parse_hhmm(raw, "time")
         except ValueError:
@@ -436,8 +438,13 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
-def _number(raw: Any, decimal_comma: bool) -> float | None:
-    """Parse a number cell; with ``decimal_comma`` '52,09' is 52.09 and '12.500,50' is 12500.5."""
+def _number(raw: Any, decimal_comma: bool, *, amount: bool = False) -> float | None:
+    """Parse a number cell.
+
+    With ``decimal_comma`` (semicolon/tab files, workbooks) '52,09' is 52.09 and '12.500,50' is
+    12500.5, while '52.09' stays 52.09. For an ``amount`` (EUR) '12.500' there means 12500, as
+    Dutch Excel exports a number formatted with thousands separators.
+    """
     if isinstance(raw, bool):
         return None
     if isinstance(raw, int | float):
@@ -445,10 +452,15 @@ def _number(raw: Any, decimal_comma: bool) -> float | None:
     text = str(raw).strip().replace("\u20ac", "").replace("\u00a0", "").replace(" ", "")
     if decimal_comma and "," in text:
         text = text.replace(".", "").replace(",", ".")
+    elif decimal_comma and amount and _THOUSANDS.match(text):
+        text = text.replace(".", "")
     try:
         return float(text)
     except ValueError:
         return None
+
+
+_THOUSANDS = re.compile(r"^-?\d{1,3}(\.\d{3})+$")
 
 
 # --------------------------------------------------------------------------------------------
@@ -658,7 +670,7 @@ def load_customers(path: str | Path, config: Config) -> tuple[Customer, ...]:
         potential = 0.0
         raw_potential = row.raw("potential")
         if raw_potential is not None:
-            value = _number(raw_potential, table.decimal_comma)
+            value = _number(raw_potential, table.decimal_comma, amount=True)
             if value is None or not math.isfinite(value) or value < 0:
                 row.problem(
                     "potential", raw_potential, "is not accepted; use an amount in EUR, 0 or more"

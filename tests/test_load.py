@@ -9,6 +9,8 @@ import math
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from territory.exceptions import InputError
@@ -381,3 +383,75 @@ def test_assignment_aliases_are_distinct() -> None:
     """'id' means the customer in an assignments file; the rep needs its own column."""
     assert "id" in ASSIGNMENT_ALIASES["customer_id"]
     assert not set(ASSIGNMENT_ALIASES["customer_id"]) & set(ASSIGNMENT_ALIASES["rep_id"])
+
+
+def test_amounts_with_thousands_separators(tmp_path: Path, config: Config) -> None:
+    """Dutch Excel exports 12500 formatted as '12.500'; lat '52.09' keeps its decimal point."""
+    path = tmp_path / "c.csv"
+    path.write_text("id;lat;lon;potentieel\n1;52.09;5,1;12.500\n2;52,1;5.2;€ 1.250,75\n", "utf-8")
+    a, b = load_customers(path, config)
+    assert (a.lat, a.lon, a.potential) == (52.09, 5.1, 12500.0)
+    assert (b.lat, b.lon, b.potential) == (52.1, 5.2, 1250.75)
+
+
+def test_xlsx_times_as_numbers(tmp_path: Path, config: Config) -> None:
+    """Times typed as numbers: a day fraction (0.375 = 09:00) or 9.30 meaning 09:30."""
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["id", "lat", "lon", "open", "close"])
+    ws.append(["1", 52.0, 5.0, 0.375, 17.3])
+    ws.append(["2", 52.0, 5.0, 8, "16:00"])
+    wb.save(tmp_path / "t.xlsx")
+    a, b = load_customers(tmp_path / "t.xlsx", config)
+    assert (a.open_min, a.close_min) == (540, 17 * 60 + 30)
+    assert (b.open_min, b.close_min) == (480, 960)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.floats(50.5, 53.5, allow_nan=False).map(lambda v: round(v, 6)),
+            st.floats(3.3, 7.2, allow_nan=False).map(lambda v: round(v, 6)),
+            st.sampled_from(["A", "B", "C", "", "a"]),
+            st.floats(0, 1e6, allow_nan=False).map(lambda v: round(v, 2)),
+            st.text(
+                st.characters(codec="cp1252", exclude_categories=("Cc", "Cs", "Zl", "Zp")),
+                max_size=12,
+            ).map(str.strip),
+        ),
+        min_size=1,
+        max_size=8,
+    ),
+    dialect=st.sampled_from(
+        [
+            (",", "utf-8", False),
+            (";", "utf-8-sig", True),
+            (";", "cp1252", True),
+            ("\t", "cp1252", True),
+        ]
+    ),
+)
+def test_roundtrip_property(rows, dialect) -> None:
+    """Any table written in any supported dialect loads to the same customers as plain CSV."""
+    import tempfile
+
+    table = [[f"K{i}", n, lat, lon, k, pot] for i, (lat, lon, k, pot, n) in enumerate(rows)]
+    header = ["id", "name", "lat", "lon", "class", "potential"]
+    with tempfile.TemporaryDirectory() as tmp:
+        plain = write_csv(Path(tmp) / "p.csv", header, table)
+        delimiter, encoding, decimal_comma = dialect
+        other = write_csv(
+            Path(tmp) / "o.csv",
+            header,
+            table,
+            delimiter=delimiter,
+            encoding=encoding,
+            decimal_comma=decimal_comma,
+            newline="\r\n",
+        )
+        config = Config()
+        expected = load_customers(plain, config)
+        assert load_customers(other, config) == expected
+        assert [c.name for c in expected] == [r[1] for r in table]
+        assert [c.potential for c in expected] == [r[5] for r in table]

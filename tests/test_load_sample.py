@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import csv
 import importlib.util
 from collections import Counter
 from pathlib import Path
 
 import pytest
+from openpyxl import Workbook
 
 from territory.geocode import locate
 from territory.load import load_customers, load_reps
@@ -84,3 +86,42 @@ def test_calibration_five_reps_and_six_comfortable(sample) -> None:
     assert result.reps_recommended == 5
     team_hours = sum(r.capacity for r in reps) * result.selling_hours_per_rep
     assert 0.72 <= result.total_hours / team_hours <= 0.85
+
+
+def _dutch_excel(src: Path, dst: Path, encoding: str) -> Path:
+    """Re-save a plain CSV the way Dutch Excel does: ';', decimal commas, CRLF, BOM or cp1252."""
+    with src.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    numeric = {rows[0].index(c) for c in ("lat", "lon", "potential") if c in rows[0]}
+    with dst.open("w", encoding=encoding, newline="") as fh:
+        writer = csv.writer(fh, delimiter=";", lineterminator="\r\n")
+        writer.writerow(rows[0])
+        for row in rows[1:]:
+            writer.writerow([v.replace(".", ",") if i in numeric else v for i, v in enumerate(row)])
+    return dst
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "cp1252"])
+def test_sample_saved_by_dutch_excel_loads_identically(tmp_path: Path, encoding: str) -> None:
+    config = Config.from_toml(SAMPLE / "plan.toml")
+    dutch = _dutch_excel(SAMPLE / "customers.csv", tmp_path / "klanten.csv", encoding)
+    assert b";52,3" in dutch.read_bytes() or b";52,4" in dutch.read_bytes()
+    assert load_customers(dutch, config) == load_customers(SAMPLE / "customers.csv", config)
+    dutch_reps = _dutch_excel(SAMPLE / "reps.csv", tmp_path / "vertegenwoordigers.csv", encoding)
+    assert load_reps(dutch_reps, config) == load_reps(SAMPLE / "reps.csv", config)
+
+
+def test_sample_as_xlsx_loads_identically(tmp_path: Path) -> None:
+    config = Config.from_toml(SAMPLE / "plan.toml")
+    with (SAMPLE / "customers.csv").open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    wb = Workbook()
+    ws = wb.active
+    ws.append(rows[0])
+    numeric = {rows[0].index(c) for c in ("lat", "lon", "potential")}
+    for row in rows[1:]:
+        ws.append([float(v) if i in numeric and v else (v or None) for i, v in enumerate(row)])
+    wb.save(tmp_path / "klanten.xlsx")
+    assert load_customers(tmp_path / "klanten.xlsx", config) == load_customers(
+        SAMPLE / "customers.csv", config
+    )
