@@ -264,20 +264,25 @@ def _read_csv(data: bytes, source: str) -> Table:
     )
 
 
-def _read_xlsx(data: bytes, source: str) -> Table:
-    import zipfile
+def _unreadable_xlsx(source: str, exc: Exception) -> str:
+    return (
+        f"{source}: not a readable .xlsx workbook ({type(exc).__name__}); "
+        "open it in Excel and save it again as .xlsx, or export it as CSV"
+    )
 
+
+def _read_xlsx(data: bytes, source: str) -> Table:
     from openpyxl import load_workbook
 
+    # openpyxl raises many kinds of errors on damaged files (zip, XML, key, value errors); at
+    # this edge any of them means the same to the user: the workbook cannot be read.
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
-        raise InputError(
-            f"{source}: not a readable .xlsx workbook ({type(exc).__name__}); "
-            "open it in Excel and save it again as .xlsx, or export it as CSV"
-        ) from None
+    except Exception as exc:
+        raise InputError(_unreadable_xlsx(source, exc)) from None
     try:
         sheet = workbook.worksheets[0]
+        sheet.reset_dimensions()  # some writers store a wrong sheet size; read to the end
         header: tuple[str, ...] | None = None
         rows: list[tuple[int, tuple[Any, ...]]] = []
         for index, values in enumerate(sheet.iter_rows(values_only=True), start=1):
@@ -287,6 +292,8 @@ def _read_xlsx(data: bytes, source: str) -> Table:
                 header = tuple("" if v is None else str(v).strip() for v in values)
                 continue
             rows.append((index, tuple(values)))
+    except Exception as exc:
+        raise InputError(_unreadable_xlsx(source, exc)) from None
     finally:
         workbook.close()
     if header is None:

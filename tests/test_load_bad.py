@@ -164,3 +164,31 @@ def test_old_xls_gets_advice(config: Config, tmp_path: Path) -> None:
     path.write_bytes(b"\xd0\xcf\x11\xe0")
     with pytest.raises(InputError, match=r"save as .xlsx or CSV"):
         load_customers(path, config)
+
+
+def test_damaged_workbooks(config: Config, tmp_path: Path) -> None:
+    """A zip that is not a workbook, and a workbook with broken XML, give the same one line."""
+    import zipfile
+
+    from openpyxl import Workbook
+
+    not_a_workbook = tmp_path / "zip.xlsx"
+    with zipfile.ZipFile(not_a_workbook, "w") as zf:
+        zf.writestr("hello.txt", "hello")
+    good = tmp_path / "good.xlsx"
+    wb = Workbook()
+    wb.active.append(["id", "lat", "lon"])
+    wb.active.append(["K1", 52.0, 5.0])
+    wb.save(good)
+    assert load_customers(good, config)[0].id == "K1"
+    broken = tmp_path / "broken.xlsx"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(broken, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename.startswith("xl/worksheets/"):
+                data = data[: len(data) // 2]
+            dst.writestr(item, data)
+    for path in (not_a_workbook, broken):
+        with pytest.raises(InputError) as info:
+            load_customers(path, config)
+        assert str(info.value).startswith(f"{path}: not a readable .xlsx workbook")
