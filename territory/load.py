@@ -47,13 +47,14 @@ SWAP_NEAR_KM = 300.0
 
 _ADDRESS = {
     "street": ("street", "straat", "adres", "address", "straatnaam"),
+    "house_number": ("house_number", "huisnummer", "huisnr", "housenumber", "nr", "number"),
     "postcode": ("postcode", "zip", "zipcode", "postal_code", "postalcode", "post_code"),
     "city": ("city", "plaats", "woonplaats", "stad", "town", "plaatsnaam", "gemeente"),
     "country": ("country", "land"),
 }
 _LATLON = {
-    "lat": ("lat", "latitude", "breedtegraad", "breedte"),
-    "lon": ("lon", "lng", "long", "longitude", "lengtegraad", "lengte"),
+    "lat": ("lat", "latitude", "breedtegraad"),
+    "lon": ("lon", "lng", "long", "longitude", "lengtegraad"),
 }
 
 #: Accepted header names per customer field (compared without case, spaces, '_' or '-').
@@ -66,7 +67,6 @@ CUSTOMER_ALIASES: dict[str, tuple[str, ...]] = {
         "klantnr",
         "klant_id",
         "nummer",
-        "nr",
         "code",
         "klantcode",
     ),
@@ -119,7 +119,7 @@ CUSTOMER_ALIASES: dict[str, tuple[str, ...]] = {
 
 #: Accepted header names per rep field.
 REP_ALIASES: dict[str, tuple[str, ...]] = {
-    "id": ("id", "rep_id", "rep", "code", "nummer", "nr", "vertegenwoordiger", "medewerker"),
+    "id": ("id", "rep_id", "rep", "code", "nummer", "vertegenwoordiger", "medewerker"),
     "name": ("name", "naam", "rep_name"),
     **_LATLON,
     **_ADDRESS,
@@ -309,24 +309,41 @@ def _map_columns(
     table: Table, aliases: dict[str, tuple[str, ...]], required: Iterable[str]
 ) -> dict[str, int]:
     """Field -> column index. Raises on a missing required field or two columns for one field."""
-    lookup: dict[str, str] = {}
+    lookup: dict[str, tuple[str, int]] = {}
     for fieldname, names in aliases.items():
-        for name in names:
-            lookup.setdefault(_key(name), fieldname)
+        for rank, name in enumerate(names):
+            lookup.setdefault(_key(name), (fieldname, rank))
     found: dict[str, int] = {}
+    ranks: dict[str, int] = {}
     for index, cell in enumerate(table.header):
-        fieldname = lookup.get(_key(cell))
-        if fieldname is None:
+        fieldname, rank = lookup.get(_key(cell), ("", -1))
+        if not fieldname:
             if cell:
                 log.info("%s: column '%s' is not used", table.source, cell)
             continue
         if fieldname in found:
+            # Two columns for one field: the more specific name wins ('klantnummer' over
+            # 'nummer'); two equally good names are ambiguous.
             other = table.header[found[fieldname]]
-            raise InputError(
-                f"{table.source}, row 1: columns '{other}' and '{cell}' both mean '{fieldname}'; "
-                "keep one of them"
+            if rank == ranks[fieldname]:
+                raise InputError(
+                    f"{table.source}, row 1: columns '{other}' and '{cell}' both mean "
+                    f"'{fieldname}'; keep one of them"
+                )
+            if rank > ranks[fieldname]:
+                log.info(
+                    "%s: column '%s' is not used ('%s' is the %s)",
+                    table.source,
+                    cell,
+                    other,
+                    fieldname,
+                )
+                continue
+            log.info(
+                "%s: column '%s' is not used ('%s' is the %s)", table.source, other, cell, fieldname
             )
         found[fieldname] = index
+        ranks[fieldname] = rank
     for fieldname in required:
         if fieldname not in found:
             accepted = ", ".join(aliases[fieldname])
@@ -373,6 +390,10 @@ class _Row:
 
     def text(self, fieldname: str) -> str:
         return _text(self.raw(fieldname))
+
+    def street(self) -> str:
+        """Street with the house number when that has a column of its own."""
+        return " ".join(t for t in (self.text("street"), self.text("house_number")) if t)
 
     def number_or_none(self, fieldname: str, accepted: str) -> float | None:
         raw = self.raw(fieldname)
@@ -705,7 +726,7 @@ def load_customers(path: str | Path, config: Config) -> tuple[Customer, ...]:
                 days=days,
                 current_rep=row.text("current_rep"),
                 locked_rep=row.text("locked_rep"),
-                street=row.text("street"),
+                street=row.street(),
                 postcode=row.text("postcode"),
                 city=row.text("city"),
                 country=row.text("country"),
@@ -828,7 +849,7 @@ def load_reps(path: str | Path, config: Config) -> tuple[Rep, ...]:
                 end_min=end,
                 days=days,
                 capacity=capacity,
-                street=row.text("street"),
+                street=row.street(),
                 postcode=row.text("postcode"),
                 city=row.text("city"),
                 country=row.text("country"),

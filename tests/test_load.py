@@ -196,7 +196,8 @@ ALIAS_VALUES = {
     "visits": ("3", "visits", 3),
     "visit_minutes": ("25", "visit_minutes", 25.0),
     "potential": ("7000", "potential", 7000.0),
-    "street": ("Dorpsstraat 1", "street", "Dorpsstraat 1"),
+    "street": ("Dorpsstraat", "street", "Dorpsstraat 12a"),
+    "house_number": ("12a", "street", "Dorpsstraat 12a"),
     "postcode": ("8011 PK", "postcode", "8011 PK"),
     "city": ("Zwolle", "city", "Zwolle"),
     "country": ("NL", "country", "NL"),
@@ -231,7 +232,8 @@ REP_VALUES = {
     "name": ("Anna", "name", "Anna"),
     "lat": ("52,5", "lat", 52.5),
     "lon": ("6,1", "lon", 6.1),
-    "street": ("Kerkstraat 2", "street", "Kerkstraat 2"),
+    "street": ("Kerkstraat", "street", "Kerkstraat 2"),
+    "house_number": ("2", "street", "Kerkstraat 2"),
     "postcode": ("1234 AB", "postcode", "1234 AB"),
     "city": ("Haren", "city", "Haren"),
     "country": ("Nederland", "country", "Nederland"),
@@ -257,9 +259,14 @@ def test_rep_header_aliases(tmp_path: Path, config: Config, field: str, alias: s
     assert getattr(r, attr) == expected
 
 
-def test_two_columns_for_one_field_is_an_error(tmp_path: Path, config: Config) -> None:
-    path = write_csv(tmp_path / "c.csv", ["id", "lat", "breedtegraad", "lon"], [["K1", 1, 2, 3]])
-    with pytest.raises(InputError, match=r"row 1: columns 'lat' and 'breedtegraad' both mean"):
+def test_two_columns_for_one_field(tmp_path: Path, config: Config) -> None:
+    """The more specific name wins ('klantnummer' over 'nummer'); equal names are an error."""
+    path = write_csv(
+        tmp_path / "c.csv", ["Nummer", "lat", "lon", "Klantnummer"], [["12", 52, 5, "K1"]]
+    )
+    assert load_customers(path, config)[0].id == "K1"
+    path = write_csv(tmp_path / "d.csv", ["id", "lat", "Lat", "lon"], [["K1", 1, 2, 3]])
+    with pytest.raises(InputError, match=r"row 1: columns 'lat' and 'Lat' both mean 'lat'"):
         load_customers(path, config)
 
 
