@@ -4,12 +4,14 @@ Order, per row without coordinates:
 
 1. **cache**: an on-disk JSON file of earlier online results (default
    ``~/.cache/territory/geocode.json``, or ``$XDG_CACHE_HOME/territory/geocode.json``);
-2. **online** (only when ``online=True``): geopy's Nominatim behind a ``RateLimiter`` of one
-   request per second, with this package's user agent; results are added to the cache;
+2. **online** (only when ``online=True``) for rows with a street or postcode: geopy's Nominatim
+   behind a ``RateLimiter`` of one request per second, with this package's user agent; results
+   are added to the cache;
 3. **gazetteer**: the bundled GeoNames places of NL and BE (``territory/data``), matched on
    ``city`` (and ``country`` when given), case- and accent-insensitive, with alternate names
    ("Den Haag", "'s-Gravenhage", "Den Bosch", "Ghent"). This gives the town centre, so such rows
-   are marked ``located = "gazetteer"`` and the outputs show it.
+   are marked ``located = "gazetteer"`` and the outputs show it. With ``online=True``, rows with
+   only a town the gazetteer does not know are then looked up online.
 
 Rows that stay without coordinates raise one :class:`GeocodingError` saying how many, which,
 and what to do. geopy is imported only here (and in ``travel``), and only when going online.
@@ -277,18 +279,23 @@ def locate(
         if key in cache:
             lat, lon = cache[key]
             found = (lat, lon, "cache")
-        if found is None and online and _query(item):
-            if service is None:
-                service = geocoder if geocoder is not None else nominatim()
-            hit = _online(service, _query(item))
-            if hit is not None:
-                cache[key] = [hit[0], hit[1]]
-                added += 1
-                found = (hit[0], hit[1], "online")
+        # Online first when there is more than a town to look up (a street or postcode gives
+        # a better point than the town centre); a bare town name goes to the gazetteer first,
+        # since a worldwide service may pick a namesake abroad.
+        precise = bool(item.street or item.postcode)
+        tried = False
+        if found is None and online and precise:
+            service = service or (geocoder if geocoder is not None else nominatim())
+            found, tried = _online(service, item, cache), True
         if found is None and item.city:
             place = gazetteer_lookup(item.city, item.country)
             if place is not None:
                 found = (place.lat, place.lon, "gazetteer")
+        if found is None and online and not tried and _query(item):
+            service = service or (geocoder if geocoder is not None else nominatim())
+            found = _online(service, item, cache)
+        if found is not None and found[2] == "online":
+            added += 1
         if found is None:
             failed.append(i)
             continue
@@ -309,7 +316,11 @@ def locate(
     return tuple(out)
 
 
-def _online(service: Geocoder, query: str) -> tuple[float, float] | None:
+def _online(
+    service: Geocoder, item: Customer | Rep, cache: dict[str, list[float]]
+) -> tuple[float, float, str] | None:
+    """Ask the online service; a hit is stored in ``cache``."""
+    query = _query(item)
     try:
         result = service.geocode(query)
     except Exception as exc:  # geopy's errors (timeouts, service down) must not stop the run
@@ -317,7 +328,9 @@ def _online(service: Geocoder, query: str) -> tuple[float, float] | None:
         return None
     if result is None:
         return None
-    return float(result.latitude), float(result.longitude)
+    lat, lon = float(result.latitude), float(result.longitude)
+    cache[_address_key(item)] = [lat, lon]
+    return lat, lon, "online"
 
 
 def _failure_message(

@@ -914,3 +914,27 @@ def load_assignments(path: str | Path, customers: Sequence[Customer]) -> dict[st
         )
     _raise(problems, table.source, "assignments file")
     return {c.id: found[c.id] for c in customers if c.id in found}
+
+
+def check_locked_reps(
+    customers: Sequence[Customer], reps: Sequence[Rep], source: str = "customers.csv"
+) -> None:
+    """Every ``locked_rep`` must be one of the reps; ``current_rep`` may name a rep who left.
+
+    Raises
+    ------
+    InputError
+        One line per customer locked to an unknown rep, naming the known rep ids.
+    """
+    rep_ids = {r.id for r in reps}
+    known = ", ".join(sorted(rep_ids))
+    problems = [
+        f"{source}, row {c.row}, column 'locked_rep': '{c.locked_rep}' is not a rep in the reps "
+        f"file; use one of {known} or leave it empty"
+        for c in customers
+        if c.locked_rep and c.locked_rep not in rep_ids
+    ]
+    _raise(problems, source, "customers file")
+    gone = sorted({c.current_rep for c in customers if c.current_rep} - rep_ids)
+    if gone:
+        log.info("%s: current_rep ids not among the reps (counted as changes): %s", source, gone)

@@ -149,11 +149,20 @@ def test_online_only_when_asked(tmp_path: Path) -> None:
 
 def test_online_failure_falls_back_to_the_gazetteer(tmp_path: Path) -> None:
     fake = FakeGeocoder(fail=True)
-    (out,) = locate(
-        [customer("K1", "Zwolle")], online=True, cache_path=tmp_path / "c.json", geocoder=fake
-    )
-    assert out.located == "gazetteer" and fake.queries == ["Zwolle"]
+    item = customer("K1", "Zwolle", street="Melkmarkt 1")
+    (out,) = locate([item], online=True, cache_path=tmp_path / "c.json", geocoder=fake)
+    assert out.located == "gazetteer" and fake.queries == ["Melkmarkt 1, Zwolle"]
     assert not (tmp_path / "c.json").exists()
+
+
+def test_bare_town_prefers_the_gazetteer_even_online(tmp_path: Path) -> None:
+    """'Zwolle' alone could be Zwolle, Louisiana online; the gazetteer knows the Dutch one."""
+    fake = FakeGeocoder({"Zwolle": (31.63, -93.64), "Hoogwoud-Oost": (52.71, 4.95)})
+    items = [customer("K1", "Zwolle"), customer("K2", "Hoogwoud-Oost")]
+    first, second = locate(items, online=True, cache_path=tmp_path / "c.json", geocoder=fake)
+    assert first.located == "gazetteer" and abs(first.lat - 52.51) < 0.01
+    assert (second.lat, second.located) == (52.71, "online")
+    assert fake.queries == ["Hoogwoud-Oost"]
 
 
 def test_one_error_says_how_many_which_and_what_to_do(tmp_path: Path) -> None:

@@ -18,10 +18,12 @@ from territory.load import (
     ASSIGNMENT_ALIASES,
     CUSTOMER_ALIASES,
     REP_ALIASES,
+    check_locked_reps,
     load_assignments,
     load_customers,
     load_reps,
 )
+from territory.models import Rep
 from territory.params import ClassParams, Config
 
 HEADER = [
@@ -462,3 +464,20 @@ def test_roundtrip_property(rows, dialect) -> None:
         assert load_customers(other, config) == expected
         assert [c.name for c in expected] == [r[1] for r in table]
         assert [c.potential for c in expected] == [r[5] for r in table]
+
+
+def test_locked_rep_must_be_a_rep(tmp_path: Path, config: Config) -> None:
+    path = write_csv(
+        tmp_path / "c.csv",
+        ["id", "lat", "lon", "vaste_rep", "vertegenwoordiger"],
+        [["K1", 52, 5, "R1", "R9"], ["K2", 52, 5, "R7", "R1"]],
+    )
+    customers = load_customers(path, config)
+    reps = (Rep(id="R1", lat=52.0, lon=5.0), Rep(id="R2", lat=52.0, lon=5.0))
+    check_locked_reps(customers[:1], reps, source=str(path))  # a current_rep who left is fine
+    with pytest.raises(InputError) as info:
+        check_locked_reps(customers, reps, source=str(path))
+    assert str(info.value) == (
+        f"{path}, row 3, column 'locked_rep': 'R7' is not a rep in the reps file; use one of "
+        "R1, R2 or leave it empty"
+    )
