@@ -346,7 +346,8 @@ speed_kmh = 60                              # average door-to-door speed
 circuity = 1.3                              # road km per straight-line km
 
 # Customer classes (ABC policy): visits per period and minutes per visit.
-# Calibrated so that `territory size` recommends five reps at 90 % utilisation.
+# Calibrated so that `territory size ... --reps sample_data/reps.csv` recommends five reps at
+# 90 % utilisation; the six sample reps (5.8 FTE) are then about 75 % busy.
 [classes.A]
 visits = 2                                  # every other week
 visit_minutes = {a_min}
@@ -368,7 +369,7 @@ seed = 0
 [sizing]
 target_utilization = 0.9                    # share of selling time a rep should be busy
 default_class = "C"                         # class of rows whose class is empty
-potential_per_rep = 4000000                 # EUR a rep can manage (potential method)
+potential_per_rep = 4500000                 # EUR potential one rep can manage (potential method)
 
 [planning]
 rebalance_rounds = 3                        # re-balance territories on routed workload
