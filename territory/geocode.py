@@ -39,7 +39,8 @@ from .models import Customer, Rep
 
 log = logging.getLogger(__name__)
 
-USER_AGENT = "territory-sales-planner/0.1 (https://pypi.org/project/territory/)"
+#: Nominatim asks every application to identify itself.
+USER_AGENT = "territory/0.1 (field-sales territory planner, geopy)"
 GAZETTEER_FILE = "gazetteer_nl_be.csv"
 
 T = TypeVar("T", Customer, Rep)

@@ -211,6 +211,11 @@ def read_table(path: str | Path) -> Table:
 
 
 def _decode(data: bytes, source: str) -> tuple[str, str]:
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # Excel's "Unicode text" export
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError:
+            pass
     try:
         return data.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError:

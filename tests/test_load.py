@@ -138,6 +138,7 @@ def test_plain_values(plain: tuple) -> None:
         (",", "utf-8-sig", False, "\r\n"),
         (",", "cp1252", False, "\n"),
         (";", "utf-8", False, "\n"),
+        ("\t", "utf-16", True, "\r\n"),  # Excel "Unicode text (*.txt)"
     ],
 )
 def test_dialects_give_exactly_the_plain_customers(
@@ -153,7 +154,7 @@ def test_dialects_give_exactly_the_plain_customers(
         newline=newline,
     )
     if decimal_comma:
-        assert b"52,37403" in path.read_bytes()
+        assert "52,37403" in path.read_bytes().decode(encoding)
     if encoding == "cp1252":
         assert "é".encode("cp1252") in path.read_bytes()
     _same(load_customers(path, config), plain)
