@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .exceptions import InputError
 from .models import Customer, Rep
 from .params import Config, format_hhmm, parse_hhmm, parse_weekdays
@@ -563,23 +565,23 @@ def _check_swapped(
     """
     if len(points) < 3:
         return set()
-    lats = sorted(p[1] for p in points)
-    lons = sorted(p[2] for p in points)
-    mid_lat, mid_lon = lats[len(lats) // 2], lons[len(lons) // 2]
+    lat = np.array([p[1] for p in points])
+    lon = np.array([p[2] for p in points])
+    mid_lat, mid_lon = float(np.median(lat)), float(np.median(lon))
+    far = haversine_km(lat, lon, mid_lat, mid_lon)
+    # Only rows far from the middle whose swapped pair is a latitude can be swapped.
+    candidates = np.flatnonzero((far > SWAP_FAR_KM) & (np.abs(lon) <= 90))
+    near = haversine_km(lon[candidates], lat[candidates], mid_lat, mid_lon)
     flagged = set()
-    for number, lat, lon, raw_lat, raw_lon in points:
-        far = float(haversine_km(lat, lon, mid_lat, mid_lon))
-        if far <= SWAP_FAR_KM or not (-90 <= lon <= 90):
-            continue
-        near = float(haversine_km(lon, lat, mid_lat, mid_lon))
-        if near <= SWAP_NEAR_KM:
-            problems.append(
-                f"{source}, row {number}, columns '{header[columns['lat']]}'/"
-                f"'{header[columns['lon']]}': '{raw_lat}'/'{raw_lon}' look swapped (lat and lon "
-                f"exchanged: the other rows lie near {mid_lat:.2f}, {mid_lon:.2f}); exchange the "
-                "two values"
-            )
-            flagged.add(number)
+    for k in candidates[near <= SWAP_NEAR_KM]:
+        number, _, _, raw_lat, raw_lon = points[int(k)]
+        problems.append(
+            f"{source}, row {number}, columns '{header[columns['lat']]}'/"
+            f"'{header[columns['lon']]}': '{raw_lat}'/'{raw_lon}' look swapped (lat and lon "
+            f"exchanged: the other rows lie near {mid_lat:.2f}, {mid_lon:.2f}); exchange the "
+            "two values"
+        )
+        flagged.add(number)
     return flagged
 
 
