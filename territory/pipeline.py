@@ -44,7 +44,7 @@ def load_inputs(
 ) -> Inputs:
     """Read the config, customers and reps; locate rows without coordinates."""
     from .geocode import locate
-    from .load import load_customers, load_reps
+    from .load import check_locked_reps, load_customers, load_reps
 
     config = Config.from_toml(config_path)
     if start_date is not None:
@@ -65,6 +65,7 @@ def load_inputs(
                 source=str(reps_path),
             )
         )
+        check_locked_reps(customers, reps, source=str(customers_path))
     if config_path is not None:
         paths["config"] = Path(config_path)
     if not customers:
