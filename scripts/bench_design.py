@@ -140,7 +140,9 @@ def constrained_kmeans(customers: list[Customer], reps: list[Rep], seed: int) ->
         n_clusters=k, size_min=n // k, size_max=-(-n // k), random_state=seed, n_init=1
     )
     labels = km.fit_predict(xy)
-    home = project_km(np.array([r.lat for r in reps]), np.array([r.lon for r in reps]), float(np.mean(lat)))
+    home = project_km(
+        np.array([r.lat for r in reps]), np.array([r.lon for r in reps]), float(np.mean(lat))
+    )
     cost = np.hypot(*(km.cluster_centers_[:, None, :] - home[None, :, :]).transpose(2, 0, 1))
     rows, cols = linear_sum_assignment(cost)
     mapping = np.empty(k, dtype=np.int64)
@@ -159,7 +161,9 @@ def _measure(fn):  # noqa: ANN001, ANN202
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument(
         "--sizes",
         nargs="+",
@@ -169,7 +173,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--country", choices=sorted(COUNTRIES), default="nl")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--sample", type=Path, help="a folder with customers.csv, reps.csv, plan.toml")
-    ap.add_argument("--no-kmeans", action="store_true", help="skip the constrained k-means baseline")
+    ap.add_argument(
+        "--no-kmeans", action="store_true", help="skip the constrained k-means baseline"
+    )
     ap.add_argument("--no-tracemalloc", action="store_true", help="skip tracemalloc (faster)")
     ap.add_argument("--csv", type=Path, default=Path("bench_design.csv"))
     ap.add_argument("-v", "--verbose", action="store_true")
@@ -179,21 +185,47 @@ def main(argv: list[str] | None = None) -> int:
     instances = []
     for spec in args.sizes:
         n, k = (int(x) for x in spec.lower().split("x"))
-        instances.append((f"{args.country}-{n}x{k}", *generate(n, k, args.seed, args.country), config))
+        instances.append(
+            (f"{args.country}-{n}x{k}", *generate(n, k, args.seed, args.country), config)
+        )
     if args.sample:
         from territory.load import load_customers, load_reps
 
-        cfg = Config.from_toml(args.sample / "plan.toml") if (args.sample / "plan.toml").exists() else config
+        cfg = (
+            Config.from_toml(args.sample / "plan.toml")
+            if (args.sample / "plan.toml").exists()
+            else config
+        )
         cu = list(load_customers(args.sample / "customers.csv", cfg))
         rp = list(load_reps(args.sample / "reps.csv", cfg))
         instances.append(("sample", cu, rp, cfg))
     rows = []
-    header = ["instance", "n", "k", "method", "runtime_s", "peak_mb", "max_workload_dev",
-              "connected_share", "objective_km", "lower_bound_km", "objective_ratio", "ratio_vs_design"]
+    header = [
+        "instance",
+        "n",
+        "k",
+        "method",
+        "runtime_s",
+        "peak_mb",
+        "max_workload_dev",
+        "connected_share",
+        "objective_km",
+        "lower_bound_km",
+        "objective_ratio",
+        "ratio_vs_design",
+    ]
     print(" ".join(f"{h:>16}" for h in header))
     for name, customers, reps, cfg in instances:
         wl = customer_workload(customers, cfg, reps)
-        measure = _measure if not args.no_tracemalloc else (lambda f: (lambda t0: (f(), time.perf_counter() - t0, float("nan")))(time.perf_counter()))
+        measure = (
+            _measure
+            if not args.no_tracemalloc
+            else (
+                lambda f: (lambda t0: (f(), time.perf_counter() - t0, float("nan")))(
+                    time.perf_counter()
+                )
+            )
+        )
         design, dt, peak = measure(lambda: design_territories(customers, reps, wl, cfg))
         results = [("design", np.array(design.assignment), dt, peak)]
         base, dt, peak = measure(lambda: nearest_home(customers, reps))
@@ -206,7 +238,11 @@ def main(argv: list[str] | None = None) -> int:
                 results.append(("kmeans_constrained", base, dt, peak))
         design_obj = design.kpis["objective"]
         for method, assign, dt, peak in results:
-            kp = design.kpis if method == "design" else evaluate_assignment(customers, reps, wl, assign, cfg)
+            kp = (
+                design.kpis
+                if method == "design"
+                else evaluate_assignment(customers, reps, wl, assign, cfg)
+            )
             row = {
                 "instance": name,
                 "n": len(customers),

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import logging
 import math
-from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -275,8 +274,8 @@ def neighbour_lists(xy: NDArray[np.float64]) -> list[list[int]]:
     """Neighbourhood graph of points (planar km): Delaunay edges without long water crossings.
 
     Coincident points (customers geocoded to one town centre) are spread on a 1 m spiral so
-    each is a node of its own. A Delaunay edge longer than ``LONG_EDGE_FACTOR`` times the median
-    incident edge at both of its ends (and longer than ``MIN_DROP_KM``) is dropped; the dropped
+    each is a node of its own. A Delaunay edge longer than ``LONG_EDGE_FACTOR`` times the local
+    spacing (third-shortest incident edge) at both of its ends (and longer than ``MIN_DROP_KM``) is dropped; the dropped
     edges are then added back shortest first wherever they join two components (Kruskal), so
     an island stays reachable through its shortest crossing and the graph stays connected.
 
@@ -298,7 +297,7 @@ def neighbour_lists(xy: NDArray[np.float64]) -> list[list[int]]:
         edges = _connect(pts, edges, np.zeros((0, 2), dtype=np.int64))
     else:
         length = np.hypot(*(pts[edges[:, 0]] - pts[edges[:, 1]]).T)
-        local = _median_incident(n, edges, length)
+        local = _local_spacing(n, edges, length)
         scale = np.maximum(local[edges[:, 0]], local[edges[:, 1]])
         long_ = (length > LONG_EDGE_FACTOR * scale) & (length > MIN_DROP_KM)
         edges = _connect(pts, edges[~long_], edges[long_])
@@ -384,10 +383,7 @@ def _moved_limit(prob: _Problem, max_moved: float | None) -> int | None:
         return None
     has = prob.current != -1
     forced = int(
-        np.sum(
-            (prob.current == -2)
-            | ((prob.locked >= 0) & has & (prob.locked != prob.current))
-        )
+        np.sum((prob.current == -2) | ((prob.locked >= 0) & has & (prob.locked != prob.current)))
     )
     return max(int(math.floor(max_moved * int(has.sum()) + 1e-9)), forced)
 
@@ -410,8 +406,9 @@ def _input_notes(prob: _Problem, customers: Sequence[Customer]) -> list[str]:
             )
         if heavy.size > 5:
             notes.append(f"{heavy.size - 5} more customers are heavier than the tolerance band.")
-        lock_load = np.bincount(prob.locked[prob.locked >= 0], weights=vals[prob.locked >= 0],
-                                minlength=prob.k)
+        lock_load = np.bincount(
+            prob.locked[prob.locked >= 0], weights=vals[prob.locked >= 0], minlength=prob.k
+        )
         for r in np.flatnonzero(lock_load > tgt * (1 + tol) + 1e-9):
             notes.append(
                 f"Locked customers of '{prob.rep_ids[r]}' alone have {crit} {lock_load[r]:.1f}, "
@@ -477,14 +474,15 @@ def _delaunay_edges(pts: NDArray[np.float64]) -> NDArray[np.int64] | None:
     return e
 
 
-def _median_incident(n: int, edges: NDArray[np.int64], length: NDArray[np.float64]) -> NDArray:
+def _local_spacing(n: int, edges: NDArray[np.int64], length: NDArray[np.float64]) -> NDArray:
     ends = np.r_[edges[:, 0], edges[:, 1]]
     lens = np.r_[length, length]
     order = np.lexsort((lens, ends))
     ends, lens = ends[order], lens[order]
     counts = np.bincount(ends, minlength=n)
     starts = np.r_[0, np.cumsum(counts)[:-1]]
-    mid = starts + np.maximum(counts - 1, 0) // 2
+    # the third-shortest incident edge: a hull point's long fan edges do not inflate it
+    mid = starts + np.minimum(np.maximum(counts - 1, 0), 2)
     out = np.zeros(n)
     has = counts > 0
     out[has] = lens[mid[has]]
@@ -628,7 +626,13 @@ def _allocate(
     cost = w[ci] * km / total_w
     # keep today's relations: leaving the current (or previous) rep costs like being
     # ``weight`` x the mean distance to the nearest centre further away
-    ref_km = float(np.mean(road_km(prob.lat, prob.lon, *_nearest_centre(prob, centre_xy, clat, clon), config.travel)))
+    ref_km = float(
+        np.mean(
+            road_km(
+                prob.lat, prob.lon, *_nearest_centre(prob, centre_xy, clat, clon), config.travel
+            )
+        )
+    )
     ref_km = max(ref_km, 1e-3)
     pen = np.zeros(m)
     if tp.keep_current_weight > 0:
@@ -638,9 +642,13 @@ def _allocate(
         leave = prev[ci] != ti
         pen += leave * PREVIOUS_WEIGHT * ref_km * w[ci] / total_w
     # relative loads a[c, r] = sum values x / target; slack price dominates any distance trade
-    big = 4.0 * float(km.max() + ref_km * (PREVIOUS_WEIGHT + tp.keep_current_weight)) * float(
-        prob.targets[0].max() / prob.targets[0].sum()
-    ) * k + 1.0
+    big = (
+        4.0
+        * float(km.max() + ref_km * (PREVIOUS_WEIGHT + tp.keep_current_weight))
+        * float(prob.targets[0].max() / prob.targets[0].sum())
+        * k
+        + 1.0
+    )
     tol = prob.tolerance
     # tighten the LP band a little so rounding the few split customers rarely leaves it
     lp_tol = tol * 0.8
@@ -1049,10 +1057,18 @@ def _merge_fragments(prob, nbrs, a, locked, loads, vals, tgt, viol, cost, apply)
             # prefer joining the territory's main piece (it then stays one piece)
             touches_main = any(labels[j] == main.get(t, -1) for i in group for j in nbrs[i])
             dc = sum(cost(i, t) - cost(i, s) for i in group)
+            # never push a territory that is already over its band further over (impossible
+            # locks): the fragment then stays where it is and is reported
+            over = dv > 1e-12 and any(
+                loads[c][t] > tgt[c][t] * (1 + prob.tolerance) for c in range(nc)
+            )
+            if over:
+                continue
             key = (not touches_main, dv, dc, t)
             if best is None or key < best:
                 best = key
-        assert best is not None
+        if best is None:
+            continue
         for i in group:
             apply(i, best[3])
         changed = True
@@ -1150,7 +1166,5 @@ def _outcome_notes(
             f"{' ...' if len(bad) > 10 else ''}): locked customers or a coastline separate them."
         )
     if moved_limit is not None and kpis.get("moved", 0) > moved_limit:
-        notes.append(
-            f"{kpis['moved']} customers change rep, above the limit of {moved_limit}."
-        )
+        notes.append(f"{kpis['moved']} customers change rep, above the limit of {moved_limit}.")
     return notes
