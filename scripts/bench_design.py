@@ -17,6 +17,7 @@ import resource
 import sys
 import time
 import tracemalloc
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -160,6 +161,12 @@ def _measure(fn):  # noqa: ANN001, ANN202
     return out, dt, peak / 2**20
 
 
+def _time_only(fn):  # noqa: ANN001, ANN202
+    t0 = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - t0, float("nan")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -217,21 +224,13 @@ def main(argv: list[str] | None = None) -> int:
     print(" ".join(f"{h:>16}" for h in header))
     for name, customers, reps, cfg in instances:
         wl = customer_workload(customers, cfg, reps)
-        measure = (
-            _measure
-            if not args.no_tracemalloc
-            else (
-                lambda f: (lambda t0: (f(), time.perf_counter() - t0, float("nan")))(
-                    time.perf_counter()
-                )
-            )
-        )
-        design, dt, peak = measure(lambda: design_territories(customers, reps, wl, cfg))
+        measure = _measure if not args.no_tracemalloc else _time_only
+        design, dt, peak = measure(partial(design_territories, customers, reps, wl, cfg))
         results = [("design", np.array(design.assignment), dt, peak)]
-        base, dt, peak = measure(lambda: nearest_home(customers, reps))
+        base, dt, peak = measure(partial(nearest_home, customers, reps))
         results.append(("nearest_home", base, dt, peak))
         if not args.no_kmeans:
-            base, dt, peak = measure(lambda: constrained_kmeans(customers, reps, args.seed))
+            base, dt, peak = measure(partial(constrained_kmeans, customers, reps, args.seed))
             if base is None:
                 print("k-means-constrained is not installed: column skipped", file=sys.stderr)
             else:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -137,7 +138,13 @@ def design_territories(
     """
     tp = config.territory
     rng = np.random.default_rng(tp.seed)
-    say = progress or (lambda _step, _frac: None)
+    t_start = time.perf_counter()
+
+    def say(step: str, frac: float) -> None:
+        log.info("design: %s (%.0f %%) at %.1f s", step, frac * 100, time.perf_counter() - t_start)
+        if progress is not None:
+            progress(step, frac)
+
     free = reps is None
     if free:
         if k is None or k < 1:
@@ -938,54 +945,63 @@ def _local_search(
             return True
         return moved + (current[i] != t) - (current[i] != s) <= moved_limit
 
-    # 1. contiguity: every fragment that is not its territory's main piece joins a neighbour
-    if contiguous:
-        for _ in range(20):
-            changed = _merge_fragments(prob, nbrs, a, locked, loads, vals, tgt, viol, cost, apply)
-            if not changed:
-                break
-
-    # 2. balance, then compactness: lexicographic descent over boundary customers
     eps = 1e-12
-    for mode in ("descent", "diffuse", "descent"):
-        for _pass in range(LOCAL_SEARCH_PASSES):
-            improved = 0
-            for i in range(n):
-                if locked[i] >= 0:
-                    continue
-                s = int(a[i])
-                cand = {int(a[j]) for j in nbrs[i]} - {s}
-                if not cand:
-                    continue
-                best = None
-                for t in sorted(cand):
-                    dv, dc = move_delta(i, s, t)
-                    if mode == "descent":
-                        ok = dv < -1e-9 or (dv <= eps and dc < -1e-12)
-                        key = (dv, dc)
-                    else:  # spread load along chains: no new violation, squared deviation down
-                        if dv > eps:
-                            continue
-                        dq = _sq_delta(nc, vals, loads, tgt, i, s, t)
-                        ok = dq < -1e-9
-                        key = (dq, dc)
-                    if ok and (best is None or key < best[0]):
-                        best = (key, t)
-                if best is None:
-                    continue
-                t = best[1]
-                if not moved_ok(i, s, t):
-                    continue
-                if contiguous and not removable(i, s):
-                    continue
-                apply(i, t)
-                improved += 1
-            if not improved:
-                break
-            if mode == "diffuse" and _total_violation(nc, k, loads, viol) <= eps:
-                break
-        if mode == "descent" and _total_violation(nc, k, loads, viol) <= eps:
-            # balanced: the compactness descent has already run to a local optimum
+
+    def sweep(mode: str) -> int:
+        """One pass over the boundary customers; returns the number of moves made."""
+        improved = 0
+        for i in range(n):
+            if locked[i] >= 0:
+                continue
+            s = int(a[i])
+            cand = {int(a[j]) for j in nbrs[i]} - {s}
+            if not cand:
+                continue
+            best = None
+            for t in sorted(cand):
+                dv, dc = move_delta(i, s, t)
+                if mode == "descent":
+                    ok = dv < -1e-9 or (dv <= eps and dc < -1e-12)
+                    key = (dv, dc)
+                else:  # spread load along chains: no new violation, squared deviation down
+                    if dv > eps:
+                        continue
+                    dq = _sq_delta(nc, vals, loads, tgt, i, s, t)
+                    ok = dq < -1e-9
+                    key = (dq, dc)
+                if ok and (best is None or key < best[0]):
+                    best = (key, t)
+            if best is None:
+                continue
+            t = best[1]
+            if not moved_ok(i, s, t):
+                continue
+            if contiguous and not removable(i, s):
+                continue
+            apply(i, t)
+            improved += 1
+        return improved
+
+    for rnd in range(4):
+        # 1. contiguity: every fragment that is not its territory's main piece joins a
+        # neighbour; in the first rounds never one that is already over its band
+        if contiguous:
+            for _ in range(20):
+                if not _merge_fragments(
+                    prob, nbrs, a, locked, loads, vals, tgt, viol, cost, apply, strict=rnd < 2
+                ):
+                    break
+        # 2. balance, then compactness: lexicographic descent over boundary customers, with a
+        # diffusion step (squared deviation) when single moves cannot reduce the violation
+        for mode in ("descent", "diffuse", "descent"):
+            for _pass in range(LOCAL_SEARCH_PASSES):
+                if not sweep(mode):
+                    break
+                if mode == "diffuse" and _total_violation(nc, k, loads, viol) <= eps:
+                    break
+            if mode == "descent" and _total_violation(nc, k, loads, viol) <= eps:
+                break  # balanced: the compactness descent has run to a local optimum
+        if not contiguous or _fragments_left(nbrs, a, locked) == 0:
             break
     return a
 
@@ -1017,7 +1033,26 @@ def _components(nbrs: list[list[int]], a: NDArray[np.int64]) -> tuple[int, NDArr
     return ncomp, labels.astype(np.int64)
 
 
-def _merge_fragments(prob, nbrs, a, locked, loads, vals, tgt, viol, cost, apply) -> bool:  # noqa: ANN001
+def _fragments_left(nbrs: list[list[int]], a: NDArray[np.int64], locked: list[int]) -> int:
+    """Number of customers in non-main pieces that hold no locked customer (movable fragments)."""
+    ncomp, labels = _components(nbrs, a)
+    if ncomp == len(set(a.tolist())):
+        return 0
+    size = np.bincount(labels, minlength=ncomp)
+    comp_terr = np.zeros(ncomp, dtype=np.int64)
+    comp_terr[labels] = a
+    has_lock = np.zeros(ncomp, dtype=bool)
+    lk = np.asarray(locked) >= 0
+    has_lock[labels[lk]] = True
+    main: dict[int, int] = {}
+    for comp in np.lexsort((np.arange(ncomp), -size)):
+        main.setdefault(int(comp_terr[comp]), int(comp))
+    return int(
+        sum(size[c] for c in range(ncomp) if main[int(comp_terr[c])] != c and not has_lock[c])
+    )
+
+
+def _merge_fragments(prob, nbrs, a, locked, loads, vals, tgt, viol, cost, apply, strict) -> bool:  # noqa: ANN001
     """Give every fragment without locked customers to the neighbouring territory that suits best."""
     w = prob.workload_min
     ncomp, labels = _components(nbrs, a)
@@ -1059,8 +1094,10 @@ def _merge_fragments(prob, nbrs, a, locked, loads, vals, tgt, viol, cost, apply)
             dc = sum(cost(i, t) - cost(i, s) for i in group)
             # never push a territory that is already over its band further over (impossible
             # locks): the fragment then stays where it is and is reported
-            over = dv > 1e-12 and any(
-                loads[c][t] > tgt[c][t] * (1 + prob.tolerance) for c in range(nc)
+            over = (
+                strict
+                and dv > 1e-12
+                and any(loads[c][t] > tgt[c][t] * (1 + prob.tolerance) for c in range(nc))
             )
             if over:
                 continue
