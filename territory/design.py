@@ -1,0 +1,1207 @@
+"""Territory design (rayonering, chapter 6.4): balanced, compact, connected territories.
+
+Method: location-allocation for balanced districting (Hess et al. 1965; Kalcsics & Ríos-Mercado,
+"Districting problems", 2019).
+
+1. *Allocation* with the centres fixed is a transportation problem: every customer's workload is
+   supplied to the territories, each territory must receive between target x (1 - tolerance) and
+   target x (1 + tolerance), at the cost of workload x road km from the centre. It is solved as an
+   LP (HiGHS) on sparse arcs: each customer to its ``candidates`` nearest centres, plus its current,
+   previous or locked rep. Band violations are soft (slack at a high price) so impossible locks
+   give the best achievable balance instead of no answer. A basic optimal solution splits at most
+   a handful of customers; they are rounded to their largest share.
+2. *Location* (free centres only, ``k`` without reps): each centre moves to the weighted medoid of
+   its territory and the allocation is repeated, like Hess's alternating heuristic.
+3. *Local search* on the customers' neighbourhood graph (Delaunay triangulation, long edges over
+   water dropped but islands kept reachable) restores contiguity (fragments join a neighbour),
+   then moves boundary customers to repair balance and to improve compactness without leaving the
+   band or disconnecting a territory.
+
+The LP duals give a Lagrangian lower bound on the compactness objective (all centres allowed for
+every customer, so the candidate restriction does not weaken it); ``objective_ratio`` =
+objective / lower bound. Everything is deterministic for equal inputs and seed.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.sparse import coo_matrix, csr_matrix
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
+
+from .exceptions import InputError
+from .models import Customer, Design, Rep
+from .params import Config
+from .travel import project_km, road_km
+from .workload import CustomerWorkload
+
+log = logging.getLogger(__name__)
+
+#: A Delaunay edge longer than this many times the local spacing at both ends (and longer than
+#: ``MIN_DROP_KM``) crosses water or empty land; it is dropped from the neighbourhood graph.
+LONG_EDGE_FACTOR = 3.0
+#: Edges shorter than this (km) are never dropped, whatever the local spacing.
+MIN_DROP_KM = 3.0
+#: Rounds of medoid relocation for free centres.
+LOCATION_ROUNDS = 6
+#: Passes of the local search (each pass visits every boundary customer once).
+LOCAL_SEARCH_PASSES = 30
+#: Penalty weight (in units of the mean distance to the nearest centre) for leaving ``previous``.
+PREVIOUS_WEIGHT = 2.0
+
+Progress = Callable[[str, float], None]
+
+
+@dataclass(frozen=True)
+class _Problem:
+    """Arrays of one design problem (customers in load order, territories in rep order)."""
+
+    lat: NDArray[np.float64]
+    lon: NDArray[np.float64]
+    xy: NDArray[np.float64]  # projected km
+    workload_min: NDArray[np.float64]
+    criteria: tuple[str, ...]  # balanced criteria, workload first when listed
+    values: NDArray[np.float64]  # (criteria, n)
+    targets: NDArray[np.float64]  # (criteria, k)
+    tolerance: float
+    locked: NDArray[np.int64]  # territory index or -1
+    current: NDArray[np.int64]  # territory index, -1 = none given, -2 = a rep not in the team
+    rep_ids: tuple[str, ...]
+
+    @property
+    def n(self) -> int:
+        return len(self.lat)
+
+    @property
+    def k(self) -> int:
+        return len(self.rep_ids)
+
+
+# --------------------------------------------------------------------------------------------
+# public API
+
+
+def design_territories(
+    customers: Sequence[Customer],
+    reps: Sequence[Rep] | None,
+    workload: CustomerWorkload,
+    config: Config,
+    *,
+    k: int | None = None,
+    previous: Sequence[int] | None = None,
+    max_moved: float | None = None,
+    progress: Progress | None = None,
+) -> Design:
+    """Divide customers over territories that are balanced, compact and connected.
+
+    Parameters
+    ----------
+    customers
+        The customers, in load order (``Design.assignment`` follows this order).
+    reps
+        The team: one territory per rep around the rep's home (a fixed centre). ``None`` with
+        ``k``: ``k`` free centres placed at weighted medoids, territories named ``T1..Tk``.
+    workload
+        ``territory.workload.customer_workload(customers, config, reps)``; balanced on
+        ``workload.workload_min``. Targets are proportional to the reps' ``capacity``.
+    config
+        ``config.territory`` holds balance, tolerance, contiguous, seed, keep_current_weight,
+        max_moved and candidates.
+    k
+        Number of territories when ``reps`` is None.
+    previous
+        A territory index per customer to start from and stay close to (the planner's
+        rebalancing on routed workload).
+    max_moved
+        Fraction of the customers with a ``current_rep`` that may change rep (overrides
+        ``config.territory.max_moved``).
+    progress
+        Called as ``progress(step, fraction_done)``.
+
+    Returns
+    -------
+    Design
+        ``rep_ids``, ``assignment``, ``centres`` (lat, lon) and ``kpis`` (see
+        :func:`evaluate_assignment`, plus ``lp_value``, ``runtime``-free solver details).
+
+    Raises
+    ------
+    InputError
+        A customer's ``locked_rep`` is not one of the reps (or territories ``T1..Tk``).
+    """
+    tp = config.territory
+    rng = np.random.default_rng(tp.seed)
+    t_start = time.perf_counter()
+
+    def say(step: str, frac: float) -> None:
+        log.info("design: %s (%.0f %%) at %.1f s", step, frac * 100, time.perf_counter() - t_start)
+        if progress is not None:
+            progress(step, frac)
+
+    free = reps is None
+    if free:
+        if k is None or k < 1:
+            raise InputError("territory design without reps needs k >= 1 territories (--k N)")
+        rep_ids = tuple(f"T{j + 1}" for j in range(k))
+        capacity = np.ones(k)
+    else:
+        if not reps:
+            raise InputError("the reps file lists no reps; give at least one rep or use --k N")
+        rep_ids = tuple(r.id for r in reps)
+        capacity = np.array([r.capacity for r in reps], dtype=np.float64)
+    prob = _problem(customers, rep_ids, capacity, workload, config)
+    n, kk = prob.n, prob.k
+    notes = _input_notes(prob, customers)
+    if n == 0:
+        return Design(rep_ids, (), _centres_of(reps, None, prob, np.zeros(0, np.int64)), {})
+
+    prev = None
+    if previous is not None:
+        prev = np.asarray(previous, dtype=np.int64)
+        if prev.shape != (n,) or (n and (prev.min() < 0 or prev.max() >= kk)):
+            raise InputError(
+                f"previous assignment has {prev.size} entries or indices outside 0..{kk - 1}; "
+                f"give one territory index per customer ({n})"
+            )
+    mm = tp.max_moved if max_moved is None else max_moved
+    moved_limit = _moved_limit(prob, mm)
+
+    say("neighbourhood graph", 0.0)
+    nbrs = neighbour_lists(prob.xy)
+
+    if free:
+        say("placing centres", 0.05)
+        centre_idx = _free_centres(prob, nbrs, config, rng, say)
+        clat, clon = prob.lat[centre_idx], prob.lon[centre_idx]
+    else:
+        assert reps is not None
+        clat = np.array([r.lat for r in reps], dtype=np.float64)
+        clon = np.array([r.lon for r in reps], dtype=np.float64)
+    say("allocating", 0.4)
+    alloc = _allocate(prob, clat, clon, config, prev=prev, moved_limit=moved_limit)
+    assignment = alloc.assignment
+    say("local search", 0.6)
+    dist = _AssignedDistance(prob, clat, clon, config)
+    assignment = _local_search(
+        prob,
+        nbrs,
+        assignment,
+        dist,
+        contiguous=tp.contiguous,
+        moved_limit=moved_limit,
+        keep_weight=tp.keep_current_weight,
+        prev=prev,
+    )
+    say("evaluating", 0.95)
+    kpis = _kpis(prob, nbrs, assignment, dist)
+    kpis["lower_bound"] = alloc.lower_bound
+    kpis["objective_ratio"] = (
+        kpis["objective"] / alloc.lower_bound if alloc.lower_bound > 1e-12 else None
+    )
+    kpis["lp_value"] = alloc.lp_value
+    kpis["lp_split_customers"] = alloc.split
+    kpis["infeasible_notes"] = notes + _outcome_notes(prob, assignment, kpis, moved_limit)
+    if free:
+        kpis["centres"] = [[float(a), float(b)] for a, b in zip(clat, clon, strict=True)]
+    say("done", 1.0)
+    return Design(
+        rep_ids=rep_ids,
+        assignment=tuple(int(t) for t in assignment),
+        centres=tuple((float(a), float(b)) for a, b in zip(clat, clon, strict=True)),
+        kpis=kpis,
+    )
+
+
+def evaluate_assignment(
+    customers: Sequence[Customer],
+    reps: Sequence[Rep] | None,
+    workload: CustomerWorkload,
+    assignment: Sequence[int],
+    config: Config,
+) -> dict:
+    """The design KPIs of an existing division (``territory evaluate``: how good is today's split?).
+
+    Parameters
+    ----------
+    assignment
+        Territory index per customer: an index into ``reps`` (or into ``T1..Tk`` when ``reps`` is
+        None, in which case ``k = max(assignment) + 1`` and centres are the weighted medoids).
+
+    Returns
+    -------
+    dict
+        ``max_workload_deviation``, ``max_<criterion>_deviation``, ``connected_share``,
+        ``territories_connected``, ``moved``, ``objective`` (workload-weighted mean road km from
+        the home/centre), ``lower_bound``, ``objective_ratio``, ``infeasible_notes`` and
+        per-territory lists ``workload_min``, ``target_min``, ``potential``, ``customers``,
+        ``deviation``, ``connected``, ``moved_in``, ``moved_out``.
+    """
+    a = np.asarray(assignment, dtype=np.int64)
+    if reps is None:
+        k = int(a.max()) + 1 if a.size else 1
+        rep_ids = tuple(f"T{j + 1}" for j in range(k))
+        capacity = np.ones(k)
+    else:
+        rep_ids = tuple(r.id for r in reps)
+        capacity = np.array([r.capacity for r in reps], dtype=np.float64)
+    prob = _problem(customers, rep_ids, capacity, workload, config)
+    if a.shape != (prob.n,) or (a.size and (a.min() < 0 or a.max() >= prob.k)):
+        raise InputError(
+            f"the assignment must give every one of the {prob.n} customers a territory 0..{prob.k - 1}"
+        )
+    notes = _input_notes(prob, customers)
+    if prob.n == 0:
+        return {"infeasible_notes": notes}
+    nbrs = neighbour_lists(prob.xy)
+    if reps is None:
+        cidx = _medoids(prob, a, np.zeros(prob.k, dtype=np.int64))
+        clat, clon = prob.lat[cidx], prob.lon[cidx]
+    else:
+        clat = np.array([r.lat for r in reps], dtype=np.float64)
+        clon = np.array([r.lon for r in reps], dtype=np.float64)
+    dist = _AssignedDistance(prob, clat, clon, config)
+    kpis = _kpis(prob, nbrs, a, dist)
+    alloc = _allocate(prob, clat, clon, config, prev=None, moved_limit=None)
+    kpis["lower_bound"] = alloc.lower_bound
+    kpis["objective_ratio"] = (
+        kpis["objective"] / alloc.lower_bound if alloc.lower_bound > 1e-12 else None
+    )
+    kpis["infeasible_notes"] = notes + _outcome_notes(prob, a, kpis, None)
+    return kpis
+
+
+def neighbour_lists(xy: NDArray[np.float64]) -> list[list[int]]:
+    """Neighbourhood graph of points (planar km): Delaunay edges without long water crossings.
+
+    Coincident points (customers geocoded to one town centre) are spread on a 1 m spiral so
+    each is a node of its own. A Delaunay edge longer than ``LONG_EDGE_FACTOR`` times the local
+    spacing (third-shortest incident edge) at both of its ends (and longer than ``MIN_DROP_KM``) is dropped; the dropped
+    edges are then added back shortest first wherever they join two components (Kruskal), so
+    an island stays reachable through its shortest crossing and the graph stays connected.
+
+    Returns
+    -------
+    list of list of int
+        Sorted neighbour indices per point.
+    """
+    n = len(xy)
+    if n <= 1:
+        return [[] for _ in range(n)]
+    pts = _spread_duplicates(np.asarray(xy, dtype=np.float64))
+    edges = _delaunay_edges(pts)
+    if edges is None:  # fewer than 4 points or all on a line: nearest neighbours instead
+        kk = min(n - 1, 4)
+        _, idx = cKDTree(pts).query(pts, k=kk + 1)
+        e = np.column_stack([np.repeat(np.arange(n), kk), idx[:, 1:].ravel()])
+        edges = np.unique(np.sort(e, axis=1), axis=0)
+        edges = _connect(pts, edges, np.zeros((0, 2), dtype=np.int64))
+    else:
+        length = np.hypot(*(pts[edges[:, 0]] - pts[edges[:, 1]]).T)
+        local = _local_spacing(n, edges, length)
+        scale = np.maximum(local[edges[:, 0]], local[edges[:, 1]])
+        long_ = (length > LONG_EDGE_FACTOR * scale) & (length > MIN_DROP_KM)
+        edges = _connect(pts, edges[~long_], edges[long_])
+    out: list[list[int]] = [[] for _ in range(n)]
+    for u, v in edges.tolist():
+        out[u].append(v)
+        out[v].append(u)
+    for lst in out:
+        lst.sort()
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# problem set-up
+
+
+def _lat0(prob: _Problem) -> float:
+    return float(np.mean(prob.lat)) if prob.n else 0.0
+
+
+def _problem(
+    customers: Sequence[Customer],
+    rep_ids: tuple[str, ...],
+    capacity: NDArray[np.float64],
+    workload: CustomerWorkload,
+    config: Config,
+) -> _Problem:
+    tp = config.territory
+    n, k = len(customers), len(rep_ids)
+    lat = np.array([c.lat for c in customers], dtype=np.float64)
+    lon = np.array([c.lon for c in customers], dtype=np.float64)
+    index = {rid: j for j, rid in enumerate(rep_ids)}
+    locked = np.full(n, -1, dtype=np.int64)
+    current = np.full(n, -1, dtype=np.int64)
+    for i, c in enumerate(customers):
+        if c.locked_rep:
+            if c.locked_rep not in index:
+                raise InputError(
+                    f"customers, row {c.row}, column 'locked_rep': '{c.locked_rep}' (customer "
+                    f"'{c.id}') is not one of the reps; use one of {', '.join(rep_ids[:10])}"
+                    + (" ..." if k > 10 else "")
+                )
+            locked[i] = index[c.locked_rep]
+        if c.current_rep:
+            current[i] = index.get(c.current_rep, -2)
+    wl = np.asarray(workload.workload_min, dtype=np.float64)
+    rows, names = [], []
+    for crit in tp.balance:
+        if crit == "workload":
+            vals = wl
+        elif crit == "potential":
+            vals = np.array([c.potential for c in customers], dtype=np.float64)
+        else:
+            vals = np.ones(n)
+        if vals.sum() <= 0:
+            log.warning("balance on %s skipped: every customer has 0", crit)
+            continue
+        rows.append(vals)
+        names.append(crit)
+    if not rows:  # nothing to balance on: fall back to workload
+        rows, names = [wl if wl.sum() > 0 else np.ones(n)], ["workload"]
+    values = np.vstack(rows)
+    share = capacity / capacity.sum() if capacity.sum() > 0 else np.full(k, 1.0 / k)
+    targets = values.sum(axis=1)[:, None] * share[None, :]
+    return _Problem(
+        lat=lat,
+        lon=lon,
+        xy=project_km(lat, lon) if n else np.zeros((0, 2)),
+        workload_min=wl,
+        criteria=tuple(names),
+        values=values,
+        targets=targets,
+        tolerance=float(tp.tolerance),
+        locked=locked,
+        current=current,
+        rep_ids=rep_ids,
+    )
+
+
+def _moved_limit(prob: _Problem, max_moved: float | None) -> int | None:
+    """Maximum number of customers that may leave their current rep (forced moves included)."""
+    if max_moved is None:
+        return None
+    has = prob.current != -1
+    forced = int(
+        np.sum((prob.current == -2) | ((prob.locked >= 0) & has & (prob.locked != prob.current)))
+    )
+    return max(int(math.floor(max_moved * int(has.sum()) + 1e-9)), forced)
+
+
+def _input_notes(prob: _Problem, customers: Sequence[Customer]) -> list[str]:
+    """Sentences on what makes balance impossible before any solving (heavy customers, locks)."""
+    notes: list[str] = []
+    tol = prob.tolerance
+    for c, crit in enumerate(prob.criteria):
+        vals, tgt = prob.values[c], prob.targets[c]
+        if tgt.max() <= 0:
+            continue
+        width = 2 * tol * tgt.min()
+        heavy = np.flatnonzero(vals > width)
+        unit = "min" if crit == "workload" else ""
+        for i in heavy[:5]:
+            notes.append(
+                f"Customer '{customers[i].id}' alone has {crit} {vals[i]:.1f}{unit}, more than the "
+                f"whole tolerance band ({width:.1f}{unit}); exact balance may be impossible."
+            )
+        if heavy.size > 5:
+            notes.append(f"{heavy.size - 5} more customers are heavier than the tolerance band.")
+        lock_load = np.bincount(
+            prob.locked[prob.locked >= 0], weights=vals[prob.locked >= 0], minlength=prob.k
+        )
+        for r in np.flatnonzero(lock_load > tgt * (1 + tol) + 1e-9):
+            notes.append(
+                f"Locked customers of '{prob.rep_ids[r]}' alone have {crit} {lock_load[r]:.1f}, "
+                f"{(lock_load[r] / tgt[r] - 1) * 100:+.1f} % against the target {tgt[r]:.1f}; "
+                f"the best achievable deviation there is {(lock_load[r] / tgt[r] - 1) * 100:+.1f} %."
+            )
+        free_total = vals[prob.locked < 0].sum()
+        for r in range(prob.k):
+            # even with every free customer, a territory whose locks are too light elsewhere
+            need = tgt[r] * (1 - tol) - lock_load[r]
+            if need > free_total + 1e-9:
+                notes.append(
+                    f"'{prob.rep_ids[r]}' cannot reach its lower band on {crit}: the locks leave "
+                    f"too little free {crit}."
+                )
+    return notes
+
+
+# --------------------------------------------------------------------------------------------
+# neighbourhood graph helpers
+
+
+def _spread_duplicates(pts: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Move coincident points apart on a tiny (1 m) golden-angle spiral, deterministically."""
+    _, inverse, counts = np.unique(pts, axis=0, return_inverse=True, return_counts=True)
+    inverse = inverse.ravel()
+    if counts.max() == 1:
+        return pts
+    out = pts.copy()
+    order = np.argsort(inverse, kind="stable")
+    grp = inverse[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(grp)) + 1]
+    rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
+    ang = rank * 2.399963229728653  # golden angle
+    rad = 0.001 * np.sqrt(rank)  # km
+    out[order, 0] += rad * np.cos(ang)
+    out[order, 1] += rad * np.sin(ang)
+    return out
+
+
+def _delaunay_edges(pts: NDArray[np.float64]) -> NDArray[np.int64] | None:
+    from scipy.spatial import Delaunay, QhullError
+
+    if len(pts) < 4:
+        return None
+    try:
+        tri = Delaunay(pts)
+    except QhullError:
+        return None
+    s = tri.simplices
+    if len(s) == 0:
+        return None
+    e = np.vstack([s[:, [0, 1]], s[:, [1, 2]], s[:, [0, 2]]])
+    e = np.unique(np.sort(e, axis=1), axis=0).astype(np.int64)
+    # points Qhull left out (coplanar) still need a node: join them to their nearest point
+    used = np.zeros(len(pts), dtype=bool)
+    used[e.ravel()] = True
+    if not used.all():
+        miss = np.flatnonzero(~used)
+        have = np.flatnonzero(used)
+        _, j = cKDTree(pts[have]).query(pts[miss])
+        e = np.vstack([e, np.sort(np.column_stack([miss, have[j]]), axis=1)])
+    return e
+
+
+def _local_spacing(n: int, edges: NDArray[np.int64], length: NDArray[np.float64]) -> NDArray:
+    ends = np.r_[edges[:, 0], edges[:, 1]]
+    lens = np.r_[length, length]
+    order = np.lexsort((lens, ends))
+    ends, lens = ends[order], lens[order]
+    counts = np.bincount(ends, minlength=n)
+    starts = np.r_[0, np.cumsum(counts)[:-1]]
+    # the third-shortest incident edge: a hull point's long fan edges do not inflate it
+    mid = starts + np.minimum(np.maximum(counts - 1, 0), 2)
+    out = np.zeros(n)
+    has = counts > 0
+    out[has] = lens[mid[has]]
+    return out
+
+
+def _connect(
+    pts: NDArray[np.float64], kept: NDArray[np.int64], spare: NDArray[np.int64]
+) -> NDArray[np.int64]:
+    """Add ``spare`` edges shortest first where they join components; then bridge any rest."""
+    n = len(pts)
+    parent = np.arange(n)
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = int(parent[x])
+        return x
+
+    g = coo_matrix((np.ones(len(kept)), (kept[:, 0], kept[:, 1])), shape=(n, n))
+    ncomp, labels = connected_components(g, directed=False)
+    if ncomp == 1:
+        return kept
+    parent[:] = labels  # component label as representative: labels < n are valid node ids here
+    # make labels self-parented representatives
+    rep_of = np.full(ncomp, -1)
+    for i in range(n):
+        if rep_of[labels[i]] < 0:
+            rep_of[labels[i]] = i
+    parent = rep_of[labels].copy()
+    added = []
+    if len(spare):
+        ln = np.hypot(*(pts[spare[:, 0]] - pts[spare[:, 1]]).T)
+        for j in np.argsort(ln, kind="stable"):
+            u, v = int(spare[j, 0]), int(spare[j, 1])
+            ru, rv = find(u), find(v)
+            if ru != rv:
+                parent[max(ru, rv)] = min(ru, rv)
+                added.append((u, v))
+                ncomp -= 1
+                if ncomp == 1:
+                    break
+    while ncomp > 1:  # only for the nearest-neighbour fallback: bridge the closest pair
+        roots = np.array([find(i) for i in range(n)])
+        first = roots == roots[0]
+        a_idx, b_idx = np.flatnonzero(first), np.flatnonzero(~first)
+        d, j = cKDTree(pts[b_idx]).query(pts[a_idx])
+        s = int(np.argmin(d))
+        u, v = int(a_idx[s]), int(b_idx[j[s]])
+        parent[find(v)] = find(u)
+        added.append((min(u, v), max(u, v)))
+        ncomp -= 1
+    if added:
+        kept = np.vstack([kept, np.array(added, dtype=np.int64)])
+    return kept
+
+
+# --------------------------------------------------------------------------------------------
+# allocation (transportation LP) and its lower bound
+
+
+@dataclass(frozen=True)
+class _Allocation:
+    assignment: NDArray[np.int64]
+    lp_value: float
+    lower_bound: float
+    split: int
+
+
+class _AssignedDistance:
+    """Road km from each customer to any centre, one column at a time (never n x k at once)."""
+
+    def __init__(
+        self, prob: _Problem, clat: NDArray[np.float64], clon: NDArray[np.float64], config: Config
+    ) -> None:
+        self.prob, self.clat, self.clon, self.travel = prob, clat, clon, config.travel
+        self.total_w = float(prob.workload_min.sum()) or 1.0
+
+    def km(self, i: NDArray[np.int64] | int, r: NDArray[np.int64] | int) -> NDArray[np.float64]:
+        p = self.prob
+        return road_km(p.lat[i], p.lon[i], self.clat[r], self.clon[r], self.travel)
+
+    def objective(self, assignment: NDArray[np.int64]) -> float:
+        """Workload-weighted mean road km from each customer to its territory's centre."""
+        idx = np.arange(self.prob.n)
+        w = self.prob.workload_min
+        if w.sum() <= 0:
+            w = np.ones(self.prob.n)
+        return float(np.sum(w * self.km(idx, assignment)) / w.sum())
+
+
+def _candidate_arcs(
+    prob: _Problem,
+    centre_xy: NDArray[np.float64],
+    n_candidates: int,
+    prev: NDArray[np.int64] | None,
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Sparse arcs (customer, territory): nearest centres plus current/previous; locks only."""
+    n, k = prob.n, prob.k
+    c = min(n_candidates, k)
+    _, idx = cKDTree(centre_xy).query(prob.xy, k=c)
+    idx = np.asarray(idx, dtype=np.int64).reshape(n, c)
+    cust = [np.repeat(np.arange(n), c)]
+    terr = [idx.ravel()]
+    for extra in (prob.current, prev):
+        if extra is None:
+            continue
+        has = np.flatnonzero(extra >= 0)
+        cust.append(has)
+        terr.append(extra[has])
+    ci, ti = np.concatenate(cust), np.concatenate(terr)
+    free = prob.locked[ci] < 0
+    lk = np.flatnonzero(prob.locked >= 0)
+    ci = np.concatenate([ci[free], lk])
+    ti = np.concatenate([ti[free], prob.locked[lk]])
+    key = np.unique(ci * k + ti)
+    return key // k, key % k
+
+
+def _allocate(
+    prob: _Problem,
+    clat: NDArray[np.float64],
+    clon: NDArray[np.float64],
+    config: Config,
+    *,
+    prev: NDArray[np.int64] | None,
+    moved_limit: int | None,
+    candidates: int | None = None,
+) -> _Allocation:
+    """Solve the balanced transportation LP on sparse arcs, round, and bound it from below."""
+    from scipy.optimize import linprog
+
+    tp = config.territory
+    n, k, nc = prob.n, prob.k, len(prob.criteria)
+    centre_xy = project_km(clat, clon, lat0=_lat0(prob))
+    ci, ti = _candidate_arcs(prob, centre_xy, candidates or tp.candidates, prev)
+    m = len(ci)
+    w = prob.workload_min if prob.workload_min.sum() > 0 else np.ones(n)
+    total_w = float(w.sum())
+    km = road_km(prob.lat[ci], prob.lon[ci], clat[ti], clon[ti], config.travel)
+    cost = w[ci] * km / total_w
+    # keep today's relations: leaving the current (or previous) rep costs like being
+    # ``weight`` x the mean distance to the nearest centre further away
+    ref_km = float(
+        np.mean(
+            road_km(
+                prob.lat, prob.lon, *_nearest_centre(prob, centre_xy, clat, clon), config.travel
+            )
+        )
+    )
+    ref_km = max(ref_km, 1e-3)
+    pen = np.zeros(m)
+    if tp.keep_current_weight > 0:
+        leave = (prob.current[ci] != -1) & (prob.current[ci] != ti)
+        pen += leave * tp.keep_current_weight * ref_km * w[ci] / total_w
+    if prev is not None:
+        leave = prev[ci] != ti
+        pen += leave * PREVIOUS_WEIGHT * ref_km * w[ci] / total_w
+    # relative loads a[c, r] = sum values x / target; slack price dominates any distance trade
+    big = (
+        4.0
+        * float(km.max() + ref_km * (PREVIOUS_WEIGHT + tp.keep_current_weight))
+        * float(prob.targets[0].max() / prob.targets[0].sum())
+        * k
+        + 1.0
+    )
+    tol = prob.tolerance
+    # tighten the LP band a little so rounding the few split customers rarely leaves it
+    lp_tol = tol * 0.8
+    rows_ub, cols_ub, vals_ub = [], [], []
+    b_ub = []
+    nrow = 0
+    nvar = m + 2 * nc * k
+    for c in range(nc):
+        tgt = np.maximum(prob.targets[c], 1e-12)
+        coef = prob.values[c][ci] / tgt[ti]
+        # upper: a - s+ <= 1 + tol
+        rows_ub += [nrow + ti, nrow + np.arange(k)]
+        cols_ub += [np.arange(m), m + (2 * c) * k + np.arange(k)]
+        vals_ub += [coef, -np.ones(k)]
+        b_ub.append(np.full(k, 1 + lp_tol))
+        nrow += k
+        # lower: -a - s- <= -(1 - tol)
+        rows_ub += [nrow + ti, nrow + np.arange(k)]
+        cols_ub += [np.arange(m), m + (2 * c + 1) * k + np.arange(k)]
+        vals_ub += [-coef, -np.ones(k)]
+        b_ub.append(np.full(k, -(1 - lp_tol)))
+        nrow += k
+    if moved_limit is not None:
+        leave = np.flatnonzero((prob.current[ci] != -1) & (prob.current[ci] != ti))
+        rows_ub.append(np.full(leave.size, nrow))
+        cols_ub.append(leave)
+        vals_ub.append(np.ones(leave.size))
+        b_ub.append(np.array([float(moved_limit)]))
+        nrow += 1
+    a_ub = csr_matrix(
+        (np.concatenate(vals_ub), (np.concatenate(rows_ub), np.concatenate(cols_ub))),
+        shape=(nrow, nvar),
+    )
+    a_eq = csr_matrix((np.ones(m), (ci, np.arange(m))), shape=(n, nvar))
+    c_vec = np.concatenate([cost + pen, np.full(2 * nc * k, big)])
+    res = linprog(
+        c_vec,
+        A_ub=a_ub,
+        b_ub=np.concatenate(b_ub),
+        A_eq=a_eq,
+        b_eq=np.ones(n),
+        bounds=(0, None),
+        method="highs-ipm",
+    )
+    if res.status != 0:  # pragma: no cover - the soft band keeps the LP feasible
+        log.warning("allocation LP ended with status %s: %s", res.status, res.message)
+        assignment = _nearest_allowed(prob, centre_xy)
+        return _Allocation(assignment, float("nan"), 0.0, 0)
+    x = res.x[:m]
+    # round: each customer to its largest share (ties to the lower territory index)
+    order = np.lexsort((ti, -x, ci))
+    first = np.r_[True, ci[order][1:] != ci[order][:-1]]
+    assignment = np.empty(n, dtype=np.int64)
+    assignment[ci[order][first]] = ti[order][first]
+    split = int(np.sum(np.bincount(ci[x > 1e-7], minlength=n) > 1))
+    # Lagrangian bound with the band multipliers of the true tolerance (duals of the LP are
+    # feasible multipliers for it too); the distance-only objective, every centre allowed
+    y = -np.asarray(res.ineqlin.marginals)
+    y = np.clip(y, 0.0, big)
+    lam = np.zeros((nc, k))
+    const = 0.0
+    for c in range(nc):
+        yu = y[(2 * c) * k : (2 * c + 1) * k]
+        yl = y[(2 * c + 1) * k : (2 * c + 2) * k]
+        lam[c] = (yu - yl) / np.maximum(prob.targets[c], 1e-12)
+        const += float(np.sum(yu * (1 + tol)) - np.sum(yl * (1 - tol)))
+    lb = _lagrangian_bound(prob, clat, clon, config, lam, w, total_w) - const
+    return _Allocation(assignment, float(res.fun), max(float(lb), 0.0), split)
+
+
+def _nearest_centre(
+    prob: _Problem, centre_xy: NDArray[np.float64], clat: NDArray, clon: NDArray
+) -> tuple[NDArray, NDArray]:
+    _, j = cKDTree(centre_xy).query(prob.xy)
+    return clat[j], clon[j]
+
+
+def _nearest_allowed(prob: _Problem, centre_xy: NDArray[np.float64]) -> NDArray[np.int64]:
+    _, j = cKDTree(centre_xy).query(prob.xy)
+    a = np.asarray(j, dtype=np.int64)
+    return np.where(prob.locked >= 0, prob.locked, a)
+
+
+def _lagrangian_bound(
+    prob: _Problem,
+    clat: NDArray[np.float64],
+    clon: NDArray[np.float64],
+    config: Config,
+    lam: NDArray[np.float64],
+    w: NDArray[np.float64],
+    total_w: float,
+) -> float:
+    """sum_i min_r [w_i d_ir / W + sum_c lam_cr v_ci], over all territories (locks respected).
+
+    Computed in chunks of customers so memory stays O(chunk x k).
+    """
+    n, k = prob.n, prob.k
+    chunk = max(1, 2_000_000 // max(k, 1))
+    total = 0.0
+    for s in range(0, n, chunk):
+        sl = slice(s, min(n, s + chunk))
+        km = road_km(
+            prob.lat[sl, None], prob.lon[sl, None], clat[None, :], clon[None, :], config.travel
+        )
+        val = w[sl, None] * km / total_w
+        for c in range(len(prob.criteria)):
+            val = val + prob.values[c][sl, None] * lam[c][None, :]
+        best = val.min(axis=1)
+        lk = prob.locked[sl]
+        has = lk >= 0
+        if has.any():
+            best[has] = val[np.flatnonzero(has), lk[has]]
+        total += float(best.sum())
+    return total
+
+
+# --------------------------------------------------------------------------------------------
+# location (free centres)
+
+
+def _free_centres(
+    prob: _Problem,
+    nbrs: list[list[int]],
+    config: Config,
+    rng: np.random.Generator,
+    say: Progress,
+) -> NDArray[np.int64]:
+    """Weighted k-means++ seeding, then alternate allocation and medoid relocation."""
+    k, n = prob.k, prob.n
+    w = prob.workload_min if prob.workload_min.sum() > 0 else np.ones(n)
+    # seeding (Arthur & Vassilvitskii 2007), weighted by workload, from the seeded generator
+    first = int(rng.choice(n, p=w / w.sum()))
+    idx = [first]
+    d2 = np.sum((prob.xy - prob.xy[first]) ** 2, axis=1)
+    for _ in range(1, k):
+        p = w * d2
+        if p.sum() <= 0:
+            nxt = int(rng.integers(n))
+        else:
+            nxt = int(rng.choice(n, p=p / p.sum()))
+        idx.append(nxt)
+        d2 = np.minimum(d2, np.sum((prob.xy - prob.xy[nxt]) ** 2, axis=1))
+    centres = np.array(idx, dtype=np.int64)
+    for rnd in range(LOCATION_ROUNDS):
+        say("placing centres", 0.05 + 0.35 * rnd / LOCATION_ROUNDS)
+        alloc = _allocate(
+            prob,
+            prob.lat[centres],
+            prob.lon[centres],
+            config,
+            prev=None,
+            moved_limit=None,
+            candidates=min(config.territory.candidates, 5),
+        )
+        new = _medoids(prob, alloc.assignment, centres)
+        if np.array_equal(new, centres):
+            break
+        centres = new
+    return centres
+
+
+def _medoids(
+    prob: _Problem, assignment: NDArray[np.int64], fallback: NDArray[np.int64]
+) -> NDArray[np.int64]:
+    """Weighted medoid of each territory, searched among the 30 customers nearest its mean."""
+    w = prob.workload_min if prob.workload_min.sum() > 0 else np.ones(prob.n)
+    out = fallback.copy()
+    order = np.argsort(assignment, kind="stable")
+    bounds = np.searchsorted(assignment[order], np.arange(prob.k + 1))
+    for r in range(prob.k):
+        members = order[bounds[r] : bounds[r + 1]]
+        if members.size == 0:
+            continue
+        pts, wm = prob.xy[members], w[members]
+        mean = (pts * wm[:, None]).sum(axis=0) / max(wm.sum(), 1e-12)
+        near = np.argsort(np.sum((pts - mean) ** 2, axis=1), kind="stable")[:30]
+        costs = [float(np.sum(wm * np.hypot(*(pts - pts[j]).T))) for j in near]
+        out[r] = members[near[int(np.argmin(costs))]]
+    return out
+
+
+def _centres_of(reps, clat, prob, _a) -> tuple:  # noqa: ANN001 - trivial helper for empty input
+    if reps:
+        return tuple((float(r.lat), float(r.lon)) for r in reps)
+    return tuple((float("nan"), float("nan")) for _ in range(prob.k))
+
+
+# --------------------------------------------------------------------------------------------
+# local search on the neighbourhood graph
+
+
+def _local_search(
+    prob: _Problem,
+    nbrs: list[list[int]],
+    assignment: NDArray[np.int64],
+    dist: _AssignedDistance,
+    *,
+    contiguous: bool,
+    moved_limit: int | None,
+    keep_weight: float,
+    prev: NDArray[np.int64] | None,
+) -> NDArray[np.int64]:
+    """Contiguity repair, then balance repair and compactness moves (boundary customers only).
+
+    Lexicographic descent: first the total band violation (relative, summed over criteria and
+    territories), then the workload-weighted distance. A customer only leaves a territory when
+    its neighbours there stay connected among themselves (so the territory stays connected) and
+    only joins a territory it touches.
+    """
+    n, k = prob.n, prob.k
+    a = assignment.copy()
+    tol = prob.tolerance
+    nc = len(prob.criteria)
+    vals = [prob.values[c].tolist() for c in range(nc)]
+    tgt = [[max(t, 1e-12) for t in prob.targets[c].tolist()] for c in range(nc)]
+    loads = [np.bincount(a, weights=prob.values[c], minlength=k).tolist() for c in range(nc)]
+    locked = prob.locked.tolist()
+    current = prob.current.tolist()
+    prev_l = prev.tolist() if prev is not None else None
+    w = prob.workload_min if prob.workload_min.sum() > 0 else np.ones(n)
+    wl = (w / w.sum()).tolist()
+    nbr_sets = [set(x) for x in nbrs]
+    ref = float(np.mean(dist.km(np.arange(n), a))) or 1.0
+    moved = sum(1 for i in range(n) if current[i] != -1 and current[i] != a[i])
+
+    def viol(c: int, r: int, load: float) -> float:
+        q = load / tgt[c][r]
+        return max(0.0, q - 1 - tol) + max(0.0, 1 - tol - q)
+
+    dcache: dict[tuple[int, int], float] = {}
+
+    def km(i: int, r: int) -> float:
+        key = (i, r)
+        v = dcache.get(key)
+        if v is None:
+            v = float(dist.km(i, r))
+            dcache[key] = v
+        return v
+
+    def cost(i: int, r: int) -> float:
+        c_ = wl[i] * km(i, r)
+        if keep_weight > 0 and current[i] != -1 and current[i] != r:
+            c_ += keep_weight * ref * wl[i]
+        if prev_l is not None and prev_l[i] != r:
+            c_ += PREVIOUS_WEIGHT * ref * wl[i]
+        return c_
+
+    def removable(i: int, t: int) -> bool:
+        same = [j for j in nbrs[i] if a[j] == t]
+        if len(same) <= 1:
+            return True
+        seen = {same[0]}
+        todo = [same[0]]
+        rest = set(same)
+        while todo:
+            u = todo.pop()
+            for v in nbr_sets[u]:
+                if v in rest and v not in seen:
+                    seen.add(v)
+                    todo.append(v)
+        return len(seen) == len(same)
+
+    def apply(i: int, t: int) -> None:
+        nonlocal moved
+        s = int(a[i])
+        for c in range(nc):
+            loads[c][s] -= vals[c][i]
+            loads[c][t] += vals[c][i]
+        if current[i] != -1:
+            moved += (current[i] != t) - (current[i] != s)
+        a[i] = t
+
+    def move_delta(i: int, s: int, t: int) -> tuple[float, float]:
+        dv = 0.0
+        for c in range(nc):
+            v = vals[c][i]
+            dv += (
+                viol(c, s, loads[c][s] - v)
+                + viol(c, t, loads[c][t] + v)
+                - viol(c, s, loads[c][s])
+                - viol(c, t, loads[c][t])
+            )
+        return dv, cost(i, t) - cost(i, s)
+
+    def moved_ok(i: int, s: int, t: int) -> bool:
+        if moved_limit is None or current[i] == -1:
+            return True
+        return moved + (current[i] != t) - (current[i] != s) <= moved_limit
+
+    eps = 1e-12
+
+    def sweep(mode: str) -> int:
+        """One pass over the boundary customers; returns the number of moves made."""
+        improved = 0
+        for i in range(n):
+            if locked[i] >= 0:
+                continue
+            s = int(a[i])
+            cand = {int(a[j]) for j in nbrs[i]} - {s}
+            if not cand:
+                continue
+            best = None
+            for t in sorted(cand):
+                dv, dc = move_delta(i, s, t)
+                if mode == "descent":
+                    ok = dv < -1e-9 or (dv <= eps and dc < -1e-12)
+                    key = (dv, dc)
+                else:  # spread load along chains: no new violation, squared deviation down
+                    if dv > eps:
+                        continue
+                    dq = _sq_delta(nc, vals, loads, tgt, i, s, t)
+                    ok = dq < -1e-9
+                    key = (dq, dc)
+                if ok and (best is None or key < best[0]):
+                    best = (key, t)
+            if best is None:
+                continue
+            t = best[1]
+            if not moved_ok(i, s, t):
+                continue
+            if contiguous and not removable(i, s):
+                continue
+            apply(i, t)
+            improved += 1
+        return improved
+
+    for rnd in range(4):
+        # 1. contiguity: every fragment that is not its territory's main piece joins a
+        # neighbour; in the first rounds never one that is already over its band
+        if contiguous:
+            for _ in range(20):
+                if not _merge_fragments(
+                    prob, nbrs, a, locked, loads, vals, tgt, viol, cost, apply, strict=rnd < 2
+                ):
+                    break
+        # 2. balance, then compactness: lexicographic descent over boundary customers, with a
+        # diffusion step (squared deviation) when single moves cannot reduce the violation
+        for mode in ("descent", "diffuse", "descent"):
+            for _pass in range(LOCAL_SEARCH_PASSES):
+                if not sweep(mode):
+                    break
+                if mode == "diffuse" and _total_violation(nc, k, loads, viol) <= eps:
+                    break
+            if mode == "descent" and _total_violation(nc, k, loads, viol) <= eps:
+                break  # balanced: the compactness descent has run to a local optimum
+        if not contiguous or _fragments_left(nbrs, a, locked) == 0:
+            break
+    return a
+
+
+def _sq_delta(nc, vals, loads, tgt, i, s, t) -> float:  # noqa: ANN001 - hot inner helper
+    d = 0.0
+    for c in range(nc):
+        v = vals[c][i]
+        ts, tt = tgt[c][s], tgt[c][t]
+        d += ((loads[c][s] - v) / ts - 1) ** 2 + ((loads[c][t] + v) / tt - 1) ** 2
+        d -= (loads[c][s] / ts - 1) ** 2 + (loads[c][t] / tt - 1) ** 2
+    return d
+
+
+def _total_violation(nc, k, loads, viol) -> float:  # noqa: ANN001
+    return sum(viol(c, r, loads[c][r]) for c in range(nc) for r in range(k))
+
+
+def _components(nbrs: list[list[int]], a: NDArray[np.int64]) -> tuple[int, NDArray[np.int64]]:
+    """Connected pieces of each territory: components of the same-territory subgraph."""
+    n = len(nbrs)
+    if n == 0:
+        return 0, np.zeros(0, dtype=np.int64)
+    src = np.repeat(np.arange(n), [len(x) for x in nbrs])
+    dst = np.fromiter((j for x in nbrs for j in x), dtype=np.int64, count=len(src))
+    same = a[src] == a[dst]
+    g = coo_matrix((np.ones(int(same.sum())), (src[same], dst[same])), shape=(n, n))
+    ncomp, labels = connected_components(g, directed=False)
+    return ncomp, labels.astype(np.int64)
+
+
+def _fragments_left(nbrs: list[list[int]], a: NDArray[np.int64], locked: list[int]) -> int:
+    """Number of customers in non-main pieces that hold no locked customer (movable fragments)."""
+    ncomp, labels = _components(nbrs, a)
+    if ncomp == len(set(a.tolist())):
+        return 0
+    size = np.bincount(labels, minlength=ncomp)
+    comp_terr = np.zeros(ncomp, dtype=np.int64)
+    comp_terr[labels] = a
+    has_lock = np.zeros(ncomp, dtype=bool)
+    lk = np.asarray(locked) >= 0
+    has_lock[labels[lk]] = True
+    main: dict[int, int] = {}
+    for comp in np.lexsort((np.arange(ncomp), -size)):
+        main.setdefault(int(comp_terr[comp]), int(comp))
+    return int(
+        sum(size[c] for c in range(ncomp) if main[int(comp_terr[c])] != c and not has_lock[c])
+    )
+
+
+def _merge_fragments(prob, nbrs, a, locked, loads, vals, tgt, viol, cost, apply, strict) -> bool:  # noqa: ANN001
+    """Give every fragment without locked customers to the neighbouring territory that suits best."""
+    w = prob.workload_min
+    ncomp, labels = _components(nbrs, a)
+    if ncomp == len(set(a.tolist())):
+        return False
+    comp_w = np.bincount(labels, weights=w + 1e-9, minlength=ncomp)
+    comp_terr = np.zeros(ncomp, dtype=np.int64)
+    comp_terr[labels] = a
+    # the main piece of a territory: most workload (ties: lowest label)
+    main = {}
+    for comp in np.lexsort((np.arange(ncomp), -comp_w)):
+        main.setdefault(int(comp_terr[comp]), int(comp))
+    members: dict[int, list[int]] = {}
+    for i, lab in enumerate(labels.tolist()):
+        if lab != main[int(a[i])]:
+            members.setdefault(lab, []).append(i)
+    changed = False
+    nc = len(vals)
+    for lab in sorted(members, key=lambda x: (comp_w[x], x)):
+        group = members[lab]
+        s = int(a[group[0]])
+        if any(locked[i] >= 0 for i in group) or any(a[i] != s for i in group):
+            continue
+        touch = sorted({int(a[j]) for i in group for j in nbrs[i]} - {s})
+        if not touch:
+            continue
+        gv = [sum(vals[c][i] for i in group) for c in range(nc)]
+        best = None
+        for t in touch:
+            dv = sum(
+                viol(c, s, loads[c][s] - gv[c])
+                + viol(c, t, loads[c][t] + gv[c])
+                - viol(c, s, loads[c][s])
+                - viol(c, t, loads[c][t])
+                for c in range(nc)
+            )
+            # prefer joining the territory's main piece (it then stays one piece)
+            touches_main = any(labels[j] == main.get(t, -1) for i in group for j in nbrs[i])
+            dc = sum(cost(i, t) - cost(i, s) for i in group)
+            # never push a territory that is already over its band further over (impossible
+            # locks): the fragment then stays where it is and is reported
+            over = (
+                strict
+                and dv > 1e-12
+                and any(loads[c][t] > tgt[c][t] * (1 + prob.tolerance) for c in range(nc))
+            )
+            if over:
+                continue
+            key = (not touches_main, dv, dc, t)
+            if best is None or key < best:
+                best = key
+        if best is None:
+            continue
+        for i in group:
+            apply(i, best[3])
+        changed = True
+    return changed
+
+
+# --------------------------------------------------------------------------------------------
+# KPIs
+
+
+def _kpis(
+    prob: _Problem, nbrs: list[list[int]], a: NDArray[np.int64], dist: _AssignedDistance
+) -> dict:
+    k, n = prob.k, prob.n
+    tol = prob.tolerance
+    out: dict = {}
+    wl_load = np.bincount(a, weights=prob.workload_min, minlength=k)
+    cap_share = prob.targets[0] / max(prob.targets[0].sum(), 1e-12)
+    wl_target = prob.workload_min.sum() * cap_share
+    dev = np.where(wl_target > 0, wl_load / np.maximum(wl_target, 1e-12) - 1.0, 0.0)
+    out["max_workload_deviation"] = float(np.max(np.abs(dev))) if k else 0.0
+    for c, crit in enumerate(prob.criteria):
+        if crit == "workload":
+            continue
+        load = np.bincount(a, weights=prob.values[c], minlength=k)
+        d = load / np.maximum(prob.targets[c], 1e-12) - 1.0
+        out[f"max_{crit}_deviation"] = float(np.max(np.abs(d)))
+    out["tolerance"] = tol
+    out["within_tolerance"] = bool(
+        all(
+            np.all(
+                np.abs(
+                    np.bincount(a, weights=prob.values[c], minlength=k)
+                    / np.maximum(prob.targets[c], 1e-12)
+                    - 1.0
+                )
+                <= tol + 1e-9
+            )
+            for c in range(len(prob.criteria))
+        )
+    )
+    ncomp, labels = _components(nbrs, a)
+    pieces = np.zeros(k, dtype=np.int64)
+    comp_terr = np.zeros(ncomp, dtype=np.int64)
+    comp_terr[labels] = a
+    np.add.at(pieces, comp_terr, 1)
+    counts = np.bincount(a, minlength=k)
+    connected = pieces <= 1
+    out["connected_share"] = float(counts[connected].sum() / n) if n else 1.0
+    out["territories_connected"] = int(np.sum(connected))
+    has = prob.current != -1
+    out["moved"] = int(np.sum(has & (prob.current != a))) if has.any() else 0
+    out["objective"] = dist.objective(a)
+    # per territory, for territories.csv
+    out["workload_min"] = [round(float(x), 3) for x in wl_load]
+    out["target_min"] = [round(float(x), 3) for x in wl_target]
+    out["deviation"] = [round(float(x), 5) for x in dev]
+    out["customers"] = [int(x) for x in counts]
+    out["connected"] = [bool(x) for x in connected]
+    out["pieces"] = [int(x) for x in pieces]
+    if "potential" in prob.criteria:
+        pot = prob.values[prob.criteria.index("potential")]
+        out["potential"] = [round(float(x), 2) for x in np.bincount(a, weights=pot, minlength=k)]
+    else:
+        out["potential"] = None
+    move_in = np.zeros(k, dtype=np.int64)
+    move_out = np.zeros(k, dtype=np.int64)
+    ch = np.flatnonzero(has & (prob.current != a))
+    np.add.at(move_in, a[ch], 1)
+    cur_ok = ch[prob.current[ch] >= 0]
+    np.add.at(move_out, prob.current[cur_ok], 1)
+    out["moved_in"] = [int(x) for x in move_in]
+    out["moved_out"] = [int(x) for x in move_out]
+    return out
+
+
+def _outcome_notes(
+    prob: _Problem, a: NDArray[np.int64], kpis: dict, moved_limit: int | None
+) -> list[str]:
+    notes = []
+    tol = prob.tolerance
+    for c, crit in enumerate(prob.criteria):
+        load = np.bincount(a, weights=prob.values[c], minlength=prob.k)
+        dev = load / np.maximum(prob.targets[c], 1e-12) - 1.0
+        for r in np.flatnonzero(np.abs(dev) > tol + 1e-9):
+            notes.append(
+                f"Territory '{prob.rep_ids[r]}' ends at {dev[r] * 100:+.1f} % {crit} against its "
+                f"target (band +/-{tol * 100:g} %): the best found under the locks, the "
+                "contiguity and the limits on moves."
+            )
+    bad = [prob.rep_ids[r] for r, ok in enumerate(kpis.get("connected", [])) if not ok]
+    if bad:
+        notes.append(
+            f"{len(bad)} territories are not one connected piece ({', '.join(bad[:10])}"
+            f"{' ...' if len(bad) > 10 else ''}): locked customers or a coastline separate them."
+        )
+    if moved_limit is not None and kpis.get("moved", 0) > moved_limit:
+        notes.append(f"{kpis['moved']} customers change rep, above the limit of {moved_limit}.")
+    return notes
