@@ -493,6 +493,9 @@ def write_report(
         for k, v in sorted(inputs.items())
     )
 
+    kpi_title, input_title = esc(lab["kpis"]), esc(lab["inputs"])
+    kpi_html = f"<h2>{kpi_title}</h2><table>{kpi_rows}</table>" if kpi_rows else ""
+    input_html = f"<h2>{input_title}</h2><table>{input_rows}</table>" if input_rows else ""
     page = f"""<!DOCTYPE html>
 <html lang="{lang}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -510,8 +513,8 @@ def write_report(
 <table><tr>{thead}</tr>{"".join(trows)}</table>
 <h2>{esc(lab["plan_section"])}</h2>
 {plan_html}
-{f"<h2>{esc(lab["kpis"])}</h2><table>{kpi_rows}</table>" if kpi_rows else ""}
-{f"<h2>{esc(lab["inputs"])}</h2><table>{input_rows}</table>" if input_rows else ""}
+{kpi_html}
+{input_html}
 </body></html>
 """
     out = folder.path / "report.html"
