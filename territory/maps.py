@@ -52,9 +52,9 @@ MAX_EXPANDED_LAYERS = 14
 
 _CSS = """
 .leaflet-container{background:#eef1f4;font:12px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
-.tp-legend{background:#fff;padding:8px 10px;border-radius:6px;box-shadow:0 1px 5px rgba(0,0,0,.35);max-height:70vh;max-width:360px;overflow:auto}
+.tp-legend{background:#fff;padding:8px 10px;border-radius:6px;box-shadow:0 1px 5px rgba(0,0,0,.35);max-height:70vh;max-width:520px;overflow-y:auto;overflow-x:hidden}
 .tp-legend h4{margin:0 0 4px;font-size:14px}.tp-legend table{border-collapse:collapse}
-.tp-legend td{padding:1px 4px;white-space:nowrap}.tp-legend td.n{text-align:right}
+.tp-legend td{padding:0 4px;white-space:nowrap}.tp-legend td.n{text-align:right}
 .tp-legend .sw{display:inline-block;width:12px;height:12px;border-radius:2px;vertical-align:middle;border:1px solid #333}
 .tp-legend .dot{display:inline-block;border-radius:50%;background:#999;border:1px solid #222;vertical-align:middle;margin:0 2px 0 8px}
 .tp-legend a{color:#0645ad;text-decoration:none}.tp-legend a:hover{text-decoration:underline}
@@ -183,6 +183,10 @@ _JS = r"""
     return div;
   };
   legend.addTo(map);
+  var legendBox = legend.getContainer();
+  /* keep the data clear of the legend at the left when fitting the view */
+  var pad = {paddingTopLeft: [Math.min(legendBox.offsetWidth + 20, map.getSize().x / 2), 20],
+             paddingBottomRight: [20, 20]};
   if (G.days) {
     var rows = document.querySelectorAll(".tp-legend [data-day]");
     Array.prototype.forEach.call(rows, function (a) {
@@ -193,12 +197,12 @@ _JS = r"""
           if (k === "all" || String(j) === k) { map.addLayer(g); } else { map.removeLayer(g); }
         });
         if (k !== "all" && G.days[+k].getLayers().length) {
-          map.fitBounds(L.featureGroup(G.days[+k].getLayers()).getBounds(), {padding: [30, 30]});
+          map.fitBounds(L.featureGroup(G.days[+k].getLayers()).getBounds(), pad);
         }
       });
     });
   }
-  if (bounds.isValid()) map.fitBounds(bounds, {padding: [20, 20]});
+  if (bounds.isValid()) map.fitBounds(bounds, pad);
   window.territoryMap = {map: map, groups: G, counts: counts};
 })
 """
@@ -251,6 +255,13 @@ def _day_label(row: dict[str, str]) -> str:
     return f"w{row.get('week', '')}-{row.get('weekday', '')}"
 
 
+def _day_title(row: dict[str, str]) -> str:
+    """The day as a manager reads it: 'wed 2027-01-06' (or 'w1-wed' without a start date)."""
+    date = (row.get("date") or "").strip()
+    weekday = (row.get("weekday") or "").strip()
+    return f"{weekday} {date}".strip() if date else _day_label(row)
+
+
 def _hours(value: object, lab: dict[str, str]) -> str:
     x = num(value)
     return f"{fmt(x)} {lab['hours']}" if math.isfinite(x) else ""
@@ -289,7 +300,7 @@ def _reps_data(folder: PlanFolder, lab: dict[str, str]) -> list[dict]:
 def _visit_days(folder: PlanFolder) -> dict[str, list[str]]:
     days: dict[str, list[str]] = defaultdict(list)
     for row in folder.schedule or []:
-        days[row.get("customer_id", "")].append(_day_label(row))
+        days[row.get("customer_id", "")].append(_day_title(row))
     return days
 
 
@@ -402,7 +413,8 @@ def _routes(
             {
                 "t": t,
                 "rep": rid + (f" · {rep['name']}" if rep["name"] else ""),
-                "label": label,
+                "key": label,
+                "label": _day_title(row) if folder.days is not None else label,
                 "coords": coords,
                 "home_leg": bool(day_stops) and rep["lat"] is not None,
                 "depart": row.get("depart", ""),
@@ -467,8 +479,8 @@ def _rep_legend(rep: dict, days: list[dict], lab: dict[str, str]) -> str:
     if rows:
         table = (
             f'<table><tr><th></th><th>{esc(lab["day"])} (<a href="#" data-day="all">'
-            f"{esc(lab['days'])}</a>)</th><th>{esc(lab['depart'])}–{esc(lab['return'])}</th>"
-            f"<th>{esc(lab['visits'])}</th><th>{esc(lab['travel'])}</th></tr>"
+            f"{esc(lab['all_days'])}</a>)</th><th>{esc(lab['depart'])}–{esc(lab['return'])}</th>"
+            f"<th>{esc(lab['visits_short'])}</th><th>{esc(lab['travel'])}</th></tr>"
             + "".join(rows)
             + "</table>"
         )

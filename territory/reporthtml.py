@@ -44,6 +44,7 @@ LABELS: dict[str, dict[str, str]] = {
         "name": "Name",
         "class": "Class",
         "visits": "Visits per period",
+        "visits_short": "Visits",
         "rep": "Rep",
         "visit_days": "Visit days",
         "workload": "Workload",
@@ -58,6 +59,7 @@ LABELS: dict[str, dict[str, str]] = {
         "stop": "Stop",
         "day": "Day",
         "days": "Days",
+        "all_days": "all",
         "hours": "h",
         "km": "km",
         "marker_size": "Marker size = class",
@@ -103,6 +105,7 @@ LABELS: dict[str, dict[str, str]] = {
         "name": "Naam",
         "class": "Klasse",
         "visits": "Bezoeken per periode",
+        "visits_short": "Bezoeken",
         "rep": "Vertegenwoordiger",
         "visit_days": "Bezoekdagen",
         "workload": "Bewerkingstijd",
@@ -117,6 +120,7 @@ LABELS: dict[str, dict[str, str]] = {
         "stop": "Stop",
         "day": "Dag",
         "days": "Dagen",
+        "all_days": "alle",
         "hours": "u",
         "km": "km",
         "marker_size": "Grootte stip = klasse",
@@ -324,7 +328,7 @@ def workload_chart_svg(folder: PlanFolder, lang: str = "en") -> str:
     """An inline SVG bar chart: workload hours per rep, capacity as a tick, utilisation label."""
     lab = labels(lang)
     rows = folder.territories
-    bar_h, gap, left, right, top = 18, 6, 170, 90, 8
+    bar_h, gap, left, right, top = 18, 6, 170, 140, 8
     width = 720
     height = top * 2 + len(rows) * (bar_h + gap)
     values = [(num(r.get("workload_hours"), 0.0), num(r.get("capacity_hours"), 0.0)) for r in rows]

@@ -363,7 +363,7 @@ def test_rep_map_has_only_that_reps_days_in_order(planned_folder: Path) -> None:
     page = (planned_folder / "reps" / rep_file_name(rid)).read_text(encoding="utf-8")
     data = _script_json(page)
     days = [d for d in folder.days if d["rep_id"] == rid]
-    assert [d["label"] for d in data["routes"]] == [d["date"] for d in days]
+    assert [d["key"] for d in data["routes"]] == [d["date"] for d in days]
     for d in data["routes"]:
         assert [s["seq"] for s in d["stops"]] == list(range(1, len(d["stops"]) + 1))
         assert d["coords"][0] == d["coords"][-1]  # the loop ends at home
