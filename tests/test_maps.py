@@ -96,7 +96,8 @@ def make_plan_folder(
             name = PAYLOAD_SCRIPT
         if hostile and r == 1:
             rid, name = "R/<b>2</b>", PAYLOAD_IMG
-        reps.append({"id": rid, "name": name, "lat": lat + 0.03, "lon": lon - 0.02})
+        ring = r // len(towns)  # more reps than towns: further homes around the same towns
+        reps.append({"id": rid, "name": name, "lat": lat + 0.03 + 0.09 * ring, "lon": lon - 0.02})
     homes = np.array([[r["lat"], r["lon"]] for r in reps])
     centre_idx = rng.integers(0, n_reps, n_customers)
     lat = homes[centre_idx, 0] + rng.normal(0, 0.12, n_customers)
