@@ -1,0 +1,681 @@
+"""Maps stage: map.html and reps/<rep>.html from a plan folder (the only module importing folium).
+
+folium builds the page: the Leaflet map, the base tiles, one layer (``FeatureGroup``) per rep,
+the territory and route layers and the layer control. The content of those layers is drawn by
+one small script of our own from a JSON block, so that
+
+* 10,000 customers are 10,000 canvas ``circleMarker`` s in one compact array, not 10,000
+  folium ``Marker`` objects with a popup each (popups are built when clicked);
+* every text from an input file reaches the page only as JSON data shown through
+  ``textContent``, or HTML-escaped by :func:`html.escape` where Leaflet wants HTML (layer names,
+  legend); the JSON itself is ``<``/``>``/``&``-escaped so it cannot close the script;
+* the page needs Leaflet only (no jQuery, Bootstrap or Font Awesome), which ``offline=True``
+  inlines from the asset cache (:mod:`territory.assets`).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import math
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from urllib.parse import quote
+
+import folium
+from branca.element import Element, MacroElement
+
+from . import assets
+from .geometry import territory_polygons
+from .reporthtml import (
+    PALETTE,
+    PlanFolder,
+    esc,
+    fmt,
+    labels,
+    load_plan_folder,
+    num,
+    rep_color,
+    rep_file_name,
+    write_report,
+)
+from .workbook import write_workbook
+
+log = logging.getLogger(__name__)
+
+CLASS_RADIUS = {"A": 7.5, "B": 5.5, "C": 4.0}
+OTHER_RADIUS = 4.5
+UNASSIGNED_COLOR = "#555555"
+MAX_EXPANDED_LAYERS = 14
+
+_CSS = """
+.leaflet-container{background:#eef1f4;font:12px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
+.tp-legend{background:#fff;padding:8px 10px;border-radius:6px;box-shadow:0 1px 5px rgba(0,0,0,.35);max-height:70vh;max-width:520px;overflow-y:auto;overflow-x:hidden}
+.tp-legend h4{margin:0 0 4px;font-size:14px}.tp-legend table{border-collapse:collapse}
+.tp-legend td{padding:0 4px;white-space:nowrap}.tp-legend td.n{text-align:right}
+.tp-legend .sw{display:inline-block;width:12px;height:12px;border-radius:2px;vertical-align:middle;border:1px solid #333}
+.tp-legend .dot{display:inline-block;border-radius:50%;background:#999;border:1px solid #222;vertical-align:middle;margin:0 2px 0 8px}
+.tp-legend a{color:#0645ad;text-decoration:none}.tp-legend a:hover{text-decoration:underline}
+.tp-legend tr.tp-off{opacity:.45}
+.tp-pop th{text-align:left;padding-right:8px;color:#555;font-weight:normal;vertical-align:top}
+.tp-pop td{max-width:260px}
+.tp-home{border-radius:4px;border:2px solid #fff;box-shadow:0 0 0 1.5px #222;color:#fff;font:bold 14px/18px system-ui,sans-serif;text-align:center}
+.tp-stop{border-radius:50%;border:1.5px solid #fff;box-shadow:0 0 0 1px #222;color:#fff;font:bold 11px/17px system-ui,sans-serif;text-align:center}
+"""
+
+# The map's own script: draws every layer from the JSON data D onto the folium map and groups.
+# Text from input files is only ever set through textContent (el()).
+_JS = r"""
+(function (D, map, G) {
+  "use strict";
+  var LB = D.labels;
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    return e;
+  }
+  function table(title, rows) {
+    var box = el("div", "tp-pop");
+    box.appendChild(el("b", null, title));
+    var t = el("table");
+    rows.forEach(function (r) {
+      if (r[1] === "" || r[1] === null || r[1] === undefined) return;
+      var tr = el("tr");
+      tr.appendChild(el("th", null, r[0]));
+      tr.appendChild(el("td", null, r[1]));
+      t.appendChild(tr);
+    });
+    box.appendChild(t);
+    return box;
+  }
+  function repLabel(r) { return r.name ? r.id + " · " + r.name : r.id; }
+  var counts = {polygons: 0, customers: 0, homes: 0, routes: 0, stops: 0};
+  var bounds = L.latLngBounds([]);
+
+  D.polygons.forEach(function (p) {
+    var r = D.reps[p.t];
+    var layer = L.geoJSON(p.geometry, {style: {color: r.color, weight: 2, opacity: 0.9,
+      fillColor: r.color, fillOpacity: 0.13}});
+    layer.bindTooltip(function () { return el("span", null, repLabel(r)); }, {sticky: true});
+    G.territories.addLayer(layer);
+    counts.polygons += 1;
+  });
+
+  var C = D.customers;
+  function customerPopup(i) {
+    var t = C.t[i], rep = t >= 0 ? repLabel(D.reps[t]) : C.rep[i];
+    return table(LB.customer + " " + C.id[i], [
+      [LB.id, C.id[i]], [LB.name, C.name[i]], [LB["class"], C.cls[i]],
+      [LB.visits, C.visits[i]], [LB.rep, rep],
+      [LB.visit_days, C.days ? (C.days[i] || LB.not_planned) : ""]]);
+  }
+  for (var i = 0; i < C.lat.length; i++) {
+    var t = C.t[i];
+    var m = L.circleMarker([C.lat[i], C.lon[i]], {radius: C.r[i], weight: 1, color: "#222",
+      opacity: 0.8, fillColor: t >= 0 ? D.reps[t].color : D.unassigned_color, fillOpacity: 0.9});
+    m.bindPopup(customerPopup.bind(null, i));
+    (t >= 0 && G.reps[t] ? G.reps[t] : G.other).addLayer(m);
+    bounds.extend([C.lat[i], C.lon[i]]);
+    counts.customers += 1;
+  }
+
+  D.reps.forEach(function (r, t) {
+    if (r.lat === null || r.lon === null || !G.reps[t]) return;
+    var icon = L.divIcon({className: "", html: '<div class="tp-home" style="background:' +
+      r.color + '">\u2302</div>', iconSize: [22, 22], iconAnchor: [11, 11]});
+    var h = L.marker([r.lat, r.lon], {icon: icon, zIndexOffset: 1000, keyboard: false});
+    h.bindTooltip(function () { return el("span", null, LB.home + ": " + repLabel(r)); });
+    h.bindPopup(function () {
+      return table(LB.rep + " " + r.id, [[LB.name, r.name], [LB.customers, r.customers],
+        [LB.visits, r.visits], [LB.workload, r.workload], [LB.capacity, r.capacity],
+        [LB.utilization, r.utilization], [LB.travel, r.travel]]);
+    });
+    G.reps[t].addLayer(h);
+    bounds.extend([r.lat, r.lon]);
+    counts.homes += 1;
+  });
+
+  D.routes.forEach(function (d, j) {
+    var group = G.days ? G.days[j] : G.routes;
+    if (!group || d.coords.length < 2) return;
+    var n = d.coords.length;
+    var out = d.home_leg ? d.coords.slice(0, n - 1) : d.coords;
+    var line = L.polyline(out, {color: d.color, weight: G.days ? 4 : 2.5, opacity: 0.85});
+    var info = function () {
+      return table(LB.day + " " + d.label, [[LB.rep, d.rep], [LB.depart, d.depart],
+        [LB["return"], d["return"]], [LB.visits, d.visits], [LB.travel, d.travel]]);
+    };
+    line.bindPopup(info);
+    group.addLayer(line);
+    if (d.home_leg) {
+      var home = L.polyline(d.coords.slice(n - 2), {color: d.color, weight: G.days ? 3 : 2,
+        opacity: 0.85, dashArray: "6 6"});
+      home.bindTooltip(function () { return el("span", null, d.label + ": " + LB.way_home); });
+      group.addLayer(home);
+    }
+    counts.routes += 1;
+    (d.stops || []).forEach(function (s) {
+      var icon = L.divIcon({className: "", html: '<div class="tp-stop" style="background:' +
+        d.color + '">' + Number(s.seq) + "</div>", iconSize: [20, 20], iconAnchor: [10, 10]});
+      var mk = L.marker([s.lat, s.lon], {icon: icon, keyboard: false});
+      mk.bindTooltip(function () {
+        return el("span", null, d.label + " #" + s.seq + " " + s.arrival + " " + (s.name || s.id));
+      });
+      mk.bindPopup(function () {
+        return table(LB.stop + " " + s.seq + " · " + d.label, [[LB.id, s.id], [LB.name, s.name],
+          [LB.arrival, s.arrival], [LB.visits, s.start + "–" + s.end]]);
+      });
+      group.addLayer(mk);
+      bounds.extend([s.lat, s.lon]);
+      counts.stops += 1;
+    });
+  });
+
+  var legend = L.control({position: "bottomleft"});
+  legend.onAdd = function () {
+    var div = L.DomUtil.create("div", "tp-legend");
+    div.innerHTML = D.legend_html;  /* built in Python with every input text html-escaped */
+    L.DomEvent.disableScrollPropagation(div);
+    L.DomEvent.disableClickPropagation(div);
+    return div;
+  };
+  legend.addTo(map);
+  var legendBox = legend.getContainer();
+  /* keep the data clear of the legend at the left when fitting the view */
+  var pad = {paddingTopLeft: [Math.min(legendBox.offsetWidth + 20, map.getSize().x / 2), 20],
+             paddingBottomRight: [20, 20]};
+  if (G.days) {
+    var rows = document.querySelectorAll(".tp-legend [data-day]");
+    Array.prototype.forEach.call(rows, function (a) {
+      a.addEventListener("click", function (ev) {
+        ev.preventDefault();
+        var k = a.getAttribute("data-day");
+        G.days.forEach(function (g, j) {
+          if (k === "all" || String(j) === k) { map.addLayer(g); } else { map.removeLayer(g); }
+        });
+        if (k !== "all" && G.days[+k].getLayers().length) {
+          map.fitBounds(L.featureGroup(G.days[+k].getLayers()).getBounds(), pad);
+        }
+      });
+    });
+  }
+  if (bounds.isValid()) map.fitBounds(bounds, pad);
+  window.territoryMap = {map: map, groups: G, counts: counts};
+})
+"""
+
+
+class _Raw(Element):
+    """A piece of page text that is inserted as it is (never run through Jinja again)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._text = text
+
+    def render(self, **kwargs: object) -> str:
+        return self._text
+
+
+class _Layers(MacroElement):
+    """Adds the map's own script after the map and its groups exist in the page."""
+
+    def __init__(self, script: Callable[[], str]) -> None:
+        super().__init__()
+        self._name = "TerritoryLayers"
+        self._script = script
+
+    def render(self, **kwargs: object) -> None:
+        self.get_root().script.add_child(_Raw(self._script()), name=self.get_name())
+
+
+def _safe_json(value: object) -> str:
+    """JSON that is safe inside a <script> element (cannot close it or open a comment)."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return (
+        text.replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
+
+
+def _coord(value: object) -> float | None:
+    x = num(value)
+    return round(x, 6) if math.isfinite(x) else None
+
+
+def _day_label(row: dict[str, str]) -> str:
+    date = (row.get("date") or "").strip()
+    if date:
+        return date
+    return f"w{row.get('week', '')}-{row.get('weekday', '')}"
+
+
+def _day_title(row: dict[str, str]) -> str:
+    """The day as a manager reads it: 'wed 2027-01-06' (or 'w1-wed' without a start date)."""
+    date = (row.get("date") or "").strip()
+    weekday = (row.get("weekday") or "").strip()
+    return f"{weekday} {date}".strip() if date else _day_label(row)
+
+
+def _hours(value: object, lab: dict[str, str]) -> str:
+    x = num(value)
+    return f"{fmt(x)} {lab['hours']}" if math.isfinite(x) else ""
+
+
+def _percent(value: object) -> str:
+    x = num(value)
+    return f"{fmt(x * 100, 0)} %" if math.isfinite(x) else ""
+
+
+def _reps_data(folder: PlanFolder, lab: dict[str, str]) -> list[dict]:
+    reps = []
+    for i, r in enumerate(folder.territories):
+        travel = _hours(r.get("travel_hours"), lab)
+        km = num(r.get("travel_km"))
+        if math.isfinite(km):
+            travel = f"{travel} · {fmt(km, 0)} {lab['km']}"
+        reps.append(
+            {
+                "id": r.get("rep_id", ""),
+                "name": r.get("rep_name", ""),
+                "color": rep_color(i),
+                "lat": _coord(r.get("home_lat")),
+                "lon": _coord(r.get("home_lon")),
+                "customers": r.get("customers", ""),
+                "visits": r.get("visits", ""),
+                "workload": _hours(r.get("workload_hours"), lab),
+                "capacity": _hours(r.get("capacity_hours"), lab),
+                "utilization": _percent(r.get("utilization")),
+                "travel": travel,
+            }
+        )
+    return reps
+
+
+def _visit_days(folder: PlanFolder) -> dict[str, list[str]]:
+    days: dict[str, list[str]] = defaultdict(list)
+    for row in folder.schedule or []:
+        days[row.get("customer_id", "")].append(_day_title(row))
+    return days
+
+
+def _customers_data(
+    folder: PlanFolder, rep_index: dict[str, int], only: int | None = None
+) -> dict[str, list]:
+    """Customers as parallel arrays (compact for 10k+); ``only`` keeps one territory."""
+    visit_days = _visit_days(folder) if folder.has_plan else None
+    cols: dict[str, list] = {
+        k: [] for k in ("lat", "lon", "t", "r", "id", "name", "cls", "visits", "rep")
+    }
+    if visit_days is not None:
+        cols["days"] = []
+    for row in folder.assignments:
+        lat, lon = _coord(row.get("lat")), _coord(row.get("lon"))
+        if lat is None or lon is None:
+            continue
+        t = rep_index.get(row.get("rep_id", ""), -1)
+        if only is not None and t != only:
+            continue
+        cls = (row.get("class") or "").strip()
+        cols["lat"].append(lat)
+        cols["lon"].append(lon)
+        cols["t"].append(t)
+        cols["r"].append(CLASS_RADIUS.get(cls.upper(), OTHER_RADIUS))
+        cols["id"].append(row.get("customer_id", ""))
+        cols["name"].append(row.get("name", ""))
+        cols["cls"].append(cls)
+        cols["visits"].append(row.get("visits", ""))
+        cols["rep"].append(row.get("rep_id", ""))
+        if visit_days is not None:
+            cols["days"].append(", ".join(visit_days.get(row.get("customer_id", ""), [])))
+    return cols
+
+
+def _polygons(folder: PlanFolder, rep_index: dict[str, int]) -> list[dict]:
+    """Territory areas: from territories.geojson when present, else computed here."""
+    out: list[dict] = []
+    gj = folder.territories_geojson
+    if gj and gj.get("features"):
+        for feature in gj["features"]:
+            t = rep_index.get(str((feature.get("properties") or {}).get("rep_id", "")), -1)
+            if t >= 0 and feature.get("geometry"):
+                out.append({"t": t, "geometry": feature["geometry"]})
+        return out
+    lat, lon, assignment = [], [], []
+    for row in folder.assignments:
+        lat.append(num(row.get("lat")))
+        lon.append(num(row.get("lon")))
+        assignment.append(rep_index.get(row.get("rep_id", ""), -1))
+    geoms = territory_polygons(lat, lon, assignment, len(rep_index))
+    return [{"t": t, "geometry": g} for t, g in enumerate(geoms) if g is not None]
+
+
+def _routes(
+    folder: PlanFolder, rep_index: dict[str, int], reps: list[dict], lab: dict[str, str]
+) -> list[dict]:
+    """One entry per rep day: the line (home -> stops -> home) and its stops."""
+    if not folder.has_plan:
+        return []
+    stops: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for row in folder.schedule or []:
+        lat, lon = _coord(row.get("lat")), _coord(row.get("lon"))
+        if lat is None or lon is None:
+            continue
+        stops[(row.get("rep_id", ""), _day_label(row))].append(
+            {
+                "seq": int(num(row.get("seq"), 0)),
+                "lat": lat,
+                "lon": lon,
+                "id": row.get("customer_id", ""),
+                "name": row.get("customer_name", ""),
+                "arrival": row.get("arrival", ""),
+                "start": row.get("start", ""),
+                "end": row.get("end", ""),
+            }
+        )
+    lines: dict[tuple[str, str], list[list[float]]] = {}
+    for feature in (folder.routes_geojson or {}).get("features", []) or []:
+        props = feature.get("properties") or {}
+        geom = feature.get("geometry") or {}
+        if geom.get("type") != "LineString":
+            continue
+        key = (str(props.get("rep_id", "")), _day_label({k: str(v) for k, v in props.items()}))
+        lines[key] = [[round(c[1], 6), round(c[0], 6)] for c in geom.get("coordinates", [])]
+    out = []
+    day_rows = folder.days
+    if day_rows is None:  # schedule without days.csv: derive the days from the stops
+        day_rows = [
+            {"rep_id": rid, "date": label, "visits": str(len(s))}
+            for (rid, label), s in stops.items()
+        ]
+    for row in day_rows:
+        rid = row.get("rep_id", "")
+        t = rep_index.get(rid, -1)
+        if t < 0:
+            continue
+        label = _day_label(row)
+        day_stops = sorted(stops.get((rid, label), []), key=lambda s: s["seq"])
+        coords = lines.get((rid, label))
+        rep = reps[t]
+        if coords is None:
+            home = [[rep["lat"], rep["lon"]]] if rep["lat"] is not None else []
+            coords = home + [[s["lat"], s["lon"]] for s in day_stops] + home
+        km = num(row.get("travel_km"))
+        travel = _hours(num(row.get("travel_min")) / 60.0, lab)
+        if math.isfinite(km):
+            travel = f"{travel} · {fmt(km)} {lab['km']}"
+        out.append(
+            {
+                "t": t,
+                "rep": rid + (f" · {rep['name']}" if rep["name"] else ""),
+                "key": label,
+                "label": _day_title(row) if folder.days is not None else label,
+                "coords": coords,
+                "home_leg": bool(day_stops) and rep["lat"] is not None,
+                "depart": row.get("depart", ""),
+                "return": row.get("return", ""),
+                "visits": row.get("visits", ""),
+                "travel": travel,
+                "stops": day_stops,
+            }
+        )
+    return out
+
+
+def _class_key(lab: dict[str, str], classes: Iterable[str]) -> str:
+    dots = "".join(
+        f'<span class="dot" style="width:{2 * CLASS_RADIUS.get(c, OTHER_RADIUS):.0f}px;'
+        f'height:{2 * CLASS_RADIUS.get(c, OTHER_RADIUS):.0f}px"></span>{esc(c)}'
+        for c in sorted(set(classes))
+        if c
+    )
+    return f"<div>{esc(lab['marker_size'])}: {dots}</div>" if dots else ""
+
+
+def _overview_legend(
+    reps: list[dict], lab: dict[str, str], rep_files: dict[str, str], classes: Iterable[str]
+) -> str:
+    rows = []
+    for r in reps:
+        name = esc(r["id"]) + (f" · {esc(r['name'])}" if r["name"] else "")
+        link = (
+            f' <a href="reps/{esc(quote(rep_files[r["id"]]))}">{esc(lab["legend_rep_map"])}</a>'
+            if r["id"] in rep_files
+            else ""
+        )
+        rows.append(
+            f'<tr><td><span class="sw" style="background:{r["color"]}"></span></td>'
+            f'<td>{name}{link}</td><td class="n">{esc(r["workload"])}</td>'
+            f'<td class="n">{esc(r["utilization"])}</td></tr>'
+        )
+    return (
+        f"<h4>{esc(lab['overview_title'])}</h4><table><tr><th></th><th>{esc(lab['rep'])}</th>"
+        f"<th>{esc(lab['workload'])}</th><th>{esc(lab['utilization'])}</th></tr>"
+        + "".join(rows)
+        + "</table>"
+        + _class_key(lab, classes)
+    )
+
+
+def _rep_legend(rep: dict, days: list[dict], lab: dict[str, str]) -> str:
+    title = lab["rep_title"].format(rep=rep["id"] + (f" · {rep['name']}" if rep["name"] else ""))
+    rows = [
+        f'<tr><td><span class="sw" style="background:{d["color"]}"></span></td>'
+        f'<td><a href="#" data-day="{j}">{esc(d["label"])}</a></td>'
+        f"<td>{esc(d['depart'])}–{esc(d['return'])}</td>"
+        f'<td class="n">{esc(d["visits"])}</td><td class="n">{esc(d["travel"])}</td></tr>'
+        for j, d in enumerate(days)
+    ]
+    summary = (
+        f"<div>{esc(lab['workload'])}: {esc(rep['workload'])} · {esc(lab['utilization'])}: "
+        f"{esc(rep['utilization'])} · {esc(lab['travel'])}: {esc(rep['travel'])}</div>"
+    )
+    table = ""
+    if rows:
+        table = (
+            f'<table><tr><th></th><th>{esc(lab["day"])} (<a href="#" data-day="all">'
+            f"{esc(lab['all_days'])}</a>)</th><th>{esc(lab['depart'])}–{esc(lab['return'])}</th>"
+            f"<th>{esc(lab['visits_short'])}</th><th>{esc(lab['travel'])}</th></tr>"
+            + "".join(rows)
+            + "</table>"
+        )
+    back = f'<div><a href="../map.html">{esc(lab["overview_map"])}</a> · <a href="../report.html">{esc(lab["report_title"])}</a></div>'
+    return f"<h4>{esc(title)}</h4>{summary}{table}{back}"
+
+
+def _new_map(
+    title: str,
+    center: tuple[float, float],
+    offline_assets: assets.InlineAssets | None,
+    tiles: str | None,
+) -> folium.Map:
+    m = folium.Map(
+        location=list(center), zoom_start=9, tiles=None, prefer_canvas=True, control_scale=True
+    )
+    # Leaflet is the only library the page needs (see the module docstring).
+    if offline_assets is None:
+        m.default_js = [("leaflet", assets.LEAFLET_CDN_JS)]
+        m.default_css = [("leaflet_css", assets.LEAFLET_CDN_CSS)]
+    else:
+        m.default_js = []
+        m.default_css = []
+        js = offline_assets.js.replace("</script", "<\\/script")
+        m.get_root().header.add_child(
+            _Raw(f"<style>{offline_assets.css}</style>\n<script>{js}</script>"), name="leaflet"
+        )
+    m.get_root().header.add_child(_Raw(f"<style>{_CSS}</style>"), name="territory_css")
+    m.get_root().title = esc(title)
+    if tiles:
+        folium.TileLayer(
+            tiles, name="OpenStreetMap" if tiles == "OpenStreetMap" else tiles, control=False
+        ).add_to(m)
+    return m
+
+
+def _deterministic_ids(m: folium.Map) -> None:
+    """Replace folium's random element ids by a counter: same folder, same bytes."""
+    counter = 0
+    stack = [m.get_root()]
+    while stack:
+        element = stack.pop(0)
+        element._id = f"{counter:08d}"
+        counter += 1
+        stack.extend(element._children.values())
+
+
+def _page(m: folium.Map, groups: dict, data: dict, layer_control_size: int) -> str:
+    def script() -> str:
+        names = {
+            key: (
+                [g.get_name() if g is not None else "null" for g in value]
+                if isinstance(value, list)
+                else value.get_name()
+            )
+            for key, value in groups.items()
+        }
+        g_js = (
+            "{"
+            + ",".join(
+                f"{key}:[{','.join(v)}]" if isinstance(v, list) else f"{key}:{v}"
+                for key, v in names.items()
+            )
+            + "}"
+        )
+        return f"{_JS}({_safe_json(data)}, {m.get_name()}, {g_js});\n"
+
+    _Layers(script).add_to(m)
+    folium.LayerControl(collapsed=layer_control_size > MAX_EXPANDED_LAYERS).add_to(m)
+    _deterministic_ids(m)
+    return m.get_root().render()
+
+
+def _center(lat: list[float], lon: list[float]) -> tuple[float, float]:
+    if not lat:
+        return (52.1, 5.3)
+    return (round((min(lat) + max(lat)) / 2, 6), round((min(lon) + max(lon)) / 2, 6))
+
+
+def render(
+    plan_dir: Path | str,
+    *,
+    lang: str = "en",
+    offline: bool = False,
+    tiles: str | None = "OpenStreetMap",
+) -> list[Path]:
+    """Render the maps, the report and the workbook of a plan folder.
+
+    Parameters
+    ----------
+    plan_dir
+        A folder written by ``territory design`` or ``territory plan``; only its files are read
+        (assignments.csv and territories.csv at least; schedule/days/routes when planned).
+    lang
+        Labels in "en" or "nl".
+    offline
+        Inline Leaflet from the asset cache so the pages need no network (base tiles aside).
+    tiles
+        Base map tiles (a folium tiles name or URL template); None for no base map.
+
+    Returns
+    -------
+    list of Path
+        ``map.html``, ``reps/<rep>.html`` per rep, ``report.html`` and ``plan.xlsx``.
+
+    Raises
+    ------
+    InputError
+        When the folder is not a plan folder or ``lang`` is unknown.
+    AssetsMissingError
+        With ``offline=True`` and an empty asset cache (one line saying how to fill it).
+    """
+    lab = labels(lang)
+    inline = assets.load_inline() if offline else None
+    folder = load_plan_folder(plan_dir)
+    rep_index = {r.get("rep_id", ""): i for i, r in enumerate(folder.territories)}
+    reps = _reps_data(folder, lab)
+    rep_files = {r["id"]: rep_file_name(r["id"]) for r in reps}
+    polygons = _polygons(folder, rep_index)
+    customers = _customers_data(folder, rep_index)
+    routes = _routes(folder, rep_index, reps, lab)
+    classes = customers["cls"]
+    for d in routes:
+        d["color"] = reps[d["t"]]["color"]
+    written: list[Path] = []
+
+    # Overview
+    lat = customers["lat"] + [r["lat"] for r in reps if r["lat"] is not None]
+    lon = customers["lon"] + [r["lon"] for r in reps if r["lon"] is not None]
+    m = _new_map(lab["overview_title"], _center(lat, lon), inline, tiles)
+    territories_fg = folium.FeatureGroup(name=esc(lab["territories"])).add_to(m)
+    rep_fgs = []
+    for r in reps:
+        label = r["id"] + (f" · {r['name']}" if r["name"] else "")
+        rep_fgs.append(folium.FeatureGroup(name=html.escape(label)).add_to(m))
+    other_fg = folium.FeatureGroup(name="–", control=False).add_to(m)
+    groups: dict = {"territories": territories_fg, "reps": rep_fgs, "other": other_fg}
+    if routes:
+        groups["routes"] = folium.FeatureGroup(name=esc(lab["routes"]), show=False).add_to(m)
+    data = {
+        "labels": lab,
+        "reps": reps,
+        "polygons": polygons,
+        "customers": customers,
+        "routes": [{k: v for k, v in d.items() if k != "stops"} for d in routes],
+        "unassigned_color": UNASSIGNED_COLOR,
+        "legend_html": _overview_legend(reps, lab, rep_files, classes),
+    }
+    out = folder.path / "map.html"
+    _write(out, _page(m, groups, data, len(reps) + 2))
+    written.append(out)
+
+    # One map per rep
+    (folder.path / "reps").mkdir(exist_ok=True)
+    for t, rep in enumerate(reps):
+        days = [dict(d) for d in routes if d["t"] == t]
+        for j, d in enumerate(days):
+            d["color"] = PALETTE[j % len(PALETTE)]
+        mine = _customers_data(folder, rep_index, only=t)
+        lat = mine["lat"] + ([rep["lat"]] if rep["lat"] is not None else [])
+        lon = mine["lon"] + ([rep["lon"]] if rep["lon"] is not None else [])
+        m = _new_map(lab["rep_title"].format(rep=rep["id"]), _center(lat, lon), inline, tiles)
+        territories_fg = folium.FeatureGroup(name=esc(lab["territories"])).add_to(m)
+        rep_fgs = [None] * len(reps)
+        label = rep["id"] + (f" · {rep['name']}" if rep["name"] else "")
+        rep_fgs[t] = folium.FeatureGroup(name=html.escape(f"{lab['customers']}: {label}")).add_to(m)
+        other_fg = folium.FeatureGroup(name="–", control=False).add_to(m)
+        day_fgs = [
+            folium.FeatureGroup(name=esc(f"{d['label']} ({d['visits']})")).add_to(m) for d in days
+        ]
+        groups = {
+            "territories": territories_fg,
+            "reps": rep_fgs,
+            "other": other_fg,
+            "days": day_fgs,
+        }
+        data = {
+            "labels": lab,
+            "reps": reps,
+            "polygons": [p for p in polygons if p["t"] == t],
+            "customers": mine,
+            "routes": days,
+            "unassigned_color": UNASSIGNED_COLOR,
+            "legend_html": _rep_legend(rep, days, lab),
+        }
+        out = folder.path / "reps" / rep_files[rep["id"]]
+        _write(out, _page(m, groups, data, len(days) + 2))
+        written.append(out)
+
+    written.append(write_report(folder, lang=lang, rep_files=rep_files))
+    written.append(write_workbook(folder.path, lang=lang))
+    return written
+
+
+def _write(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
