@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from . import __version__, report
-from .exceptions import InputError
+from .exceptions import InputError, TerritoryWarning
 from .models import Customer, Design, Plan, Rep
 from .params import Config
 from .workload import CustomerWorkload, SizingResult, customer_workload, size_team
@@ -90,9 +91,20 @@ def design(
     """Question 2: who gets which customers."""
     from .design import design_territories
 
-    workload = customer_workload(inputs.customers, inputs.config, inputs.reps)
+    customers = inputs.customers
+    if k is not None and any(c.locked_rep for c in customers):
+        # Free centres have no rep ids to lock to: say so rather than fail or guess.
+        locked = sum(1 for c in customers if c.locked_rep)
+        warnings.warn(
+            f"{inputs.paths['customers']}: {locked} locked_rep values are ignored with --k "
+            "(free centres have no reps); give --reps to honour them",
+            TerritoryWarning,
+            stacklevel=2,
+        )
+        customers = tuple(replace(c, locked_rep="") for c in customers)
+    workload = customer_workload(customers, inputs.config, inputs.reps)
     result = design_territories(
-        inputs.customers,
+        customers,
         inputs.reps,
         workload,
         inputs.config,

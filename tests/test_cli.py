@@ -1,0 +1,219 @@
+"""The command line end to end on the sample data: what a user runs and reads."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from territory.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "sample_data"
+CUSTOMERS = SAMPLE / "customers.csv"
+REPS = SAMPLE / "reps.csv"
+CONFIG = SAMPLE / "plan.toml"
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with open(path, encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_size_prints_table_and_recommendation(capsys):
+    assert main(["size", str(CUSTOMERS), "--reps", str(REPS), "--config", str(CONFIG)]) == 0
+    out = capsys.readouterr().out
+    assert "bewerkingstaak" in out and "recommendation:" in out
+    for cls in ("A", "B", "C"):
+        assert any(line.startswith(cls + " ") for line in out.splitlines())
+
+
+def test_size_json_carries_the_same_numbers(capsys):
+    args = ["size", str(CUSTOMERS), "--reps", str(REPS), "--config", str(CONFIG)]
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert main(args + ["--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert f"recommendation: {data['reps_recommended']} reps" in text
+    assert f"{data['totals']['hours']:.1f}" in text
+    for row in data["classes"]:
+        assert f"{row['visit_hours']:.1f}" in text
+
+
+def test_dutch_excel_file_gives_exactly_the_plain_result(tmp_path, capsys):
+    """Semicolons, decimal commas and a BOM, as Dutch Excel saves: the same sizing JSON."""
+    with open(CUSTOMERS, encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f))
+    dutch = tmp_path / "klanten.csv"
+    with open(dutch, "w", encoding="utf-8-sig", newline="") as f:
+        w = csv.writer(f, delimiter=";")
+        for r in rows:
+            w.writerow([cell.replace(".", ",") if _is_decimal(cell) else cell for cell in r])
+    base = ["--reps", str(REPS), "--config", str(CONFIG), "--json"]
+    assert main(["size", str(CUSTOMERS), *base]) == 0
+    plain = capsys.readouterr().out
+    assert main(["size", str(dutch), *base]) == 0
+    assert capsys.readouterr().out == plain
+
+
+def _is_decimal(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return "." in cell
+
+
+def test_bad_input_gives_one_line_exit_2_and_no_outputs(tmp_path, capsys):
+    lines = CUSTOMERS.read_text(encoding="utf-8").splitlines()
+    header = next(csv.reader([lines[0]]))
+    lat = header.index("lat")
+    row = next(csv.reader([lines[5]]))
+    row[lat] = "91.5"
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "\n".join([lines[0], *lines[1:5], ",".join(row), *lines[6:]]) + "\n", encoding="utf-8"
+    )
+    before = digest(bad)
+    out = tmp_path / "out"
+    code = main(
+        ["design", str(bad), "--reps", str(REPS), "--config", str(CONFIG), "--out", str(out)]
+    )
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert len(err) == 1 and "row 6" in err[0] and "lat" in err[0] and "91.5" in err[0]
+    assert "Traceback" not in err[0]
+    assert not out.exists() or not any(out.iterdir())
+    assert digest(bad) == before
+
+
+def test_cli_module_runs_without_traceback_on_missing_file(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "territory", "size", str(tmp_path / "none.csv")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+@pytest.fixture(scope="module")
+def design_dir(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("design")
+    args = [
+        "-q",
+        "design",
+        str(CUSTOMERS),
+        "--reps",
+        str(REPS),
+        "--config",
+        str(CONFIG),
+        "--out",
+        str(out),
+        "--no-maps",
+    ]
+    assert main(args) == 0
+    return out
+
+
+def test_design_files_meet_the_criteria(design_dir):
+    """Recomputed from the written files: balance, connectivity, locks, one rep per customer."""
+    assign = read_csv(design_dir / "assignments.csv")
+    terr = read_csv(design_dir / "territories.csv")
+    customers = read_csv(CUSTOMERS)
+    assert [a["customer_id"] for a in assign] == [c["id"] for c in customers]
+    reps = {r["id"] for r in read_csv(REPS)}
+    assert {a["rep_id"] for a in assign} <= reps and {t["rep_id"] for t in terr} == reps
+    for a, c in zip(assign, customers, strict=True):
+        if c.get("locked_rep"):
+            assert a["rep_id"] == c["locked_rep"]
+        assert a["changed"] == (
+            "true" if c.get("current_rep") and c["current_rep"] != a["rep_id"] else "false"
+        )
+    # Workload per territory recomputed from assignments.csv against the capacity-proportional target.
+    load = {r: 0.0 for r in reps}
+    for a in assign:
+        load[a["rep_id"]] += float(a["workload_min"])
+    cap = {t["rep_id"]: float(t["capacity_hours"]) for t in terr}
+    total, cap_total = sum(load.values()), sum(cap.values())
+    for r in reps:
+        target = total * cap[r] / cap_total
+        assert abs(load[r] / target - 1) <= 0.05 + 1e-6, (r, load[r], target)
+    assert all(t["connected"] == "true" for t in terr)
+    summary = json.loads((design_dir / "summary.json").read_text())
+    assert summary["kpis"]["connected_share"] == 1.0
+    assert set(summary["inputs"]) == {"customers", "reps", "config"}
+
+
+def test_same_inputs_same_outputs(design_dir, tmp_path):
+    again = tmp_path / "again"
+    args = [
+        "-q",
+        "design",
+        str(CUSTOMERS),
+        "--reps",
+        str(REPS),
+        "--config",
+        str(CONFIG),
+        "--out",
+        str(again),
+        "--no-maps",
+    ]
+    assert main(args) == 0
+    for name in ("assignments.csv", "territories.csv", "territories.geojson"):
+        assert digest(design_dir / name) == digest(again / name), name
+    a = json.loads((design_dir / "summary.json").read_text())
+    b = json.loads((again / "summary.json").read_text())
+    a.pop("runtime_s"), b.pop("runtime_s")
+    assert a == b
+
+
+def test_design_with_free_centres(tmp_path, capsys):
+    out = tmp_path / "k"
+    assert (
+        main(
+            [
+                "-q",
+                "design",
+                str(CUSTOMERS),
+                "--k",
+                "5",
+                "--config",
+                str(CONFIG),
+                "--out",
+                str(out),
+                "--no-maps",
+            ]
+        )
+        == 0
+    )
+    terr = read_csv(out / "territories.csv")
+    assert len(terr) == 5 and all(t["home_lat"] for t in terr)
+
+
+def test_evaluate_reports_todays_split(capsys):
+    assert (
+        main(["evaluate", str(CUSTOMERS), "--reps", str(REPS), "--config", str(CONFIG), "--json"])
+        == 0
+    )
+    kpis = json.loads(capsys.readouterr().out)
+    assert "max_workload_deviation" in kpis and "connected_share" in kpis
+
+
+def test_input_files_never_modified(tmp_path):
+    before = {p: digest(p) for p in (CUSTOMERS, REPS, CONFIG)}
+    copy = tmp_path / "c.csv"
+    shutil.copy(CUSTOMERS, copy)
+    assert main(["-q", "size", str(copy), "--reps", str(REPS), "--config", str(CONFIG)]) == 0
+    assert {p: digest(p) for p in (CUSTOMERS, REPS, CONFIG)} == before
