@@ -56,6 +56,14 @@ LOCAL_SEARCH_PASSES = 30
 #: Penalty weight (in units of the mean distance to the nearest centre) for leaving ``previous``.
 PREVIOUS_WEIGHT = 2.0
 
+#: HiGHS method for the allocation LP (interior point with crossover: a basic solution).
+_LP_METHOD = "highs-ipm"
+_LP_DISP = False
+#: Allocation solver when only workload is balanced: "flow" (OR-Tools min-cost flow) or "lp".
+_ALLOCATOR = "flow"
+#: Flow units per workload minute in the min-cost flow (integer flows).
+_FLOW_PER_MIN = 10.0
+
 Progress = Callable[[str, float], None]
 
 
@@ -648,6 +656,11 @@ def _allocate(
     if prev is not None:
         leave = prev[ci] != ti
         pen += leave * PREVIOUS_WEIGHT * ref_km * w[ci] / total_w
+    tol = prob.tolerance
+    # tighten the allocation band a little so rounding the few split customers rarely leaves it
+    lp_tol = tol * 0.8
+    if _ALLOCATOR == "flow" and prob.criteria == ("workload",) and moved_limit is None:
+        return _allocate_flow(prob, ci, ti, km, pen * total_w / w[ci], clat, clon, config, lp_tol)
     # relative loads a[c, r] = sum values x / target; slack price dominates any distance trade
     big = (
         4.0
@@ -656,9 +669,6 @@ def _allocate(
         * k
         + 1.0
     )
-    tol = prob.tolerance
-    # tighten the LP band a little so rounding the few split customers rarely leaves it
-    lp_tol = tol * 0.8
     rows_ub, cols_ub, vals_ub = [], [], []
     b_ub = []
     nrow = 0
@@ -690,7 +700,9 @@ def _allocate(
         shape=(nrow, nvar),
     )
     a_eq = csr_matrix((np.ones(m), (ci, np.arange(m))), shape=(n, nvar))
-    c_vec = np.concatenate([cost + pen, np.full(2 * nc * k, big)])
+    # costs in km x (workload / mean workload): O(1) numbers suit the interior-point method
+    scale = float(n)
+    c_vec = np.concatenate([cost + pen, np.full(2 * nc * k, big)]) * scale
     res = linprog(
         c_vec,
         A_ub=a_ub,
@@ -698,7 +710,8 @@ def _allocate(
         A_eq=a_eq,
         b_eq=np.ones(n),
         bounds=(0, None),
-        method="highs-ipm",
+        method=_LP_METHOD,
+        options={"disp": _LP_DISP},
     )
     if res.status != 0:  # pragma: no cover - the soft band keeps the LP feasible
         log.warning("allocation LP ended with status %s: %s", res.status, res.message)
@@ -713,7 +726,7 @@ def _allocate(
     split = int(np.sum(np.bincount(ci[x > 1e-7], minlength=n) > 1))
     # Lagrangian bound with the band multipliers of the true tolerance (duals of the LP are
     # feasible multipliers for it too); the distance-only objective, every centre allowed
-    y = -np.asarray(res.ineqlin.marginals)
+    y = -np.asarray(res.ineqlin.marginals) / scale
     y = np.clip(y, 0.0, big)
     lam = np.zeros((nc, k))
     const = 0.0
@@ -723,7 +736,108 @@ def _allocate(
         lam[c] = (yu - yl) / np.maximum(prob.targets[c], 1e-12)
         const += float(np.sum(yu * (1 + tol)) - np.sum(yl * (1 - tol)))
     lb = _lagrangian_bound(prob, clat, clon, config, lam, w, total_w) - const
-    return _Allocation(assignment, float(res.fun), max(float(lb), 0.0), split)
+    return _Allocation(assignment, float(res.fun) / scale, max(float(lb), 0.0), split)
+
+
+def _allocate_flow(
+    prob: _Problem,
+    ci: NDArray[np.int64],
+    ti: NDArray[np.int64],
+    km: NDArray[np.float64],
+    pen_km: NDArray[np.float64],
+    clat: NDArray[np.float64],
+    clon: NDArray[np.float64],
+    config: Config,
+    band: float,
+) -> _Allocation:
+    """Workload-only allocation as a min-cost flow (OR-Tools), with its exact Lagrangian bound.
+
+    Network: customer -> territory arcs (capacity = the customer's workload in integer units,
+    cost = road metres + continuity penalty), territory -> sink in three segments (up to the
+    lower band at cost 0, up to the upper band at cost B, beyond at cost 2B). Since the total
+    flow is fixed, B charges every unit of deficit below a lower band and 2B - B every unit of
+    excess, with B above any distance trade: a soft band that keeps the problem feasible.
+
+    The territory prices for the bound come from shortest paths in the residual graph reduced
+    to the k territories and the sink (Bellman-Ford on k + 1 nodes): they satisfy complementary
+    slackness, so the Lagrangian bound equals the flow optimum on the candidate arcs and stays
+    valid when every centre is allowed.
+    """
+    from ortools.graph.python import min_cost_flow
+
+    n, k = prob.n, prob.k
+    w = prob.workload_min
+    m = len(ci)
+    supply = np.rint(w * _FLOW_PER_MIN).astype(np.int64)
+    total = int(supply.sum())
+    unit_cost = np.rint((km + pen_km) * 1000.0).astype(np.int64)
+    big = int(2 * unit_cost.max() + 1) if m else 1
+    tgt = prob.targets[0] * _FLOW_PER_MIN
+    lo = np.ceil(tgt * (1 - band)).astype(np.int64)
+    hi = np.maximum(np.floor(tgt * (1 + band)).astype(np.int64), lo)
+    terr_node = n + np.arange(k)
+    sink = n + k
+    tails = np.concatenate([ci, terr_node, terr_node, terr_node])
+    heads = np.concatenate([n + ti, np.full(3 * k, sink)])
+    caps = np.concatenate([supply[ci], lo, hi - lo, np.full(k, max(total, 1))])
+    costs = np.concatenate([unit_cost, np.zeros(k, np.int64), np.full(k, big), np.full(k, 2 * big)])
+    mcf = min_cost_flow.SimpleMinCostFlow()
+    mcf.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
+    supplies = np.zeros(n + k + 1, dtype=np.int64)
+    supplies[:n] = supply
+    supplies[sink] = -total
+    mcf.set_nodes_supplies(np.arange(n + k + 1), supplies)
+    status = mcf.solve()
+    if status != mcf.OPTIMAL:  # pragma: no cover - the soft band keeps it feasible
+        log.warning("allocation flow ended with status %s", status)
+        return _Allocation(
+            _nearest_allowed(prob, project_km(clat, clon, _lat0(prob))), float("nan"), 0.0, 0
+        )
+    flow = mcf.flows(np.arange(m)).astype(np.int64)
+    # round: each customer to its largest flow; customers without workload to the cheapest arc
+    key = np.where(supply[ci] > 0, -flow, unit_cost)
+    order = np.lexsort((ti, key, ci))
+    first = np.r_[True, ci[order][1:] != ci[order][:-1]]
+    assignment = np.empty(n, dtype=np.int64)
+    assignment[ci[order][first]] = ti[order][first]
+    split = int(np.sum(np.bincount(ci[flow > 0], minlength=n) > 1))
+    value = float(np.sum(flow * km) / max(total, 1))
+    # territory prices from the residual graph (k territories + sink)
+    load = np.bincount(ti, weights=flow, minlength=k)
+    inf = np.iinfo(np.int64).max // 4
+    edge = np.full((k + 1, k + 1), inf, dtype=np.int64)
+    deg = np.bincount(ci, minlength=n)
+    start = np.r_[0, np.cumsum(deg)[:-1]]
+    pos = np.arange(m) - start[ci]
+    for d in range(1, int(deg.max()) if m else 0):
+        a_idx = np.flatnonzero(pos + d < deg[ci])
+        b_idx = a_idx + d
+        for x, y in ((a_idx, b_idx), (b_idx, a_idx)):
+            # residual r -> i (flow on x) -> s (room on y): cost c_y - c_x
+            ok = (flow[x] > 0) & (flow[y] < supply[ci[y]])
+            np.minimum.at(edge, (ti[x[ok]], ti[y[ok]]), unit_cost[y[ok]] - unit_cost[x[ok]])
+    fwd = np.where(load < lo, 0, np.where(load < hi, big, 2 * big))
+    edge[np.arange(k), k] = fwd
+    bwd = np.where(load > hi, -2 * big, np.where(load > lo, -big, np.where(load > 0, 0, inf)))
+    edge[k, np.arange(k)] = np.minimum(edge[k, np.arange(k)], bwd)
+    dist = np.zeros(k + 1, dtype=np.int64)
+    for _ in range(k + 1):  # Bellman-Ford from a virtual source joined to every node at 0
+        cand = np.where(edge < inf, dist[:, None] + edge, inf).min(axis=0)
+        new = np.minimum(dist, cand)
+        if np.array_equal(new, dist):
+            break
+        dist = new
+    price_km = ((dist[k] - big) - dist[:k]).astype(np.float64) / 1000.0  # per workload unit
+    tol = prob.tolerance
+    t_min = prob.targets[0]
+    total_w = float(w.sum())
+    lam = price_km[None, :] / total_w  # per workload minute, over the weighted mean
+    const = (
+        float(np.sum(np.maximum(price_km * t_min * (1 + tol), price_km * t_min * (1 - tol))))
+        / total_w
+    )
+    lb = _lagrangian_bound(prob, clat, clon, config, lam, w, total_w) - const
+    return _Allocation(assignment, value, max(float(lb), 0.0), split)
 
 
 def _nearest_centre(
@@ -1071,6 +1185,11 @@ def _merge_fragments(prob, nbrs, a, locked, loads, vals, tgt, viol, cost, apply,
             members.setdefault(lab, []).append(i)
     changed = False
     nc = len(vals)
+    lk = prob.locked >= 0
+    overlocked = np.zeros(prob.k, dtype=bool)
+    for c in range(nc):
+        lock_load = np.bincount(prob.locked[lk], weights=prob.values[c][lk], minlength=prob.k)
+        overlocked |= lock_load > prob.targets[c] * (1 + prob.tolerance)
     for lab in sorted(members, key=lambda x: (comp_w[x], x)):
         group = members[lab]
         s = int(a[group[0]])
@@ -1092,10 +1211,11 @@ def _merge_fragments(prob, nbrs, a, locked, loads, vals, tgt, viol, cost, apply,
             # prefer joining the territory's main piece (it then stays one piece)
             touches_main = any(labels[j] == main.get(t, -1) for i in group for j in nbrs[i])
             dc = sum(cost(i, t) - cost(i, s) for i in group)
-            # never push a territory that is already over its band further over (impossible
-            # locks): the fragment then stays where it is and is reported
+            # never push a territory that is already over its band further over in the first
+            # rounds, and never one whose locks alone exceed it: the fragment then stays where
+            # it is and is reported
             over = (
-                strict
+                (strict or overlocked[t])
                 and dv > 1e-12
                 and any(loads[c][t] > tgt[c][t] * (1 + prob.tolerance) for c in range(nc))
             )
