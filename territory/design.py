@@ -649,18 +649,26 @@ def _allocate(
         )
     )
     ref_km = max(ref_km, 1e-3)
-    pen = np.zeros(m)
+    pen_km = np.zeros(m)
     if tp.keep_current_weight > 0:
         leave = (prob.current[ci] != -1) & (prob.current[ci] != ti)
-        pen += leave * tp.keep_current_weight * ref_km * w[ci] / total_w
+        pen_km += leave * tp.keep_current_weight * ref_km
     if prev is not None:
-        leave = prev[ci] != ti
-        pen += leave * PREVIOUS_WEIGHT * ref_km * w[ci] / total_w
+        pen_km += (prev[ci] != ti) * PREVIOUS_WEIGHT * ref_km
+    pen = pen_km * w[ci] / total_w
     tol = prob.tolerance
     # tighten the allocation band a little so rounding the few split customers rarely leaves it
     lp_tol = tol * 0.8
     if _ALLOCATOR == "flow" and prob.criteria == ("workload",) and moved_limit is None:
-        return _allocate_flow(prob, ci, ti, km, pen * total_w / w[ci], clat, clon, config, lp_tol)
+        alloc = _allocate_flow(prob, ci, ti, km, pen_km, clat, clon, config, lp_tol)
+        # the bound of the allocation at the user's own band (one more flow, cheap)
+        at_tol = _allocate_flow(prob, ci, ti, km, pen_km, clat, clon, config, tol)
+        return _Allocation(
+            alloc.assignment,
+            alloc.lp_value,
+            max(alloc.lower_bound, at_tol.lower_bound),
+            alloc.split,
+        )
     # relative loads a[c, r] = sum values x / target; slack price dominates any distance trade
     big = (
         4.0
