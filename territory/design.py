@@ -63,6 +63,8 @@ _LP_DISP = False
 _ALLOCATOR = "flow"
 #: Flow units per workload minute in the min-cost flow (integer flows).
 _FLOW_PER_MIN = 10.0
+#: The allocation aims inside this share of the band, leaving room to round split customers.
+_BAND_FACTOR = 0.8
 
 Progress = Callable[[str, float], None]
 
@@ -157,6 +159,10 @@ def design_territories(
     if free:
         if k is None or k < 1:
             raise InputError("territory design without reps needs k >= 1 territories (--k N)")
+        if k > len(customers):
+            raise InputError(
+                f"k = {k} territories for {len(customers)} customers; use k <= {len(customers)}"
+            )
         rep_ids = tuple(f"T{j + 1}" for j in range(k))
         capacity = np.ones(k)
     else:
@@ -164,11 +170,19 @@ def design_territories(
             raise InputError("the reps file lists no reps; give at least one rep or use --k N")
         rep_ids = tuple(r.id for r in reps)
         capacity = np.array([r.capacity for r in reps], dtype=np.float64)
+        for r in reps:
+            if not (math.isfinite(r.lat) and math.isfinite(r.lon)):
+                raise InputError(
+                    f"reps, row {r.row}: rep '{r.id}' has no home coordinates (lat '{r.lat}', "
+                    f"lon '{r.lon}'); give lat/lon or an address to geocode"
+                )
     prob = _problem(customers, rep_ids, capacity, workload, config)
     n, kk = prob.n, prob.k
     notes = _input_notes(prob, customers)
     if n == 0:
-        return Design(rep_ids, (), _centres_of(reps, None, prob, np.zeros(0, np.int64)), {})
+        kpis = {"max_workload_deviation": 0.0, "connected_share": 1.0, "moved": 0}
+        kpis["infeasible_notes"] = notes
+        return Design(rep_ids, (), _centres_of(reps, prob), kpis)
 
     prev = None
     if previous is not None:
@@ -344,6 +358,14 @@ def _problem(
     n, k = len(customers), len(rep_ids)
     lat = np.array([c.lat for c in customers], dtype=np.float64)
     lon = np.array([c.lon for c in customers], dtype=np.float64)
+    bad = np.flatnonzero(~(np.isfinite(lat) & np.isfinite(lon)))
+    if bad.size:
+        c0 = customers[int(bad[0])]
+        raise InputError(
+            f"customers, row {c0.row}: customer '{c0.id}' has no coordinates (lat '{c0.lat}', "
+            f"lon '{c0.lon}'){f' and {bad.size - 1} more' if bad.size > 1 else ''}; locate "
+            "customers (lat/lon or an address to geocode) before designing territories"
+        )
     index = {rid: j for j, rid in enumerate(rep_ids)}
     locked = np.full(n, -1, dtype=np.int64)
     current = np.full(n, -1, dtype=np.int64)
@@ -658,8 +680,13 @@ def _allocate(
     pen = pen_km * w[ci] / total_w
     tol = prob.tolerance
     # tighten the allocation band a little so rounding the few split customers rarely leaves it
-    lp_tol = tol * 0.8
-    if _ALLOCATOR == "flow" and prob.criteria == ("workload",) and moved_limit is None:
+    lp_tol = tol * _BAND_FACTOR
+    if (
+        _ALLOCATOR == "flow"
+        and prob.criteria == ("workload",)
+        and moved_limit is None
+        and prob.workload_min.sum() > 0
+    ):
         alloc = _allocate_flow(prob, ci, ti, km, pen_km, clat, clon, config, lp_tol)
         # the bound of the allocation at the user's own band (one more flow, cheap)
         at_tol = _allocate_flow(prob, ci, ti, km, pen_km, clat, clon, config, tol)
@@ -959,7 +986,7 @@ def _medoids(
     return out
 
 
-def _centres_of(reps, clat, prob, _a) -> tuple:  # noqa: ANN001 - trivial helper for empty input
+def _centres_of(reps: Sequence[Rep] | None, prob: _Problem) -> tuple:
     if reps:
         return tuple((float(r.lat), float(r.lon)) for r in reps)
     return tuple((float("nan"), float("nan")) for _ in range(prob.k))
