@@ -5,11 +5,13 @@ Method: location-allocation for balanced districting (Hess et al. 1965; Kalcsics
 
 1. *Allocation* with the centres fixed is a transportation problem: every customer's workload is
    supplied to the territories, each territory must receive between target x (1 - tolerance) and
-   target x (1 + tolerance), at the cost of workload x road km from the centre. It is solved as an
-   LP (HiGHS) on sparse arcs: each customer to its ``candidates`` nearest centres, plus its current,
-   previous or locked rep. Band violations are soft (slack at a high price) so impossible locks
-   give the best achievable balance instead of no answer. A basic optimal solution splits at most
-   a handful of customers; they are rounded to their largest share.
+   target x (1 + tolerance), at the cost of workload x road km from the centre. Arcs are sparse:
+   each customer to its ``candidates`` nearest centres, plus its current, previous or locked rep.
+   Balancing workload only, it is a min-cost flow (OR-Tools); with several criteria (potential,
+   customers) or a cap on moved customers it is an LP (HiGHS). Band violations are soft (a high
+   price) so impossible locks give the best achievable balance instead of no answer. An optimal
+   basic solution splits only a few customers (at most about k - 1); each goes to its largest
+   share.
 2. *Location* (free centres only, ``k`` without reps): each centre moves to the weighted medoid of
    its territory and the allocation is repeated, like Hess's alternating heuristic.
 3. *Local search* on the customers' neighbourhood graph (Delaunay triangulation, long edges over
@@ -17,9 +19,10 @@ Method: location-allocation for balanced districting (Hess et al. 1965; Kalcsics
    then moves boundary customers to repair balance and to improve compactness without leaving the
    band or disconnecting a territory.
 
-The LP duals give a Lagrangian lower bound on the compactness objective (all centres allowed for
-every customer, so the candidate restriction does not weaken it); ``objective_ratio`` =
-objective / lower bound. Everything is deterministic for equal inputs and seed.
+The LP duals (or, for the flow, territory prices from shortest paths in its residual graph)
+give a Lagrangian lower bound on the compactness objective at the user's tolerance, with every
+centre allowed for every customer, so the candidate restriction does not weaken it;
+``objective_ratio`` = objective / lower bound. Everything is deterministic for equal inputs and seed.
 """
 
 from __future__ import annotations
@@ -1152,6 +1155,57 @@ def _local_search(
                 break  # balanced: the compactness descent has run to a local optimum
         if not contiguous or _fragments_left(nbrs, a, locked) == 0:
             break
+
+    def swap_sweep() -> int:
+        """Pairs of moves i: s -> t and j: t -> s that the band blocks one at a time."""
+        swaps = 0
+        for i in range(n):
+            if locked[i] >= 0:
+                continue
+            s = int(a[i])
+            for t in sorted({int(a[j]) for j in nbrs[i]} - {s}):
+                if int(a[i]) != s:
+                    break
+                dv_i, dc_i = move_delta(i, s, t)
+                if dc_i >= -1e-12 or dv_i <= 1e-9:
+                    continue  # not blocked, or not worth it
+                partners = sorted(
+                    {u for u in nbrs[i] if a[u] == t}
+                    | {x for u in nbrs[i] if a[u] == t for x in nbrs[u] if a[x] == t}
+                )
+                best = None
+                for j in partners:
+                    if locked[j] >= 0 or not any(a[x] == s for x in nbrs[j] if x != i):
+                        continue
+                    dv = 0.0
+                    for c in range(nc):
+                        d_load = vals[c][i] - vals[c][j]
+                        dv += (
+                            viol(c, s, loads[c][s] - d_load)
+                            + viol(c, t, loads[c][t] + d_load)
+                            - viol(c, s, loads[c][s])
+                            - viol(c, t, loads[c][t])
+                        )
+                    dc = dc_i + cost(j, s) - cost(j, t)
+                    if dv <= eps and dc < -1e-12 and (best is None or dc < best[0]):
+                        best = (dc, j)
+                if best is None:
+                    continue
+                j = best[1]
+                if not (moved_ok(i, s, t) and (not contiguous or removable(i, s))):
+                    continue
+                apply(i, t)
+                if moved_ok(j, t, s) and (not contiguous or removable(j, t)):
+                    apply(j, s)
+                    swaps += 1
+                else:
+                    apply(i, s)  # undo: the state before was connected
+        return swaps
+
+    if _total_violation(nc, k, loads, viol) <= eps:
+        for _pass in range(LOCAL_SEARCH_PASSES):
+            if not (swap_sweep() + sweep("descent")):
+                break
     return a
 
 
