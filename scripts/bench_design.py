@@ -196,15 +196,16 @@ def main(argv: list[str] | None = None) -> int:
             (f"{args.country}-{n}x{k}", *generate(n, k, args.seed, args.country), config)
         )
     if args.sample:
-        from territory.load import load_customers, load_reps
+        # the pipeline's loader (load + locate offline through the gazetteer), once merged
+        from territory.pipeline import load_inputs
 
-        cfg = (
-            Config.from_toml(args.sample / "plan.toml")
-            if (args.sample / "plan.toml").exists()
-            else config
+        toml = args.sample / "plan.toml"
+        inputs = load_inputs(
+            args.sample / "customers.csv",
+            args.sample / "reps.csv",
+            toml if toml.exists() else None,
         )
-        cu = list(load_customers(args.sample / "customers.csv", cfg))
-        rp = list(load_reps(args.sample / "reps.csv", cfg))
+        cu, rp, cfg = list(inputs.customers), list(inputs.reps), inputs.config
         instances.append(("sample", cu, rp, cfg))
     rows = []
     header = [
