@@ -1030,6 +1030,17 @@ def _local_search(
     w = prob.workload_min if prob.workload_min.sum() > 0 else np.ones(n)
     wl = (w / w.sum()).tolist()
     nbr_sets = [set(x) for x in nbrs]
+    al = a.tolist()  # a plain-list mirror of ``a`` for the hot loops (kept in step by apply)
+    src = np.repeat(np.arange(n), [len(x) for x in nbrs])
+    dst = np.fromiter((j for x in nbrs for j in x), dtype=np.int64, count=len(src))
+
+    def boundary() -> list[int]:
+        """Free customers with a neighbour in another territory, in index order."""
+        cut = np.zeros(n, dtype=bool)
+        cut[src[a[src] != a[dst]]] = True
+        cut &= prob.locked < 0
+        return np.flatnonzero(cut).tolist()
+
     ref = float(np.mean(dist.km(np.arange(n), a))) or 1.0
     moved = sum(1 for i in range(n) if current[i] != -1 and current[i] != a[i])
 
@@ -1056,7 +1067,7 @@ def _local_search(
         return c_
 
     def removable(i: int, t: int) -> bool:
-        same = [j for j in nbrs[i] if a[j] == t]
+        same = [j for j in nbrs[i] if al[j] == t]
         if len(same) <= 1:
             return True
         seen = {same[0]}
@@ -1072,13 +1083,14 @@ def _local_search(
 
     def apply(i: int, t: int) -> None:
         nonlocal moved
-        s = int(a[i])
+        s = al[i]
         for c in range(nc):
             loads[c][s] -= vals[c][i]
             loads[c][t] += vals[c][i]
         if current[i] != -1:
             moved += (current[i] != t) - (current[i] != s)
         a[i] = t
+        al[i] = t
 
     def move_delta(i: int, s: int, t: int) -> tuple[float, float]:
         dv = 0.0
@@ -1102,11 +1114,9 @@ def _local_search(
     def sweep(mode: str) -> int:
         """One pass over the boundary customers; returns the number of moves made."""
         improved = 0
-        for i in range(n):
-            if locked[i] >= 0:
-                continue
-            s = int(a[i])
-            cand = {int(a[j]) for j in nbrs[i]} - {s}
+        for i in boundary():
+            s = al[i]
+            cand = {al[j] for j in nbrs[i]} - {s}
             if not cand:
                 continue
             best = None
@@ -1159,23 +1169,21 @@ def _local_search(
     def swap_sweep() -> int:
         """Pairs of moves i: s -> t and j: t -> s that the band blocks one at a time."""
         swaps = 0
-        for i in range(n):
-            if locked[i] >= 0:
-                continue
-            s = int(a[i])
-            for t in sorted({int(a[j]) for j in nbrs[i]} - {s}):
-                if int(a[i]) != s:
+        for i in boundary():
+            s = al[i]
+            for t in sorted({al[j] for j in nbrs[i]} - {s}):
+                if al[i] != s:
                     break
                 dv_i, dc_i = move_delta(i, s, t)
                 if dc_i >= -1e-12 or dv_i <= 1e-9:
                     continue  # not blocked, or not worth it
                 partners = sorted(
-                    {u for u in nbrs[i] if a[u] == t}
-                    | {x for u in nbrs[i] if a[u] == t for x in nbrs[u] if a[x] == t}
+                    {u for u in nbrs[i] if al[u] == t}
+                    | {x for u in nbrs[i] if al[u] == t for x in nbrs[u] if al[x] == t}
                 )
                 best = None
                 for j in partners:
-                    if locked[j] >= 0 or not any(a[x] == s for x in nbrs[j] if x != i):
+                    if locked[j] >= 0 or not any(al[x] == s for x in nbrs[j] if x != i):
                         continue
                     dv = 0.0
                     for c in range(nc):
