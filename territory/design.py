@@ -56,6 +56,8 @@ MIN_DROP_KM = 3.0
 LOCATION_ROUNDS = 6
 #: Passes of the local search (each pass visits every boundary customer once).
 LOCAL_SEARCH_PASSES = 30
+#: Rounds of pricing out arcs that the candidate restriction left out (column generation).
+PRICING_ROUNDS = 4
 #: Penalty weight (in units of the mean distance to the nearest centre) for leaving ``previous``.
 PREVIOUS_WEIGHT = 2.0
 
@@ -590,6 +592,7 @@ class _Allocation:
     lp_value: float
     lower_bound: float
     split: int
+    priced: NDArray[np.int64] | None = None  # cheapest territory per customer at the prices
 
 
 class _AssignedDistance:
@@ -652,18 +655,13 @@ def _allocate(
     moved_limit: int | None,
     candidates: int | None = None,
 ) -> _Allocation:
-    """Solve the balanced transportation LP on sparse arcs, round, and bound it from below."""
-    from scipy.optimize import linprog
-
+    """Solve the balanced transportation problem on sparse arcs, round, and bound it below."""
     tp = config.territory
-    n, k, nc = prob.n, prob.k, len(prob.criteria)
+    n = prob.n
     centre_xy = project_km(clat, clon, lat0=_lat0(prob))
     ci, ti = _candidate_arcs(prob, centre_xy, candidates or tp.candidates, prev)
-    m = len(ci)
     w = prob.workload_min if prob.workload_min.sum() > 0 else np.ones(n)
     total_w = float(w.sum())
-    km = road_km(prob.lat[ci], prob.lon[ci], clat[ti], clon[ti], config.travel)
-    cost = w[ci] * km / total_w
     # keep today's relations: leaving the current (or previous) rep costs like being
     # ``weight`` x the mean distance to the nearest centre further away
     ref_km = float(
@@ -674,31 +672,78 @@ def _allocate(
         )
     )
     ref_km = max(ref_km, 1e-3)
-    pen_km = np.zeros(m)
-    if tp.keep_current_weight > 0:
-        leave = (prob.current[ci] != -1) & (prob.current[ci] != ti)
-        pen_km += leave * tp.keep_current_weight * ref_km
-    if prev is not None:
-        pen_km += (prev[ci] != ti) * PREVIOUS_WEIGHT * ref_km
-    pen = pen_km * w[ci] / total_w
     tol = prob.tolerance
     # tighten the allocation band a little so rounding the few split customers rarely leaves it
     lp_tol = tol * _BAND_FACTOR
-    if (
+    use_flow = (
         _ALLOCATOR == "flow"
         and prob.criteria == ("workload",)
         and moved_limit is None
         and prob.workload_min.sum() > 0
-    ):
-        alloc = _allocate_flow(prob, ci, ti, km, pen_km, clat, clon, config, lp_tol)
-        # the bound of the allocation at the user's own band (one more flow, cheap)
-        at_tol = _allocate_flow(prob, ci, ti, km, pen_km, clat, clon, config, tol)
-        return _Allocation(
-            alloc.assignment,
-            alloc.lp_value,
-            max(alloc.lower_bound, at_tol.lower_bound),
-            alloc.split,
-        )
+    )
+    k = prob.k
+    for _round in range(PRICING_ROUNDS):
+        km = road_km(prob.lat[ci], prob.lon[ci], clat[ti], clon[ti], config.travel)
+        pen_km = np.zeros(len(ci))
+        if tp.keep_current_weight > 0:
+            leave = (prob.current[ci] != -1) & (prob.current[ci] != ti)
+            pen_km += leave * tp.keep_current_weight * ref_km
+        if prev is not None:
+            pen_km += (prev[ci] != ti) * PREVIOUS_WEIGHT * ref_km
+        if use_flow:
+            alloc = _allocate_flow(prob, ci, ti, km, pen_km, clat, clon, config, lp_tol)
+            # the bound at the user's own band (one more flow, cheap)
+            at_tol = _allocate_flow(prob, ci, ti, km, pen_km, clat, clon, config, tol)
+        else:
+            cost = w[ci] * km / total_w
+            pen = pen_km * w[ci] / total_w
+            alloc = _allocate_lp(
+                prob, ci, ti, km, cost, pen, ref_km, clat, clon, config, lp_tol, moved_limit
+            )
+            at_tol = _allocate_lp(
+                prob, ci, ti, km, cost, pen, ref_km, clat, clon, config, tol, moved_limit
+            )
+        # pricing (column generation): arcs outside the candidate set that the prices favour
+        have = ci * k + ti
+        missing = []
+        for sol in (alloc, at_tol):
+            if sol.priced is not None:
+                key = np.arange(n) * k + sol.priced
+                missing.append(key[~np.isin(key, have)])
+        new = np.unique(np.concatenate(missing)) if missing else np.zeros(0, np.int64)
+        if new.size == 0:
+            break
+        log.info("allocation: %d arcs priced in (round %d)", new.size, _round + 1)
+        key = np.union1d(have, new)
+        ci, ti = key // k, key % k
+    return _Allocation(
+        alloc.assignment, alloc.lp_value, max(alloc.lower_bound, at_tol.lower_bound), alloc.split
+    )
+
+
+def _allocate_lp(
+    prob: _Problem,
+    ci: NDArray[np.int64],
+    ti: NDArray[np.int64],
+    km: NDArray[np.float64],
+    cost: NDArray[np.float64],
+    pen: NDArray[np.float64],
+    ref_km: float,
+    clat: NDArray[np.float64],
+    clon: NDArray[np.float64],
+    config: Config,
+    lp_tol: float,
+    moved_limit: int | None,
+) -> _Allocation:
+    """The allocation as an LP (HiGHS): any balance criteria and a cap on moved customers."""
+    from scipy.optimize import linprog
+
+    tp = config.territory
+    n, k, nc = prob.n, prob.k, len(prob.criteria)
+    m = len(ci)
+    w = prob.workload_min if prob.workload_min.sum() > 0 else np.ones(n)
+    total_w = float(w.sum())
+    tol = prob.tolerance
     # relative loads a[c, r] = sum values x / target; slack price dominates any distance trade
     big = (
         4.0
@@ -753,7 +798,7 @@ def _allocate(
     )
     if res.status != 0:  # pragma: no cover - the soft band keeps the LP feasible
         log.warning("allocation LP ended with status %s: %s", res.status, res.message)
-        assignment = _nearest_allowed(prob, centre_xy)
+        assignment = _nearest_allowed(prob, project_km(clat, clon, lat0=_lat0(prob)))
         return _Allocation(assignment, float("nan"), 0.0, 0)
     x = res.x[:m]
     # round: each customer to its largest share (ties to the lower territory index)
@@ -773,8 +818,9 @@ def _allocate(
         yl = y[(2 * c + 1) * k : (2 * c + 2) * k]
         lam[c] = (yu - yl) / np.maximum(prob.targets[c], 1e-12)
         const += float(np.sum(yu * (1 + tol)) - np.sum(yl * (1 - tol)))
-    lb = _lagrangian_bound(prob, clat, clon, config, lam, w, total_w) - const
-    return _Allocation(assignment, float(res.fun) / scale, max(float(lb), 0.0), split)
+    lb, priced = _lagrangian_bound(prob, clat, clon, config, lam, w, total_w)
+    lb -= const
+    return _Allocation(assignment, float(res.fun) / scale, max(float(lb), 0.0), split, priced)
 
 
 def _allocate_flow(
@@ -874,8 +920,9 @@ def _allocate_flow(
         float(np.sum(np.maximum(price_km * t_min * (1 + tol), price_km * t_min * (1 - tol))))
         / total_w
     )
-    lb = _lagrangian_bound(prob, clat, clon, config, lam, w, total_w) - const
-    return _Allocation(assignment, value, max(float(lb), 0.0), split)
+    lb, priced = _lagrangian_bound(prob, clat, clon, config, lam, w, total_w)
+    lb -= const
+    return _Allocation(assignment, value, max(float(lb), 0.0), split, priced)
 
 
 def _nearest_centre(
@@ -899,14 +946,17 @@ def _lagrangian_bound(
     lam: NDArray[np.float64],
     w: NDArray[np.float64],
     total_w: float,
-) -> float:
+) -> tuple[float, NDArray[np.int64]]:
     """sum_i min_r [w_i d_ir / W + sum_c lam_cr v_ci], over all territories (locks respected).
+
+    Also returns the minimising territory of each customer (for pricing out missing arcs).
 
     Computed in chunks of customers so memory stays O(chunk x k).
     """
     n, k = prob.n, prob.k
     chunk = max(1, 2_000_000 // max(k, 1))
     total = 0.0
+    arg = np.empty(n, dtype=np.int64)
     for s in range(0, n, chunk):
         sl = slice(s, min(n, s + chunk))
         km = road_km(
@@ -915,13 +965,12 @@ def _lagrangian_bound(
         val = w[sl, None] * km / total_w
         for c in range(len(prob.criteria)):
             val = val + prob.values[c][sl, None] * lam[c][None, :]
-        best = val.min(axis=1)
+        j = val.argmin(axis=1)
         lk = prob.locked[sl]
-        has = lk >= 0
-        if has.any():
-            best[has] = val[np.flatnonzero(has), lk[has]]
-        total += float(best.sum())
-    return total
+        j = np.where(lk >= 0, lk, j)
+        arg[sl] = j
+        total += float(val[np.arange(len(j)), j].sum())
+    return total, arg
 
 
 # --------------------------------------------------------------------------------------------
@@ -1166,8 +1215,12 @@ def _local_search(
         if not contiguous or _fragments_left(nbrs, a, locked) == 0:
             break
 
-    def swap_sweep() -> int:
-        """Pairs of moves i: s -> t and j: t -> s that the band blocks one at a time."""
+    def swap_sweep(repair: bool = False) -> int:
+        """Pairs of moves i: s -> t and j: t -> s that the band blocks one at a time.
+
+        With ``repair``, any pair that lowers the band violation (a heavy customer for a light
+        one, or one that trades workload for customers when several criteria are balanced).
+        """
         swaps = 0
         for i in boundary():
             s = al[i]
@@ -1175,7 +1228,7 @@ def _local_search(
                 if al[i] != s:
                     break
                 dv_i, dc_i = move_delta(i, s, t)
-                if dc_i >= -1e-12 or dv_i <= 1e-9:
+                if not repair and (dc_i >= -1e-12 or dv_i <= 1e-9):
                     continue  # not blocked, or not worth it
                 partners = sorted(
                     {u for u in nbrs[i] if al[u] == t}
@@ -1195,7 +1248,10 @@ def _local_search(
                             - viol(c, t, loads[c][t])
                         )
                     dc = dc_i + cost(j, s) - cost(j, t)
-                    if dv <= eps and dc < -1e-12 and (best is None or dc < best[0]):
+                    if repair:
+                        if dv < -1e-9 and (best is None or (dv, dc) < best[0]):
+                            best = ((dv, dc), j)
+                    elif dv <= eps and dc < -1e-12 and (best is None or dc < best[0]):
                         best = (dc, j)
                 if best is None:
                     continue
@@ -1210,6 +1266,12 @@ def _local_search(
                     apply(i, s)  # undo: the state before was connected
         return swaps
 
+    # balance still off (several criteria, heavy customers): pairs of moves, then descent
+    for _pass in range(LOCAL_SEARCH_PASSES):
+        if _total_violation(nc, k, loads, viol) <= eps:
+            break
+        if not (swap_sweep(repair=True) + sweep("descent")):
+            break
     if _total_violation(nc, k, loads, viol) <= eps:
         for _pass in range(LOCAL_SEARCH_PASSES):
             if not (swap_sweep() + sweep("descent")):
