@@ -5,11 +5,13 @@ Method: location-allocation for balanced districting (Hess et al. 1965; Kalcsics
 
 1. *Allocation* with the centres fixed is a transportation problem: every customer's workload is
    supplied to the territories, each territory must receive between target x (1 - tolerance) and
-   target x (1 + tolerance), at the cost of workload x road km from the centre. It is solved as an
-   LP (HiGHS) on sparse arcs: each customer to its ``candidates`` nearest centres, plus its current,
-   previous or locked rep. Band violations are soft (slack at a high price) so impossible locks
-   give the best achievable balance instead of no answer. A basic optimal solution splits at most
-   a handful of customers; they are rounded to their largest share.
+   target x (1 + tolerance), at the cost of workload x road km from the centre. Arcs are sparse:
+   each customer to its ``candidates`` nearest centres, plus its current, previous or locked rep.
+   Balancing workload only, it is a min-cost flow (OR-Tools); with several criteria (potential,
+   customers) or a cap on moved customers it is an LP (HiGHS). Band violations are soft (a high
+   price) so impossible locks give the best achievable balance instead of no answer. An optimal
+   basic solution splits only a few customers (at most about k - 1); each goes to its largest
+   share.
 2. *Location* (free centres only, ``k`` without reps): each centre moves to the weighted medoid of
    its territory and the allocation is repeated, like Hess's alternating heuristic.
 3. *Local search* on the customers' neighbourhood graph (Delaunay triangulation, long edges over
@@ -17,9 +19,10 @@ Method: location-allocation for balanced districting (Hess et al. 1965; Kalcsics
    then moves boundary customers to repair balance and to improve compactness without leaving the
    band or disconnecting a territory.
 
-The LP duals give a Lagrangian lower bound on the compactness objective (all centres allowed for
-every customer, so the candidate restriction does not weaken it); ``objective_ratio`` =
-objective / lower bound. Everything is deterministic for equal inputs and seed.
+The LP duals (or, for the flow, territory prices from shortest paths in its residual graph)
+give a Lagrangian lower bound on the compactness objective at the user's tolerance, with every
+centre allowed for every customer, so the candidate restriction does not weaken it;
+``objective_ratio`` = objective / lower bound. Everything is deterministic for equal inputs and seed.
 """
 
 from __future__ import annotations
@@ -53,8 +56,20 @@ MIN_DROP_KM = 3.0
 LOCATION_ROUNDS = 6
 #: Passes of the local search (each pass visits every boundary customer once).
 LOCAL_SEARCH_PASSES = 30
+#: Rounds of pricing out arcs that the candidate restriction left out (column generation).
+PRICING_ROUNDS = 4
 #: Penalty weight (in units of the mean distance to the nearest centre) for leaving ``previous``.
 PREVIOUS_WEIGHT = 2.0
+
+#: HiGHS method for the allocation LP (interior point with crossover: a basic solution).
+_LP_METHOD = "highs-ipm"
+_LP_DISP = False
+#: Allocation solver when only workload is balanced: "flow" (OR-Tools min-cost flow) or "lp".
+_ALLOCATOR = "flow"
+#: Flow units per workload minute in the min-cost flow (integer flows).
+_FLOW_PER_MIN = 10.0
+#: The allocation aims inside this share of the band, leaving room to round split customers.
+_BAND_FACTOR = 0.8
 
 Progress = Callable[[str, float], None]
 
@@ -149,6 +164,10 @@ def design_territories(
     if free:
         if k is None or k < 1:
             raise InputError("territory design without reps needs k >= 1 territories (--k N)")
+        if k > len(customers):
+            raise InputError(
+                f"k = {k} territories for {len(customers)} customers; use k <= {len(customers)}"
+            )
         rep_ids = tuple(f"T{j + 1}" for j in range(k))
         capacity = np.ones(k)
     else:
@@ -156,11 +175,19 @@ def design_territories(
             raise InputError("the reps file lists no reps; give at least one rep or use --k N")
         rep_ids = tuple(r.id for r in reps)
         capacity = np.array([r.capacity for r in reps], dtype=np.float64)
+        for r in reps:
+            if not (math.isfinite(r.lat) and math.isfinite(r.lon)):
+                raise InputError(
+                    f"reps, row {r.row}: rep '{r.id}' has no home coordinates (lat '{r.lat}', "
+                    f"lon '{r.lon}'); give lat/lon or an address to geocode"
+                )
     prob = _problem(customers, rep_ids, capacity, workload, config)
     n, kk = prob.n, prob.k
     notes = _input_notes(prob, customers)
     if n == 0:
-        return Design(rep_ids, (), _centres_of(reps, None, prob, np.zeros(0, np.int64)), {})
+        kpis = {"max_workload_deviation": 0.0, "connected_share": 1.0, "moved": 0}
+        kpis["infeasible_notes"] = notes
+        return Design(rep_ids, (), _centres_of(reps, prob), kpis)
 
     prev = None
     if previous is not None:
@@ -336,6 +363,14 @@ def _problem(
     n, k = len(customers), len(rep_ids)
     lat = np.array([c.lat for c in customers], dtype=np.float64)
     lon = np.array([c.lon for c in customers], dtype=np.float64)
+    bad = np.flatnonzero(~(np.isfinite(lat) & np.isfinite(lon)))
+    if bad.size:
+        c0 = customers[int(bad[0])]
+        raise InputError(
+            f"customers, row {c0.row}: customer '{c0.id}' has no coordinates (lat '{c0.lat}', "
+            f"lon '{c0.lon}'){f' and {bad.size - 1} more' if bad.size > 1 else ''}; locate "
+            "customers (lat/lon or an address to geocode) before designing territories"
+        )
     index = {rid: j for j, rid in enumerate(rep_ids)}
     locked = np.full(n, -1, dtype=np.int64)
     current = np.full(n, -1, dtype=np.int64)
@@ -557,6 +592,7 @@ class _Allocation:
     lp_value: float
     lower_bound: float
     split: int
+    priced: NDArray[np.int64] | None = None  # cheapest territory per customer at the prices
 
 
 class _AssignedDistance:
@@ -619,18 +655,13 @@ def _allocate(
     moved_limit: int | None,
     candidates: int | None = None,
 ) -> _Allocation:
-    """Solve the balanced transportation LP on sparse arcs, round, and bound it from below."""
-    from scipy.optimize import linprog
-
+    """Solve the balanced transportation problem on sparse arcs, round, and bound it below."""
     tp = config.territory
-    n, k, nc = prob.n, prob.k, len(prob.criteria)
+    n = prob.n
     centre_xy = project_km(clat, clon, lat0=_lat0(prob))
     ci, ti = _candidate_arcs(prob, centre_xy, candidates or tp.candidates, prev)
-    m = len(ci)
     w = prob.workload_min if prob.workload_min.sum() > 0 else np.ones(n)
     total_w = float(w.sum())
-    km = road_km(prob.lat[ci], prob.lon[ci], clat[ti], clon[ti], config.travel)
-    cost = w[ci] * km / total_w
     # keep today's relations: leaving the current (or previous) rep costs like being
     # ``weight`` x the mean distance to the nearest centre further away
     ref_km = float(
@@ -641,13 +672,78 @@ def _allocate(
         )
     )
     ref_km = max(ref_km, 1e-3)
-    pen = np.zeros(m)
-    if tp.keep_current_weight > 0:
-        leave = (prob.current[ci] != -1) & (prob.current[ci] != ti)
-        pen += leave * tp.keep_current_weight * ref_km * w[ci] / total_w
-    if prev is not None:
-        leave = prev[ci] != ti
-        pen += leave * PREVIOUS_WEIGHT * ref_km * w[ci] / total_w
+    tol = prob.tolerance
+    # tighten the allocation band a little so rounding the few split customers rarely leaves it
+    lp_tol = tol * _BAND_FACTOR
+    use_flow = (
+        _ALLOCATOR == "flow"
+        and prob.criteria == ("workload",)
+        and moved_limit is None
+        and prob.workload_min.sum() > 0
+    )
+    k = prob.k
+    for _round in range(PRICING_ROUNDS):
+        km = road_km(prob.lat[ci], prob.lon[ci], clat[ti], clon[ti], config.travel)
+        pen_km = np.zeros(len(ci))
+        if tp.keep_current_weight > 0:
+            leave = (prob.current[ci] != -1) & (prob.current[ci] != ti)
+            pen_km += leave * tp.keep_current_weight * ref_km
+        if prev is not None:
+            pen_km += (prev[ci] != ti) * PREVIOUS_WEIGHT * ref_km
+        if use_flow:
+            alloc = _allocate_flow(prob, ci, ti, km, pen_km, clat, clon, config, lp_tol)
+            # the bound at the user's own band (one more flow, cheap)
+            at_tol = _allocate_flow(prob, ci, ti, km, pen_km, clat, clon, config, tol)
+        else:
+            cost = w[ci] * km / total_w
+            pen = pen_km * w[ci] / total_w
+            alloc = _allocate_lp(
+                prob, ci, ti, km, cost, pen, ref_km, clat, clon, config, lp_tol, moved_limit
+            )
+            at_tol = _allocate_lp(
+                prob, ci, ti, km, cost, pen, ref_km, clat, clon, config, tol, moved_limit
+            )
+        # pricing (column generation): arcs outside the candidate set that the prices favour
+        have = ci * k + ti
+        missing = []
+        for sol in (alloc, at_tol):
+            if sol.priced is not None:
+                key = np.arange(n) * k + sol.priced
+                missing.append(key[~np.isin(key, have)])
+        new = np.unique(np.concatenate(missing)) if missing else np.zeros(0, np.int64)
+        if new.size == 0:
+            break
+        log.info("allocation: %d arcs priced in (round %d)", new.size, _round + 1)
+        key = np.union1d(have, new)
+        ci, ti = key // k, key % k
+    return _Allocation(
+        alloc.assignment, alloc.lp_value, max(alloc.lower_bound, at_tol.lower_bound), alloc.split
+    )
+
+
+def _allocate_lp(
+    prob: _Problem,
+    ci: NDArray[np.int64],
+    ti: NDArray[np.int64],
+    km: NDArray[np.float64],
+    cost: NDArray[np.float64],
+    pen: NDArray[np.float64],
+    ref_km: float,
+    clat: NDArray[np.float64],
+    clon: NDArray[np.float64],
+    config: Config,
+    lp_tol: float,
+    moved_limit: int | None,
+) -> _Allocation:
+    """The allocation as an LP (HiGHS): any balance criteria and a cap on moved customers."""
+    from scipy.optimize import linprog
+
+    tp = config.territory
+    n, k, nc = prob.n, prob.k, len(prob.criteria)
+    m = len(ci)
+    w = prob.workload_min if prob.workload_min.sum() > 0 else np.ones(n)
+    total_w = float(w.sum())
+    tol = prob.tolerance
     # relative loads a[c, r] = sum values x / target; slack price dominates any distance trade
     big = (
         4.0
@@ -656,9 +752,6 @@ def _allocate(
         * k
         + 1.0
     )
-    tol = prob.tolerance
-    # tighten the LP band a little so rounding the few split customers rarely leaves it
-    lp_tol = tol * 0.8
     rows_ub, cols_ub, vals_ub = [], [], []
     b_ub = []
     nrow = 0
@@ -690,7 +783,9 @@ def _allocate(
         shape=(nrow, nvar),
     )
     a_eq = csr_matrix((np.ones(m), (ci, np.arange(m))), shape=(n, nvar))
-    c_vec = np.concatenate([cost + pen, np.full(2 * nc * k, big)])
+    # costs in km x (workload / mean workload): O(1) numbers suit the interior-point method
+    scale = float(n)
+    c_vec = np.concatenate([cost + pen, np.full(2 * nc * k, big)]) * scale
     res = linprog(
         c_vec,
         A_ub=a_ub,
@@ -698,11 +793,12 @@ def _allocate(
         A_eq=a_eq,
         b_eq=np.ones(n),
         bounds=(0, None),
-        method="highs-ipm",
+        method=_LP_METHOD,
+        options={"disp": _LP_DISP},
     )
     if res.status != 0:  # pragma: no cover - the soft band keeps the LP feasible
         log.warning("allocation LP ended with status %s: %s", res.status, res.message)
-        assignment = _nearest_allowed(prob, centre_xy)
+        assignment = _nearest_allowed(prob, project_km(clat, clon, lat0=_lat0(prob)))
         return _Allocation(assignment, float("nan"), 0.0, 0)
     x = res.x[:m]
     # round: each customer to its largest share (ties to the lower territory index)
@@ -713,7 +809,7 @@ def _allocate(
     split = int(np.sum(np.bincount(ci[x > 1e-7], minlength=n) > 1))
     # Lagrangian bound with the band multipliers of the true tolerance (duals of the LP are
     # feasible multipliers for it too); the distance-only objective, every centre allowed
-    y = -np.asarray(res.ineqlin.marginals)
+    y = -np.asarray(res.ineqlin.marginals) / scale
     y = np.clip(y, 0.0, big)
     lam = np.zeros((nc, k))
     const = 0.0
@@ -722,8 +818,111 @@ def _allocate(
         yl = y[(2 * c + 1) * k : (2 * c + 2) * k]
         lam[c] = (yu - yl) / np.maximum(prob.targets[c], 1e-12)
         const += float(np.sum(yu * (1 + tol)) - np.sum(yl * (1 - tol)))
-    lb = _lagrangian_bound(prob, clat, clon, config, lam, w, total_w) - const
-    return _Allocation(assignment, float(res.fun), max(float(lb), 0.0), split)
+    lb, priced = _lagrangian_bound(prob, clat, clon, config, lam, w, total_w)
+    lb -= const
+    return _Allocation(assignment, float(res.fun) / scale, max(float(lb), 0.0), split, priced)
+
+
+def _allocate_flow(
+    prob: _Problem,
+    ci: NDArray[np.int64],
+    ti: NDArray[np.int64],
+    km: NDArray[np.float64],
+    pen_km: NDArray[np.float64],
+    clat: NDArray[np.float64],
+    clon: NDArray[np.float64],
+    config: Config,
+    band: float,
+) -> _Allocation:
+    """Workload-only allocation as a min-cost flow (OR-Tools), with its exact Lagrangian bound.
+
+    Network: customer -> territory arcs (capacity = the customer's workload in integer units,
+    cost = road metres + continuity penalty), territory -> sink in three segments (up to the
+    lower band at cost 0, up to the upper band at cost B, beyond at cost 2B). Since the total
+    flow is fixed, B charges every unit of deficit below a lower band and 2B - B every unit of
+    excess, with B above any distance trade: a soft band that keeps the problem feasible.
+
+    The territory prices for the bound come from shortest paths in the residual graph reduced
+    to the k territories and the sink (Bellman-Ford on k + 1 nodes): they satisfy complementary
+    slackness, so the Lagrangian bound equals the flow optimum on the candidate arcs and stays
+    valid when every centre is allowed.
+    """
+    from ortools.graph.python import min_cost_flow
+
+    n, k = prob.n, prob.k
+    w = prob.workload_min
+    m = len(ci)
+    supply = np.rint(w * _FLOW_PER_MIN).astype(np.int64)
+    total = int(supply.sum())
+    unit_cost = np.rint((km + pen_km) * 1000.0).astype(np.int64)
+    big = int(2 * unit_cost.max() + 1) if m else 1
+    tgt = prob.targets[0] * _FLOW_PER_MIN
+    lo = np.ceil(tgt * (1 - band)).astype(np.int64)
+    hi = np.maximum(np.floor(tgt * (1 + band)).astype(np.int64), lo)
+    terr_node = n + np.arange(k)
+    sink = n + k
+    tails = np.concatenate([ci, terr_node, terr_node, terr_node])
+    heads = np.concatenate([n + ti, np.full(3 * k, sink)])
+    caps = np.concatenate([supply[ci], lo, hi - lo, np.full(k, max(total, 1))])
+    costs = np.concatenate([unit_cost, np.zeros(k, np.int64), np.full(k, big), np.full(k, 2 * big)])
+    mcf = min_cost_flow.SimpleMinCostFlow()
+    mcf.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
+    supplies = np.zeros(n + k + 1, dtype=np.int64)
+    supplies[:n] = supply
+    supplies[sink] = -total
+    mcf.set_nodes_supplies(np.arange(n + k + 1), supplies)
+    status = mcf.solve()
+    if status != mcf.OPTIMAL:  # pragma: no cover - the soft band keeps it feasible
+        log.warning("allocation flow ended with status %s", status)
+        return _Allocation(
+            _nearest_allowed(prob, project_km(clat, clon, _lat0(prob))), float("nan"), 0.0, 0
+        )
+    flow = mcf.flows(np.arange(m)).astype(np.int64)
+    # round: each customer to its largest flow; customers without workload to the cheapest arc
+    key = np.where(supply[ci] > 0, -flow, unit_cost)
+    order = np.lexsort((ti, key, ci))
+    first = np.r_[True, ci[order][1:] != ci[order][:-1]]
+    assignment = np.empty(n, dtype=np.int64)
+    assignment[ci[order][first]] = ti[order][first]
+    split = int(np.sum(np.bincount(ci[flow > 0], minlength=n) > 1))
+    value = float(np.sum(flow * km) / max(total, 1))
+    # territory prices from the residual graph (k territories + sink)
+    load = np.bincount(ti, weights=flow, minlength=k)
+    inf = np.iinfo(np.int64).max // 4
+    edge = np.full((k + 1, k + 1), inf, dtype=np.int64)
+    deg = np.bincount(ci, minlength=n)
+    start = np.r_[0, np.cumsum(deg)[:-1]]
+    pos = np.arange(m) - start[ci]
+    for d in range(1, int(deg.max()) if m else 0):
+        a_idx = np.flatnonzero(pos + d < deg[ci])
+        b_idx = a_idx + d
+        for x, y in ((a_idx, b_idx), (b_idx, a_idx)):
+            # residual r -> i (flow on x) -> s (room on y): cost c_y - c_x
+            ok = (flow[x] > 0) & (flow[y] < supply[ci[y]])
+            np.minimum.at(edge, (ti[x[ok]], ti[y[ok]]), unit_cost[y[ok]] - unit_cost[x[ok]])
+    fwd = np.where(load < lo, 0, np.where(load < hi, big, 2 * big))
+    edge[np.arange(k), k] = fwd
+    bwd = np.where(load > hi, -2 * big, np.where(load > lo, -big, np.where(load > 0, 0, inf)))
+    edge[k, np.arange(k)] = np.minimum(edge[k, np.arange(k)], bwd)
+    dist = np.zeros(k + 1, dtype=np.int64)
+    for _ in range(k + 1):  # Bellman-Ford from a virtual source joined to every node at 0
+        cand = np.where(edge < inf, dist[:, None] + edge, inf).min(axis=0)
+        new = np.minimum(dist, cand)
+        if np.array_equal(new, dist):
+            break
+        dist = new
+    price_km = ((dist[k] - big) - dist[:k]).astype(np.float64) / 1000.0  # per workload unit
+    tol = prob.tolerance
+    t_min = prob.targets[0]
+    total_w = float(w.sum())
+    lam = price_km[None, :] / total_w  # per workload minute, over the weighted mean
+    const = (
+        float(np.sum(np.maximum(price_km * t_min * (1 + tol), price_km * t_min * (1 - tol))))
+        / total_w
+    )
+    lb, priced = _lagrangian_bound(prob, clat, clon, config, lam, w, total_w)
+    lb -= const
+    return _Allocation(assignment, value, max(float(lb), 0.0), split, priced)
 
 
 def _nearest_centre(
@@ -747,14 +946,17 @@ def _lagrangian_bound(
     lam: NDArray[np.float64],
     w: NDArray[np.float64],
     total_w: float,
-) -> float:
+) -> tuple[float, NDArray[np.int64]]:
     """sum_i min_r [w_i d_ir / W + sum_c lam_cr v_ci], over all territories (locks respected).
+
+    Also returns the minimising territory of each customer (for pricing out missing arcs).
 
     Computed in chunks of customers so memory stays O(chunk x k).
     """
     n, k = prob.n, prob.k
     chunk = max(1, 2_000_000 // max(k, 1))
     total = 0.0
+    arg = np.empty(n, dtype=np.int64)
     for s in range(0, n, chunk):
         sl = slice(s, min(n, s + chunk))
         km = road_km(
@@ -763,13 +965,12 @@ def _lagrangian_bound(
         val = w[sl, None] * km / total_w
         for c in range(len(prob.criteria)):
             val = val + prob.values[c][sl, None] * lam[c][None, :]
-        best = val.min(axis=1)
+        j = val.argmin(axis=1)
         lk = prob.locked[sl]
-        has = lk >= 0
-        if has.any():
-            best[has] = val[np.flatnonzero(has), lk[has]]
-        total += float(best.sum())
-    return total
+        j = np.where(lk >= 0, lk, j)
+        arg[sl] = j
+        total += float(val[np.arange(len(j)), j].sum())
+    return total, arg
 
 
 # --------------------------------------------------------------------------------------------
@@ -837,7 +1038,7 @@ def _medoids(
     return out
 
 
-def _centres_of(reps, clat, prob, _a) -> tuple:  # noqa: ANN001 - trivial helper for empty input
+def _centres_of(reps: Sequence[Rep] | None, prob: _Problem) -> tuple:
     if reps:
         return tuple((float(r.lat), float(r.lon)) for r in reps)
     return tuple((float("nan"), float("nan")) for _ in range(prob.k))
@@ -878,6 +1079,17 @@ def _local_search(
     w = prob.workload_min if prob.workload_min.sum() > 0 else np.ones(n)
     wl = (w / w.sum()).tolist()
     nbr_sets = [set(x) for x in nbrs]
+    al = a.tolist()  # a plain-list mirror of ``a`` for the hot loops (kept in step by apply)
+    src = np.repeat(np.arange(n), [len(x) for x in nbrs])
+    dst = np.fromiter((j for x in nbrs for j in x), dtype=np.int64, count=len(src))
+
+    def boundary() -> list[int]:
+        """Free customers with a neighbour in another territory, in index order."""
+        cut = np.zeros(n, dtype=bool)
+        cut[src[a[src] != a[dst]]] = True
+        cut &= prob.locked < 0
+        return np.flatnonzero(cut).tolist()
+
     ref = float(np.mean(dist.km(np.arange(n), a))) or 1.0
     moved = sum(1 for i in range(n) if current[i] != -1 and current[i] != a[i])
 
@@ -904,7 +1116,7 @@ def _local_search(
         return c_
 
     def removable(i: int, t: int) -> bool:
-        same = [j for j in nbrs[i] if a[j] == t]
+        same = [j for j in nbrs[i] if al[j] == t]
         if len(same) <= 1:
             return True
         seen = {same[0]}
@@ -920,13 +1132,14 @@ def _local_search(
 
     def apply(i: int, t: int) -> None:
         nonlocal moved
-        s = int(a[i])
+        s = al[i]
         for c in range(nc):
             loads[c][s] -= vals[c][i]
             loads[c][t] += vals[c][i]
         if current[i] != -1:
             moved += (current[i] != t) - (current[i] != s)
         a[i] = t
+        al[i] = t
 
     def move_delta(i: int, s: int, t: int) -> tuple[float, float]:
         dv = 0.0
@@ -950,11 +1163,9 @@ def _local_search(
     def sweep(mode: str) -> int:
         """One pass over the boundary customers; returns the number of moves made."""
         improved = 0
-        for i in range(n):
-            if locked[i] >= 0:
-                continue
-            s = int(a[i])
-            cand = {int(a[j]) for j in nbrs[i]} - {s}
+        for i in boundary():
+            s = al[i]
+            cand = {al[j] for j in nbrs[i]} - {s}
             if not cand:
                 continue
             best = None
@@ -1003,6 +1214,68 @@ def _local_search(
                 break  # balanced: the compactness descent has run to a local optimum
         if not contiguous or _fragments_left(nbrs, a, locked) == 0:
             break
+
+    def swap_sweep(repair: bool = False) -> int:
+        """Pairs of moves i: s -> t and j: t -> s that the band blocks one at a time.
+
+        With ``repair``, any pair that lowers the band violation (a heavy customer for a light
+        one, or one that trades workload for customers when several criteria are balanced).
+        """
+        swaps = 0
+        for i in boundary():
+            s = al[i]
+            for t in sorted({al[j] for j in nbrs[i]} - {s}):
+                if al[i] != s:
+                    break
+                dv_i, dc_i = move_delta(i, s, t)
+                if not repair and (dc_i >= -1e-12 or dv_i <= 1e-9):
+                    continue  # not blocked, or not worth it
+                partners = sorted(
+                    {u for u in nbrs[i] if al[u] == t}
+                    | {x for u in nbrs[i] if al[u] == t for x in nbrs[u] if al[x] == t}
+                )
+                best = None
+                for j in partners:
+                    if locked[j] >= 0 or not any(al[x] == s for x in nbrs[j] if x != i):
+                        continue
+                    dv = 0.0
+                    for c in range(nc):
+                        d_load = vals[c][i] - vals[c][j]
+                        dv += (
+                            viol(c, s, loads[c][s] - d_load)
+                            + viol(c, t, loads[c][t] + d_load)
+                            - viol(c, s, loads[c][s])
+                            - viol(c, t, loads[c][t])
+                        )
+                    dc = dc_i + cost(j, s) - cost(j, t)
+                    if repair:
+                        if dv < -1e-9 and (best is None or (dv, dc) < best[0]):
+                            best = ((dv, dc), j)
+                    elif dv <= eps and dc < -1e-12 and (best is None or dc < best[0]):
+                        best = (dc, j)
+                if best is None:
+                    continue
+                j = best[1]
+                if not (moved_ok(i, s, t) and (not contiguous or removable(i, s))):
+                    continue
+                apply(i, t)
+                if moved_ok(j, t, s) and (not contiguous or removable(j, t)):
+                    apply(j, s)
+                    swaps += 1
+                else:
+                    apply(i, s)  # undo: the state before was connected
+        return swaps
+
+    # balance still off (several criteria, heavy customers): pairs of moves, then descent
+    for _pass in range(LOCAL_SEARCH_PASSES):
+        if _total_violation(nc, k, loads, viol) <= eps:
+            break
+        if not (swap_sweep(repair=True) + sweep("descent")):
+            break
+    if _total_violation(nc, k, loads, viol) <= eps:
+        for _pass in range(LOCAL_SEARCH_PASSES):
+            if not (swap_sweep() + sweep("descent")):
+                break
     return a
 
 
@@ -1071,6 +1344,11 @@ def _merge_fragments(prob, nbrs, a, locked, loads, vals, tgt, viol, cost, apply,
             members.setdefault(lab, []).append(i)
     changed = False
     nc = len(vals)
+    lk = prob.locked >= 0
+    overlocked = np.zeros(prob.k, dtype=bool)
+    for c in range(nc):
+        lock_load = np.bincount(prob.locked[lk], weights=prob.values[c][lk], minlength=prob.k)
+        overlocked |= lock_load > prob.targets[c] * (1 + prob.tolerance)
     for lab in sorted(members, key=lambda x: (comp_w[x], x)):
         group = members[lab]
         s = int(a[group[0]])
@@ -1092,10 +1370,11 @@ def _merge_fragments(prob, nbrs, a, locked, loads, vals, tgt, viol, cost, apply,
             # prefer joining the territory's main piece (it then stays one piece)
             touches_main = any(labels[j] == main.get(t, -1) for i in group for j in nbrs[i])
             dc = sum(cost(i, t) - cost(i, s) for i in group)
-            # never push a territory that is already over its band further over (impossible
-            # locks): the fragment then stays where it is and is reported
+            # never push a territory that is already over its band further over in the first
+            # rounds, and never one whose locks alone exceed it: the fragment then stays where
+            # it is and is reported
             over = (
-                strict
+                (strict or overlocked[t])
                 and dv > 1e-12
                 and any(loads[c][t] > tgt[c][t] * (1 + prob.tolerance) for c in range(nc))
             )
