@@ -671,6 +671,11 @@ def render(
         _write(out, _page(m, groups, data, len(days) + 2))
         written.append(out)
 
+    # Maps of reps no longer in the folder's plan would mislead: remove them.
+    current = {p.name for p in written}
+    for stale in sorted((folder.path / "reps").glob("*.html")):
+        if stale.name not in current:
+            stale.unlink()
     written.append(write_report(folder, lang=lang, rep_files=rep_files))
     written.append(write_workbook(folder.path, lang=lang))
     return written
