@@ -98,7 +98,7 @@ _JS = r"""
   D.polygons.forEach(function (p) {
     var r = D.reps[p.t];
     var layer = L.geoJSON(p.geometry, {style: {color: r.color, weight: 2, opacity: 0.9,
-      fillColor: r.color, fillOpacity: 0.13}});
+      fillColor: r.color, fillOpacity: 0.18}});
     layer.bindTooltip(function () { return el("span", null, repLabel(r)); }, {sticky: true});
     G.territories.addLayer(layer);
     counts.polygons += 1;
