@@ -87,8 +87,9 @@ def main(argv: list[str] | None = None) -> int:
                  f"document.querySelectorAll('.leaflet-marker-icon').length >= {n}"),
                 ("territory.maps", folder / "map.html", ours_render_s, "window.territoryMap"),
             ):  # fmt: skip
+                print(f"{n} customers: {name} ...", file=sys.stderr, flush=True)
                 loads = [browser.open(page, ready=ready, timeout_s=300) for _ in range(args.repeat)]
-                pan_ms = browser.evaluate(PAN_JS, await_promise=True)
+                pan_ms = browser.evaluate(PAN_JS, await_promise=True, timeout_s=900)
                 rows.append(
                     {
                         "customers": n, "method": name, "html_mb": page.stat().st_size / 1e6,

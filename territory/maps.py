@@ -98,7 +98,7 @@ _JS = r"""
   D.polygons.forEach(function (p) {
     var r = D.reps[p.t];
     var layer = L.geoJSON(p.geometry, {style: {color: r.color, weight: 2, opacity: 0.9,
-      fillColor: r.color, fillOpacity: 0.13}});
+      fillColor: r.color, fillOpacity: 0.18}});
     layer.bindTooltip(function () { return el("span", null, repLabel(r)); }, {sticky: true});
     G.territories.addLayer(layer);
     counts.polygons += 1;
@@ -305,10 +305,11 @@ def _visit_days(folder: PlanFolder) -> dict[str, list[str]]:
 
 
 def _customers_data(
-    folder: PlanFolder, rep_index: dict[str, int], only: int | None = None
+    folder: PlanFolder,
+    rep_index: dict[str, int],
+    visit_days: dict[str, list[str]] | None,
 ) -> dict[str, list]:
-    """Customers as parallel arrays (compact for 10k+); ``only`` keeps one territory."""
-    visit_days = _visit_days(folder) if folder.has_plan else None
+    """Customers as parallel arrays (compact for 10k+ customers)."""
     cols: dict[str, list] = {
         k: [] for k in ("lat", "lon", "t", "r", "id", "name", "cls", "visits", "rep")
     }
@@ -319,8 +320,6 @@ def _customers_data(
         if lat is None or lon is None:
             continue
         t = rep_index.get(row.get("rep_id", ""), -1)
-        if only is not None and t != only:
-            continue
         cls = (row.get("class") or "").strip()
         cols["lat"].append(lat)
         cols["lon"].append(lon)
@@ -600,7 +599,8 @@ def render(
     reps = _reps_data(folder, lab)
     rep_files = {r["id"]: rep_file_name(r["id"]) for r in reps}
     polygons = _polygons(folder, rep_index)
-    customers = _customers_data(folder, rep_index)
+    visit_days = _visit_days(folder) if folder.has_plan else None
+    customers = _customers_data(folder, rep_index, visit_days)
     routes = _routes(folder, rep_index, reps, lab)
     classes = customers["cls"]
     for d in routes:
@@ -639,7 +639,8 @@ def render(
         days = [dict(d) for d in routes if d["t"] == t]
         for j, d in enumerate(days):
             d["color"] = PALETTE[j % len(PALETTE)]
-        mine = _customers_data(folder, rep_index, only=t)
+        keep = [i for i, owner in enumerate(customers["t"]) if owner == t]
+        mine = {key: [values[i] for i in keep] for key, values in customers.items()}
         lat = mine["lat"] + ([rep["lat"]] if rep["lat"] is not None else [])
         lon = mine["lon"] + ([rep["lon"]] if rep["lon"] is not None else [])
         m = _new_map(lab["rep_title"].format(rep=rep["id"]), _center(lat, lon), inline, tiles)
@@ -670,6 +671,11 @@ def render(
         _write(out, _page(m, groups, data, len(days) + 2))
         written.append(out)
 
+    # Maps of reps no longer in the folder's plan would mislead: remove them.
+    current = {p.name for p in written}
+    for stale in sorted((folder.path / "reps").glob("*.html")):
+        if stale.name not in current:
+            stale.unlink()
     written.append(write_report(folder, lang=lang, rep_files=rep_files))
     written.append(write_workbook(folder.path, lang=lang))
     return written

@@ -28,14 +28,15 @@ def _check_partition(lat, lon, assignment, geoms) -> None:
     total_km2 = sum(s.area for s in shapes if s is not None) * 111.2 * 111.2 * 0.62
     # overlap only from snapping to the output grid (slivers ~1 m wide): a negligible share
     assert non_overlap_area_km2(geoms) <= 1e-5 * total_km2 + 1e-3
+    inner = [s.buffer(-TOL_DEG) if s is not None else None for s in shapes]
     for i, (y, x, t) in enumerate(zip(lat, lon, assignment, strict=True)):
         own = shapes[t]
         assert own is not None, f"territory {t} of customer {i} has no area"
         assert own.distance(Point(x, y)) <= TOL_DEG, f"customer {i} outside its territory"
-        for u, other in enumerate(shapes):
+        for u, other in enumerate(inner):
             if u != t and other is not None:
                 # a customer may sit on a shared border, never inside another territory
-                assert not other.buffer(-TOL_DEG).contains(Point(x, y)), (i, u)
+                assert not other.contains(Point(x, y)), (i, u)
 
 
 def test_sectors_partition_without_overlap() -> None:
@@ -64,7 +65,8 @@ def test_duplicates_nan_and_tiny_inputs() -> None:
     a = np.array([0, 1, 1, 0, -1])  # a shared address, a missing location, an unassigned row
     geoms = territory_polygons(lat, lon, a, 2)
     assert geoms[0] is not None and geoms[1] is not None
-    assert non_overlap_area_km2(geoms) < 1e-3
+    area_km2 = sum(shape(g).area for g in geoms) * 111.2 * 111.2 * 0.62
+    assert non_overlap_area_km2(geoms) <= 1e-5 * area_km2 + 1e-3
     one = territory_polygons([52.0], [5.0], [0], 1)
     assert shape(one[0]).contains(Point(5.0, 52.0))
     line = territory_polygons([52.0, 52.0, 52.0], [5.0, 5.1, 5.2], [0, 0, 1], 2)

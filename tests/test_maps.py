@@ -311,6 +311,16 @@ def test_render_writes_every_output(planned_folder: Path) -> None:
     assert not list(planned_folder.rglob("*.tmp"))
 
 
+def test_stale_rep_maps_are_removed(tmp_path: Path) -> None:
+    from territory.maps import render
+
+    folder = make_plan_folder(tmp_path / "s", n_customers=10, hostile=False)
+    (folder / "reps").mkdir()
+    (folder / "reps" / "R99.html").write_text("old", encoding="utf-8")
+    render(folder)
+    assert sorted(p.name for p in (folder / "reps").iterdir()) == ["R1.html", "R2.html", "R3.html"]
+
+
 def test_payloads_are_escaped_in_every_page(planned_folder: Path) -> None:
     for page_path in _all_pages(planned_folder):
         page = page_path.read_text(encoding="utf-8")

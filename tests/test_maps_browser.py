@@ -156,11 +156,14 @@ class Browser:
                     return params
             self._pump(max(deadline - time.monotonic(), 0.01))
 
-    def evaluate(self, expression: str, *, await_promise: bool = False) -> object:
+    def evaluate(
+        self, expression: str, *, await_promise: bool = False, timeout_s: float = 30
+    ) -> object:
         """The value of a JavaScript expression in the page (JSON-able values only)."""
         result = self.call(
             "Runtime.evaluate",
             {"expression": expression, "returnByValue": True, "awaitPromise": await_promise},
+            timeout_s=timeout_s,
         )
         if "exceptionDetails" in result:
             raise BrowserError(f"{expression!r} threw {result['exceptionDetails']}")
