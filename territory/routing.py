@@ -1,0 +1,592 @@
+"""Routing stage: one day's routes for one rep (or a small fleet) with OR-Tools.
+
+This is the only module that imports OR-Tools. Callers hand in integer matrices over one small
+set of nodes (node 0 = the rep's home) and get node lists and honest times back; routing-model
+indices never leave this module.
+
+The model is the vehicle routing problem with time windows (VRPTW) as solved by OR-Tools'
+routing library: whole matrices registered with ``RegisterTransitMatrix``, a time dimension
+whose transit is ``service(i) + travel(i, j)``, a lunch break as a break interval, optional
+capacity and optional drops through disjunctions. Times in the result are recomputed here from
+the route order (``_schedule``): the earliest possible return home and, for that, the latest
+possible departure, so the day reported is as short as the order allows.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
+log = logging.getLogger(__name__)
+
+__all__ = ["RouteRequest", "RouteResult", "solve_routes", "check_route", "route_cost"]
+
+
+@dataclass(frozen=True)
+class RouteRequest:
+    """One routing problem over a small node set; node 0 is the depot (the rep's home).
+
+    Attributes
+    ----------
+    duration_s
+        (N, N) travel seconds.
+    service_s
+        (N,) service seconds, 0 for the depot.
+    window_s
+        (N, 2) [earliest, latest] start of service in seconds; row 0 is the depot's
+        [day start, day end] (leave no earlier than the start, be back no later than the end).
+    cost
+        (N, N) arc cost (default: ``duration_s``), e.g. metres.
+    vehicles
+        Number of vehicles (routes) available.
+    demand, capacity
+        (N,) demand per node and the capacity per vehicle; both or neither.
+    max_route_s
+        Limit on each route's duration from departure to return, seconds.
+    break_s
+        (earliest start, latest start, duration) of one break per vehicle, seconds.
+    drop_penalty
+        (N,) when given, stops may be left out at this cost each (index 0 ignored).
+    time_limit_s
+        None (default) searches deterministically with limits counted in solutions, so equal
+        requests give equal results on any machine; a number runs guided local search for that
+        many seconds (for benchmarks).
+    initial_routes
+        A warm start: node ids per vehicle (depot excluded).
+    seed
+        Kept for the seeded-API convention; the OR-Tools search used here is deterministic.
+    """
+
+    duration_s: NDArray[np.int64]
+    service_s: NDArray[np.int64]
+    window_s: NDArray[np.int64]
+    cost: NDArray[np.int64] | None = None
+    vehicles: int = 1
+    demand: NDArray[np.int64] | None = None
+    capacity: int | None = None
+    max_route_s: int | None = None
+    break_s: tuple[int, int, int] | None = None
+    drop_penalty: NDArray[np.int64] | None = None
+    time_limit_s: float | None = None
+    initial_routes: tuple[tuple[int, ...], ...] | None = None
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class RouteResult:
+    """The routes found, with honest times in seconds.
+
+    Attributes
+    ----------
+    routes
+        Per vehicle, the stop node ids in visiting order (depot excluded).
+    arrival_s
+        Per vehicle, arrival time at each stop (leaving the previous place as soon as its
+        service ends, a break taken on the way adds its duration).
+    start_s
+        Per vehicle, service start at each stop (>= arrival, inside the window).
+    depart_s, return_s
+        Per vehicle, departure from and return to the depot (equal for an unused vehicle).
+    break_start_s
+        Per vehicle, the start of the break (None when no break was asked or the vehicle is
+        unused).
+    dropped
+        Node ids not visited, ascending.
+    cost
+        Sum of the arc costs of the routes (without drop penalties).
+    feasible
+        False when no solution was found; then every stop is dropped.
+    """
+
+    routes: tuple[tuple[int, ...], ...]
+    arrival_s: tuple[tuple[int, ...], ...]
+    start_s: tuple[tuple[int, ...], ...]
+    depart_s: tuple[int, ...]
+    return_s: tuple[int, ...]
+    break_start_s: tuple[int | None, ...]
+    dropped: tuple[int, ...]
+    cost: int
+    feasible: bool
+
+
+# --------------------------------------------------------------------------------------------
+# Solving
+
+
+def _search_parameters(
+    request: RouteRequest, n_stops: int
+) -> pywrapcp.DefaultRoutingSearchParameters:
+    params = pywrapcp.DefaultRoutingSearchParameters()
+    # Parallel cheapest insertion finds first solutions under tight windows where
+    # PATH_CHEAPEST_ARC finds none (measured on Solomon R101/R105/RC101).
+    params.first_solution_strategy = (
+        routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
+    )
+    params.local_search_metaheuristic = (
+        routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
+    )
+    if request.time_limit_s is not None:
+        params.time_limit.FromMilliseconds(max(1, int(round(request.time_limit_s * 1000))))
+    else:
+        # Deterministic budget: counted in solutions, never in seconds.
+        params.solution_limit = _solution_limit(n_stops, request.vehicles)
+    return params
+
+
+def _solution_limit(n_stops: int, vehicles: int) -> int:
+    """Solutions guided local search may visit in the deterministic default."""
+    return 40 + 4 * n_stops
+
+
+def solve_routes(request: RouteRequest) -> RouteResult:
+    """Route the stops of one request: start and end at node 0, windows, break, capacity.
+
+    Parameters
+    ----------
+    request
+        The problem; see `RouteRequest`.
+
+    Returns
+    -------
+    RouteResult
+        Routes with honest times; ``feasible`` is False when no solution was found (then every
+        stop is in ``dropped``).
+    """
+    duration = np.asarray(request.duration_s, dtype=np.int64)
+    n = duration.shape[0]
+    service = np.asarray(request.service_s, dtype=np.int64)
+    window = np.asarray(request.window_s, dtype=np.int64)
+    cost = duration if request.cost is None else np.asarray(request.cost, dtype=np.int64)
+    vehicles = int(request.vehicles)
+    day_start, day_end = int(window[0, 0]), int(window[0, 1])
+
+    if n <= 1:
+        return _result_from_routes(request, [() for _ in range(vehicles)])
+
+    manager = pywrapcp.RoutingIndexManager(n, vehicles, 0)
+    routing = pywrapcp.RoutingModel(manager)
+
+    cost_cb = routing.RegisterTransitMatrix(cost.tolist())
+    routing.SetArcCostEvaluatorOfAllVehicles(cost_cb)
+
+    # time(i -> j) = service(i) + travel(i, j): the cumul is the service start at each node.
+    time_cb = routing.RegisterTransitMatrix((service[:, None] + duration).tolist())
+    horizon = max(day_end, int(window[:, 1].max()))
+    routing.AddDimension(time_cb, horizon, horizon, False, "time")
+    time_dim = routing.GetDimensionOrDie("time")
+    for node in range(1, n):
+        time_dim.CumulVar(manager.NodeToIndex(node)).SetRange(
+            int(window[node, 0]), int(window[node, 1])
+        )
+    for v in range(vehicles):
+        time_dim.CumulVar(routing.Start(v)).SetRange(day_start, day_end)
+        time_dim.CumulVar(routing.End(v)).SetRange(day_start, day_end)
+        if request.max_route_s is not None:
+            time_dim.SetSpanUpperBoundForVehicle(int(request.max_route_s), v)
+        # Times are recomputed tightly in _schedule; these only keep OR-Tools' own tidy.
+        routing.AddWeightedVariableMinimizedByFinalizer(time_dim.CumulVar(routing.End(v)), 2)
+        routing.AddWeightedVariableMaximizedByFinalizer(time_dim.CumulVar(routing.Start(v)), 1)
+
+    if request.break_s is not None:
+        b_lo, b_hi, b_dur = (int(x) for x in request.break_s)
+        solver = routing.solver()
+        visit_transit = [0] * routing.Size()
+        for index in range(routing.Size()):
+            visit_transit[index] = int(service[manager.IndexToNode(index)])
+        for v in range(vehicles):
+            interval = solver.FixedDurationIntervalVar(b_lo, b_hi, b_dur, False, f"break_{v}")
+            time_dim.SetBreakIntervalsOfVehicle([interval], v, visit_transit)
+
+    if request.demand is not None and request.capacity is not None:
+        demand_cb = routing.RegisterUnaryTransitVector(
+            np.asarray(request.demand, dtype=np.int64).tolist()
+        )
+        routing.AddDimensionWithVehicleCapacity(
+            demand_cb, 0, [int(request.capacity)] * vehicles, True, "load"
+        )
+
+    if request.drop_penalty is not None:
+        penalty = np.asarray(request.drop_penalty, dtype=np.int64)
+        for node in range(1, n):
+            routing.AddDisjunction([manager.NodeToIndex(node)], int(penalty[node]))
+
+    params = _search_parameters(request, n - 1)
+    routing.CloseModelWithParameters(params)
+
+    solution = None
+    if request.initial_routes is not None:
+        start = routing.ReadAssignmentFromRoutes([list(r) for r in request.initial_routes], True)
+        if start is None:
+            log.debug("warm start routes are not feasible; solving from scratch")
+        else:
+            solution = routing.SolveFromAssignmentWithParameters(start, params)
+    if solution is None:
+        solution = routing.SolveWithParameters(params)
+    if solution is None:
+        return _infeasible_result(n, vehicles, day_start)
+
+    routes: list[tuple[int, ...]] = []
+    for v in range(vehicles):
+        nodes = []
+        index = solution.Value(routing.NextVar(routing.Start(v)))
+        while not routing.IsEnd(index):
+            nodes.append(manager.IndexToNode(index))
+            index = solution.Value(routing.NextVar(index))
+        routes.append(tuple(nodes))
+    return _result_from_routes(request, routes)
+
+
+def _infeasible_result(n: int, vehicles: int, day_start: int) -> RouteResult:
+    return RouteResult(
+        routes=tuple(() for _ in range(vehicles)),
+        arrival_s=tuple(() for _ in range(vehicles)),
+        start_s=tuple(() for _ in range(vehicles)),
+        depart_s=(day_start,) * vehicles,
+        return_s=(day_start,) * vehicles,
+        break_start_s=(None,) * vehicles,
+        dropped=tuple(range(1, n)),
+        cost=0,
+        feasible=False,
+    )
+
+
+def _result_from_routes(request: RouteRequest, routes: Sequence[tuple[int, ...]]) -> RouteResult:
+    """Times, cost and drops for fixed routes (used after solving)."""
+    duration = np.asarray(request.duration_s, dtype=np.int64)
+    n = duration.shape[0]
+    window = np.asarray(request.window_s, dtype=np.int64)
+    day_start = int(window[0, 0])
+    arrivals, starts, departs, returns, breaks = [], [], [], [], []
+    for route in routes:
+        if not route:
+            arrivals.append(())
+            starts.append(())
+            departs.append(day_start)
+            returns.append(day_start)
+            breaks.append(None)
+            continue
+        sched = _schedule(request, route)
+        if sched is None:
+            # OR-Tools accepted this order, so a schedule exists; reaching here is a bug.
+            raise RuntimeError(f"no schedule found for the route {route} that the solver accepted")
+        dep, arr, st, ret, brk = sched
+        arrivals.append(tuple(arr))
+        starts.append(tuple(st))
+        departs.append(dep)
+        returns.append(ret)
+        breaks.append(brk)
+    visited = {node for route in routes for node in route}
+    return RouteResult(
+        routes=tuple(tuple(int(x) for x in r) for r in routes),
+        arrival_s=tuple(arrivals),
+        start_s=tuple(starts),
+        depart_s=tuple(departs),
+        return_s=tuple(returns),
+        break_start_s=tuple(breaks),
+        dropped=tuple(node for node in range(1, n) if node not in visited),
+        cost=route_cost(request, routes),
+        feasible=True,
+    )
+
+
+def route_cost(request: RouteRequest, routes: Sequence[Sequence[int]]) -> int:
+    """Sum of arc costs (``request.cost`` or ``duration_s``) over routes from and to node 0."""
+    cost = request.duration_s if request.cost is None else request.cost
+    total = 0
+    for route in routes:
+        if not route:
+            continue
+        path = [0, *route, 0]
+        total += int(sum(int(cost[a, b]) for a, b in zip(path[:-1], path[1:], strict=True)))
+    return total
+
+
+# --------------------------------------------------------------------------------------------
+# Scheduling a fixed order: earliest return, then latest departure
+
+
+_Schedule = tuple[int, list[int], list[int], int, int | None]
+
+
+def _schedule(request: RouteRequest, route: Sequence[int]) -> _Schedule | None:
+    """Tightest times for one route order: shortest day, then earliest return.
+
+    Every placement of the break (before departure, on any leg, after return) is tried; for
+    each, a forward pass from the earliest departure gives the earliest return and a backward
+    pass from that return gives the latest departure. The day length is then as short as
+    the order allows (the span is non-increasing in the departure time up to that point).
+    Returns (depart, arrivals, starts, return, break_start) or None when no schedule fits.
+    """
+    window = request.window_s
+    day_start, day_end = int(window[0, 0]), int(window[0, 1])
+    path = [0, *route, 0]
+    travel = [int(request.duration_s[a, b]) for a, b in zip(path[:-1], path[1:], strict=True)]
+    svc = [int(request.service_s[node]) for node in route]
+    early = [int(window[node, 0]) for node in route]
+    late = [int(window[node, 1]) for node in route]
+    k = len(route)
+
+    options: list[int | None]
+    brk = request.break_s
+    if brk is None:
+        options = [None]
+    else:
+        # -1 = before departure, 0..k = on leg g (leg k runs home), k + 1 = after return.
+        options = list(range(-1, k + 2))
+
+    best: tuple[tuple[int, int, int], _Schedule] | None = None
+    for option in options:
+        s_min = day_start
+        if option == -1:
+            assert brk is not None
+            s_min = max(day_start, brk[0] + brk[2])
+        first = _forward(s_min, option, travel, svc, early, late, brk, day_end)
+        if first is None:
+            continue
+        end = first[3]
+        s_latest = _latest_departure(end, option, travel, svc, late, brk)
+        sched = first
+        if s_latest > s_min:
+            tight = _forward(s_latest, option, travel, svc, early, late, brk, day_end)
+            if tight is not None and tight[3] == end:
+                sched = tight
+        span = sched[3] - sched[0]
+        if request.max_route_s is not None and span > request.max_route_s:
+            continue
+        key = (span, sched[3], options.index(option))
+        if best is None or key < best[0]:
+            best = (key, sched)
+    return None if best is None else best[1]
+
+
+def _forward(
+    depart: int,
+    option: int | None,
+    travel: list[int],
+    svc: list[int],
+    early: list[int],
+    late: list[int],
+    brk: tuple[int, int, int] | None,
+    day_end: int,
+) -> _Schedule | None:
+    """Earliest times leaving home at ``depart`` with the break placed by ``option``."""
+    k = len(svc)
+    b_start: int | None = None
+    if option == -1:
+        assert brk is not None
+        b_start = min(brk[1], depart - brk[2])
+        if b_start < brk[0]:
+            return None
+    arrivals: list[int] = []
+    starts: list[int] = []
+    t = depart
+    for g in range(k + 1):
+        arrive = t + travel[g]
+        ready = arrive
+        if option == g:
+            assert brk is not None
+            if travel[g] > 0 and brk[0] < arrive:
+                b_start = max(t, brk[0])  # the break interrupts the drive
+                arrive += brk[2]
+                ready = arrive
+            else:
+                # Waits for the break on arrival; at home that is after the day's return.
+                b_start = max(brk[0], arrive)
+                ready = arrive if g == k else b_start + brk[2]
+            if b_start > brk[1]:
+                return None
+        if g == k:
+            ret = ready
+            if ret > day_end:
+                return None
+            break
+        start = max(ready, early[g])
+        if start > late[g]:
+            return None
+        arrivals.append(arrive)
+        starts.append(start)
+        t = start + svc[g]
+    if option is not None and option == k + 1:
+        assert brk is not None
+        b_start = max(brk[0], ret)
+        if b_start > brk[1]:
+            return None
+    return depart, arrivals, starts, ret, b_start
+
+
+def _latest_departure(
+    end: int,
+    option: int | None,
+    travel: list[int],
+    svc: list[int],
+    late: list[int],
+    brk: tuple[int, int, int] | None,
+) -> int:
+    """Latest departure from home that still lets the route be back by ``end``."""
+    k = len(svc)
+    latest_next = end  # latest start of the place after leg g (home for g = k)
+    for g in range(k, -1, -1):
+        if option == g:
+            assert brk is not None
+            b_lo, b_hi, b_dur = brk
+            leave = None
+            if travel[g] > 0:
+                x = min(latest_next - travel[g] - b_dur, b_hi)
+                if x >= b_lo - travel[g] + 1:
+                    leave = x
+            top = min(b_hi, latest_next - b_dur)
+            if top >= b_lo:
+                x = top - travel[g]
+                leave = x if leave is None else max(leave, x)
+            if leave is None:
+                return -(2**62)
+        else:
+            leave = latest_next - travel[g]
+        if g == 0:
+            return leave
+        latest_next = min(late[g - 1], leave - svc[g - 1])
+    return latest_next  # unreachable: the loop returns at g == 0
+
+
+# --------------------------------------------------------------------------------------------
+# Checking
+
+
+def check_route(request: RouteRequest, result: RouteResult) -> list[str]:
+    """Problems of a result against its request, in words (empty list = all honest).
+
+    Checks that every stop is visited at most once or dropped (and dropped only when the
+    request allows it), times follow from the travel and service times, windows, the working
+    day, the break, capacity and route duration hold, and the reported cost is the arcs' sum.
+    """
+    problems: list[str] = []
+    n = int(np.asarray(request.duration_s).shape[0])
+    window = request.window_s
+    day_start, day_end = int(window[0, 0]), int(window[0, 1])
+    vehicles = int(request.vehicles)
+    fields = ("routes", "arrival_s", "start_s", "depart_s", "return_s", "break_start_s")
+    for name in fields:
+        if len(getattr(result, name)) != vehicles:
+            problems.append(
+                f"{name} has {len(getattr(result, name))} entries for {vehicles} vehicles"
+            )
+    if problems:
+        return problems
+
+    seen: dict[int, int] = {}
+    for v, route in enumerate(result.routes):
+        for node in route:
+            if not 1 <= node < n:
+                problems.append(f"vehicle {v} visits node {node}, which is not a stop")
+            elif node in seen:
+                problems.append(f"stop {node} is visited twice (vehicles {seen[node]} and {v})")
+            else:
+                seen[node] = v
+    expected_dropped = tuple(node for node in range(1, n) if node not in seen)
+    if tuple(result.dropped) != expected_dropped:
+        problems.append(
+            f"dropped {result.dropped} should be the unvisited stops {expected_dropped}"
+        )
+    if result.dropped and result.feasible and request.drop_penalty is None:
+        problems.append(f"stops {result.dropped} are dropped but the request allows no drops")
+    if not result.feasible and any(result.routes):
+        problems.append("an infeasible result has routes")
+
+    if request.demand is not None and request.capacity is not None:
+        for v, route in enumerate(result.routes):
+            load = int(sum(int(request.demand[node]) for node in route))
+            if load > request.capacity:
+                problems.append(f"vehicle {v} carries {load}, over the capacity {request.capacity}")
+
+    for v, route in enumerate(result.routes):
+        problems.extend(_check_times(request, result, v, route, day_start, day_end))
+
+    if result.feasible and result.cost != route_cost(request, result.routes):
+        problems.append(
+            f"cost {result.cost} is not the arcs' sum {route_cost(request, result.routes)}"
+        )
+    return problems
+
+
+def _check_times(
+    request: RouteRequest,
+    result: RouteResult,
+    v: int,
+    route: tuple[int, ...],
+    day_start: int,
+    day_end: int,
+) -> list[str]:
+    problems: list[str] = []
+    arrivals, starts = result.arrival_s[v], result.start_s[v]
+    depart, ret, b_start = result.depart_s[v], result.return_s[v], result.break_start_s[v]
+    if len(arrivals) != len(route) or len(starts) != len(route):
+        return [
+            f"vehicle {v} has {len(route)} stops but {len(arrivals)} arrivals and {len(starts)} starts"
+        ]
+    if not route:
+        if b_start is not None:
+            problems.append(f"vehicle {v} is unused but has a break")
+        return problems
+    if depart < day_start:
+        problems.append(f"vehicle {v} departs at {depart}, before the day starts at {day_start}")
+    if ret > day_end:
+        problems.append(f"vehicle {v} returns at {ret}, after the day ends at {day_end}")
+    if request.max_route_s is not None and ret - depart > request.max_route_s:
+        problems.append(
+            f"vehicle {v} is out {ret - depart} s, over the limit {request.max_route_s} s"
+        )
+
+    brk = request.break_s
+    b_end = None
+    if brk is not None:
+        if b_start is None:
+            problems.append(f"vehicle {v} has no break")
+        else:
+            if not brk[0] <= b_start <= brk[1]:
+                problems.append(
+                    f"vehicle {v} breaks at {b_start}, outside its window {brk[0]}..{brk[1]}"
+                )
+            b_end = b_start + brk[2]
+    elif b_start is not None:
+        problems.append(f"vehicle {v} has a break that was not asked for")
+
+    path = [0, *route, 0]
+    leave = depart
+    break_placed = b_start is None or (b_end is not None and b_end <= depart) or b_start >= ret
+    for g in range(len(route) + 1):
+        a, b = path[g], path[g + 1]
+        travel = int(request.duration_s[a, b])
+        expected = leave + travel
+        next_start = ret if g == len(route) else starts[g]
+        in_gap = (
+            b_start is not None and b_end is not None and leave <= b_start and b_end <= next_start
+        )
+        if in_gap and not break_placed and b_start < leave + travel:
+            expected += b_end - b_start  # the break interrupts this drive
+        if in_gap:
+            break_placed = True
+        if g == len(route):
+            if ret != expected:
+                problems.append(
+                    f"vehicle {v} returns at {ret} but its drive home ends at {expected}"
+                )
+            break
+        node = route[g]
+        if arrivals[g] != expected:
+            problems.append(
+                f"vehicle {v} arrives at stop {node} at {arrivals[g]}, the drive says {expected}"
+            )
+        if starts[g] < arrivals[g]:
+            problems.append(f"vehicle {v} starts stop {node} at {starts[g]}, before arriving")
+        lo, hi = int(request.window_s[node, 0]), int(request.window_s[node, 1])
+        if not lo <= starts[g] <= hi:
+            problems.append(f"vehicle {v} starts stop {node} at {starts[g]}, outside {lo}..{hi}")
+        leave = starts[g] + int(request.service_s[node])
+    if not break_placed:
+        problems.append(f"vehicle {v}'s break at {b_start} overlaps a visit")
+    return problems
