@@ -1,0 +1,806 @@
+"""Periodic vehicle routing (visit patterns + day routes): the engine behind the visit planner.
+
+A periodic VRP (PVRP) chooses for every customer one allowed *visit pattern* (a set of days,
+encoded as a bitmask: bit ``d`` set = visited on day ``d``, day 0 first) and, for every day, routes
+from the depot that visit the customers whose pattern contains that day. The sales planner uses it
+with one vehicle per day (the rep) and the working day as the route duration limit; the benchmark
+uses it on the classical instances (Christofides & Beasley 1984; Cordeau, Gendreau & Laporte 1997).
+
+Method: adaptive large neighbourhood search (Ropke & Pisinger 2006) over (pattern, day-route
+position). A destroy operator removes ``q`` customers from *all* their days; the repair inserts
+each one again by trying every allowed pattern, each day at its cheapest position (vectorised over
+all routes at once), so pattern changes are judged on real route costs. Capacity and duration
+excess are penalised with self-adjusting weights instead of being forbidden (Cordeau, Gendreau &
+Laporte 1997), so the search may cross infeasible space and repair it. Touched routes are improved
+with 2-opt and or-opt; acceptance is simulated annealing with restarts from the best solution.
+The default budget is a deterministic iteration count (no wall clock involved).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+logger = logging.getLogger(__name__)
+
+_EPS = 1e-9
+
+
+@dataclass(frozen=True)
+class PeriodicProblem:
+    """A periodic VRP instance.
+
+    Parameters
+    ----------
+    travel
+        ``(n+1, n+1)`` travel cost (= time) between nodes; node 0 is the depot.
+    service
+        ``(n+1,)`` service time per visit; 0 for the depot.
+    patterns
+        Allowed day bitmasks per customer node ``1..n`` (index ``i-1``); bit ``d`` = day ``d``.
+    days
+        Number of days in the period.
+    vehicles_per_day
+        Routes available per day.
+    demand
+        ``(n+1,)`` demand per visit, or None (no capacity).
+    capacity
+        Load limit per route (vehicle-day), or None.
+    max_duration
+        Limit per route on travel + service, depot to depot, or None.
+    unplanned_penalty
+        None: every customer must be planned. Otherwise the cost of leaving one customer out
+        (pattern 0), in travel units.
+    """
+
+    travel: NDArray[np.float64]
+    service: NDArray[np.float64]
+    patterns: tuple[tuple[int, ...], ...]
+    days: int
+    vehicles_per_day: int = 1
+    demand: NDArray[np.float64] | None = None
+    capacity: float | None = None
+    max_duration: float | None = None
+    unplanned_penalty: float | None = None
+
+    def __post_init__(self) -> None:
+        n1 = len(self.patterns) + 1
+        if np.shape(self.travel) != (n1, n1):
+            raise ValueError(
+                f"travel must be ({n1}, {n1}) for {n1 - 1} customers, got {np.shape(self.travel)}"
+            )
+        if np.shape(self.service) != (n1,):
+            raise ValueError(f"service must have shape ({n1},), got {np.shape(self.service)}")
+        if self.demand is not None and np.shape(self.demand) != (n1,):
+            raise ValueError(f"demand must have shape ({n1},), got {np.shape(self.demand)}")
+        if self.days < 1 or self.vehicles_per_day < 1:
+            raise ValueError("days and vehicles_per_day must be at least 1")
+        full = (1 << self.days) - 1
+        for i, pats in enumerate(self.patterns, start=1):
+            if not pats and self.unplanned_penalty is None:
+                raise ValueError(f"customer {i} has no allowed pattern and cannot be left out")
+            for p in pats:
+                if p <= 0 or p & ~full:
+                    raise ValueError(
+                        f"customer {i}: pattern {p} is not a non-empty {self.days}-day bitmask"
+                    )
+
+    @property
+    def n_customers(self) -> int:
+        """Number of customers (nodes 1..n)."""
+        return len(self.patterns)
+
+
+@dataclass(frozen=True)
+class PeriodicSolution:
+    """A plan for a :class:`PeriodicProblem`.
+
+    Attributes
+    ----------
+    pattern
+        Chosen bitmask per customer (index ``i-1`` for node ``i``); 0 = left out.
+    routes
+        ``routes[day][vehicle]`` = customer nodes in visiting order (depot implicit at both ends).
+    cost
+        Total travel of the routes.
+    feasible
+        All constraints hold and nobody is left out, or left out only where allowed.
+    iterations
+        Search iterations performed.
+    """
+
+    pattern: tuple[int, ...]
+    routes: tuple[tuple[tuple[int, ...], ...], ...]
+    cost: float
+    feasible: bool
+    iterations: int
+
+
+def route_cost(problem: PeriodicProblem, solution: PeriodicSolution) -> float:
+    """Total travel of all routes of ``solution`` (depot to depot)."""
+    d = np.asarray(problem.travel, dtype=np.float64)
+    total = 0.0
+    for day_routes in solution.routes:
+        for route in day_routes:
+            if route:
+                a = np.fromiter((0, *route, 0), dtype=np.intp)
+                total += float(d[a[:-1], a[1:]].sum())
+    return total
+
+
+def check_solution(problem: PeriodicProblem, solution: PeriodicSolution) -> list[str]:
+    """List every constraint ``solution`` breaks (empty list = feasible).
+
+    Checks the route grid shape, that every customer is visited exactly on the days of its chosen
+    pattern (once per day), that the pattern is allowed (or 0 where leaving out is allowed),
+    and the capacity and duration limits of every route.
+    """
+    problems: list[str] = []
+    n = problem.n_customers
+    if len(solution.pattern) != n:
+        return [f"pattern has {len(solution.pattern)} entries for {n} customers"]
+    if len(solution.routes) != problem.days:
+        return [f"routes cover {len(solution.routes)} days, expected {problem.days}"]
+    seen = [0] * (n + 1)
+    d = np.asarray(problem.travel, dtype=np.float64)
+    for day, day_routes in enumerate(solution.routes):
+        if len(day_routes) > problem.vehicles_per_day:
+            problems.append(
+                f"day {day} has {len(day_routes)} routes, at most {problem.vehicles_per_day} allowed"
+            )
+        for v, route in enumerate(day_routes):
+            for c in route:
+                if not 1 <= c <= n:
+                    problems.append(f"day {day} vehicle {v}: node {c} is not a customer")
+                    continue
+                if seen[c] >> day & 1:
+                    problems.append(f"customer {c} is visited twice on day {day}")
+                seen[c] |= 1 << day
+            if not route:
+                continue
+            a = np.fromiter((0, *route, 0), dtype=np.intp)
+            if problem.capacity is not None and problem.demand is not None:
+                load = float(np.asarray(problem.demand)[a].sum())
+                if load > problem.capacity + 1e-6:
+                    problems.append(
+                        f"day {day} vehicle {v}: load {load:g} exceeds capacity {problem.capacity:g}"
+                    )
+            if problem.max_duration is not None:
+                dur = float(d[a[:-1], a[1:]].sum() + np.asarray(problem.service)[a].sum())
+                if dur > problem.max_duration + 1e-6:
+                    problems.append(
+                        f"day {day} vehicle {v}: duration {dur:.2f} exceeds limit {problem.max_duration:g}"
+                    )
+    for c in range(1, n + 1):
+        p = solution.pattern[c - 1]
+        if p == 0:
+            if problem.unplanned_penalty is None:
+                problems.append(f"customer {c} is left out but every customer must be planned")
+        elif p not in problem.patterns[c - 1]:
+            problems.append(f"customer {c}: pattern {p} is not allowed")
+        if seen[c] != p:
+            problems.append(
+                f"customer {c} is visited on days mask {seen[c]} but its pattern is {p}"
+            )
+    return problems
+
+
+# --------------------------------------------------------------------------------------------
+# Search state
+# --------------------------------------------------------------------------------------------
+
+
+class _Data:
+    """Immutable arrays derived once from the problem."""
+
+    def __init__(self, problem: PeriodicProblem) -> None:
+        self.d = np.ascontiguousarray(problem.travel, dtype=np.float64)
+        self.s = np.asarray(problem.service, dtype=np.float64)
+        self.n = problem.n_customers
+        self.t = problem.days
+        self.m = problem.vehicles_per_day
+        self.n_routes = self.t * self.m
+        self.q = (
+            np.zeros(self.n + 1)
+            if problem.demand is None
+            else np.asarray(problem.demand, dtype=np.float64)
+        )
+        self.has_cap = problem.capacity is not None and problem.demand is not None
+        self.cap = float(problem.capacity) if self.has_cap else math.inf
+        self.has_dur = problem.max_duration is not None
+        self.max_dur = float(problem.max_duration) if self.has_dur else math.inf
+        self.unplanned = problem.unplanned_penalty
+        self.patterns: list[tuple[int, ...]] = [()] + [tuple(p) for p in problem.patterns]
+        # per customer: (k, t) 0/1 matrix of its allowed patterns
+        self.pmat: list[NDArray[np.float64]] = [np.zeros((0, self.t))]
+        for pats in self.patterns[1:]:
+            mat = np.array([[(p >> d) & 1 for d in range(self.t)] for p in pats], dtype=np.float64)
+            self.pmat.append(mat.reshape(len(pats), self.t))
+        self.freq = np.array(
+            [0]
+            + [min(bin(p).count("1") for p in pats) if pats else 0 for pats in self.patterns[1:]]
+        )
+        self.route_day = np.repeat(np.arange(self.t), self.m)
+
+
+class _State:
+    """Mutable solution: routes (customer lists), cached per-route loads, travel and service."""
+
+    def __init__(self, data: _Data) -> None:
+        self.data = data
+        r = data.n_routes
+        self.seq: list[list[int]] = [[] for _ in range(r)]
+        self.load = np.zeros(r)
+        self.travel = np.zeros(r)
+        self.svc = np.zeros(r)
+        self.pattern = np.zeros(data.n + 1, dtype=np.int64)
+        self.route_of = np.full((data.n + 1, data.t), -1, dtype=np.int64)
+        self._arr: list[NDArray[np.intp] | None] = [None] * r
+        self._edges: tuple | None = None
+        self.dirty: set[int] = set()
+
+    def copy(self) -> _State:
+        new = _State.__new__(_State)
+        new.data = self.data
+        new.seq = [list(s) for s in self.seq]
+        new.load = self.load.copy()
+        new.travel = self.travel.copy()
+        new.svc = self.svc.copy()
+        new.pattern = self.pattern.copy()
+        new.route_of = self.route_of.copy()
+        new._arr = list(self._arr)
+        new._edges = self._edges
+        new.dirty = set()
+        return new
+
+    # --- measures -----------------------------------------------------------------------
+    def load_excess(self) -> float:
+        return float(np.maximum(self.load - self.data.cap, 0.0).sum()) if self.data.has_cap else 0.0
+
+    def dur_excess(self) -> float:
+        if not self.data.has_dur:
+            return 0.0
+        return float(np.maximum(self.travel + self.svc - self.data.max_dur, 0.0).sum())
+
+    def n_unplanned(self) -> int:
+        return int((self.pattern[1:] == 0).sum())
+
+    def objective(self) -> float:
+        """Travel plus the cost of customers left out (the user's objective)."""
+        total = float(self.travel.sum())
+        if self.data.unplanned is not None:
+            total += self.data.unplanned * self.n_unplanned()
+        return total
+
+    def penalised(self, alpha: float, beta: float) -> float:
+        return self.objective() + alpha * self.load_excess() + beta * self.dur_excess()
+
+    def feasible(self) -> bool:
+        return self.load_excess() <= 1e-6 and self.dur_excess() <= 1e-6
+
+    # --- arrays ---------------------------------------------------------------------------
+    def arr(self, r: int) -> NDArray[np.intp]:
+        a = self._arr[r]
+        if a is None:
+            a = np.array([0, *self.seq[r], 0], dtype=np.intp)
+            self._arr[r] = a
+        return a
+
+    def _touch(self, r: int) -> None:
+        self._arr[r] = None
+        self._edges = None
+        self.dirty.add(r)
+
+    def edges(self) -> tuple:
+        """All route edges, grouped by route (routes ordered by day): from, to, route, base cost."""
+        if self._edges is None:
+            arrs = [self.arr(r) for r in range(self.data.n_routes)]
+            lens = np.fromiter((len(a) - 1 for a in arrs), dtype=np.intp, count=len(arrs))
+            f = np.concatenate([a[:-1] for a in arrs])
+            to = np.concatenate([a[1:] for a in arrs])
+            rix = np.repeat(np.arange(len(arrs)), lens)
+            offs = np.zeros(len(arrs) + 1, dtype=np.intp)
+            np.cumsum(lens, out=offs[1:])
+            day_starts = offs[:: self.data.m][: self.data.t]
+            base = self.data.d[f, to]
+            self._edges = (f, to, rix, base, offs, day_starts)
+        return self._edges
+
+    # --- edits ----------------------------------------------------------------------------
+    def insert(self, c: int, r: int, pos: int) -> None:
+        """Insert customer ``c`` into route ``r`` before index ``pos`` of its customer list."""
+        data = self.data
+        seq = self.seq[r]
+        prev = seq[pos - 1] if pos > 0 else 0
+        nxt = seq[pos] if pos < len(seq) else 0
+        d = data.d
+        self.travel[r] += d[prev, c] + d[c, nxt] - d[prev, nxt]
+        self.load[r] += data.q[c]
+        self.svc[r] += data.s[c]
+        seq.insert(pos, c)
+        self.route_of[c, data.route_day[r]] = r
+        self._touch(r)
+
+    def remove(self, c: int) -> None:
+        """Take customer ``c`` out of every route it is in; its pattern becomes 0."""
+        data = self.data
+        d = data.d
+        for day in range(data.t):
+            r = int(self.route_of[c, day])
+            if r < 0:
+                continue
+            seq = self.seq[r]
+            pos = seq.index(c)
+            prev = seq[pos - 1] if pos > 0 else 0
+            nxt = seq[pos + 1] if pos + 1 < len(seq) else 0
+            self.travel[r] -= d[prev, c] + d[c, nxt] - d[prev, nxt]
+            self.load[r] -= data.q[c]
+            self.svc[r] -= data.s[c]
+            del seq[pos]
+            self.route_of[c, day] = -1
+            self._touch(r)
+        self.pattern[c] = 0
+
+    def set_route(self, r: int, seq: list[int], travel: float) -> None:
+        self.seq[r] = seq
+        self.travel[r] = travel
+        self._touch(r)
+
+    def removal_savings(self) -> NDArray[np.float64]:
+        """Travel saved by removing each customer from all its days (0 for unplanned)."""
+        d = self.data.d
+        sav = np.zeros(self.data.n + 1)
+        for r in range(self.data.n_routes):
+            if not self.seq[r]:
+                continue
+            a = self.arr(r)
+            mid = a[1:-1]
+            sav[mid] += d[a[:-2], mid] + d[mid, a[2:]] - d[a[:-2], a[2:]]
+        return sav
+
+
+# --------------------------------------------------------------------------------------------
+# Repair: best pattern by cheapest insertion
+# --------------------------------------------------------------------------------------------
+
+
+def _insert_best(
+    st: _State, c: int, alpha: float, beta: float, rng: np.random.Generator | None, noise: float
+) -> None:
+    """Insert customer ``c`` with its best allowed pattern, each day at its cheapest position."""
+    data = st.data
+    if not data.patterns[c]:
+        return
+    f, to, rix, base, offs, day_starts = st.edges()
+    d = data.d
+    delta = d[f, c] + d[c, to] - base
+    tot = delta
+    if data.has_cap:
+        lr = np.maximum(st.load + data.q[c] - data.cap, 0.0) - np.maximum(st.load - data.cap, 0.0)
+        tot = tot + alpha * lr[rix]
+    if data.has_dur:
+        dur = st.travel + st.svc
+        ov0 = np.maximum(dur - data.max_dur, 0.0)
+        tot = tot + beta * (np.maximum(dur[rix] + delta + data.s[c] - data.max_dur, 0.0) - ov0[rix])
+    daymin = np.minimum.reduceat(tot, day_starts)
+    pc = data.pmat[c] @ daymin
+    if noise > 0.0 and rng is not None:
+        pc = pc * (1.0 + noise * (rng.random(len(pc)) - 0.5))
+    k = int(np.argmin(pc))
+    if data.unplanned is not None and pc[k] > data.unplanned:
+        st.pattern[c] = 0
+        return
+    pat = data.patterns[c][k]
+    n_edges = len(tot)
+    for day in range(data.t):
+        if not (pat >> day) & 1:
+            continue
+        lo = int(day_starts[day])
+        hi = int(day_starts[day + 1]) if day + 1 < data.t else n_edges
+        e = lo + int(np.argmin(tot[lo:hi]))
+        r = int(rix[e])
+        # positions are not shifted by inserting on other days: different routes
+        st.insert(c, r, e - int(offs[r]))
+    st.pattern[c] = pat
+
+
+def _repair(
+    st: _State,
+    customers: Sequence[int],
+    alpha: float,
+    beta: float,
+    rng: np.random.Generator,
+    noise: float,
+) -> None:
+    for c in customers:
+        _insert_best(st, int(c), alpha, beta, rng, noise)
+
+
+# --------------------------------------------------------------------------------------------
+# Intra-route improvement: 2-opt and or-opt, vectorised per route
+# --------------------------------------------------------------------------------------------
+
+
+def _improve_route(d: NDArray[np.float64], seq: list[int]) -> tuple[list[int], float]:
+    """Best-improvement 2-opt + or-opt (segments of 1-3) on one route; returns (seq, gain)."""
+    total_gain = 0.0
+    a = np.array([0, *seq, 0], dtype=np.intp)
+    while True:
+        n_nodes = len(a)
+        if n_nodes < 4:
+            break
+        best_gain, move = _EPS, None
+        # 2-opt: reverse a[i+1..j], 0 <= i, i+2 <= j <= n_nodes-2, exact for asymmetric costs
+        ef = d[a[:-1], a[1:]]  # forward edge costs, len L-1
+        eb = d[a[1:], a[:-1]]
+        cf = np.concatenate(([0.0], np.cumsum(ef)))
+        cb = np.concatenate(([0.0], np.cumsum(eb)))
+        idx = np.arange(n_nodes - 1)
+        i = idx[:, None]
+        j = idx[None, :]
+        old = ef[:, None] + ef[None, :] + (cf[j] - cf[i + 1])
+        new = (
+            d[a[:-1][:, None], a[:-1][None, :]]
+            + d[a[1:][:, None], a[1:][None, :]]
+            + (cb[j] - cb[i + 1])
+        )
+        g = old - new
+        g[j < i + 2] = -np.inf
+        k = int(np.argmax(g))
+        if g.flat[k] > best_gain:
+            best_gain, move = float(g.flat[k]), ("2opt", k // (n_nodes - 1), k % (n_nodes - 1), 0)
+        # or-opt: move segment a[i..i+L-1] (1 <= i, i+L <= n_nodes-1) between a[j], a[j+1]
+        for seg in (1, 2, 3):
+            n_seg = n_nodes - 1 - seg
+            if n_seg < 1:
+                break
+            starts = np.arange(1, n_seg + 1)
+            first = a[starts]
+            last = a[starts + seg - 1]
+            prev = a[starts - 1]
+            nxt = a[starts + seg]
+            rem = d[prev, first] + d[last, nxt] - d[prev, nxt]
+            jj = np.arange(n_nodes - 1)
+            add = (
+                d[a[jj][None, :], first[:, None]]
+                + d[last[:, None], a[jj + 1][None, :]]
+                - ef[None, :]
+            )
+            g = rem[:, None] - add
+            # forbid edges touching the segment: j in [i-1, i+seg-1]
+            bad = (jj[None, :] >= starts[:, None] - 1) & (jj[None, :] <= starts[:, None] + seg - 1)
+            g[bad] = -np.inf
+            k = int(np.argmax(g))
+            if g.flat[k] > best_gain:
+                best_gain, move = (
+                    float(g.flat[k]),
+                    ("or", int(starts[k // (n_nodes - 1)]), k % (n_nodes - 1), seg),
+                )
+        if move is None:
+            break
+        kind, x, y, seg = move
+        lst = a.tolist()
+        if kind == "2opt":
+            lst[x + 1 : y + 1] = lst[x + 1 : y + 1][::-1]
+        else:
+            segment = lst[x : x + seg]
+            if y < x:
+                lst = lst[: y + 1] + segment + lst[y + 1 : x] + lst[x + seg :]
+            else:
+                lst = lst[:x] + lst[x + seg : y + 1] + segment + lst[y + 1 :]
+        a = np.array(lst, dtype=np.intp)
+        total_gain += best_gain
+    return a[1:-1].tolist(), total_gain
+
+
+def _improve_routes(st: _State, routes: Sequence[int]) -> None:
+    d = st.data.d
+    for r in routes:
+        if len(st.seq[r]) < 3:
+            continue
+        seq, gain = _improve_route(d, st.seq[r])
+        if gain > _EPS:
+            st.set_route(r, seq, float(st.travel[r] - gain))
+
+
+# --------------------------------------------------------------------------------------------
+# Destroy operators
+# --------------------------------------------------------------------------------------------
+
+
+def _planned(st: _State) -> NDArray[np.int64]:
+    return np.flatnonzero(st.pattern[1:]) + 1
+
+
+def _destroy_random(st: _State, q: int, rng: np.random.Generator) -> list[int]:
+    planned = _planned(st)
+    return rng.choice(planned, size=min(q, len(planned)), replace=False).tolist()
+
+
+def _destroy_related(st: _State, q: int, rng: np.random.Generator) -> list[int]:
+    """Shaw removal by distance: a random seed customer and its nearest planned neighbours."""
+    planned = _planned(st)
+    seed_c = int(rng.choice(planned))
+    d = st.data.d
+    dist = d[seed_c, planned] + d[planned, seed_c]
+    dist = dist * (1.0 + 0.3 * rng.random(len(planned)))
+    k = min(q, len(planned))
+    order = np.argpartition(dist, k - 1)[:k]
+    return planned[order].tolist()
+
+
+def _destroy_worst(st: _State, q: int, rng: np.random.Generator) -> list[int]:
+    """Worst removal, randomised (Ropke & Pisinger 2006, p = 3)."""
+    planned = _planned(st)
+    sav = st.removal_savings()[planned]
+    sav = sav / np.maximum(st.data.freq[planned], 1)
+    order = planned[np.argsort(-sav, kind="stable")].tolist()
+    out: list[int] = []
+    for _ in range(min(q, len(order))):
+        k = int(len(order) * rng.random() ** 3)
+        out.append(order.pop(k))
+    return out
+
+
+def _destroy_routes(st: _State, q: int, rng: np.random.Generator) -> list[int]:
+    """Remove every customer of a few random routes (from all their days)."""
+    data = st.data
+    chosen: list[int] = []
+    seen: set[int] = set()
+    order = rng.permutation(data.n_routes)
+    for r in order:
+        for c in st.seq[int(r)]:
+            if c not in seen:
+                seen.add(c)
+                chosen.append(c)
+        if len(chosen) >= q:
+            break
+    return chosen
+
+
+_DESTROY = (_destroy_random, _destroy_related, _destroy_worst, _destroy_routes)
+
+
+# --------------------------------------------------------------------------------------------
+# Driver
+# --------------------------------------------------------------------------------------------
+
+
+def _default_iterations(n: int) -> int:
+    return int(min(4000, max(500, 20 * n)))
+
+
+def _initial_state(
+    data: _Data,
+    initial: Sequence[int] | None,
+    alpha: float,
+    beta: float,
+    rng: np.random.Generator,
+) -> _State:
+    st = _State(data)
+    order = sorted(range(1, data.n + 1), key=lambda c: (-data.freq[c], -data.q[c] - data.s[c], c))
+    free: list[int] = []
+    if initial is not None:
+        for c in order:
+            p = int(initial[c - 1])
+            if p in data.patterns[c]:
+                _insert_fixed(st, c, p, alpha, beta)
+            else:
+                free.append(c)
+    else:
+        free = order
+    _repair(st, free, alpha, beta, rng, 0.0)
+    _improve_routes(st, range(data.n_routes))
+    return st
+
+
+def _insert_fixed(st: _State, c: int, pat: int, alpha: float, beta: float) -> None:
+    """Insert ``c`` on the days of ``pat``, each at its cheapest position."""
+    data = st.data
+    saved = data.patterns[c]
+    saved_mat = data.pmat[c]
+    try:
+        data.patterns[c] = (pat,)
+        data.pmat[c] = np.array([[(pat >> d) & 1 for d in range(data.t)]], dtype=np.float64)
+        unplanned, data.unplanned = data.unplanned, None
+        _insert_best(st, c, alpha, beta, None, 0.0)
+    finally:
+        data.unplanned = unplanned
+        data.patterns[c] = saved
+        data.pmat[c] = saved_mat
+
+
+def _to_solution(st: _State, iterations: int) -> PeriodicSolution:
+    data = st.data
+    routes = tuple(
+        tuple(tuple(int(c) for c in st.seq[day * data.m + v]) for v in range(data.m))
+        for day in range(data.t)
+    )
+    pattern = tuple(int(p) for p in st.pattern[1:])
+    travel = float(
+        sum(float(data.d[st.arr(r)[:-1], st.arr(r)[1:]].sum()) for r in range(data.n_routes))
+    )
+    return PeriodicSolution(
+        pattern=pattern, routes=routes, cost=travel, feasible=False, iterations=iterations
+    )
+
+
+def _drop_until_feasible(st: _State) -> None:
+    """Leave customers out of overfull routes until every route keeps its limits."""
+    data = st.data
+    while not st.feasible():
+        over = np.maximum(st.load - data.cap, 0.0) / max(data.cap, _EPS) if data.has_cap else 0.0
+        over = over + (
+            np.maximum(st.travel + st.svc - data.max_dur, 0.0) / max(data.max_dur, _EPS)
+            if data.has_dur
+            else 0.0
+        )
+        r = int(np.argmax(over))
+        sav = st.removal_savings()
+        c = max(st.seq[r], key=lambda x: (sav[x] + data.s[x] + data.q[x], -x))
+        st.remove(c)
+
+
+def solve_periodic(
+    problem: PeriodicProblem,
+    *,
+    seed: int = 0,
+    time_limit_s: float | None = None,
+    iterations: int | None = None,
+    initial: Sequence[int] | None = None,
+) -> PeriodicSolution:
+    """Choose a visit pattern per customer and route every day (ALNS, see module docstring).
+
+    Parameters
+    ----------
+    problem
+        The instance.
+    seed
+        Seed of the search's random generator; same inputs and seed give the same solution.
+    time_limit_s
+        Wall-clock budget. None (default): a deterministic iteration budget instead.
+    iterations
+        Iteration budget; default grows with the number of customers (20 per customer, 500-4000).
+        With ``time_limit_s`` set, the search stops at whichever comes first (unbounded if None).
+    initial
+        Optional starting pattern per customer (index ``i-1``); patterns not allowed are ignored.
+
+    Returns
+    -------
+    PeriodicSolution
+        The best feasible solution found, or if none was found the least infeasible one.
+    """
+    t0 = time.perf_counter()
+    data = _Data(problem)
+    rng = np.random.default_rng(seed)
+    if time_limit_s is None and iterations is None:
+        iterations = _default_iterations(data.n)
+    max_iter = iterations if iterations is not None else 1 << 62
+
+    if data.n == 0:
+        empty = _State(data)
+        return _finish(problem, empty, 0)
+
+    # penalty weights start at one travel unit per unit of excess (scaled) and self-adjust
+    mean_leg = float(data.d[0, 1:].mean()) if data.n else 1.0
+    alpha = mean_leg / max(float(data.q[1:].mean()), _EPS) if data.has_cap else 0.0
+    beta = 1.0 if data.has_dur else 0.0
+    w_min, w_max = 1e-3, 1e4
+    alpha0, beta0 = max(alpha, _EPS), max(beta, _EPS)
+
+    cur = _initial_state(data, initial, alpha, beta, rng)
+    best_feas: _State | None = cur.copy() if cur.feasible() else None
+    best_any = cur.copy()
+    best_any_score = _infeasibility_score(cur)
+    cur_val = cur.penalised(alpha, beta)
+
+    n_planned_max = data.n
+    q_min = min(4, n_planned_max)
+    q_max = max(q_min, min(60, int(0.25 * n_planned_max) + 1))
+    weights = np.ones(len(_DESTROY))
+    scores = np.zeros(len(_DESTROY))
+    uses = np.zeros(len(_DESTROY))
+    temp0 = 0.03 * max(cur.objective(), _EPS) / data.n * 2  # accept ~ a few % of a detour
+    temp_end = temp0 / 200.0
+    since_best = 0
+    patience = max(300, 4 * data.n)
+    it = 0
+    while it < max_iter:
+        if time_limit_s is not None and time.perf_counter() - t0 >= time_limit_s:
+            break
+        frac = it / max_iter if iterations is not None else 0.0
+        if time_limit_s is not None:
+            frac = max(frac, (time.perf_counter() - t0) / time_limit_s)
+        temp = temp0 * (temp_end / temp0) ** min(frac, 1.0)
+        it += 1
+
+        op = int(rng.choice(len(_DESTROY), p=weights / weights.sum()))
+        q = int(rng.integers(q_min, q_max + 1))
+        cand = cur.copy()
+        removed = _DESTROY[op](cand, q, rng) if len(_planned(cand)) else []
+        for c in removed:
+            cand.remove(c)
+        unplanned = [
+            int(c) for c in np.flatnonzero(cand.pattern[1:] == 0) + 1 if c not in set(removed)
+        ]
+        todo = list(removed) + unplanned
+        if rng.random() < 0.5:
+            rng.shuffle(todo)
+        else:
+            todo.sort(key=lambda c: (-data.freq[c], -data.q[c] - data.s[c]))
+        _repair(cand, todo, alpha, beta, rng, 0.1 if rng.random() < 0.3 else 0.0)
+        _improve_routes(cand, sorted(cand.dirty))
+
+        cand_val = cand.penalised(alpha, beta)
+        score = 0.0
+        if cand_val < cur_val - _EPS or rng.random() < math.exp(
+            -(cand_val - cur_val) / max(temp, _EPS)
+        ):
+            score = 1.0 if cand_val < cur_val - _EPS else 0.3
+            cur, cur_val = cand, cand_val
+        improved = False
+        if cand.feasible():
+            if best_feas is None or cand.objective() < best_feas.objective() - _EPS:
+                best_feas = cand.copy()
+                improved = True
+                score = 3.0
+        elif best_feas is None:
+            s = _infeasibility_score(cand)
+            if s < best_any_score:
+                best_any, best_any_score = cand.copy(), s
+                improved = True
+        scores[op] += score
+        uses[op] += 1
+        if it % 100 == 0:
+            weights = (
+                0.7 * weights + 0.3 * np.where(uses > 0, scores / np.maximum(uses, 1), 0.0) + 0.05
+            )
+            scores[:] = 0.0
+            uses[:] = 0.0
+
+        # self-adjusting penalty weights on the current solution (Cordeau et al. 1997)
+        if data.has_cap:
+            alpha = alpha * 1.1 if cur.load_excess() > 1e-6 else alpha / 1.1
+            alpha = min(max(alpha, w_min * alpha0), w_max * alpha0)
+        if data.has_dur:
+            beta = beta * 1.1 if cur.dur_excess() > 1e-6 else beta / 1.1
+            beta = min(max(beta, w_min * beta0), w_max * beta0)
+        cur_val = cur.penalised(alpha, beta)
+
+        since_best = 0 if improved else since_best + 1
+        if since_best >= patience:
+            since_best = 0
+            src = best_feas if best_feas is not None else best_any
+            cur = src.copy()
+            cur_val = cur.penalised(alpha, beta)
+
+    result = best_feas if best_feas is not None else best_any
+    if best_feas is None and data.unplanned is not None:
+        result = result.copy()
+        _drop_until_feasible(result)
+    logger.debug("solve_periodic: %d iterations in %.2f s", it, time.perf_counter() - t0)
+    return _finish(problem, result, it)
+
+
+def _infeasibility_score(st: _State) -> float:
+    data = st.data
+    s = 0.0
+    if data.has_cap:
+        s += st.load_excess() / max(data.cap, _EPS)
+    if data.has_dur:
+        s += st.dur_excess() / max(data.max_dur, _EPS)
+    return s * 1e6 + st.objective()
+
+
+def _finish(problem: PeriodicProblem, st: _State, iterations: int) -> PeriodicSolution:
+    sol = _to_solution(st, iterations)
+    ok = not check_solution(problem, sol)
+    return PeriodicSolution(
+        pattern=sol.pattern, routes=sol.routes, cost=sol.cost, feasible=ok, iterations=iterations
+    )
