@@ -23,6 +23,7 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
@@ -227,6 +228,24 @@ class _Data:
             + [min(bin(p).count("1") for p in pats) if pats else 0 for pats in self.patterns[1:]]
         )
         self.route_day = np.repeat(np.arange(self.t), self.m)
+        self.symmetric = bool(np.allclose(self.d, self.d.T))
+
+
+def _ins(arr: NDArray, i: int, value: float) -> NDArray:
+    """Copy of ``arr`` with ``value`` inserted before index ``i`` (np.insert is slow for this)."""
+    out = np.empty(len(arr) + 1, dtype=arr.dtype)
+    out[:i] = arr[:i]
+    out[i] = value
+    out[i + 1 :] = arr[i:]
+    return out
+
+
+def _del(arr: NDArray, i: int) -> NDArray:
+    """Copy of ``arr`` without index ``i``."""
+    out = np.empty(len(arr) - 1, dtype=arr.dtype)
+    out[:i] = arr[:i]
+    out[i:] = arr[i + 1 :]
+    return out
 
 
 class _State:
@@ -292,10 +311,41 @@ class _State:
             self._arr[r] = a
         return a
 
-    def _touch(self, r: int) -> None:
+    def _touch(self, r: int, keep_edges: bool = False) -> None:
         self._arr[r] = None
-        self._edges = None
+        if not keep_edges:
+            self._edges = None
         self.dirty.add(r)
+
+    def _edges_insert(self, r: int, pos: int, prev: int, c: int, nxt: int) -> None:
+        # edge (prev, nxt) at e becomes (prev, c), (c, nxt); new arrays, never in place (shared)
+        if self._edges is None:
+            return
+        f, to, rix, base, offs, _ = self._edges
+        e = int(offs[r]) + pos
+        d = self.data.d
+        f = _ins(f, e + 1, c)
+        to = _ins(to, e, c)
+        rix = _ins(rix, e, r)
+        base = _ins(base, e + 1, d[c, nxt])
+        base[e] = d[prev, c]
+        offs = offs.copy()
+        offs[r + 1 :] += 1
+        self._edges = (f, to, rix, base, offs, offs[:: self.data.m][: self.data.t])
+
+    def _edges_remove(self, r: int, pos: int, prev: int, nxt: int) -> None:
+        if self._edges is None:
+            return
+        f, to, rix, base, offs, _ = self._edges
+        e = int(offs[r]) + pos
+        f = _del(f, e + 1)
+        to = _del(to, e)
+        rix = _del(rix, e)
+        base = _del(base, e + 1)
+        base[e] = self.data.d[prev, nxt]
+        offs = offs.copy()
+        offs[r + 1 :] -= 1
+        self._edges = (f, to, rix, base, offs, offs[:: self.data.m][: self.data.t])
 
     def edges(self) -> tuple:
         """All route edges, grouped by route (routes ordered by day): from, to, route, base cost."""
@@ -325,7 +375,8 @@ class _State:
         self.svc[r] += data.s[c]
         seq.insert(pos, c)
         self.route_of[c, data.route_day[r]] = r
-        self._touch(r)
+        self._edges_insert(r, pos, prev, c, nxt)
+        self._touch(r, keep_edges=True)
 
     def remove(self, c: int) -> None:
         """Take customer ``c`` out of every route it is in; its pattern becomes 0."""
@@ -344,7 +395,8 @@ class _State:
             self.svc[r] -= data.s[c]
             del seq[pos]
             self.route_of[c, day] = -1
-            self._touch(r)
+            self._edges_remove(r, pos, prev, nxt)
+            self._touch(r, keep_edges=True)
         self.pattern[c] = 0
 
     def set_route(self, r: int, seq: list[int], travel: float) -> None:
@@ -427,75 +479,96 @@ def _repair(
 # --------------------------------------------------------------------------------------------
 
 
-def _improve_route(d: NDArray[np.float64], seq: list[int]) -> tuple[list[int], float]:
-    """Best-improvement 2-opt + or-opt (segments of 1-3) on one route; returns (seq, gain)."""
+@lru_cache(maxsize=256)
+def _ls_index(n_nodes: int) -> tuple[NDArray[np.intp], ...]:
+    """Flat candidate index arrays for 2-opt and or-opt on a route of ``n_nodes`` (depots incl.)."""
+    last = n_nodes - 1
+    # 2-opt: reverse a[i+1..j], 0 <= i, i + 2 <= j <= last - 1
+    ii, jj = np.triu_indices(last, k=2)
+    # or-opt: segment a[s..s+k-1], 1 <= s, s + k <= last; insert on edge j not touching it
+    ss, kk, js = [], [], []
+    for k in (1, 2, 3):
+        for s in range(1, last - k + 1):
+            for j in range(last):
+                if j < s - 1 or j > s + k - 1:
+                    ss.append(s)
+                    kk.append(k)
+                    js.append(j)
+    s_arr = np.array(ss, dtype=np.intp)
+    k_arr = np.array(kk, dtype=np.intp)
+    j_arr = np.array(js, dtype=np.intp)
+    e_arr = s_arr + k_arr - 1  # last node of the segment
+    n = n_nodes
+    return (
+        ii,
+        jj,
+        ii * n + jj,  # (a_i, a_j)
+        (ii + 1) * n + (jj + 1),  # (a_{i+1}, a_{j+1})
+        s_arr,
+        k_arr,
+        j_arr,
+        (s_arr - 1) * n + (e_arr + 1),  # (prev, next) of the segment
+        j_arr * n + s_arr,  # (a_j, first)
+        e_arr * n + (j_arr + 1),  # (last, a_{j+1})
+        j_arr * n + e_arr,  # reversed: (a_j, last)
+        s_arr * n + (j_arr + 1),  # reversed: (first, a_{j+1})
+    )
+
+
+def _improve_route(
+    d: NDArray[np.float64], seq: list[int], symmetric: bool = True
+) -> tuple[list[int], float]:
+    """Best-improvement 2-opt + or-opt (segments of 1-3) on one route; returns (seq, gain).
+
+    Every candidate move of a pass is evaluated in one vectorised sweep over cached flat index
+    arrays; the best one is applied until none gains. With asymmetric costs 2-opt accounts for
+    the reversed segment, and or-opt moves segments without reversing them.
+    """
     total_gain = 0.0
     a = np.array([0, *seq, 0], dtype=np.intp)
-    while True:
+    while len(a) >= 4:
         n_nodes = len(a)
-        if n_nodes < 4:
+        ii, jj, ij, i1j1, s_arr, k_arr, j_arr, pn, jf, lj1, jl, fj1 = _ls_index(n_nodes)
+        mat = d[a[:, None], a[None, :]]
+        flat = mat.ravel()
+        ef = np.diagonal(mat, 1)
+        g2 = ef[ii] + ef[jj] - flat[ij] - flat[i1j1]
+        if not symmetric:
+            eb = np.diagonal(mat, -1)
+            cf = np.concatenate(([0.0], np.cumsum(ef)))
+            cb = np.concatenate(([0.0], np.cumsum(eb)))
+            g2 = g2 + (cf[jj] - cf[ii + 1]) - (cb[jj] - cb[ii + 1])
+        e_arr = s_arr + k_arr - 1
+        rem = ef[s_arr - 1] + ef[e_arr] - flat[pn] + ef[j_arr]
+        go = rem - flat[jf] - flat[lj1]
+        k2 = int(np.argmax(g2)) if len(g2) else -1
+        ko = int(np.argmax(go))
+        best2 = g2[k2] if k2 >= 0 else -np.inf
+        besto = go[ko]
+        bestr, kr = -np.inf, -1
+        if symmetric:
+            gr = rem - flat[jl] - flat[fj1]
+            kr = int(np.argmax(gr))
+            bestr = gr[kr]
+        best = max(best2, besto, bestr)
+        if best <= _EPS:
             break
-        best_gain, move = _EPS, None
-        # 2-opt: reverse a[i+1..j], 0 <= i, i+2 <= j <= n_nodes-2, exact for asymmetric costs
-        ef = d[a[:-1], a[1:]]  # forward edge costs, len L-1
-        eb = d[a[1:], a[:-1]]
-        cf = np.concatenate(([0.0], np.cumsum(ef)))
-        cb = np.concatenate(([0.0], np.cumsum(eb)))
-        idx = np.arange(n_nodes - 1)
-        i = idx[:, None]
-        j = idx[None, :]
-        old = ef[:, None] + ef[None, :] + (cf[j] - cf[i + 1])
-        new = (
-            d[a[:-1][:, None], a[:-1][None, :]]
-            + d[a[1:][:, None], a[1:][None, :]]
-            + (cb[j] - cb[i + 1])
-        )
-        g = old - new
-        g[j < i + 2] = -np.inf
-        k = int(np.argmax(g))
-        if g.flat[k] > best_gain:
-            best_gain, move = float(g.flat[k]), ("2opt", k // (n_nodes - 1), k % (n_nodes - 1), 0)
-        # or-opt: move segment a[i..i+L-1] (1 <= i, i+L <= n_nodes-1) between a[j], a[j+1]
-        for seg in (1, 2, 3):
-            n_seg = n_nodes - 1 - seg
-            if n_seg < 1:
-                break
-            starts = np.arange(1, n_seg + 1)
-            first = a[starts]
-            last = a[starts + seg - 1]
-            prev = a[starts - 1]
-            nxt = a[starts + seg]
-            rem = d[prev, first] + d[last, nxt] - d[prev, nxt]
-            jj = np.arange(n_nodes - 1)
-            add = (
-                d[a[jj][None, :], first[:, None]]
-                + d[last[:, None], a[jj + 1][None, :]]
-                - ef[None, :]
-            )
-            g = rem[:, None] - add
-            # forbid edges touching the segment: j in [i-1, i+seg-1]
-            bad = (jj[None, :] >= starts[:, None] - 1) & (jj[None, :] <= starts[:, None] + seg - 1)
-            g[bad] = -np.inf
-            k = int(np.argmax(g))
-            if g.flat[k] > best_gain:
-                best_gain, move = (
-                    float(g.flat[k]),
-                    ("or", int(starts[k // (n_nodes - 1)]), k % (n_nodes - 1), seg),
-                )
-        if move is None:
-            break
-        kind, x, y, seg = move
         lst = a.tolist()
-        if kind == "2opt":
-            lst[x + 1 : y + 1] = lst[x + 1 : y + 1][::-1]
+        if best == best2:
+            i, j = int(ii[k2]), int(jj[k2])
+            lst[i + 1 : j + 1] = lst[i + 1 : j + 1][::-1]
         else:
-            segment = lst[x : x + seg]
-            if y < x:
-                lst = lst[: y + 1] + segment + lst[y + 1 : x] + lst[x + seg :]
+            k = ko if best == besto else kr
+            s, seg, j = int(s_arr[k]), int(k_arr[k]), int(j_arr[k])
+            segment = lst[s : s + seg]
+            if best != besto:
+                segment = segment[::-1]
+            if j < s:
+                lst = lst[: j + 1] + segment + lst[j + 1 : s] + lst[s + seg :]
             else:
-                lst = lst[:x] + lst[x + seg : y + 1] + segment + lst[y + 1 :]
+                lst = lst[:s] + lst[s + seg : j + 1] + segment + lst[j + 1 :]
         a = np.array(lst, dtype=np.intp)
-        total_gain += best_gain
+        total_gain += float(best)
     return a[1:-1].tolist(), total_gain
 
 
@@ -504,7 +577,7 @@ def _improve_routes(st: _State, routes: Sequence[int]) -> None:
     for r in routes:
         if len(st.seq[r]) < 3:
             continue
-        seq, gain = _improve_route(d, st.seq[r])
+        seq, gain = _improve_route(d, st.seq[r], st.data.symmetric)
         if gain > _EPS:
             st.set_route(r, seq, float(st.travel[r] - gain))
 
