@@ -645,6 +645,24 @@ _DESTROY = (_destroy_random, _destroy_related, _destroy_worst, _destroy_routes)
 # --------------------------------------------------------------------------------------------
 
 
+#: Search settings (tuned on the PVRP benchmark, scripts/bench_pvrp.py).
+_TUNE: dict[str, float] = {
+    "init_mult": 100.0,  # construction penalty weights, x the base weights
+    "init_sweeps": 8,  # reinsertion sweeps after construction
+    "w_start": 0.2,  # penalty weights after construction, x the base weights
+    "w_step_init": 1.5,  # weight factor per construction sweep
+    "resweep": 0,  # extra reinsertion passes over the repaired customers
+    "best_sweep": 1,  # full reinsertion sweeps on each new best solution
+    "w_window": 20,  # iterations per weight update; 1 = per iteration on the current solution
+    "w_target": 0.1,  # aimed share of candidates within each limit
+    "q_frac": 0.25,  # destroy size: up to this share of the customers ...
+    "q_cap": 60,  # ... and at most this many
+    "w_step": 1.5,  # penalty weight factor per window of 20 iterations
+    "temp_frac": 0.06,  # start temperature, x the mean travel per customer
+    "temp_ratio": 200.0,  # start / end temperature
+}
+
+
 def _default_iterations(n: int) -> int:
     return int(min(4000, max(500, 20 * n)))
 
@@ -671,6 +689,26 @@ def _initial_state(
     _repair(st, free, alpha, beta, rng, 0.0)
     _improve_routes(st, range(data.n_routes))
     return st
+
+
+def _reinsert_sweep(
+    st: _State, alpha: float, beta: float, rng: np.random.Generator, rounds: int = 3
+) -> None:
+    """Take each customer out of all its days and put it back with its best pattern.
+
+    A steepest pattern-and-position move per customer, never worse under the current penalty
+    weights (the old positions are among the candidates). Repeated while it gains.
+    """
+    data = st.data
+    for _ in range(rounds):
+        before = st.penalised(alpha, beta)
+        for c in rng.permutation(np.arange(1, data.n + 1)).tolist():
+            st.remove(c)
+            _insert_best(st, c, alpha, beta, None, 0.0)
+        _improve_routes(st, sorted(st.dirty))
+        st.dirty.clear()
+        if before - st.penalised(alpha, beta) <= 1e-4 * abs(before):
+            break
 
 
 def _insert_fixed(st: _State, c: int, pat: int, alpha: float, beta: float) -> None:
@@ -767,7 +805,16 @@ def solve_periodic(
     w_min, w_max = 1e-3, 1e4
     alpha0, beta0 = max(alpha, _EPS), max(beta, _EPS)
 
-    cur = _initial_state(data, initial, alpha, beta, rng)
+    k = _TUNE
+    cur = _initial_state(data, initial, k["init_mult"] * alpha0, k["init_mult"] * beta0, rng)
+    # reinsertion sweeps under soft, self-stiffening weights: cheap routes first, then feasible
+    alpha, beta = k["w_start"] * alpha0, k["w_start"] * beta0
+    for _ in range(int(k["init_sweeps"])):
+        _reinsert_sweep(cur, alpha, beta, rng, rounds=1)
+        if data.has_cap:
+            alpha *= k["w_step_init"] if cur.load_excess() > 1e-6 else 1.0 / k["w_step_init"]
+        if data.has_dur:
+            beta *= k["w_step_init"] if cur.dur_excess() > 1e-6 else 1.0 / k["w_step_init"]
     best_feas: _State | None = cur.copy() if cur.feasible() else None
     best_any = cur.copy()
     best_any_score = _infeasibility_score(cur)
@@ -775,13 +822,14 @@ def solve_periodic(
 
     n_planned_max = data.n
     q_min = min(4, n_planned_max)
-    q_max = max(q_min, min(60, int(0.25 * n_planned_max) + 1))
+    q_max = max(q_min, min(int(k["q_cap"]), int(k["q_frac"] * n_planned_max) + 1))
     weights = np.ones(len(_DESTROY))
     scores = np.zeros(len(_DESTROY))
     uses = np.zeros(len(_DESTROY))
-    temp0 = 0.03 * max(cur.objective(), _EPS) / data.n * 2  # accept ~ a few % of a detour
-    temp_end = temp0 / 200.0
+    temp0 = k["temp_frac"] * max(cur.objective(), _EPS) / data.n  # a few % of a detour
+    temp_end = temp0 / k["temp_ratio"]
     since_best = 0
+    cap_ok = dur_ok = 0
     patience = max(300, 4 * data.n)
     it = 0
     while it < max_iter:
@@ -808,6 +856,11 @@ def solve_periodic(
         else:
             todo.sort(key=lambda c: (-data.freq[c], -data.q[c] - data.s[c]))
         _repair(cand, todo, alpha, beta, rng, 0.1 if rng.random() < 0.3 else 0.0)
+        for _ in range(int(k["resweep"])):
+            # the first customers were placed into a half-empty plan: place them again
+            for c in todo:
+                cand.remove(c)
+                _insert_best(cand, c, alpha, beta, None, 0.0)
         _improve_routes(cand, sorted(cand.dirty))
 
         cand_val = cand.penalised(alpha, beta)
@@ -820,6 +873,13 @@ def solve_periodic(
         improved = False
         if cand.feasible():
             if best_feas is None or cand.objective() < best_feas.objective() - _EPS:
+                if k["best_sweep"]:
+                    polished = cand.copy()
+                    _reinsert_sweep(polished, alpha, beta, rng, rounds=int(k["best_sweep"]))
+                    if polished.feasible() and polished.objective() < cand.objective():
+                        if cur is cand:
+                            cur, cur_val = polished, polished.penalised(alpha, beta)
+                        cand = polished
                 best_feas = cand.copy()
                 improved = True
                 score = 3.0
@@ -837,15 +897,44 @@ def solve_periodic(
             scores[:] = 0.0
             uses[:] = 0.0
 
-        # self-adjusting penalty weights on the current solution (Cordeau et al. 1997)
-        if data.has_cap:
-            alpha = alpha * 1.1 if cur.load_excess() > 1e-6 else alpha / 1.1
-            alpha = min(max(alpha, w_min * alpha0), w_max * alpha0)
-        if data.has_dur:
-            beta = beta * 1.1 if cur.dur_excess() > 1e-6 else beta / 1.1
-            beta = min(max(beta, w_min * beta0), w_max * beta0)
+        # self-adjusting penalty weights: aim at a share of load- / duration-feasible
+        # candidates (Cordeau et al. 1997 adjust per move; Vidal et al. 2012 per window)
+        cap_ok += cand.load_excess() <= 1e-6
+        dur_ok += cand.dur_excess() <= 1e-6
+        if k["w_window"] <= 1:
+            if data.has_cap:
+                alpha *= k["w_step"] if cur.load_excess() > 1e-6 else 1.0 / k["w_step"]
+                alpha = min(max(alpha, w_min * alpha0), w_max * alpha0)
+            if data.has_dur:
+                beta *= k["w_step"] if cur.dur_excess() > 1e-6 else 1.0 / k["w_step"]
+                beta = min(max(beta, w_min * beta0), w_max * beta0)
+        elif it % int(k["w_window"]) == 0:
+            target, step = k["w_target"], k["w_step"]
+            if data.has_cap:
+                share = cap_ok / k["w_window"]
+                alpha *= step if share < target else (1.0 / step if share > target + 0.2 else 1.0)
+                alpha = min(max(alpha, w_min * alpha0), w_max * alpha0)
+            if data.has_dur:
+                share = dur_ok / k["w_window"]
+                beta *= step if share < target else (1.0 / step if share > target + 0.2 else 1.0)
+                beta = min(max(beta, w_min * beta0), w_max * beta0)
+            cap_ok = dur_ok = 0
         cur_val = cur.penalised(alpha, beta)
 
+        if logger.isEnabledFor(logging.DEBUG) and it % 50 == 0:
+            logger.debug(
+                "it %d cur %.1f load+ %.1f dur+ %.1f alpha %.3g beta %.3g best %s temp %.3g q %d op %d",
+                it,
+                cur.objective(),
+                cur.load_excess(),
+                cur.dur_excess(),
+                alpha,
+                beta,
+                None if best_feas is None else round(best_feas.objective(), 1),
+                temp,
+                q,
+                op,
+            )
         since_best = 0 if improved else since_best + 1
         if since_best >= patience:
             since_best = 0
