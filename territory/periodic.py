@@ -809,7 +809,7 @@ def solve_periodic(
     cur = _initial_state(data, initial, k["init_mult"] * alpha0, k["init_mult"] * beta0, rng)
     # reinsertion sweeps under soft, self-stiffening weights: cheap routes first, then feasible
     alpha, beta = k["w_start"] * alpha0, k["w_start"] * beta0
-    for _ in range(int(k["init_sweeps"])):
+    for _ in range(int(k["init_sweeps"]) if max_iter > 0 else 0):
         _reinsert_sweep(cur, alpha, beta, rng, rounds=1)
         if data.has_cap:
             alpha *= k["w_step_init"] if cur.load_excess() > 1e-6 else 1.0 / k["w_step_init"]
