@@ -404,6 +404,19 @@ class _State:
         self.travel[r] = travel
         self._touch(r)
 
+    def replace_route(self, r: int, seq: list[int]) -> None:
+        """Give route ``r`` a new customer list (any customers of its day)."""
+        data = self.data
+        a = np.array([0, *seq, 0], dtype=np.intp)
+        self.seq[r] = list(seq)
+        self.travel[r] = float(data.d[a[:-1], a[1:]].sum())
+        self.load[r] = float(data.q[a].sum())
+        self.svc[r] = float(data.s[a].sum())
+        if seq:
+            self.route_of[a[1:-1], data.route_day[r]] = r
+        self._touch(r)
+        self._arr[r] = a
+
     def removal_savings(self) -> NDArray[np.float64]:
         """Travel saved by removing each customer from all its days (0 for unplanned)."""
         d = self.data.d
@@ -582,6 +595,72 @@ def _improve_routes(st: _State, routes: Sequence[int]) -> None:
             st.set_route(r, seq, float(st.travel[r] - gain))
 
 
+def _route_profile(st: _State, r: int) -> tuple:
+    """Prefix travel, load and service along route ``r`` (node positions incl. both depots)."""
+    data = st.data
+    a = st.arr(r)
+    legs = data.d[a[:-1], a[1:]]
+    f = np.concatenate(([0.0], np.cumsum(legs)))
+    ql = np.cumsum(data.q[a])
+    sv = np.cumsum(data.s[a])
+    return a, f, ql, sv
+
+
+def _two_opt_star_day(st: _State, day: int, alpha: float, beta: float) -> bool:
+    """Exchange route tails between every pair of routes of ``day`` (2-opt*), penalised.
+
+    Cuts route A after position i and route B after j and reconnects A's head to B's tail and
+    B's head to A's tail; an empty route takes a tail (a split). Evaluated per pair in one
+    vectorised sweep, best move per pair applied. Returns whether anything changed.
+    """
+    data = st.data
+    m = data.m
+    if m < 2:
+        return False
+    cap, max_dur = data.cap, data.max_dur
+    changed = False
+    base = day * m
+    for ra in range(base, base + m):
+        for rb in range(ra + 1, base + m):
+            if not st.seq[ra] and not st.seq[rb]:
+                continue
+            a, fa, qa, sa = _route_profile(st, ra)
+            b, fb, qb, sb = _route_profile(st, rb)
+            ta, tb = fa[-1], fb[-1]
+            # new A' = a[:i+1] + b[j+1:], new B' = b[:j+1] + a[i+1:]
+            ia = slice(0, len(a) - 1)
+            jb = slice(0, len(b) - 1)
+            trav_a = (
+                fa[ia][:, None] + data.d[a[ia][:, None], b[1:][None, :]] + (tb - fb[1:])[None, :]
+            )
+            trav_b = (
+                fb[jb][None, :] + data.d[b[jb][None, :], a[1:][:, None]] + (ta - fa[1:])[:, None]
+            )
+            new = trav_a + trav_b
+            old = ta + tb
+            if data.has_cap:
+                load_a = qa[ia][:, None] + (qb[-1] - qb[jb])[None, :]
+                load_b = qb[jb][None, :] + (qa[-1] - qa[ia])[:, None]
+                new = new + alpha * (np.maximum(load_a - cap, 0.0) + np.maximum(load_b - cap, 0.0))
+                old += alpha * (max(qa[-1] - cap, 0.0) + max(qb[-1] - cap, 0.0))
+            if data.has_dur:
+                dur_a = trav_a + sa[ia][:, None] + (sb[-1] - sb[jb])[None, :]
+                dur_b = trav_b + sb[jb][None, :] + (sa[-1] - sa[ia])[:, None]
+                new = new + beta * (
+                    np.maximum(dur_a - max_dur, 0.0) + np.maximum(dur_b - max_dur, 0.0)
+                )
+                old += beta * (max(ta + sa[-1] - max_dur, 0.0) + max(tb + sb[-1] - max_dur, 0.0))
+            k = int(np.argmin(new))
+            if old - new.flat[k] <= 1e-7 * max(abs(old), 1.0):
+                continue
+            i, j = divmod(k, len(b) - 1)
+            al, bl = a.tolist(), b.tolist()
+            st.replace_route(ra, al[1 : i + 1] + bl[j + 1 : -1])
+            st.replace_route(rb, bl[1 : j + 1] + al[i + 1 : -1])
+            changed = True
+    return changed
+
+
 # --------------------------------------------------------------------------------------------
 # Destroy operators
 # --------------------------------------------------------------------------------------------
@@ -651,6 +730,7 @@ _TUNE: dict[str, float] = {
     "init_sweeps": 8,  # reinsertion sweeps after construction
     "w_start": 0.2,  # penalty weights after construction, x the base weights
     "w_step_init": 1.5,  # weight factor per construction sweep
+    "tos": 1,  # inter-route 2-opt* on the touched days
     "resweep": 0,  # extra reinsertion passes over the repaired customers
     "best_sweep": 1,  # full reinsertion sweeps on each new best solution
     "w_window": 20,  # iterations per weight update; 1 = per iteration on the current solution
@@ -705,6 +785,9 @@ def _reinsert_sweep(
         for c in rng.permutation(np.arange(1, data.n + 1)).tolist():
             st.remove(c)
             _insert_best(st, c, alpha, beta, None, 0.0)
+        if _TUNE["tos"]:
+            for day in range(data.t):
+                _two_opt_star_day(st, day, alpha, beta)
         _improve_routes(st, sorted(st.dirty))
         st.dirty.clear()
         if before - st.penalised(alpha, beta) <= 1e-4 * abs(before):
@@ -861,6 +944,9 @@ def solve_periodic(
             for c in todo:
                 cand.remove(c)
                 _insert_best(cand, c, alpha, beta, None, 0.0)
+        if k["tos"]:
+            for day in sorted({int(data.route_day[r]) for r in cand.dirty}):
+                _two_opt_star_day(cand, day, alpha, beta)
         _improve_routes(cand, sorted(cand.dirty))
 
         cand_val = cand.penalised(alpha, beta)
