@@ -606,58 +606,102 @@ def _route_profile(st: _State, r: int) -> tuple:
     return a, f, ql, sv
 
 
-def _two_opt_star_day(st: _State, day: int, alpha: float, beta: float) -> bool:
-    """Exchange route tails between every pair of routes of ``day`` (2-opt*), penalised.
+def _two_opt_star_day(
+    st: _State, day: int, alpha: float, beta: float, focus: set[int] | None = None
+) -> bool:
+    """Exchange route tails between routes of ``day`` (2-opt*), penalised, vectorised.
 
     Cuts route A after position i and route B after j and reconnects A's head to B's tail and
-    B's head to A's tail; an empty route takes a tail (a split). Evaluated per pair in one
-    vectorised sweep, best move per pair applied. Returns whether anything changed.
+    B's head to A's tail; an empty route takes a tail (a split). Every pair (with a route in
+    ``focus`` if given) and every cut pair is evaluated in one padded array sweep; the best
+    move of each pair is applied greedily to disjoint pairs, and rounds repeat while moves
+    gain. Returns whether anything changed.
     """
     data = st.data
     m = data.m
     if m < 2:
         return False
+    d = data.d
     cap, max_dur = data.cap, data.max_dur
+    routes = list(range(day * m, day * m + m))
+    rows = [i for i, r in enumerate(routes) if focus is None or r in focus]
     changed = False
-    base = day * m
-    for ra in range(base, base + m):
-        for rb in range(ra + 1, base + m):
-            if not st.seq[ra] and not st.seq[rb]:
+    for _ in range(4):
+        if not rows:
+            break
+        arrs = [st.arr(r) for r in routes]
+        lens = np.array([len(a) for a in arrs])
+        lmax = int(lens.max())
+        if lmax <= 2 and not any(len(st.seq[r]) for r in routes):
+            break
+        nodes = np.zeros((m, lmax), dtype=np.intp)
+        for i, a in enumerate(arrs):
+            nodes[i, : len(a)] = a
+        legs = d[nodes[:, :-1], nodes[:, 1:]]
+        fwd = np.zeros((m, lmax))
+        np.cumsum(legs, axis=1, out=fwd[:, 1:])
+        ql = np.cumsum(data.q[nodes], axis=1)
+        sv = np.cumsum(data.s[nodes], axis=1)
+        tot_t = fwd[:, -1]
+        tot_q = ql[:, -1]
+        tot_s = sv[:, -1]
+        lp = lmax - 1
+        rx = np.array(rows)
+        # x = focus route (axis 0), y = any route (axis 1), i = cut on x (axis 2), j on y (axis 3)
+        xi = nodes[rx, :lp][:, None, :, None]
+        xn = nodes[rx, 1:][:, None, :, None]
+        yj = nodes[:, :lp][None, :, None, :]
+        yn = nodes[:, 1:][None, :, None, :]
+        fx_i = fwd[rx, :lp][:, None, :, None]
+        fx_n = fwd[rx, 1:][:, None, :, None]
+        fy_j = fwd[:, :lp][None, :, None, :]
+        fy_n = fwd[:, 1:][None, :, None, :]
+        trav_x = fx_i + d[xi, yn] + (tot_t[None, :, None, None] - fy_n)
+        trav_y = fy_j + d[yj, xn] + (tot_t[rx][:, None, None, None] - fx_n)
+        new = trav_x + trav_y
+        val = tot_t.copy()
+        if data.has_cap:
+            qx_i = ql[rx, :lp][:, None, :, None]
+            qy_j = ql[:, :lp][None, :, None, :]
+            load_x = qx_i + (tot_q[None, :, None, None] - qy_j)
+            load_y = qy_j + (tot_q[rx][:, None, None, None] - qx_i)
+            new = new + alpha * (np.maximum(load_x - cap, 0.0) + np.maximum(load_y - cap, 0.0))
+            val = val + alpha * np.maximum(tot_q - cap, 0.0)
+        if data.has_dur:
+            sx_i = sv[rx, :lp][:, None, :, None]
+            sy_j = sv[:, :lp][None, :, None, :]
+            dur_x = trav_x + sx_i + (tot_s[None, :, None, None] - sy_j)
+            dur_y = trav_y + sy_j + (tot_s[rx][:, None, None, None] - sx_i)
+            new = new + beta * (np.maximum(dur_x - max_dur, 0.0) + np.maximum(dur_y - max_dur, 0.0))
+            val = val + beta * np.maximum(tot_t + tot_s - max_dur, 0.0)
+        gain = (val[rx][:, None] + val[None, :])[:, :, None, None] - new
+        valid = np.arange(lp)[None, :] < (lens - 1)[:, None]  # (m, lp): cut positions
+        mask = valid[rx][:, None, :, None] & valid[None, :, None, :]
+        mask &= (rx[:, None] != np.arange(m)[None, :])[:, :, None, None]
+        gain = np.where(mask, gain, -np.inf).reshape(len(rx), m, lp * lp)
+        best_k = gain.argmax(axis=2)
+        best_g = np.take_along_axis(gain, best_k[:, :, None], axis=2)[:, :, 0]
+        order = np.argsort(-best_g, axis=None, kind="stable")
+        used: set[int] = set()
+        moved: list[int] = []
+        for flat in order.tolist():
+            xr, y = divmod(flat, m)
+            g = best_g[xr, y]
+            if g <= 1e-7 * max(abs(val[y]), 1.0):
+                break
+            x = int(rx[xr])
+            if x in used or y in used:
                 continue
-            a, fa, qa, sa = _route_profile(st, ra)
-            b, fb, qb, sb = _route_profile(st, rb)
-            ta, tb = fa[-1], fb[-1]
-            # new A' = a[:i+1] + b[j+1:], new B' = b[:j+1] + a[i+1:]
-            ia = slice(0, len(a) - 1)
-            jb = slice(0, len(b) - 1)
-            trav_a = (
-                fa[ia][:, None] + data.d[a[ia][:, None], b[1:][None, :]] + (tb - fb[1:])[None, :]
-            )
-            trav_b = (
-                fb[jb][None, :] + data.d[b[jb][None, :], a[1:][:, None]] + (ta - fa[1:])[:, None]
-            )
-            new = trav_a + trav_b
-            old = ta + tb
-            if data.has_cap:
-                load_a = qa[ia][:, None] + (qb[-1] - qb[jb])[None, :]
-                load_b = qb[jb][None, :] + (qa[-1] - qa[ia])[:, None]
-                new = new + alpha * (np.maximum(load_a - cap, 0.0) + np.maximum(load_b - cap, 0.0))
-                old += alpha * (max(qa[-1] - cap, 0.0) + max(qb[-1] - cap, 0.0))
-            if data.has_dur:
-                dur_a = trav_a + sa[ia][:, None] + (sb[-1] - sb[jb])[None, :]
-                dur_b = trav_b + sb[jb][None, :] + (sa[-1] - sa[ia])[:, None]
-                new = new + beta * (
-                    np.maximum(dur_a - max_dur, 0.0) + np.maximum(dur_b - max_dur, 0.0)
-                )
-                old += beta * (max(ta + sa[-1] - max_dur, 0.0) + max(tb + sb[-1] - max_dur, 0.0))
-            k = int(np.argmin(new))
-            if old - new.flat[k] <= 1e-7 * max(abs(old), 1.0):
-                continue
-            i, j = divmod(k, len(b) - 1)
-            al, bl = a.tolist(), b.tolist()
-            st.replace_route(ra, al[1 : i + 1] + bl[j + 1 : -1])
-            st.replace_route(rb, bl[1 : j + 1] + al[i + 1 : -1])
-            changed = True
+            i, j = divmod(int(best_k[xr, y]), lp)
+            a, b = arrs[x].tolist(), arrs[y].tolist()
+            st.replace_route(routes[x], a[1 : i + 1] + b[j + 1 : -1])
+            st.replace_route(routes[y], b[1 : j + 1] + a[i + 1 : -1])
+            used.update((x, y))
+            moved.extend((x, y))
+        if not moved:
+            break
+        changed = True
+        rows = sorted(set(moved))
     return changed
 
 
@@ -945,8 +989,9 @@ def solve_periodic(
                 cand.remove(c)
                 _insert_best(cand, c, alpha, beta, None, 0.0)
         if k["tos"]:
-            for day in sorted({int(data.route_day[r]) for r in cand.dirty}):
-                _two_opt_star_day(cand, day, alpha, beta)
+            focus = set(cand.dirty)
+            for day in sorted({int(data.route_day[r]) for r in focus}):
+                _two_opt_star_day(cand, day, alpha, beta, focus)
         _improve_routes(cand, sorted(cand.dirty))
 
         cand_val = cand.penalised(alpha, beta)
