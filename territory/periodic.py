@@ -606,8 +606,38 @@ def _route_profile(st: _State, r: int) -> tuple:
     return a, f, ql, sv
 
 
+def _near_routes(
+    d: NDArray[np.float64], nodes: NDArray[np.intp], lens: NDArray, rows: NDArray, k: int
+) -> NDArray[np.intp]:
+    """The ``k`` routes nearest to each route in ``rows`` (by three sample stops), plus one empty.
+
+    Route tails are only exchanged between neighbouring routes (a granular neighbourhood,
+    Toth & Vigo 2003), which keeps 2-opt* affordable with many vehicles per day.
+    """
+    m = len(nodes)
+    if m - 1 <= k:
+        return np.tile(np.arange(m), (len(rows), 1))
+    cust = np.maximum(lens - 2, 0)
+    picks = np.stack([1 + (cust * f).astype(np.intp) // 4 for f in (1, 2, 3)], axis=1)
+    reps = np.take_along_axis(nodes, np.minimum(picks, np.maximum(lens - 2, 1)[:, None]), axis=1)
+    dist = d[reps[rows][:, None, :, None], reps[None, :, None, :]].min(axis=(2, 3))
+    empty = cust == 0
+    dist[:, empty] = np.inf
+    dist[np.arange(len(rows)), rows] = -1.0  # itself, masked later
+    near = np.argsort(dist, axis=1, kind="stable")[:, : k + 1]
+    if empty.any():
+        first_empty = int(np.flatnonzero(empty)[0])
+        near = np.concatenate([near, np.full((len(rows), 1), first_empty)], axis=1)
+    return near
+
+
 def _two_opt_star_day(
-    st: _State, day: int, alpha: float, beta: float, focus: set[int] | None = None
+    st: _State,
+    day: int,
+    alpha: float,
+    beta: float,
+    focus: set[int] | None = None,
+    k_near: int = 5,
 ) -> bool:
     """Exchange route tails between routes of ``day`` (2-opt*), penalised, vectorised.
 
@@ -647,52 +677,55 @@ def _two_opt_star_day(
         tot_s = sv[:, -1]
         lp = lmax - 1
         rx = np.array(rows)
-        # x = focus route (axis 0), y = any route (axis 1), i = cut on x (axis 2), j on y (axis 3)
+        ycand = _near_routes(d, nodes, lens, rx, k_near)  # (f, K) candidate partners per row
+        kk = ycand.shape[1]
+        # x = focus route (axis 0), y = partner (axis 1), i = cut on x (axis 2), j on y (axis 3)
         xi = nodes[rx, :lp][:, None, :, None]
         xn = nodes[rx, 1:][:, None, :, None]
-        yj = nodes[:, :lp][None, :, None, :]
-        yn = nodes[:, 1:][None, :, None, :]
+        yj = nodes[ycand, :lp][:, :, None, :]
+        yn = nodes[ycand, 1:][:, :, None, :]
         fx_i = fwd[rx, :lp][:, None, :, None]
         fx_n = fwd[rx, 1:][:, None, :, None]
-        fy_j = fwd[:, :lp][None, :, None, :]
-        fy_n = fwd[:, 1:][None, :, None, :]
-        trav_x = fx_i + d[xi, yn] + (tot_t[None, :, None, None] - fy_n)
+        fy_j = fwd[ycand, :lp][:, :, None, :]
+        fy_n = fwd[ycand, 1:][:, :, None, :]
+        trav_x = fx_i + d[xi, yn] + (tot_t[ycand][:, :, None, None] - fy_n)
         trav_y = fy_j + d[yj, xn] + (tot_t[rx][:, None, None, None] - fx_n)
         new = trav_x + trav_y
         val = tot_t.copy()
         if data.has_cap:
             qx_i = ql[rx, :lp][:, None, :, None]
-            qy_j = ql[:, :lp][None, :, None, :]
-            load_x = qx_i + (tot_q[None, :, None, None] - qy_j)
+            qy_j = ql[ycand, :lp][:, :, None, :]
+            load_x = qx_i + (tot_q[ycand][:, :, None, None] - qy_j)
             load_y = qy_j + (tot_q[rx][:, None, None, None] - qx_i)
             new = new + alpha * (np.maximum(load_x - cap, 0.0) + np.maximum(load_y - cap, 0.0))
             val = val + alpha * np.maximum(tot_q - cap, 0.0)
         if data.has_dur:
             sx_i = sv[rx, :lp][:, None, :, None]
-            sy_j = sv[:, :lp][None, :, None, :]
-            dur_x = trav_x + sx_i + (tot_s[None, :, None, None] - sy_j)
+            sy_j = sv[ycand, :lp][:, :, None, :]
+            dur_x = trav_x + sx_i + (tot_s[ycand][:, :, None, None] - sy_j)
             dur_y = trav_y + sy_j + (tot_s[rx][:, None, None, None] - sx_i)
             new = new + beta * (np.maximum(dur_x - max_dur, 0.0) + np.maximum(dur_y - max_dur, 0.0))
             val = val + beta * np.maximum(tot_t + tot_s - max_dur, 0.0)
-        gain = (val[rx][:, None] + val[None, :])[:, :, None, None] - new
+        gain = (val[rx][:, None] + val[ycand])[:, :, None, None] - new
         valid = np.arange(lp)[None, :] < (lens - 1)[:, None]  # (m, lp): cut positions
-        mask = valid[rx][:, None, :, None] & valid[None, :, None, :]
-        mask &= (rx[:, None] != np.arange(m)[None, :])[:, :, None, None]
-        gain = np.where(mask, gain, -np.inf).reshape(len(rx), m, lp * lp)
+        mask = valid[rx][:, None, :, None] & valid[ycand][:, :, None, :]
+        mask &= (rx[:, None] != ycand)[:, :, None, None]
+        gain = np.where(mask, gain, -np.inf).reshape(len(rx), kk, lp * lp)
         best_k = gain.argmax(axis=2)
         best_g = np.take_along_axis(gain, best_k[:, :, None], axis=2)[:, :, 0]
         order = np.argsort(-best_g, axis=None, kind="stable")
         used: set[int] = set()
         moved: list[int] = []
         for flat in order.tolist():
-            xr, y = divmod(flat, m)
-            g = best_g[xr, y]
+            xr, yk = divmod(flat, kk)
+            y = int(ycand[xr, yk])
+            g = best_g[xr, yk]
             if g <= 1e-7 * max(abs(val[y]), 1.0):
                 break
             x = int(rx[xr])
             if x in used or y in used:
                 continue
-            i, j = divmod(int(best_k[xr, y]), lp)
+            i, j = divmod(int(best_k[xr, yk]), lp)
             a, b = arrs[x].tolist(), arrs[y].tolist()
             st.replace_route(routes[x], a[1 : i + 1] + b[j + 1 : -1])
             st.replace_route(routes[y], b[1 : j + 1] + a[i + 1 : -1])
@@ -788,7 +821,7 @@ _TUNE: dict[str, float] = {
 
 
 def _default_iterations(n: int) -> int:
-    return int(min(4000, max(500, 20 * n)))
+    return int(min(800, max(200, 3 * n)))
 
 
 def _initial_state(
@@ -904,7 +937,7 @@ def solve_periodic(
     time_limit_s
         Wall-clock budget. None (default): a deterministic iteration budget instead.
     iterations
-        Iteration budget; default grows with the number of customers (20 per customer, 500-4000).
+        Iteration budget; default grows with the number of customers (3 per customer, 200-800).
         With ``time_limit_s`` set, the search stops at whichever comes first (unbounded if None).
     initial
         Optional starting pattern per customer (index ``i-1``); patterns not allowed are ignored.
