@@ -1,0 +1,199 @@
+"""Benchmark the periodic engine (territory.periodic) on the classical PVRP instances.
+
+Reads Cordeau-format instances (Christofides & Beasley p01-p10, Cordeau et al. pr01-pr10),
+runs ``solve_periodic`` on each, checks the result with ``check_solution``, writes
+``DIR/NAME.json`` as ``{"routes": [{"day": d, "vehicle": v, "customers": [...]}]}`` and prints
+cost, gap to ``bks_literature`` (bks.csv) and time per instance; ``--csv`` writes the table.
+
+Example::
+
+    PYTHONPATH=. python scripts/bench_pvrp.py --instances ../shared/benchdata/pvrp \
+        --time-limit 20 --solutions out/pvrp p01 pr04
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from territory.periodic import (
+    PeriodicProblem,
+    PeriodicSolution,
+    check_solution,
+    route_cost,
+    solve_periodic,
+)
+
+
+@dataclass(frozen=True)
+class PvrpInstance:
+    """A Cordeau-format PVRP instance: the engine's problem plus the file's customer ids."""
+
+    name: str
+    problem: PeriodicProblem
+    node_ids: tuple[int, ...]  # file id of each problem node (node 0 = depot)
+
+
+def read_pvrp(path: Path) -> PvrpInstance:
+    """Read a Cordeau-format PVRP file (type 1).
+
+    Line 1 ``type m n t``; ``t`` lines ``D Q``; one line per node ``i x y d q f a pats...``.
+    Each pattern is a decimal bitmask; we read bit ``d`` as day ``d`` (day 0 = bit 0). Every
+    pattern set of p01-p10 / pr01-pr10 is closed under day reversal, so the reference ``.res``
+    solutions are consistent with either bit order (checked in the tests).
+    A customer located on the depot is dropped (only p01's node 51, which the literature and
+    the reference solution do not serve); ``node_ids`` maps problem nodes back to file ids.
+    """
+    rows = [line.split() for line in path.read_text().splitlines() if line.strip()]
+    kind, m, n, t = (int(v) for v in rows[0][:4])
+    if kind != 1:
+        raise ValueError(f"{path}: type {kind} is not a PVRP (type 1) instance")
+    limits = [(float(r[0]), float(r[1])) for r in rows[1 : 1 + t]]
+    max_dur, cap = limits[0]
+    nodes = rows[1 + t : 1 + t + n + 1]
+    depot_xy = (float(nodes[0][1]), float(nodes[0][2]))
+    ids, xy, service, demand, patterns = [0], [depot_xy], [0.0], [0.0], []
+    for r in nodes[1:]:
+        i, x, y = int(r[0]), float(r[1]), float(r[2])
+        d, q, _freq, a = float(r[3]), float(r[4]), int(r[5]), int(r[6])
+        pats = tuple(int(v) for v in r[7 : 7 + a])
+        if (x, y) == depot_xy:
+            continue  # p01's node 51: on the depot, not served in the literature
+        ids.append(i)
+        xy.append((x, y))
+        service.append(d)
+        demand.append(q)
+        patterns.append(pats)
+    pts = np.array(xy)
+    travel = np.sqrt(((pts[:, None, :] - pts[None, :, :]) ** 2).sum(-1))
+    problem = PeriodicProblem(
+        travel=travel,
+        service=np.array(service),
+        patterns=tuple(patterns),
+        days=t,
+        vehicles_per_day=m,
+        demand=np.array(demand),
+        capacity=cap,
+        max_duration=max_dur if max_dur > 0 else None,
+    )
+    return PvrpInstance(path.stem, problem, tuple(ids))
+
+
+def read_res(path: Path, inst: PvrpInstance) -> PeriodicSolution:
+    """Read a ``.res`` reference solution (``day vehicle duration load 0 c1 ... 0``)."""
+    rows = [line.split() for line in path.read_text().splitlines() if line.strip()]
+    node_of = {fid: k for k, fid in enumerate(inst.node_ids)}
+    prob = inst.problem
+    routes = [[[] for _ in range(prob.vehicles_per_day)] for _ in range(prob.days)]
+    pattern = [0] * prob.n_customers
+    for r in rows[1:]:
+        day, veh = int(r[0]) - 1, int(r[1]) - 1
+        custs = [node_of[int(v)] for v in r[4:] if int(v) != 0]
+        routes[day][veh] = custs
+        for c in custs:
+            pattern[c - 1] |= 1 << day
+    sol = PeriodicSolution(
+        pattern=tuple(pattern),
+        routes=tuple(tuple(tuple(v) for v in day) for day in routes),
+        cost=0.0,
+        feasible=False,
+        iterations=0,
+    )
+    return PeriodicSolution(sol.pattern, sol.routes, route_cost(prob, sol), True, 0)
+
+
+def read_bks(path: Path) -> dict[str, float]:
+    with path.open() as fh:
+        return {row["instance"]: float(row["bks_literature"]) for row in csv.DictReader(fh)}
+
+
+def solution_json(inst: PvrpInstance, sol: PeriodicSolution) -> dict:
+    return {
+        "routes": [
+            {"day": d + 1, "vehicle": v + 1, "customers": [inst.node_ids[c] for c in route]}
+            for d, day in enumerate(sol.routes)
+            for v, route in enumerate(day)
+            if route
+        ]
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument(
+        "--instances", type=Path, required=True, help="folder with NAME.txt and bks.csv"
+    )
+    ap.add_argument(
+        "--time-limit",
+        type=float,
+        default=None,
+        help="seconds per instance (default: deterministic iterations)",
+    )
+    ap.add_argument("--iterations", type=int, default=None, help="iteration budget per instance")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--solutions", type=Path, default=None, help="write DIR/NAME.json")
+    ap.add_argument("--csv", type=Path, default=None, help="write the table as CSV")
+    ap.add_argument("names", nargs="*", help="instance names (default: all NAME.txt in the folder)")
+    args = ap.parse_args(argv)
+
+    names = args.names or sorted(p.stem for p in args.instances.glob("*.txt"))
+    bks = read_bks(args.instances / "bks.csv") if (args.instances / "bks.csv").exists() else {}
+    if args.solutions:
+        args.solutions.mkdir(parents=True, exist_ok=True)
+    rows = []
+    print(
+        f"{'instance':<9}{'n':>5}{'cost':>11}{'bks':>11}{'gap_%':>8}{'feasible':>9}{'iters':>8}{'time_s':>8}"
+    )
+    for name in names:
+        inst = read_pvrp(args.instances / f"{name}.txt")
+        t0 = time.perf_counter()
+        sol = solve_periodic(
+            inst.problem, seed=args.seed, time_limit_s=args.time_limit, iterations=args.iterations
+        )
+        elapsed = time.perf_counter() - t0
+        issues = check_solution(inst.problem, sol)
+        ref = bks.get(name, math.nan)
+        gap = 100.0 * (sol.cost - ref) / ref if ref == ref else math.nan
+        feasible = sol.feasible and not issues
+        rows.append(
+            {
+                "instance": name,
+                "customers": inst.problem.n_customers,
+                "cost": round(sol.cost, 2),
+                "bks_literature": ref,
+                "gap_pct": round(gap, 2),
+                "feasible": feasible,
+                "iterations": sol.iterations,
+                "time_s": round(elapsed, 1),
+            }
+        )
+        print(
+            f"{name:<9}{inst.problem.n_customers:>5}{sol.cost:>11.2f}{ref:>11.2f}{gap:>8.2f}"
+            f"{str(feasible):>9}{sol.iterations:>8}{elapsed:>8.1f}",
+            flush=True,
+        )
+        if args.solutions:
+            (args.solutions / f"{name}.json").write_text(
+                json.dumps(solution_json(inst, sol)) + "\n"
+            )
+    gaps = [r["gap_pct"] for r in rows if r["gap_pct"] == r["gap_pct"]]
+    n_feas = sum(r["feasible"] for r in rows)
+    print(f"mean gap {np.mean(gaps):.2f} %  feasible {n_feas}/{len(rows)}" if gaps else "no gaps")
+    if args.csv:
+        with args.csv.open("w", newline="") as fh:
+            w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+            w.writeheader()
+            w.writerows(rows)
+    return 0 if n_feas == len(rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,194 @@
+"""Tests for territory.periodic: the periodic VRP engine (visit patterns + day routes)."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from territory.periodic import (
+    PeriodicProblem,
+    PeriodicSolution,
+    check_solution,
+    route_cost,
+    solve_periodic,
+)
+
+PVRP_DIR = Path(__file__).parents[2] / "shared" / "benchdata" / "pvrp"
+REPO = Path(__file__).parents[1]
+
+
+def _weekly_patterns(freq: int, days: int) -> tuple[int, ...]:
+    """Evenly spaced day sets for ``freq`` visits in ``days`` days (all rotations)."""
+    step = days // freq
+    out = set()
+    for start in range(step):
+        out.add(sum(1 << (start + k * step) for k in range(freq)))
+    return tuple(sorted(out))
+
+
+def make_problem(
+    n: int,
+    *,
+    days: int = 5,
+    vehicles: int = 1,
+    seed: int = 1,
+    capacity: float | None = None,
+    max_duration: float | None = None,
+    unplanned_penalty: float | None = None,
+    service_min: float = 10.0,
+) -> PeriodicProblem:
+    """A random square instance with frequencies 1-2 (2 only on even spacings), depot at the centre."""
+    rng = np.random.default_rng(seed)
+    xy = np.vstack([[50.0, 50.0], rng.uniform(0, 100, size=(n, 2))])
+    travel = np.sqrt(((xy[:, None] - xy[None]) ** 2).sum(-1))
+    service = np.r_[0.0, np.full(n, service_min)]
+    demand = np.r_[0.0, rng.integers(1, 10, n).astype(float)]
+    patterns = []
+    for _ in range(n):
+        freq = int(rng.integers(1, 3))
+        patterns.append(
+            _weekly_patterns(freq, days) if freq == 1 or days % 2 == 0 else (1 | 1 << 2, 2 | 1 << 3)
+        )
+    return PeriodicProblem(
+        travel=travel,
+        service=service,
+        patterns=tuple(patterns),
+        days=days,
+        vehicles_per_day=vehicles,
+        demand=demand,
+        capacity=capacity,
+        max_duration=max_duration,
+        unplanned_penalty=unplanned_penalty,
+    )
+
+
+def _visits_match_patterns(problem: PeriodicProblem, sol: PeriodicSolution) -> None:
+    for c in range(1, problem.n_customers + 1):
+        days = [
+            d for d, day in enumerate(sol.routes) for route in day for node in route if node == c
+        ]
+        mask = sum(1 << d for d in days)
+        assert len(days) == len(set(days)), f"customer {c} twice on one day"
+        assert mask == sol.pattern[c - 1]
+
+
+def test_every_customer_visited_on_an_allowed_pattern() -> None:
+    """Plain instance, no limits: all planned, visits exactly on the chosen allowed pattern."""
+    problem = make_problem(30, vehicles=2, seed=3)
+    sol = solve_periodic(problem, seed=0, iterations=150)
+    assert sol.feasible
+    assert check_solution(problem, sol) == []
+    for c, p in enumerate(sol.pattern, start=1):
+        assert p in problem.patterns[c - 1]
+    _visits_match_patterns(problem, sol)
+    assert sol.cost == pytest.approx(route_cost(problem, sol))
+    assert sol.iterations == 150
+
+
+def test_capacity_and_duration_respected_when_feasible() -> None:
+    """Binding limits: the engine must repair overloaded / overlong routes, not just avoid them."""
+    problem = make_problem(40, vehicles=3, seed=5, capacity=40.0, max_duration=330.0)
+    sol = solve_periodic(problem, seed=0, iterations=300)
+    assert sol.feasible, check_solution(problem, sol)
+    d = problem.travel
+    for day in sol.routes:
+        for route in day:
+            a = [0, *route, 0]
+            assert problem.demand[a].sum() <= 40.0 + 1e-9
+            dur = sum(d[x, y] for x, y in zip(a, a[1:], strict=False)) + problem.service[a].sum()
+            assert dur <= 330.0 + 1e-9
+
+
+def test_search_improves_on_its_start() -> None:
+    """More iterations never return a worse plan than fewer (the best is kept)."""
+    problem = make_problem(40, vehicles=2, seed=7)
+    short = solve_periodic(problem, seed=2, iterations=1)
+    longer = solve_periodic(problem, seed=2, iterations=300)
+    assert longer.cost <= short.cost + 1e-9
+    assert longer.cost < short.cost  # 300 iterations of ALNS find something on 40 customers
+
+
+def test_same_seed_same_solution() -> None:
+    problem = make_problem(35, vehicles=2, seed=11, capacity=50.0)
+    a = solve_periodic(problem, seed=4, iterations=120)
+    b = solve_periodic(problem, seed=4, iterations=120)
+    assert a == b
+
+
+def test_initial_patterns_are_used() -> None:
+    """With zero search iterations, the given start patterns come back unchanged."""
+    problem = make_problem(20, seed=2)
+    initial = [pats[-1] for pats in problem.patterns]
+    sol = solve_periodic(problem, iterations=0, initial=initial)
+    assert list(sol.pattern) == initial
+    assert sol.feasible
+
+
+def test_understaffed_leaves_customers_out() -> None:
+    """One short day for far too much work: customers are left out (pattern 0), not an error."""
+    problem = make_problem(30, days=2, seed=9, max_duration=200.0, unplanned_penalty=500.0)
+    sol = solve_periodic(problem, seed=0, iterations=100)
+    assert sol.feasible, check_solution(problem, sol)
+    left_out = [c for c, p in enumerate(sol.pattern, start=1) if p == 0]
+    assert 0 < len(left_out) < 30
+    for c in left_out:
+        assert all(c not in route for day in sol.routes for route in day)
+    assert check_solution(problem, sol) == []
+
+
+def test_checker_flags_violations() -> None:
+    problem = make_problem(4, days=2, seed=1, capacity=5.0)
+    pats = [p[0] for p in problem.patterns]
+    routes = [[[] for _ in range(1)] for _ in range(2)]
+    for c, p in enumerate(pats, start=1):
+        for d in range(2):
+            if p >> d & 1:
+                routes[d][0].append(c)
+    sol = PeriodicSolution(
+        tuple(pats), tuple(tuple(tuple(r) for r in day) for day in routes), 0.0, True, 0
+    )
+    msgs = check_solution(problem, sol)
+    assert any("exceeds capacity" in m for m in msgs) == (
+        max(problem.demand[[0, *r]].sum() for day in routes for r in day) > 5.0
+    )
+    missing = PeriodicSolution(tuple(pats), ((), ()), 0.0, True, 0)
+    assert check_solution(problem, missing)  # wrong vehicle grid / visits missing
+    empty_routes = PeriodicSolution(tuple(pats), (((),), ((),)), 0.0, True, 0)
+    assert any("visited on days mask 0" in m for m in check_solution(problem, empty_routes))
+
+
+@settings(max_examples=8, deadline=None)
+@given(n=st.integers(1, 12), vehicles=st.integers(1, 3), seed=st.integers(0, 1000))
+def test_property_plans_are_consistent(n: int, vehicles: int, seed: int) -> None:
+    """Any small instance: visits match the chosen pattern and the reported cost is the routes'."""
+    problem = make_problem(n, vehicles=vehicles, seed=seed, capacity=30.0)
+    sol = solve_periodic(problem, seed=seed, iterations=20)
+    _visits_match_patterns(problem, sol)
+    assert sol.cost == pytest.approx(route_cost(problem, sol))
+    assert sol.feasible == (check_solution(problem, sol) == [])
+
+
+def _bench_module():
+    spec = importlib.util.spec_from_file_location("bench_pvrp", REPO / "scripts" / "bench_pvrp.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_pvrp"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.skipif(not PVRP_DIR.is_dir(), reason=f"benchmark data folder {PVRP_DIR} is absent")
+@pytest.mark.parametrize("name", ["p01", "pr07"])
+def test_reference_solution_cost_and_feasibility(name: str) -> None:
+    """The .res reference solutions re-cost exactly to their stated totals and pass the checker."""
+    bench = _bench_module()
+    inst = bench.read_pvrp(PVRP_DIR / f"{name}.txt")
+    ref = bench.read_res(PVRP_DIR / f"{name}.res", inst)
+    stated = float((PVRP_DIR / f"{name}.res").read_text().split()[0])
+    assert route_cost(inst.problem, ref) == pytest.approx(stated, abs=0.006)
+    assert check_solution(inst.problem, ref) == []
