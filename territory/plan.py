@@ -611,7 +611,7 @@ def plan_territories(
         if best[0] <= planning.routed_goal or len(team) < 2:
             break
         rounds += 1
-        plans_now, design_now, assign_now = best[1], best[2], best[3]
+        plans_now, assign_now = best[1], best[3]
         est_travel = np.zeros(len(team))
         np.add.at(est_travel, np.array(assign_now), workload.travel_total_min)
         routed_travel = np.array([p.travel_min for p in plans_now])
