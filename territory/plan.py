@@ -66,6 +66,9 @@ class TerritoryPlan:
         Admin time of the period (``admin_minutes`` per working day, scaled by capacity).
     unscheduled_min
         Visit minutes of the unscheduled visits plus an estimate of their travel.
+    patterns
+        The chosen pattern (day bitmask) per customer of the territory, in input order; 0 when
+        the customer is not planned.
     """
 
     rep_id: str
@@ -76,6 +79,7 @@ class TerritoryPlan:
     travel_km: float
     admin_min: float
     unscheduled_min: float
+    patterns: tuple[int, ...] = ()
 
     @property
     def workload_min(self) -> float:
@@ -190,6 +194,7 @@ def plan_territory(
     *,
     seed: int = 0,
     travel_estimate_min: Sequence[float] | None = None,
+    initial_patterns: Sequence[int] | None = None,
 ) -> TerritoryPlan:
     """Plan one rep's period: patterns, petal construction, periodic improvement, day routes.
 
@@ -206,6 +211,9 @@ def plan_territory(
     travel_estimate_min
         Estimated travel minutes per visit of each customer (for the initial day loads); the
         nearest-neighbour allowance of ``workload.customer_workload`` when None.
+    initial_patterns
+        A pattern per customer to start from (e.g. from the previous plan while rebalancing);
+        0 or a pattern not allowed for this rep falls back to the petal construction.
 
     Returns
     -------
@@ -268,6 +276,11 @@ def plan_territory(
                 working_days=t.working_days,
             )
         )
+        if initial_patterns is not None:
+            initial = tuple(
+                int(initial_patterns[i]) if initial_patterns[i] in patterns[i] else p
+                for i, p in zip(plannable, initial, strict=True)
+            )
         service = np.concatenate([[0.0], [customers[i].visit_minutes for i in plannable]])
         problem = PeriodicProblem(
             travel=t.minutes[np.ix_(nodes, nodes)],
@@ -458,6 +471,7 @@ def _assemble(
         travel_km=travel_km,
         admin_min=rep_admin_min(rep, config),
         unscheduled_min=unscheduled_min,
+        patterns=tuple(chosen),
     )
 
 
@@ -471,6 +485,7 @@ class _Task:
     travel_estimate_min: tuple[float, ...]
     config: Config
     seed: int
+    initial_patterns: tuple[int, ...] | None = None
 
 
 def _run_task(task: _Task) -> TerritoryPlan:
@@ -480,6 +495,7 @@ def _run_task(task: _Task) -> TerritoryPlan:
         task.config,
         seed=task.seed,
         travel_estimate_min=task.travel_estimate_min,
+        initial_patterns=task.initial_patterns,
     )
 
 
@@ -505,6 +521,13 @@ def _plan_tasks(
     return out
 
 
+def _members(assignment: Sequence[int], k: int) -> list[list[int]]:
+    members: list[list[int]] = [[] for _ in range(k)]
+    for i, t in enumerate(assignment):
+        members[t].append(i)
+    return members
+
+
 def _tasks(
     customers: Sequence[Customer],
     reps: Sequence[Rep],
@@ -512,10 +535,9 @@ def _tasks(
     estimate: NDArray[np.float64],
     config: Config,
     only: set[int] | None = None,
+    previous: dict[int, int] | None = None,
 ) -> list[_Task]:
-    members: list[list[int]] = [[] for _ in reps]
-    for i, t in enumerate(assignment):
-        members[t].append(i)
+    members = _members(assignment, len(reps))
     return [
         _Task(
             index=t,
@@ -524,6 +546,9 @@ def _tasks(
             travel_estimate_min=tuple(float(estimate[i]) for i in members[t]),
             config=config,
             seed=config.territory.seed,
+            initial_patterns=(
+                tuple(previous.get(i, 0) for i in members[t]) if previous is not None else None
+            ),
         )
         for t in range(len(reps))
         if only is None or t in only
@@ -625,8 +650,13 @@ def plan_territories(
         changed |= {assign_now[i] for i, t in enumerate(new_assign) if assign_now[i] != t}
         if not changed:
             break
+        # start every replanned territory from the patterns its customers had (warm start)
+        known: dict[int, int] = {}
+        for t_old, members_old in enumerate(_members(assign_now, len(team))):
+            for i, p in zip(members_old, plans_now[t_old].patterns, strict=True):
+                known[i] = p
         replanned = _plan_tasks(
-            _tasks(customers, team, new_assign, estimate, config, only=changed),
+            _tasks(customers, team, new_assign, estimate, config, only=changed, previous=known),
             jobs,
             progress,
             f"rebalance round {rounds}",
