@@ -367,6 +367,52 @@ def plan_territory(
             chosen[i] = p
             del dropped[i]
             break
+        if i not in dropped:
+            continue
+        # Ejection: make room on a day where the visit was dropped by moving a once-a-period
+        # customer of that day to another day that takes it.
+        for d in sorted(set(dropped[i])):
+            if d not in routed:
+                continue
+            day_load = {
+                dd: (r.return_s[0] - r.depart_s[0]) if r.feasible and r.depart_s else 0
+                for dd, (_, r, _) in routed.items()
+            }
+            movable = sorted(
+                (j for j in routed[d][0] if customers[j].visits == 1 and len(patterns[j]) > 1),
+                key=lambda j: (-customers[j].visit_minutes, j),
+            )
+            fixed = False
+            for j in movable:
+                targets = sorted(
+                    (pattern_days(p)[0] for p in patterns[j] if p != chosen[j]),
+                    key=lambda dd: (day_load.get(dd, 0), dd),
+                )
+                for dj in targets[:3]:
+                    if budget < 2:
+                        break
+                    budget -= 2
+                    stops_j = (routed[dj][0] if dj in routed else []) + [j]
+                    res_j = t.route(dj, stops_j)
+                    order_j, lost_j = _map_result(res_j, stops_j)
+                    if lost_j:
+                        continue
+                    stops_d = [s for s in routed[d][0] if s != j] + [i]
+                    res_d = t.route(d, stops_d)
+                    order_d, lost_d = _map_result(res_d, stops_d)
+                    if lost_d:
+                        continue
+                    routed[dj] = (order_j, res_j, stops_j)  # type: ignore[assignment]
+                    routed[d] = (order_d, res_d, stops_d)  # type: ignore[assignment]
+                    chosen[j] = 1 << dj
+                    fixed = True
+                    break
+                if fixed or budget < 2:
+                    break
+            if fixed:
+                dropped[i] = [x for x in dropped[i] if x != d]
+        if not dropped[i]:
+            del dropped[i]
     return _assemble(t, chosen, routed, dropped, reasons)
 
 

@@ -252,3 +252,45 @@ def test_rebalancing_moves_work_to_the_lighter_rep_and_keeps_the_best(team, monk
     rep_of = {c.id: out.rep_ids[out.assignment[i]] for i, c in enumerate(customers)}
     assert all(rep_of[v.customer_id] == d.rep_id for d in plan.days for v in d.visits)
     assert isinstance(plan, Plan)
+
+
+def test_visits_that_do_not_fit_a_day_are_moved_to_other_days(monkeypatch):
+    """A stand-in periodic engine crams every visit it can onto day 0: repair must spread them."""
+    from territory.periodic import PeriodicSolution
+
+    def cram(problem, *, seed, time_limit_s, iterations, initial):
+        chosen = tuple(next((p for p in pats if p & 1), pats[0]) for pats in problem.patterns)
+        routes = tuple(
+            ((tuple(k + 1 for k, p in enumerate(chosen) if p >> d & 1)),)
+            for d in range(problem.days)
+        )
+        return PeriodicSolution(
+            pattern=chosen, routes=routes, cost=0.0, feasible=True, iterations=0
+        )
+
+    monkeypatch.setattr(plan_mod, "solve_periodic", cram)
+    rng = np.random.default_rng(11)
+    home = (52.0, 5.0)
+    customers = [
+        Customer(
+            id=f"m{i}",
+            lat=home[0] + float(rng.normal(0, 0.03)),
+            lon=home[1] + float(rng.normal(0, 0.05)),
+            visits=1,
+            visit_minutes=45.0,
+        )
+        for i in range(12)
+    ]
+    customers.append(
+        Customer(id="weekly", lat=52.01, lon=5.01, visits=4, visit_minutes=60.0, days=("mon",))
+    )
+    tp = plan_territory(Rep(id="R1", lat=home[0], lon=home[1]), customers, _config())
+    assert tp.unscheduled == ()
+    seen: dict[str, list[str]] = {}
+    for day in tp.days:
+        assert day.return_min <= 990
+        for v in day.visits:
+            seen.setdefault(v.customer_id, []).append(day.date)
+    assert seen["weekly"] == ["w1-mon", "w2-mon", "w3-mon", "w4-mon"]
+    assert all(len(seen[c.id]) == 1 for c in customers[:12])
+    assert len({seen[c.id][0] for c in customers[:12]}) >= 2  # day 0 alone cannot hold them
