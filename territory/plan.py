@@ -557,8 +557,10 @@ def _plan_tasks(
             if progress:
                 progress(f"{label}: territory {task.rep.id}", (k + 1) / total)
         return out
+    # Largest territories first, so no big one starts last (results do not depend on order).
+    ordered = sorted(tasks, key=lambda task: (-len(task.customers), task.index))
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(_run_task, task): task for task in tasks}
+        futures = {pool.submit(_run_task, task): task for task in ordered}
         for k, fut in enumerate(as_completed(futures)):
             task = futures[fut]
             out[task.index] = fut.result()
