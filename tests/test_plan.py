@@ -6,6 +6,8 @@ import dataclasses
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import territory.plan as plan_mod
 from territory.models import Customer, Design, Plan, Rep
@@ -294,3 +296,42 @@ def test_visits_that_do_not_fit_a_day_are_moved_to_other_days(monkeypatch):
     assert seen["weekly"] == ["w1-mon", "w2-mon", "w3-mon", "w4-mon"]
     assert all(len(seen[c.id]) == 1 for c in customers[:12])
     assert len({seen[c.id][0] for c in customers[:12]}) >= 2  # day 0 alone cannot hold them
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 10_000),
+    n=st.integers(1, 9),
+    start=st.sampled_from([8 * 60, 8 * 60 + 30, 9 * 60]),
+)
+def test_any_small_territory_keeps_the_rules(seed, n, start):
+    """Random tiny territories: every visit planned or reported; days, hours, windows kept."""
+    rng = np.random.default_rng(seed)
+    home = (52.0 + float(rng.uniform(-0.5, 0.5)), 5.0 + float(rng.uniform(-0.5, 0.5)))
+    rep = Rep(id="R", lat=home[0], lon=home[1], start_min=start, days=("mon", "tue", "thu", "fri"))
+    customers = _customers(rng, home, n, "h", spread=(0.2, 0.3))
+    config = _config(improve_iterations=30, repair_routes=6)
+    tp = plan_territory(rep, customers, config, seed=seed)
+    by_id = {c.id: c for c in customers}
+    count = {c.id: 0 for c in customers}
+    for u in tp.unscheduled:
+        count[u.customer_id] += 1
+        assert u.reason
+    d = config.day
+    for day in tp.days:
+        assert day.weekday in rep.days
+        assert day.depart_min >= start and day.return_min <= d.end_min - d.admin_minutes
+        ids = [v.customer_id for v in day.visits]
+        assert len(ids) == len(set(ids))
+        t = day.depart_min
+        for v in day.visits:
+            c = by_id[v.customer_id]
+            count[c.id] += 1
+            assert v.arrival_min >= t + v.travel_min - 1
+            if c.open_min is not None:
+                assert c.open_min <= v.start_min and v.end_min <= c.close_min
+            if c.days:
+                assert day.weekday in c.days
+            t = v.end_min
+        assert day.return_min >= t + day.home_travel_min - 1
+    assert all(count[c.id] == c.visits for c in customers)
