@@ -95,7 +95,12 @@ class Visit:
 
 @dataclass(frozen=True, slots=True)
 class DayRoute:
-    """One rep's working day: a loop from home through the visits and back."""
+    """One rep's working day: a loop from home through the visits and back.
+
+    ``date`` is the ISO date when the period has a start date, else a label such as ``w1-mon``;
+    ``lunch_start_min`` is when the lunch break starts (None when the day has none); ``day`` is
+    the day index in the period (``(week - 1) * len(period.days) + weekday position``).
+    """
 
     rep_id: str
     week: int
@@ -106,6 +111,13 @@ class DayRoute:
     home_travel_min: float
     home_travel_km: float
     date: str = ""
+    lunch_start_min: int | None = None
+    day: int = -1
+
+    @property
+    def visit_min(self) -> int:
+        """Minutes spent visiting (sum of the visits' durations)."""
+        return sum(v.end_min - v.start_min for v in self.visits)
 
     @property
     def travel_min(self) -> float:
@@ -120,11 +132,17 @@ class DayRoute:
 
 @dataclass(frozen=True, slots=True)
 class UnscheduledVisit:
-    """A visit the plan could not place, with the reason in words."""
+    """A visit the plan could not place, with the reason in words.
+
+    ``visit`` numbers the customer's visits in the period from 1 (0 = not known); ``date`` is the
+    day it was meant for, when one was chosen ("" otherwise).
+    """
 
     customer_id: str
     rep_id: str
     reason: str
+    visit: int = 0
+    date: str = ""
 
 
 @dataclass(frozen=True)

@@ -288,29 +288,54 @@ class SizingParams:
 
 @dataclass(frozen=True)
 class PlanningParams:
-    """Visit planning (chapter 6.5): search effort and the routed-balance loop."""
+    """Visit planning (chapter 6.5): search effort and the routed-balance loop.
 
-    route_time_limit_s: float = 1.0
-    improve_time_limit_s: float = 20.0
+    The defaults are deterministic budgets: ``route_time_limit_s`` and ``improve_time_limit_s``
+    are None (iteration/solution limits inside the solvers); set them only for benchmarks, as
+    wall-clock limits make results depend on machine load. ``improve_iterations`` overrides the
+    periodic engine's own iteration budget per territory. ``repair_routes`` bounds the day routes
+    tried per territory when moving a customer whose visit did not fit to other days.
+    ``routed_goal`` is where the rebalancing loop stops early; ``routed_tolerance`` is the band
+    every rep's routed workload should be in.
+    """
+
+    route_time_limit_s: float | None = None
+    improve_time_limit_s: float | None = None
     rebalance_rounds: int = 3
     routed_tolerance: float = 0.10
+    routed_goal: float = 0.05
+    improve_iterations: int | None = None
+    repair_routes: int = 60
 
     def __post_init__(self) -> None:
         _check(
-            0 < self.route_time_limit_s <= 600,
+            self.route_time_limit_s is None or 0 < self.route_time_limit_s <= 600,
             f"[planning] route_time_limit_s = {self.route_time_limit_s!r} is not accepted; use 0 < s <= 600",
         )
         _check(
-            0 <= self.improve_time_limit_s <= 3600,
+            self.improve_time_limit_s is None or 0 <= self.improve_time_limit_s <= 3600,
             f"[planning] improve_time_limit_s = {self.improve_time_limit_s!r} is not accepted; use 0 to 3600",
         )
         _check(
-            0 <= self.rebalance_rounds <= 20,
+            isinstance(self.rebalance_rounds, int) and 0 <= self.rebalance_rounds <= 20,
             f"[planning] rebalance_rounds = {self.rebalance_rounds!r} is not accepted; use 0 to 20",
         )
         _check(
             0.01 <= self.routed_tolerance <= 0.5,
             f"[planning] routed_tolerance = {self.routed_tolerance!r} is not accepted; use 0.01 to 0.5",
+        )
+        _check(
+            0.0 <= self.routed_goal <= self.routed_tolerance,
+            f"[planning] routed_goal = {self.routed_goal!r} is not accepted; use 0 to routed_tolerance",
+        )
+        _check(
+            self.improve_iterations is None
+            or (isinstance(self.improve_iterations, int) and self.improve_iterations >= 0),
+            f"[planning] improve_iterations = {self.improve_iterations!r} is not accepted; use a whole number >= 0",
+        )
+        _check(
+            isinstance(self.repair_routes, int) and 0 <= self.repair_routes <= 100000,
+            f"[planning] repair_routes = {self.repair_routes!r} is not accepted; use 0 to 100000",
         )
 
 

@@ -1,0 +1,131 @@
+"""Benchmark the visit planner: generated Dutch-like team, time, peak memory and plan quality.
+
+Generates ``--customers`` customers and ``--reps`` reps (the generator of bench_design.py),
+designs territories, then plans the period with ``plan.plan_territories`` and reports runtime,
+peak memory (this process and its workers), routed travel, unscheduled visits and the routed
+workload balance. ``--baseline`` also runs the petal construction alone (no periodic
+improvement, no rebalancing) in the same run, so the full planner's travel is reported as a
+ratio against it.
+
+Example::
+
+    nice python scripts/bench_plan.py --customers 8000 --reps 120 --jobs 2 --out bench_plan.csv
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import logging
+import resource
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_design import generate  # noqa: E402
+
+from territory.design import design_territories  # noqa: E402
+from territory.params import Config  # noqa: E402
+from territory.plan import plan_territories  # noqa: E402
+from territory.workload import customer_workload  # noqa: E402
+
+
+def _peak_mb() -> tuple[float, float]:
+    """Peak resident memory (MB) of this process and of its largest finished worker."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
+    return own, kids
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--customers", type=int, default=8000, help="customers to generate")
+    ap.add_argument("--reps", type=int, default=120, help="reps to generate")
+    ap.add_argument("--jobs", type=int, default=2, help="worker processes for planning")
+    ap.add_argument("--seed", type=int, default=0, help="generator and planner seed")
+    ap.add_argument("--weeks", type=int, default=4, help="weeks in the planning period")
+    ap.add_argument("--rounds", type=int, default=None, help="override rebalance_rounds")
+    ap.add_argument("--baseline", action="store_true", help="also run the petals-only baseline")
+    ap.add_argument("--out", type=Path, default=Path("bench_plan.csv"), help="CSV to write")
+    ap.add_argument("-v", "--verbose", action="store_true", help="log progress")
+    args = ap.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(name)s %(message)s",
+    )
+
+    customers, reps = generate(args.customers, args.reps, seed=args.seed)
+    config = Config()
+    config = replace(
+        config,
+        period=replace(config.period, weeks=args.weeks),
+        territory=replace(config.territory, seed=args.seed),
+    )
+    if args.rounds is not None:
+        config = replace(config, planning=replace(config.planning, rebalance_rounds=args.rounds))
+    t0 = time.perf_counter()
+    workload = customer_workload(customers, config, reps)
+    design = design_territories(customers, reps, workload, config)
+    design_s = time.perf_counter() - t0
+
+    runs = [("planner", config)]
+    if args.baseline:
+        base = replace(
+            config,
+            planning=replace(config.planning, improve_iterations=0, rebalance_rounds=0),
+        )
+        runs.insert(0, ("petals only", base))
+    rows = []
+    for name, cfg in runs:
+        done = [0.0]
+
+        def progress(msg: str, frac: float, done: list[float] = done) -> None:
+            if frac >= done[0] + 0.1 or frac >= 1.0:
+                done[0] = frac
+                logging.info("%s %.0f %%", msg, 100 * frac)
+
+        t = time.perf_counter()
+        plan, _ = plan_territories(customers, reps, design, cfg, jobs=args.jobs, progress=progress)
+        plan_s = time.perf_counter() - t
+        own, kids = _peak_mb()
+        k = plan.kpis
+        rows.append(
+            {
+                "run": name,
+                "customers": args.customers,
+                "reps": args.reps,
+                "jobs": args.jobs,
+                "design_s": round(design_s, 1),
+                "plan_s": round(plan_s, 1),
+                "peak_mb_main": round(own, 0),
+                "peak_mb_worker": round(kids, 0),
+                "visits": k["visits"],
+                "unscheduled": k["visits_unscheduled"],
+                "travel_h": round(k["travel_min"] / 60, 1),
+                "travel_km": k["travel_km"],
+                "max_dev_before": k["max_routed_deviation_before"],
+                "max_dev": k["max_routed_deviation"],
+                "rounds": k["rebalance_rounds"],
+                "reps_needed": k["reps_needed"],
+            }
+        )
+    if args.baseline:
+        for r in rows:
+            r["travel_vs_petals"] = round(r["travel_km"] / rows[0]["travel_km"], 3)
+    cols = list(rows[-1])
+    widths = {c: max(len(c), *(len(str(r.get(c, ""))) for r in rows)) for c in cols}
+    print("  ".join(c.rjust(widths[c]) for c in cols))
+    for r in rows:
+        print("  ".join(str(r.get(c, "")).rjust(widths[c]) for c in cols))
+    with args.out.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=cols)
+        w.writeheader()
+        w.writerows(rows)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

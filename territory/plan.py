@@ -1,0 +1,770 @@
+"""Visit planning: each territory's period planned (patterns, day routes, repair), in parallel.
+
+Chapter 6.5 of Rustenburg & Steenbeek, *Salesmanagement*. Per territory (independent, so on a
+process pool): allowed visit patterns per customer (``schedule``), an initial pattern choice
+grown as petals around the rep's home, improved by the periodic engine on real route costs
+(``periodic``), every day routed with OR-Tools inside the working day, opening hours and the lunch
+break (``routing``), and visits that still do not fit moved to other patterns or reported with a
+reason. Over the whole team, territories are then rebalanced on the *routed* workload (visits +
+routed travel + admin) through the design stage and replanned where that helps.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, replace
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .models import Customer, DayRoute, Design, Plan, Rep, UnscheduledVisit, Visit
+from .params import Config, format_hhmm
+from .periodic import PeriodicProblem, solve_periodic
+from .routing import RouteRequest, RouteResult, solve_routes
+from .schedule import (
+    PetalInput,
+    customer_patterns,
+    day_label,
+    day_of_index,
+    pattern_days,
+    pattern_problem,
+    petal_patterns,
+    rep_weekdays,
+    usable_weekdays,
+    window_problem,
+)
+from .travel import matrices
+from .workload import CustomerWorkload, customer_workload, rep_admin_min, rep_capacity_min
+
+log = logging.getLogger(__name__)
+
+#: Cost (seconds of route time) of leaving a stop out of a day route: far above any real route,
+#: so OR-Tools drops a stop only when it cannot be fitted at all.
+DROP_PENALTY_S = 10_000_000
+
+Progress = Callable[[str, float], None]
+
+
+@dataclass(frozen=True)
+class TerritoryPlan:
+    """One territory's plan over the period, with its routed totals (minutes, km).
+
+    Attributes
+    ----------
+    rep_id
+        The rep.
+    days
+        The rep's working days that have visits, in period order.
+    unscheduled
+        Visits that could not be placed, with reasons.
+    visit_min, travel_min, travel_km
+        Routed totals over the period (travel includes every way home).
+    admin_min
+        Admin time of the period (``admin_minutes`` per working day, scaled by capacity).
+    unscheduled_min
+        Visit minutes of the unscheduled visits plus an estimate of their travel.
+    patterns
+        The chosen pattern (day bitmask) per customer of the territory, in input order; 0 when
+        the customer is not planned.
+    """
+
+    rep_id: str
+    days: tuple[DayRoute, ...]
+    unscheduled: tuple[UnscheduledVisit, ...]
+    visit_min: float
+    travel_min: float
+    travel_km: float
+    admin_min: float
+    unscheduled_min: float
+    patterns: tuple[int, ...] = ()
+
+    @property
+    def workload_min(self) -> float:
+        """Routed workload: visits + routed travel + admin (minutes per period)."""
+        return self.visit_min + self.travel_min + self.admin_min
+
+
+@dataclass(frozen=True)
+class _DayFrame:
+    """The working day of one rep in minutes: leave home, back home (before admin), lunch."""
+
+    start_min: int
+    end_min: int  # back home by this time; admin follows at home
+    selling_min: int  # end - start - lunch
+    lunch: tuple[int, int, int] | None  # (earliest start, latest start, minutes)
+
+
+def _day_frame(rep: Rep, config: Config) -> _DayFrame:
+    d = config.day
+    start = rep.start_min if rep.start_min is not None else d.start_min
+    end = (rep.end_min if rep.end_min is not None else d.end_min) - d.admin_minutes
+    lunch = None
+    if d.lunch_minutes > 0:
+        lo = max(d.lunch_from_min, start)
+        hi = min(d.lunch_until_min, end) - d.lunch_minutes
+        if hi >= lo:
+            lunch = (lo, hi, d.lunch_minutes)
+    selling = end - start - (d.lunch_minutes if lunch else 0)
+    return _DayFrame(start, end, max(selling, 0), lunch)
+
+
+def _window_s(c: Customer, frame: _DayFrame) -> tuple[int, int]:
+    """Allowed service START window in seconds, inside the working day."""
+    open_min = c.open_min if c.open_min is not None else frame.start_min
+    close_min = c.close_min if c.close_min is not None else frame.end_min
+    lo = max(open_min, frame.start_min) * 60
+    hi = int(math.floor((min(close_min, frame.end_min) - c.visit_minutes) * 60))
+    return lo, hi
+
+
+class _Territory:
+    """Working state of one territory's planning: matrices over home + customers, day routes."""
+
+    def __init__(self, rep: Rep, customers: Sequence[Customer], config: Config, seed: int):
+        self.rep = rep
+        self.customers = tuple(customers)
+        self.config = config
+        self.seed = seed
+        self.frame = _day_frame(rep, config)
+        lat = np.array([rep.lat] + [c.lat for c in customers], dtype=np.float64)
+        lon = np.array([rep.lon] + [c.lon for c in customers], dtype=np.float64)
+        # Per territory only (home + its customers): never the whole file.
+        self.km, self.minutes = matrices(lat, lon, config.travel)
+        self.seconds = np.rint(self.minutes * 60.0).astype(np.int64)
+        self.service_s = np.array(
+            [0] + [int(round(c.visit_minutes * 60)) for c in customers], dtype=np.int64
+        )
+        win = [(self.frame.start_min * 60, self.frame.end_min * 60)]
+        win += [_window_s(c, self.frame) for c in customers]
+        self.window_s = np.array(win, dtype=np.int64)
+        period = config.period
+        self.n_days = period.working_days
+        weekdays = set(rep_weekdays(rep, config))
+        self.working_days = tuple(
+            d for d in range(self.n_days) if day_of_index(d, period)[1] in weekdays
+        )
+        self.routes_called = 0
+
+    def route(
+        self, day: int, stops: Sequence[int], initial: Sequence[int] | None = None
+    ) -> RouteResult:
+        """Route one day through ``stops`` (customer positions 0..n-1 in this territory)."""
+        nodes = np.array([0] + [s + 1 for s in stops], dtype=np.intp)
+        local = {s + 1: k + 1 for k, s in enumerate(stops)}
+        init = None
+        if initial:
+            init = (tuple(local[s + 1] for s in initial if s + 1 in local),)
+        fr = self.frame
+        planning = self.config.planning
+        request = RouteRequest(
+            duration_s=self.seconds[np.ix_(nodes, nodes)],
+            service_s=self.service_s[nodes],
+            window_s=self.window_s[nodes],
+            vehicles=1,
+            break_s=(fr.lunch[0] * 60, fr.lunch[1] * 60, fr.lunch[2] * 60) if fr.lunch else None,
+            # One stop needs no drop option (infeasible = dropped), and OR-Tools' guided local
+            # search with a solution limit was seen not to stop on a one-stop model with one.
+            drop_penalty=(
+                np.full(len(nodes), DROP_PENALTY_S, dtype=np.int64) if len(stops) > 1 else None
+            ),
+            time_limit_s=planning.route_time_limit_s,
+            initial_routes=init,
+            seed=self.seed + day,
+        )
+        self.routes_called += 1
+        return solve_routes(request)
+
+
+def _map_result(result: RouteResult, stops: Sequence[int]) -> tuple[list[int], list[int]]:
+    """Route order and dropped stops as territory customer positions."""
+    order = [stops[k - 1] for k in result.routes[0]] if result.routes else []
+    dropped = [stops[k - 1] for k in result.dropped if k > 0]
+    if not result.feasible:
+        order, dropped = [], list(stops)
+    return order, dropped
+
+
+def plan_territory(
+    rep: Rep,
+    customers: Sequence[Customer],
+    config: Config,
+    *,
+    seed: int = 0,
+    travel_estimate_min: Sequence[float] | None = None,
+    initial_patterns: Sequence[int] | None = None,
+) -> TerritoryPlan:
+    """Plan one rep's period: patterns, petal construction, periodic improvement, day routes.
+
+    Parameters
+    ----------
+    rep
+        The rep; every day starts and ends at the rep's home.
+    customers
+        The territory's customers.
+    config
+        ``period``, ``day``, ``travel`` and ``planning`` are used.
+    seed
+        Seed for the periodic engine and the day routes.
+    travel_estimate_min
+        Estimated travel minutes per visit of each customer (for the initial day loads); the
+        nearest-neighbour allowance of ``workload.customer_workload`` when None.
+    initial_patterns
+        A pattern per customer to start from (e.g. from the previous plan while rebalancing);
+        0 or a pattern not allowed for this rep falls back to the petal construction.
+
+    Returns
+    -------
+    TerritoryPlan
+        Day routes in period order and the visits that could not be placed, with reasons.
+    """
+    t = _Territory(rep, customers, config, seed)
+    period = config.period
+    n = len(customers)
+    fr = t.frame
+    reasons = [""] * n
+    patterns: list[tuple[int, ...]] = [()] * n
+    for i, c in enumerate(customers):
+        if c.visits <= 0:
+            continue
+        why = pattern_problem(c, rep, config) or window_problem(c, fr.start_min, fr.end_min)
+        if not why:
+            round_trip = t.minutes[0, i + 1] + t.minutes[i + 1, 0]
+            if round_trip + c.visit_minutes > fr.selling_min:
+                why = (
+                    f"a round trip from the home of rep {rep.id} ({round_trip:.0f} min) plus the "
+                    f"{c.visit_minutes:g}-minute visit does not fit the {fr.selling_min} minutes "
+                    "of a working day"
+                )
+            else:
+                lo_s, hi_s = t.window_s[i + 1]
+                earliest_start = max(fr.start_min + t.minutes[0, i + 1], lo_s / 60)
+                back = earliest_start + c.visit_minutes + t.minutes[i + 1, 0]
+                if earliest_start > hi_s / 60 or back > fr.end_min:
+                    why = (
+                        f"window {format_hhmm(c.open_min or 0)}-{format_hhmm(c.close_min or 1440)} "
+                        f"cannot be reached from the home of rep {rep.id} within the working day"
+                    )
+        if why:
+            reasons[i] = why
+        else:
+            patterns[i] = customer_patterns(c.visits, usable_weekdays(c, rep, config), period)
+
+    plannable = [i for i in range(n) if patterns[i]]
+    chosen = [0] * n
+    day_stops: dict[int, list[int]] = {}
+    if plannable:
+        if travel_estimate_min is None:
+            travel_estimate_min = customer_workload(customers, config).travel_min_per_visit
+        est = np.asarray(travel_estimate_min, dtype=np.float64)
+        idx = np.array(plannable, dtype=np.intp)
+        nodes = np.concatenate([[0], idx + 1])
+        load = np.array([customers[i].visit_minutes for i in plannable]) + est[idx]
+        initial = petal_patterns(
+            PetalInput(
+                lat=np.array([customers[i].lat for i in plannable]),
+                lon=np.array([customers[i].lon for i in plannable]),
+                home_lat=rep.lat,
+                home_lon=rep.lon,
+                patterns=tuple(patterns[i] for i in plannable),
+                load_min=load,
+                days_per_week=len(period.days),
+                weeks=period.weeks,
+                day_capacity_min=float(fr.selling_min),
+                working_days=t.working_days,
+            )
+        )
+        if initial_patterns is not None:
+            initial = tuple(
+                int(initial_patterns[i]) if initial_patterns[i] in patterns[i] else p
+                for i, p in zip(plannable, initial, strict=True)
+            )
+        service = np.concatenate([[0.0], [customers[i].visit_minutes for i in plannable]])
+        problem = PeriodicProblem(
+            travel=t.minutes[np.ix_(nodes, nodes)],
+            service=service,
+            patterns=tuple(patterns[i] for i in plannable),
+            days=t.n_days,
+            max_duration=float(fr.selling_min),
+            # leaving a customer out costs far more than any detour: only when nothing fits
+            unplanned_penalty=float(10 * fr.selling_min * period.working_days),
+        )
+        solution = solve_periodic(
+            problem,
+            seed=seed,
+            time_limit_s=config.planning.improve_time_limit_s,
+            iterations=config.planning.improve_iterations,
+            initial=initial,
+        )
+        for k, i in enumerate(plannable):
+            chosen[i] = solution.pattern[k]
+        for d, day_routes in enumerate(solution.routes):
+            stops = [plannable[node - 1] for route in day_routes for node in route]
+            if stops:
+                day_stops[d] = stops
+
+    # Route every day; collect visits that did not fit.
+    routed: dict[int, tuple[list[int], RouteResult]] = {}
+    dropped: dict[int, list[int]] = {}  # customer -> days its visit was dropped
+    for d in sorted(day_stops):
+        stops = day_stops[d]
+        res = t.route(d, stops, initial=stops)
+        order, lost = _map_result(res, stops)
+        routed[d] = (order, res, stops)  # type: ignore[assignment]
+        for i in lost:
+            dropped.setdefault(i, []).append(d)
+
+    # Repair: move a customer with a dropped visit to another allowed pattern whose days all
+    # take it (each tried day is re-routed with it); a bounded number of route calls.
+    budget = config.planning.repair_routes
+    for i in sorted(dropped):
+        if budget <= 0:
+            break
+        current = set(pattern_days(chosen[i]))
+        day_load = {
+            d: (r.return_s[0] - r.depart_s[0]) if r.feasible and r.depart_s else 0
+            for d, (_, r, _) in routed.items()
+        }
+        options = sorted(
+            (p for p in patterns[i] if p != chosen[i]),
+            key=lambda p: (sum(day_load.get(d, 0) for d in pattern_days(p)), p),
+        )
+        for p in options:
+            days = pattern_days(p)
+            trial: dict[int, tuple[list[int], RouteResult, list[int]]] = {}
+            ok = True
+            for d in days:
+                if budget <= 0:
+                    ok = False
+                    break
+                base = [s for s in (routed[d][0] if d in routed else []) if s != i]
+                stops = base + [i]
+                budget -= 1
+                res = t.route(d, stops, initial=None)
+                order, lost = _map_result(res, stops)
+                if lost:
+                    ok = False
+                    break
+                trial[d] = (order, res, stops)
+            if not ok:
+                continue
+            # Accept: take the customer off its old days, put the trial routes in.
+            for d in sorted(current - set(days)):
+                if d not in routed:
+                    continue
+                stops = [s for s in routed[d][0] if s != i]
+                if stops:
+                    res = t.route(d, stops, initial=stops)
+                    order, lost = _map_result(res, stops)
+                    routed[d] = (order, res, stops)  # type: ignore[assignment]
+                    for j in lost:  # removing a stop should never lose another; say so if it does
+                        dropped.setdefault(j, []).append(d)
+                else:
+                    del routed[d]
+            routed.update(trial)  # type: ignore[arg-type]
+            chosen[i] = p
+            del dropped[i]
+            break
+        if i not in dropped:
+            continue
+        # Ejection: make room on a day where the visit was dropped by moving a once-a-period
+        # customer of that day to another day that takes it.
+        for d in sorted(set(dropped[i])):
+            if d not in routed:
+                continue
+            day_load = {
+                dd: (r.return_s[0] - r.depart_s[0]) if r.feasible and r.depart_s else 0
+                for dd, (_, r, _) in routed.items()
+            }
+            movable = sorted(
+                (j for j in routed[d][0] if customers[j].visits == 1 and len(patterns[j]) > 1),
+                key=lambda j: (-customers[j].visit_minutes, j),
+            )
+            fixed = False
+            for j in movable:
+                targets = sorted(
+                    (pattern_days(p)[0] for p in patterns[j] if p != chosen[j]),
+                    key=lambda dd: (day_load.get(dd, 0), dd),
+                )
+                for dj in targets[:3]:
+                    if budget < 2:
+                        break
+                    budget -= 2
+                    stops_j = (routed[dj][0] if dj in routed else []) + [j]
+                    res_j = t.route(dj, stops_j)
+                    order_j, lost_j = _map_result(res_j, stops_j)
+                    if lost_j:
+                        continue
+                    stops_d = [s for s in routed[d][0] if s != j] + [i]
+                    res_d = t.route(d, stops_d)
+                    order_d, lost_d = _map_result(res_d, stops_d)
+                    if lost_d:
+                        continue
+                    routed[dj] = (order_j, res_j, stops_j)  # type: ignore[assignment]
+                    routed[d] = (order_d, res_d, stops_d)  # type: ignore[assignment]
+                    chosen[j] = 1 << dj
+                    fixed = True
+                    break
+                if fixed or budget < 2:
+                    break
+            if fixed:
+                dropped[i] = [x for x in dropped[i] if x != d]
+        if not dropped[i]:
+            del dropped[i]
+    return _assemble(t, chosen, routed, dropped, reasons)
+
+
+def _assemble(
+    t: _Territory,
+    chosen: list[int],
+    routed: dict,
+    dropped: dict[int, list[int]],
+    reasons: list[str],
+) -> TerritoryPlan:
+    """Day routes as values, and the unscheduled visits with their reasons."""
+    config, rep, customers = t.config, t.rep, t.customers
+    period = config.period
+    days: list[DayRoute] = []
+    visit_min = travel_min = travel_km = 0.0
+    for d in sorted(routed):
+        order, res = routed[d][0], routed[d][1]
+        if not order:
+            continue
+        week, weekday = day_of_index(d, period)
+        visits = []
+        prev = 0
+        for k, i in enumerate(order):
+            node = i + 1
+            start_s = res.start_s[0][k]
+            visits.append(
+                Visit(
+                    customer_id=customers[i].id,
+                    arrival_min=int(round(res.arrival_s[0][k] / 60)),
+                    start_min=int(round(start_s / 60)),
+                    end_min=int(round((start_s + t.service_s[node]) / 60)),
+                    travel_min=float(t.minutes[prev, node]),
+                    travel_km=float(t.km[prev, node]),
+                )
+            )
+            prev = node
+        brk = res.break_start_s[0] if res.break_start_s else None
+        day = DayRoute(
+            rep_id=rep.id,
+            week=week,
+            weekday=weekday,
+            depart_min=int(round(res.depart_s[0] / 60)),
+            return_min=int(round(res.return_s[0] / 60)),
+            visits=tuple(visits),
+            home_travel_min=float(t.minutes[prev, 0]),
+            home_travel_km=float(t.km[prev, 0]),
+            date=day_label(d, period),
+            lunch_start_min=int(round(brk / 60)) if brk is not None else None,
+            day=d,
+        )
+        days.append(day)
+        visit_min += sum(customers[i].visit_minutes for i in order)
+        travel_min += day.travel_min
+        travel_km += day.travel_km
+
+    # Unscheduled visits: customers without any pattern (all visits), customers the periodic
+    # engine left out (all visits), and visits dropped from a day route.
+    lost: list[tuple[int, int, int | None]] = []  # (customer, visit number, day)
+    for i, c in enumerate(customers):
+        if c.visits <= 0:
+            continue
+        if reasons[i] or chosen[i] == 0:
+            lost += [(i, v + 1, None) for v in range(c.visits)]
+        elif i in dropped:
+            days_i = pattern_days(chosen[i])
+            for d in sorted(set(dropped[i])):
+                lost.append((i, days_i.index(d) + 1 if d in days_i else 0, d))
+    unscheduled_min = 0.0
+    for i, _, _ in lost:
+        if not reasons[i]:
+            c = customers[i]
+            unscheduled_min += c.visit_minutes + float(t.minutes[0, i + 1])
+    extra_days = math.ceil(unscheduled_min / t.frame.selling_min - 1e-9) if unscheduled_min else 0
+    out = []
+    for i, v, d in lost:
+        c = customers[i]
+        if reasons[i]:
+            why = reasons[i]
+        elif d is not None and (c.open_min is not None or c.close_min is not None):
+            why = (
+                f"no room for the {c.visit_minutes:g}-minute visit in its window "
+                f"{format_hhmm(c.open_min or 0)}-{format_hhmm(c.close_min or 1440)} on a full "
+                f"day: territory needs ~{extra_days} more working days"
+            )
+        else:
+            why = f"day capacity exhausted: territory needs ~{extra_days} more working days"
+        out.append(
+            UnscheduledVisit(
+                customer_id=c.id,
+                rep_id=rep.id,
+                reason=why,
+                visit=v,
+                date=day_label(d, period) if d is not None else "",
+            )
+        )
+    return TerritoryPlan(
+        rep_id=rep.id,
+        days=tuple(days),
+        unscheduled=tuple(out),
+        visit_min=visit_min,
+        travel_min=travel_min,
+        travel_km=travel_km,
+        admin_min=rep_admin_min(rep, config),
+        unscheduled_min=unscheduled_min,
+        patterns=tuple(chosen),
+    )
+
+
+@dataclass(frozen=True)
+class _Task:
+    """One territory's planning job: plain data only (it crosses process boundaries)."""
+
+    index: int
+    rep: Rep
+    customers: tuple[Customer, ...]
+    travel_estimate_min: tuple[float, ...]
+    config: Config
+    seed: int
+    initial_patterns: tuple[int, ...] | None = None
+
+
+def _run_task(task: _Task) -> TerritoryPlan:
+    return plan_territory(
+        task.rep,
+        task.customers,
+        task.config,
+        seed=task.seed,
+        travel_estimate_min=task.travel_estimate_min,
+        initial_patterns=task.initial_patterns,
+    )
+
+
+def _plan_tasks(
+    tasks: Sequence[_Task], jobs: int, progress: Progress | None, label: str
+) -> dict[int, TerritoryPlan]:
+    """Run the territory jobs (in a process pool when ``jobs`` > 1); results by task index."""
+    out: dict[int, TerritoryPlan] = {}
+    total = len(tasks)
+    if jobs <= 1 or total <= 1:
+        for k, task in enumerate(tasks):
+            out[task.index] = _run_task(task)
+            if progress:
+                progress(f"{label}: territory {task.rep.id}", (k + 1) / total)
+        return out
+    # Largest territories first, so no big one starts last (results do not depend on order).
+    ordered = sorted(tasks, key=lambda task: (-len(task.customers), task.index))
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        futures = {pool.submit(_run_task, task): task for task in ordered}
+        for k, fut in enumerate(as_completed(futures)):
+            task = futures[fut]
+            out[task.index] = fut.result()
+            if progress:
+                progress(f"{label}: territory {task.rep.id}", (k + 1) / total)
+    return out
+
+
+def _members(assignment: Sequence[int], k: int) -> list[list[int]]:
+    members: list[list[int]] = [[] for _ in range(k)]
+    for i, t in enumerate(assignment):
+        members[t].append(i)
+    return members
+
+
+def _tasks(
+    customers: Sequence[Customer],
+    reps: Sequence[Rep],
+    assignment: Sequence[int],
+    estimate: NDArray[np.float64],
+    config: Config,
+    only: set[int] | None = None,
+    previous: dict[int, int] | None = None,
+) -> list[_Task]:
+    members = _members(assignment, len(reps))
+    return [
+        _Task(
+            index=t,
+            rep=reps[t],
+            customers=tuple(customers[i] for i in members[t]),
+            travel_estimate_min=tuple(float(estimate[i]) for i in members[t]),
+            config=config,
+            seed=config.territory.seed,
+            initial_patterns=(
+                tuple(previous.get(i, 0) for i in members[t]) if previous is not None else None
+            ),
+        )
+        for t in range(len(reps))
+        if only is None or t in only
+    ]
+
+
+def routed_deviation(
+    plans: Sequence[TerritoryPlan], reps: Sequence[Rep], config: Config
+) -> NDArray:
+    """Each rep's routed workload relative to the capacity-proportional mean, minus 1."""
+    load = np.array([p.workload_min for p in plans])
+    cap = np.array([rep_capacity_min(r, config) for r in reps])
+    if load.sum() <= 0 or cap.sum() <= 0:
+        return np.zeros(len(plans))
+    target = load.sum() * cap / cap.sum()
+    return load / target - 1.0
+
+
+def _redesign(
+    customers: Sequence[Customer],
+    reps: Sequence[Rep],
+    workload: CustomerWorkload,
+    config: Config,
+    previous: Sequence[int],
+) -> Design:
+    """Territory design started from ``previous`` with a routing-corrected workload."""
+    from .design import design_territories  # the design stage comes before planning
+
+    return design_territories(customers, reps, workload, config, previous=previous)
+
+
+def plan_territories(
+    customers: Sequence[Customer],
+    reps: Sequence[Rep],
+    design: Design,
+    config: Config,
+    *,
+    jobs: int = 1,
+    progress: Progress | None = None,
+) -> tuple[Plan, Design]:
+    """Plan every territory's period, then rebalance territories on the routed workload.
+
+    Parameters
+    ----------
+    customers, reps
+        As loaded; ``design.assignment[i]`` indexes ``design.rep_ids`` for customer ``i``.
+    design
+        The territories to plan.
+    config
+        The run's configuration (``period``, ``day``, ``travel``, ``planning``, ``territory.seed``).
+    jobs
+        Worker processes; results are identical for any number.
+    progress
+        Called with a message and a fraction done.
+
+    Returns
+    -------
+    plan, design
+        The best plan seen and the design it belongs to (the input design when rebalancing did
+        not help or was not needed).
+
+    Notes
+    -----
+    The rebalancing loop (``planning.rebalance_rounds`` rounds at most): per territory the ratio
+    f_t = routed travel / estimated travel corrects every customer's travel allowance, the design
+    stage reallocates from the current assignment, only territories whose customers changed are
+    replanned, and the plan with the smallest maximum routed-workload deviation is kept. It stops
+    once every rep is within ``planning.routed_goal`` or a round does not improve.
+    """
+    by_id = {r.id: r for r in reps}
+    team = [by_id[rid] for rid in design.rep_ids]
+    workload = customer_workload(customers, config, team)
+    estimate = workload.travel_min_per_visit
+    assignment = list(design.assignment)
+    plans = _plan_tasks(
+        _tasks(customers, team, assignment, estimate, config), jobs, progress, "plan"
+    )
+    current = [plans[t] for t in range(len(team))]
+    dev = routed_deviation(current, team, config)
+    first_dev = float(np.abs(dev).max()) if len(dev) else 0.0
+    best = (first_dev, current, design, assignment)
+    rounds = 0
+    planning = config.planning
+    for _ in range(planning.rebalance_rounds):
+        if best[0] <= planning.routed_goal or len(team) < 2:
+            break
+        rounds += 1
+        plans_now, assign_now = best[1], best[3]
+        est_travel = np.zeros(len(team))
+        np.add.at(est_travel, np.array(assign_now), workload.travel_total_min)
+        routed_travel = np.array([p.travel_min for p in plans_now])
+        factor = np.where(est_travel > 0, routed_travel / np.maximum(est_travel, 1e-9), 1.0)
+        corrected = replace(
+            workload, travel_min_per_visit=workload.travel_min_per_visit * factor[assign_now]
+        )
+        new_design = _redesign(customers, team, corrected, config, assign_now)
+        new_assign = list(new_design.assignment)
+        changed = {t for i, t in enumerate(new_assign) if assign_now[i] != t}
+        changed |= {assign_now[i] for i, t in enumerate(new_assign) if assign_now[i] != t}
+        if not changed:
+            break
+        # start every replanned territory from the patterns its customers had (warm start)
+        known: dict[int, int] = {}
+        for t_old, members_old in enumerate(_members(assign_now, len(team))):
+            for i, p in zip(members_old, plans_now[t_old].patterns, strict=True):
+                known[i] = p
+        replanned = _plan_tasks(
+            _tasks(customers, team, new_assign, estimate, config, only=changed, previous=known),
+            jobs,
+            progress,
+            f"rebalance round {rounds}",
+        )
+        new_plans = [replanned.get(t, plans_now[t]) for t in range(len(team))]
+        new_dev = float(np.abs(routed_deviation(new_plans, team, config)).max())
+        log.info("rebalance round %d: max routed deviation %.3f -> %.3f", rounds, best[0], new_dev)
+        if new_dev >= best[0] - 1e-9:
+            break
+        best = (new_dev, new_plans, new_design, new_assign)
+
+    final_dev, final_plans, final_design, final_assign = best
+    plan = Plan(
+        days=tuple(d for p in final_plans for d in p.days),
+        unscheduled=tuple(u for p in final_plans for u in p.unscheduled),
+        kpis=_kpis(
+            customers, team, final_plans, config, first_dev, final_dev, rounds, design, final_design
+        ),
+    )
+    return plan, final_design
+
+
+def _kpis(
+    customers: Sequence[Customer],
+    team: Sequence[Rep],
+    plans: Sequence[TerritoryPlan],
+    config: Config,
+    first_dev: float,
+    final_dev: float,
+    rounds: int,
+    design: Design,
+    final_design: Design,
+) -> dict:
+    dev = routed_deviation(plans, team, config)
+    visits_total = int(sum(max(c.visits, 0) for c in customers))
+    unscheduled = sum(len(p.unscheduled) for p in plans)
+    routed = sum(p.workload_min for p in plans) + sum(p.unscheduled_min for p in plans)
+    one_rep = rep_capacity_min(Rep(id="", lat=0.0, lon=0.0), config)
+    moved = sum(
+        1 for a, b in zip(design.assignment, final_design.assignment, strict=True) if a != b
+    )
+    return {
+        "visits": visits_total,
+        "visits_planned": sum(len(d.visits) for p in plans for d in p.days),
+        "visits_unscheduled": unscheduled,
+        "customers_unscheduled": len({u.customer_id for p in plans for u in p.unscheduled}),
+        "working_days_used": sum(len(p.days) for p in plans),
+        "visit_min": round(sum(p.visit_min for p in plans), 1),
+        "travel_min": round(sum(p.travel_min for p in plans), 1),
+        "travel_km": round(sum(p.travel_km for p in plans), 1),
+        "admin_min": round(sum(p.admin_min for p in plans), 1),
+        "routed_workload_min": {p.rep_id: round(p.workload_min, 1) for p in plans},
+        "routed_travel_min": {p.rep_id: round(p.travel_min, 1) for p in plans},
+        "routed_travel_km": {p.rep_id: round(p.travel_km, 1) for p in plans},
+        "capacity_min": {r.id: round(rep_capacity_min(r, config), 1) for r in team},
+        "routed_deviation": {p.rep_id: round(float(x), 4) for p, x in zip(plans, dev, strict=True)},
+        "max_routed_deviation_before": round(first_dev, 4),
+        "max_routed_deviation": round(final_dev, 4),
+        "rebalance_rounds": rounds,
+        "rebalance_moved": moved,
+        "reps_needed_exact": round(routed / one_rep, 3) if one_rep else None,
+        "reps_needed": math.ceil(routed / one_rep - 1e-9) if one_rep else None,
+    }
