@@ -217,3 +217,90 @@ def test_input_files_never_modified(tmp_path):
     shutil.copy(CUSTOMERS, copy)
     assert main(["-q", "size", str(copy), "--reps", str(REPS), "--config", str(CONFIG)]) == 0
     assert {p: digest(p) for p in (CUSTOMERS, REPS, CONFIG)} == before
+
+
+@pytest.fixture(scope="module")
+def plan_dir(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("plan")
+    args = [
+        "-q",
+        "plan",
+        str(CUSTOMERS),
+        "--reps",
+        str(REPS),
+        "--config",
+        str(CONFIG),
+        "--out",
+        str(out),
+        "--jobs",
+        "2",
+        "--no-maps",
+    ]
+    assert main(args) == 0
+    return out
+
+
+def hhmm(text: str) -> int:
+    h, m = text.split(":")
+    return int(h) * 60 + int(m)
+
+
+def test_plan_on_the_sample_keeps_every_rule(plan_dir):
+    """Issue 4's acceptance on the sample, recomputed from the written files."""
+    from territory.params import Config, parse_weekdays
+    from territory.travel import road_km
+
+    cfg = Config.from_toml(CONFIG)
+    customers = {c["id"]: c for c in read_csv(CUSTOMERS)}
+    classes = cfg.classes
+    reps = {r["id"]: r for r in read_csv(REPS)}
+    assert read_csv(plan_dir / "unscheduled.csv") == []
+    days = read_csv(plan_dir / "days.csv")
+    sched = read_csv(plan_dir / "schedule.csv")
+    by_day: dict[tuple[str, str], list[dict[str, str]]] = {}
+    for v in sched:
+        by_day.setdefault((v["rep_id"], v["date"]), []).append(v)
+    for d in days:
+        # The working day: out at or after start, back by end, lunch inside its window.
+        assert hhmm(d["depart"]) >= cfg.day.start_min and hhmm(d["return"]) <= cfg.day.end_min
+        assert d["overtime_min"] == "0"
+        lunch = hhmm(d["lunch_start"])
+        assert cfg.day.lunch_from_min <= lunch <= cfg.day.lunch_until_min - cfg.day.lunch_minutes
+        visits = sorted(by_day[(d["rep_id"], d["date"])], key=lambda v: int(v["seq"]))
+        assert int(d["visits"]) == len(visits)
+        home = reps[d["rep_id"]]
+        prev = (float(home["lat"]), float(home["lon"]))
+        legs = 0.0
+        for v in visits:
+            here = (float(v["lat"]), float(v["lon"]))
+            leg = float(road_km(*prev, *here, cfg.travel))
+            assert float(v["travel_km"]) == pytest.approx(leg, abs=0.06)  # honest legs
+            legs += leg
+            prev = here
+        legs += float(road_km(*prev, float(home["lat"]), float(home["lon"]), cfg.travel))
+        assert float(d["travel_km"]) == pytest.approx(legs, abs=0.1 * (len(visits) + 1))
+    # Opening hours, allowed days and frequencies with even spacing.
+    seen: dict[str, list[dict[str, str]]] = {}
+    for v in sched:
+        c = customers[v["customer_id"]]
+        seen.setdefault(v["customer_id"], []).append(v)
+        if c.get("open"):
+            assert hhmm(v["start"]) >= hhmm(c["open"]) and hhmm(v["end"]) <= hhmm(c["close"])
+        if c.get("days"):
+            assert v["weekday"] in parse_weekdays(c["days"], "days")
+    for cid, c in customers.items():
+        want = int(c["visits"]) if c.get("visits") else classes[c["class"] or "C"].visits
+        got = seen.get(cid, [])
+        assert len(got) == want, cid
+        weeks = sorted(int(v["week"]) for v in got)
+        if 1 < want <= cfg.period.weeks:
+            assert len({v["weekday"] for v in got}) == 1, cid  # same weekday
+            gaps = {b - a for a, b in zip(weeks, weeks[1:], strict=False)}
+            assert gaps == {cfg.period.weeks // want}, (cid, weeks)
+    # Routed workload within +/- 10 % between reps (capacity-proportional).
+    terr = read_csv(plan_dir / "territories.csv")
+    util = [float(t["workload_hours"]) / float(t["capacity_hours"]) for t in terr]
+    mean = sum(float(t["workload_hours"]) for t in terr) / sum(
+        float(t["capacity_hours"]) for t in terr
+    )
+    assert max(abs(u / mean - 1) for u in util) <= 0.10
