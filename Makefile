@@ -32,6 +32,7 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff format --check territory tests scripts
 
 test: lint
+	$(BIN)/python -m territory.assets fetch   # Leaflet from the npm registry into the asset cache (once)
 	$(BIN)/python -m pytest -q
 
 clean:
