@@ -494,7 +494,12 @@ def _new_map(
     tiles: str | None,
 ) -> folium.Map:
     m = folium.Map(
-        location=list(center), zoom_start=9, tiles=None, prefer_canvas=True, control_scale=True
+        location=list(center),
+        zoom_start=9,
+        tiles=None,
+        prefer_canvas=True,
+        control_scale=True,
+        zoom_snap=0.25,  # fit the data closely, not to the next whole zoom level
     )
     # Leaflet is the only library the page needs (see the module docstring).
     if offline_assets is None:
