@@ -255,10 +255,23 @@ def _day_label(row: dict[str, str]) -> str:
     return f"w{row.get('week', '')}-{row.get('weekday', '')}"
 
 
-def _day_title(row: dict[str, str]) -> str:
+NL_WEEKDAYS = {
+    "mon": "ma",
+    "tue": "di",
+    "wed": "wo",
+    "thu": "do",
+    "fri": "vr",
+    "sat": "za",
+    "sun": "zo",
+}
+
+
+def _day_title(row: dict[str, str], lang: str) -> str:
     """The day as a manager reads it: 'wed 2027-01-06' (or 'w1-wed' without a start date)."""
     date = (row.get("date") or "").strip()
     weekday = (row.get("weekday") or "").strip()
+    if lang == "nl":
+        weekday = NL_WEEKDAYS.get(weekday, weekday)
     return f"{weekday} {date}".strip() if date else _day_label(row)
 
 
@@ -297,10 +310,10 @@ def _reps_data(folder: PlanFolder, lab: dict[str, str]) -> list[dict]:
     return reps
 
 
-def _visit_days(folder: PlanFolder) -> dict[str, list[str]]:
+def _visit_days(folder: PlanFolder, lang: str) -> dict[str, list[str]]:
     days: dict[str, list[str]] = defaultdict(list)
     for row in folder.schedule or []:
-        days[row.get("customer_id", "")].append(_day_title(row))
+        days[row.get("customer_id", "")].append(_day_title(row, lang))
     return days
 
 
@@ -355,7 +368,11 @@ def _polygons(folder: PlanFolder, rep_index: dict[str, int]) -> list[dict]:
 
 
 def _routes(
-    folder: PlanFolder, rep_index: dict[str, int], reps: list[dict], lab: dict[str, str]
+    folder: PlanFolder,
+    rep_index: dict[str, int],
+    reps: list[dict],
+    lab: dict[str, str],
+    lang: str,
 ) -> list[dict]:
     """One entry per rep day: the line (home -> stops -> home) and its stops."""
     if not folder.has_plan:
@@ -413,7 +430,7 @@ def _routes(
                 "t": t,
                 "rep": rid + (f" · {rep['name']}" if rep["name"] else ""),
                 "key": label,
-                "label": _day_title(row) if folder.days is not None else label,
+                "label": _day_title(row, lang) if folder.days is not None else label,
                 "coords": coords,
                 "home_leg": bool(day_stops) and rep["lat"] is not None,
                 "depart": row.get("depart", ""),
@@ -604,9 +621,9 @@ def render(
     reps = _reps_data(folder, lab)
     rep_files = {r["id"]: rep_file_name(r["id"]) for r in reps}
     polygons = _polygons(folder, rep_index)
-    visit_days = _visit_days(folder) if folder.has_plan else None
+    visit_days = _visit_days(folder, lang) if folder.has_plan else None
     customers = _customers_data(folder, rep_index, visit_days)
-    routes = _routes(folder, rep_index, reps, lab)
+    routes = _routes(folder, rep_index, reps, lab, lang)
     classes = customers["cls"]
     for d in routes:
         d["color"] = reps[d["t"]]["color"]

@@ -470,3 +470,16 @@ def test_rep_file_names_are_safe_and_distinct() -> None:
     for name in names:
         assert re.fullmatch(r"[A-Za-z0-9_.-]+\.html", name) and not name.startswith(".")
         assert len(name) < 90
+
+
+def test_dutch_labels_keep_csv_names(tmp_path: Path) -> None:
+    from territory.maps import render
+
+    folder = make_plan_folder(tmp_path / "nl", n_customers=12, hostile=False)
+    before = (folder / "schedule.csv").read_bytes()
+    render(folder, lang="nl")
+    data = _script_json((folder / "map.html").read_text(encoding="utf-8"))
+    assert data["labels"]["visit_days"] == "Bezoekdagen"
+    assert data["routes"][0]["label"] == "ma 2027-01-04"
+    assert (folder / "schedule.csv").read_bytes() == before  # the tables are never rewritten
+    assert "Kerncijfers" in (folder / "report.html").read_text(encoding="utf-8")
