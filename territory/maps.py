@@ -25,7 +25,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import folium
-from branca.element import Element, MacroElement
+from branca.element import Element, Figure, MacroElement
 
 from . import assets
 from .geometry import territory_polygons
@@ -227,8 +227,14 @@ class _Layers(MacroElement):
         self._name = "TerritoryLayers"
         self._script = script
 
-    def render(self, **kwargs: object) -> None:
-        self.get_root().script.add_child(_Raw(self._script()), name=self.get_name())
+    def render(self, **kwargs: object) -> None:  # type: ignore[override]
+        _figure(self).script.add_child(_Raw(self._script()), name=self.get_name())
+
+
+def _figure(element: Element) -> Figure:
+    figure = element.get_root()
+    assert isinstance(figure, Figure)  # folium.Map always sits in a Figure
+    return figure
 
 
 def _safe_json(value: object) -> str:
@@ -526,11 +532,11 @@ def _new_map(
         m.default_js = []
         m.default_css = []
         js = offline_assets.js.replace("</script", "<\\/script")
-        m.get_root().header.add_child(
+        _figure(m).header.add_child(
             _Raw(f"<style>{offline_assets.css}</style>\n<script>{js}</script>"), name="leaflet"
         )
-    m.get_root().header.add_child(_Raw(f"<style>{_CSS}</style>"), name="territory_css")
-    m.get_root().title = esc(title)
+    _figure(m).header.add_child(_Raw(f"<style>{_CSS}</style>"), name="territory_css")
+    _figure(m).title = esc(title)
     if tiles:
         folium.TileLayer(
             tiles, name="OpenStreetMap" if tiles == "OpenStreetMap" else tiles, control=False
@@ -634,7 +640,7 @@ def render(
     lon = customers["lon"] + [r["lon"] for r in reps if r["lon"] is not None]
     m = _new_map(lab["overview_title"], _center(lat, lon), inline, tiles)
     territories_fg = folium.FeatureGroup(name=esc(lab["territories"])).add_to(m)
-    rep_fgs = []
+    rep_fgs: list[Element | None] = []
     for r in reps:
         label = r["id"] + (f" · {r['name']}" if r["name"] else "")
         rep_fgs.append(folium.FeatureGroup(name=html.escape(label)).add_to(m))
@@ -667,9 +673,10 @@ def render(
         lon = mine["lon"] + ([rep["lon"]] if rep["lon"] is not None else [])
         m = _new_map(lab["rep_title"].format(rep=rep["id"]), _center(lat, lon), inline, tiles)
         territories_fg = folium.FeatureGroup(name=esc(lab["territories"])).add_to(m)
-        rep_fgs = [None] * len(reps)
         label = rep["id"] + (f" · {rep['name']}" if rep["name"] else "")
-        rep_fgs[t] = folium.FeatureGroup(name=html.escape(f"{lab['customers']}: {label}")).add_to(m)
+        own_fg = folium.FeatureGroup(name=html.escape(f"{lab['customers']}: {label}")).add_to(m)
+        # the script indexes groups by territory: only this rep's slot holds a layer
+        rep_fgs = [own_fg if i == t else None for i in range(len(reps))]
         other_fg = folium.FeatureGroup(name="–", control=False).add_to(m)
         day_fgs = [
             folium.FeatureGroup(name=esc(f"{d['label']} ({d['visits']})")).add_to(m) for d in days
