@@ -8,7 +8,9 @@ one small script of our own from a JSON block, so that
   folium ``Marker`` objects with a popup each (popups are built when clicked);
 * every text from an input file reaches the page only as JSON data shown through
   ``textContent``, or HTML-escaped by :func:`html.escape` where Leaflet wants HTML (layer names,
-  legend); the JSON itself is ``<``/``>``/``&``-escaped so it cannot close the script;
+  legend); the JSON itself is ``<``/``>``/``&``-escaped so it cannot close the script, and it
+  never passes through Jinja (folium re-renders element output as a template, so the few input
+  texts folium itself carries, the layer names, have their braces escaped too);
 * the page needs Leaflet only (no jQuery, Bootstrap or Font Awesome), which ``offline=True``
   inlines from the asset cache (:mod:`territory.assets`).
 """
@@ -235,6 +237,16 @@ def _figure(element: Element) -> Figure:
     figure = element.get_root()
     assert isinstance(figure, Figure)  # folium.Map always sits in a Figure
     return figure
+
+
+def _folium_text(text: str) -> str:
+    """Input text for a folium element (layer names, page title): HTML-escaped, braces too.
+
+    folium renders a macro's output and branca renders that output again as a Jinja template,
+    so ``{{ ... }}`` in a rep's name would be evaluated (template injection). As HTML entities
+    the braces are inert for Jinja and still show as braces where Leaflet uses innerHTML.
+    """
+    return html.escape(text, quote=True).replace("{", "&#123;").replace("}", "&#125;")
 
 
 def _safe_json(value: object) -> str:
@@ -536,7 +548,7 @@ def _new_map(
             _Raw(f"<style>{offline_assets.css}</style>\n<script>{js}</script>"), name="leaflet"
         )
     _figure(m).header.add_child(_Raw(f"<style>{_CSS}</style>"), name="territory_css")
-    _figure(m).title = esc(title)
+    _figure(m).title = _folium_text(title)
     if tiles:
         folium.TileLayer(
             tiles, name="OpenStreetMap" if tiles == "OpenStreetMap" else tiles, control=False
@@ -639,15 +651,17 @@ def render(
     lat = customers["lat"] + [r["lat"] for r in reps if r["lat"] is not None]
     lon = customers["lon"] + [r["lon"] for r in reps if r["lon"] is not None]
     m = _new_map(lab["overview_title"], _center(lat, lon), inline, tiles)
-    territories_fg = folium.FeatureGroup(name=esc(lab["territories"])).add_to(m)
+    territories_fg = folium.FeatureGroup(name=_folium_text(lab["territories"])).add_to(m)
     rep_fgs: list[Element | None] = []
     for r in reps:
         label = r["id"] + (f" · {r['name']}" if r["name"] else "")
-        rep_fgs.append(folium.FeatureGroup(name=html.escape(label)).add_to(m))
+        rep_fgs.append(folium.FeatureGroup(name=_folium_text(label)).add_to(m))
     other_fg = folium.FeatureGroup(name="–", control=False).add_to(m)
     groups: dict = {"territories": territories_fg, "reps": rep_fgs, "other": other_fg}
     if routes:
-        groups["routes"] = folium.FeatureGroup(name=esc(lab["routes"]), show=False).add_to(m)
+        groups["routes"] = folium.FeatureGroup(name=_folium_text(lab["routes"]), show=False).add_to(
+            m
+        )
     data = {
         "labels": lab,
         "reps": reps,
@@ -672,14 +686,15 @@ def render(
         lat = mine["lat"] + ([rep["lat"]] if rep["lat"] is not None else [])
         lon = mine["lon"] + ([rep["lon"]] if rep["lon"] is not None else [])
         m = _new_map(lab["rep_title"].format(rep=rep["id"]), _center(lat, lon), inline, tiles)
-        territories_fg = folium.FeatureGroup(name=esc(lab["territories"])).add_to(m)
+        territories_fg = folium.FeatureGroup(name=_folium_text(lab["territories"])).add_to(m)
         label = rep["id"] + (f" · {rep['name']}" if rep["name"] else "")
-        own_fg = folium.FeatureGroup(name=html.escape(f"{lab['customers']}: {label}")).add_to(m)
+        own_fg = folium.FeatureGroup(name=_folium_text(f"{lab['customers']}: {label}")).add_to(m)
         # the script indexes groups by territory: only this rep's slot holds a layer
         rep_fgs = [own_fg if i == t else None for i in range(len(reps))]
         other_fg = folium.FeatureGroup(name="–", control=False).add_to(m)
         day_fgs = [
-            folium.FeatureGroup(name=esc(f"{d['label']} ({d['visits']})")).add_to(m) for d in days
+            folium.FeatureGroup(name=_folium_text(f"{d['label']} ({d['visits']})")).add_to(m)
+            for d in days
         ]
         groups = {
             "territories": territories_fg,

@@ -17,6 +17,8 @@ from territory.reporthtml import load_plan_folder, rep_file_name
 
 PAYLOAD_SCRIPT = "<script>window.__pwned=1</script>"
 PAYLOAD_IMG = '<img src=x onerror="window.__pwned=1">'
+# folium re-renders element output as a Jinja template: this must stay text, never become 49
+PAYLOAD_JINJA = "Rep {{ 7*7 }} {{ this.__class__.__name__ }}"
 PAYLOADS = (PAYLOAD_SCRIPT, PAYLOAD_IMG)
 
 ASSIGNMENT_COLUMNS = [
@@ -96,6 +98,8 @@ def make_plan_folder(
             name = PAYLOAD_SCRIPT
         if hostile and r == 1:
             rid, name = "R/<b>2</b>", PAYLOAD_IMG
+        if hostile and r == 2:
+            name = PAYLOAD_JINJA
         ring = r // len(towns)  # more reps than towns: further homes around the same towns
         reps.append({"id": rid, "name": name, "lat": lat + 0.03 + 0.09 * ring, "lon": lon - 0.02})
     homes = np.array([[r["lat"], r["lon"]] for r in reps])
@@ -327,6 +331,7 @@ def test_payloads_are_escaped_in_every_page(planned_folder: Path) -> None:
         for payload in PAYLOADS:
             assert payload not in page, f"raw payload in {page_path.name}"
         assert "<b>2</b>" not in page
+        assert "Rep 49" not in page  # the Jinja payload was not evaluated
         if page_path.name != "report.html":
             # the names are there, as JSON data that the page shows through textContent
             data = _script_json(page)
