@@ -295,7 +295,7 @@ def _day_title(row: dict[str, str], lang: str) -> str:
 
 def _hours(value: object, lab: dict[str, str]) -> str:
     x = num(value)
-    return f"{fmt(x)} {lab['hours']}" if math.isfinite(x) else ""
+    return f"{fmt(x, 1, lab['decimal_mark'])} {lab['hours']}" if math.isfinite(x) else ""
 
 
 def _percent(value: object) -> str:
@@ -442,7 +442,7 @@ def _routes(
         km = num(row.get("travel_km"))
         travel = _hours(num(row.get("travel_min")) / 60.0, lab)
         if math.isfinite(km):
-            travel = f"{travel} · {fmt(km)} {lab['km']}"
+            travel = f"{travel} · {fmt(km, 1, lab['decimal_mark'])} {lab['km']}"
         out.append(
             {
                 "t": t,

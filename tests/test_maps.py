@@ -486,5 +486,6 @@ def test_dutch_labels_keep_csv_names(tmp_path: Path) -> None:
     data = _script_json((folder / "map.html").read_text(encoding="utf-8"))
     assert data["labels"]["visit_days"] == "Bezoekdagen"
     assert data["routes"][0]["label"] == "ma 2027-01-04"
+    assert re.fullmatch(r"\d+,\d u", data["reps"][0]["workload"])  # Dutch decimal comma
     assert (folder / "schedule.csv").read_bytes() == before  # the tables are never rewritten
     assert "Kerncijfers" in (folder / "report.html").read_text(encoding="utf-8")
