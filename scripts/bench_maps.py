@@ -7,6 +7,8 @@ SVG/DOM rendering), both offline with Leaflet inlined and no base tiles, for eac
     python scripts/bench_maps.py --sizes 1000 10000 --csv bench_maps.csv
 
 Needs Debian's ``chromium`` and the asset cache (``python -m territory.assets fetch``).
+``--polygons 10000 100000`` times ``geometry.territory_polygons`` instead (no browser), against
+convex hulls per territory (the cheap answer that overlaps), reporting the overlap of each.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import csv
 import html
+import json
 import shutil
 import sys
 import tempfile
@@ -57,13 +60,87 @@ def naive_folium(folder: Path, out: Path) -> None:
     out.write_text(text, encoding="utf-8")
 
 
+def bench_polygons(sizes: list[int], territories: int, csv_path: Path) -> int:
+    """Time territory_polygons against convex hulls; report the overlap area of both."""
+    import numpy as np
+    import shapely
+    from shapely.geometry import mapping
+
+    from territory.geometry import non_overlap_area_km2, territory_polygons
+
+    rows = []
+    for n in sizes:
+        rng = np.random.default_rng(n)
+        # customers around 40 towns spread over the Netherlands
+        towns = np.column_stack([rng.uniform(51.3, 53.3, 40), rng.uniform(3.8, 7.0, 40)])
+        pick = rng.integers(0, 40, n)
+        lat = towns[pick, 0] + rng.normal(0, 0.08, n)
+        lon = towns[pick, 1] + rng.normal(0, 0.12, n)
+        centres = np.column_stack(
+            [rng.uniform(51.3, 53.3, territories), rng.uniform(3.8, 7.0, territories)]
+        )
+        # whole towns go to the centre nearest the town: territories interlock like real ones
+        town_terr = (
+            (towns[:, None, 0] - centres[None, :, 0]) ** 2
+            + (towns[:, None, 1] - centres[None, :, 1]) ** 2
+        ).argmin(1)
+        assignment = town_terr[pick]
+        t0 = time.perf_counter()
+        hulls = [
+            mapping(
+                shapely.convex_hull(
+                    shapely.multipoints(np.column_stack([lon, lat])[assignment == t])
+                )
+            )
+            for t in range(territories)
+        ]
+        hull_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        ours = territory_polygons(lat, lon, assignment, territories)
+        ours_s = time.perf_counter() - t0
+        for name, geoms, secs in (
+            ("convex hulls", hulls, hull_s),
+            ("territory_polygons", ours, ours_s),
+        ):
+            rows.append(
+                {"customers": n, "method": name, "seconds": secs, "overlap_km2": non_overlap_area_km2(geoms),
+                 "geojson_mb": len(json.dumps(geoms)) / 1e6}
+            )  # fmt: skip
+    print(
+        f"{'customers':>9}  {'method':<20}{'seconds':>9}{'overlap km2':>13}{'GeoJSON MB':>12}  time ratio vs hulls"
+    )
+    base = {r["customers"]: r["seconds"] for r in rows if r["method"] == "convex hulls"}
+    for r in rows:
+        r["time_ratio"] = r["seconds"] / max(base[r["customers"]], 1e-9)
+        print(
+            f"{r['customers']:>9}  {r['method']:<20}{r['seconds']:>9.2f}{r['overlap_km2']:>13.3f}"
+            f"{r['geojson_mb']:>12.2f}  {r['time_ratio']:.0f}"
+        )
+    with csv_path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    print(f"wrote {csv_path}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--reps", type=int, default=0, help="reps (default: customers / 250)")
     parser.add_argument("--csv", type=Path, default=Path("bench_maps.csv"))
     parser.add_argument("--repeat", type=int, default=2, help="browser loads per page (best kept)")
+    parser.add_argument(
+        "--polygons",
+        type=int,
+        nargs="+",
+        metavar="N",
+        help="time territory polygons for N customers",
+    )
+    parser.add_argument("--territories", type=int, default=30, help="territories for --polygons")
     args = parser.parse_args(argv)
+    if args.polygons:
+        return bench_polygons(args.polygons, args.territories, args.csv)
     if CHROMIUM is None or assets.missing():
         print("needs chromium and the asset cache (python -m territory.assets fetch)")
         return 1

@@ -176,6 +176,7 @@ def non_overlap_area_km2(geometries: Sequence[dict | None]) -> float:
     from shapely.geometry import shape
 
     geoms = [shape(g) for g in geometries if g is not None]
+    geoms = [g for g in geoms if not g.is_empty]
     if len(geoms) < 2:
         return 0.0
     lat0 = float(np.mean([g.centroid.y for g in geoms]))

@@ -8,7 +8,9 @@ one small script of our own from a JSON block, so that
   folium ``Marker`` objects with a popup each (popups are built when clicked);
 * every text from an input file reaches the page only as JSON data shown through
   ``textContent``, or HTML-escaped by :func:`html.escape` where Leaflet wants HTML (layer names,
-  legend); the JSON itself is ``<``/``>``/``&``-escaped so it cannot close the script;
+  legend); the JSON itself is ``<``/``>``/``&``-escaped so it cannot close the script, and it
+  never passes through Jinja (folium re-renders element output as a template, so the few input
+  texts folium itself carries, the layer names, have their braces escaped too);
 * the page needs Leaflet only (no jQuery, Bootstrap or Font Awesome), which ``offline=True``
   inlines from the asset cache (:mod:`territory.assets`).
 """
@@ -25,7 +27,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import folium
-from branca.element import Element, MacroElement
+from branca.element import Element, Figure, MacroElement
 
 from . import assets
 from .geometry import territory_polygons
@@ -227,8 +229,24 @@ class _Layers(MacroElement):
         self._name = "TerritoryLayers"
         self._script = script
 
-    def render(self, **kwargs: object) -> None:
-        self.get_root().script.add_child(_Raw(self._script()), name=self.get_name())
+    def render(self, **kwargs: object) -> None:  # type: ignore[override]
+        _figure(self).script.add_child(_Raw(self._script()), name=self.get_name())
+
+
+def _figure(element: Element) -> Figure:
+    figure = element.get_root()
+    assert isinstance(figure, Figure)  # folium.Map always sits in a Figure
+    return figure
+
+
+def _folium_text(text: str) -> str:
+    """Input text for a folium element (layer names, page title): HTML-escaped, braces too.
+
+    folium renders a macro's output and branca renders that output again as a Jinja template,
+    so ``{{ ... }}`` in a rep's name would be evaluated (template injection). As HTML entities
+    the braces are inert for Jinja and still show as braces where Leaflet uses innerHTML.
+    """
+    return html.escape(text, quote=True).replace("{", "&#123;").replace("}", "&#125;")
 
 
 def _safe_json(value: object) -> str:
@@ -255,16 +273,29 @@ def _day_label(row: dict[str, str]) -> str:
     return f"w{row.get('week', '')}-{row.get('weekday', '')}"
 
 
-def _day_title(row: dict[str, str]) -> str:
+NL_WEEKDAYS = {
+    "mon": "ma",
+    "tue": "di",
+    "wed": "wo",
+    "thu": "do",
+    "fri": "vr",
+    "sat": "za",
+    "sun": "zo",
+}
+
+
+def _day_title(row: dict[str, str], lang: str) -> str:
     """The day as a manager reads it: 'wed 2027-01-06' (or 'w1-wed' without a start date)."""
     date = (row.get("date") or "").strip()
     weekday = (row.get("weekday") or "").strip()
+    if lang == "nl":
+        weekday = NL_WEEKDAYS.get(weekday, weekday)
     return f"{weekday} {date}".strip() if date else _day_label(row)
 
 
 def _hours(value: object, lab: dict[str, str]) -> str:
     x = num(value)
-    return f"{fmt(x)} {lab['hours']}" if math.isfinite(x) else ""
+    return f"{fmt(x, 1, lab['decimal_mark'])} {lab['hours']}" if math.isfinite(x) else ""
 
 
 def _percent(value: object) -> str:
@@ -297,10 +328,10 @@ def _reps_data(folder: PlanFolder, lab: dict[str, str]) -> list[dict]:
     return reps
 
 
-def _visit_days(folder: PlanFolder) -> dict[str, list[str]]:
+def _visit_days(folder: PlanFolder, lang: str) -> dict[str, list[str]]:
     days: dict[str, list[str]] = defaultdict(list)
     for row in folder.schedule or []:
-        days[row.get("customer_id", "")].append(_day_title(row))
+        days[row.get("customer_id", "")].append(_day_title(row, lang))
     return days
 
 
@@ -355,7 +386,11 @@ def _polygons(folder: PlanFolder, rep_index: dict[str, int]) -> list[dict]:
 
 
 def _routes(
-    folder: PlanFolder, rep_index: dict[str, int], reps: list[dict], lab: dict[str, str]
+    folder: PlanFolder,
+    rep_index: dict[str, int],
+    reps: list[dict],
+    lab: dict[str, str],
+    lang: str,
 ) -> list[dict]:
     """One entry per rep day: the line (home -> stops -> home) and its stops."""
     if not folder.has_plan:
@@ -407,13 +442,13 @@ def _routes(
         km = num(row.get("travel_km"))
         travel = _hours(num(row.get("travel_min")) / 60.0, lab)
         if math.isfinite(km):
-            travel = f"{travel} · {fmt(km)} {lab['km']}"
+            travel = f"{travel} · {fmt(km, 1, lab['decimal_mark'])} {lab['km']}"
         out.append(
             {
                 "t": t,
                 "rep": rid + (f" · {rep['name']}" if rep["name"] else ""),
                 "key": label,
-                "label": _day_title(row) if folder.days is not None else label,
+                "label": _day_title(row, lang) if folder.days is not None else label,
                 "coords": coords,
                 "home_leg": bool(day_stops) and rep["lat"] is not None,
                 "depart": row.get("depart", ""),
@@ -494,7 +529,12 @@ def _new_map(
     tiles: str | None,
 ) -> folium.Map:
     m = folium.Map(
-        location=list(center), zoom_start=9, tiles=None, prefer_canvas=True, control_scale=True
+        location=list(center),
+        zoom_start=9,
+        tiles=None,
+        prefer_canvas=True,
+        control_scale=True,
+        zoom_snap=0.25,  # fit the data closely, not to the next whole zoom level
     )
     # Leaflet is the only library the page needs (see the module docstring).
     if offline_assets is None:
@@ -504,11 +544,11 @@ def _new_map(
         m.default_js = []
         m.default_css = []
         js = offline_assets.js.replace("</script", "<\\/script")
-        m.get_root().header.add_child(
+        _figure(m).header.add_child(
             _Raw(f"<style>{offline_assets.css}</style>\n<script>{js}</script>"), name="leaflet"
         )
-    m.get_root().header.add_child(_Raw(f"<style>{_CSS}</style>"), name="territory_css")
-    m.get_root().title = esc(title)
+    _figure(m).header.add_child(_Raw(f"<style>{_CSS}</style>"), name="territory_css")
+    _figure(m).title = _folium_text(title)
     if tiles:
         folium.TileLayer(
             tiles, name="OpenStreetMap" if tiles == "OpenStreetMap" else tiles, control=False
@@ -599,9 +639,9 @@ def render(
     reps = _reps_data(folder, lab)
     rep_files = {r["id"]: rep_file_name(r["id"]) for r in reps}
     polygons = _polygons(folder, rep_index)
-    visit_days = _visit_days(folder) if folder.has_plan else None
+    visit_days = _visit_days(folder, lang) if folder.has_plan else None
     customers = _customers_data(folder, rep_index, visit_days)
-    routes = _routes(folder, rep_index, reps, lab)
+    routes = _routes(folder, rep_index, reps, lab, lang)
     classes = customers["cls"]
     for d in routes:
         d["color"] = reps[d["t"]]["color"]
@@ -611,15 +651,17 @@ def render(
     lat = customers["lat"] + [r["lat"] for r in reps if r["lat"] is not None]
     lon = customers["lon"] + [r["lon"] for r in reps if r["lon"] is not None]
     m = _new_map(lab["overview_title"], _center(lat, lon), inline, tiles)
-    territories_fg = folium.FeatureGroup(name=esc(lab["territories"])).add_to(m)
-    rep_fgs = []
+    territories_fg = folium.FeatureGroup(name=_folium_text(lab["territories"])).add_to(m)
+    rep_fgs: list[Element | None] = []
     for r in reps:
         label = r["id"] + (f" · {r['name']}" if r["name"] else "")
-        rep_fgs.append(folium.FeatureGroup(name=html.escape(label)).add_to(m))
+        rep_fgs.append(folium.FeatureGroup(name=_folium_text(label)).add_to(m))
     other_fg = folium.FeatureGroup(name="–", control=False).add_to(m)
     groups: dict = {"territories": territories_fg, "reps": rep_fgs, "other": other_fg}
     if routes:
-        groups["routes"] = folium.FeatureGroup(name=esc(lab["routes"]), show=False).add_to(m)
+        groups["routes"] = folium.FeatureGroup(name=_folium_text(lab["routes"]), show=False).add_to(
+            m
+        )
     data = {
         "labels": lab,
         "reps": reps,
@@ -644,13 +686,15 @@ def render(
         lat = mine["lat"] + ([rep["lat"]] if rep["lat"] is not None else [])
         lon = mine["lon"] + ([rep["lon"]] if rep["lon"] is not None else [])
         m = _new_map(lab["rep_title"].format(rep=rep["id"]), _center(lat, lon), inline, tiles)
-        territories_fg = folium.FeatureGroup(name=esc(lab["territories"])).add_to(m)
-        rep_fgs = [None] * len(reps)
+        territories_fg = folium.FeatureGroup(name=_folium_text(lab["territories"])).add_to(m)
         label = rep["id"] + (f" · {rep['name']}" if rep["name"] else "")
-        rep_fgs[t] = folium.FeatureGroup(name=html.escape(f"{lab['customers']}: {label}")).add_to(m)
+        own_fg = folium.FeatureGroup(name=_folium_text(f"{lab['customers']}: {label}")).add_to(m)
+        # the script indexes groups by territory: only this rep's slot holds a layer
+        rep_fgs = [own_fg if i == t else None for i in range(len(reps))]
         other_fg = folium.FeatureGroup(name="–", control=False).add_to(m)
         day_fgs = [
-            folium.FeatureGroup(name=esc(f"{d['label']} ({d['visits']})")).add_to(m) for d in days
+            folium.FeatureGroup(name=_folium_text(f"{d['label']} ({d['visits']})")).add_to(m)
+            for d in days
         ]
         groups = {
             "territories": territories_fg,

@@ -14,6 +14,7 @@ import json
 import logging
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -33,6 +34,7 @@ PALETTE: tuple[str, ...] = (
 
 LABELS: dict[str, dict[str, str]] = {
     "en": {
+        "decimal_mark": ".",
         "overview_title": "Territories",
         "rep_title": "Visit plan of {rep}",
         "report_title": "Territory plan report",
@@ -94,6 +96,7 @@ LABELS: dict[str, dict[str, str]] = {
         "more": "and {n} more (see unscheduled.csv)",
     },
     "nl": {
+        "decimal_mark": ",",
         "overview_title": "Rayons",
         "rep_title": "Bezoekplan van {rep}",
         "report_title": "Rapport rayon- en routeplan",
@@ -203,11 +206,21 @@ def num(value: object, default: float = math.nan) -> float:
     return out if math.isfinite(out) else default
 
 
-def fmt(value: float, decimals: int = 1) -> str:
-    """A number for display (thin-space thousands, '–' for NaN)."""
+def fmt(value: float, decimals: int = 1, decimal_mark: str = ".") -> str:
+    """A number for display (thin-space thousands, '–' for NaN; Dutch labels use ',')."""
     if not math.isfinite(value):
         return "–"
-    return f"{value:,.{decimals}f}".replace(",", "\u202f")
+    return f"{value:,.{decimals}f}".replace(",", "\u202f").replace(".", decimal_mark)
+
+
+def number_format(lang: str) -> Callable[..., str]:
+    """:func:`fmt` with the decimal mark of ``lang`` ("4.2" in English, "4,2" in Dutch)."""
+    mark = labels(lang)["decimal_mark"]
+
+    def formatted(value: float, decimals: int = 1) -> str:
+        return fmt(value, decimals, mark)
+
+    return formatted
 
 
 @dataclass(frozen=True)
@@ -327,6 +340,7 @@ def headline(folder: PlanFolder) -> dict[str, float]:
 def workload_chart_svg(folder: PlanFolder, lang: str = "en") -> str:
     """An inline SVG bar chart: workload hours per rep, capacity as a tick, utilisation label."""
     lab = labels(lang)
+    fmt = number_format(lang)
     rows = folder.territories
     bar_h, gap, left, right, top = 18, 6, 170, 140, 8
     width = 720
@@ -391,6 +405,7 @@ def write_report(
         The report's path.
     """
     lab = labels(lang)
+    fmt = number_format(lang)
     fig = headline(folder)
     rep_files = rep_files or {}
     title = lab["report_title"]

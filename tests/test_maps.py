@@ -17,6 +17,8 @@ from territory.reporthtml import load_plan_folder, rep_file_name
 
 PAYLOAD_SCRIPT = "<script>window.__pwned=1</script>"
 PAYLOAD_IMG = '<img src=x onerror="window.__pwned=1">'
+# folium re-renders element output as a Jinja template: this must stay text, never become 49
+PAYLOAD_JINJA = "Rep {{ 7*7 }} {{ this.__class__.__name__ }}"
 PAYLOADS = (PAYLOAD_SCRIPT, PAYLOAD_IMG)
 
 ASSIGNMENT_COLUMNS = [
@@ -96,6 +98,8 @@ def make_plan_folder(
             name = PAYLOAD_SCRIPT
         if hostile and r == 1:
             rid, name = "R/<b>2</b>", PAYLOAD_IMG
+        if hostile and r == 2:
+            name = PAYLOAD_JINJA
         ring = r // len(towns)  # more reps than towns: further homes around the same towns
         reps.append({"id": rid, "name": name, "lat": lat + 0.03 + 0.09 * ring, "lon": lon - 0.02})
     homes = np.array([[r["lat"], r["lon"]] for r in reps])
@@ -327,6 +331,7 @@ def test_payloads_are_escaped_in_every_page(planned_folder: Path) -> None:
         for payload in PAYLOADS:
             assert payload not in page, f"raw payload in {page_path.name}"
         assert "<b>2</b>" not in page
+        assert "Rep 49" not in page  # the Jinja payload was not evaluated
         if page_path.name != "report.html":
             # the names are there, as JSON data that the page shows through textContent
             data = _script_json(page)
@@ -470,3 +475,17 @@ def test_rep_file_names_are_safe_and_distinct() -> None:
     for name in names:
         assert re.fullmatch(r"[A-Za-z0-9_.-]+\.html", name) and not name.startswith(".")
         assert len(name) < 90
+
+
+def test_dutch_labels_keep_csv_names(tmp_path: Path) -> None:
+    from territory.maps import render
+
+    folder = make_plan_folder(tmp_path / "nl", n_customers=12, hostile=False)
+    before = (folder / "schedule.csv").read_bytes()
+    render(folder, lang="nl")
+    data = _script_json((folder / "map.html").read_text(encoding="utf-8"))
+    assert data["labels"]["visit_days"] == "Bezoekdagen"
+    assert data["routes"][0]["label"] == "ma 2027-01-04"
+    assert re.fullmatch(r"\d+,\d u", data["reps"][0]["workload"])  # Dutch decimal comma
+    assert (folder / "schedule.csv").read_bytes() == before  # the tables are never rewritten
+    assert "Kerncijfers" in (folder / "report.html").read_text(encoding="utf-8")
