@@ -22,6 +22,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed
 
 demo: $(VENV)/.installed
+	-$(BIN)/python -m territory.assets fetch   # Leaflet for --offline maps; a failure only disables --offline
 	$(BIN)/territory size $(SAMPLE)/customers.csv --reps $(SAMPLE)/reps.csv --config $(SAMPLE)/plan.toml
 	$(BIN)/territory plan $(SAMPLE)/customers.csv --reps $(SAMPLE)/reps.csv --config $(SAMPLE)/plan.toml \
 		--out $(OUT) --jobs 2
