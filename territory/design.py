@@ -1206,7 +1206,16 @@ def _local_search(
         # diffusion step (squared deviation) when single moves cannot reduce the violation
         for mode in ("descent", "diffuse", "descent"):
             for _pass in range(LOCAL_SEARCH_PASSES):
-                if not sweep(mode):
+                moves = sweep(mode)
+                log.info(
+                    "local search round %d %s pass %d: %d moves, violation %.4f",
+                    rnd,
+                    mode,
+                    _pass,
+                    moves,
+                    _total_violation(nc, k, loads, viol),
+                )
+                if not moves:
                     break
                 if mode == "diffuse" and _total_violation(nc, k, loads, viol) <= eps:
                     break
