@@ -682,7 +682,8 @@ def _allocate(
         and prob.workload_min.sum() > 0
     )
     k = prob.k
-    for _round in range(PRICING_ROUNDS):
+
+    def solve(ci: NDArray[np.int64], ti: NDArray[np.int64], band: float) -> _Allocation:
         km = road_km(prob.lat[ci], prob.lon[ci], clat[ti], clon[ti], config.travel)
         pen_km = np.zeros(len(ci))
         if tp.keep_current_weight > 0:
@@ -691,31 +692,26 @@ def _allocate(
         if prev is not None:
             pen_km += (prev[ci] != ti) * PREVIOUS_WEIGHT * ref_km
         if use_flow:
-            alloc = _allocate_flow(prob, ci, ti, km, pen_km, clat, clon, config, lp_tol)
-            # the bound at the user's own band (one more flow, cheap)
-            at_tol = _allocate_flow(prob, ci, ti, km, pen_km, clat, clon, config, tol)
-        else:
-            cost = w[ci] * km / total_w
-            pen = pen_km * w[ci] / total_w
-            alloc = _allocate_lp(
-                prob, ci, ti, km, cost, pen, ref_km, clat, clon, config, lp_tol, moved_limit
-            )
-            at_tol = _allocate_lp(
-                prob, ci, ti, km, cost, pen, ref_km, clat, clon, config, tol, moved_limit
-            )
+            return _allocate_flow(prob, ci, ti, km, pen_km, clat, clon, config, band)
+        cost = w[ci] * km / total_w
+        pen = pen_km * w[ci] / total_w
+        return _allocate_lp(
+            prob, ci, ti, km, cost, pen, ref_km, clat, clon, config, band, moved_limit
+        )
+
+    for _round in range(PRICING_ROUNDS):
+        alloc = solve(ci, ti, lp_tol)
         # pricing (column generation): arcs outside the candidate set that the prices favour
         have = ci * k + ti
-        missing = []
-        for sol in (alloc, at_tol):
-            if sol.priced is not None:
-                key = np.arange(n) * k + sol.priced
-                missing.append(key[~np.isin(key, have)])
-        new = np.unique(np.concatenate(missing)) if missing else np.zeros(0, np.int64)
+        key = np.arange(n) * k + (alloc.priced if alloc.priced is not None else 0)
+        new = np.unique(key[~np.isin(key, have)]) if alloc.priced is not None else key[:0]
         if new.size == 0:
             break
         log.info("allocation: %d arcs priced in (round %d)", new.size, _round + 1)
         key = np.union1d(have, new)
         ci, ti = key // k, key % k
+    # the bound at the user's own band (valid with every centre allowed, whatever the arcs)
+    at_tol = solve(ci, ti, tol)
     return _Allocation(
         alloc.assignment, alloc.lp_value, max(alloc.lower_bound, at_tol.lower_bound), alloc.split
     )
