@@ -1156,9 +1156,24 @@ def _local_search(
 
     eps = 1e-12
 
-    def sweep(mode: str) -> int:
+    def near_violation(depth: int = 2) -> set[int]:
+        """Territories out of band and those within ``depth`` steps of them (adjacency)."""
+        out = {r for r in range(k) for c in range(nc) if viol(c, r, loads[c][r]) > eps}
+        cut = a[src] != a[dst]
+        pairs = np.unique(np.column_stack([a[src[cut]], a[dst[cut]]]), axis=0).tolist()
+        adj: dict[int, set[int]] = {}
+        for u, v in pairs:
+            adj.setdefault(u, set()).add(v)
+        frontier = set(out)
+        for _ in range(depth):
+            frontier = {v for u in frontier for v in adj.get(u, ())} - out
+            out |= frontier
+        return out
+
+    def sweep(mode: str, depth: int = 2) -> int:
         """One pass over the boundary customers; returns the number of moves made."""
         improved = 0
+        active = near_violation(depth) if mode == "diffuse" else None
         for i in boundary():
             s = al[i]
             cand = {al[j] for j in nbrs[i]} - {s}
@@ -1166,6 +1181,8 @@ def _local_search(
                 continue
             best = None
             for t in sorted(cand):
+                if active is not None and s not in active and t not in active:
+                    continue  # diffuse only around the territories out of band
                 dv, dc = move_delta(i, s, t)
                 if mode == "descent":
                     ok = dv < -1e-9 or (dv <= eps and dc < -1e-12)
@@ -1202,7 +1219,7 @@ def _local_search(
         # diffusion step (squared deviation) when single moves cannot reduce the violation
         for mode in ("descent", "diffuse", "descent"):
             for _pass in range(LOCAL_SEARCH_PASSES):
-                moves = sweep(mode)
+                moves = sweep(mode, depth=2 + _pass)  # diffusion reaches further each pass
                 log.info(
                     "local search round %d %s pass %d: %d moves, violation %.4f",
                     rnd,
