@@ -143,8 +143,11 @@ def design_territories(
     Returns
     -------
     Design
-        ``rep_ids``, ``assignment``, ``centres`` (lat, lon) and ``kpis`` (see
-        :func:`evaluate_assignment`, plus ``lp_value``, ``runtime``-free solver details).
+        ``rep_ids``, ``assignment``, ``centres`` (lat, lon: the reps' homes, or the medoid
+        customers of free centres) and ``kpis``: those of :func:`evaluate_assignment` plus
+        ``lp_value`` (the relaxed allocation's weighted mean km before rounding and local
+        search), ``lp_split_customers`` and, for free centres, ``centres``. With free centres
+        the lower bound holds for the final centres.
 
     Raises
     ------
