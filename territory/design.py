@@ -267,11 +267,17 @@ def evaluate_assignment(
     Returns
     -------
     dict
-        ``max_workload_deviation``, ``max_<criterion>_deviation``, ``connected_share``,
-        ``territories_connected``, ``moved``, ``objective`` (workload-weighted mean road km from
-        the home/centre), ``lower_bound``, ``objective_ratio``, ``infeasible_notes`` and
-        per-territory lists ``workload_min``, ``target_min``, ``potential``, ``customers``,
-        ``deviation``, ``connected``, ``moved_in``, ``moved_out``.
+        Plain JSON-able values: ``max_workload_deviation`` (max |load / target - 1|),
+        ``max_potential_deviation`` / ``max_customers_deviation`` when balanced on them,
+        ``tolerance``, ``within_tolerance`` (every balanced criterion in band),
+        ``connected_share`` (share of customers whose territory is one connected piece),
+        ``territories_connected``, ``moved`` (customers whose rep differs from
+        ``current_rep``), ``objective`` (workload-weighted mean road km from the home/centre),
+        ``lower_bound`` (same unit: the balanced allocation's LP relaxation), ``objective_ratio``,
+        ``infeasible_notes`` (sentences) and per-territory lists in rep order: ``workload_min``
+        (visits + travel allowance, no admin), ``target_min``, ``deviation``, ``customers``,
+        ``potential`` (None unless balanced on potential), ``connected``, ``pieces``,
+        ``moved_in``, ``moved_out``.
     """
     a = np.asarray(assignment, dtype=np.int64)
     if reps is None:
