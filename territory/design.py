@@ -86,6 +86,7 @@ class _Problem:
     values: NDArray[np.float64]  # (criteria, n)
     targets: NDArray[np.float64]  # (criteria, k)
     tolerance: float
+    potential: NDArray[np.float64]  # EUR per customer (reported, balanced only when asked)
     locked: NDArray[np.int64]  # territory index or -1
     current: NDArray[np.int64]  # territory index, -1 = none given, -2 = a rep not in the team
     rep_ids: tuple[str, ...]
@@ -276,7 +277,7 @@ def evaluate_assignment(
         ``lower_bound`` (same unit: the balanced allocation's LP relaxation), ``objective_ratio``,
         ``infeasible_notes`` (sentences) and per-territory lists in rep order: ``workload_min``
         (visits + travel allowance, no admin), ``target_min``, ``deviation``, ``customers``,
-        ``potential`` (None unless balanced on potential), ``connected``, ``pieces``,
+        ``potential`` (EUR), ``connected``, ``pieces``,
         ``moved_in``, ``moved_out``.
     """
     a = np.asarray(assignment, dtype=np.int64)
@@ -422,6 +423,7 @@ def _problem(
         values=values,
         targets=targets,
         tolerance=float(tp.tolerance),
+        potential=np.array([c.potential for c in customers], dtype=np.float64),
         locked=locked,
         current=current,
         rep_ids=rep_ids,
@@ -1476,11 +1478,9 @@ def _kpis(
     out["customers"] = [int(x) for x in counts]
     out["connected"] = [bool(x) for x in connected]
     out["pieces"] = [int(x) for x in pieces]
-    if "potential" in prob.criteria:
-        pot = prob.values[prob.criteria.index("potential")]
-        out["potential"] = [round(float(x), 2) for x in np.bincount(a, weights=pot, minlength=k)]
-    else:
-        out["potential"] = None
+    out["potential"] = [
+        round(float(x), 2) for x in np.bincount(a, weights=prob.potential, minlength=k)
+    ]
     move_in = np.zeros(k, dtype=np.int64)
     move_out = np.zeros(k, dtype=np.int64)
     ch = np.flatnonzero(has & (prob.current != a))

@@ -422,3 +422,10 @@ def test_bad_inputs_are_refused_clearly():
         design_territories(customers, reps, wl, cfg, previous=[0, 1])
     empty = design_territories([], reps, customer_workload([], cfg, reps), cfg)
     assert empty.assignment == () and empty.rep_ids == ("r0", "r1", "r2")
+
+
+def test_potential_per_territory_is_reported_even_when_not_balanced(nl_600):
+    customers, reps, wl, cfg, d = nl_600
+    a = np.array(d.assignment)
+    pot = np.array([c.potential for c in customers])
+    assert d.kpis["potential"] == pytest.approx([pot[a == r].sum() for r in range(len(reps))])
