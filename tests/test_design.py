@@ -347,7 +347,9 @@ def test_properties_partition_balance_locks_determinism(n, k, seed, n_locked):
         Rep(id=f"r{j}", lat=float(52.0 + rng.uniform(0, 0.6)), lon=float(5.0 + rng.uniform(0, 0.9)))
         for j in range(k)
     ]
-    locks = {int(i): int(rng.integers(k)) for i in rng.choice(n, size=min(n_locked, n), replace=False)}
+    locks = {
+        int(i): int(rng.integers(k)) for i in rng.choice(n, size=min(n_locked, n), replace=False)
+    }
     customers = [
         replace(c, locked_rep=reps[locks[i]].id if i in locks else "")
         for i, c in enumerate(customers)
