@@ -686,46 +686,59 @@ def _allocate(
     tol = prob.tolerance
     # tighten the allocation band a little so rounding the few split customers rarely leaves it
     lp_tol = tol * _BAND_FACTOR
-    use_flow = (
-        _ALLOCATOR == "flow"
-        and prob.criteria == ("workload",)
-        and moved_limit is None
-        and prob.workload_min.sum() > 0
+    workload_only = (
+        _ALLOCATOR == "flow" and prob.criteria == ("workload",) and prob.workload_min.sum() > 0
     )
     k = prob.k
+    penalised = prev is not None or (
+        tp.keep_current_weight > 0 and bool(np.any(prob.current != -1))
+    )
 
-    def solve(ci: NDArray[np.int64], ti: NDArray[np.int64], band: float) -> _Allocation:
+    def solve(
+        ci: NDArray[np.int64], ti: NDArray[np.int64], band: float, *, bound_only: bool = False
+    ) -> _Allocation:
         km = road_km(prob.lat[ci], prob.lon[ci], clat[ti], clon[ti], config.travel)
         pen_km = np.zeros(len(ci))
-        if tp.keep_current_weight > 0:
-            leave = (prob.current[ci] != -1) & (prob.current[ci] != ti)
-            pen_km += leave * tp.keep_current_weight * ref_km
-        if prev is not None:
-            pen_km += (prev[ci] != ti) * PREVIOUS_WEIGHT * ref_km
-        if use_flow:
+        if not bound_only:  # the bound is on distance alone, over every balanced split
+            if tp.keep_current_weight > 0:
+                leave = (prob.current[ci] != -1) & (prob.current[ci] != ti)
+                pen_km += leave * tp.keep_current_weight * ref_km
+            if prev is not None:
+                pen_km += (prev[ci] != ti) * PREVIOUS_WEIGHT * ref_km
+        cap = None if bound_only else moved_limit
+        if workload_only and cap is None:
             return _allocate_flow(prob, ci, ti, km, pen_km, clat, clon, config, band)
         cost = w[ci] * km / total_w
         pen = pen_km * w[ci] / total_w
-        return _allocate_lp(
-            prob, ci, ti, km, cost, pen, ref_km, clat, clon, config, band, moved_limit
-        )
+        return _allocate_lp(prob, ci, ti, km, cost, pen, ref_km, clat, clon, config, band, cap)
 
-    for _round in range(PRICING_ROUNDS):
-        alloc = solve(ci, ti, lp_tol)
-        # pricing (column generation): arcs outside the candidate set that the prices favour
-        have = ci * k + ti
-        key = np.arange(n) * k + (alloc.priced if alloc.priced is not None else 0)
-        new = np.unique(key[~np.isin(key, have)]) if alloc.priced is not None else key[:0]
-        if new.size == 0:
-            break
-        log.info("allocation: %d arcs priced in (round %d)", new.size, _round + 1)
-        key = np.union1d(have, new)
-        ci, ti = key // k, key % k
-    # the bound at the user's own band (valid with every centre allowed, whatever the arcs)
-    at_tol = solve(ci, ti, tol)
-    return _Allocation(
-        alloc.assignment, alloc.lp_value, max(alloc.lower_bound, at_tol.lower_bound), alloc.split
-    )
+    def priced(
+        ci: NDArray[np.int64], ti: NDArray[np.int64], band: float, *, bound_only: bool = False
+    ) -> tuple[_Allocation, NDArray[np.int64], NDArray[np.int64]]:
+        """Solve, then add the arcs the prices favour (column generation) and solve again."""
+        for _round in range(PRICING_ROUNDS):
+            sol = solve(ci, ti, band, bound_only=bound_only)
+            if sol.priced is None:
+                break
+            have = ci * k + ti
+            key = np.arange(n) * k + sol.priced
+            new = np.unique(key[~np.isin(key, have)])
+            if new.size == 0:
+                break
+            log.info("allocation: %d arcs priced in (round %d)", new.size, _round + 1)
+            key = np.union1d(have, new)
+            ci, ti = key // k, key % k
+        return sol, ci, ti
+
+    alloc, ci, ti = priced(ci, ti, lp_tol)
+    # the bound at the user's own band (valid with every centre allowed, whatever the arcs);
+    # with continuity penalties or a cap on moves, from the plain distance problem
+    if penalised or moved_limit is not None:
+        at_tol = priced(ci, ti, tol, bound_only=True)[0]
+        lower = at_tol.lower_bound
+    else:
+        lower = max(alloc.lower_bound, solve(ci, ti, tol).lower_bound)
+    return _Allocation(alloc.assignment, alloc.lp_value, lower, alloc.split)
 
 
 def _allocate_lp(
@@ -1160,6 +1173,12 @@ def _local_search(
             )
         return dv, cost(i, t) - cost(i, s)
 
+    def group_moved_ok(group: list[int], s: int, t: int) -> bool:
+        if moved_limit is None:
+            return True
+        delta = sum((current[i] != t) - (current[i] != s) for i in group if current[i] != -1)
+        return moved + delta <= moved_limit
+
     def moved_ok(i: int, s: int, t: int) -> bool:
         if moved_limit is None or current[i] == -1:
             return True
@@ -1223,7 +1242,18 @@ def _local_search(
         if contiguous:
             for _ in range(20):
                 if not _merge_fragments(
-                    prob, nbrs, a, locked, loads, vals, tgt, viol, cost, apply, strict=rnd < 2
+                    prob,
+                    nbrs,
+                    a,
+                    locked,
+                    loads,
+                    vals,
+                    tgt,
+                    viol,
+                    cost,
+                    apply,
+                    strict=rnd < 2,
+                    group_ok=group_moved_ok,
                 ):
                     break
         # 2. balance, then compactness: lexicographic descent over boundary customers, with a
@@ -1358,7 +1388,9 @@ def _fragments_left(nbrs: list[list[int]], a: NDArray[np.int64], locked: list[in
     )
 
 
-def _merge_fragments(prob, nbrs, a, locked, loads, vals, tgt, viol, cost, apply, strict) -> bool:  # noqa: ANN001
+def _merge_fragments(  # noqa: ANN001
+    prob, nbrs, a, locked, loads, vals, tgt, viol, cost, apply, strict, group_ok
+) -> bool:  # noqa: ANN001
     """Give every fragment without locked customers to the neighbouring territory that suits best."""
     w = prob.workload_min
     ncomp, labels = _components(nbrs, a)
@@ -1393,6 +1425,8 @@ def _merge_fragments(prob, nbrs, a, locked, loads, vals, tgt, viol, cost, apply,
         gv = [sum(vals[c][i] for i in group) for c in range(nc)]
         best = None
         for t in touch:
+            if not group_ok(group, s, t):
+                continue  # would exceed the cap on moved customers
             dv = sum(
                 viol(c, s, loads[c][s] - gv[c])
                 + viol(c, t, loads[c][t] + gv[c])

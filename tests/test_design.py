@@ -286,6 +286,9 @@ def test_max_moved_limits_changes_from_current_rep(nl_600):
     )
     assert kept.kpis["moved"] < free.kpis["moved"]
     assert kept.kpis["max_workload_deviation"] <= 0.05 + 1e-9
+    # the bound is on distance alone: continuity penalties and caps do not change it
+    assert kept.kpis["lower_bound"] == pytest.approx(free.kpis["lower_bound"], rel=1e-3)
+    assert capped.kpis["lower_bound"] == pytest.approx(free.kpis["lower_bound"], rel=1e-3)
 
 
 def test_previous_is_kept_when_still_balanced(nl_600):
