@@ -434,3 +434,23 @@ def test_potential_per_territory_is_reported_even_when_not_balanced(nl_600):
     a = np.array(d.assignment)
     pot = np.array([c.potential for c in customers])
     assert d.kpis["potential"] == pytest.approx([pot[a == r].sum() for r in range(len(reps))])
+
+
+def test_customers_geocoded_to_town_centres_still_connected_and_balanced():
+    """A third of the customers share a few town-centre points (gazetteer fallback)."""
+    customers, reps = make_instance(600, 6, seed=15)
+    rng = np.random.default_rng(15)
+    towns = rng.choice(600, size=8, replace=False)
+    snap = rng.random(600) < 0.33
+    customers = [
+        replace(c, lat=customers[towns[i % 8]].lat, lon=customers[towns[i % 8]].lon)
+        if snap[i]
+        else c
+        for i, c in enumerate(customers)
+    ]
+    cfg = Config()
+    wl = customer_workload(customers, cfg, reps)
+    d = design_territories(customers, reps, wl, cfg)
+    load, target = loads_and_targets(customers, reps, d.assignment)
+    assert np.all(np.abs(load / target - 1) <= 0.05 + 1e-9)
+    assert d.kpis["connected_share"] == 1.0
