@@ -189,6 +189,11 @@ def test_free_centres_named_and_balanced():
         assert d.assignment[pos[centre]] == r
     d2 = design_territories(customers, None, wl, cfg, k=6)
     assert d.assignment == d2.assignment and d.centres == d2.centres
+    # evaluate without reps judges the same split the same way (centres = medoids)
+    ev = evaluate_assignment(customers, None, wl, d.assignment, cfg)
+    assert ev["max_workload_deviation"] == pytest.approx(d.kpis["max_workload_deviation"])
+    assert ev["connected_share"] == 1.0
+    assert ev["objective"] <= d.kpis["objective"] * 1.05
 
 
 def test_locked_customers_stay_and_balance_holds():
