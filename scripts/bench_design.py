@@ -179,6 +179,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--country", choices=sorted(COUNTRIES), default="nl")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--free",
+        action="store_true",
+        help="also design with k free centres (territory design --k): centres placed, not homes",
+    )
     ap.add_argument("--sample", type=Path, help="a folder with customers.csv, reps.csv, plan.toml")
     ap.add_argument(
         "--no-kmeans", action="store_true", help="skip the constrained k-means baseline"
@@ -244,13 +249,18 @@ def main(argv: list[str] | None = None) -> int:
                 print("k-means-constrained is not installed: column skipped", file=sys.stderr)
             else:
                 results.append(("kmeans_constrained", base, dt, peak))
+        kpis_of = {"design": design.kpis}
+        if args.free:
+            # free centres (--k): the same customers without the reps' homes
+            wl_free = customer_workload(customers, cfg, None)
+            free, dt, peak = measure(
+                partial(design_territories, customers, None, wl_free, cfg, k=len(reps))
+            )
+            results.append(("design_free_k", np.array(free.assignment), dt, peak))
+            kpis_of["design_free_k"] = free.kpis
         design_obj = design.kpis["objective"]
         for method, assign, dt, peak in results:
-            kp = (
-                design.kpis
-                if method == "design"
-                else evaluate_assignment(customers, reps, wl, assign, cfg)
-            )
+            kp = kpis_of.get(method) or evaluate_assignment(customers, reps, wl, assign, cfg)
             row = {
                 "instance": name,
                 "n": len(customers),

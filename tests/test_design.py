@@ -189,6 +189,11 @@ def test_free_centres_named_and_balanced():
         assert d.assignment[pos[centre]] == r
     d2 = design_territories(customers, None, wl, cfg, k=6)
     assert d.assignment == d2.assignment and d.centres == d2.centres
+    # evaluate without reps judges the same split the same way (centres = medoids)
+    ev = evaluate_assignment(customers, None, wl, d.assignment, cfg)
+    assert ev["max_workload_deviation"] == pytest.approx(d.kpis["max_workload_deviation"])
+    assert ev["connected_share"] == 1.0
+    assert ev["objective"] <= d.kpis["objective"] * 1.05
 
 
 def test_locked_customers_stay_and_balance_holds():
@@ -286,6 +291,9 @@ def test_max_moved_limits_changes_from_current_rep(nl_600):
     )
     assert kept.kpis["moved"] < free.kpis["moved"]
     assert kept.kpis["max_workload_deviation"] <= 0.05 + 1e-9
+    # the bound is on distance alone: continuity penalties and caps do not change it
+    assert kept.kpis["lower_bound"] == pytest.approx(free.kpis["lower_bound"], rel=1e-3)
+    assert capped.kpis["lower_bound"] == pytest.approx(free.kpis["lower_bound"], rel=1e-3)
 
 
 def test_previous_is_kept_when_still_balanced(nl_600):
@@ -347,7 +355,9 @@ def test_properties_partition_balance_locks_determinism(n, k, seed, n_locked):
         Rep(id=f"r{j}", lat=float(52.0 + rng.uniform(0, 0.6)), lon=float(5.0 + rng.uniform(0, 0.9)))
         for j in range(k)
     ]
-    locks = {int(i): int(rng.integers(k)) for i in rng.choice(n, size=min(n_locked, n), replace=False)}
+    locks = {
+        int(i): int(rng.integers(k)) for i in rng.choice(n, size=min(n_locked, n), replace=False)
+    }
     customers = [
         replace(c, locked_rep=reps[locks[i]].id if i in locks else "")
         for i, c in enumerate(customers)
@@ -422,3 +432,30 @@ def test_bad_inputs_are_refused_clearly():
         design_territories(customers, reps, wl, cfg, previous=[0, 1])
     empty = design_territories([], reps, customer_workload([], cfg, reps), cfg)
     assert empty.assignment == () and empty.rep_ids == ("r0", "r1", "r2")
+
+
+def test_potential_per_territory_is_reported_even_when_not_balanced(nl_600):
+    customers, reps, wl, cfg, d = nl_600
+    a = np.array(d.assignment)
+    pot = np.array([c.potential for c in customers])
+    assert d.kpis["potential"] == pytest.approx([pot[a == r].sum() for r in range(len(reps))])
+
+
+def test_customers_geocoded_to_town_centres_still_connected_and_balanced():
+    """A third of the customers share a few town-centre points (gazetteer fallback)."""
+    customers, reps = make_instance(600, 6, seed=15)
+    rng = np.random.default_rng(15)
+    towns = rng.choice(600, size=8, replace=False)
+    snap = rng.random(600) < 0.33
+    customers = [
+        replace(c, lat=customers[towns[i % 8]].lat, lon=customers[towns[i % 8]].lon)
+        if snap[i]
+        else c
+        for i, c in enumerate(customers)
+    ]
+    cfg = Config()
+    wl = customer_workload(customers, cfg, reps)
+    d = design_territories(customers, reps, wl, cfg)
+    load, target = loads_and_targets(customers, reps, d.assignment)
+    assert np.all(np.abs(load / target - 1) <= 0.05 + 1e-9)
+    assert d.kpis["connected_share"] == 1.0
