@@ -196,16 +196,21 @@ def format_kpis(kpis: dict) -> str:
         ("utilization_min", "lowest utilisation", "{:.0%}"),
         ("utilization_max", "highest utilisation", "{:.0%}"),
         ("visits_planned", "visits planned", "{}"),
-        ("unscheduled", "visits not placed", "{}"),
-        ("routed_max_deviation", "max routed workload deviation from mean", "{:.1%}"),
-        ("travel_hours", "travel hours", "{:.1f}"),
-        ("travel_km", "travel km", "{:.0f}"),
+        ("visits_unscheduled", "visits not placed (see unscheduled.csv)", "{}"),
+        ("max_routed_deviation_before", "routed workload deviation before rebalancing", "{:.1%}"),
+        ("max_routed_deviation", "routed workload deviation from the mean", "{:.1%}"),
+        ("travel_hours", "travel hours (routed)", "{:.1f}"),
+        ("travel_km", "travel km (routed)", "{:.0f}"),
+        ("reps_needed", "reps needed for the routed workload", "{}"),
         ("located_by_town", "customers located at a town centre", "{}"),
     ]
     out = []
+    kpis = dict(kpis)
+    if kpis.get("travel_min") is not None:
+        kpis["travel_hours"] = kpis["travel_min"] / 60
     for key, label, fmt in labels:
         if kpis.get(key) is not None:
-            out.append(f"  {label:<42}{fmt.format(kpis[key])}")
+            out.append(f"  {label:<48}{fmt.format(kpis[key])}")
     for note in kpis.get("infeasible_notes") or []:
         out.append(f"  note: {note}")
     for note in kpis.get("notes") or []:
