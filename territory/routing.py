@@ -207,13 +207,18 @@ def default_solution_limit(n_stops: int) -> int:
     return 60 + 5 * n_stops
 
 
-def solve_routes(request: RouteRequest) -> RouteResult:
+def solve_routes(request: RouteRequest, *, search: str = "territory") -> RouteResult:
     """Route the stops of one request: start and end at node 0, windows, break, capacity.
 
     Parameters
     ----------
     request
         The problem; see `RouteRequest`.
+    search
+        "territory" (the default): parallel cheapest insertion with every stop optional to the
+        search, then guided local search, deterministic unless ``time_limit_s`` is given.
+        "ortools-default": the plain OR-Tools recipe (mandatory stops, path cheapest arc,
+        guided local search), kept as the baseline for benchmarks.
 
     Returns
     -------
@@ -231,7 +236,15 @@ def solve_routes(request: RouteRequest) -> RouteResult:
 
     if n <= 1:
         return _result_from_routes(request, [() for _ in range(vehicles)])
-    if vehicles == 1 and n - 1 <= _EXACT_MAX_STOPS and request.initial_routes is None:
+    if search not in ("territory", "ortools-default"):
+        raise ValueError(f"search '{search}' is unknown; use 'territory' or 'ortools-default'")
+    baseline = search == "ortools-default"
+    if (
+        not baseline
+        and vehicles == 1
+        and n - 1 <= _EXACT_MAX_STOPS
+        and request.initial_routes is None
+    ):
         return _solve_exact(request)
 
     manager = pywrapcp.RoutingIndexManager(n, vehicles, 0)
@@ -281,10 +294,13 @@ def solve_routes(request: RouteRequest) -> RouteResult:
     else:
         big = int(np.abs(cost).max(initial=0)) * (n + 1) * 4 + 1_000_000
         penalty = [big] * n
-    for node in range(1, n):
-        routing.AddDisjunction([manager.NodeToIndex(node)], penalty[node])
+    if not baseline or request.drop_penalty is not None:
+        for node in range(1, n):
+            routing.AddDisjunction([manager.NodeToIndex(node)], penalty[node])
 
     params = _search_parameters(request, n - 1)
+    if baseline:
+        params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PATH_CHEAPEST_ARC
     if request.time_limit_s is None:
         # Guided local search can churn without accepting a move (e.g. when every remaining
         # move is a costly drop); a branch limit stops that deterministically.
