@@ -253,30 +253,33 @@ def solve_routes(request: RouteRequest, *, search: str = "territory") -> RouteRe
     cost_cb = routing.RegisterTransitMatrix(cost.tolist())
     routing.SetArcCostEvaluatorOfAllVehicles(cost_cb)
 
-    # time(i -> j) = service(i) + travel(i, j): the cumul is the service start at each node.
-    time_cb = routing.RegisterTransitMatrix((service[:, None] + duration).tolist())
-    horizon = max(day_end, int(window[:, 1].max()))
-    routing.AddDimension(time_cb, horizon, horizon, False, "time")
-    time_dim = routing.GetDimensionOrDie("time")
-    for node in range(1, n):
-        time_dim.CumulVar(manager.NodeToIndex(node)).SetRange(
-            int(window[node, 0]), int(window[node, 1])
-        )
-    for v in range(vehicles):
-        time_dim.CumulVar(routing.Start(v)).SetRange(day_start, day_end)
-        time_dim.CumulVar(routing.End(v)).SetRange(day_start, day_end)
-        if request.max_route_s is not None:
-            time_dim.SetSpanUpperBoundForVehicle(int(request.max_route_s), v)
-
-    if request.break_s is not None:
-        b_lo, b_hi, b_dur = (int(x) for x in request.break_s)
-        solver = routing.solver()
-        visit_transit = [0] * routing.Size()
-        for index in range(routing.Size()):
-            visit_transit[index] = int(service[manager.IndexToNode(index)])
+    # A time dimension only where time can bind: a pure TSP/VRP searches much faster without.
+    needs_time = _time_can_bind(request, duration, service, window)
+    if needs_time:
+        # time(i -> j) = service(i) + travel(i, j): the cumul is the service start at each node.
+        time_cb = routing.RegisterTransitMatrix((service[:, None] + duration).tolist())
+        horizon = max(day_end, int(window[:, 1].max()))
+        routing.AddDimension(time_cb, horizon, horizon, False, "time")
+        time_dim = routing.GetDimensionOrDie("time")
+        for node in range(1, n):
+            time_dim.CumulVar(manager.NodeToIndex(node)).SetRange(
+                int(window[node, 0]), int(window[node, 1])
+            )
         for v in range(vehicles):
-            interval = solver.FixedDurationIntervalVar(b_lo, b_hi, b_dur, False, f"break_{v}")
-            time_dim.SetBreakIntervalsOfVehicle([interval], v, visit_transit)
+            time_dim.CumulVar(routing.Start(v)).SetRange(day_start, day_end)
+            time_dim.CumulVar(routing.End(v)).SetRange(day_start, day_end)
+            if request.max_route_s is not None:
+                time_dim.SetSpanUpperBoundForVehicle(int(request.max_route_s), v)
+
+        if request.break_s is not None:
+            b_lo, b_hi, b_dur = (int(x) for x in request.break_s)
+            solver = routing.solver()
+            visit_transit = [0] * routing.Size()
+            for index in range(routing.Size()):
+                visit_transit[index] = int(service[manager.IndexToNode(index)])
+            for v in range(vehicles):
+                interval = solver.FixedDurationIntervalVar(b_lo, b_hi, b_dur, False, f"break_{v}")
+                time_dim.SetBreakIntervalsOfVehicle([interval], v, visit_transit)
 
     if request.demand is not None and request.capacity is not None:
         demand_cb = routing.RegisterUnaryTransitVector(
@@ -286,19 +289,24 @@ def solve_routes(request: RouteRequest, *, search: str = "territory") -> RouteRe
             demand_cb, 0, [int(request.capacity)] * vehicles, True, "load"
         )
 
-    # Every stop is optional to the search: insertion heuristics then always find a first
-    # solution (with mandatory stops they often find none under windows and a break). Without
-    # drop penalties, a drop costs more than any route, and a result with one is infeasible.
+    # Where constraints can bind, every stop is optional to the search: insertion heuristics
+    # then always find a first solution (with mandatory stops they often find none under
+    # windows and a break). Without drop penalties, a drop costs more than any route, and a
+    # result with one is infeasible.
     if request.drop_penalty is not None:
         penalty = [int(x) for x in np.asarray(request.drop_penalty, dtype=np.int64)]
     else:
         big = int(np.abs(cost).max(initial=0)) * (n + 1) * 4 + 1_000_000
         penalty = [big] * n
-    if not baseline or request.drop_penalty is not None:
+    constrained = needs_time or (request.demand is not None and request.capacity is not None)
+    if request.drop_penalty is not None or (constrained and not baseline):
         for node in range(1, n):
             routing.AddDisjunction([manager.NodeToIndex(node)], penalty[node])
 
     params = _search_parameters(request, n - 1)
+    if not needs_time:
+        # Without windows the classic start is better (and cannot fail).
+        params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PATH_CHEAPEST_ARC
     if baseline:
         params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PATH_CHEAPEST_ARC
     if request.time_limit_s is None:
@@ -339,6 +347,23 @@ def solve_routes(request: RouteRequest, *, search: str = "territory") -> RouteRe
     if request.drop_penalty is None and sum(map(len, routes)) < n - 1:
         return _infeasible_result(n, vehicles, day_start)
     return _result_from_routes(request, routes)
+
+
+def _time_can_bind(
+    request: RouteRequest,
+    duration: NDArray[np.int64],
+    service: NDArray[np.int64],
+    window: NDArray[np.int64],
+) -> bool:
+    """False when no route can miss a window: every window spans the day and even the longest
+    possible route (all services plus the longest leg out of every node) fits in the day."""
+    if request.break_s is not None or request.max_route_s is not None:
+        return True
+    day_start, day_end = int(window[0, 0]), int(window[0, 1])
+    if (window[1:, 0] > day_start).any() or (window[1:, 1] < day_end).any():
+        return True
+    longest_s = int(service.sum()) + int(duration.max(axis=1).sum())
+    return day_start + longest_s > min(day_end, int(window[1:, 1].min(initial=day_end)))
 
 
 def _solve_exact(request: RouteRequest) -> RouteResult:

@@ -274,7 +274,7 @@ def small_days(draw: st.DrawFn) -> RouteRequest:
     return euclid_request(xy, service_s=service, window_s=window, **kwargs)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(small_days())
 def test_property_results_are_honest_and_feasible_when_possible(request: RouteRequest) -> None:
     result = solve_routes(request)
