@@ -236,6 +236,7 @@ def solve_routes(request: RouteRequest, *, search: str = "territory") -> RouteRe
 
     if n <= 1:
         return _result_from_routes(request, [() for _ in range(vehicles)])
+    _check_shapes(request)
     if search not in ("territory", "ortools-default"):
         raise ValueError(f"search '{search}' is unknown; use 'territory' or 'ortools-default'")
     baseline = search == "ortools-default"
@@ -347,6 +348,32 @@ def solve_routes(request: RouteRequest, *, search: str = "territory") -> RouteRe
     if request.drop_penalty is None and sum(map(len, routes)) < n - 1:
         return _infeasible_result(n, vehicles, day_start)
     return _result_from_routes(request, routes)
+
+
+def _check_shapes(request: RouteRequest) -> None:
+    """Cheap shape checks: a wrong array shape would otherwise fail deep inside OR-Tools."""
+    n = int(np.shape(request.duration_s)[0]) if np.ndim(request.duration_s) == 2 else -1
+    problems = []
+    if n < 1 or np.shape(request.duration_s) != (n, n):
+        problems.append(f"duration_s has shape {np.shape(request.duration_s)}, not (N, N)")
+    if np.shape(request.service_s) != (n,):
+        problems.append(f"service_s has shape {np.shape(request.service_s)}, not ({n},)")
+    if np.shape(request.window_s) != (n, 2):
+        problems.append(f"window_s has shape {np.shape(request.window_s)}, not ({n}, 2)")
+    for name in ("cost",):
+        value = getattr(request, name)
+        if value is not None and np.shape(value) != (n, n):
+            problems.append(f"{name} has shape {np.shape(value)}, not ({n}, {n})")
+    for name in ("demand", "drop_penalty"):
+        value = getattr(request, name)
+        if value is not None and np.shape(value) != (n,):
+            problems.append(f"{name} has shape {np.shape(value)}, not ({n},)")
+    if (request.demand is None) != (request.capacity is None):
+        problems.append("demand and capacity come together; give both or neither")
+    if request.vehicles < 1:
+        problems.append(f"vehicles = {request.vehicles}; at least 1 is needed")
+    if problems:
+        raise ValueError("RouteRequest: " + "; ".join(problems))
 
 
 def _time_can_bind(

@@ -274,7 +274,9 @@ def small_days(draw: st.DrawFn) -> RouteRequest:
     return euclid_request(xy, service_s=service, window_s=window, **kwargs)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(small_days())
 def test_property_results_are_honest_and_feasible_when_possible(request: RouteRequest) -> None:
     result = solve_routes(request)
@@ -287,3 +289,12 @@ def test_property_results_are_honest_and_feasible_when_possible(request: RouteRe
         if optimum is not None:
             assert result.cost <= optimum * 1.05 + 1
     assert solve_routes(request) == result
+
+
+def test_malformed_request_is_refused_with_the_reason(rep_day: RouteRequest) -> None:
+    with pytest.raises(ValueError, match="window_s has shape"):
+        solve_routes(dataclasses.replace(rep_day, window_s=rep_day.window_s[:-1]))
+    with pytest.raises(ValueError, match="demand and capacity"):
+        solve_routes(dataclasses.replace(rep_day, capacity=10))
+    with pytest.raises(ValueError, match="search 'fast' is unknown"):
+        solve_routes(rep_day, search="fast")
