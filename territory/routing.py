@@ -33,6 +33,7 @@ __all__ = [
     "RouteResult",
     "check_route",
     "default_solution_limit",
+    "evaluate_routes",
     "route_cost",
     "solve_routes",
 ]
@@ -448,8 +449,48 @@ def _infeasible_result(n: int, vehicles: int, day_start: int) -> RouteResult:
     )
 
 
+def evaluate_routes(request: RouteRequest, routes: Sequence[Sequence[int]]) -> RouteResult | None:
+    """Times and cost of given routes without searching (no OR-Tools), or None if infeasible.
+
+    Cheap enough to judge many candidate orders (e.g. inserting a customer into a day): the
+    same tight schedule `solve_routes` reports. Stops not on a route count as dropped.
+
+    Parameters
+    ----------
+    request
+        The problem; ``time_limit_s``, ``initial_routes`` and ``drop_penalty`` are ignored.
+    routes
+        One sequence of stop node ids per vehicle (depot excluded).
+
+    Returns
+    -------
+    RouteResult or None
+        None when a window, the break, the day, the route duration or the capacity cannot be
+        kept in the given order.
+
+    Raises
+    ------
+    ValueError
+        When the routes do not match the vehicles or name a node twice or a non-stop.
+    """
+    _check_shapes(request)
+    n = int(np.shape(request.duration_s)[0])
+    routes = [tuple(int(x) for x in r) for r in routes]
+    if len(routes) != request.vehicles:
+        raise ValueError(f"{len(routes)} routes given for {request.vehicles} vehicles")
+    flat = [node for r in routes for node in r]
+    if len(set(flat)) != len(flat) or any(not 1 <= node < n for node in flat):
+        raise ValueError(f"routes {routes} repeat a stop or name a node outside 1..{n - 1}")
+    if request.demand is not None and request.capacity is not None:
+        if any(sum(int(request.demand[i]) for i in r) > request.capacity for r in routes):
+            return None
+    if any(r and _schedule(request, r) is None for r in routes):
+        return None
+    return _result_from_routes(request, routes)
+
+
 def _result_from_routes(request: RouteRequest, routes: Sequence[tuple[int, ...]]) -> RouteResult:
-    """Times, cost and drops for fixed routes (used after solving)."""
+    """Times, cost and drops for fixed routes known to be feasible."""
     duration = np.asarray(request.duration_s, dtype=np.int64)
     n = duration.shape[0]
     window = np.asarray(request.window_s, dtype=np.int64)

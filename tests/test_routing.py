@@ -15,6 +15,7 @@ from territory.routing import (
     RouteResult,
     _schedule,
     check_route,
+    evaluate_routes,
     route_cost,
     solve_routes,
 )
@@ -298,3 +299,19 @@ def test_malformed_request_is_refused_with_the_reason(rep_day: RouteRequest) -> 
         solve_routes(dataclasses.replace(rep_day, capacity=10))
     with pytest.raises(ValueError, match="search 'fast' is unknown"):
         solve_routes(rep_day, search="fast")
+
+
+def test_evaluate_routes_times_a_given_order_and_refuses_impossible_ones(
+    rep_day: RouteRequest,
+) -> None:
+    solved = solve_routes(rep_day)
+    # The solver's order, evaluated without search, gives the very same result.
+    assert evaluate_routes(rep_day, solved.routes) == solved
+    # The morning-only customer (7) last cannot be on time.
+    late = tuple(x for x in solved.routes[0] if x != 7) + (7,)
+    assert evaluate_routes(rep_day, (late,)) is None
+    # Leaving a stop out is allowed here and reported as dropped.
+    partial = evaluate_routes(rep_day, (solved.routes[0][1:],))
+    assert partial is not None and partial.dropped == (solved.routes[0][0],)
+    with pytest.raises(ValueError, match="repeat a stop"):
+        evaluate_routes(rep_day, ((1, 1),))
