@@ -334,9 +334,19 @@ def solve_routes(request: RouteRequest, *, search: str = "territory") -> RouteRe
         and request.time_limit_s is None
         and _performed(routing, solution) < n - 1
     ):
-        # Mandatory stops are still out: search on from here with a larger budget.
-        params.solution_limit = params.solution_limit * _ESCALATION
+        # Mandatory stops are still out: search on from here with a larger budget, and if
+        # that fails too, once more from a sequential (local cheapest insertion) start.
+        limit = params.solution_limit
+        params.solution_limit = limit * _ESCALATION
         solution = routing.SolveFromAssignmentWithParameters(solution, params) or solution
+        if _performed(routing, solution) < n - 1 and not baseline:
+            params.solution_limit = limit * _ESCALATION
+            params.first_solution_strategy = (
+                routing_enums_pb2.FirstSolutionStrategy.LOCAL_CHEAPEST_INSERTION
+            )
+            retry = routing.SolveWithParameters(params)
+            if retry is not None and _performed(routing, retry) > _performed(routing, solution):
+                solution = retry
 
     routes: list[tuple[int, ...]] = []
     for v in range(vehicles):
