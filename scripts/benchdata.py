@@ -122,3 +122,27 @@ def read_solution_routes(path: str | Path) -> list[list[int]]:
         if line.startswith("Route"):
             routes.append([int(x) for x in line.partition(":")[2].split()])
     return routes
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print a one-line summary of each given instance file (a reader self-check)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("files", nargs="+", type=Path, help=".tsp (TSPLIB) or .txt (Solomon) files")
+    args = parser.parse_args(argv)
+    for path in args.files:
+        if path.suffix == ".tsp":
+            tsp = read_tsplib(path)
+            print(f"{tsp.name}: TSP, {len(tsp.xy)} nodes, EUC_2D")
+        else:
+            vrp = read_solomon(path)
+            print(
+                f"{vrp.name}: VRPTW, {len(vrp.xy) - 1} customers, {vrp.vehicles} vehicles "
+                f"of capacity {vrp.capacity}, depot due {vrp.due_x10[0] / 10:g}"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
