@@ -233,6 +233,7 @@ def solve_routes(request: RouteRequest, *, search: str = "territory") -> RouteRe
         Routes with honest times; ``feasible`` is False when no solution was found (then every
         stop is in ``dropped``).
     """
+    _check_shapes(request)
     duration = np.asarray(request.duration_s, dtype=np.int64)
     n = duration.shape[0]
     service = np.asarray(request.service_s, dtype=np.int64)
@@ -243,7 +244,10 @@ def solve_routes(request: RouteRequest, *, search: str = "territory") -> RouteRe
 
     if n <= 1:
         return _result_from_routes(request, [() for _ in range(vehicles)])
-    _check_shapes(request)
+    # A stop whose window is empty (e.g. shorter than its visit) can never be served.
+    empty = [node for node in range(1, n) if window[node, 0] > window[node, 1]]
+    if empty and request.drop_penalty is None:
+        return _infeasible_result(n, vehicles, day_start)
     if search not in ("territory", "ortools-default"):
         raise ValueError(f"search '{search}' is unknown; use 'territory' or 'ortools-default'")
     baseline = search == "ortools-default"
@@ -270,9 +274,11 @@ def solve_routes(request: RouteRequest, *, search: str = "territory") -> RouteRe
         routing.AddDimension(time_cb, horizon, horizon, False, "time")
         time_dim = routing.GetDimensionOrDie("time")
         for node in range(1, n):
-            time_dim.CumulVar(manager.NodeToIndex(node)).SetRange(
-                int(window[node, 0]), int(window[node, 1])
-            )
+            index = manager.NodeToIndex(node)
+            if window[node, 0] > window[node, 1]:
+                routing.ActiveVar(index).SetValue(0)  # dropped, at its penalty
+            else:
+                time_dim.CumulVar(index).SetRange(int(window[node, 0]), int(window[node, 1]))
         for v in range(vehicles):
             time_dim.CumulVar(routing.Start(v)).SetRange(day_start, day_end)
             time_dim.CumulVar(routing.End(v)).SetRange(day_start, day_end)

@@ -315,3 +315,16 @@ def test_evaluate_routes_times_a_given_order_and_refuses_impossible_ones(
     assert partial is not None and partial.dropped == (solved.routes[0][0],)
     with pytest.raises(ValueError, match="repeat a stop"):
         evaluate_routes(rep_day, ((1, 1),))
+
+
+def test_a_stop_with_an_empty_window_is_dropped_or_makes_the_day_infeasible(
+    rep_day: RouteRequest,
+) -> None:
+    window = rep_day.window_s.copy()
+    window[3] = (15 * H, 14 * H)  # e.g. open for less time than the visit takes
+    request = dataclasses.replace(rep_day, window_s=window)
+    assert not solve_routes(request).feasible
+    droppable = dataclasses.replace(request, drop_penalty=np.full(9, 10**7, dtype=np.int64))
+    result = solve_routes(droppable)
+    assert result.feasible and result.dropped == (3,)
+    assert check_route(droppable, result) == []
