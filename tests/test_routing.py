@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+from unittest import mock
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from territory import routing
 from territory.routing import (
     RouteRequest,
     RouteResult,
@@ -208,20 +210,22 @@ def test_warm_start_is_used_and_never_made_worse(rep_day: RouteRequest) -> None:
     assert bad.feasible and check_route(rep_day, bad) == []
 
 
-def test_tiny_tsp_reaches_the_brute_force_optimum() -> None:
-    """A 7-node TSPLIB-style instance (EUC_2D rounding), no windows: the proven optimum."""
+@pytest.mark.parametrize("n_nodes", [7, 8])
+def test_tiny_tsp_reaches_the_brute_force_optimum(n_nodes: int) -> None:
+    """A TSPLIB-style instance (EUC_2D rounding), no windows: the proven optimum. 7 nodes go
+    through exact enumeration, 8 nodes through OR-Tools."""
     xy = np.array(
-        [[565, 575], [25, 185], [345, 750], [945, 685], [845, 655], [880, 660], [25, 230]],
+        [[565, 575], [25, 185], [345, 750], [945, 685], [845, 655], [880, 660], [25, 230]]
+        + [[525, 1000]],
         dtype=float,
-    )
+    )[:n_nodes]
     dist = np.rint(np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))).astype(np.int64)
-    n = len(xy)
     request = RouteRequest(
         duration_s=dist,
-        service_s=np.zeros(n, dtype=np.int64),
-        window_s=np.tile(np.array([0, 10**6], dtype=np.int64), (n, 1)),
+        service_s=np.zeros(n_nodes, dtype=np.int64),
+        window_s=np.tile(np.array([0, 10**6], dtype=np.int64), (n_nodes, 1)),
     )
-    best = min(route_cost(request, [order]) for order in itertools.permutations(range(1, n)))
+    best = min(route_cost(request, [order]) for order in itertools.permutations(range(1, n_nodes)))
     result = solve_routes(request)
     assert result.cost == best
     assert check_route(request, result) == []
@@ -271,6 +275,8 @@ def small_days(draw: st.DrawFn) -> RouteRequest:
         kwargs["drop_penalty"] = rng.integers(1_000, 200_000, n + 1).astype(np.int64)
     if draw(st.booleans()):
         kwargs["max_route_s"] = int(rng.integers(3 * H, 9 * H))
+    if draw(st.booleans()):
+        kwargs["vehicles"] = 2
     service = int(rng.integers(10, 90)) * 60
     return euclid_request(xy, service_s=service, window_s=window, **kwargs)
 
@@ -283,13 +289,28 @@ def test_property_results_are_honest_and_feasible_when_possible(request: RouteRe
     result = solve_routes(request)
     assert check_route(request, result) == []
     assert isinstance(result, RouteResult)
+    with mock.patch.object(routing, "_EXACT_MAX_STOPS", 0):  # the same through OR-Tools
+        searched = solve_routes(request)
+    assert check_route(request, searched) == []
     if request.drop_penalty is None:
         # A feasible order exists exactly when brute force finds one; the solver must find one too.
         optimum = brute_force_optimum(request)
-        assert result.feasible == (optimum is not None)
-        if optimum is not None:
-            assert result.cost <= optimum * 1.05 + 1
+        if request.vehicles == 1:
+            assert result.feasible == (optimum is not None) == searched.feasible
+            assert optimum is None or result.cost == optimum  # exact enumeration
+        elif optimum is not None:
+            assert result.feasible  # two vehicles can always do what one can
+    else:
+        assert (
+            searched.cost + _penalty(request, searched) >= result.cost + _penalty(request, result)
+            or request.vehicles > 1
+        )
     assert solve_routes(request) == result
+
+
+def _penalty(request: RouteRequest, result: RouteResult) -> int:
+    assert request.drop_penalty is not None
+    return int(sum(int(request.drop_penalty[i]) for i in result.dropped))
 
 
 def test_malformed_request_is_refused_with_the_reason(rep_day: RouteRequest) -> None:
