@@ -251,12 +251,7 @@ def solve_routes(request: RouteRequest, *, search: str = "territory") -> RouteRe
     if search not in ("territory", "ortools-default"):
         raise ValueError(f"search '{search}' is unknown; use 'territory' or 'ortools-default'")
     baseline = search == "ortools-default"
-    if (
-        not baseline
-        and vehicles == 1
-        and n - 1 <= _EXACT_MAX_STOPS
-        and request.initial_routes is None
-    ):
+    if not baseline and vehicles == 1 and n - 1 <= _EXACT_MAX_STOPS:
         return _solve_exact(request)
 
     manager = pywrapcp.RoutingIndexManager(n, vehicles, 0)
