@@ -492,18 +492,18 @@ def evaluate_routes(request: RouteRequest, routes: Sequence[Sequence[int]]) -> R
     """
     _check_shapes(request)
     n = int(np.shape(request.duration_s)[0])
-    routes = [tuple(int(x) for x in r) for r in routes]
-    if len(routes) != request.vehicles:
-        raise ValueError(f"{len(routes)} routes given for {request.vehicles} vehicles")
-    flat = [node for r in routes for node in r]
+    fixed = [tuple(int(x) for x in r) for r in routes]
+    if len(fixed) != request.vehicles:
+        raise ValueError(f"{len(fixed)} routes given for {request.vehicles} vehicles")
+    flat = [node for r in fixed for node in r]
     if len(set(flat)) != len(flat) or any(not 1 <= node < n for node in flat):
-        raise ValueError(f"routes {routes} repeat a stop or name a node outside 1..{n - 1}")
+        raise ValueError(f"routes {fixed} repeat a stop or name a node outside 1..{n - 1}")
     if request.demand is not None and request.capacity is not None:
-        if any(sum(int(request.demand[i]) for i in r) > request.capacity for r in routes):
+        if any(sum(int(request.demand[i]) for i in r) > request.capacity for r in fixed):
             return None
-    if any(r and _schedule(request, r) is None for r in routes):
+    if any(r and _schedule(request, r) is None for r in fixed):
         return None
-    return _result_from_routes(request, routes)
+    return _result_from_routes(request, fixed)
 
 
 def _result_from_routes(request: RouteRequest, routes: Sequence[tuple[int, ...]]) -> RouteResult:
@@ -512,7 +512,11 @@ def _result_from_routes(request: RouteRequest, routes: Sequence[tuple[int, ...]]
     n = duration.shape[0]
     window = np.asarray(request.window_s, dtype=np.int64)
     day_start = int(window[0, 0])
-    arrivals, starts, departs, returns, breaks = [], [], [], [], []
+    arrivals: list[tuple[int, ...]] = []
+    starts: list[tuple[int, ...]] = []
+    departs: list[int] = []
+    returns: list[int] = []
+    breaks: list[int | None] = []
     for route in routes:
         if not route:
             arrivals.append(())
@@ -817,8 +821,9 @@ def _check_times(
         in_gap = (
             b_start is not None and b_end is not None and leave <= b_start and b_end <= next_start
         )
-        if in_gap and not break_placed and b_start < leave + travel:
-            expected += b_end - b_start  # the break interrupts this drive
+        if in_gap and not break_placed and b_start is not None and b_end is not None:
+            if b_start < leave + travel:
+                expected += b_end - b_start  # the break interrupts this drive
         if in_gap:
             break_placed = True
         if g == len(route):
