@@ -32,6 +32,8 @@ from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 log = logging.getLogger(__name__)
 
 _BOOL_FALSE = 2  # operations_research.OptionalBoolean.BOOL_FALSE
+_PARALLEL_CHEAPEST_INSERTION = routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
+_LOCAL_CHEAPEST_INSERTION = routing_enums_pb2.FirstSolutionStrategy.LOCAL_CHEAPEST_INSERTION
 
 __all__ = [
     "RouteRequest",
@@ -325,44 +327,42 @@ def solve_routes(request: RouteRequest, *, search: str = "territory") -> RouteRe
         routing.AddSearchMonitor(routing.solver().Limit(2**62, branches, 2**62, 2**62))
     routing.CloseModelWithParameters(params)
 
-    solution = None
+    warm = None
     if request.initial_routes is not None:
-        start = routing.ReadAssignmentFromRoutes([list(r) for r in request.initial_routes], True)
-        if start is None:
+        warm = routing.ReadAssignmentFromRoutes([list(r) for r in request.initial_routes], True)
+        if warm is None:
             log.debug("warm start routes are not feasible; solving from scratch")
-        else:
-            solution = routing.SolveFromAssignmentWithParameters(start, params)
-    if solution is None:
-        solution = routing.SolveWithParameters(params)
-    if solution is None:
-        return _infeasible_result(n, vehicles, day_start)
-    if (
-        request.drop_penalty is None
-        and request.time_limit_s is None
-        and _performed(routing, solution) < n - 1
-    ):
-        # Mandatory stops are still out: search on from here with a larger budget, and if
-        # that fails too, once more from a sequential (local cheapest insertion) start.
-        limit = params.solution_limit
-        params.solution_limit = limit * _ESCALATION
-        solution = routing.SolveFromAssignmentWithParameters(solution, params) or solution
-        if _performed(routing, solution) < n - 1 and not baseline:
-            params.solution_limit = limit * _ESCALATION
-            params.first_solution_strategy = (
-                routing_enums_pb2.FirstSolutionStrategy.LOCAL_CHEAPEST_INSERTION
-            )
-            retry = routing.SolveWithParameters(params)
-            if retry is not None and _performed(routing, retry) > _performed(routing, solution):
-                solution = retry
 
-    routes: list[tuple[int, ...]] = []
-    for v in range(vehicles):
-        nodes = []
-        index = solution.Value(routing.NextVar(routing.Start(v)))
-        while not routing.IsEnd(index):
-            nodes.append(manager.IndexToNode(index))
-            index = solution.Value(routing.NextVar(index))
-        routes.append(tuple(nodes))
+    if request.time_limit_s is None and not baseline:
+        # Two half-budget searches from different starts (parallel, then local cheapest
+        # insertion) beat one full search at the same cost: on 12 synthetic 20-stop rep days
+        # the mean gap to the best known fell from 2.7 % to 1.3 % and the worst from 17 % to
+        # 8.5 % (25 stops: 2.4 % -> 2.1 %, worst 11.8 % -> 7.8 %).
+        limit = params.solution_limit
+        params.solution_limit = max(1, limit // 2)
+        found = [_search(routing, manager, params, warm)]
+        params.first_solution_strategy = _LOCAL_CHEAPEST_INSERTION
+        found.append(_search(routing, manager, params, None))
+        best = min((f for f in found if f is not None), key=lambda f: f[0], default=None)
+        if best is not None and request.drop_penalty is None and _stops(best[1]) < n - 1:
+            # Mandatory stops are still out: search on with a larger budget, from the best
+            # routes so far and then once more from a sequential start.
+            params.solution_limit = limit * _ESCALATION
+            for strategy in (_PARALLEL_CHEAPEST_INSERTION, _LOCAL_CHEAPEST_INSERTION):
+                params.first_solution_strategy = strategy
+                start = None
+                if strategy == _PARALLEL_CHEAPEST_INSERTION:
+                    start = routing.ReadAssignmentFromRoutes([list(r) for r in best[1]], True)
+                more = _search(routing, manager, params, start)
+                if more is not None and more[0] < best[0]:
+                    best = more
+                if _stops(best[1]) == n - 1:
+                    break
+    else:
+        best = _search(routing, manager, params, warm)
+    if best is None:
+        return _infeasible_result(n, vehicles, day_start)
+    routes = best[1]
     if request.drop_penalty is None and sum(map(len, routes)) < n - 1:
         return _infeasible_result(n, vehicles, day_start)
     return _result_from_routes(request, routes)
@@ -441,15 +441,31 @@ def _solve_exact(request: RouteRequest) -> RouteResult:
     return _result_from_routes(request, [best[1]])
 
 
-def _performed(routing: Any, solution: Any) -> int:
-    """Number of stops on the routes of an OR-Tools solution."""
-    count = 0
+def _search(
+    routing: Any, manager: Any, params: Any, start: Any
+) -> tuple[int, list[tuple[int, ...]]] | None:
+    """One OR-Tools search (from ``start`` if given): objective and routes as node ids, read
+    out at once because the model reuses its assignment on the next solve."""
+    solution = None
+    if start is not None:
+        solution = routing.SolveFromAssignmentWithParameters(start, params)
+    if solution is None:
+        solution = routing.SolveWithParameters(params)
+    if solution is None:
+        return None
+    routes = []
     for v in range(routing.vehicles()):
+        nodes = []
         index = solution.Value(routing.NextVar(routing.Start(v)))
         while not routing.IsEnd(index):
-            count += 1
+            nodes.append(manager.IndexToNode(index))
             index = solution.Value(routing.NextVar(index))
-    return count
+        routes.append(tuple(nodes))
+    return int(solution.ObjectiveValue()), routes
+
+
+def _stops(routes: Sequence[Sequence[int]]) -> int:
+    return sum(len(r) for r in routes)
 
 
 def _infeasible_result(n: int, vehicles: int, day_start: int) -> RouteResult:
