@@ -345,15 +345,12 @@ def solve_routes(request: RouteRequest, *, search: str = "territory") -> RouteRe
         found.append(_search(routing, manager, params, None))
         best = min((f for f in found if f is not None), key=lambda f: f[0], default=None)
         if best is not None and request.drop_penalty is None and _stops(best[1]) < n - 1:
-            # Mandatory stops are still out: search on with a larger budget, from the best
-            # routes so far and then once more from a sequential start.
+            # Mandatory stops are still out: search again with a larger budget from both
+            # starts (afresh: continuing from a stuck solution was seen to stay stuck).
             params.solution_limit = limit * _ESCALATION
             for strategy in (_PARALLEL_CHEAPEST_INSERTION, _LOCAL_CHEAPEST_INSERTION):
                 params.first_solution_strategy = strategy
-                start = None
-                if strategy == _PARALLEL_CHEAPEST_INSERTION:
-                    start = routing.ReadAssignmentFromRoutes([list(r) for r in best[1]], True)
-                more = _search(routing, manager, params, start)
+                more = _search(routing, manager, params, None)
                 if more is not None and more[0] < best[0]:
                     best = more
                 if _stops(best[1]) == n - 1:
