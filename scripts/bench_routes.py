@@ -8,8 +8,9 @@ Sets:
            that the planner calls, its time per call and its gap to a timed search
 
 Methods, all in the same run:
-  territory        solve_routes with --time-limit (parallel cheapest insertion + guided local
-                   search, stops optional to the search)
+  territory        solve_routes with --time-limit (stops optional to the search; half the time
+                   guided local search from parallel cheapest insertion, half from path
+                   cheapest arc, the better kept)
   ortools-default  the plain OR-Tools recipe with the same time limit (mandatory stops,
                    PATH_CHEAPEST_ARC, guided local search)
   deterministic    solve_routes without a time limit (what the planner uses); repday only

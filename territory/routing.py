@@ -13,7 +13,8 @@ return), with the break placed before departure, on a leg, or after return.
 
 The default search is deterministic: parallel cheapest insertion (it finds first solutions
 under tight windows where path-cheapest-arc finds none), then guided local search bounded by a
-solution count, never by the clock; equal requests give equal results on any machine. Up to
+solution count, never by the clock (two half-budget runs, the second from local cheapest
+insertion; the better is kept); equal requests give equal results on any machine. Up to
 six stops on one vehicle are solved exactly by enumeration (faster than a model there).
 """
 
