@@ -1,0 +1,248 @@
+"""Benchmark the single-day routing core (`territory.routing.solve_routes`).
+
+Sets:
+  tsplib   symmetric TSPs (one vehicle, no windows), gap to the proven optimum
+  solomon  VRPTW with the instance's fleet, capacity, windows and service times, distances
+           truncated to 1 decimal (x10 integers), gap to the distance-minimising optimum
+  repday   synthetic rep days (5-30 stops, windows, a lunch break): the deterministic default
+           that the planner calls, its time per call and its gap to a timed search
+
+Methods, all in the same run:
+  territory        solve_routes with --time-limit (stops optional to the search; half the time
+                   guided local search from parallel cheapest insertion, half from path
+                   cheapest arc, the better kept)
+  ortools-default  the plain OR-Tools recipe with the same time limit (mandatory stops,
+                   PATH_CHEAPEST_ARC, guided local search)
+  deterministic    solve_routes without a time limit (what the planner uses); repday only
+                   unless --deterministic is given
+
+Every result is verified with `check_route`; the `problems` column counts what it found.
+
+Example:
+  PYTHONPATH=. python scripts/bench_routes.py --sets solomon --time-limit 5 --out routes.csv
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import dataclasses
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchdata import BENCHDATA, read_bks, read_solomon, read_tsplib  # noqa: E402
+
+from territory.routing import RouteRequest, check_route, solve_routes  # noqa: E402
+
+FIELDS = [
+    "set",
+    "instance",
+    "stops",
+    "method",
+    "time_limit_s",
+    "feasible",
+    "cost",
+    "bks",
+    "gap_pct",
+    "vehicles_used",
+    "wall_s",
+    "cpu_s",
+    "problems",
+]
+
+
+def tsplib_request(path: Path) -> RouteRequest:
+    inst = read_tsplib(path)
+    n = len(inst.xy)
+    return RouteRequest(
+        duration_s=inst.dist,
+        service_s=np.zeros(n, dtype=np.int64),
+        window_s=np.tile(np.array([0, 10**9], dtype=np.int64), (n, 1)),
+    )
+
+
+def solomon_request(path: Path) -> RouteRequest:
+    inst = read_solomon(path)
+    return RouteRequest(
+        duration_s=inst.dist_x10,
+        service_s=inst.service_x10,
+        window_s=np.column_stack([inst.ready_x10, inst.due_x10]),
+        cost=inst.dist_x10,
+        vehicles=inst.vehicles,
+        demand=inst.demand,
+        capacity=inst.capacity,
+    )
+
+
+def rep_day_request(n: int, seed: int) -> RouteRequest:
+    """A rep's day: home in the middle of a 25 km square, n stops, the day about 85 % full,
+    30 % of the stops open only in the morning or only in the afternoon, a 30-min lunch."""
+    rng = np.random.default_rng(seed)
+    area_km = 25.0
+    xy = rng.uniform(0, area_km * 1000, (n + 1, 2))
+    xy[0] = area_km * 500
+    km = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1)) / 1000 * 1.3
+    duration = np.rint(km / 60 * 3600).astype(np.int64)
+    day = (8 * 3600 + 1800, 17 * 3600)
+    tour_s = 0.75 * np.sqrt((n + 1) * area_km**2) * 1.3 / 60 * 3600
+    visit_s = max(300, int(((day[1] - day[0] - 1800) * 0.85 - tour_s) / n) // 60 * 60)
+    service = np.full(n + 1, visit_s, dtype=np.int64)
+    service[0] = 0
+    window = np.tile(np.array(day, dtype=np.int64), (n + 1, 1))
+    for i in range(1, n + 1):
+        r = rng.random()
+        if r < 0.15:
+            window[i] = (day[0], 12 * 3600)
+        elif r < 0.3:
+            window[i] = (13 * 3600, day[1] - visit_s)
+    return RouteRequest(
+        duration_s=duration,
+        service_s=service,
+        window_s=window,
+        cost=np.rint(km * 1000).astype(np.int64),
+        break_s=(11 * 3600 + 1800, 13 * 3600 + 1800, 1800),
+    )
+
+
+def run_one(
+    set_name: str,
+    name: str,
+    request: RouteRequest,
+    method: str,
+    time_limit_s: float | None,
+    bks: float | None,
+    scale: float,
+) -> dict:
+    req = dataclasses.replace(request, time_limit_s=time_limit_s)
+    search = "ortools-default" if method == "ortools-default" else "territory"
+    wall0, cpu0 = time.perf_counter(), time.process_time()
+    result = solve_routes(req, search=search)
+    wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+    problems = check_route(req, result)
+    cost = result.cost / scale if result.feasible else None
+    return {
+        "set": set_name,
+        "instance": name,
+        "stops": int(request.duration_s.shape[0]) - 1,
+        "method": method,
+        "time_limit_s": "" if time_limit_s is None else time_limit_s,
+        "feasible": result.feasible,
+        "cost": "" if cost is None else round(cost, 1),
+        "bks": "" if bks is None else bks,
+        "gap_pct": "" if cost is None or not bks else round(100 * (cost / bks - 1), 2),
+        "vehicles_used": sum(1 for r in result.routes if r),
+        "wall_s": round(wall, 3),
+        "cpu_s": round(cpu, 3),
+        "problems": len(problems),
+    }
+
+
+def print_row(row: dict) -> None:
+    print(
+        f"{row['set']:8s} {row['instance']:10s} {row['stops']:5d} {row['method']:16s} "
+        f"{'yes' if row['feasible'] else 'NO ':3s} {row['cost']!s:>10s} {row['bks']!s:>10s} "
+        f"{row['gap_pct']!s:>7s} {row['vehicles_used']:3d} {row['wall_s']:8.3f} "
+        f"{row['cpu_s']:8.3f} {row['problems']:3d}",
+        flush=True,
+    )
+
+
+def summarise(rows: list[dict]) -> None:
+    print("\nsummary (mean over instances; gaps over feasible results)")
+    keys = sorted({(r["set"], r["method"]) for r in rows})
+    for set_name, method in keys:
+        sel = [r for r in rows if r["set"] == set_name and r["method"] == method]
+        gaps = [r["gap_pct"] for r in sel if r["gap_pct"] != ""]
+        feas = sum(1 for r in sel if r["feasible"])
+        wall = np.mean([r["wall_s"] for r in sel])
+        cpu = np.mean([r["cpu_s"] for r in sel])
+        gap = f"{np.mean(gaps):6.2f} %" if gaps else "   n/a  "
+        print(
+            f"  {set_name:8s} {method:16s} feasible {feas:3d}/{len(sel):<3d} mean gap {gap}  "
+            f"mean wall {wall:7.3f} s  mean cpu {cpu:7.3f} s  ({1 / cpu if cpu else 0:7.1f} calls/cpu-s)"
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("instances", nargs="*", help="instance names (default: all in the sets)")
+    parser.add_argument("--sets", default="tsplib,solomon,repday", help="comma-separated sets")
+    parser.add_argument("--time-limit", type=float, default=5.0, help="seconds per timed solve")
+    parser.add_argument("--data", type=Path, default=BENCHDATA, help="benchdata directory")
+    parser.add_argument("--out", type=Path, default=Path("bench_routes.csv"), help="CSV to write")
+    parser.add_argument(
+        "--deterministic",
+        action="store_true",
+        help="also run the deterministic default on tsplib/solomon (slow on large TSPs)",
+    )
+    parser.add_argument(
+        "--repday-sizes", default="5,10,15,20,25,30", help="stops per synthetic rep day"
+    )
+    parser.add_argument("--repday-seeds", type=int, default=10, help="days per size")
+    parser.add_argument(
+        "--repday-ref", type=float, default=1.0, help="seconds of the timed reference on repday"
+    )
+    args = parser.parse_args(argv)
+    sets = [s.strip() for s in args.sets.split(",") if s.strip()]
+    wanted = set(args.instances)
+    rows: list[dict] = []
+    print(
+        f"{'set':8s} {'instance':10s} {'stops':>5s} {'method':16s} ok  {'cost':>10s} {'bks':>10s} "
+        f"{'gap%':>7s} {'veh':>3s} {'wall_s':>8s} {'cpu_s':>8s} {'bad':>3s}"
+    )
+    for set_name in sets:
+        if set_name in ("tsplib", "solomon"):
+            bks = read_bks(args.data / set_name / "bks.csv")
+            for name in bks:
+                if wanted and name not in wanted:
+                    continue
+                if set_name == "tsplib":
+                    request, scale = tsplib_request(args.data / set_name / f"{name}.tsp"), 1.0
+                else:
+                    request, scale = solomon_request(args.data / set_name / f"{name}.txt"), 10.0
+                methods: list[tuple[str, float | None]] = [
+                    ("territory", args.time_limit),
+                    ("ortools-default", args.time_limit),
+                ]
+                if args.deterministic:
+                    methods.append(("deterministic", None))
+                for method, limit in methods:
+                    row = run_one(set_name, name, request, method, limit, bks[name], scale)
+                    rows.append(row)
+                    print_row(row)
+        elif set_name == "repday":
+            for n in (int(x) for x in args.repday_sizes.split(",")):
+                for seed in range(args.repday_seeds):
+                    request = rep_day_request(n, seed)
+                    ref = run_one(
+                        "repday", f"n{n}-s{seed}", request, "territory", args.repday_ref, None, 1.0
+                    )
+                    ref_cost = ref["cost"] if ref["feasible"] else None
+                    det = run_one(
+                        "repday", f"n{n}-s{seed}", request, "deterministic", None, ref_cost, 1.0
+                    )
+                    det["bks"] = "" if ref_cost is None else ref_cost
+                    rows.extend([ref, det])
+                    print_row(ref)
+                    print_row(det)
+        else:
+            parser.error(f"unknown set '{set_name}'; use tsplib, solomon or repday")
+    with open(args.out, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=FIELDS)
+        writer.writeheader()
+        writer.writerows(rows)
+    summarise(rows)
+    print(f"\nwrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

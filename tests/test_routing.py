@@ -1,0 +1,351 @@
+"""Tests for the routing stage: one day's routes with OR-Tools, honest times, the checker."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from unittest import mock
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from territory import routing
+from territory.routing import (
+    RouteRequest,
+    RouteResult,
+    _schedule,
+    check_route,
+    evaluate_routes,
+    route_cost,
+    solve_routes,
+)
+
+H = 3600
+DAY = (8 * H + 30 * 60, 17 * H)  # 08:30 .. 17:00
+LUNCH = (11 * H + 30 * 60, 13 * H + 30 * 60, 30 * 60)  # start 11:30 .. 13:30, 30 min
+
+
+def euclid_request(
+    xy: np.ndarray,
+    *,
+    service_s: int = 1800,
+    speed_m_per_s: float = 15.0,
+    window_s: np.ndarray | None = None,
+    **kwargs: object,
+) -> RouteRequest:
+    """A request over points in metres: travel at a fixed speed, cost in metres."""
+    dist_m = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))
+    n = len(xy)
+    service = np.full(n, service_s, dtype=np.int64)
+    service[0] = 0
+    if window_s is None:
+        window_s = np.tile(np.array(DAY, dtype=np.int64), (n, 1))
+    return RouteRequest(
+        duration_s=np.rint(dist_m / speed_m_per_s).astype(np.int64),
+        service_s=service,
+        window_s=window_s,
+        cost=np.rint(dist_m).astype(np.int64),
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+def rep_day() -> RouteRequest:
+    """A rep's ordinary day: home in the middle, 8 customers within 15 km, two with afternoon
+    hours and one morning-only, a lunch break; everything fits comfortably."""
+    rng = np.random.default_rng(7)
+    xy = rng.uniform(-15_000, 15_000, (9, 2))
+    xy[0] = 0
+    window = np.tile(np.array(DAY, dtype=np.int64), (9, 1))
+    window[2] = (13 * H, 16 * H)
+    window[5] = (14 * H, 16 * H + 30 * 60)
+    window[7] = (DAY[0], 10 * H)
+    return euclid_request(xy, service_s=40 * 60, window_s=window, break_s=LUNCH)
+
+
+def brute_force_optimum(request: RouteRequest) -> int | None:
+    """Cheapest feasible single-vehicle order by trying every permutation (tiny instances)."""
+    n = request.duration_s.shape[0]
+    best = None
+    for order in itertools.permutations(range(1, n)):
+        if _schedule(request, order) is None:
+            continue
+        cost = route_cost(request, [order])
+        best = cost if best is None else min(best, cost)
+    return best
+
+
+def test_rep_day_is_a_loop_from_home_visiting_each_stop_once(rep_day: RouteRequest) -> None:
+    result = solve_routes(rep_day)
+    assert result.feasible
+    assert check_route(rep_day, result) == []
+    assert sorted(result.routes[0]) == list(range(1, 9))
+    assert result.dropped == ()
+    # The time windows shape the order: the morning-only customer comes before the afternoon ones.
+    order = result.routes[0]
+    assert order.index(7) < order.index(2) and order.index(7) < order.index(5)
+    assert 13 * H <= result.start_s[0][order.index(2)] <= 16 * H
+
+
+def test_break_is_taken_inside_its_window_and_between_visits(rep_day: RouteRequest) -> None:
+    result = solve_routes(rep_day)
+    b = result.break_start_s[0]
+    assert b is not None and LUNCH[0] <= b <= LUNCH[1]
+    for start, node in zip(result.start_s[0], result.routes[0], strict=True):
+        end = start + int(rep_day.service_s[node])
+        assert end <= b or start >= b + LUNCH[2], "the break overlaps a visit"
+
+
+def test_times_are_tight_depart_late_and_return_early() -> None:
+    """One customer open only from 13:00: leave home just in time, come back straight after."""
+    xy = np.array([[0.0, 0.0], [9_000.0, 0.0]])
+    window = np.array([DAY, (13 * H, 15 * H)], dtype=np.int64)
+    request = euclid_request(xy, window_s=window)
+    result = solve_routes(request)
+    travel = int(request.duration_s[0, 1])
+    assert result.depart_s == (13 * H - travel,)
+    assert result.arrival_s == ((13 * H,),)
+    assert result.start_s == ((13 * H,),)
+    assert result.return_s == (13 * H + 1800 + travel,)
+    assert check_route(request, result) == []
+
+
+def test_lunch_on_the_way_adds_to_the_drive_and_is_reported() -> None:
+    """A long drive across lunchtime to a customer open 12:30-12:45: lunch cannot be at home
+    first, so it interrupts a drive; the earliest return puts it on the way out."""
+    xy = np.array([[0.0, 0.0], [100_000.0, 0.0]])  # 100 km at 15 m/s = 6667 s
+    window = np.array([DAY, (12 * H + 30 * 60, 12 * H + 45 * 60)], dtype=np.int64)
+    request = euclid_request(xy, window_s=window, break_s=LUNCH)
+    result = solve_routes(request)
+    assert check_route(request, result) == []
+    travel = int(request.duration_s[0, 1])
+    depart, b = result.depart_s[0], result.break_start_s[0]
+    assert b is not None and depart <= b < depart + travel
+    assert result.arrival_s == ((depart + travel + LUNCH[2],),)
+    assert result.start_s == ((12 * H + 30 * 60,),)
+    assert result.return_s[0] - depart == 2 * travel + 1800 + LUNCH[2]
+
+
+def test_lunch_may_be_at_home_before_a_late_start() -> None:
+    """Only an afternoon customer: lunch at home before leaving is the shortest honest day."""
+    xy = np.array([[0.0, 0.0], [9_000.0, 0.0]])
+    window = np.array([DAY, (14 * H, 16 * H)], dtype=np.int64)
+    request = euclid_request(xy, window_s=window, break_s=LUNCH)
+    result = solve_routes(request)
+    assert check_route(request, result) == []
+    b = result.break_start_s[0]
+    assert b is not None and b + LUNCH[2] <= result.depart_s[0]
+    assert result.start_s == ((14 * H,),)
+
+
+def test_same_request_gives_the_same_result(rep_day: RouteRequest) -> None:
+    assert solve_routes(rep_day) == solve_routes(rep_day)
+
+
+def test_drops_only_when_needed_and_only_cheap_stops() -> None:
+    """Two far customers that cannot both fit: the one with the low penalty is left out."""
+    xy = np.array([[0.0, 0.0], [2_000.0, 0.0], [150_000.0, 0.0], [-150_000.0, 0.0]])
+    request = euclid_request(xy, service_s=3600, break_s=LUNCH)
+    penalty = np.array([0, 10**9, 10**9, 10], dtype=np.int64)
+    with_drops = dataclasses.replace(request, drop_penalty=penalty)
+    result = solve_routes(with_drops)
+    assert result.feasible
+    assert result.dropped == (3,)
+    assert sorted(result.routes[0]) == [1, 2]
+    assert check_route(with_drops, result) == []
+    # Nothing is dropped when it fits and its penalty outweighs the detour (4 km here) ...
+    near = euclid_request(xy[:2], service_s=3600, drop_penalty=np.array([0, 5_000]))
+    assert solve_routes(near).dropped == ()
+    # ... and a stop whose penalty is below its detour is not worth the drive.
+    cheap = euclid_request(xy[:2], service_s=3600, drop_penalty=np.array([0, 3_000]))
+    assert solve_routes(cheap).dropped == (1,)
+    # Without penalties the same day cannot be done: no solution, every stop reported dropped.
+    hopeless = solve_routes(request)
+    assert not hopeless.feasible
+    assert hopeless.dropped == (1, 2, 3)
+    assert hopeless.routes == ((),)
+    assert check_route(request, hopeless) == []
+
+
+def test_capacity_and_vehicles() -> None:
+    """Four customers of demand 3 and two vehicles of capacity 6: two per vehicle."""
+    xy = np.array([[0, 0], [1000, 0], [2000, 0], [0, 1000], [0, 2000]], dtype=float)
+    request = euclid_request(
+        xy,
+        vehicles=2,
+        demand=np.array([0, 3, 3, 3, 3], dtype=np.int64),
+        capacity=6,
+    )
+    result = solve_routes(request)
+    assert result.feasible and check_route(request, result) == []
+    assert sorted(len(r) for r in result.routes) == [2, 2]
+    # The natural split: one vehicle east, one north.
+    assert sorted(sorted(r) for r in result.routes) == [[1, 2], [3, 4]]
+
+
+def test_max_route_duration_is_respected() -> None:
+    """Windows early and late would make a long day; the limit forces a drop instead."""
+    xy = np.array([[0, 0], [3000, 0], [-3000, 0]], dtype=float)
+    window = np.array([DAY, (DAY[0], 9 * H), (15 * H, 16 * H)], dtype=np.int64)
+    request = euclid_request(
+        xy, window_s=window, max_route_s=4 * H, drop_penalty=np.array([0, 50_000, 40_000])
+    )
+    result = solve_routes(request)
+    assert check_route(request, result) == []
+    assert result.dropped == (2,)  # the lower penalty goes
+    assert result.return_s[0] - result.depart_s[0] <= 4 * H
+    # Without the limit both fit in the day.
+    assert solve_routes(dataclasses.replace(request, max_route_s=None)).dropped == ()
+
+
+def test_warm_start_is_used_and_never_made_worse(rep_day: RouteRequest) -> None:
+    plain = solve_routes(rep_day)
+    warm = solve_routes(dataclasses.replace(rep_day, initial_routes=plain.routes))
+    assert warm.feasible and check_route(rep_day, warm) == []
+    assert warm.cost <= plain.cost
+    # An impossible warm start is ignored rather than trusted.
+    bad = solve_routes(dataclasses.replace(rep_day, initial_routes=((1, 1, 2),)))
+    assert bad.feasible and check_route(rep_day, bad) == []
+
+
+@pytest.mark.parametrize("n_nodes", [7, 8])
+def test_tiny_tsp_reaches_the_brute_force_optimum(n_nodes: int) -> None:
+    """A TSPLIB-style instance (EUC_2D rounding), no windows: the proven optimum. 7 nodes go
+    through exact enumeration, 8 nodes through OR-Tools."""
+    xy = np.array(
+        [[565, 575], [25, 185], [345, 750], [945, 685], [845, 655], [880, 660], [25, 230]]
+        + [[525, 1000]],
+        dtype=float,
+    )[:n_nodes]
+    dist = np.rint(np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))).astype(np.int64)
+    request = RouteRequest(
+        duration_s=dist,
+        service_s=np.zeros(n_nodes, dtype=np.int64),
+        window_s=np.tile(np.array([0, 10**6], dtype=np.int64), (n_nodes, 1)),
+    )
+    best = min(route_cost(request, [order]) for order in itertools.permutations(range(1, n_nodes)))
+    result = solve_routes(request)
+    assert result.cost == best
+    assert check_route(request, result) == []
+
+
+def test_checker_finds_dishonest_results(rep_day: RouteRequest) -> None:
+    good = solve_routes(rep_day)
+    assert check_route(rep_day, good) == []
+    route = good.routes[0]
+    twice = dataclasses.replace(
+        good,
+        routes=((*route, route[0]),),
+        arrival_s=((*good.arrival_s[0], good.arrival_s[0][0]),),
+        start_s=((*good.start_s[0], good.start_s[0][0]),),
+    )
+    assert any("twice" in p for p in check_route(rep_day, twice))
+    early = dataclasses.replace(
+        good, arrival_s=((good.arrival_s[0][0] - 60, *good.arrival_s[0][1:]),)
+    )
+    assert any("drive says" in p for p in check_route(rep_day, early))
+    no_break = dataclasses.replace(good, break_start_s=(None,))
+    assert any("no break" in p for p in check_route(rep_day, no_break))
+    cheap = dataclasses.replace(good, cost=good.cost - 1)
+    assert any("cost" in p for p in check_route(rep_day, cheap))
+    missing = dataclasses.replace(good, dropped=())
+    late_home = dataclasses.replace(good, return_s=(DAY[1] + 1,))
+    assert check_route(rep_day, missing) == []  # nothing was dropped, so () is right
+    assert any("after the day ends" in p for p in check_route(rep_day, late_home))
+
+
+@st.composite
+def small_days(draw: st.DrawFn) -> RouteRequest:
+    """Random days of 1-6 stops: windows, a break, sometimes drops, sometimes 2 vehicles."""
+    n = draw(st.integers(1, 6))
+    seed = draw(st.integers(0, 2**31 - 1))
+    rng = np.random.default_rng(seed)
+    xy = rng.uniform(-30_000, 30_000, (n + 1, 2))
+    window = np.tile(np.array(DAY, dtype=np.int64), (n + 1, 1))
+    for i in range(1, n + 1):
+        if rng.random() < 0.5:
+            lo = int(rng.integers(DAY[0], DAY[1] - 2 * H))
+            window[i] = (lo, lo + int(rng.integers(15 * 60, 4 * H)))
+    kwargs: dict[str, object] = {}
+    if draw(st.booleans()):
+        kwargs["break_s"] = LUNCH
+    if draw(st.booleans()):
+        kwargs["drop_penalty"] = rng.integers(1_000, 200_000, n + 1).astype(np.int64)
+    if draw(st.booleans()):
+        kwargs["max_route_s"] = int(rng.integers(3 * H, 9 * H))
+    if draw(st.booleans()):
+        kwargs["vehicles"] = 2
+    service = int(rng.integers(10, 90)) * 60
+    return euclid_request(xy, service_s=service, window_s=window, **kwargs)
+
+
+@settings(
+    max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
+@given(small_days())
+def test_property_results_are_honest_and_feasible_when_possible(request: RouteRequest) -> None:
+    result = solve_routes(request)
+    assert check_route(request, result) == []
+    assert isinstance(result, RouteResult)
+    with mock.patch.object(routing, "_EXACT_MAX_STOPS", 0):  # the same through OR-Tools
+        searched = solve_routes(request)
+    assert check_route(request, searched) == []
+    if request.drop_penalty is None:
+        # A feasible order exists exactly when brute force finds one; the solver must find one too.
+        optimum = brute_force_optimum(request)
+        if request.vehicles == 1:
+            assert result.feasible == (optimum is not None) == searched.feasible
+            assert optimum is None or result.cost == optimum  # exact enumeration
+        elif optimum is not None:
+            assert result.feasible  # two vehicles can always do what one can
+    else:
+        assert (
+            searched.cost + _penalty(request, searched) >= result.cost + _penalty(request, result)
+            or request.vehicles > 1
+        )
+    assert solve_routes(request) == result
+
+
+def _penalty(request: RouteRequest, result: RouteResult) -> int:
+    assert request.drop_penalty is not None
+    return int(sum(int(request.drop_penalty[i]) for i in result.dropped))
+
+
+def test_malformed_request_is_refused_with_the_reason(rep_day: RouteRequest) -> None:
+    with pytest.raises(ValueError, match="window_s has shape"):
+        solve_routes(dataclasses.replace(rep_day, window_s=rep_day.window_s[:-1]))
+    with pytest.raises(ValueError, match="demand and capacity"):
+        solve_routes(dataclasses.replace(rep_day, capacity=10))
+    with pytest.raises(ValueError, match="search 'fast' is unknown"):
+        solve_routes(rep_day, search="fast")
+
+
+def test_evaluate_routes_times_a_given_order_and_refuses_impossible_ones(
+    rep_day: RouteRequest,
+) -> None:
+    solved = solve_routes(rep_day)
+    # The solver's order, evaluated without search, gives the very same result.
+    assert evaluate_routes(rep_day, solved.routes) == solved
+    # The morning-only customer (7) last cannot be on time.
+    late = tuple(x for x in solved.routes[0] if x != 7) + (7,)
+    assert evaluate_routes(rep_day, (late,)) is None
+    # Leaving a stop out is allowed here and reported as dropped.
+    partial = evaluate_routes(rep_day, (solved.routes[0][1:],))
+    assert partial is not None and partial.dropped == (solved.routes[0][0],)
+    with pytest.raises(ValueError, match="repeat a stop"):
+        evaluate_routes(rep_day, ((1, 1),))
+
+
+def test_a_stop_with_an_empty_window_is_dropped_or_makes_the_day_infeasible(
+    rep_day: RouteRequest,
+) -> None:
+    window = rep_day.window_s.copy()
+    window[3] = (15 * H, 14 * H)  # e.g. open for less time than the visit takes
+    request = dataclasses.replace(rep_day, window_s=window)
+    assert not solve_routes(request).feasible
+    droppable = dataclasses.replace(request, drop_penalty=np.full(9, 10**7, dtype=np.int64))
+    result = solve_routes(droppable)
+    assert result.feasible and result.dropped == (3,)
+    assert check_route(droppable, result) == []
