@@ -7,13 +7,16 @@ with one vehicle per day (the rep) and the working day as the route duration lim
 uses it on the classical instances (Christofides & Beasley 1984; Cordeau, Gendreau & Laporte 1997).
 
 Method: adaptive large neighbourhood search (Ropke & Pisinger 2006) over (pattern, day-route
-position). A destroy operator removes ``q`` customers from *all* their days; the repair inserts
-each one again by trying every allowed pattern, each day at its cheapest position (vectorised over
-all routes at once), so pattern changes are judged on real route costs. Capacity and duration
-excess are penalised with self-adjusting weights instead of being forbidden (Cordeau, Gendreau &
-Laporte 1997), so the search may cross infeasible space and repair it. Touched routes are improved
-with 2-opt and or-opt; acceptance is simulated annealing with restarts from the best solution.
-The default budget is a deterministic iteration count (no wall clock involved).
+position). A destroy operator (random, related, worst, whole routes) removes ``q`` customers from
+*all* their days; the repair inserts each one again by trying every allowed pattern, each day at
+its cheapest position (vectorised over all routes at once), so pattern changes are judged on real
+route costs. Capacity and duration excess are penalised with self-adjusting weights instead of
+being forbidden (Cordeau, Gendreau & Laporte 1997), so the search may cross infeasible space and
+repair it. After each repair, route tails are exchanged between nearby routes of the same day
+(2-opt*) and touched routes get 2-opt and or-opt. The start is a cheapest-insertion construction
+polished by sweeps that reinsert every customer with its best pattern; new best solutions get
+one more sweep. Acceptance is simulated annealing with restarts from the best solution. The
+default budget is a deterministic iteration count (no wall clock involved).
 """
 
 from __future__ import annotations
