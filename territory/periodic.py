@@ -815,8 +815,8 @@ _TUNE: dict[str, float] = {
     "best_sweep": 1,  # full reinsertion sweeps on each new best solution
     "w_window": 20,  # iterations per weight update; 1 = per iteration on the current solution
     "w_target": 0.1,  # aimed share of candidates within each limit
-    "q_frac": 0.25,  # destroy size: up to this share of the customers ...
-    "q_cap": 60,  # ... and at most this many
+    "q_frac": 0.1,  # destroy size: up to this share of the customers ...
+    "q_cap": 12,  # ... and at most this many
     "w_step": 1.5,  # penalty weight factor per window of 20 iterations
     "temp_frac": 0.06,  # start temperature, x the mean travel per customer
     "temp_ratio": 200.0,  # start / end temperature
