@@ -811,6 +811,7 @@ _TUNE: dict[str, float] = {
     "w_start": 0.2,  # penalty weights after construction, x the base weights
     "w_step_init": 1.5,  # weight factor per construction sweep
     "tos": 1,  # inter-route 2-opt* on the touched days
+    "tos_gate": 0.0,  # ... only if the candidate is within this many temperatures of current
     "resweep": 0,  # extra reinsertion passes over the repaired customers
     "best_sweep": 1,  # full reinsertion sweeps on each new best solution
     "w_window": 20,  # iterations per weight update; 1 = per iteration on the current solution
@@ -818,7 +819,7 @@ _TUNE: dict[str, float] = {
     "q_frac": 0.1,  # destroy size: up to this share of the customers ...
     "q_cap": 12,  # ... and at most this many
     "w_step": 1.5,  # penalty weight factor per window of 20 iterations
-    "temp_frac": 0.06,  # start temperature, x the mean travel per customer
+    "temp_frac": 0.15,  # start temperature, x the mean travel per customer
     "temp_ratio": 200.0,  # start / end temperature
 }
 
@@ -1024,13 +1025,17 @@ def solve_periodic(
             for c in todo:
                 cand.remove(c)
                 _insert_best(cand, c, alpha, beta, None, 0.0)
-        if k["tos"]:
-            focus = set(cand.dirty)
+        focus = set(cand.dirty)
+        _improve_routes(cand, sorted(focus))
+        cand_val = cand.penalised(alpha, beta)
+        gate = k["tos_gate"]
+        if k["tos"] and data.m > 1 and (gate <= 0 or cand_val < cur_val + gate * temp):
+            # 2-opt* only where acceptance is plausible: it is the costliest step
+            cand.dirty.clear()
             for day in sorted({int(data.route_day[r]) for r in focus}):
                 _two_opt_star_day(cand, day, alpha, beta, focus)
-        _improve_routes(cand, sorted(cand.dirty))
-
-        cand_val = cand.penalised(alpha, beta)
+            _improve_routes(cand, sorted(cand.dirty))
+            cand_val = cand.penalised(alpha, beta)
         score = 0.0
         if cand_val < cur_val - _EPS or rng.random() < math.exp(
             -(cand_val - cur_val) / max(temp, _EPS)
