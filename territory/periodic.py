@@ -971,6 +971,7 @@ def solve_periodic(
 
     k = _TUNE
     cur = _initial_state(data, initial, k["init_mult"] * alpha0, k["init_mult"] * beta0, rng)
+    built = cur.copy() if cur.feasible() else None  # kept in case the sweeps end infeasible
     # reinsertion sweeps under soft, self-stiffening weights: cheap routes first, then feasible
     alpha, beta = k["w_start"] * alpha0, k["w_start"] * beta0
     for _ in range(int(k["init_sweeps"]) if max_iter > 0 else 0):
@@ -979,7 +980,9 @@ def solve_periodic(
             alpha *= k["w_step_init"] if cur.load_excess() > 1e-6 else 1.0 / k["w_step_init"]
         if data.has_dur:
             beta *= k["w_step_init"] if cur.dur_excess() > 1e-6 else 1.0 / k["w_step_init"]
-    best_feas: _State | None = cur.copy() if cur.feasible() else None
+    best_feas: _State | None = cur.copy() if cur.feasible() else built
+    if built is not None and best_feas is not None and built.objective() < best_feas.objective():
+        best_feas = built
     best_any = cur.copy()
     best_any_score = _infeasibility_score(cur)
     cur_val = cur.penalised(alpha, beta)
