@@ -819,6 +819,8 @@ _TUNE: dict[str, float] = {
     "q_frac": 0.1,  # destroy size: up to this share of the customers ...
     "q_cap": 12,  # ... and at most this many
     "w_step": 1.5,  # penalty weight factor per window of 20 iterations
+    "shake": 0.3,  # share of customers rebuilt on every other restart
+    "patience": 4.0,  # iterations without a new best before a restart, x customers (>= 300)
     "temp_frac": 0.15,  # start temperature, x the mean travel per customer
     "temp_ratio": 200.0,  # start / end temperature
 }
@@ -995,9 +997,9 @@ def solve_periodic(
     uses = np.zeros(len(_DESTROY))
     temp0 = k["temp_frac"] * max(cur.objective(), _EPS) / data.n  # a few % of a detour
     temp_end = temp0 / k["temp_ratio"]
-    since_best = 0
+    since_best = restarts = 0
     cap_ok = dur_ok = 0
-    patience = max(300, 4 * data.n)
+    patience = max(300, int(k["patience"] * data.n))
     it = 0
     while it < max_iter:
         if time_limit_s is not None and time.perf_counter() - t0 >= time_limit_s:
@@ -1112,9 +1114,20 @@ def solve_periodic(
             )
         since_best = 0 if improved else since_best + 1
         if since_best >= patience:
+            # restart from the best, shaken: a large random share rebuilt with noisy insertion
             since_best = 0
+            restarts += 1
             src = best_feas if best_feas is not None else best_any
             cur = src.copy()
+            if k["shake"] > 0 and restarts % 2 == 0:
+                planned = _planned(cur)
+                n_out = max(1, int(k["shake"] * len(planned)))
+                out = rng.choice(planned, size=min(n_out, len(planned)), replace=False).tolist()
+                for c in out:
+                    cur.remove(c)
+                _repair(cur, out, alpha, beta, rng, 0.3)
+                _improve_routes(cur, sorted(cur.dirty))
+                cur.dirty.clear()
             cur_val = cur.penalised(alpha, beta)
 
     result = best_feas if best_feas is not None else best_any
