@@ -811,14 +811,12 @@ _TUNE: dict[str, float] = {
     "w_start": 0.2,  # penalty weights after construction, x the base weights
     "w_step_init": 1.5,  # weight factor per construction sweep
     "tos": 1,  # inter-route 2-opt* on the touched days
-    "tos_gate": 0.0,  # ... only if the candidate is within this many temperatures of current
-    "resweep": 0,  # extra reinsertion passes over the repaired customers
     "best_sweep": 1,  # full reinsertion sweeps on each new best solution
-    "w_window": 20,  # iterations per weight update; 1 = per iteration on the current solution
+    "w_window": 20,  # iterations per penalty weight update
     "w_target": 0.1,  # aimed share of candidates within each limit
     "q_frac": 0.1,  # destroy size: up to this share of the customers ...
     "q_cap": 12,  # ... and at most this many
-    "w_step": 1.5,  # penalty weight factor per window of 20 iterations
+    "w_step": 1.5,  # penalty weight factor per update
     "shake": 0.3,  # share of customers rebuilt on every other restart
     "patience": 4.0,  # iterations without a new best before a restart, x customers (>= 300)
     "temp_frac": 0.15,  # start temperature, x the mean travel per customer
@@ -1025,17 +1023,10 @@ def solve_periodic(
         else:
             todo.sort(key=lambda c: (-data.freq[c], -data.q[c] - data.s[c]))
         _repair(cand, todo, alpha, beta, rng, 0.1 if rng.random() < 0.3 else 0.0)
-        for _ in range(int(k["resweep"])):
-            # the first customers were placed into a half-empty plan: place them again
-            for c in todo:
-                cand.remove(c)
-                _insert_best(cand, c, alpha, beta, None, 0.0)
         focus = set(cand.dirty)
         _improve_routes(cand, sorted(focus))
         cand_val = cand.penalised(alpha, beta)
-        gate = k["tos_gate"]
-        if k["tos"] and data.m > 1 and (gate <= 0 or cand_val < cur_val + gate * temp):
-            # 2-opt* only where acceptance is plausible: it is the costliest step
+        if k["tos"] and data.m > 1:
             cand.dirty.clear()
             for day in sorted({int(data.route_day[r]) for r in focus}):
                 _two_opt_star_day(cand, day, alpha, beta, focus)
@@ -1078,14 +1069,7 @@ def solve_periodic(
         # candidates (Cordeau et al. 1997 adjust per move; Vidal et al. 2012 per window)
         cap_ok += cand.load_excess() <= 1e-6
         dur_ok += cand.dur_excess() <= 1e-6
-        if k["w_window"] <= 1:
-            if data.has_cap:
-                alpha *= k["w_step"] if cur.load_excess() > 1e-6 else 1.0 / k["w_step"]
-                alpha = min(max(alpha, w_min * alpha0), w_max * alpha0)
-            if data.has_dur:
-                beta *= k["w_step"] if cur.dur_excess() > 1e-6 else 1.0 / k["w_step"]
-                beta = min(max(beta, w_min * beta0), w_max * beta0)
-        elif it % int(k["w_window"]) == 0:
+        if it % int(k["w_window"]) == 0:
             target, step = k["w_target"], k["w_step"]
             if data.has_cap:
                 share = cap_ok / k["w_window"]
