@@ -1014,8 +1014,9 @@ def solve_periodic(
         removed = _DESTROY[op](cand, q, rng) if len(_planned(cand)) else []
         for c in removed:
             cand.remove(c)
+        removed_set = set(removed)
         unplanned = [
-            int(c) for c in np.flatnonzero(cand.pattern[1:] == 0) + 1 if c not in set(removed)
+            int(c) for c in np.flatnonzero(cand.pattern[1:] == 0) + 1 if c not in removed_set
         ]
         todo = list(removed) + unplanned
         if rng.random() < 0.5:
