@@ -215,10 +215,11 @@ class _Data:
             if problem.demand is None
             else np.asarray(problem.demand, dtype=np.float64)
         )
-        self.has_cap = problem.capacity is not None and problem.demand is not None
-        self.cap = float(problem.capacity) if self.has_cap else math.inf
-        self.has_dur = problem.max_duration is not None
-        self.max_dur = float(problem.max_duration) if self.has_dur else math.inf
+        cap, max_dur = problem.capacity, problem.max_duration
+        self.has_cap = cap is not None and problem.demand is not None
+        self.cap = float(cap) if cap is not None and self.has_cap else math.inf
+        self.has_dur = max_dur is not None
+        self.max_dur = float(max_dur) if max_dur is not None else math.inf
         self.unplanned = problem.unplanned_penalty
         self.patterns: list[tuple[int, ...]] = [()] + [tuple(p) for p in problem.patterns]
         # per customer: (k, t) 0/1 matrix of its allowed patterns
