@@ -7,13 +7,16 @@ with one vehicle per day (the rep) and the working day as the route duration lim
 uses it on the classical instances (Christofides & Beasley 1984; Cordeau, Gendreau & Laporte 1997).
 
 Method: adaptive large neighbourhood search (Ropke & Pisinger 2006) over (pattern, day-route
-position). A destroy operator removes ``q`` customers from *all* their days; the repair inserts
-each one again by trying every allowed pattern, each day at its cheapest position (vectorised over
-all routes at once), so pattern changes are judged on real route costs. Capacity and duration
-excess are penalised with self-adjusting weights instead of being forbidden (Cordeau, Gendreau &
-Laporte 1997), so the search may cross infeasible space and repair it. Touched routes are improved
-with 2-opt and or-opt; acceptance is simulated annealing with restarts from the best solution.
-The default budget is a deterministic iteration count (no wall clock involved).
+position). A destroy operator (random, related, worst, whole routes) removes ``q`` customers from
+*all* their days; the repair inserts each one again by trying every allowed pattern, each day at
+its cheapest position (vectorised over all routes at once), so pattern changes are judged on real
+route costs. Capacity and duration excess are penalised with self-adjusting weights instead of
+being forbidden (Cordeau, Gendreau & Laporte 1997), so the search may cross infeasible space and
+repair it. After each repair, route tails are exchanged between nearby routes of the same day
+(2-opt*) and touched routes get 2-opt and or-opt. The start is a cheapest-insertion construction
+polished by sweeps that reinsert every customer with its best pattern; new best solutions get
+one more sweep. Acceptance is simulated annealing with restarts from the best solution. The
+default budget is a deterministic iteration count (no wall clock involved).
 """
 
 from __future__ import annotations
@@ -212,10 +215,11 @@ class _Data:
             if problem.demand is None
             else np.asarray(problem.demand, dtype=np.float64)
         )
-        self.has_cap = problem.capacity is not None and problem.demand is not None
-        self.cap = float(problem.capacity) if self.has_cap else math.inf
-        self.has_dur = problem.max_duration is not None
-        self.max_dur = float(problem.max_duration) if self.has_dur else math.inf
+        cap, max_dur = problem.capacity, problem.max_duration
+        self.has_cap = cap is not None and problem.demand is not None
+        self.cap = float(cap) if cap is not None and self.has_cap else math.inf
+        self.has_dur = max_dur is not None
+        self.max_dur = float(max_dur) if max_dur is not None else math.inf
         self.unplanned = problem.unplanned_penalty
         self.patterns: list[tuple[int, ...]] = [()] + [tuple(p) for p in problem.patterns]
         # per customer: (k, t) 0/1 matrix of its allowed patterns
@@ -808,14 +812,15 @@ _TUNE: dict[str, float] = {
     "w_start": 0.2,  # penalty weights after construction, x the base weights
     "w_step_init": 1.5,  # weight factor per construction sweep
     "tos": 1,  # inter-route 2-opt* on the touched days
-    "resweep": 0,  # extra reinsertion passes over the repaired customers
     "best_sweep": 1,  # full reinsertion sweeps on each new best solution
-    "w_window": 20,  # iterations per weight update; 1 = per iteration on the current solution
+    "w_window": 20,  # iterations per penalty weight update
     "w_target": 0.1,  # aimed share of candidates within each limit
-    "q_frac": 0.25,  # destroy size: up to this share of the customers ...
-    "q_cap": 60,  # ... and at most this many
-    "w_step": 1.5,  # penalty weight factor per window of 20 iterations
-    "temp_frac": 0.06,  # start temperature, x the mean travel per customer
+    "q_frac": 0.1,  # destroy size: up to this share of the customers ...
+    "q_cap": 12,  # ... and at most this many
+    "w_step": 1.5,  # penalty weight factor per update
+    "shake": 0.3,  # share of customers rebuilt on every other restart
+    "patience": 4.0,  # iterations without a new best before a restart, x customers (>= 300)
+    "temp_frac": 0.15,  # start temperature, x the mean travel per customer
     "temp_ratio": 200.0,  # start / end temperature
 }
 
@@ -967,6 +972,7 @@ def solve_periodic(
 
     k = _TUNE
     cur = _initial_state(data, initial, k["init_mult"] * alpha0, k["init_mult"] * beta0, rng)
+    built = cur.copy() if cur.feasible() else None  # kept in case the sweeps end infeasible
     # reinsertion sweeps under soft, self-stiffening weights: cheap routes first, then feasible
     alpha, beta = k["w_start"] * alpha0, k["w_start"] * beta0
     for _ in range(int(k["init_sweeps"]) if max_iter > 0 else 0):
@@ -975,7 +981,9 @@ def solve_periodic(
             alpha *= k["w_step_init"] if cur.load_excess() > 1e-6 else 1.0 / k["w_step_init"]
         if data.has_dur:
             beta *= k["w_step_init"] if cur.dur_excess() > 1e-6 else 1.0 / k["w_step_init"]
-    best_feas: _State | None = cur.copy() if cur.feasible() else None
+    best_feas: _State | None = cur.copy() if cur.feasible() else built
+    if built is not None and best_feas is not None and built.objective() < best_feas.objective():
+        best_feas = built
     best_any = cur.copy()
     best_any_score = _infeasibility_score(cur)
     cur_val = cur.penalised(alpha, beta)
@@ -988,9 +996,9 @@ def solve_periodic(
     uses = np.zeros(len(_DESTROY))
     temp0 = k["temp_frac"] * max(cur.objective(), _EPS) / data.n  # a few % of a detour
     temp_end = temp0 / k["temp_ratio"]
-    since_best = 0
+    since_best = restarts = 0
     cap_ok = dur_ok = 0
-    patience = max(300, 4 * data.n)
+    patience = max(300, int(k["patience"] * data.n))
     it = 0
     while it < max_iter:
         if time_limit_s is not None and time.perf_counter() - t0 >= time_limit_s:
@@ -1007,8 +1015,9 @@ def solve_periodic(
         removed = _DESTROY[op](cand, q, rng) if len(_planned(cand)) else []
         for c in removed:
             cand.remove(c)
+        removed_set = set(removed)
         unplanned = [
-            int(c) for c in np.flatnonzero(cand.pattern[1:] == 0) + 1 if c not in set(removed)
+            int(c) for c in np.flatnonzero(cand.pattern[1:] == 0) + 1 if c not in removed_set
         ]
         todo = list(removed) + unplanned
         if rng.random() < 0.5:
@@ -1016,18 +1025,15 @@ def solve_periodic(
         else:
             todo.sort(key=lambda c: (-data.freq[c], -data.q[c] - data.s[c]))
         _repair(cand, todo, alpha, beta, rng, 0.1 if rng.random() < 0.3 else 0.0)
-        for _ in range(int(k["resweep"])):
-            # the first customers were placed into a half-empty plan: place them again
-            for c in todo:
-                cand.remove(c)
-                _insert_best(cand, c, alpha, beta, None, 0.0)
-        if k["tos"]:
-            focus = set(cand.dirty)
+        focus = set(cand.dirty)
+        _improve_routes(cand, sorted(focus))
+        cand_val = cand.penalised(alpha, beta)
+        if k["tos"] and data.m > 1:
+            cand.dirty.clear()
             for day in sorted({int(data.route_day[r]) for r in focus}):
                 _two_opt_star_day(cand, day, alpha, beta, focus)
-        _improve_routes(cand, sorted(cand.dirty))
-
-        cand_val = cand.penalised(alpha, beta)
+            _improve_routes(cand, sorted(cand.dirty))
+            cand_val = cand.penalised(alpha, beta)
         score = 0.0
         if cand_val < cur_val - _EPS or rng.random() < math.exp(
             -(cand_val - cur_val) / max(temp, _EPS)
@@ -1065,14 +1071,7 @@ def solve_periodic(
         # candidates (Cordeau et al. 1997 adjust per move; Vidal et al. 2012 per window)
         cap_ok += cand.load_excess() <= 1e-6
         dur_ok += cand.dur_excess() <= 1e-6
-        if k["w_window"] <= 1:
-            if data.has_cap:
-                alpha *= k["w_step"] if cur.load_excess() > 1e-6 else 1.0 / k["w_step"]
-                alpha = min(max(alpha, w_min * alpha0), w_max * alpha0)
-            if data.has_dur:
-                beta *= k["w_step"] if cur.dur_excess() > 1e-6 else 1.0 / k["w_step"]
-                beta = min(max(beta, w_min * beta0), w_max * beta0)
-        elif it % int(k["w_window"]) == 0:
+        if it % int(k["w_window"]) == 0:
             target, step = k["w_target"], k["w_step"]
             if data.has_cap:
                 share = cap_ok / k["w_window"]
@@ -1101,9 +1100,20 @@ def solve_periodic(
             )
         since_best = 0 if improved else since_best + 1
         if since_best >= patience:
+            # restart from the best, shaken: a large random share rebuilt with noisy insertion
             since_best = 0
+            restarts += 1
             src = best_feas if best_feas is not None else best_any
             cur = src.copy()
+            if k["shake"] > 0 and restarts % 2 == 0:
+                planned = _planned(cur)
+                n_out = max(1, int(k["shake"] * len(planned)))
+                out = rng.choice(planned, size=min(n_out, len(planned)), replace=False).tolist()
+                for c in out:
+                    cur.remove(c)
+                _repair(cur, out, alpha, beta, rng, 0.3)
+                _improve_routes(cur, sorted(cur.dirty))
+                cur.dirty.clear()
             cur_val = cur.penalised(alpha, beta)
 
     result = best_feas if best_feas is not None else best_any

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import sys
 from pathlib import Path
 
@@ -192,3 +193,49 @@ def test_reference_solution_cost_and_feasibility(name: str) -> None:
     stated = float((PVRP_DIR / f"{name}.res").read_text().split()[0])
     assert route_cost(inst.problem, ref) == pytest.approx(stated, abs=0.006)
     assert check_solution(inst.problem, ref) == []
+
+
+def test_asymmetric_travel_is_costed_exactly() -> None:
+    """One-way streets: route moves must use the direction actually driven."""
+    base = make_problem(25, vehicles=2, seed=13, capacity=40.0)
+    rng = np.random.default_rng(0)
+    travel = base.travel + rng.uniform(0.0, 15.0, size=base.travel.shape)
+    np.fill_diagonal(travel, 0.0)
+    problem = PeriodicProblem(
+        travel=travel,
+        service=base.service,
+        patterns=base.patterns,
+        days=base.days,
+        vehicles_per_day=2,
+        demand=base.demand,
+        capacity=40.0,
+    )
+    sol = solve_periodic(problem, seed=1, iterations=80)
+    assert sol.feasible, check_solution(problem, sol)
+    _visits_match_patterns(problem, sol)
+    assert sol.cost == pytest.approx(route_cost(problem, sol))
+
+
+def test_time_limit_stops_the_search() -> None:
+    """A wall-clock budget bounds the run (used by the benchmark; not deterministic)."""
+    problem = make_problem(30, vehicles=2, seed=4)
+    sol = solve_periodic(problem, seed=0, time_limit_s=0.3)
+    assert sol.feasible
+    assert sol.iterations >= 1
+
+
+@pytest.mark.skipif(not PVRP_DIR.is_dir(), reason=f"benchmark data folder {PVRP_DIR} is absent")
+def test_bench_script_writes_solution_files(tmp_path: Path) -> None:
+    """bench_pvrp writes NAME.json with the file's customer ids and a CSV row per instance."""
+    bench = _bench_module()
+    out = tmp_path / "sol"
+    table = tmp_path / "table.csv"
+    args = ["--instances", str(PVRP_DIR), "--iterations", "3", "--solutions", str(out)]
+    assert bench.main([*args, "--csv", str(table), "p01"]) == 0
+    routes = json.loads((out / "p01.json").read_text())["routes"]
+    served = sorted(c for r in routes for c in r["customers"])
+    assert served == list(range(1, 51))  # p01: 50 customers served once (2 days, frequency 1)
+    assert {r["day"] for r in routes} <= {1, 2}
+    assert all(1 <= r["vehicle"] <= 3 for r in routes)
+    rows = table.read_text().splitlines()
+    assert rows[0].startswith("instance,") and rows[1].startswith("p01,")
