@@ -1,4 +1,15 @@
-"""territory: plan field-sales territories and visit routes (Rustenburg & Steenbeek, ch. 6)."""
+"""territory: plan field-sales territories and visit routes (Rustenburg & Steenbeek, ch. 6).
+
+The public door, one call per stage::
+
+    import territory
+    inputs = territory.load_inputs("customers.csv", "reps.csv", "plan.toml")
+    sizing = territory.size(inputs)                     # how many reps
+    design, workload = territory.design(inputs)         # who gets which customers
+    plan, design = territory.plan(inputs, design)       # which customer on which day
+"""
+
+__version__ = "0.1.0"  # before the imports: pipeline and cli read it
 
 from .exceptions import (
     ConfigError,
@@ -10,11 +21,20 @@ from .exceptions import (
 )
 from .models import Customer, DayRoute, Design, Plan, Rep, UnscheduledVisit, Visit
 from .params import Config
-
-__version__ = "0.1.0"
+from .pipeline import Inputs, design, evaluate, load_inputs, plan, size, write_design
+from .workload import customer_workload, size_team
 
 __all__ = [
     "Config",
+    "Inputs",
+    "customer_workload",
+    "design",
+    "evaluate",
+    "load_inputs",
+    "plan",
+    "size",
+    "size_team",
+    "write_design",
     "ConfigError",
     "Customer",
     "DayRoute",
