@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .models import Customer, Design, Plan, Rep
+from .models import Customer, DayRoute, Design, Plan, Rep
 from .params import Config, format_hhmm
 from .travel import haversine_km
 from .workload import CustomerWorkload, rep_admin_min, rep_capacity_min
@@ -359,29 +359,37 @@ def schedule_rows(plan: Plan, customers: Sequence[Customer]) -> list[dict[str, A
     return rows
 
 
+ROUTE_PROPERTIES = (
+    "rep_id", "date", "week", "weekday", "depart", "return", "visits", "travel_min", "travel_km",
+)  # fmt: skip
+
+
+def day_row(day: DayRoute, end_min: int | None = None) -> dict[str, Any]:
+    """One rep day as a days.csv row (routes.geojson properties are a subset of it).
+
+    ``end_min`` is the rep's end of day, for ``overtime_min`` (None leaves it empty).
+    """
+    lunch = getattr(day, "lunch_start_min", None)
+    return {
+        "rep_id": day.rep_id,
+        "date": day_label(day.week, day.weekday, day.date),
+        "week": day.week,
+        "weekday": day.weekday,
+        "depart": format_hhmm(day.depart_min),
+        "return": format_hhmm(day.return_min),
+        "visits": len(day.visits),
+        "visit_min": round(sum(v.end_min - v.start_min for v in day.visits), 1),
+        "travel_min": round(day.travel_min, 1),
+        "travel_km": round(day.travel_km, 1),
+        "overtime_min": None if end_min is None else max(0, day.return_min - end_min),
+        "lunch_start": format_hhmm(lunch) if lunch is not None else "",
+    }
+
+
 def day_rows(plan: Plan, team: Sequence[Rep], config: Config) -> list[dict[str, Any]]:
     """days.csv: one row per rep working day, travel including the way home."""
     ends = {r.id: (r.end_min if r.end_min is not None else config.day.end_min) for r in team}
-    rows = []
-    for day in plan.days:
-        lunch = getattr(day, "lunch_start_min", None)
-        rows.append(
-            {
-                "rep_id": day.rep_id,
-                "date": day_label(day.week, day.weekday, day.date),
-                "week": day.week,
-                "weekday": day.weekday,
-                "depart": format_hhmm(day.depart_min),
-                "return": format_hhmm(day.return_min),
-                "visits": len(day.visits),
-                "visit_min": round(sum(v.end_min - v.start_min for v in day.visits), 1),
-                "travel_min": round(day.travel_min, 1),
-                "travel_km": round(day.travel_km, 1),
-                "overtime_min": max(0, day.return_min - ends.get(day.rep_id, config.day.end_min)),
-                "lunch_start": format_hhmm(lunch) if lunch is not None else "",
-            }
-        )
-    return rows
+    return [day_row(day, ends.get(day.rep_id, config.day.end_min)) for day in plan.days]
 
 
 def unscheduled_rows(plan: Plan, customers: Sequence[Customer]) -> list[dict[str, Any]]:
@@ -409,6 +417,7 @@ def routes_geojson(plan: Plan, customers: Sequence[Customer], team: Sequence[Rep
     homes = {r.id: r for r in team}
     features = []
     for day in plan.days:
+        row = day_row(day)
         h = homes[day.rep_id]
         coords = [[round(h.lon, 6), round(h.lat, 6)]]
         coords += [
@@ -420,17 +429,7 @@ def routes_geojson(plan: Plan, customers: Sequence[Customer], team: Sequence[Rep
             {
                 "type": "Feature",
                 "geometry": {"type": "LineString", "coordinates": coords},
-                "properties": {
-                    "rep_id": day.rep_id,
-                    "date": day_label(day.week, day.weekday, day.date),
-                    "week": day.week,
-                    "weekday": day.weekday,
-                    "depart": format_hhmm(day.depart_min),
-                    "return": format_hhmm(day.return_min),
-                    "visits": len(day.visits),
-                    "travel_min": round(day.travel_min, 1),
-                    "travel_km": round(day.travel_km, 1),
-                },
+                "properties": {k: row[k] for k in ROUTE_PROPERTIES},
             }
         )
     return {"type": "FeatureCollection", "features": features}

@@ -21,6 +21,12 @@ REPS = SAMPLE / "reps.csv"
 CONFIG = SAMPLE / "plan.toml"
 
 
+def sample_args(command: str, out: Path, *extra: str) -> list[str]:
+    """A quiet design/plan run on the sample into ``out``, tables only."""
+    return ["-q", command, str(CUSTOMERS), "--reps", str(REPS), "--config", str(CONFIG),
+            "--out", str(out), "--no-maps", *extra]  # fmt: skip
+
+
 def read_csv(path: Path) -> list[dict[str, str]]:
     with open(path, encoding="utf-8", newline="") as f:
         return list(csv.DictReader(f))
@@ -111,19 +117,7 @@ def test_cli_module_runs_without_traceback_on_missing_file(tmp_path):
 @pytest.fixture(scope="module")
 def design_dir(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("design")
-    args = [
-        "-q",
-        "design",
-        str(CUSTOMERS),
-        "--reps",
-        str(REPS),
-        "--config",
-        str(CONFIG),
-        "--out",
-        str(out),
-        "--no-maps",
-    ]
-    assert main(args) == 0
+    assert main(sample_args("design", out)) == 0
     return out
 
 
@@ -158,19 +152,7 @@ def test_design_files_meet_the_criteria(design_dir):
 
 def test_same_inputs_same_outputs(design_dir, tmp_path):
     again = tmp_path / "again"
-    args = [
-        "-q",
-        "design",
-        str(CUSTOMERS),
-        "--reps",
-        str(REPS),
-        "--config",
-        str(CONFIG),
-        "--out",
-        str(again),
-        "--no-maps",
-    ]
-    assert main(args) == 0
+    assert main(sample_args("design", again)) == 0
     for name in ("assignments.csv", "territories.csv", "territories.geojson"):
         assert digest(design_dir / name) == digest(again / name), name
     a = json.loads((design_dir / "summary.json").read_text())
@@ -222,21 +204,7 @@ def test_input_files_never_modified(tmp_path):
 @pytest.fixture(scope="module")
 def plan_dir(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("plan")
-    args = [
-        "-q",
-        "plan",
-        str(CUSTOMERS),
-        "--reps",
-        str(REPS),
-        "--config",
-        str(CONFIG),
-        "--out",
-        str(out),
-        "--jobs",
-        "2",
-        "--no-maps",
-    ]
-    assert main(args) == 0
+    assert main(sample_args("plan", out, "--jobs", "2")) == 0
     return out
 
 
