@@ -746,7 +746,21 @@ def _kpis(
     moved = sum(
         1 for a, b in zip(design.assignment, final_design.assignment, strict=True) if a != b
     )
+    notes = []
+    if unscheduled:
+        notes.append(
+            f"{unscheduled} visits could not be planned (see unscheduled.csv); the routed "
+            f"workload asks for about {routed / one_rep:.1f} full-time reps"
+        )
+    tol = config.planning.routed_tolerance
+    for p, x in zip(plans, dev, strict=True):
+        if abs(x) > tol:
+            notes.append(
+                f"routed workload of rep {p.rep_id} is {100 * x:+.1f} % from the "
+                f"capacity-proportional mean (allowed +/- {100 * tol:.0f} %)"
+            )
     return {
+        "notes": notes,
         "visits": visits_total,
         "visits_planned": sum(len(d.visits) for p in plans for d in p.days),
         "visits_unscheduled": unscheduled,
