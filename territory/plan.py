@@ -195,6 +195,7 @@ def plan_territory(
     seed: int = 0,
     travel_estimate_min: Sequence[float] | None = None,
     initial_patterns: Sequence[int] | None = None,
+    iterations: int | None = None,
 ) -> TerritoryPlan:
     """Plan one rep's period: patterns, petal construction, periodic improvement, day routes.
 
@@ -214,6 +215,9 @@ def plan_territory(
     initial_patterns
         A pattern per customer to start from (e.g. from the previous plan while rebalancing);
         0 or a pattern not allowed for this rep falls back to the petal construction.
+    iterations
+        Periodic-engine iterations; ``planning.improve_iterations`` (or the engine's default)
+        when None.
 
     Returns
     -------
@@ -295,7 +299,7 @@ def plan_territory(
             problem,
             seed=seed,
             time_limit_s=config.planning.improve_time_limit_s,
-            iterations=config.planning.improve_iterations,
+            iterations=iterations if iterations is not None else config.planning.improve_iterations,
             initial=initial,
         )
         for k, i in enumerate(plannable):
@@ -532,6 +536,7 @@ class _Task:
     config: Config
     seed: int
     initial_patterns: tuple[int, ...] | None = None
+    iterations: int | None = None
 
 
 def _run_task(task: _Task) -> TerritoryPlan:
@@ -542,6 +547,7 @@ def _run_task(task: _Task) -> TerritoryPlan:
         seed=task.seed,
         travel_estimate_min=task.travel_estimate_min,
         initial_patterns=task.initial_patterns,
+        iterations=task.iterations,
     )
 
 
@@ -567,6 +573,18 @@ def _plan_tasks(
             if progress:
                 progress(f"{label}: territory {task.rep.id}", (k + 1) / total)
     return out
+
+
+def _warm_iterations(config: Config, n_customers: int) -> int | None:
+    """Periodic-engine iterations for a territory replanned from its previous patterns."""
+    planning = config.planning
+    if planning.rebalance_iterations is not None:
+        return planning.rebalance_iterations
+    if planning.improve_iterations is not None:
+        return planning.improve_iterations
+    # a warm start needs a fraction of a cold start's search (the engine's default is ~20 per
+    # customer): most customers keep their patterns
+    return max(100, 5 * n_customers)
 
 
 def _members(assignment: Sequence[int], k: int) -> list[list[int]]:
@@ -597,6 +615,7 @@ def _tasks(
             initial_patterns=(
                 tuple(previous.get(i, 0) for i in members[t]) if previous is not None else None
             ),
+            iterations=_warm_iterations(config, len(members[t])) if previous is not None else None,
         )
         for t in range(len(reps))
         if only is None or t in only
