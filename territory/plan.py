@@ -580,11 +580,7 @@ def _warm_iterations(config: Config, n_customers: int) -> int | None:
     planning = config.planning
     if planning.rebalance_iterations is not None:
         return planning.rebalance_iterations
-    if planning.improve_iterations is not None:
-        return planning.improve_iterations
-    # a warm start needs a fraction of a cold start's search (the engine's default is ~20 per
-    # customer): most customers keep their patterns
-    return max(100, 5 * n_customers)
+    return planning.improve_iterations  # None: the engine's own default
 
 
 def _members(assignment: Sequence[int], k: int) -> list[list[int]]:
