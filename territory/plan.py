@@ -679,7 +679,9 @@ def plan_territories(
     f_t = routed travel / estimated travel corrects every customer's travel allowance, the design
     stage reallocates from the current assignment, only territories whose customers changed are
     replanned, and the plan with the smallest maximum routed-workload deviation is kept. It stops
-    once every rep is within ``planning.routed_goal`` or a round does not improve.
+    once every rep is within ``planning.routed_goal`` or two rounds in a row did not improve
+    (each round starts from the latest plan; a plan counts as better when its maximum deviation
+    is smaller and it leaves no more visits unplanned).
     """
     by_id = {r.id: r for r in reps}
     team = [by_id[rid] for rid in design.rep_ids]
@@ -693,13 +695,16 @@ def plan_territories(
     dev = routed_deviation(current, team, config)
     first_dev = float(np.abs(dev).max()) if len(dev) else 0.0
     best = (first_dev, current, design, assignment)
+    best_lost = _lost(current)
+    state = (current, assignment)  # where the next round starts (the latest plan)
     rounds = 0
+    stale = 0
     planning = config.planning
     for _ in range(planning.rebalance_rounds):
-        if best[0] <= planning.routed_goal or len(team) < 2:
+        if best[0] <= planning.routed_goal or len(team) < 2 or stale >= 2:
             break
         rounds += 1
-        plans_now, assign_now = best[1], best[3]
+        plans_now, assign_now = state
         est_travel = np.zeros(len(team))
         np.add.at(est_travel, np.array(assign_now), workload.travel_total_min)
         routed_travel = np.array([p.travel_min for p in plans_now])
@@ -726,10 +731,23 @@ def plan_territories(
         )
         new_plans = [replanned.get(t, plans_now[t]) for t in range(len(team))]
         new_dev = float(np.abs(routed_deviation(new_plans, team, config)).max())
-        log.info("rebalance round %d: max routed deviation %.3f -> %.3f", rounds, best[0], new_dev)
-        if new_dev >= best[0] - 1e-9:
-            break
-        best = (new_dev, new_plans, new_design, new_assign)
+        new_lost = _lost(new_plans)
+        log.info(
+            "rebalance round %d: max routed deviation %.3f -> %.3f, unscheduled visits %d -> %d",
+            rounds,
+            best[0],
+            new_dev,
+            best_lost,
+            new_lost,
+        )
+        state = (new_plans, new_assign)
+        # A better plan is better balanced and leaves no more visits unplanned.
+        if new_dev < best[0] - 1e-9 and new_lost <= best_lost:
+            best = (new_dev, new_plans, new_design, new_assign)
+            best_lost = new_lost
+            stale = 0
+        else:
+            stale += 1
 
     final_dev, final_plans, final_design, final_assign = best
     plan = Plan(
@@ -740,6 +758,10 @@ def plan_territories(
         ),
     )
     return plan, final_design
+
+
+def _lost(plans: Sequence[TerritoryPlan]) -> int:
+    return sum(len(p.unscheduled) for p in plans)
 
 
 def _kpis(
