@@ -65,7 +65,8 @@ class TerritoryPlan:
     admin_min
         Admin time of the period (``admin_minutes`` per working day, scaled by capacity).
     unscheduled_min
-        Visit minutes of the unscheduled visits plus an estimate of their travel.
+        Visit minutes of the unscheduled visits plus an estimate of their travel
+        (``unscheduled_travel_min``: the drive from home to each).
     patterns
         The chosen pattern (day bitmask) per customer of the territory, in input order; 0 when
         the customer is not planned.
@@ -80,11 +81,17 @@ class TerritoryPlan:
     admin_min: float
     unscheduled_min: float
     patterns: tuple[int, ...] = ()
+    unscheduled_travel_min: float = 0.0
 
     @property
     def workload_min(self) -> float:
         """Routed workload: visits + routed travel + admin (minutes per period)."""
         return self.visit_min + self.travel_min + self.admin_min
+
+    @property
+    def demand_min(self) -> float:
+        """The work the territory asks for: routed workload plus the unplanned visits' estimate."""
+        return self.workload_min + self.unscheduled_min
 
 
 @dataclass(frozen=True)
@@ -484,11 +491,12 @@ def _assemble(
             days_i = pattern_days(chosen[i])
             for d in sorted(set(dropped[i])):
                 lost.append((i, days_i.index(d) + 1 if d in days_i else 0, d))
-    unscheduled_min = 0.0
+    unscheduled_min = unscheduled_travel = 0.0
     for i, _, _ in lost:
         if not reasons[i]:
             c = customers[i]
             unscheduled_min += c.visit_minutes + float(t.minutes[0, i + 1])
+            unscheduled_travel += float(t.minutes[0, i + 1])
     extra_days = math.ceil(unscheduled_min / t.frame.selling_min - 1e-9) if unscheduled_min else 0
     out = []
     for i, v, d in lost:
@@ -522,6 +530,7 @@ def _assemble(
         admin_min=rep_admin_min(rep, config),
         unscheduled_min=unscheduled_min,
         patterns=tuple(chosen),
+        unscheduled_travel_min=unscheduled_travel,
     )
 
 
@@ -621,8 +630,12 @@ def _tasks(
 def routed_deviation(
     plans: Sequence[TerritoryPlan], reps: Sequence[Rep], config: Config
 ) -> NDArray:
-    """Each rep's routed workload relative to the capacity-proportional mean, minus 1."""
-    load = np.array([p.workload_min for p in plans])
+    """Each rep's routed workload relative to the capacity-proportional mean, minus 1.
+
+    Visits a territory could not place count with their estimate (``demand_min``): a territory
+    that drops visits is overloaded, not light.
+    """
+    load = np.array([p.demand_min for p in plans])
     cap = np.array([rep_capacity_min(r, config) for r in reps])
     if load.sum() <= 0 or cap.sum() <= 0:
         return np.zeros(len(plans))
@@ -707,7 +720,7 @@ def plan_territories(
         plans_now, assign_now = state
         est_travel = np.zeros(len(team))
         np.add.at(est_travel, np.array(assign_now), workload.travel_total_min)
-        routed_travel = np.array([p.travel_min for p in plans_now])
+        routed_travel = np.array([p.travel_min + p.unscheduled_travel_min for p in plans_now])
         factor = np.where(est_travel > 0, routed_travel / np.maximum(est_travel, 1e-9), 1.0)
         corrected = replace(
             workload, travel_min_per_visit=workload.travel_min_per_visit * factor[assign_now]
