@@ -91,6 +91,12 @@ def main(argv: list[str] | None = None) -> int:
         plan, _ = plan_territories(customers, reps, design, cfg, jobs=args.jobs, progress=progress)
         plan_s = time.perf_counter() - t
         own, kids = _peak_mb()
+        reasons: dict[str, int] = {}
+        for u in plan.unscheduled:
+            key = u.reason.split(":")[0].split("(")[0].strip()
+            reasons[key] = reasons.get(key, 0) + 1
+        for key, count in sorted(reasons.items(), key=lambda kv: -kv[1]):
+            print(f"{name}: {count} unscheduled visits: {key}")
         k = plan.kpis
         rows.append(
             {

@@ -293,7 +293,9 @@ class PlanningParams:
     The defaults are deterministic budgets: ``route_time_limit_s`` and ``improve_time_limit_s``
     are None (iteration/solution limits inside the solvers); set them only for benchmarks, as
     wall-clock limits make results depend on machine load. ``improve_iterations`` overrides the
-    periodic engine's own iteration budget per territory. ``repair_routes`` bounds the day routes
+    periodic engine's own iteration budget per territory; ``rebalance_iterations`` the budget of a
+    territory replanned during rebalancing, which starts from its customers' previous patterns
+    (default ``improve_iterations``, else the engine's default). ``repair_routes`` bounds the day routes
     tried per territory when moving a customer whose visit did not fit to other days.
     ``routed_goal`` is where the rebalancing loop stops early; ``routed_tolerance`` is the band
     every rep's routed workload should be in.
@@ -305,6 +307,7 @@ class PlanningParams:
     routed_tolerance: float = 0.10
     routed_goal: float = 0.05
     improve_iterations: int | None = None
+    rebalance_iterations: int | None = None
     repair_routes: int = 60
 
     def __post_init__(self) -> None:
@@ -332,6 +335,11 @@ class PlanningParams:
             self.improve_iterations is None
             or (isinstance(self.improve_iterations, int) and self.improve_iterations >= 0),
             f"[planning] improve_iterations = {self.improve_iterations!r} is not accepted; use a whole number >= 0",
+        )
+        _check(
+            self.rebalance_iterations is None
+            or (isinstance(self.rebalance_iterations, int) and self.rebalance_iterations >= 0),
+            f"[planning] rebalance_iterations = {self.rebalance_iterations!r} is not accepted; use a whole number >= 0",
         )
         _check(
             isinstance(self.repair_routes, int) and 0 <= self.repair_routes <= 100000,

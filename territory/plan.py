@@ -65,7 +65,8 @@ class TerritoryPlan:
     admin_min
         Admin time of the period (``admin_minutes`` per working day, scaled by capacity).
     unscheduled_min
-        Visit minutes of the unscheduled visits plus an estimate of their travel.
+        Visit minutes of the unscheduled visits plus an estimate of their travel
+        (``unscheduled_travel_min``: the drive from home to each).
     patterns
         The chosen pattern (day bitmask) per customer of the territory, in input order; 0 when
         the customer is not planned.
@@ -80,11 +81,17 @@ class TerritoryPlan:
     admin_min: float
     unscheduled_min: float
     patterns: tuple[int, ...] = ()
+    unscheduled_travel_min: float = 0.0
 
     @property
     def workload_min(self) -> float:
         """Routed workload: visits + routed travel + admin (minutes per period)."""
         return self.visit_min + self.travel_min + self.admin_min
+
+    @property
+    def demand_min(self) -> float:
+        """The work the territory asks for: routed workload plus the unplanned visits' estimate."""
+        return self.workload_min + self.unscheduled_min
 
 
 @dataclass(frozen=True)
@@ -195,6 +202,7 @@ def plan_territory(
     seed: int = 0,
     travel_estimate_min: Sequence[float] | None = None,
     initial_patterns: Sequence[int] | None = None,
+    iterations: int | None = None,
 ) -> TerritoryPlan:
     """Plan one rep's period: patterns, petal construction, periodic improvement, day routes.
 
@@ -214,6 +222,9 @@ def plan_territory(
     initial_patterns
         A pattern per customer to start from (e.g. from the previous plan while rebalancing);
         0 or a pattern not allowed for this rep falls back to the petal construction.
+    iterations
+        Periodic-engine iterations; ``planning.improve_iterations`` (or the engine's default)
+        when None.
 
     Returns
     -------
@@ -295,7 +306,7 @@ def plan_territory(
             problem,
             seed=seed,
             time_limit_s=config.planning.improve_time_limit_s,
-            iterations=config.planning.improve_iterations,
+            iterations=iterations if iterations is not None else config.planning.improve_iterations,
             initial=initial,
         )
         for k, i in enumerate(plannable):
@@ -480,11 +491,12 @@ def _assemble(
             days_i = pattern_days(chosen[i])
             for d in sorted(set(dropped[i])):
                 lost.append((i, days_i.index(d) + 1 if d in days_i else 0, d))
-    unscheduled_min = 0.0
+    unscheduled_min = unscheduled_travel = 0.0
     for i, _, _ in lost:
         if not reasons[i]:
             c = customers[i]
             unscheduled_min += c.visit_minutes + float(t.minutes[0, i + 1])
+            unscheduled_travel += float(t.minutes[0, i + 1])
     extra_days = math.ceil(unscheduled_min / t.frame.selling_min - 1e-9) if unscheduled_min else 0
     out = []
     for i, v, d in lost:
@@ -518,6 +530,7 @@ def _assemble(
         admin_min=rep_admin_min(rep, config),
         unscheduled_min=unscheduled_min,
         patterns=tuple(chosen),
+        unscheduled_travel_min=unscheduled_travel,
     )
 
 
@@ -532,6 +545,7 @@ class _Task:
     config: Config
     seed: int
     initial_patterns: tuple[int, ...] | None = None
+    iterations: int | None = None
 
 
 def _run_task(task: _Task) -> TerritoryPlan:
@@ -542,6 +556,7 @@ def _run_task(task: _Task) -> TerritoryPlan:
         seed=task.seed,
         travel_estimate_min=task.travel_estimate_min,
         initial_patterns=task.initial_patterns,
+        iterations=task.iterations,
     )
 
 
@@ -567,6 +582,14 @@ def _plan_tasks(
             if progress:
                 progress(f"{label}: territory {task.rep.id}", (k + 1) / total)
     return out
+
+
+def _warm_iterations(config: Config, n_customers: int) -> int | None:
+    """Periodic-engine iterations for a territory replanned from its previous patterns."""
+    planning = config.planning
+    if planning.rebalance_iterations is not None:
+        return planning.rebalance_iterations
+    return planning.improve_iterations  # None: the engine's own default
 
 
 def _members(assignment: Sequence[int], k: int) -> list[list[int]]:
@@ -597,6 +620,7 @@ def _tasks(
             initial_patterns=(
                 tuple(previous.get(i, 0) for i in members[t]) if previous is not None else None
             ),
+            iterations=_warm_iterations(config, len(members[t])) if previous is not None else None,
         )
         for t in range(len(reps))
         if only is None or t in only
@@ -606,8 +630,12 @@ def _tasks(
 def routed_deviation(
     plans: Sequence[TerritoryPlan], reps: Sequence[Rep], config: Config
 ) -> NDArray:
-    """Each rep's routed workload relative to the capacity-proportional mean, minus 1."""
-    load = np.array([p.workload_min for p in plans])
+    """Each rep's routed workload relative to the capacity-proportional mean, minus 1.
+
+    Visits a territory could not place count with their estimate (``demand_min``): a territory
+    that drops visits is overloaded, not light.
+    """
+    load = np.array([p.demand_min for p in plans])
     cap = np.array([rep_capacity_min(r, config) for r in reps])
     if load.sum() <= 0 or cap.sum() <= 0:
         return np.zeros(len(plans))
@@ -664,7 +692,9 @@ def plan_territories(
     f_t = routed travel / estimated travel corrects every customer's travel allowance, the design
     stage reallocates from the current assignment, only territories whose customers changed are
     replanned, and the plan with the smallest maximum routed-workload deviation is kept. It stops
-    once every rep is within ``planning.routed_goal`` or a round does not improve.
+    once every rep is within ``planning.routed_goal`` or two rounds in a row did not improve
+    (each round starts from the latest plan; a plan counts as better when its maximum deviation
+    is smaller and it leaves no more visits unplanned).
     """
     by_id = {r.id: r for r in reps}
     team = [by_id[rid] for rid in design.rep_ids]
@@ -678,16 +708,19 @@ def plan_territories(
     dev = routed_deviation(current, team, config)
     first_dev = float(np.abs(dev).max()) if len(dev) else 0.0
     best = (first_dev, current, design, assignment)
+    best_lost = _lost(current)
+    state = (current, assignment)  # where the next round starts (the latest plan)
     rounds = 0
+    stale = 0
     planning = config.planning
     for _ in range(planning.rebalance_rounds):
-        if best[0] <= planning.routed_goal or len(team) < 2:
+        if best[0] <= planning.routed_goal or len(team) < 2 or stale >= 2:
             break
         rounds += 1
-        plans_now, assign_now = best[1], best[3]
+        plans_now, assign_now = state
         est_travel = np.zeros(len(team))
         np.add.at(est_travel, np.array(assign_now), workload.travel_total_min)
-        routed_travel = np.array([p.travel_min for p in plans_now])
+        routed_travel = np.array([p.travel_min + p.unscheduled_travel_min for p in plans_now])
         factor = np.where(est_travel > 0, routed_travel / np.maximum(est_travel, 1e-9), 1.0)
         corrected = replace(
             workload, travel_min_per_visit=workload.travel_min_per_visit * factor[assign_now]
@@ -711,10 +744,23 @@ def plan_territories(
         )
         new_plans = [replanned.get(t, plans_now[t]) for t in range(len(team))]
         new_dev = float(np.abs(routed_deviation(new_plans, team, config)).max())
-        log.info("rebalance round %d: max routed deviation %.3f -> %.3f", rounds, best[0], new_dev)
-        if new_dev >= best[0] - 1e-9:
-            break
-        best = (new_dev, new_plans, new_design, new_assign)
+        new_lost = _lost(new_plans)
+        log.info(
+            "rebalance round %d: max routed deviation %.3f -> %.3f, unscheduled visits %d -> %d",
+            rounds,
+            best[0],
+            new_dev,
+            best_lost,
+            new_lost,
+        )
+        state = (new_plans, new_assign)
+        # A better plan is better balanced and leaves no more visits unplanned.
+        if new_dev < best[0] - 1e-9 and new_lost <= best_lost:
+            best = (new_dev, new_plans, new_design, new_assign)
+            best_lost = new_lost
+            stale = 0
+        else:
+            stale += 1
 
     final_dev, final_plans, final_design, final_assign = best
     plan = Plan(
@@ -725,6 +771,10 @@ def plan_territories(
         ),
     )
     return plan, final_design
+
+
+def _lost(plans: Sequence[TerritoryPlan]) -> int:
+    return sum(len(p.unscheduled) for p in plans)
 
 
 def _kpis(
@@ -746,7 +796,21 @@ def _kpis(
     moved = sum(
         1 for a, b in zip(design.assignment, final_design.assignment, strict=True) if a != b
     )
+    notes = []
+    if unscheduled:
+        notes.append(
+            f"{unscheduled} visits could not be planned (see unscheduled.csv); the routed "
+            f"workload asks for about {routed / one_rep:.1f} full-time reps"
+        )
+    tol = config.planning.routed_tolerance
+    for p, x in zip(plans, dev, strict=True):
+        if abs(x) > tol:
+            notes.append(
+                f"routed workload of rep {p.rep_id} is {100 * x:+.1f} % from the "
+                f"capacity-proportional mean (allowed +/- {100 * tol:.0f} %)"
+            )
     return {
+        "notes": notes,
         "visits": visits_total,
         "visits_planned": sum(len(d.visits) for p in plans for d in p.days),
         "visits_unscheduled": unscheduled,

@@ -80,7 +80,7 @@ def usable_weekdays(customer: Customer, rep: Rep, config: Config) -> tuple[str, 
     return tuple(d for d in rep_days if d in customer.days)
 
 
-def _gap_ok(weekdays: Sequence[str]) -> int:
+def _min_gap(weekdays: Sequence[str]) -> int:
     """Smallest calendar gap (days) between the chosen weekdays, cyclic over the 7-day week."""
     idx = sorted(WEEKDAYS.index(d) for d in weekdays)
     if len(idx) < 2:
@@ -94,7 +94,7 @@ def _spread_sets(weekdays: Sequence[str], m: int) -> list[tuple[str, ...]]:
     combos = list(itertools.combinations(weekdays, m))
     if not combos:
         return []
-    gaps = [_gap_ok(c) for c in combos]
+    gaps = [_min_gap(c) for c in combos]
     need = 2 if max(gaps) >= 2 else max(gaps)
     return [c for c, g in zip(combos, gaps, strict=True) if g >= need][:MAX_WEEKDAY_SETS]
 

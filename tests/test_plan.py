@@ -335,3 +335,27 @@ def test_any_small_territory_keeps_the_rules(seed, n, start):
             t = v.end_min
         assert day.return_min >= t + day.home_travel_min - 1
     assert all(count[c.id] == c.visits for c in customers)
+
+
+def test_routed_deviation_counts_unplanned_visits_as_load():
+    """A territory that dropped visits is overloaded, not light: its deviation includes them."""
+    from territory.plan import TerritoryPlan, routed_deviation
+
+    def tp(rep_id, visit, travel, lost):
+        return TerritoryPlan(
+            rep_id=rep_id,
+            days=(),
+            unscheduled=(),
+            visit_min=visit,
+            travel_min=travel,
+            travel_km=travel,
+            admin_min=600.0,
+            unscheduled_min=lost,
+        )
+
+    reps = [Rep(id="R1", lat=0, lon=0), Rep(id="R2", lat=0, lon=0, capacity=0.5)]
+    config = Config()
+    even = routed_deviation([tp("R1", 6000, 1400, 0), tp("R2", 3000, 400, 0)], reps, config)
+    assert even[0] == pytest.approx(-even[1] / 2) and abs(even[0]) < 0.01
+    dropped = routed_deviation([tp("R1", 4000, 1000, 2400), tp("R2", 3000, 400, 0)], reps, config)
+    assert dropped == pytest.approx(even)
