@@ -107,7 +107,11 @@ class _DayFrame:
 def _day_frame(rep: Rep, config: Config) -> _DayFrame:
     d = config.day
     start = rep.start_min if rep.start_min is not None else d.start_min
-    end = (rep.end_min if rep.end_min is not None else d.end_min) - d.admin_minutes
+    full_end = rep.end_min if rep.end_min is not None else d.end_min
+    # A part-time rep (capacity < 1) works the same days, each shortened in proportion, so the
+    # plan matches workload.rep_capacity_min and rep_admin_min (both scale with capacity).
+    work = full_end - start - d.lunch_minutes - d.admin_minutes
+    end = min(full_end - d.admin_minutes, start + d.lunch_minutes + round(rep.capacity * work))
     lunch = None
     if d.lunch_minutes > 0:
         lo = max(d.lunch_from_min, start)

@@ -89,7 +89,7 @@ DAY_COLUMNS = (
     "overtime_min",
     "lunch_start",
 )
-UNSCHEDULED_COLUMNS = ("customer_id", "rep_id", "reason", "customer_name", "visit")
+UNSCHEDULED_COLUMNS = ("customer_id", "rep_id", "reason", "customer_name", "visit", "date")
 
 
 def cell(value: Any) -> str:
@@ -405,7 +405,8 @@ def unscheduled_rows(plan: Plan, customers: Sequence[Customer]) -> list[dict[str
                 "rep_id": u.rep_id,
                 "reason": u.reason,
                 "customer_name": names.get(u.customer_id, ""),
-                "visit": counter[u.customer_id],
+                "visit": u.visit or counter[u.customer_id],
+                "date": u.date,
             }
         )
     return rows

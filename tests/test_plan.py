@@ -359,3 +359,23 @@ def test_routed_deviation_counts_unplanned_visits_as_load():
     assert even[0] == pytest.approx(-even[1] / 2) and abs(even[0]) < 0.01
     dropped = routed_deviation([tp("R1", 4000, 1000, 2400), tp("R2", 3000, 400, 0)], reps, config)
     assert dropped == pytest.approx(even)
+
+
+def test_part_time_rep_days_are_shortened_in_proportion():
+    """capacity 0.5: each day's work (day - lunch - admin) is halved, as rep_capacity_min assumes."""
+    rng = np.random.default_rng(11)
+    home = (52.0, 5.0)
+    rep = Rep(id="P", lat=home[0], lon=home[1], capacity=0.5)
+    customers = _customers(rng, home, 14, "p", windows=False)
+    config = _config()
+    result = plan_territory(rep, customers, config)
+    d = config.day
+    latest = (
+        d.start_min
+        + d.lunch_minutes
+        + round(0.5 * (d.length_min - d.lunch_minutes - d.admin_minutes))
+    )
+    assert result.days and all(day.return_min <= latest for day in result.days)
+    assert max(day.return_min for day in result.days) > d.start_min  # it does work
+    full = plan_territory(dataclasses.replace(rep, capacity=1.0), customers, config)
+    assert max(day.return_min for day in full.days) > latest  # the full-time rep may work longer
