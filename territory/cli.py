@@ -218,6 +218,32 @@ def format_kpis(kpis: dict) -> str:
     return "\n".join(out)
 
 
+def format_evaluation(kpis: dict, source: str) -> str:
+    """An existing split judged by the design criteria: a line per rep, then the headline."""
+    lines = [
+        f"Evaluation of the existing split ({source})",
+        "",
+        f"{'rep':<10}{'customers':>10}{'workload h':>12}{'target h':>10}{'deviation':>11}{'pieces':>8}",
+    ]
+    for t, rep_id in enumerate(kpis.get("rep_ids", [])):
+        lines.append(
+            f"{rep_id:<10}{kpis['customers'][t]:>10}{kpis['workload_min'][t] / 60:>12.1f}"
+            f"{kpis['target_min'][t] / 60:>10.1f}{kpis['deviation'][t]:>+11.1%}{kpis['pieces'][t]:>8}"
+        )
+    headline = {k: kpis.get(k) for k in ("max_workload_deviation", "connected_share",
+                                          "objective_ratio", "max_potential_deviation",
+                                          "max_customers_deviation")}  # fmt: skip
+    lines += ["", format_kpis(headline)]
+    lines.append(
+        f"  {'within the +/-' + format(kpis.get('tolerance', 0), '.0%') + ' band':<48}"
+        f"{'yes' if kpis.get('within_tolerance') else 'no'}"
+    )
+    lines.append(
+        "  (pieces > 1: the territory is split into separate areas; design proposes a better split)"
+    )
+    return "\n".join(lines)
+
+
 def run(argv: Sequence[str] | None = None) -> int:
     """Parse and run one command; returns the exit code."""
     args = build_parser().parse_args(argv)
@@ -248,11 +274,12 @@ def run(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "evaluate":
         kpis = pipeline.evaluate(inputs, args.assignments)
+        kpis["rep_ids"] = [r.id for r in inputs.reps or ()]
         if args.json:
             print(json.dumps(kpis, indent=2, default=float))
         else:
-            print("Evaluation of the existing split")
-            print(format_kpis(kpis))
+            source = args.assignments or f"the current_rep column of {args.customers}"
+            print(format_evaluation(kpis, source))
         return 0
     if args.command == "design":
         if (args.reps is None) == (args.k is None):

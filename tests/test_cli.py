@@ -185,12 +185,19 @@ def test_design_with_free_centres(tmp_path, capsys):
 
 
 def test_evaluate_reports_todays_split(capsys):
-    assert (
-        main(["evaluate", str(CUSTOMERS), "--reps", str(REPS), "--config", str(CONFIG), "--json"])
-        == 0
-    )
+    args = ["evaluate", str(CUSTOMERS), "--reps", str(REPS), "--config", str(CONFIG)]
+    assert main([*args, "--json"]) == 0
     kpis = json.loads(capsys.readouterr().out)
     assert "max_workload_deviation" in kpis and "connected_share" in kpis
+    assert kpis["rep_ids"] == [r["id"] for r in read_csv(REPS)]
+    # Today's split as the file states it: customers per rep recounted from current_rep.
+    current = [c["current_rep"] for c in read_csv(CUSTOMERS)]
+    assert kpis["customers"] == [current.count(r) for r in kpis["rep_ids"]]
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert "current_rep" in text and "pieces" in text
+    for rep_id, n in zip(kpis["rep_ids"], kpis["customers"], strict=True):
+        assert any(line.split()[:2] == [rep_id, str(n)] for line in text.splitlines())
 
 
 def test_input_files_never_modified(tmp_path):
