@@ -6,6 +6,7 @@ import argparse
 import datetime as dt
 import json
 import logging
+import os
 import sys
 import time
 import warnings
@@ -283,9 +284,9 @@ def run(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "design":
         if (args.reps is None) == (args.k is None):
-            raise SystemExit("territory design: error: give either --reps FILE or --k N")
+            raise TerritoryError("design needs either --reps FILE or --k N, not both")
         if args.k is not None and args.k < 1:
-            raise SystemExit("territory design: error: --k must be at least 1")
+            raise TerritoryError(f"--k {args.k} is not accepted; use a whole number of at least 1")
         design_result, workload = pipeline.design(
             inputs, k=args.k, max_moved=args.max_moved, progress=progress
         )
@@ -305,7 +306,9 @@ def run(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "plan":
         if args.jobs < 1:
-            raise SystemExit("territory plan: error: --jobs must be at least 1")
+            raise TerritoryError(
+                f"--jobs {args.jobs} is not accepted; use a whole number of at least 1"
+            )
         design_result, workload = pipeline.design(
             inputs, max_moved=args.max_moved, progress=progress
         )
@@ -340,6 +343,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         except TerritoryError as exc:
             code = 2
             message = str(exc)
+        except BrokenPipeError:  # output piped into `head` and the like: stop quietly
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            code, message = 0, ""
         except OSError as exc:  # unreadable input, unwritable output folder
             code = 2
             message = f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": ")
