@@ -324,7 +324,10 @@ def headline(folder: PlanFolder) -> dict[str, float]:
         "reps": float(len(folder.territories)),
         "customers": float(len(folder.assignments)),
         "workload_h": sum(finite_work) if finite_work else math.nan,
-        "max_deviation": num(kpis.get("max_workload_deviation"), dev),
+        # a plan folder is judged on routed workload, a design folder on the estimate
+        "max_deviation": num(
+            kpis.get("max_routed_deviation", kpis.get("max_workload_deviation")), dev
+        ),
         "util_min": min((u for u in util if math.isfinite(u)), default=math.nan),
         "util_max": max((u for u in util if math.isfinite(u)), default=math.nan),
         "connected_share": num(kpis.get("connected_share"), connected),
