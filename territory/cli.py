@@ -262,6 +262,15 @@ def run(argv: Sequence[str] | None = None) -> int:
         for path in paths:
             print(path)
         return 0
+    # Usage checks before any file is read.
+    if args.command == "design" and (args.reps is None) == (args.k is None):
+        raise TerritoryError("design needs either --reps FILE or --k N, not both")
+    if getattr(args, "k", None) is not None and args.k < 1:
+        raise TerritoryError(f"--k {args.k} is not accepted; use a whole number of at least 1")
+    if getattr(args, "jobs", 1) < 1:
+        raise TerritoryError(
+            f"--jobs {args.jobs} is not accepted; use a whole number of at least 1"
+        )
     inputs = pipeline.load_inputs(
         args.customers,
         args.reps,
@@ -270,8 +279,8 @@ def run(argv: Sequence[str] | None = None) -> int:
         start_date=getattr(args, "start_date", None),
     )
     if args.command == "size":
-        result = pipeline.size(inputs)
-        print(json.dumps(result.to_dict(), indent=2) if args.json else format_sizing(result))
+        sizing = pipeline.size(inputs)
+        print(json.dumps(sizing.to_dict(), indent=2) if args.json else format_sizing(sizing))
         return 0
     if args.command == "evaluate":
         kpis = pipeline.evaluate(inputs, args.assignments)
@@ -283,10 +292,6 @@ def run(argv: Sequence[str] | None = None) -> int:
             print(format_evaluation(kpis, source))
         return 0
     if args.command == "design":
-        if (args.reps is None) == (args.k is None):
-            raise TerritoryError("design needs either --reps FILE or --k N, not both")
-        if args.k is not None and args.k < 1:
-            raise TerritoryError(f"--k {args.k} is not accepted; use a whole number of at least 1")
         design_result, workload = pipeline.design(
             inputs, k=args.k, max_moved=args.max_moved, progress=progress
         )
@@ -305,10 +310,6 @@ def run(argv: Sequence[str] | None = None) -> int:
         print(format_kpis(result["kpis"]))
         return 0
     if args.command == "plan":
-        if args.jobs < 1:
-            raise TerritoryError(
-                f"--jobs {args.jobs} is not accepted; use a whole number of at least 1"
-            )
         design_result, workload = pipeline.design(
             inputs, max_moved=args.max_moved, progress=progress
         )

@@ -168,8 +168,7 @@ def customer_patterns(
                     base = mask([(w, d) for w in range(1, weeks + 1) for d in rest])
                     for ws in _spaced_weeks(extra, weeks):
                         out.append(base | mask([(w, ds[j]) for w in ws]))
-    seen: set[int] = set()
-    return tuple(p for p in out if not (p in seen or seen.add(p)))
+    return tuple(dict.fromkeys(out))  # unique, in order
 
 
 def pattern_problem(customer: Customer, rep: Rep, config: Config) -> str:
