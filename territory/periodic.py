@@ -12,9 +12,8 @@ position). A destroy operator (random, related, worst, whole routes) removes ``q
 its cheapest position (vectorised over all routes at once), so pattern changes are judged on real
 route costs. Capacity and duration excess are penalised with self-adjusting weights instead of
 being forbidden (Cordeau, Gendreau & Laporte 1997), so the search may cross infeasible space and
-repair it. After each repair, route tails are exchanged between routes of the same day (2-opt*,
-granular: only cuts that create an edge between near neighbours, all touched days evaluated in
-one array sweep) and touched routes get 2-opt and or-opt. The start is a cheapest-insertion construction
+repair it. After each repair, route tails are exchanged between nearby routes of the same day
+(2-opt*) and touched routes get 2-opt and or-opt. The start is a cheapest-insertion construction
 polished by sweeps that reinsert every customer with its best pattern; new best solutions get
 one more sweep. Acceptance is simulated annealing with restarts from the best solution. The
 default budget is a deterministic iteration count (no wall clock involved).
@@ -235,7 +234,6 @@ class _Data:
         )
         self.route_day = np.repeat(np.arange(self.t), self.m)
         self.symmetric = bool(np.allclose(self.d, self.d.T))
-        self.cache: dict = {}
 
 
 class _State:
@@ -608,37 +606,46 @@ def _route_profile(st: _State, r: int) -> tuple:
     return a, f, ql, sv
 
 
-def _neighbours(data: _Data, k: int) -> NDArray[np.intp]:
-    """``(n+1, k)`` nearest other nodes of every node (depot included as a row, not as a column)."""
-    key = ("nn", k)
-    cached = data.cache.get(key)
-    if cached is None:
-        dist = data.d + data.d.T
-        np.fill_diagonal(dist, np.inf)
-        dist[:, 0] = np.inf
-        kk = min(k, max(data.n - 1, 1))
-        cached = np.argsort(dist, axis=1, kind="stable")[:, :kk]
-        data.cache[key] = cached
-    return cached
+def _near_routes(
+    d: NDArray[np.float64], nodes: NDArray[np.intp], lens: NDArray, rows: NDArray, k: int
+) -> NDArray[np.intp]:
+    """The ``k`` routes nearest to each route in ``rows`` (by three sample stops), plus one empty.
+
+    Route tails are only exchanged between neighbouring routes (a granular neighbourhood,
+    Toth & Vigo 2003), which keeps 2-opt* affordable with many vehicles per day.
+    """
+    m = len(nodes)
+    if m - 1 <= k:
+        return np.tile(np.arange(m), (len(rows), 1))
+    cust = np.maximum(lens - 2, 0)
+    picks = np.stack([1 + (cust * f).astype(np.intp) // 4 for f in (1, 2, 3)], axis=1)
+    reps = np.take_along_axis(nodes, np.minimum(picks, np.maximum(lens - 2, 1)[:, None]), axis=1)
+    dist = d[reps[rows][:, None, :, None], reps[None, :, None, :]].min(axis=(2, 3))
+    empty = cust == 0
+    dist[:, empty] = np.inf
+    dist[np.arange(len(rows)), rows] = -1.0  # itself, masked later
+    near = np.argsort(dist, axis=1, kind="stable")[:, : k + 1]
+    if empty.any():
+        first_empty = int(np.flatnonzero(empty)[0])
+        near = np.concatenate([near, np.full((len(rows), 1), first_empty)], axis=1)
+    return near
 
 
-def _two_opt_star(
+def _two_opt_star_day(
     st: _State,
-    days: Sequence[int],
+    day: int,
     alpha: float,
     beta: float,
     focus: set[int] | None = None,
-    k_nn: int = 12,
+    k_near: int = 5,
 ) -> bool:
-    """Granular 2-opt* on the routes of ``days``: only cuts that create at least one short edge.
+    """Exchange route tails between routes of ``day`` (2-opt*), penalised, vectorised.
 
-    Cuts route x after position i and route y of the same day after j and reconnects x's head
-    to y's tail and y's head to x's tail, where ``x`` is a route in ``focus`` (all if None) and
-    the new edge ``x_i -> y_{j+1}`` or ``y_j -> x_{i+1}`` joins near neighbours (a granular
-    neighbourhood, Toth & Vigo 2003); a tail of x may also move into an empty route (a split).
-    The candidates of all days are evaluated at once as flat arrays (penalised load and
-    duration); the best ones are applied greedily to disjoint route pairs, and rounds repeat
-    on the moved routes while moves gain. Returns whether anything changed.
+    Cuts route A after position i and route B after j and reconnects A's head to B's tail and
+    B's head to A's tail; an empty route takes a tail (a split). Every pair (with a route in
+    ``focus`` if given) and every cut pair is evaluated in one padded array sweep; the best
+    move of each pair is applied greedily to disjoint pairs, and rounds repeat while moves
+    gain. Returns whether anything changed.
     """
     data = st.data
     m = data.m
@@ -646,108 +653,88 @@ def _two_opt_star(
         return False
     d = data.d
     cap, max_dur = data.cap, data.max_dur
-    nn = _neighbours(data, k_nn)
-    k = nn.shape[1]
-    n1 = data.n + 1
-    day_list = sorted(set(int(day) for day in days))
-    nb = len(day_list)
-    routes = [day * m + v for day in day_list for v in range(m)]
-    nr = len(routes)
-    rows = [b for b, r in enumerate(routes) if focus is None or r in focus]
+    routes = list(range(day * m, day * m + m))
+    rows = [i for i, r in enumerate(routes) if focus is None or r in focus]
     changed = False
     for _ in range(4):
         if not rows:
             break
         arrs = [st.arr(r) for r in routes]
-        lens = np.fromiter((len(a) for a in arrs), dtype=np.intp, count=nr)
+        lens = np.array([len(a) for a in arrs])
         lmax = int(lens.max())
-        if lmax <= 2:
+        if lmax <= 2 and not any(len(st.seq[r]) for r in routes):
             break
-        nodes = np.zeros((nr, lmax), dtype=np.intp)
-        for b, a in enumerate(arrs):
-            nodes[b, : len(a)] = a
+        nodes = np.zeros((m, lmax), dtype=np.intp)
+        for i, a in enumerate(arrs):
+            nodes[i, : len(a)] = a
         legs = d[nodes[:, :-1], nodes[:, 1:]]
-        fwd = np.zeros((nr, lmax))
+        fwd = np.zeros((m, lmax))
         np.cumsum(legs, axis=1, out=fwd[:, 1:])
         ql = np.cumsum(data.q[nodes], axis=1)
         sv = np.cumsum(data.s[nodes], axis=1)
         tot_t = fwd[:, -1]
         tot_q = ql[:, -1]
         tot_s = sv[:, -1]
-        # where each visit of the days is: (block, node) -> route (batch index), position
-        blk = np.arange(nr) // m
-        inner = np.arange(lmax)[None, :]
-        is_cust = (inner >= 1) & (inner < (lens - 1)[:, None])
-        rr, pp = np.nonzero(is_cust)
-        key = blk[rr] * n1 + nodes[rr, pp]
-        where_r = np.full(nb * n1, -1, dtype=np.intp)
-        where_p = np.zeros(nb * n1, dtype=np.intp)
-        where_r[key] = rr
-        where_p[key] = pp
-        rx = np.array(rows, dtype=np.intp)
-        ncut = lens[rx] - 1
-        cx = np.repeat(rx, ncut)  # cut after position i = 0 .. len-2 of each focus route
-        ci = np.arange(int(ncut.sum())) - np.repeat(np.cumsum(ncut) - ncut, ncut)
-        u = nodes[cx, ci]
-        w = nodes[cx, ci + 1]
-        base = blk[cx] * n1
-        # x_i -> y_{j+1} short
-        ka = (base[:, None] + nn[u]).ravel()
-        xa = np.repeat(cx, k)
-        ia = np.repeat(ci, k)
-        ya = where_r[ka]
-        ja = where_p[ka] - 1
-        # y_j -> x_{i+1} short (x_{i+1} a customer)
-        okw = w != 0
-        kb = (base[okw][:, None] + nn[w[okw]]).ravel()
-        xb = np.repeat(cx[okw], k)
-        ib = np.repeat(ci[okw], k)
-        yb = where_r[kb]
-        jb = where_p[kb]
-        # a tail into the day's first empty route
-        empty_first = np.full(nb, -1, dtype=np.intp)
-        e_idx = np.flatnonzero(lens <= 2)[::-1]
-        empty_first[blk[e_idx]] = e_idx
-        ye = empty_first[blk[cx]]
-        x = np.concatenate([xa, xb, cx])
-        i = np.concatenate([ia, ib, ci])
-        y = np.concatenate([ya, yb, ye])
-        j = np.concatenate([ja, jb, np.zeros(len(cx), dtype=np.intp)])
-        ok = (y >= 0) & (y != x)
-        x, i, y, j = x[ok], i[ok], y[ok], j[ok]
-        if not len(x):
-            break
-        trav_x = fwd[x, i] + d[nodes[x, i], nodes[y, j + 1]] + (tot_t[y] - fwd[y, j + 1])
-        trav_y = fwd[y, j] + d[nodes[y, j], nodes[x, i + 1]] + (tot_t[x] - fwd[x, i + 1])
+        lp = lmax - 1
+        rx = np.array(rows)
+        ycand = _near_routes(d, nodes, lens, rx, k_near)  # (f, K) candidate partners per row
+        kk = ycand.shape[1]
+        # x = focus route (axis 0), y = partner (axis 1), i = cut on x (axis 2), j on y (axis 3)
+        xi = nodes[rx, :lp][:, None, :, None]
+        xn = nodes[rx, 1:][:, None, :, None]
+        yj = nodes[ycand, :lp][:, :, None, :]
+        yn = nodes[ycand, 1:][:, :, None, :]
+        fx_i = fwd[rx, :lp][:, None, :, None]
+        fx_n = fwd[rx, 1:][:, None, :, None]
+        fy_j = fwd[ycand, :lp][:, :, None, :]
+        fy_n = fwd[ycand, 1:][:, :, None, :]
+        trav_x = fx_i + d[xi, yn] + (tot_t[ycand][:, :, None, None] - fy_n)
+        trav_y = fy_j + d[yj, xn] + (tot_t[rx][:, None, None, None] - fx_n)
         new = trav_x + trav_y
         val = tot_t.copy()
         if data.has_cap:
-            load_x = ql[x, i] + (tot_q[y] - ql[y, j])
-            load_y = ql[y, j] + (tot_q[x] - ql[x, i])
+            qx_i = ql[rx, :lp][:, None, :, None]
+            qy_j = ql[ycand, :lp][:, :, None, :]
+            load_x = qx_i + (tot_q[ycand][:, :, None, None] - qy_j)
+            load_y = qy_j + (tot_q[rx][:, None, None, None] - qx_i)
             new = new + alpha * (np.maximum(load_x - cap, 0.0) + np.maximum(load_y - cap, 0.0))
             val = val + alpha * np.maximum(tot_q - cap, 0.0)
         if data.has_dur:
-            dur_x = trav_x + sv[x, i] + (tot_s[y] - sv[y, j])
-            dur_y = trav_y + sv[y, j] + (tot_s[x] - sv[x, i])
+            sx_i = sv[rx, :lp][:, None, :, None]
+            sy_j = sv[ycand, :lp][:, :, None, :]
+            dur_x = trav_x + sx_i + (tot_s[ycand][:, :, None, None] - sy_j)
+            dur_y = trav_y + sy_j + (tot_s[rx][:, None, None, None] - sx_i)
             new = new + beta * (np.maximum(dur_x - max_dur, 0.0) + np.maximum(dur_y - max_dur, 0.0))
             val = val + beta * np.maximum(tot_t + tot_s - max_dur, 0.0)
-        gain = val[x] + val[y] - new
-        good = np.flatnonzero(gain > 1e-7 * np.maximum(np.abs(val[y]), 1.0))
-        if not len(good):
-            break
-        good = good[np.argsort(-gain[good], kind="stable")]
+        gain = (val[rx][:, None] + val[ycand])[:, :, None, None] - new
+        valid = np.arange(lp)[None, :] < (lens - 1)[:, None]  # (m, lp): cut positions
+        mask = valid[rx][:, None, :, None] & valid[ycand][:, :, None, :]
+        mask &= (rx[:, None] != ycand)[:, :, None, None]
+        gain = np.where(mask, gain, -np.inf).reshape(len(rx), kk, lp * lp)
+        best_k = gain.argmax(axis=2)
+        best_g = np.take_along_axis(gain, best_k[:, :, None], axis=2)[:, :, 0]
+        order = np.argsort(-best_g, axis=None, kind="stable")
         used: set[int] = set()
-        for e in good.tolist():
-            a_r, b_r = int(x[e]), int(y[e])
-            if a_r in used or b_r in used:
+        moved: list[int] = []
+        for flat in order.tolist():
+            xr, yk = divmod(flat, kk)
+            y = int(ycand[xr, yk])
+            g = best_g[xr, yk]
+            if g <= 1e-7 * max(abs(val[y]), 1.0):
+                break
+            x = int(rx[xr])
+            if x in used or y in used:
                 continue
-            ie, je = int(i[e]), int(j[e])
-            a, b = arrs[a_r].tolist(), arrs[b_r].tolist()
-            st.replace_route(routes[a_r], a[1 : ie + 1] + b[je + 1 : -1])
-            st.replace_route(routes[b_r], b[1 : je + 1] + a[ie + 1 : -1])
-            used.update((a_r, b_r))
+            i, j = divmod(int(best_k[xr, yk]), lp)
+            a, b = arrs[x].tolist(), arrs[y].tolist()
+            st.replace_route(routes[x], a[1 : i + 1] + b[j + 1 : -1])
+            st.replace_route(routes[y], b[1 : j + 1] + a[i + 1 : -1])
+            used.update((x, y))
+            moved.extend((x, y))
+        if not moved:
+            break
         changed = True
-        rows = sorted(used)
+        rows = sorted(set(moved))
     return changed
 
 
@@ -821,7 +808,6 @@ _TUNE: dict[str, float] = {
     "w_start": 0.2,  # penalty weights after construction, x the base weights
     "w_step_init": 1.5,  # weight factor per construction sweep
     "tos": 1,  # inter-route 2-opt* on the touched days
-    "tos_nn": 12,  # 2-opt*: cuts whose new edge joins one of this many nearest neighbours
     "best_sweep": 1,  # full reinsertion sweeps on each new best solution
     "w_window": 20,  # iterations per penalty weight update
     "w_target": 0.1,  # aimed share of candidates within each limit
@@ -878,7 +864,8 @@ def _reinsert_sweep(
             st.remove(c)
             _insert_best(st, c, alpha, beta, None, 0.0)
         if _TUNE["tos"]:
-            _two_opt_star(st, range(data.t), alpha, beta, k_nn=int(_TUNE["tos_nn"]))
+            for day in range(data.t):
+                _two_opt_star_day(st, day, alpha, beta)
         _improve_routes(st, sorted(st.dirty))
         st.dirty.clear()
         if before - st.penalised(alpha, beta) <= 1e-4 * abs(before):
@@ -1039,8 +1026,8 @@ def solve_periodic(
         cand_val = cand.penalised(alpha, beta)
         if k["tos"] and data.m > 1:
             cand.dirty.clear()
-            days = sorted({int(data.route_day[r]) for r in focus})
-            _two_opt_star(cand, days, alpha, beta, focus, k_nn=int(k["tos_nn"]))
+            for day in sorted({int(data.route_day[r]) for r in focus}):
+                _two_opt_star_day(cand, day, alpha, beta, focus)
             _improve_routes(cand, sorted(cand.dirty))
             cand_val = cand.penalised(alpha, beta)
         score = 0.0
