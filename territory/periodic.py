@@ -205,6 +205,7 @@ class _Data:
 
     def __init__(self, problem: PeriodicProblem) -> None:
         self.d = np.ascontiguousarray(problem.travel, dtype=np.float64)
+        self.dt = np.ascontiguousarray(self.d.T)  # rows of dt = columns of d (fast gathers)
         self.s = np.asarray(problem.service, dtype=np.float64)
         self.n = problem.n_customers
         self.t = problem.days
@@ -233,23 +234,6 @@ class _Data:
         )
         self.route_day = np.repeat(np.arange(self.t), self.m)
         self.symmetric = bool(np.allclose(self.d, self.d.T))
-
-
-def _ins(arr: NDArray, i: int, value: float) -> NDArray:
-    """Copy of ``arr`` with ``value`` inserted before index ``i`` (np.insert is slow for this)."""
-    out = np.empty(len(arr) + 1, dtype=arr.dtype)
-    out[:i] = arr[:i]
-    out[i] = value
-    out[i + 1 :] = arr[i:]
-    return out
-
-
-def _del(arr: NDArray, i: int) -> NDArray:
-    """Copy of ``arr`` without index ``i``."""
-    out = np.empty(len(arr) - 1, dtype=arr.dtype)
-    out[:i] = arr[:i]
-    out[i:] = arr[i + 1 :]
-    return out
 
 
 class _State:
@@ -325,46 +309,59 @@ class _State:
         # edge (prev, nxt) at e becomes (prev, c), (c, nxt); new arrays, never in place (shared)
         if self._edges is None:
             return
-        f, to, rix, base, offs, _ = self._edges
+        ftr, base, offs, _ = self._edges
         e = int(offs[r]) + pos
+        n_e = ftr.shape[1]
+        new = np.empty((3, n_e + 1), dtype=np.intp)
+        new[:, :e] = ftr[:, :e]
+        new[:, e + 1 :] = ftr[:, e:]
+        new[0, e], new[1, e], new[2, e] = prev, c, r
+        new[0, e + 1] = c
         d = self.data.d
-        f = _ins(f, e + 1, c)
-        to = _ins(to, e, c)
-        rix = _ins(rix, e, r)
-        base = _ins(base, e + 1, d[c, nxt])
-        base[e] = d[prev, c]
+        nb = np.empty(n_e + 1)
+        nb[:e] = base[:e]
+        nb[e] = d[prev, c]
+        nb[e + 1] = d[c, nxt]
+        nb[e + 2 :] = base[e + 1 :]
         offs = offs.copy()
         offs[r + 1 :] += 1
-        self._edges = (f, to, rix, base, offs, offs[:: self.data.m][: self.data.t])
+        self._edges = (new, nb, offs, offs[:: self.data.m][: self.data.t])
 
     def _edges_remove(self, r: int, pos: int, prev: int, nxt: int) -> None:
+        # edges (prev, c) at e and (c, nxt) at e + 1 become (prev, nxt) at e
         if self._edges is None:
             return
-        f, to, rix, base, offs, _ = self._edges
+        ftr, base, offs, _ = self._edges
         e = int(offs[r]) + pos
-        f = _del(f, e + 1)
-        to = _del(to, e)
-        rix = _del(rix, e)
-        base = _del(base, e + 1)
-        base[e] = self.data.d[prev, nxt]
+        n_e = ftr.shape[1]
+        new = np.empty((3, n_e - 1), dtype=np.intp)
+        new[:, :e] = ftr[:, :e]
+        new[:, e + 1 :] = ftr[:, e + 2 :]
+        new[0, e], new[1, e], new[2, e] = prev, nxt, r
+        nb = np.empty(n_e - 1)
+        nb[:e] = base[:e]
+        nb[e] = self.data.d[prev, nxt]
+        nb[e + 1 :] = base[e + 2 :]
         offs = offs.copy()
         offs[r + 1 :] -= 1
-        self._edges = (f, to, rix, base, offs, offs[:: self.data.m][: self.data.t])
+        self._edges = (new, nb, offs, offs[:: self.data.m][: self.data.t])
 
     def edges(self) -> tuple:
         """All route edges, grouped by route (routes ordered by day): from, to, route, base cost."""
         if self._edges is None:
             arrs = [self.arr(r) for r in range(self.data.n_routes)]
             lens = np.fromiter((len(a) - 1 for a in arrs), dtype=np.intp, count=len(arrs))
-            f = np.concatenate([a[:-1] for a in arrs])
-            to = np.concatenate([a[1:] for a in arrs])
-            rix = np.repeat(np.arange(len(arrs)), lens)
+            ftr = np.empty((3, int(lens.sum())), dtype=np.intp)
+            ftr[0] = np.concatenate([a[:-1] for a in arrs])
+            ftr[1] = np.concatenate([a[1:] for a in arrs])
+            ftr[2] = np.repeat(np.arange(len(arrs)), lens)
             offs = np.zeros(len(arrs) + 1, dtype=np.intp)
             np.cumsum(lens, out=offs[1:])
             day_starts = offs[:: self.data.m][: self.data.t]
-            base = self.data.d[f, to]
-            self._edges = (f, to, rix, base, offs, day_starts)
-        return self._edges
+            base = self.data.d[ftr[0], ftr[1]]
+            self._edges = (ftr, base, offs, day_starts)
+        ftr, base, offs, day_starts = self._edges
+        return ftr[0], ftr[1], ftr[2], base, offs, day_starts
 
     # --- edits ----------------------------------------------------------------------------
     def insert(self, c: int, r: int, pos: int) -> None:
@@ -447,8 +444,7 @@ def _insert_best(
     if not data.patterns[c]:
         return
     f, to, rix, base, offs, day_starts = st.edges()
-    d = data.d
-    delta = d[f, c] + d[c, to] - base
+    delta = data.dt[c][f] + data.d[c][to] - base
     tot = delta
     if data.has_cap:
         lr = np.maximum(st.load + data.q[c] - data.cap, 0.0) - np.maximum(st.load - data.cap, 0.0)

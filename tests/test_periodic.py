@@ -239,3 +239,36 @@ def test_bench_script_writes_solution_files(tmp_path: Path) -> None:
     assert all(1 <= r["vehicle"] <= 3 for r in routes)
     rows = table.read_text().splitlines()
     assert rows[0].startswith("instance,") and rows[1].startswith("p01,")
+
+
+def test_two_opt_star_keeps_days_and_never_worsens() -> None:
+    """2-opt*: scrambled day routes get better (penalised), visits stay on their days."""
+    from territory.periodic import _Data, _State, _two_opt_star_day
+
+    problem = make_problem(60, vehicles=4, seed=3, capacity=60.0, max_duration=300.0)
+    data = _Data(problem)
+    state = _State(data)
+    rng = np.random.default_rng(0)
+    for c in range(1, data.n + 1):  # every customer on its first pattern, routes at random
+        pat = data.patterns[c][0]
+        for day in range(data.t):
+            if pat >> day & 1:
+                r = day * data.m + int(rng.integers(data.m))
+                state.insert(c, r, len(state.seq[r]))
+        state.pattern[c] = pat
+    alpha, beta = 1.0, 1.0
+    before = state.penalised(alpha, beta)
+    visits = [
+        sorted(c for r in range(day * 4, day * 4 + 4) for c in state.seq[r]) for day in range(5)
+    ]
+    assert any([_two_opt_star_day(state, day, alpha, beta) for day in range(data.t)])
+    after = state.penalised(alpha, beta)
+    assert after < before - 1e-6
+    for day in range(5):
+        routes = range(day * 4, day * 4 + 4)
+        assert sorted(c for r in routes for c in state.seq[r]) == visits[day]
+        for r in routes:  # cached travel and load match the new sequences
+            a = [0, *state.seq[r], 0]
+            assert state.travel[r] == pytest.approx(sum(problem.travel[a[:-1], a[1:]]))
+            assert state.load[r] == pytest.approx(problem.demand[a].sum())
+            assert all(state.route_of[c, day] == r for c in state.seq[r])
