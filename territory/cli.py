@@ -103,7 +103,6 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PCT",
         help="at most this share of customers changes rep (vs current_rep)",
     )
-    pl.add_argument("--scheduler", help=argparse.SUPPRESS)
     outputs(pl)
 
     e = sub.add_parser("evaluate", help="judge an existing split (default: the current_rep column)")
