@@ -306,6 +306,10 @@ def run(argv: Sequence[str] | None = None) -> int:
             maps=not args.no_maps,
         )
         print(f"Territories written to {args.out}")
+        if args.k is not None:
+            print("Territory centres (free, placed by the design):")
+            for row in pipeline.centre_rows(design_result):
+                print(f"  {row}")
         print(format_kpis(result["kpis"]))
         return 0
     if args.command == "plan":

@@ -163,6 +163,26 @@ def gazetteer_lookup(city: str, country: str = "") -> Place | None:
     return None
 
 
+def nearest_place(lat: float, lon: float, *, min_population: int = 20000) -> Place | None:
+    """The nearest gazetteer town of at least ``min_population`` (any place if none is that big).
+
+    Names a free territory centre ("near Amersfoort") for the console and the maps.
+    """
+    places = _places()
+    if not places:
+        return None
+    big = [p for p in places if p.population >= min_population] or list(places)
+    # Squared equirectangular distance is enough to rank places a few hundred km apart.
+    k = math.cos(math.radians(lat))
+    return min(big, key=lambda p: ((p.lat - lat) ** 2 + ((p.lon - lon) * k) ** 2, p.name))
+
+
+@lru_cache(maxsize=1)
+def _places() -> tuple[Place, ...]:
+    unique = {id(p): p for cands in load_gazetteer().values() for _rank, p in cands}
+    return tuple(sorted(unique.values(), key=lambda p: (p.name, p.lat, p.lon)))
+
+
 # --------------------------------------------------------------------------------------------
 # Cache
 

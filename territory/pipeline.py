@@ -115,6 +115,12 @@ def design(
     return result, workload
 
 
+def centre_rows(design_result: Design) -> list[str]:
+    """One line per free territory centre: id, lat/lon and the nearest town."""
+    team = report.team_reps(design_result, None)
+    return [f"{r.id}: {r.lat:.4f}, {r.lon:.4f} ({r.name})" for r in team]
+
+
 def evaluate(inputs: Inputs, assignments_path: str | Path | None = None) -> dict[str, Any]:
     """Judge an existing split: by default the customers' ``current_rep`` column."""
     from .design import evaluate_assignment

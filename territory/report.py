@@ -192,10 +192,14 @@ def team_reps(design: Design, reps: Sequence[Rep] | None) -> list[Rep]:
     if reps:
         by_id = {r.id: r for r in reps}
         return [by_id[r] for r in design.rep_ids]
-    return [
-        Rep(id=rid, lat=c[0], lon=c[1], located="centre")
-        for rid, c in zip(design.rep_ids, design.centres, strict=True)
-    ]
+    from .geocode import nearest_place
+
+    team = []
+    for rid, (lat, lon) in zip(design.rep_ids, design.centres, strict=True):
+        place = nearest_place(lat, lon)
+        name = f"centre near {place.name}" if place else "centre"
+        team.append(Rep(id=rid, lat=lat, lon=lon, name=name, located="centre"))
+    return team
 
 
 def estimated_figures(

@@ -163,25 +163,15 @@ def test_same_inputs_same_outputs(design_dir, tmp_path):
 
 def test_design_with_free_centres(tmp_path, capsys):
     out = tmp_path / "k"
-    assert (
-        main(
-            [
-                "-q",
-                "design",
-                str(CUSTOMERS),
-                "--k",
-                "5",
-                "--config",
-                str(CONFIG),
-                "--out",
-                str(out),
-                "--no-maps",
-            ]
-        )
-        == 0
-    )
+    args = ["-q", "design", str(CUSTOMERS), "--k", "5", "--config", str(CONFIG), "--out", str(out)]
+    assert main([*args, "--no-maps"]) == 0
+    printed = capsys.readouterr().out
     terr = read_csv(out / "territories.csv")
-    assert len(terr) == 5 and all(t["home_lat"] for t in terr)
+    assert [t["rep_id"] for t in terr] == ["T1", "T2", "T3", "T4", "T5"]
+    for t in terr:
+        # Each centre is reported where it falls, named after the nearest town.
+        assert t["rep_name"].startswith("centre near ")
+        assert f"{t['rep_id']}: {float(t['home_lat']):.4f}" in printed and t["rep_name"] in printed
 
 
 def test_evaluate_reports_todays_split(capsys):
