@@ -147,23 +147,36 @@ def sha256_file(path: str | Path) -> str:
     return h.hexdigest()
 
 
+#: Files a run of this tool writes into a plan folder (plus ``reps/<rep>.html``).
+PLAN_FOLDER_FILES = (
+    "assignments.csv", "territories.csv", "territories.geojson", "schedule.csv", "days.csv",
+    "unscheduled.csv", "routes.geojson", "summary.json", "map.html", "report.html", "plan.xlsx",
+)  # fmt: skip
+
+
 @contextmanager
 def atomic_output(out_dir: str | Path) -> Iterator[Path]:
     """Write a run's files into a staging folder; move them into ``out_dir`` only on success.
 
     If anything fails inside the block, ``out_dir`` is left exactly as it was: no half-written
-    outputs. Files are replaced one by one with ``os.replace`` (atomic per file).
+    outputs. Files are replaced one by one with ``os.replace`` (atomic per file). Plan-folder
+    files of an earlier run that this run did not write (a ``schedule.csv`` under a new design,
+    the map of a rep who left) are removed, so the folder never mixes two runs.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=".territory-", dir=out))
     try:
         yield stage
-        for src in sorted(stage.rglob("*")):
-            if src.is_file():
-                dst = out / src.relative_to(stage)
-                dst.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(src, dst)
+        written = {src.relative_to(stage) for src in stage.rglob("*") if src.is_file()}
+        for rel in sorted(written):
+            dst = out / rel
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(stage / rel, dst)
+        ours = [out / name for name in PLAN_FOLDER_FILES] + sorted((out / "reps").glob("*.html"))
+        for path in ours:
+            if path.is_file() and path.relative_to(out) not in written:
+                path.unlink()
     finally:
         shutil.rmtree(stage, ignore_errors=True)
 

@@ -269,3 +269,22 @@ def test_plan_on_the_sample_keeps_every_rule(plan_dir):
         float(t["capacity_hours"]) for t in terr
     )
     assert max(abs(u / mean - 1) for u in util) <= 0.10
+
+
+def test_a_folder_never_mixes_two_runs(plan_dir, tmp_path, capsys):
+    """Design over an old plan folder removes the old plan's files; a failed run changes nothing."""
+    folder = tmp_path / "reused"
+    shutil.copytree(plan_dir, folder)
+    before = {p.name: digest(p) for p in folder.iterdir() if p.is_file()}
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,lat,lon\nK1,52.1,north\n", encoding="utf-8")
+    assert (
+        main(sample_args("design", folder)[:2] + [str(bad)] + sample_args("design", folder)[3:])
+        == 2
+    )
+    assert {p.name: digest(p) for p in folder.iterdir() if p.is_file()} == before
+    assert main(sample_args("design", folder)) == 0
+    names = {p.name for p in folder.iterdir()}
+    assert {"assignments.csv", "territories.csv", "summary.json"} <= names
+    assert not names & {"schedule.csv", "days.csv", "unscheduled.csv", "routes.geojson"}
+    assert json.loads((folder / "summary.json").read_text())["command"] == "design"
