@@ -21,7 +21,7 @@ from .exceptions import (
 )
 from .models import Customer, DayRoute, Design, Plan, Rep, UnscheduledVisit, Visit
 from .params import Config
-from .pipeline import Inputs, design, evaluate, load_inputs, plan, size, write_design
+from .pipeline import Inputs, design, evaluate, load_inputs, plan, size, write_outputs
 from .workload import customer_workload, size_team
 
 __all__ = [
@@ -34,7 +34,7 @@ __all__ = [
     "plan",
     "size",
     "size_team",
-    "write_design",
+    "write_outputs",
     "ConfigError",
     "Customer",
     "DayRoute",

@@ -294,7 +294,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         design_result, workload = pipeline.design(
             inputs, k=args.k, max_moved=args.max_moved, progress=progress
         )
-        result = pipeline.write_design(
+        result = pipeline.write_outputs(
             args.out,
             "design",
             inputs,
@@ -319,7 +319,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         plan_result, design_result = pipeline.plan(
             inputs, design_result, jobs=args.jobs, progress=progress
         )
-        result = pipeline.write_design(
+        result = pipeline.write_outputs(
             args.out,
             "plan",
             inputs,
@@ -327,7 +327,6 @@ def run(argv: Sequence[str] | None = None) -> int:
             workload,
             started,
             plan_result=plan_result,
-            plan_kpis=plan_result.kpis,
             lang=args.lang,
             offline=args.offline,
             maps=not args.no_maps,

@@ -202,7 +202,7 @@ def design_kpis(
     return k
 
 
-def write_design(
+def write_outputs(
     out_dir: str | Path,
     command: str,
     inputs: Inputs,
@@ -211,7 +211,6 @@ def write_design(
     started: float,
     *,
     plan_result: Plan | None = None,
-    plan_kpis: dict[str, Any] | None = None,
     lang: str = "en",
     offline: bool = False,
     maps: bool = True,
@@ -224,8 +223,8 @@ def write_design(
         figures = report.routed_figures(design_result, team, plan_result, inputs.config)
     t_rows = report.territory_rows(inputs.customers, design_result, team, workload, figures)
     kpis = design_kpis(design_result, figures, inputs.customers)
-    if plan_kpis:
-        kpis.update(plan_kpis)
+    if plan_result is not None:
+        kpis.update(plan_result.kpis)
     util = np.array([r["utilization"] or 0.0 for r in t_rows])
     kpis["utilization_min"] = round(float(util.min()), 4) if len(util) else None
     kpis["utilization_max"] = round(float(util.max()), 4) if len(util) else None
