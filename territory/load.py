@@ -22,7 +22,7 @@ import logging
 import math
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -377,6 +377,11 @@ class _Row:
         self.number = number
         self.values = values
         self.problems = problems
+        self._problems_before = len(problems)
+
+    def ok(self) -> bool:
+        """True while no problem has been recorded for this row."""
+        return len(self.problems) == self._problems_before
 
     def where(self, fieldname: str) -> str:
         column = self.table.header[self.columns[fieldname]]
@@ -617,6 +622,41 @@ def _check_id(row: _Row, seen: dict[str, int]) -> str:
 # Customers
 
 
+class _Rows:
+    """The row loop the customers and reps files share.
+
+    Iterating yields ``(row, id, lat, lon)`` for every row whose cells line up with the header,
+    with the id checked for uniqueness and lat/lon parsed (NaN when empty); ``finish`` adds the
+    swapped-coordinates check over all rows and raises every problem found.
+    """
+
+    def __init__(self, table: Table, columns: dict[str, int]) -> None:
+        self.table = table
+        self.columns = columns
+        self.problems: list[str] = []
+        self.seen: dict[str, int] = {}
+        self.points: list[tuple[int, float, float, str, str]] = []
+
+    def __iter__(self) -> Iterator[tuple[_Row, str, float, float]]:
+        for number, values in self.table.rows:
+            row = _Row(self.table, self.columns, number, values, self.problems)
+            if row.has_extra_cells():
+                continue  # the other cells are shifted: more messages would only mislead
+            ident = _check_id(row, self.seen)
+            lat, lon = _latlon(row)
+            if math.isfinite(lat):
+                self.points.append((number, lat, lon, row.text("lat"), row.text("lon")))
+            yield row, ident, lat, lon
+
+    def finish(self, what: str) -> None:
+        """Check for swapped coordinates, then raise every problem found (if any)."""
+        if "lat" in self.columns:
+            _check_swapped(
+                self.table.source, self.table.header, self.columns, self.points, self.problems
+            )
+        _raise(self.problems, self.table.source, what)
+
+
 def load_customers(path: str | Path, config: Config) -> tuple[Customer, ...]:
     """Load and validate customers from a CSV or XLSX file.
 
@@ -658,20 +698,9 @@ def load_customers(path: str | Path, config: Config) -> tuple[Customer, ...]:
         )
     classes = config.classes
     known = ", ".join(sorted(classes))
-    problems: list[str] = []
-    seen: dict[str, int] = {}
+    rows = _Rows(table, columns)
     customers: list[Customer] = []
-    points: list[tuple[int, float, float, str, str]] = []
-    for number, values in table.rows:
-        row = _Row(table, columns, number, values, problems)
-        before = len(problems)
-        if row.has_extra_cells():
-            continue  # the other cells are shifted: more messages would only mislead
-        ident = _check_id(row, seen)
-        lat, lon = _latlon(row)
-        if math.isfinite(lat):
-            points.append((number, lat, lon, row.text("lat"), row.text("lon")))
-
+    for row, ident, lat, lon in rows:
         raw_class = row.raw("class")
         cls = row.text("class").upper() or config.sizing.default_class
         if cls not in classes:
@@ -716,7 +745,7 @@ def load_customers(path: str | Path, config: Config) -> tuple[Customer, ...]:
         open_min, close_min = _window(row, "open", "close", visit_minutes)
         days = row.days("days")
 
-        if len(problems) > before:
+        if not row.ok():
             continue
         customers.append(
             Customer(
@@ -738,12 +767,10 @@ def load_customers(path: str | Path, config: Config) -> tuple[Customer, ...]:
                 city=row.text("city"),
                 country=row.text("country"),
                 located="input" if math.isfinite(lat) else "",
-                row=number,
+                row=row.number,
             )
         )
-    if "lat" in columns:
-        _check_swapped(table.source, table.header, columns, points, problems)
-    _raise(problems, table.source, "customers file")
+    rows.finish("customers file")
     log.info("%s: %d customers (%s)", table.source, len(customers), table.dialect)
     return tuple(customers)
 
@@ -805,19 +832,9 @@ def load_reps(path: str | Path, config: Config) -> tuple[Rep, ...]:
             f"{', '.join(REP_ALIASES['lat'])} / {', '.join(REP_ALIASES['lon'])}) or an address "
             f"column ({', '.join(REP_ALIASES['city'])}); the header is {list(table.header)}"
         )
-    problems: list[str] = []
-    seen: dict[str, int] = {}
+    rows = _Rows(table, columns)
     reps: list[Rep] = []
-    points: list[tuple[int, float, float, str, str]] = []
-    for number, values in table.rows:
-        row = _Row(table, columns, number, values, problems)
-        before = len(problems)
-        if row.has_extra_cells():
-            continue  # the other cells are shifted: more messages would only mislead
-        ident = _check_id(row, seen)
-        lat, lon = _latlon(row)
-        if math.isfinite(lat):
-            points.append((number, lat, lon, row.text("lat"), row.text("lon")))
+    for row, ident, lat, lon in rows:
         start = row.time_or_none("start")
         end = row.time_or_none("end")
         lo = start if start is not None else config.day.start_min
@@ -844,7 +861,7 @@ def load_reps(path: str | Path, config: Config) -> tuple[Rep, ...]:
                 )
             else:
                 capacity = value
-        if len(problems) > before:
+        if not row.ok():
             continue
         reps.append(
             Rep(
@@ -861,12 +878,10 @@ def load_reps(path: str | Path, config: Config) -> tuple[Rep, ...]:
                 city=row.text("city"),
                 country=row.text("country"),
                 located="input" if math.isfinite(lat) else "",
-                row=number,
+                row=row.number,
             )
         )
-    if "lat" in columns:
-        _check_swapped(table.source, table.header, columns, points, problems)
-    _raise(problems, table.source, "reps file")
+    rows.finish("reps file")
     log.info("%s: %d reps (%s)", table.source, len(reps), table.dialect)
     return tuple(reps)
 
