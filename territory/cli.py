@@ -28,14 +28,14 @@ def _date(text: str) -> dt.date:
 
 
 def _fraction(text: str) -> float:
+    """A share as ``10``, ``10%`` or ``0.10`` (numbers above 1 are percentages)."""
     try:
-        value = float(text.rstrip("%")) / (
-            100.0 if text.endswith("%") or float(text.rstrip("%")) > 1 else 1.0
-        )
+        number = float(text.rstrip("%"))
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"'{text}' is not a percentage; use e.g. 10 or 10%"
         ) from None
+    value = number / 100.0 if text.endswith("%") or number > 1 else number
     if not 0 <= value <= 1:
         raise argparse.ArgumentTypeError(f"'{text}' is not a percentage from 0 to 100")
     return value
@@ -62,7 +62,13 @@ def build_parser() -> argparse.ArgumentParser:
             help="allow online geocoding (Nominatim) for rows the offline gazetteer cannot place",
         )
 
-    def outputs(sp: argparse.ArgumentParser) -> None:
+    def territory_options(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument(
+            "--max-moved",
+            type=_fraction,
+            metavar="PCT",
+            help="at most this share of customers changes rep (vs current_rep)",
+        )
         sp.add_argument(
             "--out", required=True, help="output folder (created; files replaced atomically)"
         )
@@ -83,13 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("design", help="territories: balanced, compact, connected")
     common(d)
     d.add_argument("--k", type=int, help="number of territories with free centres (no reps file)")
-    d.add_argument(
-        "--max-moved",
-        type=_fraction,
-        metavar="PCT",
-        help="at most this share of customers changes rep (vs current_rep)",
-    )
-    outputs(d)
+    territory_options(d)
 
     pl = sub.add_parser("plan", help="territories plus a multi-week visit plan per rep")
     common(pl, reps_required=True)
@@ -97,13 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--jobs", type=int, default=1, help="territories planned in parallel (default 1)"
     )
     pl.add_argument("--start-date", type=_date, help="first day of the period (YYYY-MM-DD)")
-    pl.add_argument(
-        "--max-moved",
-        type=_fraction,
-        metavar="PCT",
-        help="at most this share of customers changes rep (vs current_rep)",
-    )
-    outputs(pl)
+    territory_options(pl)
 
     e = sub.add_parser("evaluate", help="judge an existing split (default: the current_rep column)")
     common(e, reps_required=True)
