@@ -131,18 +131,21 @@ def evaluate(inputs: Inputs, assignments_path: str | Path | None = None) -> dict
     rep_index = {r.id: t for t, r in enumerate(inputs.reps)}
     if assignments_path is not None:
         mapping = load_assignments(assignments_path, inputs.customers)
-        source, column = str(assignments_path), "rep_id"
     else:
         mapping = {c.id: c.current_rep for c in inputs.customers}
-        source, column = str(inputs.paths["customers"]), "current_rep"
     assignment = []
     for c in inputs.customers:
         rep_id = mapping.get(c.id, "")
         if rep_id not in rep_index:
             known = ", ".join(sorted(rep_index))
+            where = (
+                f"{assignments_path}: customer '{c.id}'"
+                if assignments_path is not None
+                else f"{inputs.paths['customers']}, row {c.row}, column 'current_rep': "
+                f"customer '{c.id}'"
+            )
             raise InputError(
-                f"{source}, row {c.row}, column '{column}': customer '{c.id}' has rep "
-                f"'{rep_id}', which is not in the reps file; use one of {known}"
+                f"{where} has rep '{rep_id}', which is not in the reps file; use one of {known}"
             )
         assignment.append(rep_index[rep_id])
     workload = customer_workload(inputs.customers, inputs.config, inputs.reps)
