@@ -14,7 +14,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__, pipeline
+from .cluster import open_executor, scheduler_address
 from .exceptions import TerritoryError, TerritoryWarning
+from .progress import Reporter, format_duration, reporter
 from .workload import SizingResult
 
 log = logging.getLogger("territory")
@@ -96,6 +98,12 @@ def build_parser() -> argparse.ArgumentParser:
     pl.add_argument(
         "--jobs", type=int, default=1, help="territories planned in parallel (default 1)"
     )
+    pl.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="plan the territories on this Dask cluster, e.g. tcp://10.0.0.5:8786 "
+        "(default: $DASK_SCHEDULER_ADDRESS; needs pip install 'territory[dask]')",
+    )
     pl.add_argument("--start-date", type=_date, help="first day of the period (YYYY-MM-DD)")
     territory_options(pl)
 
@@ -111,21 +119,6 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--offline", action="store_true", help="maps that render without internet")
     m.add_argument("--lang", choices=("en", "nl"), default="en", help="labels in maps and report")
     return p
-
-
-def _progress(quiet: bool):
-    last: dict[str, float] = {}
-
-    def show(stage: str, fraction: float) -> None:
-        if quiet:
-            return
-        now = time.monotonic()
-        if fraction < 1.0 and now - last.get(stage, 0.0) < 1.0:
-            return
-        last[stage] = now
-        print(f"  {stage}: {fraction:4.0%}", file=sys.stderr, flush=True)
-
-    return show
 
 
 def format_sizing(r: SizingResult) -> str:
@@ -246,7 +239,32 @@ def run(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    progress = _progress(args.quiet)
+    progress = reporter(args.quiet)
+    try:
+        if progress.mode == "bar" and args.verbose:
+            from tqdm.contrib.logging import logging_redirect_tqdm
+
+            with logging_redirect_tqdm(loggers=[logging.getLogger("territory")]):
+                return _run(args, progress)
+        return _run(args, progress)
+    finally:
+        progress.close()
+
+
+def _design_estimate(inputs: pipeline.Inputs, k: int | None, max_moved: float | None) -> str:
+    from .design import estimate_design_s
+
+    tp = inputs.config.territory
+    n_terr = k if k is not None else len(inputs.reps or ())
+    lp = len(tp.balance) > 1 or max_moved is not None or tp.max_moved is not None
+    seconds = estimate_design_s(len(inputs.customers), n_terr, lp=lp)
+    return (
+        f"design: {len(inputs.customers):,} customers into {n_terr} territories, "
+        f"about {format_duration(seconds)}"
+    )
+
+
+def _run(args: argparse.Namespace, progress: Reporter) -> int:
     started = time.perf_counter()
     if args.command == "map":
         from .maps import render
@@ -284,6 +302,8 @@ def run(argv: Sequence[str] | None = None) -> int:
             source = args.assignments or f"the current_rep column of {args.customers}"
             print(format_evaluation(kpis, source))
         return 0
+    if args.command in ("design", "plan"):
+        progress.say(_design_estimate(inputs, getattr(args, "k", None), args.max_moved))
     if args.command == "design":
         design_result, workload = pipeline.design(
             inputs, k=args.k, max_moved=args.max_moved, progress=progress
@@ -310,9 +330,25 @@ def run(argv: Sequence[str] | None = None) -> int:
         design_result, workload = pipeline.design(
             inputs, max_moved=args.max_moved, progress=progress
         )
-        plan_result, design_result = pipeline.plan(
-            inputs, design_result, jobs=args.jobs, progress=progress
-        )
+        from .plan import estimate_plan_s
+
+        with open_executor(args.jobs, scheduler_address(args.scheduler)) as workers:
+            first_s, total_s = estimate_plan_s(
+                inputs.customers,
+                design_result.assignment,
+                len(design_result.rep_ids),
+                inputs.config,
+                workers.count,
+            )
+            visits = sum(max(c.visits, 0) for c in inputs.customers)
+            progress.say(
+                f"plan: {len(design_result.rep_ids)} territories, {visits:,} visits on "
+                f"{workers.where}: about {format_duration(first_s)}, up to "
+                f"{format_duration(total_s)} with rebalancing"
+            )
+            plan_result, design_result = pipeline.plan(
+                inputs, design_result, workers=workers, progress=progress
+            )
         result = pipeline.write_outputs(
             args.out,
             "plan",

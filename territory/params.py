@@ -298,7 +298,10 @@ class PlanningParams:
     (default ``improve_iterations``, else the engine's default). ``repair_routes`` bounds the day routes
     tried per territory when moving a customer whose visit did not fit to other days.
     ``routed_goal`` is where the rebalancing loop stops early; ``routed_tolerance`` is the band
-    every rep's routed workload should be in.
+    every rep's routed workload should be in. ``territory_time_limit_s`` is a safety cap on one
+    territory's planning (each pass): past it the search stops and the remaining days get quick
+    routes, and the run says so; a territory that finishes within it is not affected, so the
+    deterministic budgets decide the result whenever the cap does not bind.
     """
 
     route_time_limit_s: float | None = None
@@ -309,8 +312,15 @@ class PlanningParams:
     improve_iterations: int | None = None
     rebalance_iterations: int | None = None
     repair_routes: int = 60
+    territory_time_limit_s: float = 300.0
 
     def __post_init__(self) -> None:
+        _check(
+            isinstance(self.territory_time_limit_s, int | float)
+            and not isinstance(self.territory_time_limit_s, bool)
+            and 0 < self.territory_time_limit_s <= 86400,
+            f"[planning] territory_time_limit_s = {self.territory_time_limit_s!r} is not accepted; use 0 < s <= 86400",
+        )
         _check(
             self.route_time_limit_s is None or 0 < self.route_time_limit_s <= 600,
             f"[planning] route_time_limit_s = {self.route_time_limit_s!r} is not accepted; use 0 < s <= 600",

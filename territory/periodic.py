@@ -926,6 +926,7 @@ def solve_periodic(
     time_limit_s: float | None = None,
     iterations: int | None = None,
     initial: Sequence[int] | None = None,
+    stop_at: float | None = None,
 ) -> PeriodicSolution:
     """Choose a visit pattern per customer and route every day (ALNS, see module docstring).
 
@@ -942,6 +943,10 @@ def solve_periodic(
         With ``time_limit_s`` set, the search stops at whichever comes first (unbounded if None).
     initial
         Optional starting pattern per customer (index ``i-1``); patterns not allowed are ignored.
+    stop_at
+        A safety cap: stop when ``time.perf_counter()`` reaches it. Unlike ``time_limit_s`` it does
+        not shape the search (the cooling schedule stays tied to ``iterations``), so a run that
+        finishes before the cap is identical to one without it.
 
     Returns
     -------
@@ -998,6 +1003,9 @@ def solve_periodic(
     it = 0
     while it < max_iter:
         if time_limit_s is not None and time.perf_counter() - t0 >= time_limit_s:
+            break
+        if stop_at is not None and time.perf_counter() >= stop_at:
+            logger.debug("solve_periodic: stopped by the time cap after %d iterations", it)
             break
         frac = it / max_iter if iterations is not None else 0.0
         if time_limit_s is not None:

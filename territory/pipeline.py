@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from . import __version__, report
+from .cluster import Workers
 from .exceptions import InputError, TerritoryWarning
 from .models import Customer, Design, Plan, Rep
 from .params import Config
@@ -153,15 +154,32 @@ def evaluate(inputs: Inputs, assignments_path: str | Path | None = None) -> dict
 
 
 def plan(
-    inputs: Inputs, design_result: Design, *, jobs: int = 1, progress: Progress | None = None
+    inputs: Inputs,
+    design_result: Design,
+    *,
+    jobs: int = 1,
+    scheduler: str | None = None,
+    workers: Workers | None = None,
+    progress: Progress | None = None,
 ) -> tuple[Plan, Design]:
-    """Question 3: which customer on which day, in what order (and the routed rebalance)."""
+    """Question 3: which customer on which day, in what order (and the routed rebalance).
+
+    ``jobs`` local processes, or the Dask cluster at ``scheduler``, or already opened
+    ``workers``; the same result either way.
+    """
     from .plan import plan_territories
 
     if not inputs.reps:
         raise InputError("plan needs --reps: every day is a loop from a rep's home")
     return plan_territories(
-        inputs.customers, inputs.reps, design_result, inputs.config, jobs=jobs, progress=progress
+        inputs.customers,
+        inputs.reps,
+        design_result,
+        inputs.config,
+        jobs=jobs,
+        scheduler=scheduler,
+        workers=workers,
+        progress=progress,
     )
 
 

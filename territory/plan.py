@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
 
+from .cluster import Workers, open_executor
+from .exceptions import TerritoryError
 from .models import Customer, DayRoute, Design, Plan, Rep, UnscheduledVisit, Visit
 from .params import Config, format_hhmm
 from .periodic import PeriodicProblem, solve_periodic
@@ -70,6 +73,8 @@ class TerritoryPlan:
     patterns
         The chosen pattern (day bitmask) per customer of the territory, in input order; 0 when
         the customer is not planned.
+    time_capped
+        True when ``planning.territory_time_limit_s`` cut the search short.
     """
 
     rep_id: str
@@ -82,6 +87,7 @@ class TerritoryPlan:
     unscheduled_min: float
     patterns: tuple[int, ...] = ()
     unscheduled_travel_min: float = 0.0
+    time_capped: bool = False
 
     @property
     def workload_min(self) -> float:
@@ -134,7 +140,16 @@ def _window_s(c: Customer, frame: _DayFrame) -> tuple[int, int]:
 class _Territory:
     """Working state of one territory's planning: matrices over home + customers, day routes."""
 
-    def __init__(self, rep: Rep, customers: Sequence[Customer], config: Config, seed: int):
+    def __init__(
+        self,
+        rep: Rep,
+        customers: Sequence[Customer],
+        config: Config,
+        seed: int,
+        limit_s: float = math.inf,
+    ):
+        self.started = time.perf_counter()
+        self.limit_s = limit_s
         self.rep = rep
         self.customers = tuple(customers)
         self.config = config
@@ -158,6 +173,14 @@ class _Territory:
             d for d in range(self.n_days) if day_of_index(d, period)[1] in weekdays
         )
         self.routes_called = 0
+        self.capped = False  # the time cap cut something short
+
+    def past(self, share: float) -> bool:
+        """Whether ``share`` of the territory's time limit has passed (then it is capped)."""
+        if time.perf_counter() >= self.started + share * self.limit_s:
+            self.capped = True
+            return True
+        return False
 
     def route(
         self, day: int, stops: Sequence[int], initial: Sequence[int] | None = None
@@ -170,6 +193,7 @@ class _Territory:
             init = (tuple(local[s + 1] for s in initial if s + 1 in local),)
         fr = self.frame
         planning = self.config.planning
+        quick = self.past(0.8)  # past the cap: the first solutions only, not the full search
         request = RouteRequest(
             duration_s=self.seconds[np.ix_(nodes, nodes)],
             service_s=self.service_s[nodes],
@@ -184,6 +208,7 @@ class _Territory:
             time_limit_s=planning.route_time_limit_s,
             initial_routes=init,
             seed=self.seed + day,
+            solution_limit=2 if quick else None,
         )
         self.routes_called += 1
         return solve_routes(request)
@@ -207,6 +232,7 @@ def plan_territory(
     travel_estimate_min: Sequence[float] | None = None,
     initial_patterns: Sequence[int] | None = None,
     iterations: int | None = None,
+    time_limit_s: float | None = None,
 ) -> TerritoryPlan:
     """Plan one rep's period: patterns, petal construction, periodic improvement, day routes.
 
@@ -229,13 +255,18 @@ def plan_territory(
     iterations
         Periodic-engine iterations; ``planning.improve_iterations`` (or the engine's default)
         when None.
+    time_limit_s
+        Safety cap on this call's wall-clock time (default ``planning.territory_time_limit_s``):
+        the periodic search stops at 60 % of it, repair at 80 %, and later days get quick routes.
+        Below the cap the result does not depend on it.
 
     Returns
     -------
     TerritoryPlan
         Day routes in period order and the visits that could not be placed, with reasons.
     """
-    t = _Territory(rep, customers, config, seed)
+    limit_s = time_limit_s if time_limit_s is not None else config.planning.territory_time_limit_s
+    t = _Territory(rep, customers, config, seed, limit_s)
     period = config.period
     n = len(customers)
     fr = t.frame
@@ -312,7 +343,9 @@ def plan_territory(
             time_limit_s=config.planning.improve_time_limit_s,
             iterations=iterations if iterations is not None else config.planning.improve_iterations,
             initial=initial,
+            stop_at=t.started + 0.6 * t.limit_s,
         )
+        t.past(0.6)  # marks the territory capped when the search was stopped by the cap
         for k, i in enumerate(plannable):
             chosen[i] = solution.pattern[k]
         for d, day_routes in enumerate(solution.routes):
@@ -335,7 +368,7 @@ def plan_territory(
     # take it (each tried day is re-routed with it); a bounded number of route calls.
     budget = config.planning.repair_routes
     for i in sorted(dropped):
-        if budget <= 0:
+        if budget <= 0 or t.past(0.8):
             break
         current = set(pattern_days(chosen[i]))
         day_load = {
@@ -535,6 +568,7 @@ def _assemble(
         unscheduled_min=unscheduled_min,
         patterns=tuple(chosen),
         unscheduled_travel_min=unscheduled_travel,
+        time_capped=t.capped,
     )
 
 
@@ -565,27 +599,82 @@ def _run_task(task: _Task) -> TerritoryPlan:
 
 
 def _plan_tasks(
-    tasks: Sequence[_Task], jobs: int, progress: Progress | None, label: str
+    tasks: Sequence[_Task], workers: Workers, progress: Progress | None, label: str
 ) -> dict[int, TerritoryPlan]:
-    """Run the territory jobs (in a process pool when ``jobs`` > 1); results by task index."""
+    """Run the territory jobs on ``workers``; results by task index (so never order-dependent)."""
     out: dict[int, TerritoryPlan] = {}
     total = len(tasks)
-    if jobs <= 1 or total <= 1:
+    if workers.executor is None or total <= 1:
         for k, task in enumerate(tasks):
             out[task.index] = _run_task(task)
             if progress:
                 progress(f"{label}: territory {task.rep.id}", (k + 1) / total)
         return out
     # Largest territories first, so no big one starts last (results do not depend on order).
-    ordered = sorted(tasks, key=lambda task: (-len(task.customers), task.index))
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(_run_task, task): task for task in ordered}
+    ordered = sorted(tasks, key=lambda task: (-_task_visits(task), task.index))
+    futures = {workers.executor.submit(_run_task, task): task for task in ordered}
+    try:
         for k, fut in enumerate(as_completed(futures)):
             task = futures[fut]
-            out[task.index] = fut.result()
+            try:
+                out[task.index] = fut.result()
+            except ModuleNotFoundError as exc:  # a cluster worker without territory installed
+                raise TerritoryError(
+                    f"a worker of {workers.where} cannot import {exc.name!r}: install territory "
+                    "(and its dependencies) on every worker"
+                ) from None
             if progress:
                 progress(f"{label}: territory {task.rep.id}", (k + 1) / total)
+    finally:
+        for fut in futures:
+            fut.cancel()
     return out
+
+
+def _task_visits(task: _Task) -> int:
+    return sum(max(c.visits, 0) for c in task.customers)
+
+
+#: Calibration of :func:`estimate_plan_s` (seconds; measured on a 2-core 2026 machine with
+#: scripts/bench_scale.py): a territory costs about ``_S_PER_VISIT`` per visit, more when days
+#: are full (routing grows with the stops per day), plus a fixed ``_S_PER_TERRITORY``.
+_S_PER_TERRITORY = 0.1
+_S_PER_VISIT = 0.0045
+_STOPS_PER_DAY_REF = 6.0
+
+
+def territory_seconds(visits: int, working_days: int) -> float:
+    """Rough planning time of one territory pass (seconds)."""
+    per_day = visits / max(working_days, 1)
+    return _S_PER_TERRITORY + _S_PER_VISIT * visits * max(1.0, per_day / _STOPS_PER_DAY_REF)
+
+
+def estimate_plan_s(
+    customers: Sequence[Customer],
+    assignment: Sequence[int],
+    n_territories: int,
+    config: Config,
+    workers: int,
+) -> tuple[float, float]:
+    """Rough wall-clock time of :func:`plan_territories`: (first pass, with rebalancing).
+
+    The first pass is the larger of the busiest worker's share (largest territories first)
+    and the largest territory; each rebalancing round is taken to replan about half the
+    territories from warm starts and to run the design stage once (its own estimate).
+    """
+    visits = np.zeros(n_territories)
+    np.add.at(visits, np.asarray(assignment, dtype=np.intp), [max(c.visits, 0) for c in customers])
+    days = config.period.working_days
+    secs = sorted((territory_seconds(int(v), days) for v in visits), reverse=True)
+    load = [0.0] * max(1, workers)
+    for x in secs:  # longest first onto the least loaded worker, as the pool does
+        load[load.index(min(load))] += x
+    first = max(load)
+    rounds = config.planning.rebalance_rounds if n_territories > 1 else 0
+    from .design import estimate_design_s
+
+    per_round = 0.5 * first + estimate_design_s(len(customers), n_territories)
+    return first, first + rounds * per_round
 
 
 def _warm_iterations(config: Config, n_customers: int) -> int | None:
@@ -667,6 +756,8 @@ def plan_territories(
     config: Config,
     *,
     jobs: int = 1,
+    scheduler: str | None = None,
+    workers: Workers | None = None,
     progress: Progress | None = None,
 ) -> tuple[Plan, Design]:
     """Plan every territory's period, then rebalance territories on the routed workload.
@@ -680,7 +771,13 @@ def plan_territories(
     config
         The run's configuration (``period``, ``day``, ``travel``, ``planning``, ``territory.seed``).
     jobs
-        Worker processes; results are identical for any number.
+        Local worker processes; results are identical for any number.
+    scheduler
+        A Dask scheduler address (``tcp://HOST:PORT``): the territories are planned on that
+        cluster instead (``jobs`` is then not used); results are identical to a local run.
+    workers
+        Already opened workers (``cluster.open_executor``); then ``jobs`` and ``scheduler`` are
+        not used.
     progress
         Called with a message and a fraction done.
 
@@ -702,11 +799,25 @@ def plan_territories(
     """
     by_id = {r.id: r for r in reps}
     team = [by_id[rid] for rid in design.rep_ids]
+    if workers is not None:
+        return _plan_and_rebalance(customers, team, design, config, workers, progress)
+    with open_executor(jobs, scheduler) as opened:
+        return _plan_and_rebalance(customers, team, design, config, opened, progress)
+
+
+def _plan_and_rebalance(
+    customers: Sequence[Customer],
+    team: Sequence[Rep],
+    design: Design,
+    config: Config,
+    workers: Workers,
+    progress: Progress | None,
+) -> tuple[Plan, Design]:
     workload = customer_workload(customers, config, team)
     estimate = workload.travel_min_per_visit
     assignment = list(design.assignment)
     plans = _plan_tasks(
-        _tasks(customers, team, assignment, estimate, config), jobs, progress, "plan"
+        _tasks(customers, team, assignment, estimate, config), workers, progress, "plan"
     )
     current = [plans[t] for t in range(len(team))]
     dev = routed_deviation(current, team, config)
@@ -742,7 +853,7 @@ def plan_territories(
                 known[i] = p
         replanned = _plan_tasks(
             _tasks(customers, team, new_assign, estimate, config, only=changed, previous=known),
-            jobs,
+            workers,
             progress,
             f"rebalance round {rounds}",
         )
@@ -805,6 +916,13 @@ def _kpis(
         notes.append(
             f"{unscheduled} visits could not be planned (see unscheduled.csv); the routed "
             f"workload asks for about {routed / one_rep:.1f} full-time reps"
+        )
+    capped = [p.rep_id for p in plans if p.time_capped]
+    if capped:
+        notes.append(
+            f"planning of territor{'y' if len(capped) == 1 else 'ies'} {', '.join(capped)} reached "
+            f"[planning] territory_time_limit_s = {config.planning.territory_time_limit_s:g} s and "
+            "was finished with quick routes; raise the limit for a better (and reproducible) plan"
         )
     tol = config.planning.routed_tolerance
     for p, x in zip(plans, dev, strict=True):
