@@ -61,7 +61,7 @@ def _child_design(n: int, k: int, seed: int) -> dict:
         "seconds": round(seconds, 1),
         "peak_mb": round(own, 0),
         "estimate_s": round(estimate_design_s(n, k), 1),
-        "max_dev": round(float(kpis["max_deviation"]), 4),
+        "max_dev": round(float(kpis["max_workload_deviation"]), 4),
         "connected": round(float(kpis["connected_share"]), 4),
     }
 

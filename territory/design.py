@@ -255,7 +255,7 @@ def design_territories(
 
 #: Calibration of :func:`estimate_design_s` (measured with scripts/bench_scale.py on a 2-core
 #: machine: 1k x 10, 10k x 50 and 100k x 200 customers x territories).
-_DESIGN_S_PER_UNIT = 1.8e-4
+_DESIGN_S_PER_UNIT = 1.7e-4
 
 
 def estimate_design_s(n_customers: int, n_territories: int, lp: bool = False) -> float:
@@ -264,7 +264,7 @@ def estimate_design_s(n_customers: int, n_territories: int, lp: bool = False) ->
     Grows about as n x sqrt(k); the LP path (several balance criteria or a move cap) is about
     25 times slower (``lp=True``).
     """
-    base = 0.3 + _DESIGN_S_PER_UNIT * n_customers * math.sqrt(max(n_territories, 1))
+    base = 0.1 + _DESIGN_S_PER_UNIT * n_customers * math.sqrt(max(n_territories, 1))
     return base * (25.0 if lp else 1.0)
 
 
