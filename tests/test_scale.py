@@ -304,3 +304,45 @@ def test_mode_follows_the_terminal(monkeypatch):
     assert choose_mode(True, _Tty()) == "off"
     monkeypatch.setenv("CI", "true")
     assert choose_mode(False, _Tty()) == "lines"
+
+
+# ---------------------------------------------------------------------- no n x n matrix
+
+
+def test_no_distance_matrix_over_the_whole_file(monkeypatch):
+    """Design and plan of the 600-customer sample: every distance array stays per territory."""
+    from dataclasses import replace
+
+    import territory.design as design_mod
+    import territory.workload as workload_mod
+    from territory import pipeline
+
+    root = Path(__file__).resolve().parent.parent / "sample_data"
+    inputs = pipeline.load_inputs(root / "customers.csv", root / "reps.csv", root / "plan.toml")
+    config = replace(
+        inputs.config,
+        planning=replace(inputs.config.planning, rebalance_rounds=0, improve_iterations=30),
+    )
+    inputs = replace(inputs, config=config)
+    largest = [0]
+
+    def watch(module, name):
+        real = getattr(module, name)
+
+        def wrapped(*args, **kwargs):
+            out = real(*args, **kwargs)
+            for arr in out if isinstance(out, tuple) else (out,):
+                largest[0] = max(largest[0], int(np.size(arr)))
+            return out
+
+        monkeypatch.setattr(module, name, wrapped)
+
+    watch(plan_mod, "matrices")
+    watch(design_mod, "road_km")
+    watch(workload_mod, "haversine_km")
+    design, _ = pipeline.design(inputs)
+    plan, _ = pipeline.plan(inputs, design)
+    n = len(inputs.customers)
+    assert len(plan.days) > 0 and largest[0] > 0, largest
+    biggest_territory = max(np.bincount(np.asarray(design.assignment)))
+    assert largest[0] <= max((biggest_territory + 1) ** 2, 64 * n) < n * n / 4
