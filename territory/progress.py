@@ -40,8 +40,10 @@ def choose_mode(quiet: bool, stream: IO[str] | None = None) -> Mode:
 
 def format_duration(seconds: float) -> str:
     """A rough duration for people: ``40 s``, ``4 min``, ``1.5 h``."""
+    if seconds < 0.95:
+        return "under 1 s"
     if seconds < 90:
-        return f"{max(1, round(seconds))} s"
+        return f"{round(seconds)} s"
     if seconds < 90 * 60:
         return f"{round(seconds / 60)} min"
     return f"{seconds / 3600:.1f} h"

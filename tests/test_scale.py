@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import sys
 from pathlib import Path
 
@@ -232,6 +233,7 @@ def test_estimates_grow_with_size_and_shrink_with_workers():
     assert one[0] == pytest.approx(2 * two[0])  # four equal territories on two workers
     assert one[1] > one[0]  # rebalancing rounds add time
     assert format_duration(40) == "40 s" and format_duration(240) == "4 min"
+    assert format_duration(0.2) == "under 1 s" and format_duration(5400) == "1.5 h"
 
 
 def test_cli_says_how_long_it_will_take(small, tmp_path, capsys):
@@ -346,3 +348,18 @@ def test_no_distance_matrix_over_the_whole_file(monkeypatch):
     assert len(plan.days) > 0 and largest[0] > 0, largest
     biggest_territory = max(np.bincount(np.asarray(design.assignment)))
     assert largest[0] <= max((biggest_territory + 1) ** 2, 64 * n) < n * n / 4
+
+
+def test_verbose_logs_each_stage_and_quiet_does_not(tmp_path):
+    import subprocess
+
+    root = Path(__file__).resolve().parent.parent
+    args = [sys.executable, "-m", "territory"]
+    tail = ["size", str(root / "sample_data" / "customers.csv")]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    loud = subprocess.run(args + ["-v", *tail], capture_output=True, text=True, env=env)
+    quiet = subprocess.run(args + ["-q", *tail], capture_output=True, text=True, env=env)
+    assert loud.returncode == quiet.returncode == 0
+    assert "INFO territory.load:" in loud.stderr and "600 customers" in loud.stderr
+    assert quiet.stderr == ""
+    assert loud.stdout == quiet.stdout  # the figures do not depend on the noise level
