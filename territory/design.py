@@ -253,18 +253,19 @@ def design_territories(
     )
 
 
-#: Calibration of :func:`estimate_design_s` (measured with scripts/bench_scale.py on a 2-core
-#: machine: 1k x 10, 10k x 50 and 100k x 200 customers x territories).
-_DESIGN_S_PER_UNIT = 1.7e-4
+#: Calibration of :func:`estimate_design_s`, measured with scripts/bench_scale.py on a 2-core
+#: machine (1k x 10: 0.1 s, 10k x 50: 2.0 s, 100k x 200: 77 s): time ~ c (n sqrt(k))^1.25.
+_DESIGN_S_COEF = 1.7e-6
+_DESIGN_S_EXP = 1.25
 
 
 def estimate_design_s(n_customers: int, n_territories: int, lp: bool = False) -> float:
     """Rough wall-clock seconds of :func:`design_territories` (min-cost flow path).
 
-    Grows about as n x sqrt(k); the LP path (several balance criteria or a move cap) is about
-    25 times slower (``lp=True``).
+    The LP path (several balance criteria or a move cap) is about 25 times slower (``lp=True``).
     """
-    base = 0.1 + _DESIGN_S_PER_UNIT * n_customers * math.sqrt(max(n_territories, 1))
+    size = n_customers * math.sqrt(max(n_territories, 1))
+    base = 0.05 + _DESIGN_S_COEF * size**_DESIGN_S_EXP
     return base * (25.0 if lp else 1.0)
 
 
