@@ -16,7 +16,7 @@ from pathlib import Path
 from . import __version__, pipeline
 from .cluster import open_executor, scheduler_address
 from .exceptions import TerritoryError, TerritoryWarning
-from .progress import Reporter, format_duration, reporter
+from .progress import Reporter, format_duration, reporter, roughly
 from .workload import SizingResult
 
 log = logging.getLogger("territory")
@@ -259,8 +259,7 @@ def _design_estimate(inputs: pipeline.Inputs, k: int | None, max_moved: float | 
     lp = len(tp.balance) > 1 or max_moved is not None or tp.max_moved is not None
     seconds = estimate_design_s(len(inputs.customers), n_terr, lp=lp)
     return (
-        f"design: {len(inputs.customers):,} customers into {n_terr} territories, "
-        f"about {format_duration(seconds)}"
+        f"design: {len(inputs.customers):,} customers into {n_terr} territories, {roughly(seconds)}"
     )
 
 
@@ -343,7 +342,7 @@ def _run(args: argparse.Namespace, progress: Reporter) -> int:
             visits = sum(max(c.visits, 0) for c in inputs.customers)
             progress.say(
                 f"plan: {len(design_result.rep_ids)} territories, {visits:,} visits on "
-                f"{workers.where}: about {format_duration(first_s)}, up to "
+                f"{workers.where}: {roughly(first_s)}, up to "
                 f"{format_duration(total_s)} with rebalancing"
             )
             plan_result, design_result = pipeline.plan(

@@ -38,6 +38,12 @@ def choose_mode(quiet: bool, stream: IO[str] | None = None) -> Mode:
     return "bar"
 
 
+def roughly(seconds: float) -> str:
+    """An estimate for people: ``under 1 s``, ``about 40 s``, ``about 4 min``."""
+    text = format_duration(seconds)
+    return text if text.startswith("under") else f"about {text}"
+
+
 def format_duration(seconds: float) -> str:
     """A rough duration for people: ``40 s``, ``4 min``, ``1.5 h``."""
     if seconds < 0.95:
@@ -94,6 +100,9 @@ class Reporter:
                 self._open_bar(step)
         if self.mode == "bar":
             self._update_bar(fraction, detail)
+            if fraction >= 1.0:  # done: the bar stays on screen, the step is over
+                self._finish_step()
+                self._step = ""
         elif fraction >= 1.0:
             if self._done < 1.0:
                 self._line(f"{step}: done in {format_duration(now - self._started)}")
@@ -133,7 +142,7 @@ class Reporter:
             file=self.stream,
             leave=True,
             dynamic_ncols=True,
-            bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining} {postfix}",
+            bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}{postfix}",
         )
 
     def _update_bar(self, fraction: float, detail: str) -> None:
