@@ -22,6 +22,7 @@ import logging
 import math
 import re
 import unicodedata
+import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from .exceptions import InputError
+from .exceptions import InputError, TerritoryWarning
 from .models import Customer, Rep
 from .params import Config, format_hhmm, parse_hhmm, parse_weekdays
 from .travel import haversine_km
@@ -797,13 +798,17 @@ def _window(
         )
         return None, None
     if hi - lo < visit_minutes:
-        row.problem(
-            close_field if close_min is not None else open_field,
-            row.raw(close_field if close_min is not None else open_field),
-            f"leaves {hi - lo} minutes open ({format_hhmm(lo)}-{format_hhmm(hi)}), shorter than "
-            f"the {visit_minutes:g}-minute visit; widen the opening hours or shorten the visit",
+        # Possible data, impossible visit: the run goes on and plan lists its visits in
+        # unscheduled.csv with this reason; the user is told now, not only in that file.
+        fieldname = close_field if close_min is not None else open_field
+        warnings.warn(
+            f"{row.where(fieldname)}: '{_show(row.raw(fieldname))}' leaves {hi - lo} minutes "
+            f"open ({format_hhmm(lo)}-{format_hhmm(hi)}), shorter than the "
+            f"{visit_minutes:g}-minute visit; its visits will be in unscheduled.csv (widen the "
+            "opening hours or shorten the visit)",
+            TerritoryWarning,
+            stacklevel=2,
         )
-        return None, None
     return lo, hi
 
 
@@ -848,6 +853,16 @@ def load_reps(path: str | Path, config: Config) -> tuple[Rep, ...]:
                 "come after the start",
             )
         days = row.days("days")
+        if days and not set(days) & set(config.period.days):
+            # A rep on leave for the whole period: kept (the territory stays theirs), with
+            # every visit of it in unscheduled.csv, rather than refused.
+            warnings.warn(
+                f"{row.where('days')}: '{_show(row.raw('days'))}' has no working day in the "
+                f"period ({','.join(config.period.days)}); rep '{ident}' gets no visits, their "
+                "territory's visits will be in unscheduled.csv",
+                TerritoryWarning,
+                stacklevel=2,
+            )
         capacity = 1.0
         raw_capacity = row.raw("capacity")
         if raw_capacity is not None:

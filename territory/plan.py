@@ -247,7 +247,12 @@ def plan_territory(
         why = pattern_problem(c, rep, config) or window_problem(c, fr.start_min, fr.end_min)
         if not why:
             round_trip = t.minutes[0, i + 1] + t.minutes[i + 1, 0]
-            if round_trip + c.visit_minutes > fr.selling_min:
+            if c.visit_minutes > fr.selling_min:
+                why = (
+                    f"the {c.visit_minutes:g}-minute visit is longer than the {fr.selling_min} "
+                    f"minutes of a working day of rep {rep.id}"
+                )
+            elif round_trip + c.visit_minutes > fr.selling_min:
                 why = (
                     f"a round trip from the home of rep {rep.id} ({round_trip:.0f} min) plus the "
                     f"{c.visit_minutes:g}-minute visit does not fit the {fr.selling_min} minutes "
