@@ -230,8 +230,27 @@ def _decode(data: bytes, source: str) -> tuple[str, str]:
         return data.decode("latin-1"), "latin-1"
 
 
+def _binary_problem(data: bytes, text: str, source: str) -> str:
+    """Why bytes with a text-file name are not a table ("" when they look like text)."""
+    if data[:4] == b"PK\x03\x04":
+        return (
+            f"{source}: is a zip archive (an .xlsx workbook?) with a text-file name; rename it "
+            "to .xlsx, or export the sheet as CSV"
+        )
+    control = sum(1 for c in text[:65536] if c < " " and c not in "\t\r\n")
+    if "\x00" in text or control > max(2, len(text[:65536]) // 100):
+        return (
+            f"{source}: holds binary data (NUL or control bytes), not text; export the sheet "
+            "as CSV (UTF-8) or save it as .xlsx"
+        )
+    return ""
+
+
 def _read_csv(data: bytes, source: str) -> Table:
     text, encoding = _decode(data, source)
+    problem = _binary_problem(data, text, source)
+    if problem:
+        raise InputError(problem)
     lines = text.splitlines()
     skip = 0
     delimiter = None
@@ -247,20 +266,16 @@ def _read_csv(data: bytes, source: str) -> Table:
         }
         delimiter = max((",", ";", "\t"), key=lambda d: (counts[d], d == ","))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header: tuple[str, ...] | None = None
-    rows: list[tuple[int, tuple[Any, ...]]] = []
+    records: list[tuple[int, tuple[Any, ...]]] = []
     try:
         for index, record in enumerate(reader, start=1 + skip):
-            if not any(cell.strip() for cell in record):
-                continue
-            if header is None:
-                header = tuple(cell.strip() for cell in record)
-                continue
-            rows.append((index, tuple(record)))
+            if any(cell.strip() for cell in record):
+                records.append((index, tuple(record)))
     except csv.Error as exc:
         raise InputError(f"{source}: not a readable CSV file ({exc})") from None
-    if header is None:
+    if not records:
         raise InputError(f"{source}: the file is empty; it needs a header row and data rows")
+    header, rows = _split_header(records, source)
     name = {",": "comma", ";": "semicolon", "\t": "tab"}.get(delimiter, repr(delimiter))
     log.debug("%s: %s-separated, %s, %d rows", source, name, encoding, len(rows))
     return Table(
@@ -270,6 +285,34 @@ def _read_csv(data: bytes, source: str) -> Table:
         decimal_comma=delimiter != ",",
         dialect=f"{name}, {encoding}",
     )
+
+
+#: Leading rows with a single filled cell (a report title, an export date) above a row with
+#: more filled cells are skipped, looking this many filled rows down for the header.
+TITLE_ROWS_MAX = 5
+
+
+def _filled(values: tuple[Any, ...]) -> int:
+    return sum(1 for v in values if v is not None and str(v).strip())
+
+
+def _split_header(
+    records: list[tuple[int, tuple[Any, ...]]], source: str
+) -> tuple[tuple[str, ...], list[tuple[int, tuple[Any, ...]]]]:
+    """The header row and the data rows of the filled rows, skipping title rows above a header.
+
+    A spreadsheet export often starts with a title ("Klantenoverzicht 2026") in the first cell;
+    such rows (one filled cell) are skipped when a row with two or more filled cells follows.
+    """
+    start = 0
+    for k, (_, values) in enumerate(records[: TITLE_ROWS_MAX + 1]):
+        if _filled(values) >= 2:
+            start = k
+            break
+    for number, _ in records[:start]:
+        log.info("%s: row %d skipped as a title row above the header", source, number)
+    header = tuple("" if v is None else str(v).strip() for v in records[start][1])
+    return header, records[start + 1 :]
 
 
 def _unreadable_xlsx(source: str, exc: Exception) -> str:
@@ -291,21 +334,18 @@ def _read_xlsx(data: bytes, source: str) -> Table:
     try:
         sheet = workbook.worksheets[0]
         sheet.reset_dimensions()  # some writers store a wrong sheet size; read to the end
-        header: tuple[str, ...] | None = None
-        rows: list[tuple[int, tuple[Any, ...]]] = []
+        records: list[tuple[int, tuple[Any, ...]]] = []
         for index, values in enumerate(sheet.iter_rows(values_only=True), start=1):
             if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
                 continue
-            if header is None:
-                header = tuple("" if v is None else str(v).strip() for v in values)
-                continue
-            rows.append((index, tuple(values)))
+            records.append((index, tuple(values)))
     except Exception as exc:
         raise InputError(_unreadable_xlsx(source, exc)) from None
     finally:
         workbook.close()
-    if header is None:
+    if not records:
         raise InputError(f"{source}: the first sheet is empty; it needs a header row and data rows")
+    header, rows = _split_header(records, source)
     return Table(source=source, header=header, rows=tuple(rows), decimal_comma=True, dialect="xlsx")
 
 
@@ -464,8 +504,10 @@ class _Row:
 
 
 def _show(value: Any) -> str:
+    """A cell for a message: at most 40 characters, control characters escaped."""
     text = _text(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+    text = text if len(text) <= 40 else text[:37] + "..."
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _text(value: Any) -> str:
@@ -476,7 +518,7 @@ def _text(value: Any) -> str:
         return str(int(value))
     if isinstance(value, dt.time):
         return value.strftime("%H:%M")
-    return str(value).strip()
+    return str(value).replace("\u00a0", " ").strip()  # Excel's non-breaking spaces
 
 
 def _number(raw: Any, decimal_comma: bool, *, amount: bool = False) -> float | None:
@@ -623,6 +665,12 @@ def _check_id(row: _Row, seen: dict[str, int]) -> str:
 # Customers
 
 
+#: Ids that mark the totals row of a spreadsheet export (compared as header names are).
+TOTALS_IDS = frozenset(
+    ("totaal", "total", "totals", "totalen", "subtotaal", "subtotal", "eindtotaal", "grandtotal")
+)
+
+
 class _Rows:
     """The row loop the customers and reps files share.
 
@@ -643,6 +691,12 @@ class _Rows:
             row = _Row(self.table, self.columns, number, values, self.problems)
             if row.has_extra_cells():
                 continue  # the other cells are shifted: more messages would only mislead
+            if _key(row.text("id")) in TOTALS_IDS:
+                self.problems.append(
+                    f"{row.where('id')}: '{_show(row.raw('id'))}' looks like a totals row of a "
+                    "spreadsheet export, not a data row; delete that row"
+                )
+                continue
             ident = _check_id(row, self.seen)
             lat, lon = _latlon(row)
             if math.isfinite(lat):
@@ -715,7 +769,12 @@ def load_customers(path: str | Path, config: Config) -> tuple[Customer, ...]:
         if raw_visits is not None:
             value = _number(raw_visits, table.decimal_comma)
             if value is None or not value.is_integer() or value < 0:
-                row.problem("visits", raw_visits, "is not accepted; use a whole number 0 or more")
+                row.problem(
+                    "visits",
+                    raw_visits,
+                    "is not accepted; use a whole number 0 or more, or leave the cell empty for "
+                    f"class {cls}'s {spec.visits}",
+                )
             else:
                 visits = int(value)
 
@@ -727,7 +786,8 @@ def load_customers(path: str | Path, config: Config) -> tuple[Customer, ...]:
                 row.problem(
                     "visit_minutes",
                     raw_minutes,
-                    "is not accepted; use minutes per visit above 0 (at most 1440)",
+                    "is not accepted; use minutes per visit above 0 (at most 1440), or leave "
+                    f"the cell empty for class {cls}'s {spec.visit_minutes:g} minutes",
                 )
             else:
                 visit_minutes = value
@@ -738,7 +798,9 @@ def load_customers(path: str | Path, config: Config) -> tuple[Customer, ...]:
             value = _number(raw_potential, table.decimal_comma, amount=True)
             if value is None or not math.isfinite(value) or value < 0:
                 row.problem(
-                    "potential", raw_potential, "is not accepted; use an amount in EUR, 0 or more"
+                    "potential",
+                    raw_potential,
+                    "is not accepted; use an amount in EUR, 0 or more (or leave the cell empty)",
                 )
             else:
                 potential = value

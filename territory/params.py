@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import tomllib
 import warnings
 from dataclasses import asdict, dataclass, field, fields
@@ -102,6 +103,25 @@ def parse_weekdays(value: object, what: str) -> tuple[str, ...]:
             )
         out.add(token)
     return tuple(d for d in WEEKDAYS if d in out)
+
+
+def _toml_problem(path: Path, text: str, exc: tomllib.TOMLDecodeError) -> str:
+    """One line for a TOML syntax error: the file, the line number, the line, a hint."""
+    reason = str(exc)
+    found = re.search(r"\(at line (\d+), column (\d+)\)", reason)
+    if not found:
+        return f"{path}: not valid TOML ({reason}); see sample_data/plan.toml for the format"
+    number = int(found.group(1))
+    reason = reason[: found.start()].strip()
+    lines = text.splitlines()
+    line = lines[number - 1].strip() if 0 < number <= len(lines) else ""
+    shown = line if len(line) <= 60 else line[:57] + "..."
+    quoted = f" '{shown}'" if shown else ""
+    hint = 'text values need quotes (start = "08:30"); ' if "=" in line else ""
+    return (
+        f"{path}, line {number}{quoted}: not valid TOML ({reason}); {hint}see "
+        "sample_data/plan.toml for the format"
+    )
 
 
 def _check(cond: bool, message: str) -> None:
@@ -373,15 +393,14 @@ class Config:
             return cls()
         p = Path(path)
         try:
-            data = tomllib.loads(p.read_text(encoding="utf-8-sig"))
+            text = p.read_text(encoding="utf-8-sig")
+            data = tomllib.loads(text)
         except FileNotFoundError:
             raise ConfigError(
                 f"{p}: the config file does not exist; give a path to a plan.toml"
             ) from None
         except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(
-                f"{p}: not valid TOML ({exc}); see sample_data/plan.toml for the format"
-            ) from None
+            raise ConfigError(_toml_problem(p, text, exc)) from None
         except UnicodeDecodeError:
             raise ConfigError(f"{p}: not UTF-8 text; save plan.toml as UTF-8") from None
         try:
