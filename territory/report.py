@@ -148,6 +148,12 @@ def sha256_file(path: str | Path) -> str:
     return h.hexdigest()
 
 
+#: The only output values that may differ between two runs on the same inputs and seed, per
+#: file (top-level JSON keys): everything else is byte-identical. The writer uses these names
+#: and the determinism test skips exactly these.
+RUNTIME_FIELD = "runtime_s"
+VOLATILE_FIELDS: dict[str, tuple[str, ...]] = {"summary.json": (RUNTIME_FIELD,)}
+
 #: Files a run of this tool writes into a plan folder (plus ``reps/<rep>.html``).
 PLAN_FOLDER_FILES = (
     "assignments.csv", "territories.csv", "territories.geojson", "schedule.csv", "days.csv",
