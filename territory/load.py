@@ -9,7 +9,7 @@ Every problem found in the rows is reported, one line each, in one :class:`Input
 (at most ``MAX_PROBLEMS`` lines, then a count of the rest); its ``problems`` attribute holds the
 lines as a list. Problems with the file as a whole (unknown type, empty, unreadable, a missing
 required column) are raised at once. Each line names the file, the spreadsheet row (the header
-is row 1), the column as written in the file, quotes the value and says what is accepted.
+is row 1, or the first row below a title), the column as written in the file, quotes the value and says what is accepted.
 Input files are only ever opened for reading.
 """
 
@@ -176,6 +176,7 @@ class Table:
     rows: tuple[tuple[int, tuple[Any, ...]], ...]
     decimal_comma: bool
     dialect: str
+    header_row: int = 1
 
 
 def read_table(path: str | Path) -> Table:
@@ -260,9 +261,12 @@ def _read_csv(data: bytes, source: str) -> Table:
         delimiter, skip = first[4], 1
         text = text.split("\n", 1)[1] if "\n" in text else ""
     if delimiter is None:
-        header_line = next((ln for ln in lines if ln.strip()), "")
+        # The widest of the first filled lines decides: a title row above the header has
+        # no delimiters (or a stray comma) and must not choose.
+        head = [ln for ln in lines[:50] if ln.strip()][: TITLE_ROWS_MAX + 1] or [""]
         counts = {
-            d: len(next(csv.reader([header_line], delimiter=d), [])) for d in (",", ";", "\t")
+            d: max(len(next(csv.reader([ln], delimiter=d), [])) for ln in head)
+            for d in (",", ";", "\t")
         }
         delimiter = max((",", ";", "\t"), key=lambda d: (counts[d], d == ","))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -275,7 +279,7 @@ def _read_csv(data: bytes, source: str) -> Table:
         raise InputError(f"{source}: not a readable CSV file ({exc})") from None
     if not records:
         raise InputError(f"{source}: the file is empty; it needs a header row and data rows")
-    header, rows = _split_header(records, source)
+    header_row, header, rows = _split_header(records, source)
     name = {",": "comma", ";": "semicolon", "\t": "tab"}.get(delimiter, repr(delimiter))
     log.debug("%s: %s-separated, %s, %d rows", source, name, encoding, len(rows))
     return Table(
@@ -284,6 +288,7 @@ def _read_csv(data: bytes, source: str) -> Table:
         rows=tuple(rows),
         decimal_comma=delimiter != ",",
         dialect=f"{name}, {encoding}",
+        header_row=header_row,
     )
 
 
@@ -298,8 +303,8 @@ def _filled(values: tuple[Any, ...]) -> int:
 
 def _split_header(
     records: list[tuple[int, tuple[Any, ...]]], source: str
-) -> tuple[tuple[str, ...], list[tuple[int, tuple[Any, ...]]]]:
-    """The header row and the data rows of the filled rows, skipping title rows above a header.
+) -> tuple[int, tuple[str, ...], list[tuple[int, tuple[Any, ...]]]]:
+    """The header's row number, the header and the data rows, skipping title rows above it.
 
     A spreadsheet export often starts with a title ("Klantenoverzicht 2026") in the first cell;
     such rows (one filled cell) are skipped when a row with two or more filled cells follows.
@@ -312,7 +317,7 @@ def _split_header(
     for number, _ in records[:start]:
         log.info("%s: row %d skipped as a title row above the header", source, number)
     header = tuple("" if v is None else str(v).strip() for v in records[start][1])
-    return header, records[start + 1 :]
+    return records[start][0], header, records[start + 1 :]
 
 
 def _unreadable_xlsx(source: str, exc: Exception) -> str:
@@ -345,8 +350,15 @@ def _read_xlsx(data: bytes, source: str) -> Table:
         workbook.close()
     if not records:
         raise InputError(f"{source}: the first sheet is empty; it needs a header row and data rows")
-    header, rows = _split_header(records, source)
-    return Table(source=source, header=header, rows=tuple(rows), decimal_comma=True, dialect="xlsx")
+    header_row, header, rows = _split_header(records, source)
+    return Table(
+        source=source,
+        header=header,
+        rows=tuple(rows),
+        decimal_comma=True,
+        dialect="xlsx",
+        header_row=header_row,
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -375,7 +387,7 @@ def _map_columns(
             other = table.header[found[fieldname]]
             if rank == ranks[fieldname]:
                 raise InputError(
-                    f"{table.source}, row 1: columns '{other}' and '{cell}' both mean "
+                    f"{table.source}, row {table.header_row}: columns '{other}' and '{cell}' both mean "
                     f"'{fieldname}'; keep one of them"
                 )
             if rank > ranks[fieldname]:
@@ -395,9 +407,15 @@ def _map_columns(
     for fieldname in required:
         if fieldname not in found:
             accepted = ", ".join(aliases[fieldname])
+            one = [cell for cell in table.header if cell]
+            hint = (
+                "; separate the columns with a comma, semicolon or tab"
+                if len(one) == 1 and re.search(r"[|: ]", one[0])
+                else ""
+            )
             raise InputError(
-                f"{table.source}, row 1: no '{fieldname}' column in the header "
-                f"{list(table.header)}; name it one of: {accepted}"
+                f"{table.source}, row {table.header_row}: no '{fieldname}' column in the header "
+                f"{list(table.header)}; name it one of: {accepted}{hint}"
             )
     return found
 
@@ -741,12 +759,12 @@ def load_customers(path: str | Path, config: Config) -> tuple[Customer, ...]:
     if ("lat" in columns) != ("lon" in columns):
         have, need = ("lat", "lon") if "lat" in columns else ("lon", "lat")
         raise InputError(
-            f"{table.source}, row 1: there is a '{have}' column but no '{need}' column; name it "
+            f"{table.source}, row {table.header_row}: there is a '{have}' column but no '{need}' column; name it "
             f"one of: {', '.join(CUSTOMER_ALIASES[need])}"
         )
     if "lat" not in columns and not ({"city", "postcode", "street"} & set(columns)):
         raise InputError(
-            f"{table.source}, row 1: no 'lat'/'lon' columns and no address columns in the header "
+            f"{table.source}, row {table.header_row}: no 'lat'/'lon' columns and no address columns in the header "
             f"{list(table.header)}; add lat and lon (accepted names: "
             f"{', '.join(CUSTOMER_ALIASES['lat'])} / {', '.join(CUSTOMER_ALIASES['lon'])}) or a "
             f"city column ({', '.join(CUSTOMER_ALIASES['city'])})"
@@ -895,7 +913,7 @@ def load_reps(path: str | Path, config: Config) -> tuple[Rep, ...]:
         "lat" not in columns and not ({"city", "postcode", "street"} & set(columns))
     ):
         raise InputError(
-            f"{table.source}, row 1: reps need 'lat' and 'lon' columns (accepted names: "
+            f"{table.source}, row {table.header_row}: reps need 'lat' and 'lon' columns (accepted names: "
             f"{', '.join(REP_ALIASES['lat'])} / {', '.join(REP_ALIASES['lon'])}) or an address "
             f"column ({', '.join(REP_ALIASES['city'])}); the header is {list(table.header)}"
         )

@@ -491,6 +491,11 @@ class Config:
         tkw = {k: v for k, v in terr.items() if k in tkeys}
         if "balance" in tkw:
             b = tkw["balance"]
+            _check(
+                isinstance(b, str | list | tuple),
+                f"[territory] balance = {b!r} is not accepted; use a list such as "
+                '["workload", "potential"]',
+            )
             tkw["balance"] = tuple([b] if isinstance(b, str) else b)
 
         sizing = table("sizing")
@@ -518,8 +523,10 @@ class Config:
                 sizing=SizingParams(**skw),
                 planning=PlanningParams(**{k: v for k, v in planning.items() if k in plkeys}),
             )
-        except TypeError as exc:  # a wrong type that slipped past a check
-            raise ConfigError(f"a config value has the wrong type ({exc})") from None
+        except ConfigError:
+            raise
+        except (TypeError, ValueError, OverflowError) as exc:  # slipped past a check
+            raise ConfigError(f"a config value has the wrong type or size ({exc})") from None
 
     def to_dict(self) -> dict[str, Any]:
         """The effective config as plain JSON-able data (for summary.json)."""

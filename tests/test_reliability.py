@@ -404,3 +404,34 @@ def test_same_plan_twice_is_byte_identical(tmp_path) -> None:
         x = (folders[0] / rel).read_bytes()
         y = (folders[1] / rel).read_bytes()
         assert comparable(str(rel), x) == comparable(str(rel), y), rel
+
+
+def test_title_row_without_delimiters_does_not_choose_the_delimiter(tmp_path, capsys) -> None:
+    path = tmp_path / "export.csv"
+    path.write_text(
+        "Klantenoverzicht, regio Midden\n\nid;naam;lat;lon;klasse\nK1;Bakker;52,1;5,1;A\n"
+        "K2;Slager;52,2;5,2;b\nK2;Visser;52,3;5,3;C\n",
+        encoding="utf-8",
+    )
+    assert main(["size", str(path)]) == EXIT_BAD_INPUT
+    assert error_lines(capsys) == [
+        f"territory: error: {path}, row 6, column 'id': 'K2' is a duplicate of row 5; ids must "
+        "be unique"
+    ]
+
+
+def test_header_problems_name_the_header_row_below_a_title(tmp_path, capsys) -> None:
+    path = tmp_path / "export.csv"
+    path.write_text("Export 2026\nnaam,lat,lon\nBakker,52.1,5.1\n", encoding="utf-8")
+    assert main(["size", str(path)]) == EXIT_BAD_INPUT
+    (line,) = error_lines(capsys)
+    assert f"{path}, row 2: no 'id' column in the header ['naam', 'lat', 'lon']" in line
+
+
+def test_an_unknown_delimiter_is_named(tmp_path, capsys) -> None:
+    path = tmp_path / "export.csv"
+    path.write_text("id|naam|lat|lon\nK1|Bakker|52.1|5.1\n", encoding="utf-8")
+    assert main(["size", str(path)]) == EXIT_BAD_INPUT
+    (line,) = error_lines(capsys)
+    assert f"{path}, row 1: no 'id' column in the header ['id|naam|lat|lon']" in line
+    assert line.endswith("separate the columns with a comma, semicolon or tab")
