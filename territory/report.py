@@ -225,7 +225,7 @@ def atomic_output(out_dir: str | Path) -> Iterator[Path]:
     InputError
         ``out_dir`` cannot be written (see :func:`check_output_dir`).
     """
-    out = Path(out_dir).absolute()
+    out = Path(out_dir).resolve()  # a symlinked folder: stage beside its target (same disk)
     check_output_dir(out_dir)
     base = _existing_ancestor(out.parent)
     stage = Path(tempfile.mkdtemp(prefix=f".territory-{out.name}-", dir=base))

@@ -435,3 +435,24 @@ def test_an_unknown_delimiter_is_named(tmp_path, capsys) -> None:
     (line,) = error_lines(capsys)
     assert f"{path}, row 1: no 'id' column in the header ['id|naam|lat|lon']" in line
     assert line.endswith("separate the columns with a comma, semicolon or tab")
+
+
+def test_usage_errors_exit_2(capsys) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["plan", str(OK)])
+    assert info.value.code == EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert err.strip().splitlines()[-1] == (
+        "territory plan: error: the following arguments are required: --reps, --out"
+    )
+
+
+def test_out_may_be_a_symlink_to_a_folder(tmp_path, capsys) -> None:
+    real = tmp_path / "real"
+    real.mkdir()
+    link = tmp_path / "link"
+    link.symlink_to(real, target_is_directory=True)
+    assert main(["-q", "design", str(OK), "--k", "2", "--out", str(link), "--no-maps"]) == 0
+    assert link.is_symlink() and (real / "assignments.csv").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link", "real"]
