@@ -315,6 +315,9 @@ def run(argv: Sequence[str] | None = None) -> int:
         print(format_kpis(result["kpis"]))
         return 0
     if args.command == "plan":
+        from .plan import check_plan_period
+
+        check_plan_period(inputs.config, args.config or "plan.toml")  # before the design
         design_result, workload = pipeline.design(
             inputs, max_moved=args.max_moved, progress=progress
         )

@@ -265,8 +265,8 @@ class TerritoryParams:
             f"[territory] tolerance = {self.tolerance!r} is not accepted; use a fraction from 0.001 to 0.5",
         )
         _check(
-            isinstance(self.seed, int),
-            f"[territory] seed = {self.seed!r} is not accepted; use a whole number",
+            isinstance(self.seed, int) and 0 <= self.seed < 2**63,
+            f"[territory] seed = {self.seed!r} is not accepted; use a whole number 0 or more",
         )
         _check(
             isinstance(self.keep_current_weight, int | float) and self.keep_current_weight >= 0,
@@ -304,6 +304,11 @@ class SizingParams:
             0.5 <= self.travel_leg_factor <= 5,
             f"[sizing] travel_leg_factor = {self.travel_leg_factor!r} is not accepted; use 0.5 to 5",
         )
+
+
+#: Upper bound of ``improve_iterations``/``rebalance_iterations`` (about 100 times the largest
+#: default): a typo such as 1e12 would otherwise run for days.
+MAX_ITERATIONS = 100_000
 
 
 @dataclass(frozen=True)
@@ -353,13 +358,21 @@ class PlanningParams:
         )
         _check(
             self.improve_iterations is None
-            or (isinstance(self.improve_iterations, int) and self.improve_iterations >= 0),
-            f"[planning] improve_iterations = {self.improve_iterations!r} is not accepted; use a whole number >= 0",
+            or (
+                isinstance(self.improve_iterations, int)
+                and 0 <= self.improve_iterations <= MAX_ITERATIONS
+            ),
+            f"[planning] improve_iterations = {self.improve_iterations!r} is not accepted; use a whole number "
+            f"from 0 to {MAX_ITERATIONS}",
         )
         _check(
             self.rebalance_iterations is None
-            or (isinstance(self.rebalance_iterations, int) and self.rebalance_iterations >= 0),
-            f"[planning] rebalance_iterations = {self.rebalance_iterations!r} is not accepted; use a whole number >= 0",
+            or (
+                isinstance(self.rebalance_iterations, int)
+                and 0 <= self.rebalance_iterations <= MAX_ITERATIONS
+            ),
+            f"[planning] rebalance_iterations = {self.rebalance_iterations!r} is not accepted; use a whole number "
+            f"from 0 to {MAX_ITERATIONS}",
         )
         _check(
             isinstance(self.repair_routes, int) and 0 <= self.repair_routes <= 100000,

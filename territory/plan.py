@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from numpy.typing import NDArray
 
+from .exceptions import ConfigError
 from .models import Customer, DayRoute, Design, Plan, Rep, UnscheduledVisit, Visit
 from .params import Config, format_hhmm
 from .periodic import PeriodicProblem, solve_periodic
@@ -40,6 +41,28 @@ from .travel import matrices
 from .workload import CustomerWorkload, customer_workload, rep_admin_min, rep_capacity_min
 
 log = logging.getLogger(__name__)
+
+#: Working days a plan can span: the periodic engine keeps a customer's visit days as the bits
+#: of a 64-bit integer (``size`` and ``design`` have no such limit).
+MAX_PLAN_DAYS = 63
+
+
+def check_plan_period(config: Config, source: str = "plan.toml") -> None:
+    """Refuse a period longer than :data:`MAX_PLAN_DAYS` working days, before any work.
+
+    Raises
+    ------
+    ConfigError
+        The period's weeks x days exceed the limit; the message names the largest weeks.
+    """
+    period = config.period
+    if period.working_days > MAX_PLAN_DAYS:
+        raise ConfigError(
+            f"{source}: [period] weeks = {period.weeks} of {len(period.days)} days gives "
+            f"{period.working_days} working days; plan handles at most {MAX_PLAN_DAYS} (weeks "
+            f"= {MAX_PLAN_DAYS // len(period.days)} or fewer); size and design take longer periods"
+        )
+
 
 #: Cost (seconds of route time) of leaving a stop out of a day route: far above any real route,
 #: so OR-Tools drops a stop only when it cannot be fitted at all.
@@ -705,6 +728,7 @@ def plan_territories(
     (each round starts from the latest plan; a plan counts as better when its maximum deviation
     is smaller and it leaves no more visits unplanned).
     """
+    check_plan_period(config)
     by_id = {r.id: r for r in reps}
     team = [by_id[rid] for rid in design.rep_ids]
     workload = customer_workload(customers, config, team)

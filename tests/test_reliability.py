@@ -456,3 +456,17 @@ def test_out_may_be_a_symlink_to_a_folder(tmp_path, capsys) -> None:
     assert main(["-q", "design", str(OK), "--k", "2", "--out", str(link), "--no-maps"]) == 0
     assert link.is_symlink() and (real / "assignments.csv").is_file()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["link", "real"]
+
+
+def test_a_period_plan_cannot_hold_is_refused_before_the_design(tmp_path, capsys) -> None:
+    config = MESSY / "plan_13_weeks.toml"
+    out = tmp_path / "run"
+    args = ["-q", "plan", str(PLAN_CUSTOMERS), "--reps", str(REPS_TWO), "--config", str(config),
+            "--out", str(out), "--no-maps"]  # fmt: skip
+    assert main(args) == EXIT_BAD_INPUT
+    assert error_lines(capsys) == [
+        f"territory: error: {config}: [period] weeks = 13 of 5 days gives 65 working days; plan "
+        "handles at most 63 (weeks = 12 or fewer); size and design take longer periods"
+    ]
+    assert not out.exists()
+    assert main(["-q", "size", str(PLAN_CUSTOMERS), "--config", str(config)]) == 0

@@ -275,3 +275,65 @@ def test_cli_design_and_plan_on_a_damaged_file_exit_cleanly(tmp_path) -> None:
         )
         assert "Traceback" not in err and "internal error" not in err
         assert code in (0, 2)
+
+
+# Accepted but extreme config values: the heavy stages must cope (or refuse in one line).
+EXTREMES: dict[tuple[str, str], list] = {
+    ("period", "weeks"): [1, 3, 13, 52],
+    ("period", "days"): [["mon"], ["sat", "sun"], ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]],
+    ("day", "start"): ["00:00", "06:00", "12:00", "16:00"],
+    ("day", "end"): ["09:00", "23:59", "24:00"],
+    ("day", "lunch_minutes"): [0, 180],
+    ("day", "admin_minutes"): [0, 400, 480],
+    ("day", "lunch_from"): ["00:00", "16:00"],
+    ("day", "lunch_until"): ["23:00", "24:00"],
+    ("travel", "speed_kmh"): [5, 200],
+    ("travel", "circuity"): [1.0, 3.0],
+    ("sizing", "target_utilization"): [0.1, 1.0],
+    ("sizing", "potential_per_rep"): [1e-9, 1e12],
+    ("territory", "balance"): [["potential"], ["customers"], ["workload", "potential", "customers"]],
+    ("territory", "tolerance"): [0.001, 0.5],
+    ("territory", "contiguous"): [True, False],
+    ("territory", "seed"): [-1, 2**62],
+    ("territory", "keep_current_weight"): [1e9, 1e300],
+    ("territory", "max_moved"): [0, 1],
+    ("territory", "candidates"): [2, 50],
+    ("planning", "rebalance_rounds"): [0, 20],
+    ("planning", "routed_tolerance"): [0.01, 0.5],
+    ("planning", "improve_iterations"): [0, 1, 10**12],
+    ("planning", "repair_routes"): [0, 500],
+    ("classes.A", "visits"): [0, 20, 100],
+    ("classes.A", "visit_minutes"): [1, 600],
+}  # fmt: skip
+
+
+@st.composite
+def extreme_configs(draw) -> dict:
+    data: dict = {}
+    for section, key in draw(st.sets(st.sampled_from(sorted(EXTREMES)), min_size=1, max_size=5)):
+        value = draw(st.sampled_from(EXTREMES[(section, key)]))
+        if section.startswith("classes."):
+            data.setdefault("classes", {}).setdefault(section.split(".")[1], {})[key] = value
+        else:
+            data.setdefault(section, {})[key] = value
+    return data
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(config=extreme_configs(), command=st.sampled_from(["design", "plan"]))
+def test_design_and_plan_with_extreme_config_values_exit_cleanly(
+    tmp_path_factory, config, command
+) -> None:
+    folder = tmp_path_factory.mktemp("extreme")
+    (folder / "plan.toml").write_text(_toml(config), encoding="utf-8")
+    code, err = _run_cli(
+        ["-q", command, str(MESSY / "plan_customers.csv"), "--reps", str(MESSY / "reps_two.csv"),
+         "--config", str(folder / "plan.toml"), "--out", str(folder / "out"), "--no-maps"]
+    )  # fmt: skip
+    assert "Traceback" not in err and "internal error" not in err, err
+    assert code in (0, 2), (code, err)
+    assert (folder / "out").is_dir() == (code == 0)
