@@ -201,6 +201,18 @@ def check_output_dir(out_dir: str | Path) -> None:
         )
 
 
+def staging_base(out: Path) -> Path:
+    """Where to stage a run's files: beside ``out`` (same file system), else inside it.
+
+    Beside it when the folder that holds (or will hold) ``out`` is writable; inside an existing
+    ``out`` whose parent is not writable (a home folder under a read-only ``/home``, say).
+    """
+    base = _existing_ancestor(out.parent)
+    if out.is_dir() and not os.access(base, os.W_OK | os.X_OK):
+        return out
+    return base
+
+
 def _umask_dir_mode() -> int:
     """The mode a plain ``mkdir`` would give (``mkdtemp`` makes 0700 folders)."""
     mask = os.umask(0)
@@ -227,8 +239,7 @@ def atomic_output(out_dir: str | Path) -> Iterator[Path]:
     """
     out = Path(out_dir).resolve()  # a symlinked folder: stage beside its target (same disk)
     check_output_dir(out_dir)
-    base = _existing_ancestor(out.parent)
-    stage = Path(tempfile.mkdtemp(prefix=f".territory-{out.name}-", dir=base))
+    stage = Path(tempfile.mkdtemp(prefix=f".territory-{out.name}-", dir=staging_base(out)))
     try:
         yield stage
         if not out.exists():

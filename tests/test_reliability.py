@@ -390,6 +390,7 @@ def comparable(name: str, data: bytes) -> bytes:
 
 def test_same_plan_twice_is_byte_identical(tmp_path) -> None:
     """With maps, workbook and report: every file, byte for byte, runtime excepted."""
+    inputs = {p: digest(p) for p in (PLAN_CUSTOMERS, REPS_TWO)}
     folders = []
     for name in ("a", "b"):
         out = tmp_path / name
@@ -404,6 +405,7 @@ def test_same_plan_twice_is_byte_identical(tmp_path) -> None:
         x = (folders[0] / rel).read_bytes()
         y = (folders[1] / rel).read_bytes()
         assert comparable(str(rel), x) == comparable(str(rel), y), rel
+    assert {p: digest(p) for p in inputs} == inputs  # input files are only read
 
 
 def test_title_row_without_delimiters_does_not_choose_the_delimiter(tmp_path, capsys) -> None:
@@ -470,3 +472,23 @@ def test_a_period_plan_cannot_hold_is_refused_before_the_design(tmp_path, capsys
     ]
     assert not out.exists()
     assert main(["-q", "size", str(PLAN_CUSTOMERS), "--config", str(config)]) == 0
+
+
+def test_an_existing_out_in_a_read_only_parent_is_staged_inside_itself(tmp_path, monkeypatch):
+    """Only ``out`` is writable: the staging folder goes inside it, and the run still lands."""
+    out = tmp_path / "home"
+    out.mkdir()
+    real_access = os.access
+
+    def access(path, mode, **kw):
+        return False if Path(path) == tmp_path else real_access(path, mode, **kw)
+
+    monkeypatch.setattr(os, "access", access)
+    assert report.staging_base(out) == out
+    assert report.staging_base(tmp_path / "new") == tmp_path  # then check_output_dir refuses
+    with report.atomic_output(out) as stage:
+        assert stage.parent == out
+        (stage / "summary.json").write_text("{}\n", encoding="utf-8")
+    assert sorted(p.name for p in out.iterdir()) == ["summary.json"]
+    monkeypatch.undo()
+    assert report.staging_base(out) == tmp_path
