@@ -884,8 +884,8 @@ def _window(
         warnings.warn(
             f"{row.where(fieldname)}: '{_show(row.raw(fieldname))}' leaves {hi - lo} minutes "
             f"open ({format_hhmm(lo)}-{format_hhmm(hi)}), shorter than the "
-            f"{visit_minutes:g}-minute visit; its visits will be in unscheduled.csv (widen the "
-            "opening hours or shorten the visit)",
+            f"{visit_minutes:g}-minute visit; plan lists its visits in unscheduled.csv (widen "
+            "the opening hours or shorten the visit)",
             TerritoryWarning,
             stacklevel=2,
         )
@@ -938,8 +938,8 @@ def load_reps(path: str | Path, config: Config) -> tuple[Rep, ...]:
             # every visit of it in unscheduled.csv, rather than refused.
             warnings.warn(
                 f"{row.where('days')}: '{_show(row.raw('days'))}' has no working day in the "
-                f"period ({','.join(config.period.days)}); rep '{ident}' gets no visits, their "
-                "territory's visits will be in unscheduled.csv",
+                f"period ({','.join(config.period.days)}); rep '{ident}' gets no visits: plan lists "
+                "their territory's visits in unscheduled.csv",
                 TerritoryWarning,
                 stacklevel=2,
             )

@@ -331,8 +331,8 @@ def test_impossible_visits_are_unscheduled_with_reasons(tmp_path, capsys) -> Non
     err = error_lines(capsys)
     assert err == [
         f"territory: warning: {path}, row 19, column 'close': '10:20' leaves 20 minutes open "
-        "(10:00-10:20), shorter than the 60-minute visit; its visits will be in unscheduled.csv "
-        "(widen the opening hours or shorten the visit)"
+        "(10:00-10:20), shorter than the 60-minute visit; plan lists its visits in "
+        "unscheduled.csv (widen the opening hours or shorten the visit)"
     ]
     lost: dict[str, list[str]] = {}
     for row in read_csv(out / "unscheduled.csv"):
@@ -357,8 +357,8 @@ def test_rep_without_working_days_keeps_territory_and_lists_its_visits(tmp_path,
     assert code == 0
     assert error_lines(capsys) == [
         f"territory: warning: {reps}, row 3, column 'days': 'za zo' has no working day in the "
-        "period (mon,tue,wed,thu,fri); rep 'R2' gets no visits, their territory's visits will "
-        "be in unscheduled.csv"
+        "period (mon,tue,wed,thu,fri); rep 'R2' gets no visits: plan lists their territory's "
+        "visits in unscheduled.csv"
     ]
     assignments = read_csv(out / "assignments.csv")
     of_r2 = {row["customer_id"] for row in assignments if row["rep_id"] == "R2"}
