@@ -261,13 +261,14 @@ def _read_csv(data: bytes, source: str) -> Table:
         delimiter, skip = first[4], 1
         text = text.split("\n", 1)[1] if "\n" in text else ""
     if delimiter is None:
-        # The widest of the first filled lines decides: a title row above the header has
-        # no delimiters (or a stray comma) and must not choose.
+        # The header line decides (data rows may hold decimal commas); a title line above it
+        # without any delimiter (Excel pads its title rows with delimiters, hand-made files
+        # may not) is passed over.
+        def widths(line: str) -> dict[str, int]:
+            return {d: len(next(csv.reader([line], delimiter=d), [])) for d in (",", ";", "\t")}
+
         head = [ln for ln in lines[:50] if ln.strip()][: TITLE_ROWS_MAX + 1] or [""]
-        counts = {
-            d: max(len(next(csv.reader([ln], delimiter=d), [])) for ln in head)
-            for d in (",", ";", "\t")
-        }
+        counts = next((w for w in map(widths, head) if max(w.values()) >= 2), widths(head[0]))
         delimiter = max((",", ";", "\t"), key=lambda d: (counts[d], d == ","))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     records: list[tuple[int, tuple[Any, ...]]] = []
@@ -536,7 +537,7 @@ def _text(value: Any) -> str:
         return str(int(value))
     if isinstance(value, dt.time):
         return value.strftime("%H:%M")
-    return str(value).replace("\u00a0", " ").strip()  # Excel's non-breaking spaces
+    return str(value).strip()  # also strips non-breaking spaces (Excel) at either end
 
 
 def _number(raw: Any, decimal_comma: bool, *, amount: bool = False) -> float | None:
