@@ -9,7 +9,8 @@ Every problem found in the rows is reported, one line each, in one :class:`Input
 (at most ``MAX_PROBLEMS`` lines, then a count of the rest); its ``problems`` attribute holds the
 lines as a list. Problems with the file as a whole (unknown type, empty, unreadable, a missing
 required column) are raised at once. Each line names the file, the spreadsheet row (the header
-is row 1, or the first row below a title), the column as written in the file, quotes the value and says what is accepted.
+is row 1, or the first row below a title), the column as written in the file, quotes the value
+and says what is accepted.
 Input files are only ever opened for reading.
 """
 
@@ -388,8 +389,8 @@ def _map_columns(
             other = table.header[found[fieldname]]
             if rank == ranks[fieldname]:
                 raise InputError(
-                    f"{table.source}, row {table.header_row}: columns '{other}' and '{cell}' both mean "
-                    f"'{fieldname}'; keep one of them"
+                    f"{table.source}, row {table.header_row}: columns '{other}' and '{cell}' "
+                    f"both mean '{fieldname}'; keep one of them"
                 )
             if rank > ranks[fieldname]:
                 log.info(
@@ -760,13 +761,13 @@ def load_customers(path: str | Path, config: Config) -> tuple[Customer, ...]:
     if ("lat" in columns) != ("lon" in columns):
         have, need = ("lat", "lon") if "lat" in columns else ("lon", "lat")
         raise InputError(
-            f"{table.source}, row {table.header_row}: there is a '{have}' column but no '{need}' column; name it "
-            f"one of: {', '.join(CUSTOMER_ALIASES[need])}"
+            f"{table.source}, row {table.header_row}: there is a '{have}' column but no "
+            f"'{need}' column; name it one of: {', '.join(CUSTOMER_ALIASES[need])}"
         )
     if "lat" not in columns and not ({"city", "postcode", "street"} & set(columns)):
         raise InputError(
-            f"{table.source}, row {table.header_row}: no 'lat'/'lon' columns and no address columns in the header "
-            f"{list(table.header)}; add lat and lon (accepted names: "
+            f"{table.source}, row {table.header_row}: no 'lat'/'lon' columns and no address "
+            f"columns in the header {list(table.header)}; add lat and lon (accepted names: "
             f"{', '.join(CUSTOMER_ALIASES['lat'])} / {', '.join(CUSTOMER_ALIASES['lon'])}) or a "
             f"city column ({', '.join(CUSTOMER_ALIASES['city'])})"
         )
@@ -914,9 +915,10 @@ def load_reps(path: str | Path, config: Config) -> tuple[Rep, ...]:
         "lat" not in columns and not ({"city", "postcode", "street"} & set(columns))
     ):
         raise InputError(
-            f"{table.source}, row {table.header_row}: reps need 'lat' and 'lon' columns (accepted names: "
-            f"{', '.join(REP_ALIASES['lat'])} / {', '.join(REP_ALIASES['lon'])}) or an address "
-            f"column ({', '.join(REP_ALIASES['city'])}); the header is {list(table.header)}"
+            f"{table.source}, row {table.header_row}: reps need 'lat' and 'lon' columns "
+            f"(accepted names: {', '.join(REP_ALIASES['lat'])} / "
+            f"{', '.join(REP_ALIASES['lon'])}) or an address column "
+            f"({', '.join(REP_ALIASES['city'])}); the header is {list(table.header)}"
         )
     rows = _Rows(table, columns)
     reps: list[Rep] = []
@@ -939,8 +941,8 @@ def load_reps(path: str | Path, config: Config) -> tuple[Rep, ...]:
             # every visit of it in unscheduled.csv, rather than refused.
             warnings.warn(
                 f"{row.where('days')}: '{_show(row.raw('days'))}' has no working day in the "
-                f"period ({','.join(config.period.days)}); rep '{ident}' gets no visits: plan lists "
-                "their territory's visits in unscheduled.csv",
+                f"period ({','.join(config.period.days)}); rep '{ident}' gets no visits: plan "
+                "lists their territory's visits in unscheduled.csv",
                 TerritoryWarning,
                 stacklevel=2,
             )

@@ -362,8 +362,8 @@ class PlanningParams:
                 isinstance(self.improve_iterations, int)
                 and 0 <= self.improve_iterations <= MAX_ITERATIONS
             ),
-            f"[planning] improve_iterations = {self.improve_iterations!r} is not accepted; use a whole number "
-            f"from 0 to {MAX_ITERATIONS}",
+            f"[planning] improve_iterations = {self.improve_iterations!r} is not accepted; "
+            f"use a whole number from 0 to {MAX_ITERATIONS}",
         )
         _check(
             self.rebalance_iterations is None
@@ -371,8 +371,8 @@ class PlanningParams:
                 isinstance(self.rebalance_iterations, int)
                 and 0 <= self.rebalance_iterations <= MAX_ITERATIONS
             ),
-            f"[planning] rebalance_iterations = {self.rebalance_iterations!r} is not accepted; use a whole number "
-            f"from 0 to {MAX_ITERATIONS}",
+            f"[planning] rebalance_iterations = {self.rebalance_iterations!r} is not accepted; "
+            f"use a whole number from 0 to {MAX_ITERATIONS}",
         )
         _check(
             isinstance(self.repair_routes, int) and 0 <= self.repair_routes <= 100000,
