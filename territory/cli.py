@@ -9,6 +9,7 @@ import logging
 import os
 import sys
 import time
+import traceback
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -52,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"territory {__version__}")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     p.add_argument("-v", "--verbose", action="store_true", help="log what each stage does")
+    p.add_argument(
+        "--debug", action="store_true", help="on an error, also print the Python traceback"
+    )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def common(sp: argparse.ArgumentParser, reps_required: bool = False) -> None:
@@ -235,7 +239,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     """Parse and run one command; returns the exit code."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
+        level=logging.DEBUG if args.debug else logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
@@ -281,6 +285,10 @@ def _run(args: argparse.Namespace, progress: Reporter) -> int:
         raise TerritoryError(
             f"--jobs {args.jobs} is not accepted; use a whole number of at least 1"
         )
+    if getattr(args, "out", None) is not None:
+        from .report import check_output_dir
+
+        check_output_dir(args.out)  # refuse before the long computation, not after it
     inputs = pipeline.load_inputs(
         args.customers,
         args.reps,
@@ -326,6 +334,9 @@ def _run(args: argparse.Namespace, progress: Reporter) -> int:
         print(format_kpis(result["kpis"]))
         return 0
     if args.command == "plan":
+        from .plan import check_plan_period
+
+        check_plan_period(inputs.config, args.config or "plan.toml")  # before the design
         design_result, workload = pipeline.design(
             inputs, max_moved=args.max_moved, progress=progress
         )
@@ -366,25 +377,53 @@ def _run(args: argparse.Namespace, progress: Reporter) -> int:
     raise AssertionError(args.command)
 
 
+#: Exit codes: 0 done, 2 bad input or usage (one line per problem), 3 internal error (a bug:
+#: one line, ``--debug`` for the traceback), 130 interrupted.
+EXIT_BAD_INPUT = 2
+EXIT_INTERNAL = 3
+
+
+def _debug_requested(argv: Sequence[str]) -> bool:
+    """``--debug`` anywhere before a ``--`` (also after the command, where argparse has no slot)."""
+    tokens = list(argv)
+    end = tokens.index("--") if "--" in tokens else len(tokens)
+    return "--debug" in tokens[:end]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point: one clear line and a non-zero exit for bad input, never a traceback."""
+    """Entry point: one clear line and a non-zero exit for bad input, never a traceback.
+
+    ``--debug`` adds the traceback (to stderr, before the line) and debug logging.
+    """
+    tokens = list(sys.argv[1:] if argv is None else argv)
+    debug = _debug_requested(tokens)
+    if debug:  # accepted anywhere: move it before the command, where the parser knows it
+        end = tokens.index("--") if "--" in tokens else len(tokens)
+        tokens = ["--debug"] + [t for t in tokens[:end] if t != "--debug"] + tokens[end:]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
+        failure: BaseException | None = None
+        message = ""
         try:
-            code = run(argv)
+            code = run(tokens)
         except TerritoryError as exc:
-            code = 2
-            message = str(exc)
+            code, message, failure = EXIT_BAD_INPUT, str(exc), exc
         except BrokenPipeError:  # output piped into `head` and the like: stop quietly
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            code, message = 0, ""
+            code = 0
         except OSError as exc:  # unreadable input, unwritable output folder
-            code = 2
+            code, failure = EXIT_BAD_INPUT, exc
             message = f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": ")
-        except KeyboardInterrupt:
-            code, message = 130, "interrupted"
-        else:
-            message = ""
+        except KeyboardInterrupt as exc:
+            code, message, failure = 130, "interrupted", exc
+        except Exception as exc:  # a bug: one line, the traceback only with --debug
+            code, failure = EXIT_INTERNAL, exc
+            text = str(exc).strip().splitlines()
+            detail = f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+            hint = "" if debug else " (run with --debug for details)"
+            message = f"internal error: {detail}{hint}"
+        if code and debug and failure is not None:
+            traceback.print_exception(failure, file=sys.stderr)
     for w in caught:
         if issubclass(w.category, TerritoryWarning):
             print(f"territory: warning: {w.message}", file=sys.stderr)

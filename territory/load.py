@@ -9,7 +9,8 @@ Every problem found in the rows is reported, one line each, in one :class:`Input
 (at most ``MAX_PROBLEMS`` lines, then a count of the rest); its ``problems`` attribute holds the
 lines as a list. Problems with the file as a whole (unknown type, empty, unreadable, a missing
 required column) are raised at once. Each line names the file, the spreadsheet row (the header
-is row 1), the column as written in the file, quotes the value and says what is accepted.
+is row 1, or the first row below a title), the column as written in the file, quotes the value
+and says what is accepted.
 Input files are only ever opened for reading.
 """
 
@@ -22,6 +23,7 @@ import logging
 import math
 import re
 import unicodedata
+import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from .exceptions import InputError
+from .exceptions import InputError, TerritoryWarning
 from .models import Customer, Rep
 from .params import Config, format_hhmm, parse_hhmm, parse_weekdays
 from .travel import haversine_km
@@ -175,6 +177,7 @@ class Table:
     rows: tuple[tuple[int, tuple[Any, ...]], ...]
     decimal_comma: bool
     dialect: str
+    header_row: int = 1
 
 
 def read_table(path: str | Path) -> Table:
@@ -229,8 +232,27 @@ def _decode(data: bytes, source: str) -> tuple[str, str]:
         return data.decode("latin-1"), "latin-1"
 
 
+def _binary_problem(data: bytes, text: str, source: str) -> str:
+    """Why bytes with a text-file name are not a table ("" when they look like text)."""
+    if data[:4] == b"PK\x03\x04":
+        return (
+            f"{source}: is a zip archive (an .xlsx workbook?) with a text-file name; rename it "
+            "to .xlsx, or export the sheet as CSV"
+        )
+    control = sum(1 for c in text[:65536] if c < " " and c not in "\t\r\n")
+    if "\x00" in text or control > max(2, len(text[:65536]) // 100):
+        return (
+            f"{source}: holds binary data (NUL or control bytes), not text; export the sheet "
+            "as CSV (UTF-8) or save it as .xlsx"
+        )
+    return ""
+
+
 def _read_csv(data: bytes, source: str) -> Table:
     text, encoding = _decode(data, source)
+    problem = _binary_problem(data, text, source)
+    if problem:
+        raise InputError(problem)
     lines = text.splitlines()
     skip = 0
     delimiter = None
@@ -240,26 +262,26 @@ def _read_csv(data: bytes, source: str) -> Table:
         delimiter, skip = first[4], 1
         text = text.split("\n", 1)[1] if "\n" in text else ""
     if delimiter is None:
-        header_line = next((ln for ln in lines if ln.strip()), "")
-        counts = {
-            d: len(next(csv.reader([header_line], delimiter=d), [])) for d in (",", ";", "\t")
-        }
+        # The header line decides (data rows may hold decimal commas); a title line above it
+        # without any delimiter (Excel pads its title rows with delimiters, hand-made files
+        # may not) is passed over.
+        def widths(line: str) -> dict[str, int]:
+            return {d: len(next(csv.reader([line], delimiter=d), [])) for d in (",", ";", "\t")}
+
+        head = [ln for ln in lines[:50] if ln.strip()][: TITLE_ROWS_MAX + 1] or [""]
+        counts = next((w for w in map(widths, head) if max(w.values()) >= 2), widths(head[0]))
         delimiter = max((",", ";", "\t"), key=lambda d: (counts[d], d == ","))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header: tuple[str, ...] | None = None
-    rows: list[tuple[int, tuple[Any, ...]]] = []
+    records: list[tuple[int, tuple[Any, ...]]] = []
     try:
         for index, record in enumerate(reader, start=1 + skip):
-            if not any(cell.strip() for cell in record):
-                continue
-            if header is None:
-                header = tuple(cell.strip() for cell in record)
-                continue
-            rows.append((index, tuple(record)))
+            if any(cell.strip() for cell in record):
+                records.append((index, tuple(record)))
     except csv.Error as exc:
         raise InputError(f"{source}: not a readable CSV file ({exc})") from None
-    if header is None:
+    if not records:
         raise InputError(f"{source}: the file is empty; it needs a header row and data rows")
+    header_row, header, rows = _split_header(records, source)
     name = {",": "comma", ";": "semicolon", "\t": "tab"}.get(delimiter, repr(delimiter))
     log.debug("%s: %s-separated, %s, %d rows", source, name, encoding, len(rows))
     return Table(
@@ -268,7 +290,36 @@ def _read_csv(data: bytes, source: str) -> Table:
         rows=tuple(rows),
         decimal_comma=delimiter != ",",
         dialect=f"{name}, {encoding}",
+        header_row=header_row,
     )
+
+
+#: Leading rows with a single filled cell (a report title, an export date) above a row with
+#: more filled cells are skipped, looking this many filled rows down for the header.
+TITLE_ROWS_MAX = 5
+
+
+def _filled(values: tuple[Any, ...]) -> int:
+    return sum(1 for v in values if v is not None and str(v).strip())
+
+
+def _split_header(
+    records: list[tuple[int, tuple[Any, ...]]], source: str
+) -> tuple[int, tuple[str, ...], list[tuple[int, tuple[Any, ...]]]]:
+    """The header's row number, the header and the data rows, skipping title rows above it.
+
+    A spreadsheet export often starts with a title ("Klantenoverzicht 2026") in the first cell;
+    such rows (one filled cell) are skipped when a row with two or more filled cells follows.
+    """
+    start = 0
+    for k, (_, values) in enumerate(records[: TITLE_ROWS_MAX + 1]):
+        if _filled(values) >= 2:
+            start = k
+            break
+    for number, _ in records[:start]:
+        log.info("%s: row %d skipped as a title row above the header", source, number)
+    header = tuple("" if v is None else str(v).strip() for v in records[start][1])
+    return records[start][0], header, records[start + 1 :]
 
 
 def _unreadable_xlsx(source: str, exc: Exception) -> str:
@@ -290,22 +341,26 @@ def _read_xlsx(data: bytes, source: str) -> Table:
     try:
         sheet = workbook.worksheets[0]
         sheet.reset_dimensions()  # some writers store a wrong sheet size; read to the end
-        header: tuple[str, ...] | None = None
-        rows: list[tuple[int, tuple[Any, ...]]] = []
+        records: list[tuple[int, tuple[Any, ...]]] = []
         for index, values in enumerate(sheet.iter_rows(values_only=True), start=1):
             if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
                 continue
-            if header is None:
-                header = tuple("" if v is None else str(v).strip() for v in values)
-                continue
-            rows.append((index, tuple(values)))
+            records.append((index, tuple(values)))
     except Exception as exc:
         raise InputError(_unreadable_xlsx(source, exc)) from None
     finally:
         workbook.close()
-    if header is None:
+    if not records:
         raise InputError(f"{source}: the first sheet is empty; it needs a header row and data rows")
-    return Table(source=source, header=header, rows=tuple(rows), decimal_comma=True, dialect="xlsx")
+    header_row, header, rows = _split_header(records, source)
+    return Table(
+        source=source,
+        header=header,
+        rows=tuple(rows),
+        decimal_comma=True,
+        dialect="xlsx",
+        header_row=header_row,
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -334,8 +389,8 @@ def _map_columns(
             other = table.header[found[fieldname]]
             if rank == ranks[fieldname]:
                 raise InputError(
-                    f"{table.source}, row 1: columns '{other}' and '{cell}' both mean "
-                    f"'{fieldname}'; keep one of them"
+                    f"{table.source}, row {table.header_row}: columns '{other}' and '{cell}' "
+                    f"both mean '{fieldname}'; keep one of them"
                 )
             if rank > ranks[fieldname]:
                 log.info(
@@ -354,9 +409,15 @@ def _map_columns(
     for fieldname in required:
         if fieldname not in found:
             accepted = ", ".join(aliases[fieldname])
+            one = [cell for cell in table.header if cell]
+            hint = (
+                "; separate the columns with a comma, semicolon or tab"
+                if len(one) == 1 and re.search(r"[|: ]", one[0])
+                else ""
+            )
             raise InputError(
-                f"{table.source}, row 1: no '{fieldname}' column in the header "
-                f"{list(table.header)}; name it one of: {accepted}"
+                f"{table.source}, row {table.header_row}: no '{fieldname}' column in the header "
+                f"{list(table.header)}; name it one of: {accepted}{hint}"
             )
     return found
 
@@ -463,8 +524,10 @@ class _Row:
 
 
 def _show(value: Any) -> str:
+    """A cell for a message: at most 40 characters, control characters escaped."""
     text = _text(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+    text = text if len(text) <= 40 else text[:37] + "..."
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _text(value: Any) -> str:
@@ -475,7 +538,7 @@ def _text(value: Any) -> str:
         return str(int(value))
     if isinstance(value, dt.time):
         return value.strftime("%H:%M")
-    return str(value).strip()
+    return str(value).strip()  # also strips non-breaking spaces (Excel) at either end
 
 
 def _number(raw: Any, decimal_comma: bool, *, amount: bool = False) -> float | None:
@@ -622,6 +685,12 @@ def _check_id(row: _Row, seen: dict[str, int]) -> str:
 # Customers
 
 
+#: Ids that mark the totals row of a spreadsheet export (compared as header names are).
+TOTALS_IDS = frozenset(
+    ("totaal", "total", "totals", "totalen", "subtotaal", "subtotal", "eindtotaal", "grandtotal")
+)
+
+
 class _Rows:
     """The row loop the customers and reps files share.
 
@@ -642,6 +711,12 @@ class _Rows:
             row = _Row(self.table, self.columns, number, values, self.problems)
             if row.has_extra_cells():
                 continue  # the other cells are shifted: more messages would only mislead
+            if _key(row.text("id")) in TOTALS_IDS:
+                self.problems.append(
+                    f"{row.where('id')}: '{_show(row.raw('id'))}' looks like a totals row of a "
+                    "spreadsheet export, not a data row; delete that row"
+                )
+                continue
             ident = _check_id(row, self.seen)
             lat, lon = _latlon(row)
             if math.isfinite(lat):
@@ -686,13 +761,13 @@ def load_customers(path: str | Path, config: Config) -> tuple[Customer, ...]:
     if ("lat" in columns) != ("lon" in columns):
         have, need = ("lat", "lon") if "lat" in columns else ("lon", "lat")
         raise InputError(
-            f"{table.source}, row 1: there is a '{have}' column but no '{need}' column; name it "
-            f"one of: {', '.join(CUSTOMER_ALIASES[need])}"
+            f"{table.source}, row {table.header_row}: there is a '{have}' column but no "
+            f"'{need}' column; name it one of: {', '.join(CUSTOMER_ALIASES[need])}"
         )
     if "lat" not in columns and not ({"city", "postcode", "street"} & set(columns)):
         raise InputError(
-            f"{table.source}, row 1: no 'lat'/'lon' columns and no address columns in the header "
-            f"{list(table.header)}; add lat and lon (accepted names: "
+            f"{table.source}, row {table.header_row}: no 'lat'/'lon' columns and no address "
+            f"columns in the header {list(table.header)}; add lat and lon (accepted names: "
             f"{', '.join(CUSTOMER_ALIASES['lat'])} / {', '.join(CUSTOMER_ALIASES['lon'])}) or a "
             f"city column ({', '.join(CUSTOMER_ALIASES['city'])})"
         )
@@ -714,7 +789,12 @@ def load_customers(path: str | Path, config: Config) -> tuple[Customer, ...]:
         if raw_visits is not None:
             value = _number(raw_visits, table.decimal_comma)
             if value is None or not value.is_integer() or value < 0:
-                row.problem("visits", raw_visits, "is not accepted; use a whole number 0 or more")
+                row.problem(
+                    "visits",
+                    raw_visits,
+                    "is not accepted; use a whole number 0 or more, or leave the cell empty for "
+                    f"class {cls}'s {spec.visits}",
+                )
             else:
                 visits = int(value)
 
@@ -726,7 +806,8 @@ def load_customers(path: str | Path, config: Config) -> tuple[Customer, ...]:
                 row.problem(
                     "visit_minutes",
                     raw_minutes,
-                    "is not accepted; use minutes per visit above 0 (at most 1440)",
+                    "is not accepted; use minutes per visit above 0 (at most 1440), or leave "
+                    f"the cell empty for class {cls}'s {spec.visit_minutes:g} minutes",
                 )
             else:
                 visit_minutes = value
@@ -737,7 +818,9 @@ def load_customers(path: str | Path, config: Config) -> tuple[Customer, ...]:
             value = _number(raw_potential, table.decimal_comma, amount=True)
             if value is None or not math.isfinite(value) or value < 0:
                 row.problem(
-                    "potential", raw_potential, "is not accepted; use an amount in EUR, 0 or more"
+                    "potential",
+                    raw_potential,
+                    "is not accepted; use an amount in EUR, 0 or more (or leave the cell empty)",
                 )
             else:
                 potential = value
@@ -797,13 +880,17 @@ def _window(
         )
         return None, None
     if hi - lo < visit_minutes:
-        row.problem(
-            close_field if close_min is not None else open_field,
-            row.raw(close_field if close_min is not None else open_field),
-            f"leaves {hi - lo} minutes open ({format_hhmm(lo)}-{format_hhmm(hi)}), shorter than "
-            f"the {visit_minutes:g}-minute visit; widen the opening hours or shorten the visit",
+        # Possible data, impossible visit: the run goes on and plan lists its visits in
+        # unscheduled.csv with this reason; the user is told now, not only in that file.
+        fieldname = close_field if close_min is not None else open_field
+        warnings.warn(
+            f"{row.where(fieldname)}: '{_show(row.raw(fieldname))}' leaves {hi - lo} minutes "
+            f"open ({format_hhmm(lo)}-{format_hhmm(hi)}), shorter than the "
+            f"{visit_minutes:g}-minute visit; plan lists its visits in unscheduled.csv (widen "
+            "the opening hours or shorten the visit)",
+            TerritoryWarning,
+            stacklevel=2,
         )
-        return None, None
     return lo, hi
 
 
@@ -828,9 +915,10 @@ def load_reps(path: str | Path, config: Config) -> tuple[Rep, ...]:
         "lat" not in columns and not ({"city", "postcode", "street"} & set(columns))
     ):
         raise InputError(
-            f"{table.source}, row 1: reps need 'lat' and 'lon' columns (accepted names: "
-            f"{', '.join(REP_ALIASES['lat'])} / {', '.join(REP_ALIASES['lon'])}) or an address "
-            f"column ({', '.join(REP_ALIASES['city'])}); the header is {list(table.header)}"
+            f"{table.source}, row {table.header_row}: reps need 'lat' and 'lon' columns "
+            f"(accepted names: {', '.join(REP_ALIASES['lat'])} / "
+            f"{', '.join(REP_ALIASES['lon'])}) or an address column "
+            f"({', '.join(REP_ALIASES['city'])}); the header is {list(table.header)}"
         )
     rows = _Rows(table, columns)
     reps: list[Rep] = []
@@ -848,6 +936,16 @@ def load_reps(path: str | Path, config: Config) -> tuple[Rep, ...]:
                 "come after the start",
             )
         days = row.days("days")
+        if days and not set(days) & set(config.period.days):
+            # A rep on leave for the whole period: kept (the territory stays theirs), with
+            # every visit of it in unscheduled.csv, rather than refused.
+            warnings.warn(
+                f"{row.where('days')}: '{_show(row.raw('days'))}' has no working day in the "
+                f"period ({','.join(config.period.days)}); rep '{ident}' gets no visits: plan "
+                "lists their territory's visits in unscheduled.csv",
+                TerritoryWarning,
+                stacklevel=2,
+            )
         capacity = 1.0
         raw_capacity = row.raw("capacity")
         if raw_capacity is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import tomllib
 import warnings
 from dataclasses import asdict, dataclass, field, fields
@@ -102,6 +103,25 @@ def parse_weekdays(value: object, what: str) -> tuple[str, ...]:
             )
         out.add(token)
     return tuple(d for d in WEEKDAYS if d in out)
+
+
+def _toml_problem(path: Path, text: str, exc: tomllib.TOMLDecodeError) -> str:
+    """One line for a TOML syntax error: the file, the line number, the line, a hint."""
+    reason = str(exc)
+    found = re.search(r"\(at line (\d+), column (\d+)\)", reason)
+    if not found:
+        return f"{path}: not valid TOML ({reason}); see sample_data/plan.toml for the format"
+    number = int(found.group(1))
+    reason = reason[: found.start()].strip()
+    lines = text.splitlines()
+    line = lines[number - 1].strip() if 0 < number <= len(lines) else ""
+    shown = line if len(line) <= 60 else line[:57] + "..."
+    quoted = f" '{shown}'" if shown else ""
+    hint = 'text values need quotes (start = "08:30"); ' if "=" in line else ""
+    return (
+        f"{path}, line {number}{quoted}: not valid TOML ({reason}); {hint}see "
+        "sample_data/plan.toml for the format"
+    )
 
 
 def _check(cond: bool, message: str) -> None:
@@ -245,8 +265,8 @@ class TerritoryParams:
             f"[territory] tolerance = {self.tolerance!r} is not accepted; use a fraction from 0.001 to 0.5",
         )
         _check(
-            isinstance(self.seed, int),
-            f"[territory] seed = {self.seed!r} is not accepted; use a whole number",
+            isinstance(self.seed, int) and 0 <= self.seed < 2**63,
+            f"[territory] seed = {self.seed!r} is not accepted; use a whole number 0 or more",
         )
         _check(
             isinstance(self.keep_current_weight, int | float) and self.keep_current_weight >= 0,
@@ -284,6 +304,11 @@ class SizingParams:
             0.5 <= self.travel_leg_factor <= 5,
             f"[sizing] travel_leg_factor = {self.travel_leg_factor!r} is not accepted; use 0.5 to 5",
         )
+
+
+#: Upper bound of ``improve_iterations``/``rebalance_iterations`` (about 100 times the largest
+#: default): a typo such as 1e12 would otherwise run for days.
+MAX_ITERATIONS = 100_000
 
 
 @dataclass(frozen=True)
@@ -343,13 +368,21 @@ class PlanningParams:
         )
         _check(
             self.improve_iterations is None
-            or (isinstance(self.improve_iterations, int) and self.improve_iterations >= 0),
-            f"[planning] improve_iterations = {self.improve_iterations!r} is not accepted; use a whole number >= 0",
+            or (
+                isinstance(self.improve_iterations, int)
+                and 0 <= self.improve_iterations <= MAX_ITERATIONS
+            ),
+            f"[planning] improve_iterations = {self.improve_iterations!r} is not accepted; "
+            f"use a whole number from 0 to {MAX_ITERATIONS}",
         )
         _check(
             self.rebalance_iterations is None
-            or (isinstance(self.rebalance_iterations, int) and self.rebalance_iterations >= 0),
-            f"[planning] rebalance_iterations = {self.rebalance_iterations!r} is not accepted; use a whole number >= 0",
+            or (
+                isinstance(self.rebalance_iterations, int)
+                and 0 <= self.rebalance_iterations <= MAX_ITERATIONS
+            ),
+            f"[planning] rebalance_iterations = {self.rebalance_iterations!r} is not accepted; "
+            f"use a whole number from 0 to {MAX_ITERATIONS}",
         )
         _check(
             isinstance(self.repair_routes, int) and 0 <= self.repair_routes <= 100000,
@@ -383,15 +416,14 @@ class Config:
             return cls()
         p = Path(path)
         try:
-            data = tomllib.loads(p.read_text(encoding="utf-8-sig"))
+            text = p.read_text(encoding="utf-8-sig")
+            data = tomllib.loads(text)
         except FileNotFoundError:
             raise ConfigError(
                 f"{p}: the config file does not exist; give a path to a plan.toml"
             ) from None
         except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(
-                f"{p}: not valid TOML ({exc}); see sample_data/plan.toml for the format"
-            ) from None
+            raise ConfigError(_toml_problem(p, text, exc)) from None
         except UnicodeDecodeError:
             raise ConfigError(f"{p}: not UTF-8 text; save plan.toml as UTF-8") from None
         try:
@@ -482,6 +514,11 @@ class Config:
         tkw = {k: v for k, v in terr.items() if k in tkeys}
         if "balance" in tkw:
             b = tkw["balance"]
+            _check(
+                isinstance(b, str | list | tuple),
+                f"[territory] balance = {b!r} is not accepted; use a list such as "
+                '["workload", "potential"]',
+            )
             tkw["balance"] = tuple([b] if isinstance(b, str) else b)
 
         sizing = table("sizing")
@@ -509,8 +546,10 @@ class Config:
                 sizing=SizingParams(**skw),
                 planning=PlanningParams(**{k: v for k, v in planning.items() if k in plkeys}),
             )
-        except TypeError as exc:  # a wrong type that slipped past a check
-            raise ConfigError(f"a config value has the wrong type ({exc})") from None
+        except ConfigError:
+            raise
+        except (TypeError, ValueError, OverflowError) as exc:  # slipped past a check
+            raise ConfigError(f"a config value has the wrong type or size ({exc})") from None
 
     def to_dict(self) -> dict[str, Any]:
         """The effective config as plain JSON-able data (for summary.json)."""

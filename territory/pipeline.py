@@ -195,7 +195,7 @@ def summary(command: str, inputs: Inputs, kpis: dict[str, Any], started: float) 
         "config": inputs.config.to_dict(),
         "seed": inputs.config.territory.seed,
         "kpis": kpis,
-        "runtime_s": round(time.perf_counter() - started, 2),
+        report.RUNTIME_FIELD: round(time.perf_counter() - started, 2),
     }
 
 

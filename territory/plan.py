@@ -44,6 +44,30 @@ from .workload import CustomerWorkload, customer_workload, rep_admin_min, rep_ca
 
 log = logging.getLogger(__name__)
 
+#: Working days a plan can span: the periodic engine keeps a customer's visit days as the bits
+#: of a 64-bit integer (``size`` and ``design`` have no such limit).
+MAX_PLAN_DAYS = 63
+
+
+def check_plan_period(config: Config, source: str = "plan.toml") -> None:
+    """Refuse a period longer than :data:`MAX_PLAN_DAYS` working days, before any work.
+
+    Raises
+    ------
+    ConfigError
+        The period's weeks x days exceed the limit; the message names the largest weeks.
+    """
+    from .exceptions import ConfigError  # here, not at the top: keeps merges of the imports easy
+
+    period = config.period
+    if period.working_days > MAX_PLAN_DAYS:
+        raise ConfigError(
+            f"{source}: [period] weeks = {period.weeks} of {len(period.days)} days gives "
+            f"{period.working_days} working days; plan handles at most {MAX_PLAN_DAYS} (weeks "
+            f"= {MAX_PLAN_DAYS // len(period.days)} or fewer); size and design take longer periods"
+        )
+
+
 #: Cost (seconds of route time) of leaving a stop out of a day route: far above any real route,
 #: so OR-Tools drops a stop only when it cannot be fitted at all.
 DROP_PENALTY_S = 10_000_000
@@ -278,7 +302,12 @@ def plan_territory(
         why = pattern_problem(c, rep, config) or window_problem(c, fr.start_min, fr.end_min)
         if not why:
             round_trip = t.minutes[0, i + 1] + t.minutes[i + 1, 0]
-            if round_trip + c.visit_minutes > fr.selling_min:
+            if c.visit_minutes > fr.selling_min:
+                why = (
+                    f"the {c.visit_minutes:g}-minute visit is longer than the {fr.selling_min} "
+                    f"minutes of a working day of rep {rep.id}"
+                )
+            elif round_trip + c.visit_minutes > fr.selling_min:
                 why = (
                     f"a round trip from the home of rep {rep.id} ({round_trip:.0f} min) plus the "
                     f"{c.visit_minutes:g}-minute visit does not fit the {fr.selling_min} minutes "
@@ -797,6 +826,7 @@ def plan_territories(
     (each round starts from the latest plan; a plan counts as better when its maximum deviation
     is smaller and it leaves no more visits unplanned).
     """
+    check_plan_period(config)
     by_id = {r.id: r for r in reps}
     team = [by_id[rid] for rid in design.rep_ids]
     if workers is not None:

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from .exceptions import InputError
 from .models import Customer, DayRoute, Design, Plan, Rep
 from .params import Config, format_hhmm
 from .travel import haversine_km
@@ -147,6 +148,12 @@ def sha256_file(path: str | Path) -> str:
     return h.hexdigest()
 
 
+#: The only output values that may differ between two runs on the same inputs and seed, per
+#: file (top-level JSON keys): everything else is byte-identical. The writer uses these names
+#: and the determinism test skips exactly these.
+RUNTIME_FIELD = "runtime_s"
+VOLATILE_FIELDS: dict[str, tuple[str, ...]] = {"summary.json": (RUNTIME_FIELD,)}
+
 #: Files a run of this tool writes into a plan folder (plus ``reps/<rep>.html``).
 PLAN_FOLDER_FILES = (
     "assignments.csv", "territories.csv", "territories.geojson", "schedule.csv", "days.csv",
@@ -154,20 +161,98 @@ PLAN_FOLDER_FILES = (
 )  # fmt: skip
 
 
+def _existing_ancestor(path: Path) -> Path:
+    """The nearest folder on the way up from ``path`` that exists (``path`` itself if it does)."""
+    for candidate in (path, *path.parents):
+        if candidate.exists():
+            return candidate
+    return Path(path.anchor or ".")
+
+
+def check_output_dir(out_dir: str | Path) -> None:
+    """Refuse an output folder that cannot be written, before any long computation.
+
+    Accepted: an existing writable folder, or a new path whose nearest existing parent is a
+    writable folder (missing folders on the way are created on success).
+
+    Raises
+    ------
+    InputError
+        ``out_dir`` is an existing file, or the folder (or the parent it would be created in)
+        is not writable.
+    """
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise InputError(
+            f"--out {out_dir}: is an existing file, not a folder; give a folder path "
+            "(it is created if needed)"
+        )
+    base = _existing_ancestor(out.absolute())
+    if not base.is_dir():
+        raise InputError(
+            f"--out {out_dir}: '{base}' is a file, so no folder can be created under it; "
+            "give another folder path"
+        )
+    if not os.access(base, os.W_OK | os.X_OK):
+        what = "the folder" if base == out.absolute() else f"'{base}', where it would be created,"
+        raise InputError(
+            f"--out {out_dir}: {what} is not writable (permission denied); choose a folder "
+            "you can write to"
+        )
+
+
+def staging_base(out: Path) -> Path:
+    """Where to stage a run's files: beside ``out`` (same file system), else inside it.
+
+    Beside it when the folder that holds (or will hold) ``out`` is writable; inside an existing
+    ``out`` whose parent is not writable (a home folder under a read-only ``/home``, say).
+    """
+    base = _existing_ancestor(out.parent)
+    if out.is_dir() and not os.access(base, os.W_OK | os.X_OK):
+        return out
+    return base
+
+
+def _umask_dir_mode() -> int:
+    """The mode a plain ``mkdir`` would give (``mkdtemp`` makes 0700 folders)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o777 & ~mask
+
+
 @contextmanager
 def atomic_output(out_dir: str | Path) -> Iterator[Path]:
     """Write a run's files into a staging folder; move them into ``out_dir`` only on success.
 
-    If anything fails inside the block, ``out_dir`` is left exactly as it was: no half-written
-    outputs. Files are replaced one by one with ``os.replace`` (atomic per file). Plan-folder
-    files of an earlier run that this run did not write (a ``schedule.csv`` under a new design,
-    the map of a rep who left) are removed, so the folder never mixes two runs.
+    The staging folder is a hidden sibling of ``out_dir`` (same file system, so moves are
+    renames). If anything fails inside the block, ``out_dir`` is left exactly as it was: a
+    folder that did not exist is not created, an earlier run's folder keeps its files. A new
+    folder is moved into place in one rename; into an existing folder the files are replaced
+    one by one with ``os.replace`` (atomic per file), and plan-folder files of an earlier run
+    that this run did not write (a ``schedule.csv`` under a new design, the map of a rep who
+    left) are removed, so the folder never mixes two runs.
+
+    Raises
+    ------
+    InputError
+        ``out_dir`` cannot be written (see :func:`check_output_dir`).
     """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=".territory-", dir=out))
+    out = Path(out_dir).resolve()  # a symlinked folder: stage beside its target (same disk)
+    check_output_dir(out_dir)
+    stage = Path(tempfile.mkdtemp(prefix=f".territory-{out.name}-", dir=staging_base(out)))
     try:
         yield stage
+        if not out.exists():
+            out.parent.mkdir(parents=True, exist_ok=True)
+            os.chmod(stage, _umask_dir_mode())
+            for sub in stage.rglob("*"):
+                if sub.is_dir():
+                    os.chmod(sub, _umask_dir_mode())
+            try:
+                os.rename(stage, out)
+                return
+            except OSError:  # created in the meantime: move the files in one by one
+                out.mkdir(parents=True, exist_ok=True)
         written = {src.relative_to(stage) for src in stage.rglob("*") if src.is_file()}
         for rel in sorted(written):
             dst = out / rel

@@ -175,6 +175,11 @@ def pattern_problem(customer: Customer, rep: Rep, config: Config) -> str:
     """Why ``customer`` has no visit pattern with ``rep`` ("" when it has one)."""
     rep_days = rep_weekdays(rep, config)
     usable = usable_weekdays(customer, rep, config)
+    if not rep_days:
+        return (
+            f"rep {rep.id} has no working day in the period (days {','.join(rep.days)}; "
+            f"the period works {','.join(config.period.days)})"
+        )
     if not usable:
         return (
             f"allowed days {','.join(customer.days)} are not working days of rep {rep.id} "

@@ -417,6 +417,16 @@ def test_xlsx_times_as_numbers(tmp_path: Path, config: Config) -> None:
     assert (b.open_min, b.close_min) == (480, 960)
 
 
+def _not_utf8_in_cp1252(name: str) -> bool:
+    """False for names such as 'Â¡' whose cp1252 bytes are also valid UTF-8 ('¡'): no reader
+    can tell those files apart, and UTF-8 is by far the likelier."""
+    data = name.encode("cp1252")
+    try:
+        return data.decode("utf-8") == name
+    except UnicodeDecodeError:
+        return True
+
+
 @settings(max_examples=40, deadline=None)
 @given(
     rows=st.lists(
@@ -428,7 +438,9 @@ def test_xlsx_times_as_numbers(tmp_path: Path, config: Config) -> None:
             st.text(
                 st.characters(codec="cp1252", exclude_categories=("Cc", "Cs", "Zl", "Zp")),
                 max_size=12,
-            ).map(str.strip),
+            )
+            .map(str.strip)
+            .filter(_not_utf8_in_cp1252),
         ),
         min_size=1,
         max_size=8,

@@ -32,7 +32,6 @@ CUSTOMER_ROW_CASES = {
     "potential_not_number": (3, "potential", "veel", "amount in EUR"),
     "bad_time": (2, "open", "9u", "HH:MM"),
     "close_before_open": (6, "close", "09:00", "after opening"),
-    "window_shorter_than_visit": (2, "close", "09:30", "shorter than the 60-minute visit"),
     "bad_weekday": (3, "days", "mon,fir", "mon,wed,fri"),
     "unknown_class": (4, "class", "D", "one of A, B, C"),
     "lat_without_lon": (5, "lat", "51.44083", "fill in both lat and lon"),
