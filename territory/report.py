@@ -154,6 +154,20 @@ def sha256_file(path: str | Path) -> str:
 RUNTIME_FIELD = "runtime_s"
 VOLATILE_FIELDS: dict[str, tuple[str, ...]] = {"summary.json": (RUNTIME_FIELD,)}
 
+
+def comparable(name: str, data: bytes) -> bytes:
+    """An output file's bytes without the fields in ``VOLATILE_FIELDS`` (for comparing runs)."""
+    volatile = VOLATILE_FIELDS.get(name)
+    if not volatile:
+        return data
+    parsed = json.loads(data)
+    for key in volatile:
+        if key not in parsed:
+            raise KeyError(f"{name} has no volatile field {key!r} any more")
+        parsed.pop(key)
+    return json.dumps(parsed).encode()
+
+
 #: Files a run of this tool writes into a plan folder (plus ``reps/<rep>.html``).
 PLAN_FOLDER_FILES = (
     "assignments.csv", "territories.csv", "territories.geojson", "schedule.csv", "days.csv",

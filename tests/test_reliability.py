@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import json
 import os
 import subprocess
 import sys
@@ -381,18 +380,6 @@ def test_rep_without_working_days_keeps_territory_and_lists_its_visits(tmp_path,
 # 5. Determinism
 
 
-def comparable(name: str, data: bytes) -> bytes:
-    """A file's bytes with the fields in ``report.VOLATILE_FIELDS`` (and only those) removed."""
-    volatile = report.VOLATILE_FIELDS.get(name)
-    if not volatile:
-        return data
-    parsed = json.loads(data)
-    for key in volatile:
-        assert key in parsed, f"{name} has no volatile field {key!r} any more"
-        parsed.pop(key)
-    return json.dumps(parsed).encode()
-
-
 def test_same_plan_twice_is_byte_identical(tmp_path) -> None:
     """With maps, workbook and report: every file, byte for byte, runtime excepted."""
     inputs = {p: digest(p) for p in (PLAN_CUSTOMERS, REPS_TWO)}
@@ -409,7 +396,7 @@ def test_same_plan_twice_is_byte_identical(tmp_path) -> None:
     for rel in a:
         x = (folders[0] / rel).read_bytes()
         y = (folders[1] / rel).read_bytes()
-        assert comparable(str(rel), x) == comparable(str(rel), y), rel
+        assert report.comparable(str(rel), x) == report.comparable(str(rel), y), rel
     assert {p: digest(p) for p in inputs} == inputs  # input files are only read
 
 
