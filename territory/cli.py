@@ -267,13 +267,29 @@ def _design_estimate(inputs: pipeline.Inputs, k: int | None, max_moved: float | 
     )
 
 
+def _rerender(folder: Path, *, lang: str, offline: bool) -> list[Path]:
+    """``territory map DIR``: maps, report and workbook rendered in a staging copy of the
+    folder's tables and moved in only when all succeed (a failure leaves DIR as it was)."""
+    import shutil
+
+    from .maps import render
+    from .report import PLAN_FOLDER_FILES, atomic_output
+    from .reporthtml import load_plan_folder
+
+    load_plan_folder(folder)  # not a plan folder: say so naming DIR, before staging anything
+    rendered = {"map.html", "report.html", "plan.xlsx"}
+    with atomic_output(folder) as stage:
+        for name in PLAN_FOLDER_FILES:
+            if name not in rendered and (folder / name).is_file():
+                shutil.copy2(folder / name, stage / name)
+        paths = render(stage, lang=lang, offline=offline)
+    return [folder / p.relative_to(stage) for p in paths]
+
+
 def _run(args: argparse.Namespace, progress: Reporter) -> int:
     started = time.perf_counter()
     if args.command == "map":
-        from .maps import render
-
-        paths = render(Path(args.dir), lang=args.lang, offline=args.offline)
-        for path in paths:
+        for path in _rerender(Path(args.dir), lang=args.lang, offline=args.offline):
             print(path)
         return 0
     # Usage checks before any file is read.

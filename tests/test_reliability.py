@@ -308,6 +308,32 @@ def test_failure_while_writing_keeps_the_earlier_folder_intact(tmp_path, capsys,
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]  # no staging folder left
 
 
+def test_map_rerender_that_fails_leaves_the_folder_as_it_was(tmp_path, capsys, monkeypatch):
+    """`territory map DIR` renders in a staging copy: a failure halfway changes nothing."""
+    out = tmp_path / "run"
+    args = ["-q", "plan", str(PLAN_CUSTOMERS), "--reps", str(REPS_TWO), "--out", str(out)]
+    assert main(args) == 0
+    (out / "notes.txt").write_text("the manager's own file\n", encoding="utf-8")
+    before = folder_digest(out)
+    assert {"map.html", "report.html", "plan.xlsx", "reps/R1.html"} <= set(before)
+
+    def full_disk(*a, **k):  # the maps are written, then the workbook fails
+        raise OSError(28, "No space left on device", "plan.xlsx")
+
+    monkeypatch.setattr("territory.maps.write_workbook", full_disk)
+    assert main(["map", str(out), "--lang", "nl"]) == EXIT_BAD_INPUT
+    assert error_lines(capsys)[-1] == "territory: error: plan.xlsx: No space left on device"
+    assert folder_digest(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]  # no staging folder left
+    monkeypatch.undo()
+    assert main(["-q", "map", str(out), "--lang", "nl"]) == 0
+    after = folder_digest(out)
+    assert after["map.html"] != before["map.html"]  # Dutch labels now
+    assert {k: v for k, v in after.items() if not k.endswith((".html", ".xlsx"))} == {
+        k: v for k, v in before.items() if not k.endswith((".html", ".xlsx"))
+    }  # tables and the manager's own file untouched
+
+
 def test_failure_inside_atomic_output_for_a_new_folder(tmp_path) -> None:
     out = tmp_path / "a" / "b"
     with pytest.raises(RuntimeError), report.atomic_output(out) as stage:
