@@ -11,7 +11,6 @@ objective / lower bound, then writes the table as CSV. Example::
 from __future__ import annotations
 
 import argparse
-import csv
 import logging
 import resource
 import sys
@@ -21,6 +20,7 @@ from functools import partial
 from pathlib import Path
 
 import numpy as np
+from benchtable import write_csv
 
 from territory.design import design_territories, evaluate_assignment
 from territory.models import Customer, Rep
@@ -279,10 +279,7 @@ def main(argv: list[str] | None = None) -> int:
             print(" ".join(f"{row[h]!s:>16}" for h in header), flush=True)
     ru = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"process max RSS: {ru:.0f} MB")
-    with args.csv.open("w", newline="", encoding="utf-8") as fh:
-        wr = csv.DictWriter(fh, fieldnames=header)
-        wr.writeheader()
-        wr.writerows(rows)
+    write_csv(rows, args.csv, header)
     print(f"wrote {args.csv}")
     return 0
 

@@ -14,7 +14,6 @@ convex hulls per territory (the cheap answer that overlaps), reporting the overl
 from __future__ import annotations
 
 import argparse
-import csv
 import html
 import json
 import shutil
@@ -27,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 import folium  # noqa: E402
+from benchtable import write_csv  # noqa: E402
 from test_maps import make_plan_folder  # noqa: E402
 from test_maps_browser import CHROMIUM, Browser  # noqa: E402
 
@@ -116,10 +116,7 @@ def bench_polygons(sizes: list[int], territories: int, csv_path: Path) -> int:
             f"{r['customers']:>9}  {r['method']:<20}{r['seconds']:>9.2f}{r['overlap_km2']:>13.3f}"
             f"{r['geojson_mb']:>12.2f}  {r['time_ratio']:.0f}"
         )
-    with csv_path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    write_csv(rows, csv_path, list(rows[0]))
     print(f"wrote {csv_path}")
     return 0
 
@@ -190,10 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         "render s: ours writes map.html, every rep map, report.html and plan.xlsx; naive writes one page."
     )
-    with args.csv.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    write_csv(rows, args.csv, list(rows[0]))
     print(f"wrote {args.csv}")
     return 0
 

@@ -15,7 +15,6 @@ Example::
 from __future__ import annotations
 
 import argparse
-import csv
 import logging
 import resource
 import sys
@@ -26,6 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_design import generate  # noqa: E402
+from benchtable import print_table, write_csv  # noqa: E402
 
 from territory.design import design_territories  # noqa: E402
 from territory.params import Config  # noqa: E402
@@ -121,15 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.baseline:
         for r in rows:
             r["travel_vs_petals"] = round(r["travel_km"] / rows[0]["travel_km"], 3)
-    cols = list(rows[-1])
-    widths = {c: max(len(c), *(len(str(r.get(c, ""))) for r in rows)) for c in cols}
-    print("  ".join(c.rjust(widths[c]) for c in cols))
-    for r in rows:
-        print("  ".join(str(r.get(c, "")).rjust(widths[c]) for c in cols))
-    with args.out.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=cols)
-        w.writeheader()
-        w.writerows(rows)
+    print_table(rows, list(rows[-1]))
+    write_csv(rows, args.out, list(rows[-1]))
     return 0
 
 

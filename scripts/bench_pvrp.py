@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from benchtable import write_csv
 
 from territory.periodic import (
     PeriodicProblem,
@@ -217,10 +218,7 @@ def main(argv: list[str] | None = None) -> int:
             f"  feasible {n_feas}/{len(rows)}  mean cost ratio to construction {np.mean(ratios):.3f}"
         )
     if args.csv:
-        with args.csv.open("w", newline="") as fh:
-            w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-            w.writeheader()
-            w.writerows(rows)
+        write_csv(rows, args.csv, list(rows[0]))
     return 0 if n_feas == len(rows) else 1
 
 

@@ -25,7 +25,6 @@ Example:
 from __future__ import annotations
 
 import argparse
-import csv
 import dataclasses
 import sys
 import time
@@ -37,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchdata import BENCHDATA, read_bks, read_solomon, read_tsplib  # noqa: E402
+from benchtable import write_csv  # noqa: E402
 
 from territory.routing import RouteRequest, check_route, solve_routes  # noqa: E402
 
@@ -235,10 +235,7 @@ def main(argv: list[str] | None = None) -> int:
                     print_row(det)
         else:
             parser.error(f"unknown set '{set_name}'; use tsplib, solomon or repday")
-    with open(args.out, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=FIELDS)
-        writer.writeheader()
-        writer.writerows(rows)
+    write_csv(rows, args.out, FIELDS)
     summarise(rows)
     print(f"\nwrote {args.out}")
     return 0

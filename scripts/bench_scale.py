@@ -21,7 +21,6 @@ the measured time. Prints a table and writes CSV. Example::
 from __future__ import annotations
 
 import argparse
-import csv
 import hashlib
 import json
 import resource
@@ -29,6 +28,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+from benchtable import print_table, write_csv
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -212,18 +213,9 @@ def main(argv: list[str] | None = None) -> int:
                 }
             )
 
-    cols: list[str] = []
-    for r in rows:
-        cols += [c for c in r if c not in cols]
-    widths = {c: max(len(c), *(len(str(r.get(c, ""))) for r in rows)) for c in cols}
     print()
-    print("  ".join(c.rjust(widths[c]) for c in cols))
-    for r in rows:
-        print("  ".join(str(r.get(c, "")).rjust(widths[c]) for c in cols))
-    with args.csv.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=cols)
-        w.writeheader()
-        w.writerows(rows)
+    print_table(rows)
+    write_csv(rows, args.csv)
     print(f"\nwritten: {args.csv}")
     return 0
 

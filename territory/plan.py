@@ -22,7 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .cluster import Workers, open_executor
-from .exceptions import TerritoryError
+from .exceptions import ConfigError, TerritoryError
 from .models import Customer, DayRoute, Design, Plan, Rep, UnscheduledVisit, Visit
 from .params import Config, format_hhmm
 from .periodic import PeriodicProblem, solve_periodic
@@ -57,8 +57,6 @@ def check_plan_period(config: Config, source: str = "plan.toml") -> None:
     ConfigError
         The period's weeks x days exceed the limit; the message names the largest weeks.
     """
-    from .exceptions import ConfigError  # here, not at the top: keeps merges of the imports easy
-
     period = config.period
     if period.working_days > MAX_PLAN_DAYS:
         raise ConfigError(
