@@ -341,6 +341,7 @@ def _run(args: argparse.Namespace, progress: Reporter) -> int:
             lang=args.lang,
             offline=args.offline,
             maps=not args.no_maps,
+            progress=progress,
         )
         print(f"Territories written to {args.out}")
         if args.k is not None:
@@ -386,6 +387,7 @@ def _run(args: argparse.Namespace, progress: Reporter) -> int:
             lang=args.lang,
             offline=args.offline,
             maps=not args.no_maps,
+            progress=progress,
         )
         print(f"Plan written to {args.out}")
         print(format_kpis(result["kpis"]))

@@ -235,8 +235,11 @@ def write_outputs(
     lang: str = "en",
     offline: bool = False,
     maps: bool = True,
+    progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Write the plan folder atomically: tables, GeoJSON, summary.json, maps and report."""
+    if progress is not None:
+        progress("write: tables", 0.0)
     team = report.team_reps(design_result, inputs.reps)
     if plan_result is None:
         figures = report.estimated_figures(design_result, team, workload, inputs.config)
@@ -293,5 +296,9 @@ def write_outputs(
         if maps:
             from .maps import render
 
+            if progress is not None:
+                progress("write: maps, report and workbook", 0.3)
             render(stage, lang=lang, offline=offline)
+    if progress is not None:
+        progress("write: done", 1.0)
     return result

@@ -237,7 +237,7 @@ def test_cli_says_how_long_it_will_take(small, tmp_path, capsys):
     assert "design: 75 customers into 3 territories, " in err
     assert "plan: 3 territories, " in err and "on this process: " in err
     assert "with rebalancing" in err
-    assert "plan: done in" in err
+    assert "plan: done in" in err and "write: done in" in err
     code = _plan(customers, reps, tmp_path / "q")  # -q: no progress, no estimate
     assert code == 0
     assert capsys.readouterr().err == ""
