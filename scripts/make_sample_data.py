@@ -372,7 +372,7 @@ default_class = "C"                         # class of rows whose class is empty
 potential_per_rep = 4500000                 # EUR potential one rep can manage (potential method)
 
 [planning]
-rebalance_rounds = 3                        # re-balance territories on routed workload
+rebalance_rounds = 6                        # re-balance territories on routed workload
 routed_tolerance = 0.10                     # allowed deviation of routed workload
 """
 

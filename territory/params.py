@@ -331,7 +331,7 @@ class PlanningParams:
 
     route_time_limit_s: float | None = None
     improve_time_limit_s: float | None = None
-    rebalance_rounds: int = 3
+    rebalance_rounds: int = 6
     routed_tolerance: float = 0.10
     routed_goal: float = 0.05
     improve_iterations: int | None = None
