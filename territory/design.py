@@ -43,7 +43,7 @@ from .exceptions import InputError
 from .models import Customer, Design, Rep
 from .params import Config
 from .travel import project_km, road_km
-from .workload import CustomerWorkload
+from .workload import CustomerWorkload, rep_capacity_min
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +129,7 @@ def design_territories(
         ``k``: ``k`` free centres placed at weighted medoids, territories named ``T1..Tk``.
     workload
         ``territory.workload.customer_workload(customers, config, reps)``; balanced on
-        ``workload.workload_min``. Targets are proportional to the reps' ``capacity``.
+        ``workload.workload_min``. Targets are proportional to the reps' working time in the period (``workload.rep_capacity_min``: working days x hours x ``capacity``).
     config
         ``config.territory`` holds balance, tolerance, contiguous, seed, keep_current_weight,
         max_moved and candidates.
@@ -181,7 +181,7 @@ def design_territories(
         if not reps:
             raise InputError("the reps file lists no reps; give at least one rep or use --k N")
         rep_ids = tuple(r.id for r in reps)
-        capacity = np.array([r.capacity for r in reps], dtype=np.float64)
+        capacity = np.array([rep_capacity_min(r, config) for r in reps], dtype=np.float64)
         for r in reps:
             if not (math.isfinite(r.lat) and math.isfinite(r.lon)):
                 raise InputError(
@@ -306,7 +306,7 @@ def evaluate_assignment(
         capacity = np.ones(k)
     else:
         rep_ids = tuple(r.id for r in reps)
-        capacity = np.array([r.capacity for r in reps], dtype=np.float64)
+        capacity = np.array([rep_capacity_min(r, config) for r in reps], dtype=np.float64)
     prob = _problem(customers, rep_ids, capacity, workload, config)
     if a.shape != (prob.n,) or (a.size and (a.min() < 0 or a.max() >= prob.k)):
         raise InputError(
@@ -468,7 +468,7 @@ def _input_notes(prob: _Problem, customers: Sequence[Customer]) -> list[str]:
         vals, tgt = prob.values[c], prob.targets[c]
         if tgt.max() <= 0:
             continue
-        width = 2 * tol * tgt.min()
+        width = 2 * tol * tgt[tgt > 0].min()
         heavy = np.flatnonzero(vals > width)
         unit = "min" if crit == "workload" else ""
         for i in heavy[:5]:
@@ -482,6 +482,15 @@ def _input_notes(prob: _Problem, customers: Sequence[Customer]) -> list[str]:
             prob.locked[prob.locked >= 0], weights=vals[prob.locked >= 0], minlength=prob.k
         )
         for r in np.flatnonzero(lock_load > tgt * (1 + tol) + 1e-9):
+            if tgt[r] <= 0:
+                if c == 0:
+                    n_locked = int(np.sum(prob.locked == r))
+                    notes.append(
+                        f"Rep '{prob.rep_ids[r]}' has no working time in the period: only the "
+                        f"{n_locked} customer{'' if n_locked == 1 else 's'} locked to them "
+                        f"stay{'s' if n_locked == 1 else ''} theirs."
+                    )
+                continue
             notes.append(
                 f"Locked customers of '{prob.rep_ids[r]}' alone have {crit} {lock_load[r]:.1f}, "
                 f"{(lock_load[r] / tgt[r] - 1) * 100:+.1f} % against the target {tgt[r]:.1f}; "
@@ -1495,17 +1504,14 @@ def _kpis(
     for c, crit in enumerate(prob.criteria):
         if crit == "workload":
             continue
-        load = np.bincount(a, weights=prob.values[c], minlength=k)
-        d = load / np.maximum(prob.targets[c], 1e-12) - 1.0
+        d = _deviation(np.bincount(a, weights=prob.values[c], minlength=k), prob.targets[c])
         out[f"max_{crit}_deviation"] = float(np.max(np.abs(d)))
     out["tolerance"] = tol
     out["within_tolerance"] = bool(
         all(
             np.all(
                 np.abs(
-                    np.bincount(a, weights=prob.values[c], minlength=k)
-                    / np.maximum(prob.targets[c], 1e-12)
-                    - 1.0
+                    _deviation(np.bincount(a, weights=prob.values[c], minlength=k), prob.targets[c])
                 )
                 <= tol + 1e-9
             )
@@ -1545,6 +1551,12 @@ def _kpis(
     return out
 
 
+def _deviation(load: NDArray[np.float64], target: NDArray[np.float64]) -> NDArray[np.float64]:
+    """load / target - 1 per territory; 0 where the target is 0 (a rep without working time,
+    who holds only accounts locked to them: reported by a note, not as a deviation)."""
+    return np.where(target > 0, load / np.maximum(target, 1e-12) - 1.0, 0.0)
+
+
 def _outcome_notes(
     prob: _Problem, a: NDArray[np.int64], kpis: dict, moved_limit: int | None
 ) -> list[str]:
@@ -1552,7 +1564,7 @@ def _outcome_notes(
     tol = prob.tolerance
     for c, crit in enumerate(prob.criteria):
         load = np.bincount(a, weights=prob.values[c], minlength=prob.k)
-        dev = load / np.maximum(prob.targets[c], 1e-12) - 1.0
+        dev = _deviation(load, prob.targets[c])
         for r in np.flatnonzero(np.abs(dev) > tol + 1e-9):
             notes.append(
                 f"Territory '{prob.rep_ids[r]}' ends at {dev[r] * 100:+.1f} % {crit} against its "

@@ -937,12 +937,13 @@ def load_reps(path: str | Path, config: Config) -> tuple[Rep, ...]:
             )
         days = row.days("days")
         if days and not set(days) & set(config.period.days):
-            # A rep on leave for the whole period: kept (the territory stays theirs), with
-            # every visit of it in unscheduled.csv, rather than refused.
+            # A rep on leave for the whole period: kept, not refused. Their working time is
+            # zero, so the design gives them no customers; accounts locked to them are planned
+            # by nobody and listed in unscheduled.csv with the reason.
             warnings.warn(
                 f"{row.where('days')}: '{_show(row.raw('days'))}' has no working day in the "
-                f"period ({','.join(config.period.days)}); rep '{ident}' gets no visits: plan "
-                "lists their territory's visits in unscheduled.csv",
+                f"period ({','.join(config.period.days)}); rep '{ident}' gets no customers "
+                "(accounts locked to them go to unscheduled.csv in plan)",
                 TerritoryWarning,
                 stacklevel=2,
             )

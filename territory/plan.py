@@ -764,7 +764,8 @@ def routed_deviation(
     if load.sum() <= 0 or cap.sum() <= 0:
         return np.zeros(len(plans))
     target = load.sum() * cap / cap.sum()
-    return load / target - 1.0
+    # a rep without working time (target 0) holds at most locked accounts, all unplanned
+    return np.where(target > 0, load / np.maximum(target, 1e-12) - 1.0, 0.0)
 
 
 def _redesign(

@@ -94,9 +94,15 @@ def customer_workload(
     )
 
 
+def rep_working_days(rep: Rep, config: Config) -> int:
+    """The rep's working days in the period: their own weekdays that the period works."""
+    own = set(rep.days) if rep.days else set(config.period.days)
+    return sum(1 for d in config.period.days if d in own) * config.period.weeks
+
+
 def rep_capacity_min(rep: Rep, config: Config) -> float:
     """Working minutes (excluding lunch) a rep has in the period, scaled by ``capacity``."""
-    days = len(rep.days or config.period.days) * config.period.weeks
+    days = rep_working_days(rep, config)
     start = rep.start_min if rep.start_min is not None else config.day.start_min
     end = rep.end_min if rep.end_min is not None else config.day.end_min
     return rep.capacity * days * (end - start - config.day.lunch_minutes)
@@ -104,7 +110,7 @@ def rep_capacity_min(rep: Rep, config: Config) -> float:
 
 def rep_admin_min(rep: Rep, config: Config) -> float:
     """Admin minutes a rep spends in the period (``admin_minutes`` per working day)."""
-    days = len(rep.days or config.period.days) * config.period.weeks
+    days = rep_working_days(rep, config)
     return rep.capacity * days * config.day.admin_minutes
 
 

@@ -459,3 +459,18 @@ def test_customers_geocoded_to_town_centres_still_connected_and_balanced():
     load, target = loads_and_targets(customers, reps, d.assignment)
     assert np.all(np.abs(load / target - 1) <= 0.05 + 1e-9)
     assert d.kpis["connected_share"] == 1.0
+
+
+def test_a_rep_working_fewer_days_gets_a_proportionally_smaller_territory():
+    """Targets follow working time in the period: days x hours x capacity, not capacity alone."""
+    customers, reps = make_instance(400, 4, seed=21)
+    reps[1] = replace(reps[1], days=("mon", "tue"))  # 2 of the period's 5 days
+    reps[2] = replace(reps[2], days=("mon", "tue", "wed", "sat"))  # saturday is not worked
+    config = Config()
+    workload = customer_workload(customers, config, reps)
+    d = design_territories(customers, reps, workload, config)
+    load = np.bincount(d.assignment, weights=workload.workload_min, minlength=4)
+    share = load / load.sum()
+    expected = np.array([5, 2, 3, 5]) / 15
+    tol = config.territory.tolerance
+    assert np.all(np.abs(share / expected - 1) <= tol + 1e-9), share

@@ -379,27 +379,30 @@ def test_impossible_visits_are_unscheduled_with_reasons(tmp_path, capsys) -> Non
     assert planned.isdisjoint(lost) and len(planned) == 16
 
 
-def test_rep_without_working_days_keeps_territory_and_lists_its_visits(tmp_path, capsys):
+def test_rep_without_working_days_gets_no_customers_but_their_locked_ones(tmp_path, capsys):
     out = tmp_path / "run"
     reps = MESSY / "reps_no_days.csv"
-    code = main(["-q", "plan", str(PLAN_CUSTOMERS), "--reps", str(reps), "--out", str(out),
+    customers = MESSY / "plan_customers_locked.csv"  # K0015 is locked to R2
+    code = main(["-q", "plan", str(customers), "--reps", str(reps), "--out", str(out),
                  "--no-maps"])  # fmt: skip
     assert code == 0
     assert error_lines(capsys) == [
         f"territory: warning: {reps}, row 3, column 'days': 'za zo' has no working day in the "
-        "period (mon,tue,wed,thu,fri); rep 'R2' gets no visits: plan lists their territory's "
-        "visits in unscheduled.csv"
+        "period (mon,tue,wed,thu,fri); rep 'R2' gets no customers (accounts locked to them go "
+        "to unscheduled.csv in plan)"
     ]
     assignments = read_csv(out / "assignments.csv")
-    of_r2 = {row["customer_id"] for row in assignments if row["rep_id"] == "R2"}
-    assert of_r2  # the territory is still R2's
+    assert {row["customer_id"] for row in assignments if row["rep_id"] == "R2"} == {"K0015"}
     lost = read_csv(out / "unscheduled.csv")
-    assert {row["customer_id"] for row in lost} == of_r2
-    assert {row["reason"] for row in lost} == {
+    assert [row["reason"] for row in lost if row["rep_id"] == "R2"] == [
         "rep R2 has no working day in the period (days sat,sun; the period works "
         "mon,tue,wed,thu,fri)"
-    }
+    ]  # K0015's one visit; R1 alone now covers the south, some of it out of a day's reach
+    assert {row["customer_id"] for row in lost if row["rep_id"] == "R2"} == {"K0015"}
+    assert all("does not fit" in row["reason"] for row in lost if row["rep_id"] == "R1")
     assert all(row["rep_id"] == "R1" for row in read_csv(out / "days.csv"))
+    territories = {row["rep_id"]: row for row in read_csv(out / "territories.csv")}
+    assert float(territories["R2"]["capacity_hours"]) == 0.0
 
 
 # --------------------------------------------------------------------------------------------
