@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import csv
+import glob
 import hashlib
 import io
 import json
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -234,6 +236,22 @@ def _umask_dir_mode() -> int:
     return 0o777 & ~mask
 
 
+#: A staging folder older than this was left by a run that was killed (SIGKILL, power loss):
+#: no run stages for that long (staging starts once the plan is computed).
+STALE_STAGE_S = 24 * 3600
+
+
+def _remove_stale_stages(base: Path, name: str) -> None:
+    """Remove ``.territory-<name>-*`` staging folders a killed run left in ``base``."""
+    now = time.time()
+    for old in base.glob(f".territory-{glob.escape(name)}-*"):
+        try:
+            if old.is_dir() and not old.is_symlink() and now - old.stat().st_mtime > STALE_STAGE_S:
+                shutil.rmtree(old, ignore_errors=True)
+        except OSError:  # gone meanwhile, or not ours to read: leave it
+            continue
+
+
 @contextmanager
 def atomic_output(out_dir: str | Path) -> Iterator[Path]:
     """Write a run's files into a staging folder; move them into ``out_dir`` only on success.
@@ -253,7 +271,9 @@ def atomic_output(out_dir: str | Path) -> Iterator[Path]:
     """
     out = Path(out_dir).resolve()  # a symlinked folder: stage beside its target (same disk)
     check_output_dir(out_dir)
-    stage = Path(tempfile.mkdtemp(prefix=f".territory-{out.name}-", dir=staging_base(out)))
+    base = staging_base(out)
+    _remove_stale_stages(base, out.name)
+    stage = Path(tempfile.mkdtemp(prefix=f".territory-{out.name}-", dir=base))
     try:
         yield stage
         if not out.exists():

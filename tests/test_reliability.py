@@ -12,6 +12,7 @@ import hashlib
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -332,6 +333,27 @@ def test_map_rerender_that_fails_leaves_the_folder_as_it_was(tmp_path, capsys, m
     assert {k: v for k, v in after.items() if not k.endswith((".html", ".xlsx"))} == {
         k: v for k, v in before.items() if not k.endswith((".html", ".xlsx"))
     }  # tables and the manager's own file untouched
+
+
+def test_a_killed_runs_staging_folder_is_cleared_by_the_next_run(tmp_path) -> None:
+    out = tmp_path / "run"
+    stale = tmp_path / ".territory-run-abc123"  # left by a run killed a day ago
+    stale.mkdir()
+    (stale / "schedule.csv").write_text("half", encoding="utf-8")
+    fresh = tmp_path / ".territory-run-def456"  # a run writing right now: not touched
+    fresh.mkdir()
+    other = tmp_path / ".territory-other-abc123"  # another output folder's: not touched
+    other.mkdir()
+    day_ago = time.time() - report.STALE_STAGE_S - 60
+    os.utime(stale, (day_ago, day_ago))
+    os.utime(other, (day_ago, day_ago))
+    with report.atomic_output(out) as stage:
+        (stage / "assignments.csv").write_text("whole\n", encoding="utf-8")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".territory-other-abc123",
+        ".territory-run-def456",
+        "run",
+    ]
 
 
 def test_failure_inside_atomic_output_for_a_new_folder(tmp_path) -> None:
