@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__, pipeline
-from .cluster import open_executor, scheduler_address
+from .cluster import check_scheduler_address, open_executor, scheduler_address
 from .exceptions import TerritoryError, TerritoryWarning
 from .progress import Reporter, format_duration, reporter, roughly
 from .workload import SizingResult
@@ -297,6 +297,9 @@ def _run(args: argparse.Namespace, progress: Reporter) -> int:
         raise TerritoryError("design needs either --reps FILE or --k N, not both")
     if getattr(args, "k", None) is not None and args.k < 1:
         raise TerritoryError(f"--k {args.k} is not accepted; use a whole number of at least 1")
+    scheduler = scheduler_address(getattr(args, "scheduler", None))
+    if args.command == "plan" and scheduler:
+        check_scheduler_address(scheduler)  # before the design, not after it
     if getattr(args, "jobs", 1) < 1:
         raise TerritoryError(
             f"--jobs {args.jobs} is not accepted; use a whole number of at least 1"
@@ -359,7 +362,7 @@ def _run(args: argparse.Namespace, progress: Reporter) -> int:
         )
         from .plan import estimate_plan_s
 
-        with open_executor(args.jobs, scheduler_address(args.scheduler)) as workers:
+        with open_executor(args.jobs, scheduler) as workers:
             first_s, total_s = estimate_plan_s(
                 inputs.customers,
                 design_result.assignment,

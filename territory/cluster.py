@@ -70,12 +70,9 @@ def open_executor(jobs: int, scheduler: str | None = None) -> Iterator[Workers]:
 
 @contextmanager
 def _dask_executor(address: str) -> Iterator[Workers]:
-    try:
-        from distributed import Client
-    except ImportError:
-        raise TerritoryError(
-            f"--scheduler {address} needs Dask; install it with: pip install 'territory[dask]'"
-        ) from None
+    check_scheduler_address(address)
+    from distributed import Client
+
     try:
         client = Client(address, timeout=f"{CONNECT_TIMEOUT_S}s", set_as_default=False)
     except Exception as exc:  # OSError, TimeoutError, ValueError for a malformed address
@@ -91,3 +88,39 @@ def _dask_executor(address: str) -> Iterator[Workers]:
             yield Workers(ex, max(1, threads), f"the Dask cluster at {address}")
     finally:
         client.close()
+
+
+#: Address schemes a scheduler on another process or machine can have.
+NETWORK_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")
+
+
+def check_scheduler_address(address: str) -> None:
+    """Refuse a scheduler address that cannot work, before any file is read or Client made.
+
+    (A Client that fails half-way through its constructor hangs for 40 s at exit.)
+
+    Raises
+    ------
+    TerritoryError
+        Dask is not installed, or the address is malformed or not a network address.
+    """
+    try:
+        from distributed.comm.addressing import parse_address, parse_host_port
+    except ImportError:
+        raise TerritoryError(
+            f"--scheduler {address} needs Dask; install it with: pip install 'territory[dask]'"
+        ) from None
+
+    try:
+        scheme, location = parse_address(address)
+        parse_host_port(location)
+    except (ValueError, TypeError) as exc:
+        raise TerritoryError(
+            f"--scheduler '{address}' is not a scheduler address ({exc}); use tcp://HOST:PORT, "
+            "e.g. tcp://10.0.0.5:8786"
+        ) from None
+    if scheme not in NETWORK_SCHEMES:
+        raise TerritoryError(
+            f"--scheduler '{address}': scheme '{scheme}' cannot reach a scheduler in another "
+            f"process; use one of {', '.join(s + '://' for s in NETWORK_SCHEMES)}"
+        )

@@ -119,7 +119,8 @@ def test_unreachable_scheduler_is_one_line(small, tmp_path, capsys, monkeypatch)
 
 
 def test_scheduler_without_dask_installed_says_how_to_install(monkeypatch):
-    monkeypatch.setitem(sys.modules, "distributed", None)  # import fails as if not installed
+    for name in ("distributed", "distributed.comm.addressing"):
+        monkeypatch.setitem(sys.modules, name, None)  # import fails as if not installed
     with pytest.raises(Exception) as info:
         with open_executor(1, "tcp://127.0.0.1:8786"):
             pass
@@ -357,3 +358,24 @@ def test_verbose_logs_each_stage_and_quiet_does_not(tmp_path):
     assert "INFO territory.load:" in loud.stderr and "600 customers" in loud.stderr
     assert quiet.stderr == ""
     assert loud.stdout == quiet.stdout  # the figures do not depend on the noise level
+
+
+@pytest.mark.parametrize(
+    "address, words",
+    [
+        ("foo", "missing port number"),
+        ("localhost:87x", "is not a scheduler address"),
+        ("inproc://x", "is not a scheduler address"),
+        ("inproc://x:1", "cannot reach a scheduler in another process"),
+    ],
+)
+def test_malformed_scheduler_address_is_one_line_at_once(small, tmp_path, capsys, address, words):
+    pytest.importorskip("distributed")
+    import time
+
+    customers, reps = small
+    t0 = time.perf_counter()
+    code = _plan(customers, reps, tmp_path / "out", "--scheduler", address)
+    err = capsys.readouterr().err
+    assert code == 2 and words in err and err.count("\n") == 1
+    assert time.perf_counter() - t0 < 10  # refused before any connection attempt
