@@ -43,7 +43,7 @@ from .exceptions import InputError
 from .models import Customer, Design, Rep
 from .params import Config
 from .travel import project_km, road_km
-from .workload import CustomerWorkload, rep_capacity_min
+from .workload import CustomerWorkload, relative_deviation, rep_capacity_min
 
 log = logging.getLogger(__name__)
 
@@ -1499,19 +1499,21 @@ def _kpis(
     wl_load = np.bincount(a, weights=prob.workload_min, minlength=k)
     cap_share = prob.targets[0] / max(prob.targets[0].sum(), 1e-12)
     wl_target = prob.workload_min.sum() * cap_share
-    dev = np.where(wl_target > 0, wl_load / np.maximum(wl_target, 1e-12) - 1.0, 0.0)
+    dev = relative_deviation(wl_load, wl_target)
     out["max_workload_deviation"] = float(np.max(np.abs(dev))) if k else 0.0
     for c, crit in enumerate(prob.criteria):
         if crit == "workload":
             continue
-        d = _deviation(np.bincount(a, weights=prob.values[c], minlength=k), prob.targets[c])
+        d = relative_deviation(np.bincount(a, weights=prob.values[c], minlength=k), prob.targets[c])
         out[f"max_{crit}_deviation"] = float(np.max(np.abs(d)))
     out["tolerance"] = tol
     out["within_tolerance"] = bool(
         all(
             np.all(
                 np.abs(
-                    _deviation(np.bincount(a, weights=prob.values[c], minlength=k), prob.targets[c])
+                    relative_deviation(
+                        np.bincount(a, weights=prob.values[c], minlength=k), prob.targets[c]
+                    )
                 )
                 <= tol + 1e-9
             )
@@ -1551,12 +1553,6 @@ def _kpis(
     return out
 
 
-def _deviation(load: NDArray[np.float64], target: NDArray[np.float64]) -> NDArray[np.float64]:
-    """load / target - 1 per territory; 0 where the target is 0 (a rep without working time,
-    who holds only accounts locked to them: reported by a note, not as a deviation)."""
-    return np.where(target > 0, load / np.maximum(target, 1e-12) - 1.0, 0.0)
-
-
 def _outcome_notes(
     prob: _Problem, a: NDArray[np.int64], kpis: dict, moved_limit: int | None
 ) -> list[str]:
@@ -1564,7 +1560,7 @@ def _outcome_notes(
     tol = prob.tolerance
     for c, crit in enumerate(prob.criteria):
         load = np.bincount(a, weights=prob.values[c], minlength=prob.k)
-        dev = _deviation(load, prob.targets[c])
+        dev = relative_deviation(load, prob.targets[c])
         for r in np.flatnonzero(np.abs(dev) > tol + 1e-9):
             notes.append(
                 f"Territory '{prob.rep_ids[r]}' ends at {dev[r] * 100:+.1f} % {crit} against its "

@@ -40,7 +40,13 @@ from .schedule import (
     window_problem,
 )
 from .travel import matrices
-from .workload import CustomerWorkload, customer_workload, rep_admin_min, rep_capacity_min
+from .workload import (
+    CustomerWorkload,
+    customer_workload,
+    relative_deviation,
+    rep_admin_min,
+    rep_capacity_min,
+)
 
 log = logging.getLogger(__name__)
 
@@ -764,8 +770,7 @@ def routed_deviation(
     if load.sum() <= 0 or cap.sum() <= 0:
         return np.zeros(len(plans))
     target = load.sum() * cap / cap.sum()
-    # a rep without working time (target 0) holds at most locked accounts, all unplanned
-    return np.where(target > 0, load / np.maximum(target, 1e-12) - 1.0, 0.0)
+    return relative_deviation(load, target)
 
 
 def _redesign(

@@ -94,6 +94,14 @@ def customer_workload(
     )
 
 
+def relative_deviation(
+    load: NDArray[np.float64], target: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """``load / target - 1`` per territory; 0 where the target is 0 (a rep without working
+    time, who holds at most accounts locked to them: reported by a note, not as a deviation)."""
+    return np.where(target > 0, load / np.maximum(target, 1e-12) - 1.0, 0.0)
+
+
 def rep_working_days(rep: Rep, config: Config) -> int:
     """The rep's working days in the period: their own weekdays that the period works."""
     own = set(rep.days) if rep.days else set(config.period.days)
