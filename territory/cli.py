@@ -51,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Plan field-sales territories and visit routes (Rustenburg & Steenbeek, ch. 6).",
     )
     p.add_argument("--version", action="version", version=f"territory {__version__}")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress and no time estimates")
     p.add_argument("-v", "--verbose", action="store_true", help="log what each stage does")
     p.add_argument(
         "--debug", action="store_true", help="on an error, also print the Python traceback"
@@ -354,14 +354,12 @@ def _run(args: argparse.Namespace, progress: Reporter) -> int:
         print(format_kpis(result["kpis"]))
         return 0
     if args.command == "plan":
-        from .plan import check_plan_period
+        from .plan import check_plan_period, estimate_plan_s
 
         check_plan_period(inputs.config, args.config or "plan.toml")  # before the design
         design_result, workload = pipeline.design(
             inputs, max_moved=args.max_moved, progress=progress
         )
-        from .plan import estimate_plan_s
-
         with open_executor(args.jobs, scheduler) as workers:
             first_s, total_s = estimate_plan_s(
                 inputs.customers,

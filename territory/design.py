@@ -129,7 +129,8 @@ def design_territories(
         ``k``: ``k`` free centres placed at weighted medoids, territories named ``T1..Tk``.
     workload
         ``territory.workload.customer_workload(customers, config, reps)``; balanced on
-        ``workload.workload_min``. Targets are proportional to the reps' working time in the period (``workload.rep_capacity_min``: working days x hours x ``capacity``).
+        ``workload.workload_min``. Targets are proportional to the reps' working time in the
+        period (``workload.rep_capacity_min``: working days x hours x ``capacity``).
     config
         ``config.territory`` holds balance, tolerance, contiguous, seed, keep_current_weight,
         max_moved and candidates.
@@ -254,7 +255,7 @@ def design_territories(
 
 
 #: Calibration of :func:`estimate_design_s`, measured with scripts/bench_scale.py on a 2-core
-#: machine (1k x 10: 0.1 s, 10k x 50: 2.0 s, 100k x 200: 77 s): time ~ c (n sqrt(k))^1.25.
+#: machine (1k x 10: 0.1 s, 10k x 50: 1.9-2.0 s, 100k x 200: 68-77 s): time ~ c (n sqrt(k))^1.25.
 _DESIGN_S_COEF = 1.7e-6
 _DESIGN_S_EXP = 1.25
 
