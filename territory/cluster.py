@@ -25,6 +25,9 @@ SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
 #: Seconds to wait for the scheduler before giving up with a clear message.
 CONNECT_TIMEOUT_S = 20
 
+#: Address schemes a scheduler on another process or machine can have.
+NETWORK_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")
+
 
 def scheduler_address(given: str | None) -> str | None:
     """The Dask scheduler to use: ``--scheduler``, else ``$DASK_SCHEDULER_ADDRESS``, else None."""
@@ -75,7 +78,7 @@ def _dask_executor(address: str) -> Iterator[Workers]:
 
     try:
         client = Client(address, timeout=f"{CONNECT_TIMEOUT_S}s", set_as_default=False)
-    except Exception as exc:  # OSError, TimeoutError, ValueError for a malformed address
+    except Exception as exc:  # OSError / TimeoutError: nothing answers at that address
         raise TerritoryError(
             f"cannot reach the Dask scheduler at {address} ({type(exc).__name__}: {exc}); "
             "start one with `dask scheduler` and give its address as tcp://HOST:PORT"
@@ -88,10 +91,6 @@ def _dask_executor(address: str) -> Iterator[Workers]:
             yield Workers(ex, max(1, threads), f"the Dask cluster at {address}")
     finally:
         client.close()
-
-
-#: Address schemes a scheduler on another process or machine can have.
-NETWORK_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")
 
 
 def check_scheduler_address(address: str) -> None:
