@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 from benchtable import write_csv
 
-from territory.design import design_territories, evaluate_assignment
+from territory.districting import design_territories, evaluate_assignment
 from territory.models import Customer, Rep
 from territory.params import Config
 from territory.travel import haversine_km, project_km

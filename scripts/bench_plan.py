@@ -27,9 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_design import generate  # noqa: E402
 from benchtable import print_table, write_csv  # noqa: E402
 
-from territory.design import design_territories  # noqa: E402
+from territory.districting import design_territories  # noqa: E402
 from territory.params import Config  # noqa: E402
-from territory.plan import plan_territories  # noqa: E402
+from territory.planning import plan_territories  # noqa: E402
 from territory.workload import customer_workload  # noqa: E402
 
 

@@ -46,7 +46,7 @@ def _peak_mb() -> tuple[float, float]:
 def _child_design(n: int, k: int, seed: int) -> dict:
     from bench_design import generate
 
-    from territory.design import design_territories, estimate_design_s
+    from territory.districting import design_territories, estimate_design_s
     from territory.params import Config
     from territory.workload import customer_workload
 
@@ -71,9 +71,9 @@ def _child_plan(n: int, k: int, seed: int, workers: int, dask: bool) -> dict:
     from bench_design import generate
 
     from territory.cluster import open_executor
-    from territory.design import design_territories
+    from territory.districting import design_territories
     from territory.params import Config
-    from territory.plan import estimate_plan_s, plan_territories
+    from territory.planning import estimate_plan_s, plan_territories
     from territory.workload import customer_workload
 
     customers, reps = generate(n, k, seed=seed)

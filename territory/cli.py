@@ -256,7 +256,7 @@ def run(argv: Sequence[str] | None = None) -> int:
 
 
 def _design_estimate(inputs: pipeline.Inputs, k: int | None, max_moved: float | None) -> str:
-    from .design import estimate_design_s
+    from .districting import estimate_design_s
 
     tp = inputs.config.territory
     n_terr = k if k is not None else len(inputs.reps or ())
@@ -354,7 +354,7 @@ def _run(args: argparse.Namespace, progress: Reporter) -> int:
         print(format_kpis(result["kpis"]))
         return 0
     if args.command == "plan":
-        from .plan import check_plan_period, estimate_plan_s
+        from .planning import check_plan_period, estimate_plan_s
 
         check_plan_period(inputs.config, args.config or "plan.toml")  # before the design
         design_result, workload = pipeline.design(

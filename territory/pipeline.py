@@ -90,7 +90,7 @@ def design(
     progress: Progress | None = None,
 ) -> tuple[Design, CustomerWorkload]:
     """Question 2: who gets which customers."""
-    from .design import design_territories
+    from .districting import design_territories
 
     customers = inputs.customers
     if k is not None and any(c.locked_rep for c in customers):
@@ -124,7 +124,7 @@ def centre_rows(design_result: Design) -> list[str]:
 
 def evaluate(inputs: Inputs, assignments_path: str | Path | None = None) -> dict[str, Any]:
     """Judge an existing split: by default the customers' ``current_rep`` column."""
-    from .design import evaluate_assignment
+    from .districting import evaluate_assignment
     from .load import load_assignments
 
     if not inputs.reps:
@@ -167,7 +167,7 @@ def plan(
     ``jobs`` local processes, or the Dask cluster at ``scheduler``, or already opened
     ``workers``; the same result either way.
     """
-    from .plan import plan_territories
+    from .planning import plan_territories
 
     if not inputs.reps:
         raise InputError("plan needs --reps: every day is a loop from a rep's home")

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from territory.design import design_territories, evaluate_assignment, neighbour_lists
+from territory.districting import design_territories, evaluate_assignment, neighbour_lists
 from territory.exceptions import InputError
 from territory.models import Customer, Rep
 from territory.params import Config, TerritoryParams
@@ -407,7 +407,7 @@ def test_evaluate_todays_split_reports_moves_and_pieces():
 
 def test_flow_bound_equals_lp_bound(monkeypatch):
     """The min-cost-flow prices give the same bound as the LP duals: the bound is exact."""
-    from territory import design as design_module
+    from territory import districting as design_module
 
     customers, reps = make_instance(500, 5, seed=13)
     cfg = Config()

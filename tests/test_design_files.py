@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from territory.cli import main
-from territory.design import neighbour_lists
+from territory.districting import neighbour_lists
 from territory.travel import project_km
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import territory.plan as plan_mod
+import territory.planning as plan_mod
 from territory.models import Customer, Design, Plan, Rep
 from territory.params import Config, PlanningParams
-from territory.plan import plan_territories, plan_territory
+from territory.planning import plan_territories, plan_territory
 from territory.schedule import customer_patterns, day_index, usable_weekdays
 from territory.travel import matrices
 
@@ -339,7 +339,7 @@ def test_any_small_territory_keeps_the_rules(seed, n, start):
 
 def test_routed_deviation_counts_unplanned_visits_as_load():
     """A territory that dropped visits is overloaded, not light: its deviation includes them."""
-    from territory.plan import TerritoryPlan, routed_deviation
+    from territory.planning import TerritoryPlan, routed_deviation
 
     def tp(rep_id, visit, travel, lost):
         return TerritoryPlan(

@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import territory.plan as plan_mod
+import territory.planning as plan_mod
 from territory import cli, report
 from territory.cluster import SCHEDULER_ENV, open_executor, scheduler_address
-from territory.design import estimate_design_s
+from territory.districting import estimate_design_s
 from territory.models import Customer, Rep
 from territory.params import Config, PlanningParams
 from territory.progress import Reporter, choose_mode, format_duration
@@ -310,7 +310,7 @@ def test_no_distance_matrix_over_the_whole_file(monkeypatch):
     """Design and plan of the 600-customer sample: every distance array stays per territory."""
     from dataclasses import replace
 
-    import territory.design as design_mod
+    import territory.districting as design_mod
     import territory.workload as workload_mod
     from territory import pipeline
 

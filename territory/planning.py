@@ -705,7 +705,7 @@ def estimate_plan_s(
         load[load.index(min(load))] += x
     first = max(load)
     rounds = config.planning.rebalance_rounds if n_territories > 1 else 0
-    from .design import estimate_design_s
+    from .districting import estimate_design_s
 
     # fewer territories change from round to round (measured at 8,000 x 120: 1.0, 0.54, 0.36,
     # 0.25, 0.21 and 0.07 of the first pass); 0.75 per round keeps the estimate on the safe side
@@ -781,7 +781,7 @@ def _redesign(
     previous: Sequence[int],
 ) -> Design:
     """Territory design started from ``previous`` with a routing-corrected workload."""
-    from .design import design_territories  # the design stage comes before planning
+    from .districting import design_territories  # the design stage comes before planning
 
     return design_territories(customers, reps, workload, config, previous=previous)
 
