@@ -2,36 +2,15 @@
 
 from __future__ import annotations
 
-import csv
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-SAMPLE = ROOT / "sample_data"
-
-
-def small_sample(folder: Path, n_customers: int = 60, n_reps: int = 2) -> tuple[Path, Path]:
-    """The sample's first customers and reps: the whole flow in seconds."""
-    paths = []
-    for name, keep in (("customers.csv", n_customers), ("reps.csv", n_reps)):
-        with open(SAMPLE / name, encoding="utf-8", newline="") as f:
-            rows = list(csv.reader(f))
-        header, body = rows[0], rows[1 : keep + 1]
-        if name == "customers.csv":  # locks to reps that are not kept would be input errors
-            for col in ("locked_rep",):
-                if col in header:
-                    j = header.index(col)
-                    for row in body:
-                        row[j] = ""
-        path = folder / name
-        with open(path, "w", encoding="utf-8", newline="") as f:
-            csv.writer(f).writerows([header, *body])
-        paths.append(path)
-    return paths[0], paths[1]
+import pytest
+from conftest import ROOT, SAMPLE, small_sample
 
 
+@pytest.mark.slow
 def test_notebook_flow_twice_in_one_process(tmp_path):
     """Every call of the README's API section works a second time in the same interpreter.
 
