@@ -32,7 +32,7 @@ import logging
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -42,7 +42,7 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from .exceptions import InputError
-from .models import Customer, Design, Rep
+from .models import Customer, Design, DesignKpis, Rep
 from .params import Config, TravelParams
 from .travel import project_km, road_km
 from .workload import CustomerWorkload, relative_deviation, rep_capacity_min
@@ -203,9 +203,8 @@ def design_territories(
     Design
         ``rep_ids`` (the territory ids), ``assignment``, ``centres`` (lat, lon: the reps'
         homes, or the medoid customers of free centres) and ``kpis``: those of
-        :func:`evaluate_assignment` plus ``lp_value`` (the relaxed allocation's weighted mean
-        km before rounding and local search), ``lp_split_customers`` and, for free centres,
-        ``centres``. With free centres the lower bound holds for the final centres.
+        :func:`evaluate_assignment` plus ``lp_value``, ``lp_split_customers`` and, for free
+        centres, ``centres``. With free centres the lower bound holds for the final centres.
 
     Raises
     ------
@@ -225,8 +224,7 @@ def design_territories(
     prob = _problem(customers, territory_ids, capacity, workload, config)
     notes = _input_notes(prob, customers)
     if prob.n == 0:
-        kpis: dict[str, Any] = {"max_workload_deviation": 0.0, "connected_share": 1.0, "moved": 0}
-        kpis["infeasible_notes"] = notes
+        kpis = _empty_kpis(prob, notes)
         return Design(territory_ids, (), _empty_centres(reps, prob), kpis)
     prev = _previous_territories(previous, prob)
     moved_limit = _moved_limit(prob, tp.max_moved if max_moved is None else max_moved)
@@ -254,16 +252,21 @@ def design_territories(
     )
     assignment = search.run()
     say("evaluating", 0.95)
-    kpis = _kpis(prob, nbrs, assignment, dist)
-    kpis["lower_bound"] = alloc.lower_bound
-    kpis["objective_ratio"] = (
-        kpis["objective"] / alloc.lower_bound if alloc.lower_bound > 1e-12 else None
+    kpis = _kpis(
+        prob,
+        nbrs,
+        assignment,
+        objective=dist.objective(assignment),
+        lower_bound=alloc.lower_bound,
+        input_notes=notes,
+        moved_limit=moved_limit,
     )
-    kpis["lp_value"] = alloc.lp_value
-    kpis["lp_split_customers"] = alloc.split
-    kpis["infeasible_notes"] = notes + _outcome_notes(prob, assignment, kpis, moved_limit)
-    if reps is None:
-        kpis["centres"] = [[lat, lon] for lat, lon in centres.as_tuples()]
+    kpis = replace(
+        kpis,
+        lp_value=alloc.lp_value,
+        lp_split_customers=alloc.split,
+        centres=centres.as_tuples() if reps is None else None,
+    )
     say("done", 1.0)
     return Design(
         rep_ids=territory_ids,
@@ -285,7 +288,7 @@ def estimate_design_s(n_customers: int, n_territories: int, lp: bool = False) ->
     The LP path (several balance criteria or a move cap) is about 25 times slower (``lp=True``).
     """
     size = n_customers * math.sqrt(max(n_territories, 1))
-    base = 0.05 + _DESIGN_S_COEF * size**_DESIGN_S_EXP
+    base: float = 0.05 + _DESIGN_S_COEF * size**_DESIGN_S_EXP
     return base * (25.0 if lp else 1.0)
 
 
@@ -295,7 +298,7 @@ def evaluate_assignment(
     workload: CustomerWorkload,
     assignment: Sequence[int],
     config: Config,
-) -> dict[str, Any]:
+) -> DesignKpis:
     """The design KPIs of an existing division (``territory evaluate``: how good is today's split?).
 
     Parameters
@@ -306,18 +309,11 @@ def evaluate_assignment(
 
     Returns
     -------
-    dict
-        Plain JSON-able values: ``max_workload_deviation`` (max |load / target - 1|),
-        ``max_potential_deviation`` / ``max_customers_deviation`` when balanced on them,
-        ``tolerance``, ``within_tolerance`` (every balanced criterion in band),
-        ``connected_share`` (share of customers whose territory is one connected piece),
-        ``territories_connected``, ``moved`` (customers whose rep differs from
-        ``current_rep``), ``objective`` (workload-weighted mean road km from the home/centre),
-        ``lower_bound`` (same unit: the balanced allocation's LP relaxation), ``objective_ratio``,
-        ``infeasible_notes`` (sentences) and per-territory lists in territory order:
-        ``workload_min`` (visits + travel allowance, no admin), ``target_min``, ``deviation``,
-        ``customers``, ``potential`` (EUR), ``connected``, ``pieces``, ``moved_in``,
-        ``moved_out``.
+    DesignKpis
+        Balance, contiguity, moves and compactness against the lower bound (the balanced
+        allocation's LP relaxation around the same centres), with the notes on where the
+        division misses the criteria; ``lp_value``, ``lp_split_customers`` and ``centres``
+        are None.
 
     Raises
     ------
@@ -337,21 +333,23 @@ def evaluate_assignment(
         )
     notes = _input_notes(prob, customers)
     if prob.n == 0:
-        return {"infeasible_notes": notes}
+        return _empty_kpis(prob, notes)
     nbrs = neighbour_lists(prob.xy)
     if reps is None:
         centres = _Centres.of_customers(prob, _medoids(prob, a, np.zeros(prob.k, dtype=np.int64)))
     else:
         centres = _Centres.of_homes(reps)
     dist = _AssignedDistance(prob, centres, config.travel)
-    kpis = _kpis(prob, nbrs, a, dist)
     alloc = _allocate(prob, centres, config, prev=None, moved_limit=None)
-    kpis["lower_bound"] = alloc.lower_bound
-    kpis["objective_ratio"] = (
-        kpis["objective"] / alloc.lower_bound if alloc.lower_bound > 1e-12 else None
+    return _kpis(
+        prob,
+        nbrs,
+        a,
+        objective=dist.objective(a),
+        lower_bound=alloc.lower_bound,
+        input_notes=notes,
+        moved_limit=None,
     )
-    kpis["infeasible_notes"] = notes + _outcome_notes(prob, a, kpis, None)
-    return kpis
 
 
 def neighbour_lists(xy: NDArray[np.float64]) -> list[list[int]]:
@@ -1197,7 +1195,8 @@ def _territory_prices_km(
         if np.array_equal(new, dist):
             break
         dist = new
-    return ((dist[k] - net.big) - dist[:k]).astype(np.float64) / 1000.0
+    prices: NDArray[np.float64] = ((dist[k] - net.big) - dist[:k]).astype(np.float64) / 1000.0
+    return prices
 
 
 def _residual_edges(
@@ -1812,88 +1811,127 @@ def _fragments_left(nbrs: list[list[int]], a: NDArray[np.int64], locked: list[in
 
 
 def _kpis(
-    prob: _Problem, nbrs: list[list[int]], a: NDArray[np.int64], dist: _AssignedDistance
-) -> dict[str, Any]:
-    k, n = prob.k, prob.n
-    tol = prob.tolerance
-    out: dict[str, Any] = {}
-    wl_load = np.bincount(a, weights=prob.workload_min, minlength=k)
+    prob: _Problem,
+    nbrs: list[list[int]],
+    a: NDArray[np.int64],
+    *,
+    objective: float,
+    lower_bound: float,
+    input_notes: list[str],
+    moved_limit: int | None,
+) -> DesignKpis:
+    """The KPIs of the division ``a`` with its ``objective`` and ``lower_bound`` (km)."""
+    k, n, tol = prob.k, prob.n, prob.tolerance
+    wl_load = _sum_by_territory(a, prob.workload_min, k)
     cap_share = prob.targets[0] / max(prob.targets[0].sum(), 1e-12)
     wl_target = prob.workload_min.sum() * cap_share
     dev = relative_deviation(wl_load, wl_target)
-    out["max_workload_deviation"] = float(np.max(np.abs(dev))) if k else 0.0
-    for c, crit in enumerate(prob.criteria):
-        if crit == "workload":
-            continue
-        d = relative_deviation(np.bincount(a, weights=prob.values[c], minlength=k), prob.targets[c])
-        out[f"max_{crit}_deviation"] = float(np.max(np.abs(d)))
-    out["tolerance"] = tol
-    out["within_tolerance"] = bool(
-        all(
-            np.all(
-                np.abs(
-                    relative_deviation(
-                        np.bincount(a, weights=prob.values[c], minlength=k), prob.targets[c]
-                    )
-                )
-                <= tol + 1e-9
-            )
-            for c in range(len(prob.criteria))
-        )
+    devs = [
+        relative_deviation(_sum_by_territory(a, prob.values[c], k), prob.targets[c])
+        for c in range(len(prob.criteria))
+    ]
+    max_dev = {crit: float(np.max(np.abs(d))) for crit, d in zip(prob.criteria, devs, strict=True)}
+    counts = np.bincount(a, minlength=k)
+    pieces = _pieces(nbrs, a, k)
+    connected = pieces <= 1
+    moved_in, moved_out = _moves(prob, a)
+    moved = int(moved_in.sum())  # every customer that moved joins one territory
+    return DesignKpis(
+        balanced=prob.criteria,
+        max_workload_deviation=float(np.max(np.abs(dev))) if k else 0.0,
+        max_potential_deviation=max_dev.get("potential"),
+        max_customers_deviation=max_dev.get("customers"),
+        tolerance=tol,
+        within_tolerance=all(bool(np.all(np.abs(d) <= tol + 1e-9)) for d in devs),
+        connected_share=float(counts[connected].sum() / n) if n else 1.0,
+        territories_connected=int(np.sum(connected)),
+        moved=moved,
+        objective=objective,
+        lower_bound=lower_bound,
+        objective_ratio=objective / lower_bound if lower_bound > 1e-12 else None,
+        infeasible_notes=tuple(
+            input_notes + _outcome_notes(prob, devs, connected, moved, moved_limit)
+        ),
+        workload_min=tuple(round(float(x), 3) for x in wl_load),
+        target_min=tuple(round(float(x), 3) for x in wl_target),
+        deviation=tuple(round(float(x), 5) for x in dev),
+        customers=tuple(int(x) for x in counts),
+        connected=tuple(bool(x) for x in connected),
+        pieces=tuple(int(x) for x in pieces),
+        potential=tuple(round(float(x), 2) for x in _sum_by_territory(a, prob.potential, k)),
+        moved_in=tuple(int(x) for x in moved_in),
+        moved_out=tuple(int(x) for x in moved_out),
     )
+
+
+def _empty_kpis(prob: _Problem, input_notes: list[str]) -> DesignKpis:
+    """The KPIs of a division of no customers: balanced, connected, nothing to bound."""
+    no_customers = np.zeros(0, dtype=np.int64)
+    return _kpis(
+        prob,
+        [],
+        no_customers,
+        objective=0.0,
+        lower_bound=0.0,
+        input_notes=input_notes,
+        moved_limit=None,
+    )
+
+
+def _sum_by_territory(
+    a: NDArray[np.int64], weights: NDArray[np.float64], k: int
+) -> NDArray[np.float64]:
+    """Sum of ``weights`` per territory of the division ``a``."""
+    return np.bincount(a, weights=weights, minlength=k).astype(np.float64, copy=False)
+
+
+def _pieces(nbrs: list[list[int]], a: NDArray[np.int64], k: int) -> NDArray[np.int64]:
+    """Number of connected pieces of each territory."""
     ncomp, labels = _components(nbrs, a)
-    pieces = np.zeros(k, dtype=np.int64)
     comp_terr = np.zeros(ncomp, dtype=np.int64)
     comp_terr[labels] = a
+    pieces = np.zeros(k, dtype=np.int64)
     np.add.at(pieces, comp_terr, 1)
-    counts = np.bincount(a, minlength=k)
-    connected = pieces <= 1
-    out["connected_share"] = float(counts[connected].sum() / n) if n else 1.0
-    out["territories_connected"] = int(np.sum(connected))
-    has = prob.current != -1
-    out["moved"] = int(np.sum(has & (prob.current != a))) if has.any() else 0
-    out["objective"] = dist.objective(a)
-    # per territory, for territories.csv
-    out["workload_min"] = [round(float(x), 3) for x in wl_load]
-    out["target_min"] = [round(float(x), 3) for x in wl_target]
-    out["deviation"] = [round(float(x), 5) for x in dev]
-    out["customers"] = [int(x) for x in counts]
-    out["connected"] = [bool(x) for x in connected]
-    out["pieces"] = [int(x) for x in pieces]
-    out["potential"] = [
-        round(float(x), 2) for x in np.bincount(a, weights=prob.potential, minlength=k)
-    ]
-    move_in = np.zeros(k, dtype=np.int64)
-    move_out = np.zeros(k, dtype=np.int64)
-    ch = np.flatnonzero(has & (prob.current != a))
-    np.add.at(move_in, a[ch], 1)
-    cur_ok = ch[prob.current[ch] >= 0]
-    np.add.at(move_out, prob.current[cur_ok], 1)
-    out["moved_in"] = [int(x) for x in move_in]
-    out["moved_out"] = [int(x) for x in move_out]
-    return out
+    return pieces
+
+
+def _moves(prob: _Problem, a: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Per territory: customers that join it from another current rep, and that leave it."""
+    changed = np.flatnonzero((prob.current != -1) & (prob.current != a))
+    moved_in = np.zeros(prob.k, dtype=np.int64)
+    np.add.at(moved_in, a[changed], 1)
+    moved_out = np.zeros(prob.k, dtype=np.int64)
+    from_team = changed[prob.current[changed] >= 0]
+    np.add.at(moved_out, prob.current[from_team], 1)
+    return moved_in, moved_out
 
 
 def _outcome_notes(
-    prob: _Problem, a: NDArray[np.int64], kpis: dict[str, Any], moved_limit: int | None
+    prob: _Problem,
+    devs: list[NDArray[np.float64]],
+    connected: NDArray[np.bool_],
+    moved: int,
+    moved_limit: int | None,
 ) -> list[str]:
+    """Sentences on where the division misses the criteria: band, pieces, cap on moves.
+
+    ``devs`` holds the relative deviation per balanced criterion and territory.
+    """
     notes = []
     tol = prob.tolerance
-    for c, crit in enumerate(prob.criteria):
-        load = np.bincount(a, weights=prob.values[c], minlength=prob.k)
-        dev = relative_deviation(load, prob.targets[c])
+    for crit, dev in zip(prob.criteria, devs, strict=True):
         for r in np.flatnonzero(np.abs(dev) > tol + 1e-9):
             notes.append(
-                f"Territory '{prob.territory_ids[r]}' ends at {dev[r] * 100:+.1f} % {crit} against its "
-                f"target (band +/-{tol * 100:g} %): the best found under the locks, the "
-                "contiguity and the limits on moves."
+                f"Territory '{prob.territory_ids[r]}' ends at {dev[r] * 100:+.1f} % {crit} "
+                f"against its target (band +/-{tol * 100:g} %): the best found under the locks, "
+                "the contiguity and the limits on moves."
             )
-    bad = [prob.territory_ids[r] for r, ok in enumerate(kpis.get("connected", [])) if not ok]
+    bad = [prob.territory_ids[r] for r in np.flatnonzero(~connected)]
     if bad:
         notes.append(
             f"{len(bad)} territories are not one connected piece ({', '.join(bad[:10])}"
             f"{' ...' if len(bad) > 10 else ''}): locked customers or a coastline separate them."
         )
-    if moved_limit is not None and kpis.get("moved", 0) > moved_limit:
-        notes.append(f"{kpis['moved']} customers change rep, above the limit of {moved_limit}.")
+    if moved_limit is not None and moved > moved_limit:
+        notes.append(f"{moved} customers change rep, above the limit of {moved_limit}.")
     return notes
