@@ -17,8 +17,8 @@ Method: location-allocation for balanced districting (Hess et al. 1965; Kalcsics
    its territory and the allocation is repeated, like Hess's alternating heuristic.
 3. *Local search* on the customers' neighbourhood graph (Delaunay triangulation, long edges over
    water dropped but islands kept reachable) restores contiguity (fragments join a neighbour),
-   then moves boundary customers to repair balance and to improve compactness without leaving the
-   band or disconnecting a territory.
+   then moves boundary customers (and swaps pairs the band blocks one at a time) to repair balance
+   and to improve compactness without leaving the band or disconnecting a territory.
 
 The LP duals (or, for the flow, territory prices from shortest paths in its residual graph)
 give a Lagrangian lower bound on the compactness objective at the user's tolerance, with every
@@ -86,7 +86,7 @@ _EPS = 1e-12
 
 Progress = Callable[[str, float], None]
 #: Sweep modes of the local search: lexicographic descent, or diffusion of load along chains.
-SweepMode = Literal["descent", "diffuse"]
+_SweepMode = Literal["descent", "diffuse"]
 
 
 @dataclass(frozen=True)
@@ -223,9 +223,10 @@ def design_territories(
         territory_ids, capacity = _rep_territories(reps, config)
     prob = _problem(customers, territory_ids, capacity, workload, config)
     notes = _input_notes(prob, customers)
-    if prob.n == 0:
-        kpis = _empty_kpis(prob, notes)
-        return Design(territory_ids, (), _empty_centres(reps, prob), kpis)
+    if prob.n == 0:  # only with reps: free territories need k <= n
+        assert reps is not None
+        homes = _Centres.of_homes(reps).as_tuples()
+        return Design(territory_ids, (), homes, _empty_kpis(prob, notes))
     prev = _previous_territories(previous, prob)
     moved_limit = _moved_limit(prob, tp.max_moved if max_moved is None else max_moved)
 
@@ -443,13 +444,6 @@ def _rep_territories(
     """One territory per rep: the rep ids and their working minutes in the period."""
     capacity = np.array([rep_capacity_min(r, config) for r in reps], dtype=np.float64)
     return tuple(r.id for r in reps), capacity
-
-
-def _empty_centres(reps: Sequence[Rep] | None, prob: _Problem) -> tuple[tuple[float, float], ...]:
-    """Centres of a design without customers: the reps' homes, else not placed (NaN)."""
-    if reps:
-        return _Centres.of_homes(reps).as_tuples()
-    return tuple((float("nan"), float("nan")) for _ in range(prob.k))
 
 
 def _problem(
@@ -1432,7 +1426,7 @@ class _LocalSearch:
     def balance_and_compact(self, rnd: int) -> None:
         """Balance, then compactness: lexicographic descent over boundary customers, with a
         diffusion step (squared deviation) when single moves cannot reduce the violation."""
-        modes: tuple[SweepMode, ...] = ("descent", "diffuse", "descent")
+        modes: tuple[_SweepMode, ...] = ("descent", "diffuse", "descent")
         for mode in modes:
             for pass_ in range(LOCAL_SEARCH_PASSES):
                 moves = self.sweep(mode, depth=2 + pass_)  # diffusion reaches further each pass
@@ -1453,7 +1447,7 @@ class _LocalSearch:
 
     # ---- single moves
 
-    def sweep(self, mode: SweepMode, depth: int = 2) -> int:
+    def sweep(self, mode: _SweepMode, depth: int = 2) -> int:
         """One pass over the boundary customers; returns the number of moves made.
 
         ``descent`` moves a customer where the violation falls, or stays and the distance
@@ -1473,7 +1467,7 @@ class _LocalSearch:
             moves += 1
         return moves
 
-    def best_move(self, i: int, s: int, mode: SweepMode, active: set[int] | None) -> int | None:
+    def best_move(self, i: int, s: int, mode: _SweepMode, active: set[int] | None) -> int | None:
         """The neighbouring territory customer ``i`` should move to from ``s``, if any."""
         best_key: tuple[float, float] | None = None
         best_t = -1
