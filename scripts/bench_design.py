@@ -16,14 +16,16 @@ import resource
 import sys
 import time
 import tracemalloc
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 from benchtable import write_csv
 
 from territory.districting import design_territories, evaluate_assignment
-from territory.models import Customer, Rep
+from territory.models import Customer, DesignKpis, Rep
 from territory.params import Config
 from territory.travel import haversine_km, project_km
 from territory.workload import customer_workload
@@ -151,7 +153,11 @@ def constrained_kmeans(customers: list[Customer], reps: list[Rep], seed: int) ->
     return mapping[labels]
 
 
-def _measure(fn):  # noqa: ANN001, ANN202
+T = TypeVar("T")
+
+
+def _measure(fn: Callable[[], T]) -> tuple[T, float, float]:
+    """``fn()``, its wall-clock seconds and its peak traced memory in MB."""
     tracemalloc.start()
     t0 = time.perf_counter()
     out = fn()
@@ -161,7 +167,8 @@ def _measure(fn):  # noqa: ANN001, ANN202
     return out, dt, peak / 2**20
 
 
-def _time_only(fn):  # noqa: ANN001, ANN202
+def _time_only(fn: Callable[[], T]) -> tuple[T, float, float]:
+    """``fn()`` and its wall-clock seconds (memory not traced: NaN)."""
     t0 = time.perf_counter()
     out = fn()
     return out, time.perf_counter() - t0, float("nan")
@@ -249,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
                 print("k-means-constrained is not installed: column skipped", file=sys.stderr)
             else:
                 results.append(("kmeans_constrained", base, dt, peak))
-        kpis_of = {"design": design.kpis}
+        kpis_of: dict[str, DesignKpis | None] = {"design": design.kpis}
         if args.free:
             # free centres (--k): the same customers without the reps' homes
             wl_free = customer_workload(customers, cfg, None)
@@ -258,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             results.append(("design_free_k", np.array(free.assignment), dt, peak))
             kpis_of["design_free_k"] = free.kpis
-        design_obj = design.kpis["objective"]
+        design_obj = design.kpis.objective
         for method, assign, dt, peak in results:
             kp = kpis_of.get(method) or evaluate_assignment(customers, reps, wl, assign, cfg)
             row = {
@@ -268,12 +275,12 @@ def main(argv: list[str] | None = None) -> int:
                 "method": method,
                 "runtime_s": round(dt, 2),
                 "peak_mb": round(peak, 1),
-                "max_workload_dev": round(kp["max_workload_deviation"], 4),
-                "connected_share": round(kp["connected_share"], 4),
-                "objective_km": round(kp["objective"], 3),
-                "lower_bound_km": round(kp["lower_bound"], 3),
-                "objective_ratio": round(kp["objective_ratio"], 4) if kp["objective_ratio"] else "",
-                "ratio_vs_design": round(kp["objective"] / design_obj, 4) if design_obj else "",
+                "max_workload_dev": round(kp.max_workload_deviation, 4),
+                "connected_share": round(kp.connected_share, 4),
+                "objective_km": round(kp.objective, 3),
+                "lower_bound_km": round(kp.lower_bound, 3),
+                "objective_ratio": round(kp.objective_ratio, 4) if kp.objective_ratio else "",
+                "ratio_vs_design": round(kp.objective / design_obj, 4) if design_obj else "",
             }
             rows.append(row)
             print(" ".join(f"{row[h]!s:>16}" for h in header), flush=True)

@@ -58,12 +58,13 @@ def _child_design(n: int, k: int, seed: int) -> dict:
     seconds = time.perf_counter() - t0
     own, _ = _peak_mb()
     kpis = design.kpis
+    assert kpis is not None  # a designed division always has its KPIs
     return {
         "seconds": round(seconds, 1),
         "peak_mb": round(own, 0),
         "estimate_s": round(estimate_design_s(n, k), 1),
-        "max_dev": round(float(kpis["max_workload_deviation"]), 4),
-        "connected": round(float(kpis["connected_share"]), 4),
+        "max_dev": round(kpis.max_workload_deviation, 4),
+        "connected": round(kpis.connected_share, 4),
     }
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from . import __version__, pipeline
 from .cluster import check_scheduler_address, open_executor, scheduler_address
 from .exceptions import TerritoryError, TerritoryWarning
+from .models import DesignKpis
 from .progress import Reporter, format_duration, reporter, roughly
 from .workload import SizingResult
 
@@ -209,25 +210,27 @@ def format_kpis(kpis: dict) -> str:
     return "\n".join(out)
 
 
-def format_evaluation(kpis: dict, source: str) -> str:
+def format_evaluation(kpis: DesignKpis, rep_ids: Sequence[str], source: str) -> str:
     """An existing split judged by the design criteria: a line per rep, then the headline."""
     lines = [
         f"Evaluation of the existing split ({source})",
         "",
         f"{'rep':<10}{'customers':>10}{'workload h':>12}{'target h':>10}{'deviation':>11}{'pieces':>8}",
     ]
-    for t, rep_id in enumerate(kpis.get("rep_ids", [])):
+    for t, rep_id in enumerate(rep_ids):
         lines.append(
-            f"{rep_id:<10}{kpis['customers'][t]:>10}{kpis['workload_min'][t] / 60:>12.1f}"
-            f"{kpis['target_min'][t] / 60:>10.1f}{kpis['deviation'][t]:>+11.1%}{kpis['pieces'][t]:>8}"
+            f"{rep_id:<10}{kpis.customers[t]:>10}{kpis.workload_min[t] / 60:>12.1f}"
+            f"{kpis.target_min[t] / 60:>10.1f}{kpis.deviation[t]:>+11.1%}{kpis.pieces[t]:>8}"
         )
-    headline = {k: kpis.get(k) for k in ("max_workload_deviation", "connected_share",
-                                          "objective_ratio", "max_potential_deviation",
-                                          "max_customers_deviation")}  # fmt: skip
+    headline = {
+        "max_workload_deviation": kpis.max_workload_deviation,
+        "connected_share": kpis.connected_share,
+        "objective_ratio": kpis.objective_ratio,
+    }
     lines += ["", format_kpis(headline)]
     lines.append(
-        f"  {'within the +/-' + format(kpis.get('tolerance', 0), '.0%') + ' band':<48}"
-        f"{'yes' if kpis.get('within_tolerance') else 'no'}"
+        f"  {'within the +/-' + format(kpis.tolerance, '.0%') + ' band':<48}"
+        f"{'yes' if kpis.within_tolerance else 'no'}"
     )
     lines.append(
         "  (pieces > 1: the territory is split into separate areas; design proposes a better split)"
@@ -320,13 +323,13 @@ def _run(args: argparse.Namespace, progress: Reporter) -> int:
         print(json.dumps(sizing.to_dict(), indent=2) if args.json else format_sizing(sizing))
         return 0
     if args.command == "evaluate":
-        kpis = pipeline.evaluate(inputs, args.assignments)
-        kpis["rep_ids"] = [r.id for r in inputs.reps or ()]
+        evaluation = pipeline.evaluate(inputs, args.assignments)
+        rep_ids = [r.id for r in inputs.reps or ()]
         if args.json:
-            print(json.dumps(kpis, indent=2, default=float))
+            print(json.dumps({**evaluation.to_dict(), "rep_ids": rep_ids}, indent=2))
         else:
             source = args.assignments or f"the current_rep column of {args.customers}"
-            print(format_evaluation(kpis, source))
+            print(format_evaluation(evaluation, rep_ids, source))
         return 0
     if args.command in ("design", "plan"):
         progress.say(_design_estimate(inputs, getattr(args, "k", None), args.max_moved))

@@ -6,7 +6,8 @@ Method: location-allocation for balanced districting (Hess et al. 1965; Kalcsics
 1. *Allocation* with the centres fixed is a transportation problem: every customer's workload is
    supplied to the territories, each territory must receive between target x (1 - tolerance) and
    target x (1 + tolerance), at the cost of workload x road km from the centre. Arcs are sparse:
-   each customer to its ``candidates`` nearest centres, plus its current, previous or locked rep.
+   each customer to its ``candidates`` nearest centres plus its current and previous territory
+   (a locked customer only to its own); arcs the prices favour are added (column generation).
    Balancing workload only, it is a min-cost flow (OR-Tools); with several criteria (potential,
    customers) or a cap on moved customers it is an LP (HiGHS). Band violations are soft (a high
    price) so impossible locks give the best achievable balance instead of no answer. An optimal
@@ -16,8 +17,8 @@ Method: location-allocation for balanced districting (Hess et al. 1965; Kalcsics
    its territory and the allocation is repeated, like Hess's alternating heuristic.
 3. *Local search* on the customers' neighbourhood graph (Delaunay triangulation, long edges over
    water dropped but islands kept reachable) restores contiguity (fragments join a neighbour),
-   then moves boundary customers to repair balance and to improve compactness without leaving the
-   band or disconnecting a territory.
+   then moves boundary customers (and swaps pairs the band blocks one at a time) to repair balance
+   and to improve compactness without leaving the band or disconnecting a territory.
 
 The LP duals (or, for the flow, territory prices from shortest paths in its residual graph)
 give a Lagrangian lower bound on the compactness objective at the user's tolerance, with every
@@ -31,7 +32,8 @@ import logging
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -40,8 +42,8 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from .exceptions import InputError
-from .models import Customer, Design, Rep
-from .params import Config
+from .models import Customer, Design, DesignKpis, Rep
+from .params import Config, TravelParams
 from .travel import project_km, road_km
 from .workload import CustomerWorkload, relative_deviation, rep_capacity_min
 
@@ -73,34 +75,85 @@ _BAND_FACTOR = 0.8
 #: The same with several balanced criteria: a move shifts all of them, so aim tighter (measured
 #: on generated Dutch/Belgian inputs: 0.6 kept every criterion in band where 0.8 missed some).
 _BAND_FACTOR_MULTI = 0.6
+#: Rounds of the local search: contiguity repair, then balance and compactness sweeps; the first
+#: ``_STRICT_ROUNDS`` never push a fragment into a territory that is over its band.
+_SEARCH_ROUNDS = 4
+_STRICT_ROUNDS = 2
+#: Fragment merges per contiguity repair (a merge can leave new fragments behind).
+_MERGE_PASSES = 20
+#: A band violation this small counts as none.
+_EPS = 1e-12
 
 Progress = Callable[[str, float], None]
+#: Sweep modes of the local search: lexicographic descent, or diffusion of load along chains.
+_SweepMode = Literal["descent", "diffuse"]
 
 
 @dataclass(frozen=True)
 class _Problem:
-    """Arrays of one design problem (customers in load order, territories in rep order)."""
+    """Arrays of one design problem (customers in load order, territories in id order)."""
 
     lat: NDArray[np.float64]
     lon: NDArray[np.float64]
     xy: NDArray[np.float64]  # projected km
     workload_min: NDArray[np.float64]
-    criteria: tuple[str, ...]  # balanced criteria, workload first when listed
+    criteria: tuple[str, ...]  # balanced criteria, in the configured order
     values: NDArray[np.float64]  # (criteria, n)
     targets: NDArray[np.float64]  # (criteria, k)
     tolerance: float
     potential: NDArray[np.float64]  # EUR per customer (reported, balanced only when asked)
     locked: NDArray[np.int64]  # territory index or -1
     current: NDArray[np.int64]  # territory index, -1 = none given, -2 = a rep not in the team
-    rep_ids: tuple[str, ...]
+    territory_ids: tuple[str, ...]
 
     @property
     def n(self) -> int:
+        """Number of customers."""
         return len(self.lat)
 
     @property
     def k(self) -> int:
-        return len(self.rep_ids)
+        """Number of territories."""
+        return len(self.territory_ids)
+
+    @property
+    def weight(self) -> NDArray[np.float64]:
+        """Each customer's weight in the distance objective: its workload (1 each when all are 0)."""
+        return self.workload_min if self.workload_min.sum() > 0 else np.ones(self.n)
+
+    @property
+    def lat0(self) -> float:
+        """Reference latitude of the km projection: the customers' mean."""
+        return float(np.mean(self.lat)) if self.n else 0.0
+
+
+@dataclass(frozen=True)
+class _Centres:
+    """One centre per territory in WGS84 degrees: the reps' homes or the free centres."""
+
+    lat: NDArray[np.float64]
+    lon: NDArray[np.float64]
+
+    @classmethod
+    def of_homes(cls, reps: Sequence[Rep]) -> _Centres:
+        """The reps' homes."""
+        return cls(
+            np.array([r.lat for r in reps], dtype=np.float64),
+            np.array([r.lon for r in reps], dtype=np.float64),
+        )
+
+    @classmethod
+    def of_customers(cls, prob: _Problem, index: NDArray[np.int64]) -> _Centres:
+        """The locations of the customers ``index`` (medoids)."""
+        return cls(prob.lat[index], prob.lon[index])
+
+    def xy(self, prob: _Problem) -> NDArray[np.float64]:
+        """The centres in the customers' km projection."""
+        return project_km(self.lat, self.lon, lat0=prob.lat0)
+
+    def as_tuples(self) -> tuple[tuple[float, float], ...]:
+        """(lat, lon) per territory."""
+        return tuple((float(a), float(b)) for a, b in zip(self.lat, self.lon, strict=True))
 
 
 # --------------------------------------------------------------------------------------------
@@ -148,108 +201,78 @@ def design_territories(
     Returns
     -------
     Design
-        ``rep_ids``, ``assignment``, ``centres`` (lat, lon: the reps' homes, or the medoid
-        customers of free centres) and ``kpis``: those of :func:`evaluate_assignment` plus
-        ``lp_value`` (the relaxed allocation's weighted mean km before rounding and local
-        search), ``lp_split_customers`` and, for free centres, ``centres``. With free centres
-        the lower bound holds for the final centres.
+        ``rep_ids`` (the territory ids), ``assignment``, ``centres`` (lat, lon: the reps'
+        homes, or the medoid customers of free centres) and ``kpis``: those of
+        :func:`evaluate_assignment` plus ``lp_value``, ``lp_split_customers`` and, for free
+        centres, ``centres``. With free centres the lower bound holds for the final centres.
 
     Raises
     ------
     InputError
-        A customer's ``locked_rep`` is not one of the reps (or territories ``T1..Tk``).
+        ``k`` missing or above the number of customers, no reps, a rep without home
+        coordinates, a customer without coordinates, a ``previous`` of the wrong shape, or a
+        customer's ``locked_rep`` that is not one of the reps (or territories ``T1..Tk``).
     """
     tp = config.territory
     rng = np.random.default_rng(tp.seed)
-    t_start = time.perf_counter()
-
-    def say(step: str, frac: float) -> None:
-        log.info("design: %s (%.0f %%) at %.1f s", step, frac * 100, time.perf_counter() - t_start)
-        if progress is not None:
-            progress(f"design: {step}", frac)
-
-    free = reps is None
-    if free:
-        if k is None or k < 1:
-            raise InputError("territory design without reps needs k >= 1 territories (--k N)")
-        if k > len(customers):
-            raise InputError(
-                f"k = {k} territories for {len(customers)} customers; use k <= {len(customers)}"
-            )
-        rep_ids = tuple(f"T{j + 1}" for j in range(k))
-        capacity = np.ones(k)
+    say = _step_reporter(progress)
+    if reps is None:
+        territory_ids, capacity = _free_territories(k, len(customers))
     else:
-        if not reps:
-            raise InputError("the reps file lists no reps; give at least one rep or use --k N")
-        rep_ids = tuple(r.id for r in reps)
-        capacity = np.array([rep_capacity_min(r, config) for r in reps], dtype=np.float64)
-        for r in reps:
-            if not (math.isfinite(r.lat) and math.isfinite(r.lon)):
-                raise InputError(
-                    f"reps, row {r.row}: rep '{r.id}' has no home coordinates (lat '{r.lat}', "
-                    f"lon '{r.lon}'); give lat/lon or an address to geocode"
-                )
-    prob = _problem(customers, rep_ids, capacity, workload, config)
-    n, kk = prob.n, prob.k
+        _check_reps(reps)
+        territory_ids, capacity = _rep_territories(reps, config)
+    prob = _problem(customers, territory_ids, capacity, workload, config)
     notes = _input_notes(prob, customers)
-    if n == 0:
-        kpis = {"max_workload_deviation": 0.0, "connected_share": 1.0, "moved": 0}
-        kpis["infeasible_notes"] = notes
-        return Design(rep_ids, (), _centres_of(reps, prob), kpis)
-
-    prev = None
-    if previous is not None:
-        prev = np.asarray(previous, dtype=np.int64)
-        if prev.shape != (n,) or (n and (prev.min() < 0 or prev.max() >= kk)):
-            raise InputError(
-                f"previous assignment has {prev.size} entries or indices outside 0..{kk - 1}; "
-                f"give one territory index per customer ({n})"
-            )
-    mm = tp.max_moved if max_moved is None else max_moved
-    moved_limit = _moved_limit(prob, mm)
+    if prob.n == 0:  # only with reps: free territories need k <= n
+        assert reps is not None
+        homes = _Centres.of_homes(reps).as_tuples()
+        return Design(territory_ids, (), homes, _empty_kpis(prob, notes))
+    prev = _previous_territories(previous, prob)
+    moved_limit = _moved_limit(prob, tp.max_moved if max_moved is None else max_moved)
 
     say("neighbourhood graph", 0.0)
     nbrs = neighbour_lists(prob.xy)
-
-    if free:
+    if reps is None:
         say("placing centres", 0.05)
-        centre_idx = _free_centres(prob, nbrs, config, rng, say)
-        clat, clon = prob.lat[centre_idx], prob.lon[centre_idx]
+        centres = _free_centres(prob, config, rng, say)
     else:
-        assert reps is not None
-        clat = np.array([r.lat for r in reps], dtype=np.float64)
-        clon = np.array([r.lon for r in reps], dtype=np.float64)
+        centres = _Centres.of_homes(reps)
     say("allocating", 0.4)
-    alloc = _allocate(prob, clat, clon, config, prev=prev, moved_limit=moved_limit)
-    assignment = alloc.assignment
+    alloc = _allocate(prob, centres, config, prev=prev, moved_limit=moved_limit)
     say("local search", 0.6)
-    dist = _AssignedDistance(prob, clat, clon, config)
-    assignment = _local_search(
+    dist = _AssignedDistance(prob, centres, config.travel)
+    search = _LocalSearch(
         prob,
         nbrs,
-        assignment,
+        alloc.assignment,
         dist,
         contiguous=tp.contiguous,
         moved_limit=moved_limit,
         keep_weight=tp.keep_current_weight,
         prev=prev,
     )
+    assignment = search.run()
     say("evaluating", 0.95)
-    kpis = _kpis(prob, nbrs, assignment, dist)
-    kpis["lower_bound"] = alloc.lower_bound
-    kpis["objective_ratio"] = (
-        kpis["objective"] / alloc.lower_bound if alloc.lower_bound > 1e-12 else None
+    kpis = _kpis(
+        prob,
+        nbrs,
+        assignment,
+        objective=dist.objective(assignment),
+        lower_bound=alloc.lower_bound,
+        input_notes=notes,
+        moved_limit=moved_limit,
     )
-    kpis["lp_value"] = alloc.lp_value
-    kpis["lp_split_customers"] = alloc.split
-    kpis["infeasible_notes"] = notes + _outcome_notes(prob, assignment, kpis, moved_limit)
-    if free:
-        kpis["centres"] = [[float(a), float(b)] for a, b in zip(clat, clon, strict=True)]
+    kpis = replace(
+        kpis,
+        lp_value=alloc.lp_value,
+        lp_split_customers=alloc.split,
+        centres=centres.as_tuples() if reps is None else None,
+    )
     say("done", 1.0)
     return Design(
-        rep_ids=rep_ids,
+        rep_ids=territory_ids,
         assignment=tuple(int(t) for t in assignment),
-        centres=tuple((float(a), float(b)) for a, b in zip(clat, clon, strict=True)),
+        centres=centres.as_tuples(),
         kpis=kpis,
     )
 
@@ -266,7 +289,7 @@ def estimate_design_s(n_customers: int, n_territories: int, lp: bool = False) ->
     The LP path (several balance criteria or a move cap) is about 25 times slower (``lp=True``).
     """
     size = n_customers * math.sqrt(max(n_territories, 1))
-    base = 0.05 + _DESIGN_S_COEF * size**_DESIGN_S_EXP
+    base: float = 0.05 + _DESIGN_S_COEF * size**_DESIGN_S_EXP
     return base * (25.0 if lp else 1.0)
 
 
@@ -276,7 +299,7 @@ def evaluate_assignment(
     workload: CustomerWorkload,
     assignment: Sequence[int],
     config: Config,
-) -> dict:
+) -> DesignKpis:
     """The design KPIs of an existing division (``territory evaluate``: how good is today's split?).
 
     Parameters
@@ -287,51 +310,47 @@ def evaluate_assignment(
 
     Returns
     -------
-    dict
-        Plain JSON-able values: ``max_workload_deviation`` (max |load / target - 1|),
-        ``max_potential_deviation`` / ``max_customers_deviation`` when balanced on them,
-        ``tolerance``, ``within_tolerance`` (every balanced criterion in band),
-        ``connected_share`` (share of customers whose territory is one connected piece),
-        ``territories_connected``, ``moved`` (customers whose rep differs from
-        ``current_rep``), ``objective`` (workload-weighted mean road km from the home/centre),
-        ``lower_bound`` (same unit: the balanced allocation's LP relaxation), ``objective_ratio``,
-        ``infeasible_notes`` (sentences) and per-territory lists in rep order: ``workload_min``
-        (visits + travel allowance, no admin), ``target_min``, ``deviation``, ``customers``,
-        ``potential`` (EUR), ``connected``, ``pieces``,
-        ``moved_in``, ``moved_out``.
+    DesignKpis
+        Balance, contiguity, moves and compactness against the lower bound (the balanced
+        allocation's LP relaxation around the same centres), with the notes on where the
+        division misses the criteria; ``lp_value``, ``lp_split_customers`` and ``centres``
+        are None.
+
+    Raises
+    ------
+    InputError
+        The assignment does not give every customer a territory, or a customer has no
+        coordinates or an unknown ``locked_rep``.
     """
     a = np.asarray(assignment, dtype=np.int64)
     if reps is None:
-        k = int(a.max()) + 1 if a.size else 1
-        rep_ids = tuple(f"T{j + 1}" for j in range(k))
-        capacity = np.ones(k)
+        territory_ids, capacity = _numbered_territories(int(a.max()) + 1 if a.size else 1)
     else:
-        rep_ids = tuple(r.id for r in reps)
-        capacity = np.array([rep_capacity_min(r, config) for r in reps], dtype=np.float64)
-    prob = _problem(customers, rep_ids, capacity, workload, config)
+        territory_ids, capacity = _rep_territories(reps, config)
+    prob = _problem(customers, territory_ids, capacity, workload, config)
     if a.shape != (prob.n,) or (a.size and (a.min() < 0 or a.max() >= prob.k)):
         raise InputError(
             f"the assignment must give every one of the {prob.n} customers a territory 0..{prob.k - 1}"
         )
     notes = _input_notes(prob, customers)
     if prob.n == 0:
-        return {"infeasible_notes": notes}
+        return _empty_kpis(prob, notes)
     nbrs = neighbour_lists(prob.xy)
     if reps is None:
-        cidx = _medoids(prob, a, np.zeros(prob.k, dtype=np.int64))
-        clat, clon = prob.lat[cidx], prob.lon[cidx]
+        centres = _Centres.of_customers(prob, _medoids(prob, a, np.zeros(prob.k, dtype=np.int64)))
     else:
-        clat = np.array([r.lat for r in reps], dtype=np.float64)
-        clon = np.array([r.lon for r in reps], dtype=np.float64)
-    dist = _AssignedDistance(prob, clat, clon, config)
-    kpis = _kpis(prob, nbrs, a, dist)
-    alloc = _allocate(prob, clat, clon, config, prev=None, moved_limit=None)
-    kpis["lower_bound"] = alloc.lower_bound
-    kpis["objective_ratio"] = (
-        kpis["objective"] / alloc.lower_bound if alloc.lower_bound > 1e-12 else None
+        centres = _Centres.of_homes(reps)
+    dist = _AssignedDistance(prob, centres, config.travel)
+    alloc = _allocate(prob, centres, config, prev=None, moved_limit=None)
+    return _kpis(
+        prob,
+        nbrs,
+        a,
+        objective=dist.objective(a),
+        lower_bound=alloc.lower_bound,
+        input_notes=notes,
+        moved_limit=None,
     )
-    kpis["infeasible_notes"] = notes + _outcome_notes(prob, a, kpis, None)
-    return kpis
 
 
 def neighbour_lists(xy: NDArray[np.float64]) -> list[list[int]]:
@@ -339,9 +358,10 @@ def neighbour_lists(xy: NDArray[np.float64]) -> list[list[int]]:
 
     Coincident points (customers geocoded to one town centre) are spread on a 1 m spiral so
     each is a node of its own. A Delaunay edge longer than ``LONG_EDGE_FACTOR`` times the local
-    spacing (third-shortest incident edge) at both of its ends (and longer than ``MIN_DROP_KM``) is dropped; the dropped
-    edges are then added back shortest first wherever they join two components (Kruskal), so
-    an island stays reachable through its shortest crossing and the graph stays connected.
+    spacing (third-shortest incident edge) at both of its ends (and longer than
+    ``MIN_DROP_KM``) is dropped; the dropped edges are then added back shortest first wherever
+    they join two components (Kruskal), so an island stays reachable through its shortest
+    crossing and the graph stays connected.
 
     Returns
     -------
@@ -378,19 +398,63 @@ def neighbour_lists(xy: NDArray[np.float64]) -> list[list[int]]:
 # problem set-up
 
 
-def _lat0(prob: _Problem) -> float:
-    return float(np.mean(prob.lat)) if prob.n else 0.0
+def _step_reporter(progress: Progress | None) -> Progress:
+    """``say(step, fraction)``: logs a design step with the seconds since now, and reports it."""
+    t_start = time.perf_counter()
+
+    def say(step: str, frac: float) -> None:
+        log.info("design: %s (%.0f %%) at %.1f s", step, frac * 100, time.perf_counter() - t_start)
+        if progress is not None:
+            progress(f"design: {step}", frac)
+
+    return say
+
+
+def _numbered_territories(k: int) -> tuple[tuple[str, ...], NDArray[np.float64]]:
+    """Ids ``T1..Tk`` and equal capacities of ``k`` territories without reps."""
+    return tuple(f"T{j + 1}" for j in range(k)), np.ones(k)
+
+
+def _free_territories(
+    k: int | None, n_customers: int
+) -> tuple[tuple[str, ...], NDArray[np.float64]]:
+    """:func:`_numbered_territories` after checking ``k`` against the customers."""
+    if k is None or k < 1:
+        raise InputError("territory design without reps needs k >= 1 territories (--k N)")
+    if k > n_customers:
+        raise InputError(f"k = {k} territories for {n_customers} customers; use k <= {n_customers}")
+    return _numbered_territories(k)
+
+
+def _check_reps(reps: Sequence[Rep]) -> None:
+    """A team to design for: at least one rep, every rep with home coordinates."""
+    if not reps:
+        raise InputError("the reps file lists no reps; give at least one rep or use --k N")
+    for r in reps:
+        if not (math.isfinite(r.lat) and math.isfinite(r.lon)):
+            raise InputError(
+                f"reps, row {r.row}: rep '{r.id}' has no home coordinates (lat '{r.lat}', "
+                f"lon '{r.lon}'); give lat/lon or an address to geocode"
+            )
+
+
+def _rep_territories(
+    reps: Sequence[Rep], config: Config
+) -> tuple[tuple[str, ...], NDArray[np.float64]]:
+    """One territory per rep: the rep ids and their working minutes in the period."""
+    capacity = np.array([rep_capacity_min(r, config) for r in reps], dtype=np.float64)
+    return tuple(r.id for r in reps), capacity
 
 
 def _problem(
     customers: Sequence[Customer],
-    rep_ids: tuple[str, ...],
+    territory_ids: tuple[str, ...],
     capacity: NDArray[np.float64],
     workload: CustomerWorkload,
     config: Config,
 ) -> _Problem:
-    tp = config.territory
-    n, k = len(customers), len(rep_ids)
+    """The arrays of one design problem; targets are proportional to ``capacity``."""
+    n, k = len(customers), len(territory_ids)
     lat = np.array([c.lat for c in customers], dtype=np.float64)
     lon = np.array([c.lon for c in customers], dtype=np.float64)
     bad = np.flatnonzero(~(np.isfinite(lat) & np.isfinite(lon)))
@@ -401,7 +465,34 @@ def _problem(
             f"lon '{c0.lon}'){f' and {bad.size - 1} more' if bad.size > 1 else ''}; locate "
             "customers (lat/lon or an address to geocode) before designing territories"
         )
-    index = {rid: j for j, rid in enumerate(rep_ids)}
+    locked, current = _locked_and_current(customers, territory_ids)
+    wl = np.asarray(workload.workload_min, dtype=np.float64)
+    names, values = _balanced_values(customers, wl, config.territory.balance)
+    share = capacity / capacity.sum() if capacity.sum() > 0 else np.full(k, 1.0 / k)
+    targets = values.sum(axis=1)[:, None] * share[None, :]
+    return _Problem(
+        lat=lat,
+        lon=lon,
+        xy=project_km(lat, lon) if n else np.zeros((0, 2)),
+        workload_min=wl,
+        criteria=names,
+        values=values,
+        targets=targets,
+        tolerance=float(config.territory.tolerance),
+        potential=np.array([c.potential for c in customers], dtype=np.float64),
+        locked=locked,
+        current=current,
+        territory_ids=territory_ids,
+    )
+
+
+def _locked_and_current(
+    customers: Sequence[Customer], territory_ids: tuple[str, ...]
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Territory index of each customer's ``locked_rep`` (-1: none) and ``current_rep`` (-1:
+    none, -2: a rep that is not one of the territories)."""
+    n, k = len(customers), len(territory_ids)
+    index = {tid: j for j, tid in enumerate(territory_ids)}
     locked = np.full(n, -1, dtype=np.int64)
     current = np.full(n, -1, dtype=np.int64)
     for i, c in enumerate(customers):
@@ -409,17 +500,28 @@ def _problem(
             if c.locked_rep not in index:
                 raise InputError(
                     f"customers, row {c.row}, column 'locked_rep': '{c.locked_rep}' (customer "
-                    f"'{c.id}') is not one of the reps; use one of {', '.join(rep_ids[:10])}"
+                    f"'{c.id}') is not one of the reps; use one of {', '.join(territory_ids[:10])}"
                     + (" ..." if k > 10 else "")
                 )
             locked[i] = index[c.locked_rep]
         if c.current_rep:
             current[i] = index.get(c.current_rep, -2)
-    wl = np.asarray(workload.workload_min, dtype=np.float64)
+    return locked, current
+
+
+def _balanced_values(
+    customers: Sequence[Customer], workload_min: NDArray[np.float64], balance: Sequence[str]
+) -> tuple[tuple[str, ...], NDArray[np.float64]]:
+    """The balanced criteria and their value per customer, shape (criteria, n).
+
+    A criterion on which every customer has 0 is skipped; with none left, workload (or the
+    number of customers when every workload is 0) is balanced.
+    """
+    n = len(customers)
     rows, names = [], []
-    for crit in tp.balance:
+    for crit in balance:
         if crit == "workload":
-            vals = wl
+            vals = workload_min
         elif crit == "potential":
             vals = np.array([c.potential for c in customers], dtype=np.float64)
         else:
@@ -429,25 +531,25 @@ def _problem(
             continue
         rows.append(vals)
         names.append(crit)
-    if not rows:  # nothing to balance on: fall back to workload
-        rows, names = [wl if wl.sum() > 0 else np.ones(n)], ["workload"]
-    values = np.vstack(rows)
-    share = capacity / capacity.sum() if capacity.sum() > 0 else np.full(k, 1.0 / k)
-    targets = values.sum(axis=1)[:, None] * share[None, :]
-    return _Problem(
-        lat=lat,
-        lon=lon,
-        xy=project_km(lat, lon) if n else np.zeros((0, 2)),
-        workload_min=wl,
-        criteria=tuple(names),
-        values=values,
-        targets=targets,
-        tolerance=float(tp.tolerance),
-        potential=np.array([c.potential for c in customers], dtype=np.float64),
-        locked=locked,
-        current=current,
-        rep_ids=rep_ids,
-    )
+    if not rows:
+        rows, names = [workload_min if workload_min.sum() > 0 else np.ones(n)], ["workload"]
+    return tuple(names), np.vstack(rows)
+
+
+def _previous_territories(
+    previous: Sequence[int] | None, prob: _Problem
+) -> NDArray[np.int64] | None:
+    """``previous`` as an index array, checked: one territory index per customer."""
+    if previous is None:
+        return None
+    prev = np.asarray(previous, dtype=np.int64)
+    n, k = prob.n, prob.k
+    if prev.shape != (n,) or (n and (prev.min() < 0 or prev.max() >= k)):
+        raise InputError(
+            f"previous assignment has {prev.size} entries or indices outside 0..{k - 1}; "
+            f"give one territory index per customer ({n})"
+        )
+    return prev
 
 
 def _moved_limit(prob: _Problem, max_moved: float | None) -> int | None:
@@ -458,54 +560,67 @@ def _moved_limit(prob: _Problem, max_moved: float | None) -> int | None:
     forced = int(
         np.sum((prob.current == -2) | ((prob.locked >= 0) & has & (prob.locked != prob.current)))
     )
-    return max(int(math.floor(max_moved * int(has.sum()) + 1e-9)), forced)
+    return max(math.floor(max_moved * int(has.sum()) + 1e-9), forced)
 
 
 def _input_notes(prob: _Problem, customers: Sequence[Customer]) -> list[str]:
     """Sentences on what makes balance impossible before any solving (heavy customers, locks)."""
     notes: list[str] = []
-    tol = prob.tolerance
-    for c, crit in enumerate(prob.criteria):
-        vals, tgt = prob.values[c], prob.targets[c]
-        if tgt.max() <= 0:
+    for c in range(len(prob.criteria)):
+        if prob.targets[c].max() <= 0:
             continue
-        width = 2 * tol * tgt[tgt > 0].min()
-        heavy = np.flatnonzero(vals > width)
-        unit = "min" if crit == "workload" else ""
-        for i in heavy[:5]:
-            notes.append(
-                f"Customer '{customers[i].id}' alone has {crit} {vals[i]:.1f}{unit}, more than the "
-                f"whole tolerance band ({width:.1f}{unit}); exact balance may be impossible."
-            )
-        if heavy.size > 5:
-            notes.append(f"{heavy.size - 5} more customers are heavier than the tolerance band.")
-        lock_load = np.bincount(
-            prob.locked[prob.locked >= 0], weights=vals[prob.locked >= 0], minlength=prob.k
-        )
-        for r in np.flatnonzero(lock_load > tgt * (1 + tol) + 1e-9):
-            if tgt[r] <= 0:
-                if c == 0:
-                    n_locked = int(np.sum(prob.locked == r))
-                    notes.append(
-                        f"Rep '{prob.rep_ids[r]}' has no working time in the period: only the "
-                        f"{n_locked} customer{'' if n_locked == 1 else 's'} locked to them "
-                        f"stay{'s' if n_locked == 1 else ''} theirs."
-                    )
-                continue
-            notes.append(
-                f"Locked customers of '{prob.rep_ids[r]}' alone have {crit} {lock_load[r]:.1f}, "
-                f"{(lock_load[r] / tgt[r] - 1) * 100:+.1f} % against the target {tgt[r]:.1f}; "
-                f"the best achievable deviation there is {(lock_load[r] / tgt[r] - 1) * 100:+.1f} %."
-            )
-        free_total = vals[prob.locked < 0].sum()
-        for r in range(prob.k):
-            # even with every free customer, a territory whose locks are too light elsewhere
-            need = tgt[r] * (1 - tol) - lock_load[r]
-            if need > free_total + 1e-9:
+        notes += _heavy_customer_notes(prob, customers, c)
+        notes += _lock_notes(prob, c)
+    return notes
+
+
+def _heavy_customer_notes(prob: _Problem, customers: Sequence[Customer], c: int) -> list[str]:
+    """Customers heavier on criterion ``c`` than the whole band of the lightest territory."""
+    crit, vals, tgt = prob.criteria[c], prob.values[c], prob.targets[c]
+    width = 2 * prob.tolerance * tgt[tgt > 0].min()
+    heavy = np.flatnonzero(vals > width)
+    unit = "min" if crit == "workload" else ""
+    notes = [
+        f"Customer '{customers[i].id}' alone has {crit} {vals[i]:.1f}{unit}, more than the "
+        f"whole tolerance band ({width:.1f}{unit}); exact balance may be impossible."
+        for i in heavy[:5]
+    ]
+    if heavy.size > 5:
+        notes.append(f"{heavy.size - 5} more customers are heavier than the tolerance band.")
+    return notes
+
+
+def _lock_notes(prob: _Problem, c: int) -> list[str]:
+    """Territories whose locked customers alone leave the band on criterion ``c``."""
+    crit, vals, tgt, tol = prob.criteria[c], prob.values[c], prob.targets[c], prob.tolerance
+    ids = prob.territory_ids
+    notes: list[str] = []
+    lk = prob.locked >= 0
+    lock_load = np.bincount(prob.locked[lk], weights=vals[lk], minlength=prob.k)
+    for r in np.flatnonzero(lock_load > tgt * (1 + tol) + 1e-9):
+        if tgt[r] <= 0:
+            if c == 0:
+                n_locked = int(np.sum(prob.locked == r))
                 notes.append(
-                    f"'{prob.rep_ids[r]}' cannot reach its lower band on {crit}: the locks leave "
-                    f"too little free {crit}."
+                    f"Rep '{ids[r]}' has no working time in the period: only the "
+                    f"{n_locked} customer{'' if n_locked == 1 else 's'} locked to them "
+                    f"stay{'s' if n_locked == 1 else ''} theirs."
                 )
+            continue
+        notes.append(
+            f"Locked customers of '{ids[r]}' alone have {crit} {lock_load[r]:.1f}, "
+            f"{(lock_load[r] / tgt[r] - 1) * 100:+.1f} % against the target {tgt[r]:.1f}; "
+            f"the best achievable deviation there is {(lock_load[r] / tgt[r] - 1) * 100:+.1f} %."
+        )
+    free_total = vals[~lk].sum()
+    for t in range(prob.k):
+        # even with every free customer, a territory whose locks are too light elsewhere
+        need = tgt[t] * (1 - tol) - lock_load[t]
+        if need > free_total + 1e-9:
+            notes.append(
+                f"'{ids[t]}' cannot reach its lower band on {crit}: the locks leave "
+                f"too little free {crit}."
+            )
     return notes
 
 
@@ -532,6 +647,7 @@ def _spread_duplicates(pts: NDArray[np.float64]) -> NDArray[np.float64]:
 
 
 def _delaunay_edges(pts: NDArray[np.float64]) -> NDArray[np.int64] | None:
+    """Edges (i < j) of the Delaunay triangulation; None when there is none (< 4 or collinear)."""
     from scipy.spatial import Delaunay, QhullError
 
     if len(pts) < 4:
@@ -556,7 +672,10 @@ def _delaunay_edges(pts: NDArray[np.float64]) -> NDArray[np.int64] | None:
     return e
 
 
-def _local_spacing(n: int, edges: NDArray[np.int64], length: NDArray[np.float64]) -> NDArray:
+def _local_spacing(
+    n: int, edges: NDArray[np.int64], length: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Per point, the length of its third-shortest incident edge (0 for a point without edges)."""
     ends = np.r_[edges[:, 0], edges[:, 1]]
     lens = np.r_[length, length]
     order = np.lexsort((lens, ends))
@@ -576,7 +695,16 @@ def _connect(
 ) -> NDArray[np.int64]:
     """Add ``spare`` edges shortest first where they join components; then bridge any rest."""
     n = len(pts)
-    parent = np.arange(n)
+    g = coo_matrix((np.ones(len(kept)), (kept[:, 0], kept[:, 1])), shape=(n, n))
+    ncomp, labels = connected_components(g, directed=False)
+    if ncomp == 1:
+        return kept
+    # union-find over the components, each starting as its lowest node
+    root_of = np.full(ncomp, -1)
+    for i in range(n):
+        if root_of[labels[i]] < 0:
+            root_of[labels[i]] = i
+    parent = root_of[labels].copy()
 
     def find(x: int) -> int:
         while parent[x] != x:
@@ -584,17 +712,6 @@ def _connect(
             x = int(parent[x])
         return x
 
-    g = coo_matrix((np.ones(len(kept)), (kept[:, 0], kept[:, 1])), shape=(n, n))
-    ncomp, labels = connected_components(g, directed=False)
-    if ncomp == 1:
-        return kept
-    parent[:] = labels  # component label as representative: labels < n are valid node ids here
-    # make labels self-parented representatives
-    rep_of = np.full(ncomp, -1)
-    for i in range(n):
-        if rep_of[labels[i]] < 0:
-            rep_of[labels[i]] = i
-    parent = rep_of[labels].copy()
     added = []
     if len(spare):
         ln = np.hypot(*(pts[spare[:, 0]] - pts[spare[:, 1]]).T)
@@ -622,39 +739,66 @@ def _connect(
     return kept
 
 
+def _edge_arrays(nbrs: list[list[int]]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """The neighbourhood graph as arrays of edge ends (each edge in both directions)."""
+    src = np.repeat(np.arange(len(nbrs)), [len(x) for x in nbrs])
+    dst = np.fromiter((j for x in nbrs for j in x), dtype=np.int64, count=len(src))
+    return src, dst
+
+
 # --------------------------------------------------------------------------------------------
-# allocation (transportation LP) and its lower bound
+# allocation (transportation problem) and its lower bound
 
 
 @dataclass(frozen=True)
 class _Allocation:
+    """A rounded allocation with its relaxed value and lower bound (both weighted mean km)."""
+
     assignment: NDArray[np.int64]
     lp_value: float
     lower_bound: float
-    split: int
+    split: int  # customers the relaxed allocation split over several territories
     priced: NDArray[np.int64] | None = None  # cheapest territory per customer at the prices
 
 
-class _AssignedDistance:
-    """Road km from each customer to any centre, one column at a time (never n x k at once)."""
+@dataclass(frozen=True)
+class _Arcs:
+    """Candidate (customer, territory) arcs, sorted by customer, with their km costs."""
 
-    def __init__(
-        self, prob: _Problem, clat: NDArray[np.float64], clon: NDArray[np.float64], config: Config
-    ) -> None:
-        self.prob, self.clat, self.clon, self.travel = prob, clat, clon, config.travel
-        self.total_w = float(prob.workload_min.sum()) or 1.0
+    customer: NDArray[np.int64]
+    territory: NDArray[np.int64]
+    km: NDArray[np.float64]  # road km from the customer to the territory's centre
+    penalty_km: NDArray[np.float64]  # continuity penalty, in km
+
+
+@dataclass(frozen=True)
+class _AllocationModel:
+    """What every solve of one allocation shares: the problem, centres and continuity terms."""
+
+    prob: _Problem
+    centres: _Centres
+    config: Config
+    prev: NDArray[np.int64] | None
+    moved_limit: int | None
+    ref_km: float  # mean road km to the nearest centre: the unit of the continuity penalties
+    use_flow: bool  # workload only: a min-cost flow instead of the LP (when moves are not capped)
+
+
+class _AssignedDistance:
+    """Road km from customers to centres, for given pairs (never n x k at once)."""
+
+    def __init__(self, prob: _Problem, centres: _Centres, travel: TravelParams) -> None:
+        self.prob, self.centres, self.travel = prob, centres, travel
 
     def km(self, i: NDArray[np.int64] | int, r: NDArray[np.int64] | int) -> NDArray[np.float64]:
-        p = self.prob
-        return road_km(p.lat[i], p.lon[i], self.clat[r], self.clon[r], self.travel)
+        """Road km from customer(s) ``i`` to the centre(s) of territory(ies) ``r``."""
+        p, c = self.prob, self.centres
+        return road_km(p.lat[i], p.lon[i], c.lat[r], c.lon[r], self.travel)
 
     def objective(self, assignment: NDArray[np.int64]) -> float:
         """Workload-weighted mean road km from each customer to its territory's centre."""
-        idx = np.arange(self.prob.n)
-        w = self.prob.workload_min
-        if w.sum() <= 0:
-            w = np.ones(self.prob.n)
-        return float(np.sum(w * self.km(idx, assignment)) / w.sum())
+        w = self.prob.weight
+        return float(np.sum(w * self.km(np.arange(self.prob.n), assignment)) / w.sum())
 
 
 def _candidate_arcs(
@@ -687,8 +831,7 @@ def _candidate_arcs(
 
 def _allocate(
     prob: _Problem,
-    clat: NDArray[np.float64],
-    clon: NDArray[np.float64],
+    centres: _Centres,
     config: Config,
     *,
     prev: NDArray[np.int64] | None,
@@ -697,148 +840,147 @@ def _allocate(
 ) -> _Allocation:
     """Solve the balanced transportation problem on sparse arcs, round, and bound it below."""
     tp = config.territory
-    n = prob.n
-    centre_xy = project_km(clat, clon, lat0=_lat0(prob))
+    centre_xy = centres.xy(prob)
     ci, ti = _candidate_arcs(prob, centre_xy, candidates or tp.candidates, prev)
-    w = prob.workload_min if prob.workload_min.sum() > 0 else np.ones(n)
-    total_w = float(w.sum())
-    # keep today's relations: leaving the current (or previous) rep costs like being
-    # ``weight`` x the mean distance to the nearest centre further away
-    ref_km = float(
-        np.mean(
-            road_km(
-                prob.lat, prob.lon, *_nearest_centre(prob, centre_xy, clat, clon), config.travel
-            )
-        )
+    model = _AllocationModel(
+        prob,
+        centres,
+        config,
+        prev,
+        moved_limit,
+        ref_km=_continuity_unit_km(prob, centres, centre_xy, config.travel),
+        use_flow=(
+            _ALLOCATOR == "flow" and prob.criteria == ("workload",) and prob.workload_min.sum() > 0
+        ),
     )
-    ref_km = max(ref_km, 1e-3)
     tol = prob.tolerance
     # tighten the allocation band a little so rounding the few split customers rarely leaves it
     lp_tol = tol * (_BAND_FACTOR if len(prob.criteria) == 1 else _BAND_FACTOR_MULTI)
-    workload_only = (
-        _ALLOCATOR == "flow" and prob.criteria == ("workload",) and prob.workload_min.sum() > 0
-    )
-    k = prob.k
+    alloc, ci, ti = _solve_priced(model, ci, ti, lp_tol)
+    # the bound at the user's own band (valid with every centre allowed, whatever the arcs);
+    # with continuity penalties or a cap on moves, from the plain distance problem
     penalised = prev is not None or (
         tp.keep_current_weight > 0 and bool(np.any(prob.current != -1))
     )
-
-    def solve(
-        ci: NDArray[np.int64], ti: NDArray[np.int64], band: float, *, bound_only: bool = False
-    ) -> _Allocation:
-        km = road_km(prob.lat[ci], prob.lon[ci], clat[ti], clon[ti], config.travel)
-        pen_km = np.zeros(len(ci))
-        if not bound_only:  # the bound is on distance alone, over every balanced split
-            if tp.keep_current_weight > 0:
-                leave = (prob.current[ci] != -1) & (prob.current[ci] != ti)
-                pen_km += leave * tp.keep_current_weight * ref_km
-            if prev is not None:
-                pen_km += (prev[ci] != ti) * PREVIOUS_WEIGHT * ref_km
-        cap = None if bound_only else moved_limit
-        if workload_only and cap is None:
-            return _allocate_flow(prob, ci, ti, km, pen_km, clat, clon, config, band)
-        cost = w[ci] * km / total_w
-        pen = pen_km * w[ci] / total_w
-        return _allocate_lp(prob, ci, ti, km, cost, pen, ref_km, clat, clon, config, band, cap)
-
-    def priced(
-        ci: NDArray[np.int64], ti: NDArray[np.int64], band: float, *, bound_only: bool = False
-    ) -> tuple[_Allocation, NDArray[np.int64], NDArray[np.int64]]:
-        """Solve, then add the arcs the prices favour (column generation) and solve again."""
-        for _round in range(PRICING_ROUNDS):
-            sol = solve(ci, ti, band, bound_only=bound_only)
-            if sol.priced is None:
-                break
-            have = ci * k + ti
-            key = np.arange(n) * k + sol.priced
-            new = np.unique(key[~np.isin(key, have)])
-            if new.size == 0:
-                break
-            log.info("allocation: %d arcs priced in (round %d)", new.size, _round + 1)
-            key = np.union1d(have, new)
-            ci, ti = key // k, key % k
-        return sol, ci, ti
-
-    alloc, ci, ti = priced(ci, ti, lp_tol)
-    # the bound at the user's own band (valid with every centre allowed, whatever the arcs);
-    # with continuity penalties or a cap on moves, from the plain distance problem
     if penalised or moved_limit is not None:
-        at_tol = priced(ci, ti, tol, bound_only=True)[0]
-        lower = at_tol.lower_bound
+        lower = _solve_priced(model, ci, ti, tol, bound_only=True)[0].lower_bound
     else:
-        lower = max(alloc.lower_bound, solve(ci, ti, tol).lower_bound)
+        lower = max(alloc.lower_bound, _solve(model, ci, ti, tol).lower_bound)
     return _Allocation(alloc.assignment, alloc.lp_value, lower, alloc.split)
 
 
-def _allocate_lp(
-    prob: _Problem,
+def _continuity_unit_km(
+    prob: _Problem, centres: _Centres, centre_xy: NDArray[np.float64], travel: TravelParams
+) -> float:
+    """Mean road km from each customer to its nearest centre (at least 1 m).
+
+    Leaving the current (or previous) territory costs like being ``weight`` x this further away.
+    """
+    _, j = cKDTree(centre_xy).query(prob.xy)
+    km = road_km(prob.lat, prob.lon, centres.lat[j], centres.lon[j], travel)
+    return max(float(np.mean(km)), 1e-3)
+
+
+def _solve(
+    model: _AllocationModel,
     ci: NDArray[np.int64],
     ti: NDArray[np.int64],
-    km: NDArray[np.float64],
-    cost: NDArray[np.float64],
-    pen: NDArray[np.float64],
-    ref_km: float,
-    clat: NDArray[np.float64],
-    clon: NDArray[np.float64],
-    config: Config,
-    lp_tol: float,
-    moved_limit: int | None,
+    band: float,
+    *,
+    bound_only: bool = False,
+) -> _Allocation:
+    """One allocation on the arcs ``(ci, ti)`` within ``band``; ``bound_only``: distance alone.
+
+    The bound is on distance alone, over every balanced split: without continuity penalties
+    and without the cap on moves.
+    """
+    prob, tp = model.prob, model.config.territory
+    km = road_km(
+        prob.lat[ci],
+        prob.lon[ci],
+        model.centres.lat[ti],
+        model.centres.lon[ti],
+        model.config.travel,
+    )
+    pen_km = np.zeros(len(ci))
+    if not bound_only:
+        if tp.keep_current_weight > 0:
+            leave = (prob.current[ci] != -1) & (prob.current[ci] != ti)
+            pen_km += leave * tp.keep_current_weight * model.ref_km
+        if model.prev is not None:
+            pen_km += (model.prev[ci] != ti) * PREVIOUS_WEIGHT * model.ref_km
+    arcs = _Arcs(ci, ti, km, pen_km)
+    cap = None if bound_only else model.moved_limit
+    if model.use_flow and cap is None:
+        return _allocate_flow(model, arcs, band)
+    return _allocate_lp(model, arcs, band, cap)
+
+
+def _solve_priced(
+    model: _AllocationModel,
+    ci: NDArray[np.int64],
+    ti: NDArray[np.int64],
+    band: float,
+    *,
+    bound_only: bool = False,
+) -> tuple[_Allocation, NDArray[np.int64], NDArray[np.int64]]:
+    """Solve, then add the arcs the prices favour (column generation) and solve again.
+
+    Returns the last allocation and the arcs with those its prices favour (after the last
+    round these include arcs it was not solved with: the next solve starts from them).
+    """
+    n, k = model.prob.n, model.prob.k
+    for rnd in range(PRICING_ROUNDS):
+        sol = _solve(model, ci, ti, band, bound_only=bound_only)
+        if sol.priced is None:
+            break
+        have = ci * k + ti
+        key = np.arange(n) * k + sol.priced
+        new = np.unique(key[~np.isin(key, have)])
+        if new.size == 0:
+            break
+        log.info("allocation: %d arcs priced in (round %d)", new.size, rnd + 1)
+        key = np.union1d(have, new)
+        ci, ti = key // k, key % k
+    return sol, ci, ti
+
+
+def _largest_share(
+    n: int, ci: NDArray[np.int64], ti: NDArray[np.int64], key: NDArray[Any]
+) -> NDArray[np.int64]:
+    """Round a split allocation: each customer to its arc with the smallest ``key`` (ties: the
+    lower territory index)."""
+    order = np.lexsort((ti, key, ci))
+    first = np.r_[True, ci[order][1:] != ci[order][:-1]]
+    assignment = np.empty(n, dtype=np.int64)
+    assignment[ci[order][first]] = ti[order][first]
+    return assignment
+
+
+def _allocate_lp(
+    model: _AllocationModel, arcs: _Arcs, band: float, moved_limit: int | None
 ) -> _Allocation:
     """The allocation as an LP (HiGHS): any balance criteria and a cap on moved customers."""
     from scipy.optimize import linprog
 
-    tp = config.territory
+    prob = model.prob
     n, k, nc = prob.n, prob.k, len(prob.criteria)
+    ci, ti = arcs.customer, arcs.territory
     m = len(ci)
-    w = prob.workload_min if prob.workload_min.sum() > 0 else np.ones(n)
+    w = prob.weight
     total_w = float(w.sum())
-    tol = prob.tolerance
-    # relative loads a[c, r] = sum values x / target; slack price dominates any distance trade
-    big = (
-        4.0
-        * float(km.max() + ref_km * (PREVIOUS_WEIGHT + tp.keep_current_weight))
-        * float(prob.targets[0].max() / prob.targets[0].sum())
-        * k
-        + 1.0
-    )
-    rows_ub, cols_ub, vals_ub = [], [], []
-    b_ub = []
-    nrow = 0
-    nvar = m + 2 * nc * k
-    for c in range(nc):
-        tgt = np.maximum(prob.targets[c], 1e-12)
-        coef = prob.values[c][ci] / tgt[ti]
-        # upper: a - s+ <= 1 + tol
-        rows_ub += [nrow + ti, nrow + np.arange(k)]
-        cols_ub += [np.arange(m), m + (2 * c) * k + np.arange(k)]
-        vals_ub += [coef, -np.ones(k)]
-        b_ub.append(np.full(k, 1 + lp_tol))
-        nrow += k
-        # lower: -a - s- <= -(1 - tol)
-        rows_ub += [nrow + ti, nrow + np.arange(k)]
-        cols_ub += [np.arange(m), m + (2 * c + 1) * k + np.arange(k)]
-        vals_ub += [-coef, -np.ones(k)]
-        b_ub.append(np.full(k, -(1 - lp_tol)))
-        nrow += k
-    if moved_limit is not None:
-        leave = np.flatnonzero((prob.current[ci] != -1) & (prob.current[ci] != ti))
-        rows_ub.append(np.full(leave.size, nrow))
-        cols_ub.append(leave)
-        vals_ub.append(np.ones(leave.size))
-        b_ub.append(np.array([float(moved_limit)]))
-        nrow += 1
-    a_ub = csr_matrix(
-        (np.concatenate(vals_ub), (np.concatenate(rows_ub), np.concatenate(cols_ub))),
-        shape=(nrow, nvar),
-    )
-    a_eq = csr_matrix((np.ones(m), (ci, np.arange(m))), shape=(n, nvar))
+    big = _lp_slack_price(model, arcs.km)
+    a_ub, b_ub = _lp_band_rows(prob, arcs, band, moved_limit)
+    a_eq = csr_matrix((np.ones(m), (ci, np.arange(m))), shape=(n, a_ub.shape[1]))
     # costs in km x (workload / mean workload): O(1) numbers suit the interior-point method
+    cost = w[ci] * arcs.km / total_w
+    pen = arcs.penalty_km * w[ci] / total_w
     scale = float(n)
     c_vec = np.concatenate([cost + pen, np.full(2 * nc * k, big)]) * scale
     res = linprog(
         c_vec,
         A_ub=a_ub,
-        b_ub=np.concatenate(b_ub),
+        b_ub=b_ub,
         A_eq=a_eq,
         b_eq=np.ones(n),
         bounds=(0, None),
@@ -847,19 +989,86 @@ def _allocate_lp(
     )
     if res.status != 0:  # pragma: no cover - the soft band keeps the LP feasible
         log.warning("allocation LP ended with status %s: %s", res.status, res.message)
-        assignment = _nearest_allowed(prob, project_km(clat, clon, lat0=_lat0(prob)))
-        return _Allocation(assignment, float("nan"), 0.0, 0)
+        return _Allocation(_nearest_allowed(prob, model.centres.xy(prob)), float("nan"), 0.0, 0)
     x = res.x[:m]
     # round: each customer to its largest share (ties to the lower territory index)
-    order = np.lexsort((ti, -x, ci))
-    first = np.r_[True, ci[order][1:] != ci[order][:-1]]
-    assignment = np.empty(n, dtype=np.int64)
-    assignment[ci[order][first]] = ti[order][first]
+    assignment = _largest_share(n, ci, ti, -x)
     split = int(np.sum(np.bincount(ci[x > 1e-7], minlength=n) > 1))
     # Lagrangian bound with the band multipliers of the true tolerance (duals of the LP are
     # feasible multipliers for it too); the distance-only objective, every centre allowed
-    y = -np.asarray(res.ineqlin.marginals) / scale
-    y = np.clip(y, 0.0, big)
+    lam, const = _lp_multipliers(prob, np.asarray(res.ineqlin.marginals), scale, big)
+    lb, priced = _lagrangian_bound(prob, model.centres, model.config.travel, lam)
+    lb -= const
+    return _Allocation(assignment, float(res.fun) / scale, max(float(lb), 0.0), split, priced)
+
+
+def _lp_slack_price(model: _AllocationModel, km: NDArray[np.float64]) -> float:
+    """Price of a unit of relative load outside the band: above any distance trade."""
+    prob, tp = model.prob, model.config.territory
+    return (
+        4.0
+        * float(km.max() + model.ref_km * (PREVIOUS_WEIGHT + tp.keep_current_weight))
+        * float(prob.targets[0].max() / prob.targets[0].sum())
+        * prob.k
+        + 1.0
+    )
+
+
+def _lp_band_rows(
+    prob: _Problem, arcs: _Arcs, band: float, moved_limit: int | None
+) -> tuple[csr_matrix, NDArray[np.float64]]:
+    """``A_ub x <= b_ub`` of the allocation LP: the soft band per criterion and territory.
+
+    Variables: the arc shares, then per criterion ``c`` the slacks above (block ``2c``) and
+    below (block ``2c + 1``) the band of each territory; relative loads are sums of values x
+    share / target. With ``moved_limit`` one more row caps the shares on arcs that leave the
+    current rep.
+    """
+    ci, ti = arcs.customer, arcs.territory
+    k, nc, m = prob.k, len(prob.criteria), len(ci)
+    rows: list[NDArray[np.int64]] = []
+    cols: list[NDArray[np.int64]] = []
+    vals: list[NDArray[np.float64]] = []
+    b_ub: list[NDArray[np.float64]] = []
+    nrow = 0
+    for c in range(nc):
+        tgt = np.maximum(prob.targets[c], 1e-12)
+        coef = prob.values[c][ci] / tgt[ti]
+        # upper: a - s+ <= 1 + band
+        rows += [nrow + ti, nrow + np.arange(k)]
+        cols += [np.arange(m), m + (2 * c) * k + np.arange(k)]
+        vals += [coef, -np.ones(k)]
+        b_ub.append(np.full(k, 1 + band))
+        nrow += k
+        # lower: -a - s- <= -(1 - band)
+        rows += [nrow + ti, nrow + np.arange(k)]
+        cols += [np.arange(m), m + (2 * c + 1) * k + np.arange(k)]
+        vals += [-coef, -np.ones(k)]
+        b_ub.append(np.full(k, -(1 - band)))
+        nrow += k
+    if moved_limit is not None:
+        leave = np.flatnonzero((prob.current[ci] != -1) & (prob.current[ci] != ti))
+        rows.append(np.full(leave.size, nrow))
+        cols.append(leave)
+        vals.append(np.ones(leave.size))
+        b_ub.append(np.array([float(moved_limit)]))
+        nrow += 1
+    a_ub = csr_matrix(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+        shape=(nrow, m + 2 * nc * k),
+    )
+    return a_ub, np.concatenate(b_ub)
+
+
+def _lp_multipliers(
+    prob: _Problem, marginals: NDArray[np.float64], scale: float, big: float
+) -> tuple[NDArray[np.float64], float]:
+    """Band multipliers per criterion and territory from the LP duals, and the bound's constant.
+
+    The duals are feasible multipliers for the band at the user's tolerance too.
+    """
+    k, nc, tol = prob.k, len(prob.criteria), prob.tolerance
+    y = np.clip(-marginals / scale, 0.0, big)
     lam = np.zeros((nc, k))
     const = 0.0
     for c in range(nc):
@@ -867,22 +1076,21 @@ def _allocate_lp(
         yl = y[(2 * c + 1) * k : (2 * c + 2) * k]
         lam[c] = (yu - yl) / np.maximum(prob.targets[c], 1e-12)
         const += float(np.sum(yu * (1 + tol)) - np.sum(yl * (1 - tol)))
-    lb, priced = _lagrangian_bound(prob, clat, clon, config, lam, w, total_w)
-    lb -= const
-    return _Allocation(assignment, float(res.fun) / scale, max(float(lb), 0.0), split, priced)
+    return lam, const
 
 
-def _allocate_flow(
-    prob: _Problem,
-    ci: NDArray[np.int64],
-    ti: NDArray[np.int64],
-    km: NDArray[np.float64],
-    pen_km: NDArray[np.float64],
-    clat: NDArray[np.float64],
-    clon: NDArray[np.float64],
-    config: Config,
-    band: float,
-) -> _Allocation:
+@dataclass(frozen=True)
+class _FlowNetwork:
+    """The integer data of a workload-only allocation as a min-cost flow."""
+
+    supply: NDArray[np.int64]  # flow units per customer
+    unit_cost: NDArray[np.int64]  # per arc: road metres plus continuity penalty
+    big: int  # price of a unit between the bands (twice that above the upper band)
+    lo: NDArray[np.int64]  # per territory: the lower band in flow units
+    hi: NDArray[np.int64]  # per territory: the upper band in flow units
+
+
+def _allocate_flow(model: _AllocationModel, arcs: _Arcs, band: float) -> _Allocation:
     """Workload-only allocation as a min-cost flow (OR-Tools), with its exact Lagrangian bound.
 
     Network: customer -> territory arcs (capacity = the customer's workload in integer units,
@@ -896,63 +1104,84 @@ def _allocate_flow(
     slackness, so the Lagrangian bound equals the flow optimum on the candidate arcs and stays
     valid when every centre is allowed.
     """
+    prob = model.prob
+    n = prob.n
+    ci, ti = arcs.customer, arcs.territory
+    net = _flow_network(prob, arcs, band)
+    flow = _solve_flow(prob, arcs, net)
+    if flow is None:  # pragma: no cover - the soft band keeps it feasible
+        return _Allocation(_nearest_allowed(prob, model.centres.xy(prob)), float("nan"), 0.0, 0)
+    # round: each customer to its largest flow; customers without workload to the cheapest arc
+    assignment = _largest_share(n, ci, ti, np.where(net.supply[ci] > 0, -flow, net.unit_cost))
+    split = int(np.sum(np.bincount(ci[flow > 0], minlength=n) > 1))
+    value = float(np.sum(flow * arcs.km) / max(int(net.supply.sum()), 1))
+    price_km = _territory_prices_km(prob, arcs, net, flow)  # per workload unit
+    tol = prob.tolerance
+    t_min = prob.targets[0]
+    total_w = float(prob.weight.sum())
+    lam = price_km[None, :] / total_w  # per workload minute, over the weighted mean
+    const = (
+        float(np.sum(np.maximum(price_km * t_min * (1 + tol), price_km * t_min * (1 - tol))))
+        / total_w
+    )
+    lb, priced = _lagrangian_bound(prob, model.centres, model.config.travel, lam)
+    lb -= const
+    return _Allocation(assignment, value, max(float(lb), 0.0), split, priced)
+
+
+def _flow_network(prob: _Problem, arcs: _Arcs, band: float) -> _FlowNetwork:
+    """Supplies, arc costs and band capacities in integer units (see :func:`_allocate_flow`)."""
+    unit_cost = np.rint((arcs.km + arcs.penalty_km) * 1000.0).astype(np.int64)
+    tgt = prob.targets[0] * _FLOW_PER_MIN
+    lo = np.ceil(tgt * (1 - band)).astype(np.int64)
+    return _FlowNetwork(
+        supply=np.rint(prob.workload_min * _FLOW_PER_MIN).astype(np.int64),
+        unit_cost=unit_cost,
+        big=int(2 * unit_cost.max() + 1) if len(unit_cost) else 1,
+        lo=lo,
+        hi=np.maximum(np.floor(tgt * (1 + band)).astype(np.int64), lo),
+    )
+
+
+def _solve_flow(prob: _Problem, arcs: _Arcs, net: _FlowNetwork) -> NDArray[np.int64] | None:
+    """The optimal flow on each customer -> territory arc; None if OR-Tools finds none."""
     from ortools.graph.python import min_cost_flow
 
     n, k = prob.n, prob.k
-    w = prob.workload_min
-    m = len(ci)
-    supply = np.rint(w * _FLOW_PER_MIN).astype(np.int64)
-    total = int(supply.sum())
-    unit_cost = np.rint((km + pen_km) * 1000.0).astype(np.int64)
-    big = int(2 * unit_cost.max() + 1) if m else 1
-    tgt = prob.targets[0] * _FLOW_PER_MIN
-    lo = np.ceil(tgt * (1 - band)).astype(np.int64)
-    hi = np.maximum(np.floor(tgt * (1 + band)).astype(np.int64), lo)
+    ci, ti = arcs.customer, arcs.territory
+    total = int(net.supply.sum())
     terr_node = n + np.arange(k)
     sink = n + k
     tails = np.concatenate([ci, terr_node, terr_node, terr_node])
     heads = np.concatenate([n + ti, np.full(3 * k, sink)])
-    caps = np.concatenate([supply[ci], lo, hi - lo, np.full(k, max(total, 1))])
-    costs = np.concatenate([unit_cost, np.zeros(k, np.int64), np.full(k, big), np.full(k, 2 * big)])
+    caps = np.concatenate([net.supply[ci], net.lo, net.hi - net.lo, np.full(k, max(total, 1))])
+    costs = np.concatenate(
+        [net.unit_cost, np.zeros(k, np.int64), np.full(k, net.big), np.full(k, 2 * net.big)]
+    )
     mcf = min_cost_flow.SimpleMinCostFlow()
     mcf.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
     supplies = np.zeros(n + k + 1, dtype=np.int64)
-    supplies[:n] = supply
+    supplies[:n] = net.supply
     supplies[sink] = -total
     mcf.set_nodes_supplies(np.arange(n + k + 1), supplies)
     status = mcf.solve()
     if status != mcf.OPTIMAL:  # pragma: no cover - the soft band keeps it feasible
         log.warning("allocation flow ended with status %s", status)
-        return _Allocation(
-            _nearest_allowed(prob, project_km(clat, clon, _lat0(prob))), float("nan"), 0.0, 0
-        )
-    flow = mcf.flows(np.arange(m)).astype(np.int64)
-    # round: each customer to its largest flow; customers without workload to the cheapest arc
-    key = np.where(supply[ci] > 0, -flow, unit_cost)
-    order = np.lexsort((ti, key, ci))
-    first = np.r_[True, ci[order][1:] != ci[order][:-1]]
-    assignment = np.empty(n, dtype=np.int64)
-    assignment[ci[order][first]] = ti[order][first]
-    split = int(np.sum(np.bincount(ci[flow > 0], minlength=n) > 1))
-    value = float(np.sum(flow * km) / max(total, 1))
-    # territory prices from the residual graph (k territories + sink)
-    load = np.bincount(ti, weights=flow, minlength=k)
+        return None
+    flow: NDArray[np.int64] = mcf.flows(np.arange(len(ci))).astype(np.int64)
+    return flow
+
+
+def _territory_prices_km(
+    prob: _Problem, arcs: _Arcs, net: _FlowNetwork, flow: NDArray[np.int64]
+) -> NDArray[np.float64]:
+    """Territory prices in km per workload unit, complementary slack with the optimal ``flow``.
+
+    Shortest-path distances in the residual graph reduced to the k territories and the sink.
+    """
+    k = prob.k
     inf = np.iinfo(np.int64).max // 4
-    edge = np.full((k + 1, k + 1), inf, dtype=np.int64)
-    deg = np.bincount(ci, minlength=n)
-    start = np.r_[0, np.cumsum(deg)[:-1]]
-    pos = np.arange(m) - start[ci]
-    for d in range(1, int(deg.max()) if m else 0):
-        a_idx = np.flatnonzero(pos + d < deg[ci])
-        b_idx = a_idx + d
-        for x, y in ((a_idx, b_idx), (b_idx, a_idx)):
-            # residual r -> i (flow on x) -> s (room on y): cost c_y - c_x
-            ok = (flow[x] > 0) & (flow[y] < supply[ci[y]])
-            np.minimum.at(edge, (ti[x[ok]], ti[y[ok]]), unit_cost[y[ok]] - unit_cost[x[ok]])
-    fwd = np.where(load < lo, 0, np.where(load < hi, big, 2 * big))
-    edge[np.arange(k), k] = fwd
-    bwd = np.where(load > hi, -2 * big, np.where(load > lo, -big, np.where(load > 0, 0, inf)))
-    edge[k, np.arange(k)] = np.minimum(edge[k, np.arange(k)], bwd)
+    edge = _residual_edges(prob, arcs, net, flow, inf)
     dist = np.zeros(k + 1, dtype=np.int64)
     for _ in range(k + 1):  # Bellman-Ford from a virtual source joined to every node at 0
         cand = np.where(edge < inf, dist[:, None] + edge, inf).min(axis=0)
@@ -960,41 +1189,49 @@ def _allocate_flow(
         if np.array_equal(new, dist):
             break
         dist = new
-    price_km = ((dist[k] - big) - dist[:k]).astype(np.float64) / 1000.0  # per workload unit
-    tol = prob.tolerance
-    t_min = prob.targets[0]
-    total_w = float(w.sum())
-    lam = price_km[None, :] / total_w  # per workload minute, over the weighted mean
-    const = (
-        float(np.sum(np.maximum(price_km * t_min * (1 + tol), price_km * t_min * (1 - tol))))
-        / total_w
-    )
-    lb, priced = _lagrangian_bound(prob, clat, clon, config, lam, w, total_w)
-    lb -= const
-    return _Allocation(assignment, value, max(float(lb), 0.0), split, priced)
+    prices: NDArray[np.float64] = ((dist[k] - net.big) - dist[:k]).astype(np.float64) / 1000.0
+    return prices
 
 
-def _nearest_centre(
-    prob: _Problem, centre_xy: NDArray[np.float64], clat: NDArray, clon: NDArray
-) -> tuple[NDArray, NDArray]:
-    _, j = cKDTree(centre_xy).query(prob.xy)
-    return clat[j], clon[j]
+def _residual_edges(
+    prob: _Problem, arcs: _Arcs, net: _FlowNetwork, flow: NDArray[np.int64], inf: int
+) -> NDArray[np.int64]:
+    """Cheapest residual path cost between territories (and the sink, node k); ``inf``: none.
+
+    Territory r reaches territory s through a customer with flow to r and room towards s at
+    cost c_s - c_r; the sink segments follow each territory's load against its bands.
+    """
+    n, k = prob.n, prob.k
+    ci, ti = arcs.customer, arcs.territory
+    m = len(ci)
+    load = np.bincount(ti, weights=flow, minlength=k)
+    edge = np.full((k + 1, k + 1), inf, dtype=np.int64)
+    deg = np.bincount(ci, minlength=n)
+    start = np.r_[0, np.cumsum(deg)[:-1]]
+    pos = np.arange(m) - start[ci]  # the arc's rank among its customer's arcs
+    for d in range(1, int(deg.max()) if m else 0):
+        a_idx = np.flatnonzero(pos + d < deg[ci])
+        b_idx = a_idx + d
+        for x, y in ((a_idx, b_idx), (b_idx, a_idx)):
+            # residual r -> i (flow on x) -> s (room on y): cost c_y - c_x
+            ok = (flow[x] > 0) & (flow[y] < net.supply[ci[y]])
+            np.minimum.at(edge, (ti[x[ok]], ti[y[ok]]), net.unit_cost[y[ok]] - net.unit_cost[x[ok]])
+    big, lo, hi = net.big, net.lo, net.hi
+    edge[np.arange(k), k] = np.where(load < lo, 0, np.where(load < hi, big, 2 * big))
+    bwd = np.where(load > hi, -2 * big, np.where(load > lo, -big, np.where(load > 0, 0, inf)))
+    edge[k, np.arange(k)] = np.minimum(edge[k, np.arange(k)], bwd)
+    return edge
 
 
 def _nearest_allowed(prob: _Problem, centre_xy: NDArray[np.float64]) -> NDArray[np.int64]:
+    """Each customer to its nearest centre (locked customers to their own)."""
     _, j = cKDTree(centre_xy).query(prob.xy)
     a = np.asarray(j, dtype=np.int64)
     return np.where(prob.locked >= 0, prob.locked, a)
 
 
 def _lagrangian_bound(
-    prob: _Problem,
-    clat: NDArray[np.float64],
-    clon: NDArray[np.float64],
-    config: Config,
-    lam: NDArray[np.float64],
-    w: NDArray[np.float64],
-    total_w: float,
+    prob: _Problem, centres: _Centres, travel: TravelParams, lam: NDArray[np.float64]
 ) -> tuple[float, NDArray[np.int64]]:
     """sum_i min_r [w_i d_ir / W + sum_c lam_cr v_ci], over all territories (locks respected).
 
@@ -1003,13 +1240,19 @@ def _lagrangian_bound(
     Computed in chunks of customers so memory stays O(chunk x k).
     """
     n, k = prob.n, prob.k
+    w = prob.weight
+    total_w = float(w.sum())
     chunk = max(1, 2_000_000 // max(k, 1))
     total = 0.0
     arg = np.empty(n, dtype=np.int64)
     for s in range(0, n, chunk):
         sl = slice(s, min(n, s + chunk))
         km = road_km(
-            prob.lat[sl, None], prob.lon[sl, None], clat[None, :], clon[None, :], config.travel
+            prob.lat[sl, None],
+            prob.lon[sl, None],
+            centres.lat[None, :],
+            centres.lon[None, :],
+            travel,
         )
         val = w[sl, None] * km / total_w
         for c in range(len(prob.criteria)):
@@ -1027,34 +1270,15 @@ def _lagrangian_bound(
 
 
 def _free_centres(
-    prob: _Problem,
-    nbrs: list[list[int]],
-    config: Config,
-    rng: np.random.Generator,
-    say: Progress,
-) -> NDArray[np.int64]:
+    prob: _Problem, config: Config, rng: np.random.Generator, say: Progress
+) -> _Centres:
     """Weighted k-means++ seeding, then alternate allocation and medoid relocation."""
-    k, n = prob.k, prob.n
-    w = prob.workload_min if prob.workload_min.sum() > 0 else np.ones(n)
-    # seeding (Arthur & Vassilvitskii 2007), weighted by workload, from the seeded generator
-    first = int(rng.choice(n, p=w / w.sum()))
-    idx = [first]
-    d2 = np.sum((prob.xy - prob.xy[first]) ** 2, axis=1)
-    for _ in range(1, k):
-        p = w * d2
-        if p.sum() <= 0:
-            nxt = int(rng.integers(n))
-        else:
-            nxt = int(rng.choice(n, p=p / p.sum()))
-        idx.append(nxt)
-        d2 = np.minimum(d2, np.sum((prob.xy - prob.xy[nxt]) ** 2, axis=1))
-    centres = np.array(idx, dtype=np.int64)
+    centres = _seed_centres(prob, rng)
     for rnd in range(LOCATION_ROUNDS):
         say("placing centres", 0.05 + 0.35 * rnd / LOCATION_ROUNDS)
         alloc = _allocate(
             prob,
-            prob.lat[centres],
-            prob.lon[centres],
+            _Centres.of_customers(prob, centres),
             config,
             prev=None,
             moved_limit=None,
@@ -1064,14 +1288,32 @@ def _free_centres(
         if np.array_equal(new, centres):
             break
         centres = new
-    return centres
+    return _Centres.of_customers(prob, centres)
+
+
+def _seed_centres(prob: _Problem, rng: np.random.Generator) -> NDArray[np.int64]:
+    """k-means++ seeding (Arthur & Vassilvitskii 2007) weighted by workload: customer indices."""
+    n = prob.n
+    w = prob.weight
+    first = int(rng.choice(n, p=w / w.sum()))
+    idx = [first]
+    d2 = np.sum((prob.xy - prob.xy[first]) ** 2, axis=1)
+    for _ in range(1, prob.k):
+        p = w * d2
+        nxt = int(rng.integers(n)) if p.sum() <= 0 else int(rng.choice(n, p=p / p.sum()))
+        idx.append(nxt)
+        d2 = np.minimum(d2, np.sum((prob.xy - prob.xy[nxt]) ** 2, axis=1))
+    return np.array(idx, dtype=np.int64)
 
 
 def _medoids(
     prob: _Problem, assignment: NDArray[np.int64], fallback: NDArray[np.int64]
 ) -> NDArray[np.int64]:
-    """Weighted medoid of each territory, searched among the 30 customers nearest its mean."""
-    w = prob.workload_min if prob.workload_min.sum() > 0 else np.ones(prob.n)
+    """Weighted medoid of each territory, searched among the 30 customers nearest its mean.
+
+    An empty territory keeps its ``fallback`` customer.
+    """
+    w = prob.weight
     out = fallback.copy()
     order = np.argsort(assignment, kind="stable")
     bounds = np.searchsorted(assignment[order], np.arange(prob.k + 1))
@@ -1087,137 +1329,175 @@ def _medoids(
     return out
 
 
-def _centres_of(reps: Sequence[Rep] | None, prob: _Problem) -> tuple:
-    if reps:
-        return tuple((float(r.lat), float(r.lon)) for r in reps)
-    return tuple((float("nan"), float("nan")) for _ in range(prob.k))
-
-
 # --------------------------------------------------------------------------------------------
 # local search on the neighbourhood graph
 
 
-def _local_search(
-    prob: _Problem,
-    nbrs: list[list[int]],
-    assignment: NDArray[np.int64],
-    dist: _AssignedDistance,
-    *,
-    contiguous: bool,
-    moved_limit: int | None,
-    keep_weight: float,
-    prev: NDArray[np.int64] | None,
-) -> NDArray[np.int64]:
-    """Contiguity repair, then balance repair and compactness moves (boundary customers only).
+class _LocalSearch:
+    """Contiguity repair, then balance repair and compactness moves of boundary customers.
 
     Lexicographic descent: first the total band violation (relative, summed over criteria and
     territories), then the workload-weighted distance. A customer only leaves a territory when
     its neighbours there stay connected among themselves (so the territory stays connected) and
     only joins a territory it touches.
+
+    The state (the assignment, each territory's load per criterion, the number of customers
+    away from their current rep) changes only through :meth:`apply`. The hot loops read plain
+    lists rather than numpy arrays: indexing a list element is several times faster.
     """
-    n, k = prob.n, prob.k
-    a = assignment.copy()
-    tol = prob.tolerance
-    nc = len(prob.criteria)
-    vals = [prob.values[c].tolist() for c in range(nc)]
-    tgt = [[max(t, 1e-12) for t in prob.targets[c].tolist()] for c in range(nc)]
-    loads = [np.bincount(a, weights=prob.values[c], minlength=k).tolist() for c in range(nc)]
-    locked = prob.locked.tolist()
-    current = prob.current.tolist()
-    prev_l = prev.tolist() if prev is not None else None
-    w = prob.workload_min if prob.workload_min.sum() > 0 else np.ones(n)
-    wl = (w / w.sum()).tolist()
-    nbr_sets = [set(x) for x in nbrs]
-    al = a.tolist()  # a plain-list mirror of ``a`` for the hot loops (kept in step by apply)
-    src = np.repeat(np.arange(n), [len(x) for x in nbrs])
-    dst = np.fromiter((j for x in nbrs for j in x), dtype=np.int64, count=len(src))
 
-    def boundary() -> list[int]:
-        """Free customers with a neighbour in another territory, in index order."""
-        cut = np.zeros(n, dtype=bool)
-        cut[src[a[src] != a[dst]]] = True
-        cut &= prob.locked < 0
-        return np.flatnonzero(cut).tolist()
+    def __init__(
+        self,
+        prob: _Problem,
+        nbrs: list[list[int]],
+        assignment: NDArray[np.int64],
+        dist: _AssignedDistance,
+        *,
+        contiguous: bool,
+        moved_limit: int | None,
+        keep_weight: float,
+        prev: NDArray[np.int64] | None,
+    ) -> None:
+        n, k, nc = prob.n, prob.k, len(prob.criteria)
+        self.prob = prob
+        self.nbrs = nbrs
+        self.nbr_sets = [set(x) for x in nbrs]
+        self.src, self.dst = _edge_arrays(nbrs)
+        self.dist = dist
+        self.contiguous = contiguous
+        self.moved_limit = moved_limit
+        self.keep_weight = keep_weight
+        self.k, self.nc, self.tol = k, nc, prob.tolerance
+        self.values: list[list[float]] = [prob.values[c].tolist() for c in range(nc)]
+        self.targets: list[list[float]] = [
+            [max(t, 1e-12) for t in prob.targets[c].tolist()] for c in range(nc)
+        ]
+        self.locked: list[int] = prob.locked.tolist()
+        self.current: list[int] = prob.current.tolist()
+        self.prev: list[int] | None = prev.tolist() if prev is not None else None
+        w = prob.weight
+        self.weight_share: list[float] = (w / w.sum()).tolist()
+        self.overlocked = _overlocked(prob)
+        self._km: dict[tuple[int, int], float] = {}
+        # the state
+        self.assignment = assignment.copy()
+        self.territory_of: list[int] = self.assignment.tolist()  # a list mirror of assignment
+        self.loads: list[list[float]] = [
+            np.bincount(self.assignment, weights=prob.values[c], minlength=k).tolist()
+            for c in range(nc)
+        ]
+        self.moved = sum(
+            1 for i in range(n) if self.current[i] != -1 and self.current[i] != self.territory_of[i]
+        )
+        # unit of the continuity penalties: the mean road km to the allocated centre
+        self.ref_km = float(np.mean(dist.km(np.arange(n), self.assignment))) or 1.0
 
-    ref = float(np.mean(dist.km(np.arange(n), a))) or 1.0
-    moved = sum(1 for i in range(n) if current[i] != -1 and current[i] != a[i])
+    # ---- the search
 
-    def viol(c: int, r: int, load: float) -> float:
-        q = load / tgt[c][r]
-        return max(0.0, q - 1 - tol) + max(0.0, 1 - tol - q)
+    def run(self) -> NDArray[np.int64]:
+        """Search to a local optimum; returns the improved assignment."""
+        for rnd in range(_SEARCH_ROUNDS):
+            if self.contiguous:
+                self.repair_contiguity(strict=rnd < _STRICT_ROUNDS)
+            self.balance_and_compact(rnd)
+            if not self.contiguous or _fragments_left(self.nbrs, self.assignment, self.locked) == 0:
+                break
+        # balance still off (several criteria, heavy customers): pairs of moves, then descent
+        for _ in range(LOCAL_SEARCH_PASSES):
+            if self.total_violation() <= _EPS:
+                break
+            if not (self.swap_sweep(repair=True) + self.sweep("descent")):
+                break
+        if self.total_violation() <= _EPS:
+            for _ in range(LOCAL_SEARCH_PASSES):
+                if not (self.swap_sweep() + self.sweep("descent")):
+                    break
+        return self.assignment
 
-    dcache: dict[tuple[int, int], float] = {}
+    def repair_contiguity(self, *, strict: bool) -> None:
+        """Let every fragment that is not its territory's main piece join a neighbour.
 
-    def km(i: int, r: int) -> float:
-        key = (i, r)
-        v = dcache.get(key)
-        if v is None:
-            v = float(dist.km(i, r))
-            dcache[key] = v
-        return v
+        With ``strict``, never one that is already over its band.
+        """
+        for _ in range(_MERGE_PASSES):
+            if not self.merge_fragments(strict=strict):
+                break
 
-    def cost(i: int, r: int) -> float:
-        c_ = wl[i] * km(i, r)
-        if keep_weight > 0 and current[i] != -1 and current[i] != r:
-            c_ += keep_weight * ref * wl[i]
-        if prev_l is not None and prev_l[i] != r:
-            c_ += PREVIOUS_WEIGHT * ref * wl[i]
-        return c_
+    def balance_and_compact(self, rnd: int) -> None:
+        """Balance, then compactness: lexicographic descent over boundary customers, with a
+        diffusion step (squared deviation) when single moves cannot reduce the violation."""
+        modes: tuple[_SweepMode, ...] = ("descent", "diffuse", "descent")
+        for mode in modes:
+            for pass_ in range(LOCAL_SEARCH_PASSES):
+                moves = self.sweep(mode, depth=2 + pass_)  # diffusion reaches further each pass
+                log.info(
+                    "local search round %d %s pass %d: %d moves, violation %.4f",
+                    rnd,
+                    mode,
+                    pass_,
+                    moves,
+                    self.total_violation(),
+                )
+                if not moves:
+                    break
+                if mode == "diffuse" and self.total_violation() <= _EPS:
+                    break
+            if mode == "descent" and self.total_violation() <= _EPS:
+                break  # balanced: the compactness descent has run to a local optimum
 
-    def removable(i: int, t: int) -> bool:
-        same = [j for j in nbrs[i] if al[j] == t]
-        if len(same) <= 1:
-            return True
-        seen = {same[0]}
-        todo = [same[0]]
-        rest = set(same)
-        while todo:
-            u = todo.pop()
-            for v in nbr_sets[u]:
-                if v in rest and v not in seen:
-                    seen.add(v)
-                    todo.append(v)
-        return len(seen) == len(same)
+    # ---- single moves
 
-    def apply(i: int, t: int) -> None:
-        nonlocal moved
-        s = al[i]
-        for c in range(nc):
-            loads[c][s] -= vals[c][i]
-            loads[c][t] += vals[c][i]
-        if current[i] != -1:
-            moved += (current[i] != t) - (current[i] != s)
-        a[i] = t
-        al[i] = t
+    def sweep(self, mode: _SweepMode, depth: int = 2) -> int:
+        """One pass over the boundary customers; returns the number of moves made.
 
-    def move_delta(i: int, s: int, t: int) -> tuple[float, float]:
-        dv = 0.0
-        for c in range(nc):
-            v = vals[c][i]
-            dv += (
-                viol(c, s, loads[c][s] - v)
-                + viol(c, t, loads[c][t] + v)
-                - viol(c, s, loads[c][s])
-                - viol(c, t, loads[c][t])
-            )
-        return dv, cost(i, t) - cost(i, s)
+        ``descent`` moves a customer where the violation falls, or stays and the distance
+        falls; ``diffuse`` spreads load along chains of territories (no new violation, squared
+        deviation down), only within ``depth`` steps of a territory out of band.
+        """
+        moves = 0
+        active = self.near_violation(depth) if mode == "diffuse" else None
+        for i in self.boundary():
+            s = self.territory_of[i]
+            t = self.best_move(i, s, mode, active)
+            if t is None or not self.within_cap(i, s, t):
+                continue
+            if self.contiguous and not self.removable(i, s):
+                continue
+            self.apply(i, t)
+            moves += 1
+        return moves
 
-    def group_moved_ok(group: list[int], s: int, t: int) -> bool:
-        if moved_limit is None:
-            return True
-        delta = sum((current[i] != t) - (current[i] != s) for i in group if current[i] != -1)
-        return moved + delta <= moved_limit
+    def best_move(self, i: int, s: int, mode: _SweepMode, active: set[int] | None) -> int | None:
+        """The neighbouring territory customer ``i`` should move to from ``s``, if any."""
+        best_key: tuple[float, float] | None = None
+        best_t = -1
+        for t in sorted({self.territory_of[j] for j in self.nbrs[i]} - {s}):
+            if active is not None and s not in active and t not in active:
+                continue  # diffuse only around the territories out of band
+            dv, dc = self.move_delta(i, s, t)
+            if mode == "descent":
+                ok = dv < -1e-9 or (dv <= _EPS and dc < -1e-12)
+                key = (dv, dc)
+            else:
+                if dv > _EPS:
+                    continue
+                dq = self.squared_delta(i, s, t)
+                ok = dq < -1e-9
+                key = (dq, dc)
+            if ok and (best_key is None or key < best_key):
+                best_key, best_t = key, t
+        return None if best_key is None else best_t
 
-    def moved_ok(i: int, s: int, t: int) -> bool:
-        if moved_limit is None or current[i] == -1:
-            return True
-        return moved + (current[i] != t) - (current[i] != s) <= moved_limit
-
-    eps = 1e-12
-
-    def near_violation(depth: int = 2) -> set[int]:
+    def near_violation(self, depth: int = 2) -> set[int]:
         """Territories out of band and those within ``depth`` steps of them (adjacency)."""
-        out = {r for r in range(k) for c in range(nc) if viol(c, r, loads[c][r]) > eps}
+        loads = self.loads
+        out = {
+            r
+            for r in range(self.k)
+            for c in range(self.nc)
+            if self.violation(c, r, loads[c][r]) > _EPS
+        }
+        a, src, dst = self.assignment, self.src, self.dst
         cut = a[src] != a[dst]
         pairs = np.unique(np.column_stack([a[src[cut]], a[dst[cut]]]), axis=0).tolist()
         adj: dict[int, set[int]] = {}
@@ -1229,160 +1509,259 @@ def _local_search(
             out |= frontier
         return out
 
-    def sweep(mode: str, depth: int = 2) -> int:
-        """One pass over the boundary customers; returns the number of moves made."""
-        improved = 0
-        active = near_violation(depth) if mode == "diffuse" else None
-        for i in boundary():
-            s = al[i]
-            cand = {al[j] for j in nbrs[i]} - {s}
-            if not cand:
-                continue
-            best = None
-            for t in sorted(cand):
-                if active is not None and s not in active and t not in active:
-                    continue  # diffuse only around the territories out of band
-                dv, dc = move_delta(i, s, t)
-                if mode == "descent":
-                    ok = dv < -1e-9 or (dv <= eps and dc < -1e-12)
-                    key = (dv, dc)
-                else:  # spread load along chains: no new violation, squared deviation down
-                    if dv > eps:
-                        continue
-                    dq = _sq_delta(nc, vals, loads, tgt, i, s, t)
-                    ok = dq < -1e-9
-                    key = (dq, dc)
-                if ok and (best is None or key < best[0]):
-                    best = (key, t)
-            if best is None:
-                continue
-            t = best[1]
-            if not moved_ok(i, s, t):
-                continue
-            if contiguous and not removable(i, s):
-                continue
-            apply(i, t)
-            improved += 1
-        return improved
+    # ---- pairs of moves
 
-    for rnd in range(4):
-        # 1. contiguity: every fragment that is not its territory's main piece joins a
-        # neighbour; in the first rounds never one that is already over its band
-        if contiguous:
-            for _ in range(20):
-                if not _merge_fragments(
-                    prob,
-                    nbrs,
-                    a,
-                    locked,
-                    loads,
-                    vals,
-                    tgt,
-                    viol,
-                    cost,
-                    apply,
-                    strict=rnd < 2,
-                    group_ok=group_moved_ok,
-                ):
-                    break
-        # 2. balance, then compactness: lexicographic descent over boundary customers, with a
-        # diffusion step (squared deviation) when single moves cannot reduce the violation
-        for mode in ("descent", "diffuse", "descent"):
-            for _pass in range(LOCAL_SEARCH_PASSES):
-                moves = sweep(mode, depth=2 + _pass)  # diffusion reaches further each pass
-                log.info(
-                    "local search round %d %s pass %d: %d moves, violation %.4f",
-                    rnd,
-                    mode,
-                    _pass,
-                    moves,
-                    _total_violation(nc, k, loads, viol),
-                )
-                if not moves:
-                    break
-                if mode == "diffuse" and _total_violation(nc, k, loads, viol) <= eps:
-                    break
-            if mode == "descent" and _total_violation(nc, k, loads, viol) <= eps:
-                break  # balanced: the compactness descent has run to a local optimum
-        if not contiguous or _fragments_left(nbrs, a, locked) == 0:
-            break
-
-    def swap_sweep(repair: bool = False) -> int:
+    def swap_sweep(self, *, repair: bool = False) -> int:
         """Pairs of moves i: s -> t and j: t -> s that the band blocks one at a time.
 
         With ``repair``, any pair that lowers the band violation (a heavy customer for a light
         one, or one that trades workload for customers when several criteria are balanced).
+        Returns the number of swaps made.
         """
         swaps = 0
-        for i in boundary():
-            s = al[i]
-            for t in sorted({al[j] for j in nbrs[i]} - {s}):
-                if al[i] != s:
-                    break
-                dv_i, dc_i = move_delta(i, s, t)
-                if not repair and (dc_i >= -1e-12 or dv_i <= 1e-9):
-                    continue  # not blocked, or not worth it
-                partners = sorted(
-                    {u for u in nbrs[i] if al[u] == t}
-                    | {x for u in nbrs[i] if al[u] == t for x in nbrs[u] if al[x] == t}
-                )
-                best = None
-                for j in partners:
-                    if locked[j] >= 0 or not any(al[x] == s for x in nbrs[j] if x != i):
-                        continue
-                    dv = 0.0
-                    for c in range(nc):
-                        d_load = vals[c][i] - vals[c][j]
-                        dv += (
-                            viol(c, s, loads[c][s] - d_load)
-                            + viol(c, t, loads[c][t] + d_load)
-                            - viol(c, s, loads[c][s])
-                            - viol(c, t, loads[c][t])
-                        )
-                    dc = dc_i + cost(j, s) - cost(j, t)
-                    if repair:
-                        if dv < -1e-9 and (best is None or (dv, dc) < best[0]):
-                            best = ((dv, dc), j)
-                    elif dv <= eps and dc < -1e-12 and (best is None or dc < best[0]):
-                        best = (dc, j)
-                if best is None:
-                    continue
-                j = best[1]
-                if not (moved_ok(i, s, t) and (not contiguous or removable(i, s))):
-                    continue
-                apply(i, t)
-                if moved_ok(j, t, s) and (not contiguous or removable(j, t)):
-                    apply(j, s)
-                    swaps += 1
-                else:
-                    apply(i, s)  # undo: the state before was connected
+        for i in self.boundary():
+            swaps += self.swap_from(i, repair=repair)
         return swaps
 
-    # balance still off (several criteria, heavy customers): pairs of moves, then descent
-    for _pass in range(LOCAL_SEARCH_PASSES):
-        if _total_violation(nc, k, loads, viol) <= eps:
-            break
-        if not (swap_sweep(repair=True) + sweep("descent")):
-            break
-    if _total_violation(nc, k, loads, viol) <= eps:
-        for _pass in range(LOCAL_SEARCH_PASSES):
-            if not (swap_sweep() + sweep("descent")):
-                break
-    return a
+    def swap_from(self, i: int, *, repair: bool) -> int:
+        """Swap customer ``i`` with a partner in a neighbouring territory; 1 if it did."""
+        s = self.territory_of[i]
+        for t in sorted({self.territory_of[j] for j in self.nbrs[i]} - {s}):
+            dv_i, dc_i = self.move_delta(i, s, t)
+            if not repair and (dc_i >= -1e-12 or dv_i <= 1e-9):
+                continue  # not blocked, or not worth it
+            j = self.swap_partner(i, s, t, dc_i, repair=repair)
+            if j is not None and self.try_swap(i, j, s, t):
+                return 1
+        return 0
+
+    def swap_partner(self, i: int, s: int, t: int, dc_i: float, *, repair: bool) -> int | None:
+        """The customer of ``t`` (near ``i`` and touching ``s``) best swapped with ``i``."""
+        terr, nbrs, values = self.territory_of, self.nbrs, self.values
+        partners = sorted(
+            {u for u in nbrs[i] if terr[u] == t}
+            | {x for u in nbrs[i] if terr[u] == t for x in nbrs[u] if terr[x] == t}
+        )
+        best_key: tuple[float, ...] | None = None
+        best_j = -1
+        for j in partners:
+            if self.locked[j] >= 0 or not any(terr[x] == s for x in nbrs[j] if x != i):
+                continue
+            dv = 0.0
+            for c in range(self.nc):
+                dv += self.shift_violation(c, s, t, values[c][i] - values[c][j])
+            dc = dc_i + self.cost(j, s) - self.cost(j, t)
+            key: tuple[float, ...]
+            if repair:
+                ok, key = dv < -1e-9, (dv, dc)
+            else:
+                ok, key = dv <= _EPS and dc < -1e-12, (dc,)
+            if ok and (best_key is None or key < best_key):
+                best_key, best_j = key, j
+        return None if best_key is None else best_j
+
+    def try_swap(self, i: int, j: int, s: int, t: int) -> bool:
+        """Move ``i`` to ``t`` and ``j`` to ``s`` if both moves keep the cap and contiguity."""
+        if not (self.within_cap(i, s, t) and (not self.contiguous or self.removable(i, s))):
+            return False
+        self.apply(i, t)
+        if self.within_cap(j, t, s) and (not self.contiguous or self.removable(j, t)):
+            self.apply(j, s)
+            return True
+        self.apply(i, s)  # undo: the state before was connected
+        return False
+
+    # ---- fragments
+
+    def merge_fragments(self, *, strict: bool) -> bool:
+        """Give every fragment without locked customers to the neighbouring territory that
+        suits best; returns whether any moved.
+
+        A fragment is a connected piece of a territory other than its main piece (the one with
+        the most workload; ties: the lowest label). Lightest fragments go first.
+        """
+        a = self.assignment
+        ncomp, labels = _components(self.nbrs, a)
+        if ncomp == len(set(a.tolist())):
+            return False
+        comp_w = np.bincount(labels, weights=self.prob.workload_min + 1e-9, minlength=ncomp)
+        comp_terr = np.zeros(ncomp, dtype=np.int64)
+        comp_terr[labels] = a
+        main = _main_pieces(comp_terr, comp_w)
+        members: dict[int, list[int]] = {}
+        for i, lab in enumerate(labels.tolist()):
+            if lab != main[int(a[i])]:
+                members.setdefault(lab, []).append(i)
+        changed = False
+        for lab in sorted(members, key=lambda x: (comp_w[x], x)):
+            group = members[lab]
+            t = self.fragment_destination(group, labels, main, strict=strict)
+            if t is None:
+                continue
+            for i in group:
+                self.apply(i, t)
+            changed = True
+        return changed
+
+    def fragment_destination(
+        self, group: list[int], labels: NDArray[np.int64], main: dict[int, int], *, strict: bool
+    ) -> int | None:
+        """The touching territory the fragment ``group`` should join, if any.
+
+        Preferred: one whose main piece it touches, then the least band violation, then the
+        least distance. Never one that the move pushes further over its band when ``strict``
+        or when its locks alone exceed the band: the fragment then stays and is reported.
+        """
+        terr, nbrs = self.territory_of, self.nbrs
+        s = terr[group[0]]
+        if any(self.locked[i] >= 0 for i in group) or any(terr[i] != s for i in group):
+            return None
+        touch = sorted({terr[j] for i in group for j in nbrs[i]} - {s})
+        group_load = [sum(self.values[c][i] for i in group) for c in range(self.nc)]
+        best: tuple[bool, float, float, int] | None = None
+        for t in touch:
+            if not self.group_within_cap(group, s, t):
+                continue
+            dv = sum(self.shift_violation(c, s, t, group_load[c]) for c in range(self.nc))
+            touches_main = any(labels[j] == main.get(t, -1) for i in group for j in nbrs[i])
+            dc = sum(self.cost(i, t) - self.cost(i, s) for i in group)
+            if (strict or self.overlocked[t]) and dv > 1e-12 and self.over_band(t):
+                continue
+            key = (not touches_main, dv, dc, t)
+            if best is None or key < best:
+                best = key
+        return None if best is None else best[3]
+
+    # ---- the state
+
+    def apply(self, i: int, t: int) -> None:
+        """Move customer ``i`` to territory ``t``: the one place the state changes."""
+        s = self.territory_of[i]
+        for c in range(self.nc):
+            self.loads[c][s] -= self.values[c][i]
+            self.loads[c][t] += self.values[c][i]
+        cur = self.current[i]
+        if cur != -1:
+            self.moved += (cur != t) - (cur != s)
+        self.assignment[i] = t
+        self.territory_of[i] = t
+
+    def boundary(self) -> list[int]:
+        """Free customers with a neighbour in another territory, in index order."""
+        a, src, dst = self.assignment, self.src, self.dst
+        cut = np.zeros(self.prob.n, dtype=bool)
+        cut[src[a[src] != a[dst]]] = True
+        cut &= self.prob.locked < 0
+        boundary: list[int] = np.flatnonzero(cut).tolist()
+        return boundary
+
+    def removable(self, i: int, t: int) -> bool:
+        """Whether ``i``'s neighbours in territory ``t`` stay connected among themselves
+        without ``i`` (so ``t`` stays connected when ``i`` leaves it)."""
+        terr = self.territory_of
+        same = [j for j in self.nbrs[i] if terr[j] == t]
+        if len(same) <= 1:
+            return True
+        seen = {same[0]}
+        todo = [same[0]]
+        rest = set(same)
+        while todo:
+            u = todo.pop()
+            for v in self.nbr_sets[u]:
+                if v in rest and v not in seen:
+                    seen.add(v)
+                    todo.append(v)
+        return len(seen) == len(same)
+
+    def within_cap(self, i: int, s: int, t: int) -> bool:
+        """Whether moving ``i`` from ``s`` to ``t`` keeps the cap on moved customers."""
+        cur = self.current[i]
+        if self.moved_limit is None or cur == -1:
+            return True
+        return self.moved + (cur != t) - (cur != s) <= self.moved_limit
+
+    def group_within_cap(self, group: list[int], s: int, t: int) -> bool:
+        """Whether moving all of ``group`` from ``s`` to ``t`` keeps the cap on moved customers."""
+        if self.moved_limit is None:
+            return True
+        current = self.current
+        delta = sum((current[i] != t) - (current[i] != s) for i in group if current[i] != -1)
+        return self.moved + delta <= self.moved_limit
+
+    # ---- costs
+
+    def violation(self, c: int, r: int, load: float) -> float:
+        """Relative distance of ``load`` outside territory ``r``'s band on criterion ``c``."""
+        q = load / self.targets[c][r]
+        return max(0.0, q - 1 - self.tol) + max(0.0, 1 - self.tol - q)
+
+    def total_violation(self) -> float:
+        """Band violation summed over criteria and territories."""
+        loads = self.loads
+        return sum(self.violation(c, r, loads[c][r]) for c in range(self.nc) for r in range(self.k))
+
+    def over_band(self, t: int) -> bool:
+        """Whether territory ``t`` is above its band on any criterion."""
+        factor = 1 + self.prob.tolerance
+        return any(self.loads[c][t] > self.targets[c][t] * factor for c in range(self.nc))
+
+    def shift_violation(self, c: int, s: int, t: int, load: float) -> float:
+        """Change of the violation on criterion ``c`` when ``load`` moves from ``s`` to ``t``."""
+        ls, lt = self.loads[c][s], self.loads[c][t]
+        return (
+            self.violation(c, s, ls - load)
+            + self.violation(c, t, lt + load)
+            - self.violation(c, s, ls)
+            - self.violation(c, t, lt)
+        )
+
+    def move_delta(self, i: int, s: int, t: int) -> tuple[float, float]:
+        """Change of (violation, cost) when customer ``i`` moves from ``s`` to ``t``."""
+        dv = 0.0
+        for c in range(self.nc):
+            dv += self.shift_violation(c, s, t, self.values[c][i])
+        return dv, self.cost(i, t) - self.cost(i, s)
+
+    def squared_delta(self, i: int, s: int, t: int) -> float:
+        """Change of the squared relative deviations of ``s`` and ``t`` when ``i`` moves."""
+        d = 0.0
+        for c in range(self.nc):
+            v = self.values[c][i]
+            load, tgt = self.loads[c], self.targets[c]
+            ts, tt = tgt[s], tgt[t]
+            d += ((load[s] - v) / ts - 1) ** 2 + ((load[t] + v) / tt - 1) ** 2
+            d -= (load[s] / ts - 1) ** 2 + (load[t] / tt - 1) ** 2
+        return d
+
+    def km(self, i: int, r: int) -> float:
+        """Road km from customer ``i`` to territory ``r``'s centre (cached)."""
+        key = (i, r)
+        v = self._km.get(key)
+        if v is None:
+            v = float(self.dist.km(i, r))
+            self._km[key] = v
+        return v
+
+    def cost(self, i: int, r: int) -> float:
+        """Customer ``i``'s share of the objective in territory ``r``, continuity included."""
+        share = self.weight_share[i]
+        c_ = share * self.km(i, r)
+        cur = self.current[i]
+        if self.keep_weight > 0 and cur not in (-1, r):
+            c_ += self.keep_weight * self.ref_km * share
+        if self.prev is not None and self.prev[i] != r:
+            c_ += PREVIOUS_WEIGHT * self.ref_km * share
+        return c_
 
 
-def _sq_delta(nc, vals, loads, tgt, i, s, t) -> float:  # noqa: ANN001 - hot inner helper
-    d = 0.0
-    for c in range(nc):
-        v = vals[c][i]
-        ts, tt = tgt[c][s], tgt[c][t]
-        d += ((loads[c][s] - v) / ts - 1) ** 2 + ((loads[c][t] + v) / tt - 1) ** 2
-        d -= (loads[c][s] / ts - 1) ** 2 + (loads[c][t] / tt - 1) ** 2
-    return d
-
-
-def _total_violation(nc, k, loads, viol) -> float:  # noqa: ANN001
-    return sum(viol(c, r, loads[c][r]) for c in range(nc) for r in range(k))
+def _overlocked(prob: _Problem) -> NDArray[np.bool_]:
+    """Territories whose locked customers alone exceed the band on some criterion."""
+    lk = prob.locked >= 0
+    out = np.zeros(prob.k, dtype=bool)
+    for c in range(len(prob.criteria)):
+        lock_load = np.bincount(prob.locked[lk], weights=prob.values[c][lk], minlength=prob.k)
+        out |= lock_load > prob.targets[c] * (1 + prob.tolerance)
+    return out
 
 
 def _components(nbrs: list[list[int]], a: NDArray[np.int64]) -> tuple[int, NDArray[np.int64]]:
@@ -1390,16 +1769,23 @@ def _components(nbrs: list[list[int]], a: NDArray[np.int64]) -> tuple[int, NDArr
     n = len(nbrs)
     if n == 0:
         return 0, np.zeros(0, dtype=np.int64)
-    src = np.repeat(np.arange(n), [len(x) for x in nbrs])
-    dst = np.fromiter((j for x in nbrs for j in x), dtype=np.int64, count=len(src))
+    src, dst = _edge_arrays(nbrs)
     same = a[src] == a[dst]
     g = coo_matrix((np.ones(int(same.sum())), (src[same], dst[same])), shape=(n, n))
     ncomp, labels = connected_components(g, directed=False)
     return ncomp, labels.astype(np.int64)
 
 
+def _main_pieces(comp_terr: NDArray[np.int64], size: NDArray[Any]) -> dict[int, int]:
+    """Territory -> its main piece: the component with the largest ``size`` (ties: lowest)."""
+    main: dict[int, int] = {}
+    for comp in np.lexsort((np.arange(len(size)), -size)):
+        main.setdefault(int(comp_terr[comp]), int(comp))
+    return main
+
+
 def _fragments_left(nbrs: list[list[int]], a: NDArray[np.int64], locked: list[int]) -> int:
-    """Number of customers in non-main pieces that hold no locked customer (movable fragments)."""
+    """Customers in pieces other than their territory's largest that hold no locked customer."""
     ncomp, labels = _components(nbrs, a)
     if ncomp == len(set(a.tolist())):
         return 0
@@ -1407,84 +1793,11 @@ def _fragments_left(nbrs: list[list[int]], a: NDArray[np.int64], locked: list[in
     comp_terr = np.zeros(ncomp, dtype=np.int64)
     comp_terr[labels] = a
     has_lock = np.zeros(ncomp, dtype=bool)
-    lk = np.asarray(locked) >= 0
-    has_lock[labels[lk]] = True
-    main: dict[int, int] = {}
-    for comp in np.lexsort((np.arange(ncomp), -size)):
-        main.setdefault(int(comp_terr[comp]), int(comp))
+    has_lock[labels[np.asarray(locked) >= 0]] = True
+    main = _main_pieces(comp_terr, size)
     return int(
         sum(size[c] for c in range(ncomp) if main[int(comp_terr[c])] != c and not has_lock[c])
     )
-
-
-def _merge_fragments(  # noqa: ANN001
-    prob, nbrs, a, locked, loads, vals, tgt, viol, cost, apply, strict, group_ok
-) -> bool:  # noqa: ANN001
-    """Give every fragment without locked customers to the neighbouring territory that suits best."""
-    w = prob.workload_min
-    ncomp, labels = _components(nbrs, a)
-    if ncomp == len(set(a.tolist())):
-        return False
-    comp_w = np.bincount(labels, weights=w + 1e-9, minlength=ncomp)
-    comp_terr = np.zeros(ncomp, dtype=np.int64)
-    comp_terr[labels] = a
-    # the main piece of a territory: most workload (ties: lowest label)
-    main = {}
-    for comp in np.lexsort((np.arange(ncomp), -comp_w)):
-        main.setdefault(int(comp_terr[comp]), int(comp))
-    members: dict[int, list[int]] = {}
-    for i, lab in enumerate(labels.tolist()):
-        if lab != main[int(a[i])]:
-            members.setdefault(lab, []).append(i)
-    changed = False
-    nc = len(vals)
-    lk = prob.locked >= 0
-    overlocked = np.zeros(prob.k, dtype=bool)
-    for c in range(nc):
-        lock_load = np.bincount(prob.locked[lk], weights=prob.values[c][lk], minlength=prob.k)
-        overlocked |= lock_load > prob.targets[c] * (1 + prob.tolerance)
-    for lab in sorted(members, key=lambda x: (comp_w[x], x)):
-        group = members[lab]
-        s = int(a[group[0]])
-        if any(locked[i] >= 0 for i in group) or any(a[i] != s for i in group):
-            continue
-        touch = sorted({int(a[j]) for i in group for j in nbrs[i]} - {s})
-        if not touch:
-            continue
-        gv = [sum(vals[c][i] for i in group) for c in range(nc)]
-        best = None
-        for t in touch:
-            if not group_ok(group, s, t):
-                continue  # would exceed the cap on moved customers
-            dv = sum(
-                viol(c, s, loads[c][s] - gv[c])
-                + viol(c, t, loads[c][t] + gv[c])
-                - viol(c, s, loads[c][s])
-                - viol(c, t, loads[c][t])
-                for c in range(nc)
-            )
-            # prefer joining the territory's main piece (it then stays one piece)
-            touches_main = any(labels[j] == main.get(t, -1) for i in group for j in nbrs[i])
-            dc = sum(cost(i, t) - cost(i, s) for i in group)
-            # never push a territory that is already over its band further over in the first
-            # rounds, and never one whose locks alone exceed it: the fragment then stays where
-            # it is and is reported
-            over = (
-                (strict or overlocked[t])
-                and dv > 1e-12
-                and any(loads[c][t] > tgt[c][t] * (1 + prob.tolerance) for c in range(nc))
-            )
-            if over:
-                continue
-            key = (not touches_main, dv, dc, t)
-            if best is None or key < best:
-                best = key
-        if best is None:
-            continue
-        for i in group:
-            apply(i, best[3])
-        changed = True
-    return changed
 
 
 # --------------------------------------------------------------------------------------------
@@ -1492,88 +1805,127 @@ def _merge_fragments(  # noqa: ANN001
 
 
 def _kpis(
-    prob: _Problem, nbrs: list[list[int]], a: NDArray[np.int64], dist: _AssignedDistance
-) -> dict:
-    k, n = prob.k, prob.n
-    tol = prob.tolerance
-    out: dict = {}
-    wl_load = np.bincount(a, weights=prob.workload_min, minlength=k)
+    prob: _Problem,
+    nbrs: list[list[int]],
+    a: NDArray[np.int64],
+    *,
+    objective: float,
+    lower_bound: float,
+    input_notes: list[str],
+    moved_limit: int | None,
+) -> DesignKpis:
+    """The KPIs of the division ``a`` with its ``objective`` and ``lower_bound`` (km)."""
+    k, n, tol = prob.k, prob.n, prob.tolerance
+    wl_load = _sum_by_territory(a, prob.workload_min, k)
     cap_share = prob.targets[0] / max(prob.targets[0].sum(), 1e-12)
     wl_target = prob.workload_min.sum() * cap_share
     dev = relative_deviation(wl_load, wl_target)
-    out["max_workload_deviation"] = float(np.max(np.abs(dev))) if k else 0.0
-    for c, crit in enumerate(prob.criteria):
-        if crit == "workload":
-            continue
-        d = relative_deviation(np.bincount(a, weights=prob.values[c], minlength=k), prob.targets[c])
-        out[f"max_{crit}_deviation"] = float(np.max(np.abs(d)))
-    out["tolerance"] = tol
-    out["within_tolerance"] = bool(
-        all(
-            np.all(
-                np.abs(
-                    relative_deviation(
-                        np.bincount(a, weights=prob.values[c], minlength=k), prob.targets[c]
-                    )
-                )
-                <= tol + 1e-9
-            )
-            for c in range(len(prob.criteria))
-        )
+    devs = [
+        relative_deviation(_sum_by_territory(a, prob.values[c], k), prob.targets[c])
+        for c in range(len(prob.criteria))
+    ]
+    max_dev = {crit: float(np.max(np.abs(d))) for crit, d in zip(prob.criteria, devs, strict=True)}
+    counts = np.bincount(a, minlength=k)
+    pieces = _pieces(nbrs, a, k)
+    connected = pieces <= 1
+    moved_in, moved_out = _moves(prob, a)
+    moved = int(moved_in.sum())  # every customer that moved joins one territory
+    return DesignKpis(
+        balanced=prob.criteria,
+        max_workload_deviation=float(np.max(np.abs(dev))) if k else 0.0,
+        max_potential_deviation=max_dev.get("potential"),
+        max_customers_deviation=max_dev.get("customers"),
+        tolerance=tol,
+        within_tolerance=all(bool(np.all(np.abs(d) <= tol + 1e-9)) for d in devs),
+        connected_share=float(counts[connected].sum() / n) if n else 1.0,
+        territories_connected=int(np.sum(connected)),
+        moved=moved,
+        objective=objective,
+        lower_bound=lower_bound,
+        objective_ratio=objective / lower_bound if lower_bound > 1e-12 else None,
+        infeasible_notes=tuple(
+            input_notes + _outcome_notes(prob, devs, connected, moved, moved_limit)
+        ),
+        workload_min=tuple(round(float(x), 3) for x in wl_load),
+        target_min=tuple(round(float(x), 3) for x in wl_target),
+        deviation=tuple(round(float(x), 5) for x in dev),
+        customers=tuple(int(x) for x in counts),
+        connected=tuple(bool(x) for x in connected),
+        pieces=tuple(int(x) for x in pieces),
+        potential=tuple(round(float(x), 2) for x in _sum_by_territory(a, prob.potential, k)),
+        moved_in=tuple(int(x) for x in moved_in),
+        moved_out=tuple(int(x) for x in moved_out),
     )
+
+
+def _empty_kpis(prob: _Problem, input_notes: list[str]) -> DesignKpis:
+    """The KPIs of a division of no customers: balanced, connected, nothing to bound."""
+    no_customers = np.zeros(0, dtype=np.int64)
+    return _kpis(
+        prob,
+        [],
+        no_customers,
+        objective=0.0,
+        lower_bound=0.0,
+        input_notes=input_notes,
+        moved_limit=None,
+    )
+
+
+def _sum_by_territory(
+    a: NDArray[np.int64], weights: NDArray[np.float64], k: int
+) -> NDArray[np.float64]:
+    """Sum of ``weights`` per territory of the division ``a``."""
+    return np.bincount(a, weights=weights, minlength=k).astype(np.float64, copy=False)
+
+
+def _pieces(nbrs: list[list[int]], a: NDArray[np.int64], k: int) -> NDArray[np.int64]:
+    """Number of connected pieces of each territory."""
     ncomp, labels = _components(nbrs, a)
-    pieces = np.zeros(k, dtype=np.int64)
     comp_terr = np.zeros(ncomp, dtype=np.int64)
     comp_terr[labels] = a
+    pieces = np.zeros(k, dtype=np.int64)
     np.add.at(pieces, comp_terr, 1)
-    counts = np.bincount(a, minlength=k)
-    connected = pieces <= 1
-    out["connected_share"] = float(counts[connected].sum() / n) if n else 1.0
-    out["territories_connected"] = int(np.sum(connected))
-    has = prob.current != -1
-    out["moved"] = int(np.sum(has & (prob.current != a))) if has.any() else 0
-    out["objective"] = dist.objective(a)
-    # per territory, for territories.csv
-    out["workload_min"] = [round(float(x), 3) for x in wl_load]
-    out["target_min"] = [round(float(x), 3) for x in wl_target]
-    out["deviation"] = [round(float(x), 5) for x in dev]
-    out["customers"] = [int(x) for x in counts]
-    out["connected"] = [bool(x) for x in connected]
-    out["pieces"] = [int(x) for x in pieces]
-    out["potential"] = [
-        round(float(x), 2) for x in np.bincount(a, weights=prob.potential, minlength=k)
-    ]
-    move_in = np.zeros(k, dtype=np.int64)
-    move_out = np.zeros(k, dtype=np.int64)
-    ch = np.flatnonzero(has & (prob.current != a))
-    np.add.at(move_in, a[ch], 1)
-    cur_ok = ch[prob.current[ch] >= 0]
-    np.add.at(move_out, prob.current[cur_ok], 1)
-    out["moved_in"] = [int(x) for x in move_in]
-    out["moved_out"] = [int(x) for x in move_out]
-    return out
+    return pieces
+
+
+def _moves(prob: _Problem, a: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Per territory: customers that join it from another current rep, and that leave it."""
+    changed = np.flatnonzero((prob.current != -1) & (prob.current != a))
+    moved_in = np.zeros(prob.k, dtype=np.int64)
+    np.add.at(moved_in, a[changed], 1)
+    moved_out = np.zeros(prob.k, dtype=np.int64)
+    from_team = changed[prob.current[changed] >= 0]
+    np.add.at(moved_out, prob.current[from_team], 1)
+    return moved_in, moved_out
 
 
 def _outcome_notes(
-    prob: _Problem, a: NDArray[np.int64], kpis: dict, moved_limit: int | None
+    prob: _Problem,
+    devs: list[NDArray[np.float64]],
+    connected: NDArray[np.bool_],
+    moved: int,
+    moved_limit: int | None,
 ) -> list[str]:
+    """Sentences on where the division misses the criteria: band, pieces, cap on moves.
+
+    ``devs`` holds the relative deviation per balanced criterion and territory.
+    """
     notes = []
     tol = prob.tolerance
-    for c, crit in enumerate(prob.criteria):
-        load = np.bincount(a, weights=prob.values[c], minlength=prob.k)
-        dev = relative_deviation(load, prob.targets[c])
+    for crit, dev in zip(prob.criteria, devs, strict=True):
         for r in np.flatnonzero(np.abs(dev) > tol + 1e-9):
             notes.append(
-                f"Territory '{prob.rep_ids[r]}' ends at {dev[r] * 100:+.1f} % {crit} against its "
-                f"target (band +/-{tol * 100:g} %): the best found under the locks, the "
-                "contiguity and the limits on moves."
+                f"Territory '{prob.territory_ids[r]}' ends at {dev[r] * 100:+.1f} % {crit} "
+                f"against its target (band +/-{tol * 100:g} %): the best found under the locks, "
+                "the contiguity and the limits on moves."
             )
-    bad = [prob.rep_ids[r] for r, ok in enumerate(kpis.get("connected", [])) if not ok]
+    bad = [prob.territory_ids[r] for r in np.flatnonzero(~connected)]
     if bad:
         notes.append(
             f"{len(bad)} territories are not one connected piece ({', '.join(bad[:10])}"
             f"{' ...' if len(bad) > 10 else ''}): locked customers or a coastline separate them."
         )
-    if moved_limit is not None and kpis.get("moved", 0) > moved_limit:
-        notes.append(f"{kpis['moved']} customers change rep, above the limit of {moved_limit}.")
+    if moved_limit is not None and moved > moved_limit:
+        notes.append(f"{moved} customers change rep, above the limit of {moved_limit}.")
     return notes

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -146,16 +147,155 @@ class UnscheduledVisit:
 
 
 @dataclass(frozen=True)
+class DesignKpis:
+    """How good a division of customers over territories is: balance, compactness, continuity.
+
+    A territory's target is its share of the total in proportion to its working time in the
+    period (``Rep.capacity`` x working days x hours; equal shares for free centres). Deviations
+    are fractions of the target (0.05 = 5 %). Per-territory tuples follow ``Design.rep_ids`` and
+    hold the values as reported (rounded as stated).
+
+    Attributes
+    ----------
+    balanced
+        The criteria balanced on, in the configured order ("workload", "potential",
+        "customers"; "workload" alone when every balanced value is 0).
+    max_workload_deviation
+        Largest |workload / target - 1| over the territories.
+    max_potential_deviation, max_customers_deviation
+        The same for sales potential and the number of customers; None unless balanced on.
+    tolerance
+        Allowed deviation from the target (``[territory] tolerance``).
+    within_tolerance
+        Every balanced criterion of every territory lies within ``tolerance``.
+    connected_share
+        Share (0..1) of the customers whose territory is one connected piece.
+    territories_connected
+        Number of territories that are one connected piece.
+    moved
+        Customers whose territory is not their ``current_rep`` (of those that have one).
+    objective
+        Compactness in km: the workload-weighted mean road km from each customer to its
+        territory's centre (the rep's home or the free centre).
+    lower_bound
+        Lower bound on ``objective`` in km for any division within the band (the Lagrangian
+        bound of the balanced allocation; 0 when there is nothing to allocate).
+    objective_ratio
+        ``objective / lower_bound``; None when the bound is 0.
+    infeasible_notes
+        Sentences on what kept the division from the criteria (heavy customers, locks, pieces).
+    workload_min
+        Workload per territory in minutes per period (visits and travel allowance, no admin),
+        rounded to 0.001.
+    target_min
+        Workload target per territory in minutes per period, rounded to 0.001.
+    deviation
+        ``workload_min / target_min - 1`` per territory, rounded to 0.00001.
+    customers
+        Number of customers per territory.
+    connected
+        Per territory: one connected piece.
+    pieces
+        Per territory: the number of connected pieces.
+    potential
+        Yearly sales potential per territory in EUR, rounded to 0.01.
+    moved_in, moved_out
+        Per territory: customers that join it from another ``current_rep`` and customers that
+        leave it (counted at their ``current_rep``).
+    lp_value
+        Weighted mean road km of the relaxed allocation before rounding and local search; None
+        for a division that was evaluated, not designed.
+    lp_split_customers
+        Customers the relaxed allocation split over several territories; None when evaluated.
+    centres
+        The free centres as (lat, lon) in WGS84 degrees, one per territory; None with reps.
+    """
+
+    balanced: tuple[str, ...]
+    max_workload_deviation: float
+    tolerance: float
+    within_tolerance: bool
+    connected_share: float
+    territories_connected: int
+    moved: int
+    objective: float
+    lower_bound: float
+    objective_ratio: float | None
+    infeasible_notes: tuple[str, ...]
+    workload_min: tuple[float, ...]
+    target_min: tuple[float, ...]
+    deviation: tuple[float, ...]
+    customers: tuple[int, ...]
+    connected: tuple[bool, ...]
+    pieces: tuple[int, ...]
+    potential: tuple[float, ...]
+    moved_in: tuple[int, ...]
+    moved_out: tuple[int, ...]
+    max_potential_deviation: float | None = None
+    max_customers_deviation: float | None = None
+    lp_value: float | None = None
+    lp_split_customers: int | None = None
+    centres: tuple[tuple[float, float], ...] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able values under the summary.json keys, in the order they are written.
+
+        ``max_potential_deviation``/``max_customers_deviation`` follow in the order of
+        ``balanced`` and only when balanced on; ``lp_value``/``lp_split_customers`` and
+        ``centres`` only when not None. ``balanced`` itself is not written.
+        """
+        out: dict[str, Any] = {"max_workload_deviation": self.max_workload_deviation}
+        other = {
+            "potential": self.max_potential_deviation,
+            "customers": self.max_customers_deviation,
+        }
+        for criterion in self.balanced:
+            if criterion != "workload":
+                out[f"max_{criterion}_deviation"] = other[criterion]
+        out.update(
+            {
+                "tolerance": self.tolerance,
+                "within_tolerance": self.within_tolerance,
+                "connected_share": self.connected_share,
+                "territories_connected": self.territories_connected,
+                "moved": self.moved,
+                "objective": self.objective,
+                "workload_min": list(self.workload_min),
+                "target_min": list(self.target_min),
+                "deviation": list(self.deviation),
+                "customers": list(self.customers),
+                "connected": list(self.connected),
+                "pieces": list(self.pieces),
+                "potential": list(self.potential),
+                "moved_in": list(self.moved_in),
+                "moved_out": list(self.moved_out),
+                "lower_bound": self.lower_bound,
+                "objective_ratio": self.objective_ratio,
+            }
+        )
+        if self.lp_value is not None:
+            out["lp_value"] = self.lp_value
+        if self.lp_split_customers is not None:
+            out["lp_split_customers"] = self.lp_split_customers
+        out["infeasible_notes"] = list(self.infeasible_notes)
+        if self.centres is not None:
+            out["centres"] = [[lat, lon] for lat, lon in self.centres]
+        return out
+
+
+@dataclass(frozen=True)
 class Design:
     """A division of customers over territories.
 
     ``assignment[i]`` is the territory index (into ``rep_ids``) of customer ``i`` in load order.
+    ``rep_ids`` are the territories' ids: the reps' ids, or ``T1..Tk`` for free centres.
+    ``kpis`` are the design's KPIs (None for a division made by hand).
     """
 
     rep_ids: tuple[str, ...]
     assignment: tuple[int, ...]
     centres: tuple[tuple[float, float], ...]
-    kpis: dict = field(default_factory=dict, hash=False, compare=False)
+    kpis: DesignKpis | None = field(default=None, hash=False, compare=False)
 
 
 @dataclass(frozen=True)

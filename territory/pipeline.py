@@ -16,7 +16,7 @@ import numpy as np
 from . import __version__, report
 from .cluster import Workers
 from .exceptions import InputError, TerritoryWarning
-from .models import Customer, Design, Plan, Rep
+from .models import Customer, Design, DesignKpis, Plan, Rep
 from .params import Config
 from .workload import CustomerWorkload, SizingResult, customer_workload, size_team
 
@@ -122,7 +122,7 @@ def centre_rows(design_result: Design) -> list[str]:
     return [f"{r.id}: {r.lat:.4f}, {r.lon:.4f} ({r.name})" for r in team]
 
 
-def evaluate(inputs: Inputs, assignments_path: str | Path | None = None) -> dict[str, Any]:
+def evaluate(inputs: Inputs, assignments_path: str | Path | None = None) -> DesignKpis:
     """Judge an existing split: by default the customers' ``current_rep`` column."""
     from .districting import evaluate_assignment
     from .load import load_assignments
@@ -215,7 +215,8 @@ def design_kpis(
         "max_potential_deviation",
         "max_customers_deviation",
     )
-    k = {key: design_result.kpis[key] for key in keep if key in design_result.kpis}
+    kpis = design_result.kpis.to_dict() if design_result.kpis is not None else {}
+    k = {key: kpis[key] for key in keep if key in kpis}
     k["customers"] = len(customers)
     k["territories"] = len(design_result.rep_ids)
     k["located_by_town"] = sum(1 for c in customers if c.located == "gazetteer")

@@ -425,7 +425,7 @@ def territory_rows(
     wl = figures.workload_min
     cap = figures.capacity_min
     target = wl.sum() * cap / cap.sum() if cap.sum() > 0 else wl
-    connected = design.kpis.get("connected")
+    connected = design.kpis.connected if design.kpis is not None else None
     moved_in = np.zeros(k, dtype=np.int64)
     moved_out = np.zeros(k, dtype=np.int64)
     index = {rid: t for t, rid in enumerate(design.rep_ids)}

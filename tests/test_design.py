@@ -132,13 +132,13 @@ def test_acceptance_balanced_and_connected(n, k, seed, country):
     a = np.array(d.assignment)
     for r in range(k):
         assert is_connected_piece(nbrs, set(np.flatnonzero(a == r).tolist())), r
-    assert d.kpis["connected_share"] == 1.0
-    assert d.kpis["territories_connected"] == k
-    assert d.kpis["max_workload_deviation"] == pytest.approx(np.max(np.abs(load / target - 1)))
-    assert d.kpis["infeasible_notes"] == []
-    assert d.kpis["lower_bound"] <= d.kpis["objective"] + 1e-9
-    assert 1.0 - 1e-9 <= d.kpis["objective_ratio"] < 1.5
-    json.dumps(d.kpis)  # plain JSON-able
+    assert d.kpis.connected_share == 1.0
+    assert d.kpis.territories_connected == k
+    assert d.kpis.max_workload_deviation == pytest.approx(np.max(np.abs(load / target - 1)))
+    assert d.kpis.infeasible_notes == ()
+    assert d.kpis.lower_bound <= d.kpis.objective + 1e-9
+    assert 1.0 - 1e-9 <= d.kpis.objective_ratio < 1.5
+    json.dumps(d.kpis.to_dict())  # plain JSON-able
 
 
 def test_design_beats_nearest_home_on_balance_and_kmeans_on_distance(nl_600):
@@ -147,19 +147,19 @@ def test_design_beats_nearest_home_on_balance_and_kmeans_on_distance(nl_600):
     lon = np.array([c.lon for c in customers])
     near = np.argmin(np.column_stack([haversine_km(lat, lon, r.lat, r.lon) for r in reps]), axis=1)
     ev = evaluate_assignment(customers, reps, wl, near, cfg)
-    assert ev["max_workload_deviation"] > d.kpis["max_workload_deviation"]
+    assert ev.max_workload_deviation > d.kpis.max_workload_deviation
     # nearest home is the unconstrained optimum: below the balanced bound, never above it
-    assert ev["objective"] <= d.kpis["lower_bound"] + 1e-9
-    assert ev["lower_bound"] == pytest.approx(d.kpis["lower_bound"], rel=1e-6)
+    assert ev.objective <= d.kpis.lower_bound + 1e-9
+    assert ev.lower_bound == pytest.approx(d.kpis.lower_bound, rel=1e-6)
 
 
 def test_per_territory_arrays_match_assignment(nl_600):
-    customers, reps, wl, cfg, d = nl_600
+    customers, reps, _wl, _cfg, d = nl_600
     a = np.array(d.assignment)
     load, target = loads_and_targets(customers, reps, a)
-    assert d.kpis["workload_min"] == pytest.approx(load, rel=1e-6)
-    assert d.kpis["target_min"] == pytest.approx(target, rel=1e-6)
-    assert d.kpis["customers"] == np.bincount(a, minlength=len(reps)).tolist()
+    assert d.kpis.workload_min == pytest.approx(load, rel=1e-6)
+    assert d.kpis.target_min == pytest.approx(target, rel=1e-6)
+    assert list(d.kpis.customers) == np.bincount(a, minlength=len(reps)).tolist()
     assert d.rep_ids == tuple(r.id for r in reps)
     assert d.centres == tuple((r.lat, r.lon) for r in reps)
 
@@ -171,7 +171,7 @@ def test_same_seed_same_result_byte_identical():
     d1 = design_territories(customers, reps, wl, cfg)
     d2 = design_territories(customers, reps, wl, cfg)
     assert d1.assignment == d2.assignment
-    assert json.dumps(d1.kpis, sort_keys=True) == json.dumps(d2.kpis, sort_keys=True)
+    assert json.dumps(d1.kpis.to_dict()) == json.dumps(d2.kpis.to_dict())
 
 
 def test_free_centres_named_and_balanced():
@@ -181,19 +181,20 @@ def test_free_centres_named_and_balanced():
     d = design_territories(customers, None, wl, cfg, k=6)
     assert d.rep_ids == ("T1", "T2", "T3", "T4", "T5", "T6")
     assert len(d.centres) == 6
-    assert d.kpis["max_workload_deviation"] <= 0.05 + 1e-9
-    assert d.kpis["connected_share"] == 1.0
+    assert d.kpis.max_workload_deviation <= 0.05 + 1e-9
+    assert d.kpis.connected_share == 1.0
     # each centre is a customer location of its own territory (a medoid)
     pos = {(c.lat, c.lon): i for i, c in enumerate(customers)}
     for r, centre in enumerate(d.centres):
         assert d.assignment[pos[centre]] == r
     d2 = design_territories(customers, None, wl, cfg, k=6)
     assert d.assignment == d2.assignment and d.centres == d2.centres
+    assert d.kpis.centres == d.centres and list(d.kpis.to_dict())[-1] == "centres"
     # evaluate without reps judges the same split the same way (centres = medoids)
     ev = evaluate_assignment(customers, None, wl, d.assignment, cfg)
-    assert ev["max_workload_deviation"] == pytest.approx(d.kpis["max_workload_deviation"])
-    assert ev["connected_share"] == 1.0
-    assert ev["objective"] <= d.kpis["objective"] * 1.05
+    assert ev.max_workload_deviation == pytest.approx(d.kpis.max_workload_deviation)
+    assert ev.connected_share == 1.0
+    assert ev.objective <= d.kpis.objective * 1.05
 
 
 def test_locked_customers_stay_and_balance_holds():
@@ -208,7 +209,7 @@ def test_locked_customers_stay_and_balance_holds():
     ids = [r.id for r in reps]
     for i, rid in lock_to.items():
         assert ids[d.assignment[i]] == rid
-    assert d.kpis["max_workload_deviation"] <= 0.05 + 1e-9
+    assert d.kpis.max_workload_deviation <= 0.05 + 1e-9
 
 
 def test_unknown_locked_rep_names_row_and_value():
@@ -230,11 +231,11 @@ def test_impossible_locks_give_notes_not_a_crash():
     wl = customer_workload(customers, cfg, reps)
     d = design_territories(customers, reps, wl, cfg)
     assert all(d.assignment[i] == 0 for i in range(0, 300, 2))
-    notes = " ".join(d.kpis["infeasible_notes"])
+    notes = " ".join(d.kpis.infeasible_notes)
     assert "Locked customers of 'r0'" in notes
     assert "Territory 'r0' ends at +" in notes
     # best achievable: r0 holds exactly its locks, nothing more
-    load, target = loads_and_targets(customers, reps, d.assignment)
+    load, _target = loads_and_targets(customers, reps, d.assignment)
     locked_load = sum(wl.workload_min[i] for i in range(0, 300, 2))
     assert locked_load <= load[0] <= locked_load * 1.05
 
@@ -245,7 +246,7 @@ def test_heavy_customer_is_reported():
     cfg = Config()
     wl = customer_workload(customers, cfg, reps)
     d = design_territories(customers, reps, wl, cfg)
-    assert any("Customer 'c0' alone" in s for s in d.kpis["infeasible_notes"])
+    assert any("Customer 'c0' alone" in s for s in d.kpis.infeasible_notes)
 
 
 def test_capacity_sets_targets():
@@ -272,28 +273,28 @@ def test_balance_on_customers_and_potential_too():
     pot = np.array([c.potential for c in customers])
     pl, pt = loads_and_targets(customers, reps, a, values=pot)
     assert np.all(np.abs(pl / pt - 1) <= 0.08 + 1e-9)
-    assert d.kpis["max_customers_deviation"] == pytest.approx(np.max(np.abs(counts / 120 - 1)))
-    assert d.kpis["max_workload_deviation"] <= 0.08 + 1e-9
+    assert d.kpis.max_customers_deviation == pytest.approx(np.max(np.abs(counts / 120 - 1)))
+    assert d.kpis.max_workload_deviation <= 0.08 + 1e-9
 
 
 def test_max_moved_limits_changes_from_current_rep(nl_600):
-    customers, reps, wl, cfg, d = nl_600
+    customers, reps, wl, cfg, _d = nl_600
     lat = np.array([c.lat for c in customers])
     lon = np.array([c.lon for c in customers])
     near = np.argmin(np.column_stack([haversine_km(lat, lon, r.lat, r.lon) for r in reps]), axis=1)
     cur = [replace(c, current_rep=reps[near[i]].id) for i, c in enumerate(customers)]
     free = design_territories(cur, reps, wl, cfg)
     capped = design_territories(cur, reps, wl, cfg, max_moved=0.5)
-    assert capped.kpis["moved"] <= 300
-    assert capped.kpis["moved"] < free.kpis["moved"] or free.kpis["moved"] <= 300
+    assert capped.kpis.moved <= 300
+    assert capped.kpis.moved < free.kpis.moved or free.kpis.moved <= 300
     kept = design_territories(
         cur, reps, wl, Config(territory=TerritoryParams(keep_current_weight=3.0))
     )
-    assert kept.kpis["moved"] < free.kpis["moved"]
-    assert kept.kpis["max_workload_deviation"] <= 0.05 + 1e-9
+    assert kept.kpis.moved < free.kpis.moved
+    assert kept.kpis.max_workload_deviation <= 0.05 + 1e-9
     # the bound is on distance alone: continuity penalties and caps do not change it
-    assert kept.kpis["lower_bound"] == pytest.approx(free.kpis["lower_bound"], rel=1e-3)
-    assert capped.kpis["lower_bound"] == pytest.approx(free.kpis["lower_bound"], rel=1e-3)
+    assert kept.kpis.lower_bound == pytest.approx(free.kpis.lower_bound, rel=1e-3)
+    assert capped.kpis.lower_bound == pytest.approx(free.kpis.lower_bound, rel=1e-3)
 
 
 def test_previous_is_kept_when_still_balanced(nl_600):
@@ -306,7 +307,7 @@ def test_previous_is_kept_when_still_balanced(nl_600):
         wl, visit_min=np.where(np.array(d.assignment) == 0, wl.visit_min * 1.2, wl.visit_min)
     )
     re = design_territories(customers, reps, heavier, cfg, previous=d.assignment)
-    assert re.kpis["max_workload_deviation"] <= 0.05 + 1e-9
+    assert re.kpis.max_workload_deviation <= 0.05 + 1e-9
     changed = sum(a != b for a, b in zip(re.assignment, d.assignment, strict=True))
     assert 0 < changed <= len(customers) * 0.2
 
@@ -314,7 +315,7 @@ def test_previous_is_kept_when_still_balanced(nl_600):
 def test_graph_keeps_island_reachable_and_drops_water_edges():
     rng = np.random.default_rng(0)
     main = rng.uniform(0, 50, size=(400, 2))
-    island = rng.normal(0, 1.0, size=(20, 2)) + [25.0, 90.0]
+    island = rng.normal(0, 1.0, size=(20, 2)) + np.array([25.0, 90.0])
     xy = np.vstack([main, island])
     nbrs = neighbour_lists(xy)
     assert is_connected_piece(nbrs, set(range(len(xy))))
@@ -371,12 +372,12 @@ def test_properties_partition_balance_locks_determinism(n, k, seed, n_locked):
         assert a[i] == r
     load, target = loads_and_targets(customers, reps, a)
     dev = np.abs(load / target - 1)
-    if not d.kpis["infeasible_notes"]:
+    if not d.kpis.infeasible_notes:
         assert np.all(dev <= 0.1 + 1e-9)
-        assert d.kpis["connected_share"] == 1.0
+        assert d.kpis.connected_share == 1.0
     else:  # honest: every out-of-band territory is named
         for r in np.flatnonzero(dev > 0.1 + 1e-9):
-            assert any(f"'{reps[r].id}'" in s for s in d.kpis["infeasible_notes"])
+            assert any(f"'{reps[r].id}'" in s for s in d.kpis.infeasible_notes)
     again = design_territories(customers, reps, wl, cfg)
     assert again.assignment == d.assignment
 
@@ -393,16 +394,16 @@ def test_evaluate_todays_split_reports_moves_and_pieces():
     today[far] = 0
     ev = evaluate_assignment(customers, reps, wl, today, cfg)
     load, target = loads_and_targets(customers, reps, today)
-    assert ev["max_workload_deviation"] == pytest.approx(np.max(np.abs(load / target - 1)))
-    assert ev["customers"] == np.bincount(today, minlength=4).tolist()
-    assert ev["connected"][0] is False and ev["pieces"][0] >= 2
-    assert ev["connected_share"] < 1.0
-    assert ev["moved"] == 0  # no current_rep given
+    assert ev.max_workload_deviation == pytest.approx(np.max(np.abs(load / target - 1)))
+    assert list(ev.customers) == np.bincount(today, minlength=4).tolist()
+    assert ev.connected[0] is False and ev.pieces[0] >= 2
+    assert ev.connected_share < 1.0
+    assert ev.moved == 0  # no current_rep given
     cur = [replace(c, current_rep=reps[today[i]].id) for i, c in enumerate(customers)]
     d = design_territories(cur, reps, wl, cfg)
     changed = int(np.sum(np.array(d.assignment) != today))
-    assert d.kpis["moved"] == changed
-    assert sum(d.kpis["moved_in"]) == changed == sum(d.kpis["moved_out"])
+    assert d.kpis.moved == changed
+    assert sum(d.kpis.moved_in) == changed == sum(d.kpis.moved_out)
 
 
 def test_flow_bound_equals_lp_bound(monkeypatch):
@@ -415,8 +416,8 @@ def test_flow_bound_equals_lp_bound(monkeypatch):
     a = design_territories(customers, reps, wl, cfg)
     monkeypatch.setattr(design_module, "_ALLOCATOR", "lp")
     b = design_territories(customers, reps, wl, cfg)
-    assert a.kpis["lower_bound"] == pytest.approx(b.kpis["lower_bound"], rel=2e-3)
-    assert b.kpis["max_workload_deviation"] <= 0.05 + 1e-9
+    assert a.kpis.lower_bound == pytest.approx(b.kpis.lower_bound, rel=2e-3)
+    assert b.kpis.max_workload_deviation <= 0.05 + 1e-9
 
 
 def test_bad_inputs_are_refused_clearly():
@@ -425,20 +426,22 @@ def test_bad_inputs_are_refused_clearly():
     wl = customer_workload(customers, cfg, reps)
     with pytest.raises(InputError, match="k = 40 territories for 30 customers"):
         design_territories(customers, None, wl, cfg, k=40)
-    nan_c = customers[:5] + [replace(customers[5], lat=float("nan"))] + customers[6:]
+    nan_c = [*customers[:5], replace(customers[5], lat=float("nan")), *customers[6:]]
     with pytest.raises(InputError, match=r"row 7: customer 'c5' has no coordinates"):
         design_territories(nan_c, reps, wl, cfg)
     with pytest.raises(InputError, match="previous assignment"):
         design_territories(customers, reps, wl, cfg, previous=[0, 1])
     empty = design_territories([], reps, customer_workload([], cfg, reps), cfg)
     assert empty.assignment == () and empty.rep_ids == ("r0", "r1", "r2")
+    assert empty.kpis.customers == (0, 0, 0) and empty.kpis.connected_share == 1.0
+    assert empty.kpis.objective_ratio is None
 
 
 def test_potential_per_territory_is_reported_even_when_not_balanced(nl_600):
-    customers, reps, wl, cfg, d = nl_600
+    customers, reps, _wl, _cfg, d = nl_600
     a = np.array(d.assignment)
     pot = np.array([c.potential for c in customers])
-    assert d.kpis["potential"] == pytest.approx([pot[a == r].sum() for r in range(len(reps))])
+    assert d.kpis.potential == pytest.approx([pot[a == r].sum() for r in range(len(reps))])
 
 
 def test_customers_geocoded_to_town_centres_still_connected_and_balanced():
@@ -458,7 +461,7 @@ def test_customers_geocoded_to_town_centres_still_connected_and_balanced():
     d = design_territories(customers, reps, wl, cfg)
     load, target = loads_and_targets(customers, reps, d.assignment)
     assert np.all(np.abs(load / target - 1) <= 0.05 + 1e-9)
-    assert d.kpis["connected_share"] == 1.0
+    assert d.kpis.connected_share == 1.0
 
 
 def test_a_rep_working_fewer_days_gets_a_proportionally_smaller_territory():
@@ -474,3 +477,41 @@ def test_a_rep_working_fewer_days_gets_a_proportionally_smaller_territory():
     expected = np.array([5, 2, 3, 5]) / 15
     tol = config.territory.tolerance
     assert np.all(np.abs(share / expected - 1) <= tol + 1e-9), share
+
+
+def test_kpis_to_dict_writes_the_summary_keys_in_order():
+    """summary.json and `evaluate --json` are written from to_dict: its keys are a contract."""
+    customers, reps = make_instance(200, 3, seed=16)
+    balance = ("potential", "workload", "customers")
+    cfg = Config(territory=TerritoryParams(balance=balance, tolerance=0.1))
+    wl = customer_workload(customers, cfg, reps)
+    d = design_territories(customers, reps, wl, cfg)
+    out = d.kpis.to_dict()
+    per_territory = ["workload_min", "target_min", "deviation", "customers", "connected"]
+    per_territory += ["pieces", "potential", "moved_in", "moved_out"]
+    assert list(out) == [
+        "max_workload_deviation",
+        "max_potential_deviation",  # the balanced criteria in the configured order
+        "max_customers_deviation",
+        "tolerance",
+        "within_tolerance",
+        "connected_share",
+        "territories_connected",
+        "moved",
+        "objective",
+        *per_territory,
+        "lower_bound",
+        "objective_ratio",
+        "lp_value",
+        "lp_split_customers",
+        "infeasible_notes",
+    ]
+    assert json.loads(json.dumps(out)) == out  # plain values: nothing lost on the way to JSON
+    assert out["customers"] == list(d.kpis.customers) and d.kpis.balanced == balance
+    ev = evaluate_assignment(customers, reps, wl, d.assignment, cfg)
+    assert ev.lp_value is None and ev.centres is None
+    assert list(ev.to_dict()) == [k for k in out if k not in ("lp_value", "lp_split_customers")]
+    assert ev.customers == d.kpis.customers and ev.pieces == d.kpis.pieces
+    workload_only = evaluate_assignment(customers, reps, wl, d.assignment, Config())
+    assert workload_only.max_potential_deviation is None
+    assert "max_potential_deviation" not in workload_only.to_dict()
