@@ -106,7 +106,7 @@ _JS = r"""
     return table(LB.customer + " " + C.id[i], [
       [LB.id, C.id[i]], [LB.name, C.name[i]], [LB["class"], C.cls[i]],
       [LB.visits, C.visits[i]], [LB.rep, rep],
-      [LB.visit_days, C.days ? (C.days[i] || LB.not_planned) : ""]]);
+      [LB.visit_days, C.days ? (C.days[i] || LB.unscheduled) : ""]]);
   }
   for (var i = 0; i < C.lat.length; i++) {
     var t = C.t[i];

@@ -121,7 +121,7 @@ def headline(folder: PlanFolder) -> dict[str, float]:
     """The headline figures, from the CSVs (summary.json KPIs win where they exist).
 
     Keys: reps, customers, workload_h, max_deviation, util_min, util_max, connected_share,
-    travel_h, travel_km, unplaced, planned_visits, overtime_days (NaN when unknown).
+    travel_h, travel_km, unscheduled, planned_visits, overtime_days (NaN when unknown).
     """
     kpis = _kpis(folder)
     work = [num(r.get(C.WORKLOAD_HOURS)) for r in folder.territories]
@@ -157,7 +157,7 @@ def headline(folder: PlanFolder) -> dict[str, float]:
         "connected_share": num(kpis.get("connected_share"), connected),
         "travel_h": travel_h,
         "travel_km": travel_km,
-        "unplaced": (
+        "unscheduled": (
             float(len(folder.unscheduled)) if folder.unscheduled is not None else math.nan
         ),
         "planned_visits": float(len(folder.schedule)) if folder.schedule is not None else math.nan,
@@ -243,10 +243,10 @@ def _cards(folder: PlanFolder, lang: str) -> str:
         card("travel_km", f"{fmt(fig['travel_km'], 0)} {lab['km']}"),
     ]
     if folder.has_plan:
-        unscheduled = fig["unplaced"]
+        unscheduled = fig["unscheduled"]
         cards += [
             card("planned_visits", fmt(fig["planned_visits"], 0)),
-            card("unplaced", fmt(unscheduled, 0) if math.isfinite(unscheduled) else "0"),
+            card("unscheduled_visits", fmt(unscheduled, 0) if math.isfinite(unscheduled) else "0"),
             card("overtime_days", fmt(fig["overtime_days"], 0)),
         ]
     return "".join(cards)
@@ -327,7 +327,7 @@ def _plan_section(folder: PlanFolder, lab: dict[str, str]) -> str:
         return f"<p>{esc(lab['no_plan'])}</p>"
     unscheduled = folder.unscheduled or []
     if not unscheduled:
-        return f"<p>{esc(lab['unplaced'])}: 0</p>"
+        return f"<p>{esc(lab['unscheduled_visits'])}: 0</p>"
     shown = unscheduled[:100]
     rows = "".join(
         f"<tr><td>{esc(u.get(C.CUSTOMER_ID, ''))}</td><td>{esc(u.get(C.CUSTOMER_NAME, ''))}</td>"

@@ -137,3 +137,12 @@ def test_write_text_replaces_atomically_and_keeps_line_ends(tmp_path: Path) -> N
     write_text(path, "three\nfour\n")
     assert path.read_bytes() == b"three\nfour\n"
     assert sorted(p.name for p in path.parent.iterdir()) == ["page.html"]
+
+
+def test_pages_say_unscheduled(ring_plan: Path) -> None:
+    """One word for a visit the plan could not place: 'unscheduled', on every page."""
+    report = (ring_plan / "report.html").read_text("utf-8")
+    assert "Unscheduled visits" in report
+    for page in [ring_plan / "report.html", ring_plan / "map.html", *ring_plan.glob("reps/*")]:
+        text = page.read_text("utf-8").lower()
+        assert not re.search(r"unplaced|unplanned|not planned|could not be planned", text), page
