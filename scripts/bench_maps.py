@@ -31,8 +31,9 @@ from test_maps import make_plan_folder  # noqa: E402
 from test_maps_browser import CHROMIUM, Browser  # noqa: E402
 
 from territory import assets  # noqa: E402
+from territory.htmlutil import num  # noqa: E402
 from territory.maps import render  # noqa: E402
-from territory.reporthtml import load_plan_folder, num  # noqa: E402
+from territory.reporthtml import load_plan_folder  # noqa: E402
 
 PAN_JS = """(async () => {
   const key = Object.keys(window).find(k => k.startsWith("map_") && window[k] instanceof L.Map);

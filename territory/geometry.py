@@ -6,17 +6,19 @@ their neighbours (shared borders stay shared), and each area is clipped to a buf
 that territory's customers so it ends near the last customer instead of running to the edge
 of the map. Cells partition the plane, so two territories share borders but do not overlap
 (up to sub-metre slivers from rounding the output to 1e-5 degrees). Everything is
-O(n log n): no n x n matrix is built; 100,000 customers take a few seconds.
+O(n log n): no n x n matrix is built; 100,000 customers take a few seconds. Rings are oriented
+as RFC 7946 (3.1.6) asks: exteriors counter-clockwise, holes clockwise.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import shapely
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 from scipy.spatial import cKDTree
 from shapely.geometry import mapping
 
@@ -24,12 +26,15 @@ from .travel import EARTH_RADIUS_KM, project_km
 
 log = logging.getLogger(__name__)
 
+#: A GeoJSON geometry as a ``mapping``-style dict (``type`` and ``coordinates``, lon/lat).
+Geometry = dict[str, Any]
+
 
 def _to_lonlat(geom: shapely.Geometry, lat0: float, coord_decimals: int) -> shapely.Geometry:
     k = np.pi / 180.0 * EARTH_RADIUS_KM
     cos0 = np.cos(np.radians(lat0))
 
-    def inverse(xy: np.ndarray) -> np.ndarray:
+    def inverse(xy: NDArray[np.float64]) -> NDArray[np.float64]:
         lon = xy[:, 0] / (k * cos0)
         lat = xy[:, 1] / k
         return np.column_stack([lon, lat])
@@ -50,7 +55,7 @@ def territory_polygons(
     buffer_km: float | None = None,
     simplify_km: float = 0.05,
     coord_decimals: int = 5,
-) -> list[dict | None]:
+) -> list[Geometry | None]:
     """GeoJSON geometries of the territories: Voronoi cells merged per territory, clipped.
 
     Parameters
@@ -75,7 +80,8 @@ def territory_polygons(
     list of dict or None
         A GeoJSON ``Polygon``/``MultiPolygon`` geometry (``mapping``-style dict, lon/lat
         order) per territory, or None for a territory without located customers. The
-        areas are pairwise non-overlapping (they may touch).
+        areas are pairwise non-overlapping (they may touch); exterior rings run
+        counter-clockwise and holes clockwise (RFC 7946, 3.1.6).
     """
     lat_a = np.asarray(lat, dtype=np.float64)
     lon_a = np.asarray(lon, dtype=np.float64)
@@ -83,7 +89,7 @@ def territory_polygons(
     if not (lat_a.shape == lon_a.shape == terr.shape):
         raise ValueError("lat, lon and assignment must have the same length")
     ok = np.isfinite(lat_a) & np.isfinite(lon_a) & (terr >= 0) & (terr < n_territories)
-    out: list[dict | None] = [None] * n_territories
+    out: list[Geometry | None] = [None] * n_territories
     if not ok.any():
         return out
     lat0 = float(np.mean(lat_a[ok]))
@@ -123,17 +129,16 @@ def territory_polygons(
     far_terr = site_terr[far]
     for t, area in zip(present, merged, strict=True):
         cut = outer[far_terr == t]
-        if len(cut):
-            area = shapely.difference(area, shapely.union_all(cut))
-        geom = _polygonal(area)
+        clipped = shapely.difference(area, shapely.union_all(cut)) if len(cut) else area
+        geom = _polygonal(clipped)
         if geom is not None:
             geom = _polygonal(_to_lonlat(geom, lat0, coord_decimals))
         if geom is not None and not geom.is_empty:
-            out[t] = mapping(geom)
+            out[t] = mapping(shapely.orient_polygons(geom, exterior_cw=False))
     return out
 
 
-def auto_buffer_km(xy_km: np.ndarray) -> float:
+def auto_buffer_km(xy_km: NDArray[np.float64]) -> float:
     """A clip distance that turns the customers' spread into areas, in km (2 to 30).
 
     The 90th percentile of the distance to the 4th-nearest customer: towns with customers
@@ -156,7 +161,7 @@ def _polygonal(geom: shapely.Geometry) -> shapely.Geometry | None:
     return shapely.union_all(parts)
 
 
-def _voronoi_cells(sites: np.ndarray, pad_km: float) -> np.ndarray:
+def _voronoi_cells(sites: NDArray[np.float64], pad_km: float) -> NDArray[np.object_]:
     """One Voronoi polygon per site (in site order), bounded by the padded extent."""
     n = len(sites)
     lo = sites.min(axis=0) - pad_km
@@ -164,14 +169,15 @@ def _voronoi_cells(sites: np.ndarray, pad_km: float) -> np.ndarray:
     frame = shapely.box(lo[0], lo[1], hi[0], hi[1])
     if n == 1:
         return np.array([frame], dtype=object)
-    cells = shapely.voronoi_polygons(shapely.multipoints(sites), extend_to=frame, ordered=True)
-    parts = shapely.get_parts(cells)
+    voronoi = shapely.voronoi_polygons(shapely.multipoints(sites), extend_to=frame, ordered=True)
+    parts = shapely.get_parts(voronoi)
     if len(parts) != n:  # pragma: no cover - GEOS returns one cell per distinct site
         raise RuntimeError(f"Voronoi returned {len(parts)} cells for {n} sites")
-    return shapely.intersection(parts, frame)
+    cells: NDArray[np.object_] = shapely.intersection(parts, frame)
+    return cells
 
 
-def non_overlap_area_km2(geometries: Sequence[dict | None]) -> float:
+def non_overlap_area_km2(geometries: Sequence[Geometry | None]) -> float:
     """Total pairwise overlap area of GeoJSON geometries in km^2 (a check, 0 for a partition)."""
     from shapely.geometry import shape
 

@@ -24,25 +24,19 @@ import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import folium
 from branca.element import Element, Figure, MacroElement
 
 from . import assets
+from .columns import Column as C
+from .columns import day_label
 from .geometry import territory_polygons
-from .reporthtml import (
-    PALETTE,
-    PlanFolder,
-    esc,
-    fmt,
-    labels,
-    load_plan_folder,
-    num,
-    rep_color,
-    rep_file_name,
-    write_report,
-)
+from .htmlutil import PALETTE, esc, fmt, labels, num, rep_color, rep_file_name
+from .report import write_text
+from .reporthtml import PlanFolder, load_plan_folder, write_report
 from .workbook import write_workbook
 
 log = logging.getLogger(__name__)
@@ -112,7 +106,7 @@ _JS = r"""
     return table(LB.customer + " " + C.id[i], [
       [LB.id, C.id[i]], [LB.name, C.name[i]], [LB["class"], C.cls[i]],
       [LB.visits, C.visits[i]], [LB.rep, rep],
-      [LB.visit_days, C.days ? (C.days[i] || LB.not_planned) : ""]]);
+      [LB.visit_days, C.days ? (C.days[i] || LB.unscheduled) : ""]]);
   }
   for (var i = 0; i < C.lat.length; i++) {
     var t = C.t[i];
@@ -225,7 +219,8 @@ class _Layers(MacroElement):
     """Adds the map's own script after the map and its groups exist in the page."""
 
     def __init__(self, script: Callable[[], str]) -> None:
-        super().__init__()
+        # branca ships py.typed but leaves MacroElement.__init__ unannotated
+        super().__init__()  # type: ignore[no-untyped-call]
         self._name = "TerritoryLayers"
         self._script = script
 
@@ -266,11 +261,14 @@ def _coord(value: object) -> float | None:
     return round(x, 6) if math.isfinite(x) else None
 
 
-def _day_label(row: dict[str, str]) -> str:
-    date = (row.get("date") or "").strip()
-    if date:
-        return date
-    return f"w{row.get('week', '')}-{row.get('weekday', '')}"
+#: Data handed to the page's script as JSON (a rep, a day route, a stop, the customer arrays).
+JsonDict = dict[str, Any]
+Row = dict[str, str]
+
+
+def _day_label(row: Row) -> str:
+    """The ``date`` label of a schedule.csv / days.csv row (see :func:`columns.day_label`)."""
+    return day_label(row.get(C.WEEK, ""), row.get(C.WEEKDAY, ""), row.get(C.DATE) or "")
 
 
 NL_WEEKDAYS = {
@@ -284,10 +282,10 @@ NL_WEEKDAYS = {
 }
 
 
-def _day_title(row: dict[str, str], lang: str) -> str:
+def _day_title(row: Row, lang: str) -> str:
     """The day as a manager reads it: 'wed 2027-01-06' (or 'w1-wed' without a start date)."""
-    date = (row.get("date") or "").strip()
-    weekday = (row.get("weekday") or "").strip()
+    date = (row.get(C.DATE) or "").strip()
+    weekday = (row.get(C.WEEKDAY) or "").strip()
     if lang == "nl":
         weekday = NL_WEEKDAYS.get(weekday, weekday)
     return f"{weekday} {date}".strip() if date else _day_label(row)
@@ -303,25 +301,25 @@ def _percent(value: object) -> str:
     return f"{fmt(x * 100, 0)} %" if math.isfinite(x) else ""
 
 
-def _reps_data(folder: PlanFolder, lab: dict[str, str]) -> list[dict]:
+def _reps_data(folder: PlanFolder, lab: dict[str, str]) -> list[JsonDict]:
     reps = []
     for i, r in enumerate(folder.territories):
-        travel = _hours(r.get("travel_hours"), lab)
-        km = num(r.get("travel_km"))
+        travel = _hours(r.get(C.TRAVEL_HOURS), lab)
+        km = num(r.get(C.TRAVEL_KM))
         if math.isfinite(km):
             travel = f"{travel} · {fmt(km, 0)} {lab['km']}"
         reps.append(
             {
-                "id": r.get("rep_id", ""),
-                "name": r.get("rep_name", ""),
+                "id": r.get(C.REP_ID, ""),
+                "name": r.get(C.REP_NAME, ""),
                 "color": rep_color(i),
-                "lat": _coord(r.get("home_lat")),
-                "lon": _coord(r.get("home_lon")),
-                "customers": r.get("customers", ""),
-                "visits": r.get("visits", ""),
-                "workload": _hours(r.get("workload_hours"), lab),
-                "capacity": _hours(r.get("capacity_hours"), lab),
-                "utilization": _percent(r.get("utilization")),
+                "lat": _coord(r.get(C.HOME_LAT)),
+                "lon": _coord(r.get(C.HOME_LON)),
+                "customers": r.get(C.CUSTOMERS, ""),
+                "visits": r.get(C.VISITS, ""),
+                "workload": _hours(r.get(C.WORKLOAD_HOURS), lab),
+                "capacity": _hours(r.get(C.CAPACITY_HOURS), lab),
+                "utilization": _percent(r.get(C.UTILIZATION)),
                 "travel": travel,
             }
         )
@@ -331,7 +329,7 @@ def _reps_data(folder: PlanFolder, lab: dict[str, str]) -> list[dict]:
 def _visit_days(folder: PlanFolder, lang: str) -> dict[str, list[str]]:
     days: dict[str, list[str]] = defaultdict(list)
     for row in folder.schedule or []:
-        days[row.get("customer_id", "")].append(_day_title(row, lang))
+        days[row.get(C.CUSTOMER_ID, "")].append(_day_title(row, lang))
     return days
 
 
@@ -339,48 +337,48 @@ def _customers_data(
     folder: PlanFolder,
     rep_index: dict[str, int],
     visit_days: dict[str, list[str]] | None,
-) -> dict[str, list]:
+) -> dict[str, list[Any]]:
     """Customers as parallel arrays (compact for 10k+ customers)."""
-    cols: dict[str, list] = {
+    cols: dict[str, list[Any]] = {
         k: [] for k in ("lat", "lon", "t", "r", "id", "name", "cls", "visits", "rep")
     }
     if visit_days is not None:
         cols["days"] = []
     for row in folder.assignments:
-        lat, lon = _coord(row.get("lat")), _coord(row.get("lon"))
+        lat, lon = _coord(row.get(C.LAT)), _coord(row.get(C.LON))
         if lat is None or lon is None:
             continue
-        t = rep_index.get(row.get("rep_id", ""), -1)
-        cls = (row.get("class") or "").strip()
+        t = rep_index.get(row.get(C.REP_ID, ""), -1)
+        cls = (row.get(C.CLASS) or "").strip()
         cols["lat"].append(lat)
         cols["lon"].append(lon)
         cols["t"].append(t)
         cols["r"].append(CLASS_RADIUS.get(cls.upper(), OTHER_RADIUS))
-        cols["id"].append(row.get("customer_id", ""))
-        cols["name"].append(row.get("name", ""))
+        cols["id"].append(row.get(C.CUSTOMER_ID, ""))
+        cols["name"].append(row.get(C.NAME, ""))
         cols["cls"].append(cls)
-        cols["visits"].append(row.get("visits", ""))
-        cols["rep"].append(row.get("rep_id", ""))
+        cols["visits"].append(row.get(C.VISITS, ""))
+        cols["rep"].append(row.get(C.REP_ID, ""))
         if visit_days is not None:
-            cols["days"].append(", ".join(visit_days.get(row.get("customer_id", ""), [])))
+            cols["days"].append(", ".join(visit_days.get(row.get(C.CUSTOMER_ID, ""), [])))
     return cols
 
 
-def _polygons(folder: PlanFolder, rep_index: dict[str, int]) -> list[dict]:
+def _polygons(folder: PlanFolder, rep_index: dict[str, int]) -> list[JsonDict]:
     """Territory areas: from territories.geojson when present, else computed here."""
-    out: list[dict] = []
+    out: list[JsonDict] = []
     gj = folder.territories_geojson
     if gj and gj.get("features"):
         for feature in gj["features"]:
-            t = rep_index.get(str((feature.get("properties") or {}).get("rep_id", "")), -1)
+            t = rep_index.get(str((feature.get("properties") or {}).get(C.REP_ID, "")), -1)
             if t >= 0 and feature.get("geometry"):
                 out.append({"t": t, "geometry": feature["geometry"]})
         return out
     lat, lon, assignment = [], [], []
     for row in folder.assignments:
-        lat.append(num(row.get("lat")))
-        lon.append(num(row.get("lon")))
-        assignment.append(rep_index.get(row.get("rep_id", ""), -1))
+        lat.append(num(row.get(C.LAT)))
+        lon.append(num(row.get(C.LON)))
+        assignment.append(rep_index.get(row.get(C.REP_ID, ""), -1))
     geoms = territory_polygons(lat, lon, assignment, len(rep_index))
     return [{"t": t, "geometry": g} for t, g in enumerate(geoms) if g is not None]
 
@@ -388,28 +386,28 @@ def _polygons(folder: PlanFolder, rep_index: dict[str, int]) -> list[dict]:
 def _routes(
     folder: PlanFolder,
     rep_index: dict[str, int],
-    reps: list[dict],
+    reps: list[JsonDict],
     lab: dict[str, str],
     lang: str,
-) -> list[dict]:
+) -> list[JsonDict]:
     """One entry per rep day: the line (home -> stops -> home) and its stops."""
     if not folder.has_plan:
         return []
-    stops: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    stops: dict[tuple[str, str], list[JsonDict]] = defaultdict(list)
     for row in folder.schedule or []:
-        lat, lon = _coord(row.get("lat")), _coord(row.get("lon"))
+        lat, lon = _coord(row.get(C.LAT)), _coord(row.get(C.LON))
         if lat is None or lon is None:
             continue
-        stops[(row.get("rep_id", ""), _day_label(row))].append(
+        stops[(row.get(C.REP_ID, ""), _day_label(row))].append(
             {
-                "seq": int(num(row.get("seq"), 0)),
+                "seq": int(num(row.get(C.SEQ), 0)),
                 "lat": lat,
                 "lon": lon,
-                "id": row.get("customer_id", ""),
-                "name": row.get("customer_name", ""),
-                "arrival": row.get("arrival", ""),
-                "start": row.get("start", ""),
-                "end": row.get("end", ""),
+                "id": row.get(C.CUSTOMER_ID, ""),
+                "name": row.get(C.CUSTOMER_NAME, ""),
+                "arrival": row.get(C.ARRIVAL, ""),
+                "start": row.get(C.START, ""),
+                "end": row.get(C.END, ""),
             }
         )
     lines: dict[tuple[str, str], list[list[float]]] = {}
@@ -418,17 +416,17 @@ def _routes(
         geom = feature.get("geometry") or {}
         if geom.get("type") != "LineString":
             continue
-        key = (str(props.get("rep_id", "")), _day_label({k: str(v) for k, v in props.items()}))
+        key = (str(props.get(C.REP_ID, "")), _day_label({k: str(v) for k, v in props.items()}))
         lines[key] = [[round(c[1], 6), round(c[0], 6)] for c in geom.get("coordinates", [])]
     out = []
     day_rows = folder.days
     if day_rows is None:  # schedule without days.csv: derive the days from the stops
         day_rows = [
-            {"rep_id": rid, "date": label, "visits": str(len(s))}
+            {C.REP_ID: rid, C.DATE: label, C.VISITS: str(len(s))}
             for (rid, label), s in stops.items()
         ]
     for row in day_rows:
-        rid = row.get("rep_id", "")
+        rid = row.get(C.REP_ID, "")
         t = rep_index.get(rid, -1)
         if t < 0:
             continue
@@ -439,8 +437,8 @@ def _routes(
         if coords is None:
             home = [[rep["lat"], rep["lon"]]] if rep["lat"] is not None else []
             coords = home + [[s["lat"], s["lon"]] for s in day_stops] + home
-        km = num(row.get("travel_km"))
-        travel = _hours(num(row.get("travel_min")) / 60.0, lab)
+        km = num(row.get(C.TRAVEL_KM))
+        travel = _hours(num(row.get(C.TRAVEL_MIN)) / 60.0, lab)
         if math.isfinite(km):
             travel = f"{travel} · {fmt(km, 1, lab['decimal_mark'])} {lab['km']}"
         out.append(
@@ -451,9 +449,9 @@ def _routes(
                 "label": _day_title(row, lang) if folder.days is not None else label,
                 "coords": coords,
                 "home_leg": bool(day_stops) and rep["lat"] is not None,
-                "depart": row.get("depart", ""),
-                "return": row.get("return", ""),
-                "visits": row.get("visits", ""),
+                "depart": row.get(C.DEPART, ""),
+                "return": row.get(C.RETURN, ""),
+                "visits": row.get(C.VISITS, ""),
                 "travel": travel,
                 "stops": day_stops,
             }
@@ -472,7 +470,7 @@ def _class_key(lab: dict[str, str], classes: Iterable[str]) -> str:
 
 
 def _overview_legend(
-    reps: list[dict], lab: dict[str, str], rep_files: dict[str, str], classes: Iterable[str]
+    reps: list[JsonDict], lab: dict[str, str], rep_files: dict[str, str], classes: Iterable[str]
 ) -> str:
     rows = []
     for r in reps:
@@ -496,7 +494,7 @@ def _overview_legend(
     )
 
 
-def _rep_legend(rep: dict, days: list[dict], lab: dict[str, str]) -> str:
+def _rep_legend(rep: JsonDict, days: list[JsonDict], lab: dict[str, str]) -> str:
     title = lab["rep_title"].format(rep=rep["id"] + (f" · {rep['name']}" if rep["name"] else ""))
     rows = [
         f'<tr><td><span class="sw" style="background:{d["color"]}"></span></td>'
@@ -567,7 +565,7 @@ def _deterministic_ids(m: folium.Map) -> None:
         stack.extend(element._children.values())
 
 
-def _page(m: folium.Map, groups: dict, data: dict, layer_control_size: int) -> str:
+def _page(m: folium.Map, groups: dict[str, Any], data: JsonDict, layer_control_size: int) -> str:
     def script() -> str:
         names = {
             key: (
@@ -657,7 +655,7 @@ def render(
         label = r["id"] + (f" · {r['name']}" if r["name"] else "")
         rep_fgs.append(folium.FeatureGroup(name=_folium_text(label)).add_to(m))
     other_fg = folium.FeatureGroup(name="–", control=False).add_to(m)
-    groups: dict = {"territories": territories_fg, "reps": rep_fgs, "other": other_fg}
+    groups: dict[str, Any] = {"territories": territories_fg, "reps": rep_fgs, "other": other_fg}
     if routes:
         groups["routes"] = folium.FeatureGroup(name=_folium_text(lab["routes"]), show=False).add_to(
             m
@@ -672,7 +670,7 @@ def render(
         "legend_html": _overview_legend(reps, lab, rep_files, classes),
     }
     out = folder.path / "map.html"
-    _write(out, _page(m, groups, data, len(reps) + 2))
+    write_text(out, _page(m, groups, data, len(reps) + 2))
     written.append(out)
 
     # One map per rep
@@ -712,7 +710,7 @@ def render(
             "legend_html": _rep_legend(rep, days, lab),
         }
         out = folder.path / "reps" / rep_files[rep["id"]]
-        _write(out, _page(m, groups, data, len(days) + 2))
+        write_text(out, _page(m, groups, data, len(days) + 2))
         written.append(out)
 
     # Maps of reps no longer in the folder's plan would mislead: remove them.
@@ -723,9 +721,3 @@ def render(
     written.append(write_report(folder, lang=lang, rep_files=rep_files))
     written.append(write_workbook(folder.path, lang=lang))
     return written
-
-
-def _write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from . import __version__, report
+from . import __version__, columns, report
 from .cluster import Workers
 from .exceptions import InputError, TerritoryWarning
 from .models import Customer, Design, DesignKpis, Plan, Rep
@@ -254,39 +254,27 @@ def write_outputs(
     kpis["utilization_min"] = round(float(util.min()), 4) if len(util) else None
     kpis["utilization_max"] = round(float(util.max()), 4) if len(util) else None
     with report.atomic_output(out_dir) as stage:
-        report.write_text(
-            stage / "assignments.csv",
-            report.csv_text(
-                report.ASSIGNMENT_COLUMNS,
-                report.assignment_rows(inputs.customers, design_result, team, workload),
-            ),
+        report.write_table(
+            stage,
+            columns.ASSIGNMENTS,
+            report.assignment_rows(inputs.customers, design_result, team, workload),
         )
-        report.write_text(
-            stage / "territories.csv", report.csv_text(report.TERRITORY_COLUMNS, t_rows)
-        )
+        report.write_table(stage, columns.TERRITORIES, t_rows)
         report.write_text(
             stage / "territories.geojson",
             report.json_text(report.territories_geojson(inputs.customers, design_result, t_rows)),
         )
         if plan_result is not None:
-            report.write_text(
-                stage / "schedule.csv",
-                report.csv_text(
-                    report.SCHEDULE_COLUMNS, report.schedule_rows(plan_result, inputs.customers)
-                ),
+            report.write_table(
+                stage, columns.SCHEDULE, report.schedule_rows(plan_result, inputs.customers)
             )
-            report.write_text(
-                stage / "days.csv",
-                report.csv_text(
-                    report.DAY_COLUMNS, report.day_rows(plan_result, team, inputs.config)
-                ),
+            report.write_table(
+                stage, columns.DAYS, report.day_rows(plan_result, team, inputs.config)
             )
-            report.write_text(
-                stage / "unscheduled.csv",
-                report.csv_text(
-                    report.UNSCHEDULED_COLUMNS,
-                    report.unscheduled_rows(plan_result, inputs.customers),
-                ),
+            report.write_table(
+                stage,
+                columns.UNSCHEDULED,
+                report.unscheduled_rows(plan_result, inputs.customers),
             )
             report.write_text(
                 stage / "routes.geojson",

@@ -7,6 +7,7 @@ import glob
 import hashlib
 import io
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -18,81 +19,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
+from .columns import ROUTE_PROPERTIES, Table, day_label
+from .columns import Column as C
 from .exceptions import InputError
 from .models import Customer, DayRoute, Design, Plan, Rep
 from .params import Config, format_hhmm
 from .travel import haversine_km
 from .workload import CustomerWorkload, rep_admin_min, rep_capacity_min
-
-ASSIGNMENT_COLUMNS = (
-    "customer_id",
-    "rep_id",
-    "changed",
-    "distance_km_home",
-    "name",
-    "lat",
-    "lon",
-    "class",
-    "visits",
-    "visit_minutes",
-    "potential",
-    "current_rep",
-    "locked_rep",
-    "workload_min",
-    "located",
-)
-TERRITORY_COLUMNS = (
-    "rep_id",
-    "customers",
-    "visits",
-    "visit_hours",
-    "travel_hours",
-    "admin_hours",
-    "workload_hours",
-    "capacity_hours",
-    "utilization",
-    "potential",
-    "travel_km",
-    "rep_name",
-    "home_lat",
-    "home_lon",
-    "connected",
-    "moved_in",
-    "moved_out",
-    "deviation",
-)
-SCHEDULE_COLUMNS = (
-    "rep_id",
-    "date",
-    "week",
-    "weekday",
-    "seq",
-    "customer_id",
-    "arrival",
-    "start",
-    "end",
-    "travel_min",
-    "travel_km",
-    "customer_name",
-    "lat",
-    "lon",
-)
-DAY_COLUMNS = (
-    "rep_id",
-    "date",
-    "week",
-    "weekday",
-    "depart",
-    "return",
-    "visits",
-    "visit_min",
-    "travel_min",
-    "travel_km",
-    "overtime_min",
-    "lunch_start",
-)
-UNSCHEDULED_COLUMNS = ("customer_id", "rep_id", "reason", "customer_name", "visit", "date")
 
 
 def cell(value: Any) -> str:
@@ -103,20 +38,37 @@ def cell(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, float | np.floating):
         v = float(value)
-        if v != v:  # NaN
+        if math.isnan(v):
             return ""
         return repr(round(v, 6)) if v != int(v) or abs(v) >= 1e15 else str(int(v))
     return str(value)
 
 
 def csv_text(columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> str:
-    """A CSV table (comma, UTF-8, header row) as text."""
+    """A CSV table (comma, UTF-8, header row) as text.
+
+    Cells are values, written as they are (quoted where CSV needs it): a name such as
+    ``=HYPERLINK(...)`` stays that text, so ids round-trip through the files. Spreadsheet
+    users get plan.xlsx, where every text is a text cell.
+
+    Raises
+    ------
+    KeyError
+        When a row lacks one of ``columns`` (a writer out of step with the schema).
+    """
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(columns)
     for row in rows:
-        w.writerow([cell(row.get(c)) for c in columns])
+        w.writerow([cell(row[c]) for c in columns])
     return buf.getvalue()
+
+
+def write_table(folder: Path, table: Table, rows: Iterable[Mapping[str, Any]]) -> Path:
+    """Write one plan-folder table (``folder / table.file``) as CSV; returns its path."""
+    path = folder / table.file
+    write_text(path, csv_text(table.columns, rows))
+    return path
 
 
 def json_text(data: Any) -> str:
@@ -135,7 +87,7 @@ def _plain(x: Any) -> Any:
         return int(x)
     if isinstance(x, np.floating | float):
         v = float(x)
-        return None if v != v else round(v, 6)
+        return None if math.isnan(v) else round(v, 6)
     if isinstance(x, np.bool_):
         return bool(x)
     return x
@@ -307,16 +259,17 @@ def atomic_output(out_dir: str | Path) -> Iterator[Path]:
 class TerritoryFigures:
     """Per-territory figures in minutes (design estimate or routed), aligned with rep_ids."""
 
-    visit_min: np.ndarray
-    travel_min: np.ndarray
-    travel_km: np.ndarray
-    admin_min: np.ndarray
-    capacity_min: np.ndarray
+    visit_min: NDArray[np.float64]
+    travel_min: NDArray[np.float64]
+    travel_km: NDArray[np.float64]
+    admin_min: NDArray[np.float64]
+    capacity_min: NDArray[np.float64]
 
     @property
-    def workload_min(self) -> np.ndarray:
+    def workload_min(self) -> NDArray[np.float64]:
         """Visits + travel + admin."""
-        return self.visit_min + self.travel_min + self.admin_min
+        total: NDArray[np.float64] = self.visit_min + self.travel_min + self.admin_min
+        return total
 
 
 def team_reps(design: Design, reps: Sequence[Rep] | None) -> list[Rep]:
@@ -340,9 +293,14 @@ def estimated_figures(
     """Design-stage figures: visits x minutes and the travel allowance of ``territory size``."""
     k = len(design.rep_ids)
     a = np.asarray(design.assignment, dtype=np.int64)
-    travel_min = np.bincount(a, weights=workload.travel_total_min, minlength=k)
+    # bincount with weights gives float64 (numpy's stubs say intp)
+    travel_min = np.asarray(
+        np.bincount(a, weights=workload.travel_total_min, minlength=k), dtype=np.float64
+    )
     return TerritoryFigures(
-        visit_min=np.bincount(a, weights=workload.visit_total_min, minlength=k),
+        visit_min=np.asarray(
+            np.bincount(a, weights=workload.visit_total_min, minlength=k), dtype=np.float64
+        ),
         travel_min=travel_min,
         travel_km=travel_min / 60.0 * config.travel.speed_kmh,
         admin_min=np.array([rep_admin_min(r, config) for r in team]),
@@ -373,9 +331,13 @@ def routed_figures(
     )
 
 
+#: One row of a plan-folder table: column name (a :class:`~territory.columns.Column`) -> value.
+Row = dict[str, Any]
+
+
 def assignment_rows(
     customers: Sequence[Customer], design: Design, team: Sequence[Rep], workload: CustomerWorkload
-) -> list[dict[str, Any]]:
+) -> list[Row]:
     """assignments.csv: one row per customer, in input order."""
     a = np.asarray(design.assignment, dtype=np.int64)
     hlat = np.array([team[t].lat for t in a]) if len(a) else np.zeros(0)
@@ -384,29 +346,46 @@ def assignment_rows(
     clon = np.array([c.lon for c in customers])
     dist = haversine_km(clat, clon, hlat, hlon) if len(a) else np.zeros(0)
     wl = workload.workload_min
-    rows = []
+    rows: list[Row] = []
     for i, c in enumerate(customers):
         rep_id = design.rep_ids[a[i]]
         rows.append(
             {
-                "customer_id": c.id,
-                "rep_id": rep_id,
-                "changed": bool(c.current_rep) and c.current_rep != rep_id,
-                "distance_km_home": round(float(dist[i]), 2),
-                "name": c.name,
-                "lat": round(c.lat, 6),
-                "lon": round(c.lon, 6),
-                "class": c.customer_class,
-                "visits": c.visits,
-                "visit_minutes": c.visit_minutes,
-                "potential": c.potential,
-                "current_rep": c.current_rep,
-                "locked_rep": c.locked_rep,
-                "workload_min": round(float(wl[i]), 1),
-                "located": c.located,
+                C.CUSTOMER_ID: c.id,
+                C.REP_ID: rep_id,
+                C.CHANGED: bool(c.current_rep) and c.current_rep != rep_id,
+                C.DISTANCE_KM_HOME: round(float(dist[i]), 2),
+                C.NAME: c.name,
+                C.LAT: round(c.lat, 6),
+                C.LON: round(c.lon, 6),
+                C.CLASS: c.customer_class,
+                C.VISITS: c.visits,
+                C.VISIT_MINUTES: c.visit_minutes,
+                C.POTENTIAL: c.potential,
+                C.CURRENT_REP: c.current_rep,
+                C.LOCKED_REP: c.locked_rep,
+                C.WORKLOAD_MIN: round(float(wl[i]), 1),
+                C.LOCATED: c.located,
             }
         )
     return rows
+
+
+def _moved(
+    customers: Sequence[Customer], design: Design
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Customers each territory gains from and loses to other reps (vs ``current_rep``)."""
+    k = len(design.rep_ids)
+    a = np.asarray(design.assignment, dtype=np.int64)
+    moved_in = np.zeros(k, dtype=np.int64)
+    moved_out = np.zeros(k, dtype=np.int64)
+    index = {rid: t for t, rid in enumerate(design.rep_ids)}
+    for i, c in enumerate(customers):
+        if c.current_rep and c.current_rep != design.rep_ids[a[i]]:
+            moved_in[a[i]] += 1
+            if c.current_rep in index:
+                moved_out[index[c.current_rep]] += 1
+    return moved_in, moved_out
 
 
 def territory_rows(
@@ -415,7 +394,7 @@ def territory_rows(
     team: Sequence[Rep],
     workload: CustomerWorkload,
     figures: TerritoryFigures,
-) -> list[dict[str, Any]]:
+) -> list[Row]:
     """territories.csv: one row per rep (territory)."""
     k = len(design.rep_ids)
     a = np.asarray(design.assignment, dtype=np.int64)
@@ -426,129 +405,116 @@ def territory_rows(
     cap = figures.capacity_min
     target = wl.sum() * cap / cap.sum() if cap.sum() > 0 else wl
     connected = design.kpis.connected if design.kpis is not None else None
-    moved_in = np.zeros(k, dtype=np.int64)
-    moved_out = np.zeros(k, dtype=np.int64)
-    index = {rid: t for t, rid in enumerate(design.rep_ids)}
-    for i, c in enumerate(customers):
-        if c.current_rep and c.current_rep != design.rep_ids[a[i]]:
-            moved_in[a[i]] += 1
-            if c.current_rep in index:
-                moved_out[index[c.current_rep]] += 1
-    rows = []
+    moved_in, moved_out = _moved(customers, design)
+    rows: list[Row] = []
     for t in range(k):
         r = team[t]
         rows.append(
             {
-                "rep_id": design.rep_ids[t],
-                "customers": int(n_cust[t]),
-                "visits": int(visits[t]),
-                "visit_hours": round(figures.visit_min[t] / 60, 2),
-                "travel_hours": round(figures.travel_min[t] / 60, 2),
-                "admin_hours": round(figures.admin_min[t] / 60, 2),
-                "workload_hours": round(wl[t] / 60, 2),
-                "capacity_hours": round(cap[t] / 60, 2),
-                "utilization": round(wl[t] / cap[t], 4) if cap[t] > 0 else None,
-                "potential": round(float(potential[t]), 2),
-                "travel_km": round(float(figures.travel_km[t]), 1),
-                "rep_name": r.name,
-                "home_lat": round(r.lat, 6),
-                "home_lon": round(r.lon, 6),
-                "connected": bool(connected[t]) if connected is not None else None,
-                "moved_in": int(moved_in[t]),
-                "moved_out": int(moved_out[t]),
-                "deviation": round(wl[t] / target[t] - 1, 4) if target[t] > 0 else None,
+                C.REP_ID: design.rep_ids[t],
+                C.CUSTOMERS: int(n_cust[t]),
+                C.VISITS: int(visits[t]),
+                C.VISIT_HOURS: round(figures.visit_min[t] / 60, 2),
+                C.TRAVEL_HOURS: round(figures.travel_min[t] / 60, 2),
+                C.ADMIN_HOURS: round(figures.admin_min[t] / 60, 2),
+                C.WORKLOAD_HOURS: round(wl[t] / 60, 2),
+                C.CAPACITY_HOURS: round(cap[t] / 60, 2),
+                C.UTILIZATION: round(wl[t] / cap[t], 4) if cap[t] > 0 else None,
+                C.POTENTIAL: round(float(potential[t]), 2),
+                C.TRAVEL_KM: round(float(figures.travel_km[t]), 1),
+                C.REP_NAME: r.name,
+                C.HOME_LAT: round(r.lat, 6),
+                C.HOME_LON: round(r.lon, 6),
+                C.CONNECTED: bool(connected[t]) if connected is not None else None,
+                C.MOVED_IN: int(moved_in[t]),
+                C.MOVED_OUT: int(moved_out[t]),
+                C.DEVIATION: round(wl[t] / target[t] - 1, 4) if target[t] > 0 else None,
             }
         )
     return rows
 
 
-def day_label(week: int, weekday: str, date: str) -> str:
-    """ISO date when known, else a label such as ``w1-mon``."""
-    return date or f"w{week}-{weekday}"
-
-
-def schedule_rows(plan: Plan, customers: Sequence[Customer]) -> list[dict[str, Any]]:
-    """schedule.csv: one row per planned visit, by rep, day and sequence."""
+def schedule_rows(plan: Plan, customers: Sequence[Customer]) -> list[Row]:
+    """schedule.csv: one row per scheduled visit, by rep, day and sequence."""
     by_id = {c.id: c for c in customers}
-    rows = []
+    rows: list[Row] = []
     for day in plan.days:
         for seq, v in enumerate(day.visits, start=1):
             c = by_id[v.customer_id]
             rows.append(
                 {
-                    "rep_id": day.rep_id,
-                    "date": day_label(day.week, day.weekday, day.date),
-                    "week": day.week,
-                    "weekday": day.weekday,
-                    "seq": seq,
-                    "customer_id": v.customer_id,
-                    "arrival": format_hhmm(v.arrival_min),
-                    "start": format_hhmm(v.start_min),
-                    "end": format_hhmm(v.end_min),
-                    "travel_min": round(v.travel_min, 1),
-                    "travel_km": round(v.travel_km, 1),
-                    "customer_name": c.name,
-                    "lat": round(c.lat, 6),
-                    "lon": round(c.lon, 6),
+                    C.REP_ID: day.rep_id,
+                    C.DATE: day_label(day.week, day.weekday, day.date),
+                    C.WEEK: day.week,
+                    C.WEEKDAY: day.weekday,
+                    C.SEQ: seq,
+                    C.CUSTOMER_ID: v.customer_id,
+                    C.ARRIVAL: format_hhmm(v.arrival_min),
+                    C.START: format_hhmm(v.start_min),
+                    C.END: format_hhmm(v.end_min),
+                    C.TRAVEL_MIN: round(v.travel_min, 1),
+                    C.TRAVEL_KM: round(v.travel_km, 1),
+                    C.CUSTOMER_NAME: c.name,
+                    C.LAT: round(c.lat, 6),
+                    C.LON: round(c.lon, 6),
                 }
             )
     return rows
 
 
-ROUTE_PROPERTIES = (
-    "rep_id", "date", "week", "weekday", "depart", "return", "visits", "travel_min", "travel_km",
-)  # fmt: skip
-
-
-def day_row(day: DayRoute, end_min: int | None = None) -> dict[str, Any]:
+def day_row(day: DayRoute, end_min: int | None = None) -> Row:
     """One rep day as a days.csv row (routes.geojson properties are a subset of it).
 
     ``end_min`` is the rep's end of day, for ``overtime_min`` (None leaves it empty).
     """
-    lunch = getattr(day, "lunch_start_min", None)
+    lunch = day.lunch_start_min
     return {
-        "rep_id": day.rep_id,
-        "date": day_label(day.week, day.weekday, day.date),
-        "week": day.week,
-        "weekday": day.weekday,
-        "depart": format_hhmm(day.depart_min),
-        "return": format_hhmm(day.return_min),
-        "visits": len(day.visits),
-        "visit_min": round(sum(v.end_min - v.start_min for v in day.visits), 1),
-        "travel_min": round(day.travel_min, 1),
-        "travel_km": round(day.travel_km, 1),
-        "overtime_min": None if end_min is None else max(0, day.return_min - end_min),
-        "lunch_start": format_hhmm(lunch) if lunch is not None else "",
+        C.REP_ID: day.rep_id,
+        C.DATE: day_label(day.week, day.weekday, day.date),
+        C.WEEK: day.week,
+        C.WEEKDAY: day.weekday,
+        C.DEPART: format_hhmm(day.depart_min),
+        C.RETURN: format_hhmm(day.return_min),
+        C.VISITS: len(day.visits),
+        C.VISIT_MIN: round(sum(v.end_min - v.start_min for v in day.visits), 1),
+        C.TRAVEL_MIN: round(day.travel_min, 1),
+        C.TRAVEL_KM: round(day.travel_km, 1),
+        C.OVERTIME_MIN: None if end_min is None else max(0, day.return_min - end_min),
+        C.LUNCH_START: format_hhmm(lunch) if lunch is not None else "",
     }
 
 
-def day_rows(plan: Plan, team: Sequence[Rep], config: Config) -> list[dict[str, Any]]:
+def day_rows(plan: Plan, team: Sequence[Rep], config: Config) -> list[Row]:
     """days.csv: one row per rep working day, travel including the way home."""
     ends = {r.id: (r.end_min if r.end_min is not None else config.day.end_min) for r in team}
     return [day_row(day, ends.get(day.rep_id, config.day.end_min)) for day in plan.days]
 
 
-def unscheduled_rows(plan: Plan, customers: Sequence[Customer]) -> list[dict[str, Any]]:
-    """unscheduled.csv: one row per visit that could not be placed, with its reason."""
+def unscheduled_rows(plan: Plan, customers: Sequence[Customer]) -> list[Row]:
+    """unscheduled.csv: one row per visit that could not be scheduled, with its reason."""
     names = {c.id: c.name for c in customers}
     counter: dict[str, int] = {}
-    rows = []
+    rows: list[Row] = []
     for u in plan.unscheduled:
         counter[u.customer_id] = counter.get(u.customer_id, 0) + 1
         rows.append(
             {
-                "customer_id": u.customer_id,
-                "rep_id": u.rep_id,
-                "reason": u.reason,
-                "customer_name": names.get(u.customer_id, ""),
-                "visit": u.visit or counter[u.customer_id],
-                "date": u.date,
+                C.CUSTOMER_ID: u.customer_id,
+                C.REP_ID: u.rep_id,
+                C.REASON: u.reason,
+                C.CUSTOMER_NAME: names.get(u.customer_id, ""),
+                C.VISIT: u.visit or counter[u.customer_id],
+                C.DATE: u.date,
             }
         )
     return rows
 
 
-def routes_geojson(plan: Plan, customers: Sequence[Customer], team: Sequence[Rep]) -> dict:
+#: A GeoJSON document (FeatureCollection) as plain dicts and lists, ready for :func:`json_text`.
+GeoJson = dict[str, Any]
+
+
+def routes_geojson(plan: Plan, customers: Sequence[Customer], team: Sequence[Rep]) -> GeoJson:
     """routes.geojson: one LineString per rep day, home -> stops -> home."""
     by_id = {c.id: c for c in customers}
     homes = {r.id: r for r in team}
@@ -574,8 +540,11 @@ def routes_geojson(plan: Plan, customers: Sequence[Customer], team: Sequence[Rep
 
 def territories_geojson(
     customers: Sequence[Customer], design: Design, rows: Sequence[Mapping[str, Any]]
-) -> dict:
-    """territories.geojson: one non-overlapping (Multi)Polygon per territory, properties = its row."""
+) -> GeoJson:
+    """territories.geojson: one non-overlapping (Multi)Polygon per territory, properties = its row.
+
+    Rings follow RFC 7946 (3.1.6): exteriors counter-clockwise, holes clockwise.
+    """
     from .geometry import territory_polygons
 
     lat = np.array([c.lat for c in customers])
@@ -590,6 +559,12 @@ def territories_geojson(
 
 
 def write_text(path: Path, text: str) -> None:
-    """Write UTF-8 text (the staging folder makes it atomic for the user)."""
+    """Write UTF-8 text atomically: a temporary file beside ``path``, then one rename.
+
+    The one text writer of the plan folder (tables, GeoJSON, JSON, pages); line ends are
+    written as they are (``\\n`` on every platform), so a folder's bytes do not depend on it.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8", newline="")
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8", newline="")
+    tmp.replace(path)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from . import columns
 from .models import WEEKDAYS, Customer, Rep
 from .params import Config, PeriodParams, format_hhmm
 from .travel import project_km
@@ -44,14 +45,14 @@ def day_label(day: int, period: PeriodParams) -> str:
     """The day as the plan tables show it: ISO date when a start date is known, else ``w1-mon``.
 
     Week 1 begins on ``start_date``; each weekday of week ``w`` is the first such weekday on or
-    after ``start_date + 7 (w - 1)`` days.
+    after ``start_date + 7 (w - 1)`` days. The label itself is :func:`territory.columns.day_label`.
     """
     week, weekday = day_of_index(day, period)
     if period.start_date is None:
-        return f"w{week}-{weekday}"
+        return columns.day_label(week, weekday)
     start = period.start_date
     offset = (WEEKDAYS.index(weekday) - start.weekday()) % 7 + 7 * (week - 1)
-    return (start + dt.timedelta(days=offset)).isoformat()
+    return columns.day_label(week, weekday, (start + dt.timedelta(days=offset)).isoformat())
 
 
 def pattern_days(pattern: int) -> tuple[int, ...]:

@@ -2,7 +2,9 @@
 
 One sheet per table (territories, assignments, schedule, days, unscheduled) with readable
 headers, a frozen header row, an autofilter, column widths that fit the content, and numbers
-stored as numbers. Ids, postcodes and times stay text so that "0012" keeps its zeros.
+stored as numbers (the column kinds of :mod:`territory.columns`). Ids, postcodes and times stay
+text so that "0012" keeps its zeros, and every text is a text cell: a name such as
+``=HYPERLINK(...)``, ``+31 ...``, ``-`` or ``@home`` shows as typed and is never run as a formula.
 """
 
 from __future__ import annotations
@@ -14,90 +16,55 @@ import math
 import re
 import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from .columns import ASSIGNMENTS, DAYS, SCHEDULE, TERRITORIES, UNSCHEDULED, Column, Kind, column
+
+if TYPE_CHECKING:  # the sheet type of write-only workbooks (not exported by openpyxl)
+    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
 log = logging.getLogger(__name__)
 
-SHEETS: tuple[str, ...] = ("territories", "assignments", "schedule", "days", "unscheduled")
-
-# Columns whose cells are numbers (everything else stays text).
-INT_COLUMNS = frozenset(
-    {"customers", "visits", "week", "seq", "moved_in", "moved_out", "visit"}
-)  # fmt: skip
-FLOAT_COLUMNS = frozenset(
-    {
-        "distance_km_home", "lat", "lon", "visit_minutes", "potential", "workload_min",
-        "visit_hours", "travel_hours", "admin_hours", "workload_hours", "capacity_hours",
-        "utilization", "travel_km", "home_lat", "home_lon", "deviation", "travel_min",
-        "visit_min", "overtime_min",
-    }
-)  # fmt: skip
-BOOL_COLUMNS = frozenset({"changed", "connected"})
-PERCENT_COLUMNS = frozenset({"utilization", "deviation"})
-
-HEADERS: dict[str, dict[str, str]] = {
-    "en": {
-        "customer_id": "Customer id", "rep_id": "Rep id", "changed": "Changed rep",
-        "distance_km_home": "Distance from rep home (km)", "name": "Name", "lat": "Latitude",
-        "lon": "Longitude", "class": "Class", "visits": "Visits", "visit_minutes": "Minutes per visit",
-        "potential": "Potential (EUR)", "current_rep": "Current rep", "locked_rep": "Locked rep",
-        "workload_min": "Workload (min)", "located": "Located by", "customers": "Customers",
-        "visit_hours": "Visit hours", "travel_hours": "Travel hours", "admin_hours": "Admin hours",
-        "workload_hours": "Workload hours", "capacity_hours": "Capacity hours",
-        "utilization": "Utilisation", "travel_km": "Travel (km)", "rep_name": "Rep name",
-        "home_lat": "Home latitude", "home_lon": "Home longitude", "connected": "Connected",
-        "moved_in": "Moved in", "moved_out": "Moved out", "deviation": "Deviation from target",
-        "date": "Date", "week": "Week", "weekday": "Weekday", "seq": "Stop", "arrival": "Arrival",
-        "start": "Start", "end": "End", "travel_min": "Travel (min)", "customer_name": "Customer name",
-        "depart": "Depart", "return": "Back home", "visit_min": "Visit (min)",
-        "overtime_min": "Overtime (min)", "lunch_start": "Lunch", "reason": "Reason", "visit": "Visit",
-    },
-    "nl": {
-        "customer_id": "Klantnummer", "rep_id": "Vertegenwoordiger", "changed": "Andere vertegenwoordiger",
-        "distance_km_home": "Afstand tot thuisbasis (km)", "name": "Naam", "lat": "Breedtegraad",
-        "lon": "Lengtegraad", "class": "Klasse", "visits": "Bezoeken", "visit_minutes": "Minuten per bezoek",
-        "potential": "Potentieel (EUR)", "current_rep": "Huidige vertegenwoordiger",
-        "locked_rep": "Vaste vertegenwoordiger", "workload_min": "Bewerkingstijd (min)",
-        "located": "Locatie via", "customers": "Klanten", "visit_hours": "Bezoekuren",
-        "travel_hours": "Reisuren", "admin_hours": "Administratie-uren",
-        "workload_hours": "Bewerkingstijd (uur)", "capacity_hours": "Capaciteit (uur)",
-        "utilization": "Bezetting", "travel_km": "Reisafstand (km)", "rep_name": "Naam vertegenwoordiger",
-        "home_lat": "Thuis breedtegraad", "home_lon": "Thuis lengtegraad", "connected": "Aaneengesloten",
-        "moved_in": "Erbij", "moved_out": "Eraf", "deviation": "Afwijking van doel", "date": "Datum",
-        "week": "Week", "weekday": "Weekdag", "seq": "Stop", "arrival": "Aankomst", "start": "Begin",
-        "end": "Einde", "travel_min": "Reistijd (min)", "customer_name": "Klantnaam", "depart": "Vertrek",
-        "return": "Terug thuis", "visit_min": "Bezoektijd (min)", "overtime_min": "Overwerk (min)",
-        "lunch_start": "Lunch", "reason": "Reden", "visit": "Bezoek",
-    },
-}  # fmt: skip
+#: The sheets, in workbook order (territories first: the overview a manager opens with).
+SHEETS = (TERRITORIES, ASSIGNMENTS, SCHEDULE, DAYS, UNSCHEDULED)
 
 _HEADER_FONT = Font(bold=True, color="FFFFFF")
 _HEADER_FILL = PatternFill("solid", fgColor="305496")
 _HEADER_ALIGNMENT = Alignment(wrap_text=True, vertical="top")
 
+#: A value of a sheet cell: text, a number, a boolean, a date, or None (an empty cell).
+CellValue = str | int | float | bool | dt.date | None
 
-def _cell(column: str, text: str) -> object:
+
+def _number(kind: Kind, value: str, text: str) -> CellValue:
+    """A number column's cell: an int or float, or the text as it is when it is not a number."""
+    try:
+        number = float(value)
+    except ValueError:
+        return text
+    if not math.isfinite(number):
+        return text
+    if kind is Kind.INT and number.is_integer():
+        return int(number)
+    return number
+
+
+def _value(col: Column | None, text: str) -> CellValue:
     """A CSV cell as the value Excel should hold (numbers as numbers, ISO dates as dates)."""
     value = text.strip()
     if value == "":
         return None
-    if column in BOOL_COLUMNS and value.lower() in ("true", "false"):
+    kind = col.kind if col is not None else Kind.TEXT
+    if kind is Kind.BOOL and value.lower() in ("true", "false"):
         return value.lower() == "true"
-    if column in INT_COLUMNS or column in FLOAT_COLUMNS:
-        try:
-            number = float(value)
-        except ValueError:
-            return text
-        if not math.isfinite(number):
-            return text
-        if column in INT_COLUMNS and number.is_integer():
-            return int(number)
-        return number
-    if column == "date" and len(value) == 10:
+    if kind in (Kind.INT, Kind.FLOAT):
+        return _number(kind, value, text)
+    if kind is Kind.DATE and len(value) == 10:
         try:
             return dt.date.fromisoformat(value)
         except ValueError:
@@ -105,18 +72,90 @@ def _cell(column: str, text: str) -> object:
     return text
 
 
-def _number_format(column: str) -> str | None:
-    if column in PERCENT_COLUMNS:
+def _number_format(col: Column | None) -> str | None:
+    """The Excel number format of a column (None: the default)."""
+    if col is None:
+        return None
+    if col.unit == "share":
         return "0.0%"
-    if column in ("lat", "lon", "home_lat", "home_lon"):
+    if col.unit == "deg":
         return "0.00000"
-    if column in FLOAT_COLUMNS:
-        return "#,##0.0"
-    if column in INT_COLUMNS:
-        return "0"
-    if column == "date":
-        return "yyyy-mm-dd"
-    return None
+    return {Kind.FLOAT: "#,##0.0", Kind.INT: "0", Kind.DATE: "yyyy-mm-dd"}.get(col.kind)
+
+
+def _text_cell(ws: WriteOnlyWorksheet, text: str) -> WriteOnlyCell:
+    """A cell that holds ``text`` as text.
+
+    openpyxl stores a string that starts with ``=`` as a formula and one such as ``#N/A`` as
+    an error value; a plan's texts come from input files, so they are stored as strings,
+    always (``+``, ``-`` and ``@`` are strings already: only a formula cell is evaluated).
+    """
+    cell = WriteOnlyCell(ws, value=text)
+    cell.data_type = "s"
+    return cell
+
+
+def _row_cells(
+    ws: WriteOnlyWorksheet, values: list[CellValue], formats: list[str | None]
+) -> list[object]:
+    """One sheet row: plain values where they need nothing, cells where they do."""
+    out: list[object] = []
+    for value, fmt in zip(values, formats, strict=True):
+        if isinstance(value, str):
+            cell = _text_cell(ws, value)
+        elif fmt is None or value is None:
+            out.append(value)
+            continue
+        else:
+            cell = WriteOnlyCell(ws, value=value)
+        if fmt is not None:
+            cell.number_format = fmt
+        out.append(cell)
+    return out
+
+
+def _widths(headers: list[str], rows: list[list[CellValue]]) -> list[int]:
+    """Column widths that fit the header and the content (8 to 50 characters)."""
+    widths = []
+    for i, header in enumerate(headers):
+        width = len(header)
+        for values in rows:
+            v = values[i]
+            if v is not None:
+                width = max(width, 8 if isinstance(v, float) else len(str(v)))
+        widths.append(min(max(width + 2, 8), 50))
+    return widths
+
+
+def _add_sheet(wb: Workbook, name: str, path: Path, lang: str) -> None:
+    """One sheet from one CSV: header row, then the rows as values."""
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        reader = csv.reader(fh)
+        names = next(reader, [])
+        cols = [column(n) for n in names]
+        rows = [
+            [_value(c, row[i] if i < len(row) else "") for i, c in enumerate(cols)]
+            for row in reader
+        ]
+    headers = [c.header(lang) if c is not None else n for c, n in zip(cols, names, strict=True)]
+    ws = wb.create_sheet(name)
+    # Widths, frozen row and filter must be known before the first row is streamed.
+    for i, width in enumerate(_widths(headers, rows)):
+        ws.column_dimensions[get_column_letter(i + 1)].width = width
+    ws.freeze_panes = "A2"
+    if names:
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(names))}{len(rows) + 1}"
+    header_cells = []
+    for header in headers:
+        cell = _text_cell(ws, header)
+        cell.font = _HEADER_FONT
+        cell.fill = _HEADER_FILL
+        cell.alignment = _HEADER_ALIGNMENT
+        header_cells.append(cell)
+    ws.append(header_cells)
+    formats = [_number_format(c) for c in cols]
+    for values in rows:
+        ws.append(_row_cells(ws, values, formats))
 
 
 def write_workbook(plan_dir: Path | str, *, lang: str = "en") -> Path:
@@ -128,7 +167,8 @@ def write_workbook(plan_dir: Path | str, *, lang: str = "en") -> Path:
         The plan folder; each of territories/assignments/schedule/days/unscheduled.csv that
         exists becomes a sheet of the same name (the sheet names never change).
     lang
-        Header labels in "en" or "nl"; unknown columns keep their CSV name.
+        Header labels in "en" or "nl" (another language gets English); columns this tool does
+        not write keep their CSV name.
 
     Returns
     -------
@@ -136,53 +176,14 @@ def write_workbook(plan_dir: Path | str, *, lang: str = "en") -> Path:
         ``plan_dir/plan.xlsx``.
     """
     folder = Path(plan_dir)
-    headers = HEADERS.get(lang, HEADERS["en"])
     # Write-only mode streams rows to disk: 10x faster and far leaner at 10k+ customers.
     wb = Workbook(write_only=True)
-    for sheet in SHEETS:
-        path = folder / f"{sheet}.csv"
-        if not path.is_file():
-            continue
-        with path.open(newline="", encoding="utf-8-sig") as fh:
-            reader = csv.reader(fh)
-            columns = next(reader, [])
-            rows = [
-                [_cell(c, row[i] if i < len(row) else "") for i, c in enumerate(columns)]
-                for row in reader
-            ]
-        ws = wb.create_sheet(sheet)
-        # Widths, frozen row and filter must be known before the first row is streamed.
-        for i, column in enumerate(columns):
-            width = len(headers.get(column, column))
-            for values in rows:
-                v = values[i]
-                if v is not None:
-                    width = max(width, 8 if isinstance(v, float) else len(str(v)))
-            ws.column_dimensions[get_column_letter(i + 1)].width = min(max(width + 2, 8), 50)
-        ws.freeze_panes = "A2"
-        if columns:
-            ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(rows) + 1}"
-        header_cells = []
-        for column in columns:
-            cell = WriteOnlyCell(ws, value=headers.get(column, column))
-            cell.font = _HEADER_FONT
-            cell.fill = _HEADER_FILL
-            cell.alignment = _HEADER_ALIGNMENT
-            header_cells.append(cell)
-        ws.append(header_cells)
-        formats = [_number_format(c) for c in columns]
-        for values in rows:
-            out_row: list[object] = []
-            for value, fmt in zip(values, formats, strict=True):
-                if fmt is None or value is None:
-                    out_row.append(value)
-                else:
-                    cell = WriteOnlyCell(ws, value=value)
-                    cell.number_format = fmt
-                    out_row.append(cell)
-            ws.append(out_row)
+    for table in SHEETS:
+        path = folder / table.file
+        if path.is_file():
+            _add_sheet(wb, table.name, path, lang)
     if not wb.sheetnames:
-        wb.create_sheet("territories")
+        wb.create_sheet(TERRITORIES.name)
     out = folder / "plan.xlsx"
     tmp = folder / "plan.xlsx.tmp"
     wb.save(tmp)
@@ -200,13 +201,14 @@ def _make_reproducible(path: Path) -> None:
         entries = [(info.filename, src.read(info.filename)) for info in src.infolist()]
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as dst:
         for name, data in entries:
+            content = data
             if name == "docProps/core.xml":
                 text = data.decode("utf-8")
                 for tag in ("dcterms:created", "dcterms:modified"):
                     text = re.sub(
                         rf"(<{tag}[^>]*>)[^<]*(</{tag}>)", rf"\g<1>{_FIXED_STAMP}\g<2>", text
                     )
-                data = text.encode("utf-8")
+                content = text.encode("utf-8")
             info = zipfile.ZipInfo(name, date_time=(2000, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
-            dst.writestr(info, data)
+            dst.writestr(info, content)

@@ -106,3 +106,51 @@ def test_property_every_customer_in_its_own_area_only(rows) -> None:
     for t in range(4):
         assert (geoms[t] is None) == (not (a == t).any())
     _check_partition(lat, lon, a, geoms)
+
+
+def signed_area(ring: list[list[float]]) -> float:
+    """Shoelace area of a closed lon/lat ring: positive when it runs counter-clockwise."""
+    x, y = np.asarray(ring, dtype=float).T
+    return 0.5 * float(np.sum(x[:-1] * y[1:] - x[1:] * y[:-1]))
+
+
+def assert_rfc7946_rings(geometry: dict) -> int:
+    """Every exterior ring counter-clockwise, every hole clockwise; returns the number of holes."""
+    assert geometry["type"] in ("Polygon", "MultiPolygon")
+    polygons = (
+        [geometry["coordinates"]] if geometry["type"] == "Polygon" else geometry["coordinates"]
+    )
+    holes = 0
+    for rings in polygons:
+        assert signed_area(rings[0]) > 0, "exterior ring is clockwise"
+        for hole in rings[1:]:
+            assert signed_area(hole) < 0, "hole is counter-clockwise"
+            holes += 1
+    return holes
+
+
+def ring_around_a_core(n_ring: int = 24, n_core: int = 6) -> tuple[np.ndarray, ...]:
+    """Territory 0 on a circle around territory 1: territory 0's area has a hole."""
+    a = 2 * np.pi * np.arange(n_ring) / n_ring
+    b = 2 * np.pi * np.arange(n_core) / n_core
+    lat = np.concatenate([52.0 + 0.12 * np.sin(a), 52.0 + 0.01 * np.sin(b)])
+    lon = np.concatenate([5.0 + 0.2 * np.cos(a), 5.0 + 0.016 * np.cos(b)])
+    return lat, lon, np.array([0] * n_ring + [1] * n_core)
+
+
+def test_rings_follow_rfc7946_with_a_hole() -> None:
+    lat, lon, a = ring_around_a_core()
+    geoms = territory_polygons(lat, lon, a, 2, buffer_km=20.0)
+    assert assert_rfc7946_rings(geoms[0]) == 1  # the core sits in a hole of the ring
+    assert assert_rfc7946_rings(geoms[1]) == 0
+    assert shape(geoms[0]).is_valid and not shape(geoms[0]).contains(Point(5.0, 52.0))
+
+
+def test_rings_follow_rfc7946_on_sectors_and_multipolygons() -> None:
+    lat, lon, a = _sectors(400, 5, seed=3)
+    # swap a few customers far into other sectors: their territories become MultiPolygons
+    a[:6] = (a[:6] + 2) % 5
+    geoms = territory_polygons(lat, lon, a, 5, buffer_km=4.0)
+    assert any(g["type"] == "MultiPolygon" for g in geoms)
+    for g in geoms:
+        assert_rfc7946_rings(g)

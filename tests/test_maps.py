@@ -13,7 +13,8 @@ import pytest
 
 from territory import assets
 from territory.exceptions import InputError
-from territory.reporthtml import load_plan_folder, rep_file_name
+from territory.htmlutil import rep_file_name
+from territory.reporthtml import load_plan_folder
 
 PAYLOAD_SCRIPT = "<script>window.__pwned=1</script>"
 PAYLOAD_IMG = '<img src=x onerror="window.__pwned=1">'
@@ -44,7 +45,7 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
 
 
 def _hhmm(minutes: float) -> str:
-    m = int(round(minutes))
+    m = round(minutes)
     return f"{m // 60:02d}:{m % 60:02d}"
 
 
@@ -143,11 +144,12 @@ def make_plan_folder(
             first = (k * n_days) // max(len(mine), 1)
             for v in range(f):
                 day_visits[(first + v * (n_days // f)) % n_days].append(c)
-        for d, stops in enumerate(day_visits):
+        for d, planned_stops in enumerate(day_visits):
+            stops = planned_stops[:7]
             week, weekday = d // len(WEEKDAYS) + 1, WEEKDAYS[d % len(WEEKDAYS)]
             date = f"2027-01-{4 + (week - 1) * 7 + d % len(WEEKDAYS):02d}"
-            if len(stops) > 7:  # an over-full day: the rest is reported as unscheduled
-                for c in stops[7:]:
+            if len(planned_stops) > 7:  # an over-full day: the rest is reported as unscheduled
+                for c in planned_stops[7:]:
                     unscheduled.append(
                         {
                             "customer_id": c["customer_id"], "rep_id": rep["id"],
@@ -155,7 +157,6 @@ def make_plan_folder(
                             "customer_name": c["name"], "visit": 1,
                         }
                     )  # fmt: skip
-                stops = stops[:7]
             if not stops:
                 continue
             clock = 8 * 60 + 30
@@ -460,7 +461,7 @@ def test_online_page_needs_leaflet_only(planned_folder: Path) -> None:
 def test_not_a_plan_folder(tmp_path: Path) -> None:
     from territory.maps import render
 
-    with pytest.raises(InputError, match="assignments.csv"):
+    with pytest.raises(InputError, match=r"assignments\.csv"):
         render(tmp_path)
     folder = make_plan_folder(tmp_path / "p", n_customers=6)
     with pytest.raises(InputError, match="language"):

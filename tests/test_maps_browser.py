@@ -8,6 +8,7 @@ is all the :class:`Browser` helper below does.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -22,7 +23,8 @@ from pathlib import Path
 import pytest
 
 from territory import assets
-from territory.reporthtml import load_plan_folder, rep_file_name
+from territory.htmlutil import rep_file_name
+from territory.reporthtml import load_plan_folder
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -206,10 +208,8 @@ class Browser:
 
     def close(self) -> None:
         """Close the browser and remove its profile."""
-        try:
+        with contextlib.suppress(BrowserError):
             self.call("Browser.close", session=None, timeout_s=5)
-        except BrowserError:
-            pass
         try:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
