@@ -89,7 +89,7 @@ def _download(requirement: str, dest: Path) -> Path:
         ],
         check=True,
     )
-    stem = requirement.split("==")[0].replace("-", "_").lower()
+    stem = requirement.split("==", maxsplit=1)[0].replace("-", "_").lower()
     for path in sorted(dest.iterdir()):
         if path.name.replace("-", "_").lower().startswith(stem):
             return path

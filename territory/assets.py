@@ -136,7 +136,7 @@ def fetch(root: Path | None = None, *, timeout_s: float = 60.0) -> Path:
         log.info("map assets already in %s", _leaflet_dir(root))
         return _leaflet_dir(root)
     log.info("fetching %s", LEAFLET_TARBALL_URL)
-    with urllib.request.urlopen(LEAFLET_TARBALL_URL, timeout=timeout_s) as response:  # noqa: S310
+    with urllib.request.urlopen(LEAFLET_TARBALL_URL, timeout=timeout_s) as response:
         data = response.read()
     return install_tarball(data, root)
 

@@ -206,10 +206,7 @@ def read_table(path: str | Path) -> Table:
         raise InputError(f"{source}: cannot be read ({exc.strerror})") from None
     if not data.strip():
         raise InputError(f"{source}: the file is empty; it needs a header row and data rows")
-    if suffix in XLSX_SUFFIXES:
-        table = _read_xlsx(data, source)
-    else:
-        table = _read_csv(data, source)
+    table = _read_xlsx(data, source) if suffix in XLSX_SUFFIXES else _read_csv(data, source)
     if not table.rows:
         raise InputError(f"{source}: has a header row but no data rows")
     return table
@@ -487,7 +484,7 @@ class _Row:
         if isinstance(raw, dt.time):
             return raw.hour * 60 + raw.minute
         if isinstance(raw, float) and 0 <= raw < 1:  # an Excel time stored as a day fraction
-            return int(round(raw * 24 * 60))
+            return round(raw * 24 * 60)
         if isinstance(raw, float) and not raw.is_integer():  # 9.30 typed as a number: 09:30
             raw = f"{int(raw)}:{round((raw - int(raw)) * 100):02d}"
         try:

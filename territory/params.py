@@ -43,7 +43,7 @@ def parse_hhmm(value: object, what: str) -> int:
 
 def format_hhmm(minutes: float) -> str:
     """Minutes after midnight as 'HH:MM' (rounded to the minute)."""
-    m = int(round(minutes))
+    m = round(minutes)
     return f"{m // 60:02d}:{m % 60:02d}"
 
 
@@ -433,7 +433,7 @@ class Config:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], source: str = "config") -> Config:
-        """Build a Config from a parsed TOML mapping."""
+        """Build a Config from a parsed TOML mapping (one reader per ``[section]``)."""
         known = {"period", "day", "travel", "classes", "territory", "sizing", "planning"}
         _warn_unknown(source, "", data, known)
 
@@ -442,109 +442,20 @@ class Config:
             _check(isinstance(value, dict), f"[{name}] must be a table")
             return value
 
-        period = table("period")
-        _warn_unknown(source, "period", period, {"weeks", "days", "start_date"})
-        pkw: dict[str, Any] = {}
-        if "weeks" in period:
-            pkw["weeks"] = period["weeks"]
-        if "days" in period:
-            pkw["days"] = _wrap(parse_weekdays, period["days"], "[period] days")
-        if "start_date" in period:
-            sd = period["start_date"]
-            if isinstance(sd, str):
-                try:
-                    sd = dt.date.fromisoformat(sd)
-                except ValueError:
-                    raise ConfigError(
-                        f"[period] start_date = '{sd}' is not a date; use YYYY-MM-DD"
-                    ) from None
-            _check(
-                isinstance(sd, dt.date) and not isinstance(sd, dt.datetime),
-                f"[period] start_date = {sd!r} is not a date; use YYYY-MM-DD",
-            )
-            pkw["start_date"] = sd
-
-        day = table("day")
-        _warn_unknown(
-            source,
-            "day",
-            day,
-            {"start", "end", "lunch_minutes", "admin_minutes", "lunch_from", "lunch_until"},
-        )
-        dkw: dict[str, Any] = {}
-        for key, attr in (
-            ("start", "start_min"),
-            ("end", "end_min"),
-            ("lunch_from", "lunch_from_min"),
-            ("lunch_until", "lunch_until_min"),
-        ):
-            if key in day:
-                dkw[attr] = _wrap(parse_hhmm, day[key], f"[day] {key}")
-        for key in ("lunch_minutes", "admin_minutes"):
-            if key in day:
-                _check(
-                    isinstance(day[key], int),
-                    f"[day] {key} = {day[key]!r} is not accepted; use whole minutes",
-                )
-                dkw[key] = day[key]
-
-        travel = table("travel")
-        _warn_unknown(source, "travel", travel, {"speed_kmh", "circuity"})
-
-        classes_raw = table("classes")
-        classes: dict[str, ClassParams] = dict(DEFAULT_CLASSES) if not classes_raw else {}
-        for name, spec in classes_raw.items():
-            _check(
-                isinstance(spec, dict),
-                f"[classes.{name}] must be a table with visits and visit_minutes",
-            )
-            _warn_unknown(source, f"classes.{name}", spec, {"visits", "visit_minutes"})
-            base = DEFAULT_CLASSES.get(str(name).upper(), ClassParams(1, 30))
-            try:
-                classes[str(name).upper()] = ClassParams(
-                    visits=spec.get("visits", base.visits),
-                    visit_minutes=spec.get("visit_minutes", base.visit_minutes),
-                )
-            except ConfigError as exc:
-                raise ConfigError(f"[classes.{name}] {exc}") from None
-
-        terr = table("territory")
-        tkeys = {f.name for f in fields(TerritoryParams)}
-        _warn_unknown(source, "territory", terr, tkeys)
-        tkw = {k: v for k, v in terr.items() if k in tkeys}
-        if "balance" in tkw:
-            b = tkw["balance"]
-            _check(
-                isinstance(b, str | list | tuple),
-                f"[territory] balance = {b!r} is not accepted; use a list such as "
-                '["workload", "potential"]',
-            )
-            tkw["balance"] = tuple([b] if isinstance(b, str) else b)
-
-        sizing = table("sizing")
-        skeys = {f.name for f in fields(SizingParams)}
-        _warn_unknown(source, "sizing", sizing, skeys)
-        skw = {k: v for k, v in sizing.items() if k in skeys}
-        if "default_class" in skw:
-            skw["default_class"] = str(skw["default_class"]).upper()
-        elif "C" not in classes:
-            skw["default_class"] = sorted(classes)[-1]
-
-        planning = table("planning")
-        plkeys = {f.name for f in fields(PlanningParams)}
-        _warn_unknown(source, "planning", planning, plkeys)
-
+        classes = _classes(table("classes"), source)
         try:
             return cls(
-                period=PeriodParams(**pkw),
-                day=DayParams(**dkw),
+                period=PeriodParams(**_period_kwargs(table("period"), source)),
+                day=DayParams(**_day_kwargs(table("day"), source)),
                 travel=TravelParams(
-                    **{k: v for k, v in travel.items() if k in {"speed_kmh", "circuity"}}
+                    **_known_kwargs(table("travel"), TravelParams, "travel", source)
                 ),
                 classes=classes,
-                territory=TerritoryParams(**tkw),
-                sizing=SizingParams(**skw),
-                planning=PlanningParams(**{k: v for k, v in planning.items() if k in plkeys}),
+                territory=TerritoryParams(**_territory_kwargs(table("territory"), source)),
+                sizing=SizingParams(**_sizing_kwargs(table("sizing"), classes, source)),
+                planning=PlanningParams(
+                    **_known_kwargs(table("planning"), PlanningParams, "planning", source)
+                ),
             )
         except ConfigError:
             raise
@@ -570,6 +481,111 @@ class Config:
         return d
 
 
+def _known_kwargs(section: dict[str, Any], params: type, name: str, source: str) -> dict[str, Any]:
+    """The keys of ``[name]`` that ``params`` (a dataclass) has; the others are warned about."""
+    keys = {f.name for f in fields(params)}
+    _warn_unknown(source, name, section, keys)
+    return {k: v for k, v in section.items() if k in keys}
+
+
+def _period_kwargs(period: dict[str, Any], source: str) -> dict[str, Any]:
+    """``[period]``: weeks, working weekdays and the optional start date."""
+    _warn_unknown(source, "period", period, {"weeks", "days", "start_date"})
+    pkw: dict[str, Any] = {}
+    if "weeks" in period:
+        pkw["weeks"] = period["weeks"]
+    if "days" in period:
+        pkw["days"] = _wrap(parse_weekdays, period["days"], "[period] days")
+    if "start_date" in period:
+        sd = period["start_date"]
+        if isinstance(sd, str):
+            try:
+                sd = dt.date.fromisoformat(sd)
+            except ValueError:
+                raise ConfigError(
+                    f"[period] start_date = '{sd}' is not a date; use YYYY-MM-DD"
+                ) from None
+        _check(
+            isinstance(sd, dt.date) and not isinstance(sd, dt.datetime),
+            f"[period] start_date = {sd!r} is not a date; use YYYY-MM-DD",
+        )
+        pkw["start_date"] = sd
+    return pkw
+
+
+def _day_kwargs(day: dict[str, Any], source: str) -> dict[str, Any]:
+    """``[day]``: times as HH:MM text, lunch and admin as whole minutes."""
+    _warn_unknown(
+        source,
+        "day",
+        day,
+        {"start", "end", "lunch_minutes", "admin_minutes", "lunch_from", "lunch_until"},
+    )
+    dkw: dict[str, Any] = {}
+    for key, attr in (
+        ("start", "start_min"),
+        ("end", "end_min"),
+        ("lunch_from", "lunch_from_min"),
+        ("lunch_until", "lunch_until_min"),
+    ):
+        if key in day:
+            dkw[attr] = _wrap(parse_hhmm, day[key], f"[day] {key}")
+    for key in ("lunch_minutes", "admin_minutes"):
+        if key in day:
+            _check(
+                isinstance(day[key], int),
+                f"[day] {key} = {day[key]!r} is not accepted; use whole minutes",
+            )
+            dkw[key] = day[key]
+    return dkw
+
+
+def _classes(classes_raw: dict[str, Any], source: str) -> dict[str, ClassParams]:
+    """``[classes.X]`` tables; the default A/B/C when the config has none."""
+    classes: dict[str, ClassParams] = dict(DEFAULT_CLASSES) if not classes_raw else {}
+    for name, spec in classes_raw.items():
+        _check(
+            isinstance(spec, dict),
+            f"[classes.{name}] must be a table with visits and visit_minutes",
+        )
+        _warn_unknown(source, f"classes.{name}", spec, {"visits", "visit_minutes"})
+        base = DEFAULT_CLASSES.get(str(name).upper(), ClassParams(1, 30))
+        try:
+            classes[str(name).upper()] = ClassParams(
+                visits=spec.get("visits", base.visits),
+                visit_minutes=spec.get("visit_minutes", base.visit_minutes),
+            )
+        except ConfigError as exc:
+            raise ConfigError(f"[classes.{name}] {exc}") from None
+    return classes
+
+
+def _territory_kwargs(terr: dict[str, Any], source: str) -> dict[str, Any]:
+    """``[territory]``; ``balance`` may be one name or a list."""
+    tkw = _known_kwargs(terr, TerritoryParams, "territory", source)
+    if "balance" in tkw:
+        b = tkw["balance"]
+        _check(
+            isinstance(b, str | list | tuple),
+            f"[territory] balance = {b!r} is not accepted; use a list such as "
+            '["workload", "potential"]',
+        )
+        tkw["balance"] = tuple([b] if isinstance(b, str) else b)
+    return tkw
+
+
+def _sizing_kwargs(
+    sizing: dict[str, Any], classes: dict[str, ClassParams], source: str
+) -> dict[str, Any]:
+    """``[sizing]``; the default class is C, else the last configured class."""
+    skw = _known_kwargs(sizing, SizingParams, "sizing", source)
+    if "default_class" in skw:
+        skw["default_class"] = str(skw["default_class"]).upper()
+    elif "C" not in classes:
+        skw["default_class"] = sorted(classes)[-1]
+    return skw
+
+
 def _wrap(fn: Any, value: Any, what: str) -> Any:
     try:
         return fn(value, what)
@@ -578,14 +594,10 @@ def _wrap(fn: Any, value: Any, what: str) -> Any:
 
 
 def _warn_unknown(source: str, section: str, table: dict[str, Any], known: set[str]) -> None:
-    for key in table:
+    for key, value in table.items():
         if key not in known:
             where = (
-                f"[{section}] {key}"
-                if section
-                else f"[{key}]"
-                if isinstance(table[key], dict)
-                else key
+                f"[{section}] {key}" if section else f"[{key}]" if isinstance(value, dict) else key
             )
             warnings.warn(
                 f"{source}: unknown config key {where} is ignored; known keys here: {', '.join(sorted(known))}",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import itertools
 import json
 import shutil
 import subprocess
@@ -48,7 +49,7 @@ def test_size_json_carries_the_same_numbers(capsys):
     args = ["size", str(CUSTOMERS), "--reps", str(REPS), "--config", str(CONFIG)]
     assert main(args) == 0
     text = capsys.readouterr().out
-    assert main(args + ["--json"]) == 0
+    assert main([*args, "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert f"recommendation: {data['reps_recommended']} reps" in text
     assert f"{data['totals']['hours']:.1f}" in text
@@ -260,7 +261,7 @@ def test_plan_on_the_sample_keeps_every_rule(plan_dir):
         weeks = sorted(int(v["week"]) for v in got)
         if 1 < want <= cfg.period.weeks:
             assert len({v["weekday"] for v in got}) == 1, cid  # same weekday
-            gaps = {b - a for a, b in zip(weeks, weeks[1:], strict=False)}
+            gaps = {b - a for a, b in itertools.pairwise(weeks)}
             assert gaps == {cfg.period.weeks // want}, (cid, weeks)
     # Routed workload within +/- 10 % between reps (capacity-proportional).
     terr = read_csv(plan_dir / "territories.csv")

@@ -223,7 +223,7 @@ def test_customer_header_aliases(tmp_path: Path, config: Config, field: str, ali
     header = [k for k in base if k != field]
     written = alias.upper().replace("_", " ") if len(alias) > 3 else alias.title()
     path = write_csv(
-        tmp_path / "a.csv", header + [written], [[base[k] for k in header] + [base[field]]]
+        tmp_path / "a.csv", [*header, written], [[base[k] for k in header] + [base[field]]]
     )
     (c,) = load_customers(path, config)
     _, attr, expected = ALIAS_VALUES[field]
@@ -253,7 +253,7 @@ def test_rep_header_aliases(tmp_path: Path, config: Config, field: str, alias: s
     header = [k for k in base if k != field]
     path = write_csv(
         tmp_path / "r.csv",
-        header + [alias.upper()],
+        [*header, alias.upper()],
         [[base[k] for k in header] + [base[field]]],
         delimiter=";",
     )

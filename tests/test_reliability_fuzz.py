@@ -214,7 +214,7 @@ def _run_cli(args: list[str]) -> tuple[int, str]:
                 result["code"] = main(args)
             except SystemExit as exc:  # argparse usage errors
                 result["code"] = exc.code
-            except BaseException as exc:  # noqa: BLE001 - reported as a failure below
+            except BaseException as exc:  # anything else escaping is reported as a failure below
                 result["escaped"] = exc
 
     thread = threading.Thread(target=target, daemon=True)
@@ -271,7 +271,7 @@ def test_cli_design_and_plan_on_a_damaged_file_exit_cleanly(tmp_path) -> None:
                 "--out",
                 str(tmp_path / command),
                 "--no-maps",
-            ]  # fmt: skip
+            ]
         )
         assert "Traceback" not in err and "internal error" not in err
         assert code in (0, 2)
