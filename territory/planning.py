@@ -25,7 +25,7 @@ from .cluster import Workers, open_executor
 from .exceptions import ConfigError, TerritoryError
 from .models import Customer, DayRoute, Design, Plan, Rep, UnscheduledVisit, Visit
 from .params import Config, format_hhmm
-from .periodic import PeriodicProblem, solve_periodic
+from .periodic import PeriodicProblem, solve_periodic, stopping_criterion
 from .routing import RouteRequest, RouteResult, solve_routes
 from .schedule import (
     PetalInput,
@@ -368,15 +368,17 @@ def plan_territory(
             days=t.n_days,
             max_duration=float(fr.selling_min),
             # leaving a customer out costs far more than any detour: only when nothing fits
-            unplanned_penalty=float(10 * fr.selling_min * period.working_days),
+            unscheduled_penalty=float(10 * fr.selling_min * period.working_days),
         )
         solution = solve_periodic(
             problem,
+            stopping_criterion(
+                iterations if iterations is not None else config.planning.improve_iterations,
+                config.planning.improve_time_limit_s,
+            ),
             seed=seed,
-            time_limit_s=config.planning.improve_time_limit_s,
-            iterations=iterations if iterations is not None else config.planning.improve_iterations,
             initial=initial,
-            stop_at=t.started + 0.6 * t.limit_s,
+            deadline=t.started + 0.6 * t.limit_s,
         )
         t.past(0.6)  # marks the territory capped when the search was stopped by the cap
         for k, i in enumerate(plannable):

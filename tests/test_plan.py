@@ -260,7 +260,7 @@ def test_visits_that_do_not_fit_a_day_are_moved_to_other_days(monkeypatch):
     """A stand-in periodic engine crams every visit it can onto day 0: repair must spread them."""
     from territory.periodic import PeriodicSolution
 
-    def cram(problem, *, seed, time_limit_s, iterations, initial, stop_at=None):
+    def cram(problem, stop=None, **_):
         chosen = tuple(next((p for p in pats if p & 1), pats[0]) for pats in problem.patterns)
         routes = tuple(
             ((tuple(k + 1 for k, p in enumerate(chosen) if p >> d & 1)),)
