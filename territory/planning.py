@@ -230,7 +230,7 @@ class _Territory:
             break_s=(fr.lunch[0] * 60, fr.lunch[1] * 60, fr.lunch[2] * 60) if fr.lunch else None,
             # One stop needs no drop option (infeasible = dropped), and OR-Tools' guided local
             # search with a solution limit was seen not to stop on a one-stop model with one.
-            drop_penalty=(
+            unscheduled_penalty=(
                 np.full(len(nodes), DROP_PENALTY_S, dtype=np.int64) if len(stops) > 1 else None
             ),
             time_limit_s=planning.route_time_limit_s,
@@ -245,7 +245,7 @@ class _Territory:
 def _map_result(result: RouteResult, stops: Sequence[int]) -> tuple[list[int], list[int]]:
     """Route order and dropped stops as territory customer positions."""
     order = [stops[k - 1] for k in result.routes[0]] if result.routes else []
-    dropped = [stops[k - 1] for k in result.dropped if k > 0]
+    dropped = [stops[k - 1] for k in result.unscheduled if k > 0]
     if not result.feasible:
         order, dropped = [], list(stops)
     return order, dropped
