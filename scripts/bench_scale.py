@@ -73,7 +73,7 @@ def _child_plan(n: int, k: int, seed: int, workers: int, dask: bool) -> dict:
     from territory.cluster import open_executor
     from territory.districting import design_territories
     from territory.params import Config
-    from territory.planning import estimate_plan_s, plan_territories
+    from territory.rebalance import estimate_plan_s, plan_and_rebalance
     from territory.workload import customer_workload
 
     customers, reps = generate(n, k, seed=seed)
@@ -96,10 +96,10 @@ def _child_plan(n: int, k: int, seed: int, workers: int, dask: bool) -> dict:
     try:
         t0 = time.perf_counter()
         with open_executor(workers, scheduler) as pool:
-            first_s, total_s = estimate_plan_s(
+            _, total_s = estimate_plan_s(
                 customers, design.assignment, len(design.rep_ids), config, pool.count
             )
-            plan, _ = plan_territories(customers, reps, design, config, workers=pool)
+            plan, _ = plan_and_rebalance(customers, reps, design, config, workers=pool)
         seconds = time.perf_counter() - t0
     finally:
         if cluster is not None:
@@ -111,9 +111,9 @@ def _child_plan(n: int, k: int, seed: int, workers: int, dask: bool) -> dict:
         "seconds": round(seconds, 1),
         "peak_mb": round(max(own, kids), 0),
         "estimate_s": round(total_s, 1),
-        "visits": k_["visits"],
-        "unscheduled": k_["visits_unscheduled"],
-        "max_dev": k_["max_routed_deviation"],
+        "visits": k_.visits,
+        "unscheduled": k_.visits_unscheduled,
+        "max_dev": round(k_.max_routed_deviation, 4),
         "plan_digest": digest,
     }
 

@@ -981,8 +981,15 @@ class SearchParams:
     temperature_ratio: float = 200.0
 
     def __post_init__(self) -> None:
-        positive = ("construction_penalty", "sweep_penalty", "sweep_penalty_step", "penalty_step")
-        positive += ("penalty_window", "temperature_share", "temperature_ratio")
+        positive = (
+            "construction_penalty",
+            "sweep_penalty",
+            "sweep_penalty_step",
+            "penalty_step",
+            "penalty_window",
+            "temperature_share",
+            "temperature_ratio",
+        )
         bad = [name for name in positive if not getattr(self, name) > 0]
         bad += [n for n in ("construction_sweeps", "best_sweeps") if getattr(self, n) < 0]
         shares = ("feasible_share", "destroy_share", "shake_share")
