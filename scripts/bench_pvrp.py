@@ -58,7 +58,7 @@ def read_pvrp(path: Path) -> PvrpInstance:
     Each pattern is a decimal bitmask; we read bit ``d`` as day ``d`` (day 0 = bit 0). Every
     pattern set of p01-p10 / pr01-pr10 is closed under day reversal, so the reference ``.res``
     solutions are consistent with either bit order (checked in the tests).
-    A customer located on the depot is dropped (only p01's node 51, which the literature and
+    A customer located on the depot is not read (only p01's node 51, which the literature and
     the reference solution do not serve); ``node_ids`` maps problem nodes back to file ids.
     """
     rows = [line.split() for line in path.read_text().splitlines() if line.strip()]

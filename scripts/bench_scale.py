@@ -5,7 +5,7 @@ and, for planning, of its worker processes) belongs to that run alone. Instances
 generator of ``bench_design.py`` (Dutch-like: towns, countryside, coast, an island).
 
 - design: ``--design`` sizes (customers x territories), by default 1k x 10, 10k x 50, 100k x 200;
-  the limits of the scale issue are 15 minutes and 8 GB at 100k x 200.
+  the targets are 15 minutes and 8 GB at 100k x 200.
 - plan: ``--plan`` (default 8000 x 120) with 1 and 2 local worker processes (``--workers``),
   and with ``--dask`` also on a local Dask cluster (scheduler + 2 single-thread worker processes on
   loopback); the limit is 15 minutes with 2 workers. The speed-up is the ratio against the

@@ -26,16 +26,26 @@ MAX_LEG_KM = 40.0
 
 @dataclass(frozen=True)
 class CustomerWorkload:
-    """Per-customer workload over one period, aligned with the customer list (minutes)."""
+    """Per-customer workload over one period, aligned with the customer list (minutes).
+
+    Attributes
+    ----------
+    visits
+        Visits per period.
+    minutes_per_visit
+        Length of one visit (``Customer.visit_minutes``).
+    travel_min_per_visit
+        Travel allowance per visit.
+    """
 
     visits: NDArray[np.int64]
-    visit_min: NDArray[np.float64]  # minutes per visit
+    minutes_per_visit: NDArray[np.float64]
     travel_min_per_visit: NDArray[np.float64]
 
     @property
     def visit_total_min(self) -> NDArray[np.float64]:
         """Visiting minutes per period."""
-        return self.visits * self.visit_min
+        return self.visits * self.minutes_per_visit
 
     @property
     def travel_total_min(self) -> NDArray[np.float64]:
@@ -89,7 +99,7 @@ def customer_workload(
         travel = travel + home_leg_min_per_visit(lat, lon, visits, reps, config)
     return CustomerWorkload(
         visits=visits,
-        visit_min=np.array([c.visit_minutes for c in customers], dtype=np.float64),
+        minutes_per_visit=np.array([c.visit_minutes for c in customers], dtype=np.float64),
         travel_min_per_visit=travel,
     )
 

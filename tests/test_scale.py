@@ -167,7 +167,7 @@ def test_time_cap_bounds_a_territory_and_is_reported():
     # the search stops at 60 % of the cap; what is left is the quick routing of each day
     assert took < 0.3 + 0.05 * len(capped.days) + 1.0
     planned = sum(len(d.visits) for d in capped.days) + len(capped.unscheduled)
-    assert planned == sum(c.visits for c in customers)  # every visit placed or reported
+    assert planned == sum(c.visits for c in customers)  # every visit scheduled or reported
     for day in capped.days:
         assert day.return_min <= config.day.end_min
 
