@@ -35,6 +35,19 @@ logger = logging.getLogger(__name__)
 
 _EPS = 1e-9
 
+#: Cached edges of all routes: (from, to, route) as rows of one array, base cost per edge,
+#: the first edge of each route (plus the end) and of each day.
+_EdgeCache = tuple[NDArray[np.intp], NDArray[np.float64], NDArray[np.intp], NDArray[np.intp]]
+#: The same unpacked: from, to, route, base cost, route offsets, day offsets.
+_Edges = tuple[
+    NDArray[np.intp],
+    NDArray[np.intp],
+    NDArray[np.intp],
+    NDArray[np.float64],
+    NDArray[np.intp],
+    NDArray[np.intp],
+]
+
 
 @dataclass(frozen=True)
 class PeriodicProblem:
@@ -266,7 +279,7 @@ class _State:
         self.pattern = np.zeros(data.n + 1, dtype=np.int64)
         self.route_of = np.full((data.n + 1, data.t), -1, dtype=np.int64)
         self._arr: list[NDArray[np.intp] | None] = [None] * r
-        self._edges: tuple | None = None
+        self._edges: _EdgeCache | None = None
         self.dirty: set[int] = set()
 
     def copy(self) -> _State:
@@ -363,7 +376,7 @@ class _State:
         offs[r + 1 :] -= 1
         self._edges = (new, nb, offs, offs[:: self.data.m][: self.data.t])
 
-    def edges(self) -> tuple:
+    def edges(self) -> _Edges:
         """All route edges, grouped by route (routes ordered by day): from, to, route, base cost."""
         if self._edges is None:
             arrs = [self.arr(r) for r in range(self.data.n_routes)]
@@ -613,7 +626,11 @@ def _improve_routes(st: _State, routes: Sequence[int]) -> None:
 
 
 def _near_routes(
-    d: NDArray[np.float64], nodes: NDArray[np.intp], lens: NDArray, rows: NDArray, k: int
+    d: NDArray[np.float64],
+    nodes: NDArray[np.intp],
+    lens: NDArray[np.intp],
+    rows: NDArray[np.intp],
+    k: int,
 ) -> NDArray[np.intp]:
     """The ``k`` routes nearest to each route in ``rows`` (by three sample stops), plus one empty.
 
@@ -805,7 +822,8 @@ def _scheduled(st: _State) -> NDArray[np.int64]:
 
 def _destroy_random(st: _State, q: int, rng: np.random.Generator) -> list[int]:
     scheduled = _scheduled(st)
-    return rng.choice(scheduled, size=min(q, len(scheduled)), replace=False).tolist()
+    out: list[int] = rng.choice(scheduled, size=min(q, len(scheduled)), replace=False).tolist()
+    return out
 
 
 def _destroy_related(st: _State, q: int, rng: np.random.Generator) -> list[int]:
@@ -817,7 +835,8 @@ def _destroy_related(st: _State, q: int, rng: np.random.Generator) -> list[int]:
     dist = dist * (1.0 + 0.3 * rng.random(len(scheduled)))
     k = min(q, len(scheduled))
     order = np.argpartition(dist, k - 1)[:k]
-    return scheduled[order].tolist()
+    out: list[int] = scheduled[order].tolist()
+    return out
 
 
 def _destroy_worst(st: _State, q: int, rng: np.random.Generator) -> list[int]:
@@ -1134,7 +1153,8 @@ class _Annealing:
 
     def temperature(self, fraction: float) -> float:
         """The temperature ``fraction`` of the way through the budget."""
-        return self.temp0 * (self.temp_end / self.temp0) ** min(fraction, 1.0)
+        factor: float = (self.temp_end / self.temp0) ** min(fraction, 1.0)
+        return self.temp0 * factor
 
     @staticmethod
     def accepts(cand_val: float, cur_val: float, temp: float, rng: np.random.Generator) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -105,7 +106,7 @@ def customer_workload(
 
 
 def relative_deviation(
-    load: NDArray[np.float64], target: NDArray[np.float64]
+    load: NDArray[np.number[Any]], target: NDArray[np.number[Any]]
 ) -> NDArray[np.float64]:
     """``load / target - 1`` per territory; 0 where the target is 0 (a rep without working
     time, who holds at most accounts locked to them: reported by a note, not as a deviation)."""
@@ -167,7 +168,7 @@ class SizingResult:
     reps_exact: float
     reps_recommended: int
     current_reps: int | None
-    alternatives: tuple[dict, ...]
+    alternatives: tuple[dict[str, float], ...]
     potential_total: float
     potential_per_rep: float | None
     reps_by_potential: int | None
@@ -192,7 +193,7 @@ class SizingResult:
         """Visits plus travel per period: the bewerkingstaak in hours."""
         return self.visit_hours + self.travel_hours
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """Plain data for ``--json``: the same numbers the table prints."""
         return {
             "period": {"weeks": self.weeks, "working_days": self.working_days},

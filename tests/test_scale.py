@@ -345,7 +345,7 @@ def test_no_distance_matrix_over_the_whole_file(monkeypatch):
     assert largest[0] <= max((biggest_territory + 1) ** 2, 64 * n) < n * n / 4
 
 
-def test_verbose_logs_each_stage_and_quiet_does_not(tmp_path):
+def test_verbose_logs_each_stage_and_quiet_does_not():
     import subprocess
 
     root = Path(__file__).resolve().parent.parent
