@@ -311,7 +311,8 @@ def plan_territory(
         0 or a pattern not allowed for this rep falls back to the petal construction.
     iterations
         Periodic-engine iterations; ``planning.improve_iterations`` (or the engine's default)
-        when None.
+        when None. With ``planning.improve_time_limit_s`` the search stops at whichever of the
+        two comes first.
     time_limit_s
         Safety cap on this call's wall-clock time (default ``planning.territory_time_limit_s``):
         the periodic search stops at 60 % of it, repair at 80 %, and later days get quick routes.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import numpy as np
 import pytest
@@ -168,6 +169,42 @@ def test_kpis_carry_routed_workload_per_rep(planned):
             visit + travel + admin, abs=1 + len(days)
         )
     assert set(k.routed_deviation) == {"R1", "R2"}
+
+
+def test_kpis_to_dict_is_the_summary_form(planned):
+    """summary.json's plan KPIs: these keys in this order, minutes/km to 0.1, deviations 1e-4."""
+    plan = planned[-1]
+    k = plan.kpis
+    d = k.to_dict()
+    assert list(d) == [
+        "notes",
+        "visits",
+        "visits_planned",
+        "visits_unscheduled",
+        "customers_unscheduled",
+        "working_days_used",
+        "visit_min",
+        "travel_min",
+        "travel_km",
+        "admin_min",
+        "routed_workload_min",
+        "routed_travel_min",
+        "routed_travel_km",
+        "capacity_min",
+        "routed_deviation",
+        "max_routed_deviation_before",
+        "max_routed_deviation",
+        "rebalance_rounds",
+        "rebalance_moved",
+        "reps_needed_exact",
+        "reps_needed",
+    ]
+    assert d["travel_min"] == round(k.travel_min, 1) and d["travel_km"] == round(k.travel_km, 1)
+    assert d["routed_deviation"] == {r: round(x, 4) for r, x in k.routed_deviation.items()}
+    assert d["reps_needed_exact"] == round(k.reps_needed_exact, 3)
+    assert d["reps_needed"] >= d["reps_needed_exact"] > d["reps_needed"] - 1
+    assert d["notes"] == list(k.notes)
+    assert json.loads(json.dumps(d)) == d  # plain JSON
 
 
 def test_same_result_for_one_and_two_workers(team):
