@@ -1,7 +1,7 @@
 """Benchmark the visit planner: generated Dutch-like team, time, peak memory and plan quality.
 
 Generates ``--customers`` customers and ``--reps`` reps (the generator of bench_design.py),
-designs territories, then plans the period with ``plan.plan_territories`` and reports runtime,
+designs territories, then plans the period with ``rebalance.plan_and_rebalance`` and reports runtime,
 peak memory (this process and its workers), routed travel, unscheduled visits and the routed
 workload balance. ``--baseline`` also runs the petal construction alone (no periodic
 improvement, no rebalancing) in the same run, so the full planner's travel is reported as a
@@ -24,13 +24,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_design import generate  # noqa: E402
-from benchtable import print_table, write_csv  # noqa: E402
+from bench_design import generate
+from benchtable import print_table, write_csv
 
-from territory.districting import design_territories  # noqa: E402
-from territory.params import Config  # noqa: E402
-from territory.planning import plan_territories  # noqa: E402
-from territory.workload import customer_workload  # noqa: E402
+from territory.districting import design_territories
+from territory.params import Config
+from territory.rebalance import plan_and_rebalance
+from territory.workload import customer_workload
 
 
 def _peak_mb() -> tuple[float, float]:
@@ -88,7 +88,9 @@ def main(argv: list[str] | None = None) -> int:
                 logging.info("%s %.0f %%", msg, 100 * frac)
 
         t = time.perf_counter()
-        plan, _ = plan_territories(customers, reps, design, cfg, jobs=args.jobs, progress=progress)
+        plan, _ = plan_and_rebalance(
+            customers, reps, design, cfg, jobs=args.jobs, progress=progress
+        )
         plan_s = time.perf_counter() - t
         own, kids = _peak_mb()
         reasons: dict[str, int] = {}
@@ -108,14 +110,14 @@ def main(argv: list[str] | None = None) -> int:
                 "plan_s": round(plan_s, 1),
                 "peak_mb_main": round(own, 0),
                 "peak_mb_worker": round(kids, 0),
-                "visits": k["visits"],
-                "unscheduled": k["visits_unscheduled"],
-                "travel_h": round(k["travel_min"] / 60, 1),
-                "travel_km": k["travel_km"],
-                "max_dev_before": k["max_routed_deviation_before"],
-                "max_dev": k["max_routed_deviation"],
-                "rounds": k["rebalance_rounds"],
-                "reps_needed": k["reps_needed"],
+                "visits": k.visits,
+                "unscheduled": k.visits_unscheduled,
+                "travel_h": round(k.travel_min / 60, 1),
+                "travel_km": round(k.travel_km, 1),
+                "max_dev_before": round(k.max_routed_deviation_before, 4),
+                "max_dev": round(k.max_routed_deviation, 4),
+                "rounds": k.rebalance_rounds,
+                "reps_needed": k.reps_needed,
             }
         )
     if args.baseline:

@@ -26,14 +26,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
 from benchtable import write_csv
 
 from territory.periodic import (
+    MaxIterations,
     PeriodicProblem,
     PeriodicSolution,
     check_solution,
     route_cost,
     solve_periodic,
+    stopping_criterion,
 )
 
 
@@ -53,7 +58,7 @@ def read_pvrp(path: Path) -> PvrpInstance:
     Each pattern is a decimal bitmask; we read bit ``d`` as day ``d`` (day 0 = bit 0). Every
     pattern set of p01-p10 / pr01-pr10 is closed under day reversal, so the reference ``.res``
     solutions are consistent with either bit order (checked in the tests).
-    A customer located on the depot is dropped (only p01's node 51, which the literature and
+    A customer located on the depot is not read (only p01's node 51, which the literature and
     the reference solution do not serve); ``node_ids`` maps problem nodes back to file ids.
     """
     rows = [line.split() for line in path.read_text().splitlines() if line.strip()]
@@ -165,17 +170,17 @@ def main(argv: list[str] | None = None) -> int:
         inst = read_pvrp(args.instances / f"{name}.txt")
         # baseline measured in the same run: the engine's construction alone (no search)
         t0 = time.perf_counter()
-        start = solve_periodic(inst.problem, seed=args.seed, iterations=0)
+        start = solve_periodic(inst.problem, MaxIterations(0), seed=args.seed)
         start_s = time.perf_counter() - t0
         t0 = time.perf_counter()
         sol = solve_periodic(
-            inst.problem, seed=args.seed, time_limit_s=args.time_limit, iterations=args.iterations
+            inst.problem, stopping_criterion(args.iterations, args.time_limit), seed=args.seed
         )
         elapsed = time.perf_counter() - t0
         issues = check_solution(inst.problem, sol)
         ref, tabu = bks.get(name, (math.nan, math.nan))
-        gap = 100.0 * (sol.cost - ref) / ref if ref == ref else math.nan
-        gap_tabu = 100.0 * (sol.cost - tabu) / tabu if tabu == tabu else math.nan
+        gap = 100.0 * (sol.cost - ref) / ref if not math.isnan(ref) else math.nan
+        gap_tabu = 100.0 * (sol.cost - tabu) / tabu if not math.isnan(tabu) else math.nan
         feasible = sol.feasible and not issues
         rows.append(
             {
@@ -198,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(
             f"{name:<9}{inst.problem.n_customers:>5}{sol.cost:>11.2f}{ref:>11.2f}{gap:>8.2f}"
-            f"{gap_tabu:>9.2f}{str(feasible):>9}{sol.iterations:>8}{elapsed:>8.1f}"
+            f"{gap_tabu:>9.2f}{feasible!s:>9}{sol.iterations:>8}{elapsed:>8.1f}"
             f"{start.cost:>11.2f}{sol.cost / start.cost:>8.3f}",
             flush=True,
         )

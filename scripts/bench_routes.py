@@ -35,10 +35,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchdata import BENCHDATA, read_bks, read_solomon, read_tsplib  # noqa: E402
-from benchtable import write_csv  # noqa: E402
+from benchdata import BENCHDATA, read_bks, read_solomon, read_tsplib
+from benchtable import write_csv
 
-from territory.routing import RouteRequest, check_route, solve_routes  # noqa: E402
+from territory.routing import RouteRequest, check_route, solve_routes
 
 FIELDS = [
     "set",

@@ -188,7 +188,7 @@ def format_kpis(kpis: dict) -> str:
         ("utilization_min", "lowest utilisation", "{:.0%}"),
         ("utilization_max", "highest utilisation", "{:.0%}"),
         ("visits_planned", "visits planned", "{}"),
-        ("visits_unscheduled", "visits not placed (see unscheduled.csv)", "{}"),
+        ("visits_unscheduled", "visits unscheduled (see unscheduled.csv)", "{}"),
         ("max_routed_deviation_before", "routed workload deviation before rebalancing", "{:.1%}"),
         ("max_routed_deviation", "routed workload deviation from the mean", "{:.1%}"),
         ("travel_hours", "travel hours (routed)", "{:.1f}"),
@@ -357,7 +357,8 @@ def _run(args: argparse.Namespace, progress: Reporter) -> int:
         print(format_kpis(result["kpis"]))
         return 0
     if args.command == "plan":
-        from .planning import check_plan_period, estimate_plan_s
+        from .planning import check_plan_period
+        from .rebalance import estimate_plan_s
 
         check_plan_period(inputs.config, args.config or "plan.toml")  # before the design
         design_result, workload = pipeline.design(

@@ -300,8 +300,104 @@ class Design:
 
 @dataclass(frozen=True)
 class Plan:
-    """The visit plan of the whole team over the period."""
+    """The visit plan of the whole team over the period, with its headline figures."""
 
     days: tuple[DayRoute, ...]
     unscheduled: tuple[UnscheduledVisit, ...]
-    kpis: dict = field(default_factory=dict, hash=False, compare=False)
+    kpis: PlanKpis = field(hash=False, compare=False)
+
+
+@dataclass(frozen=True)
+class PlanKpis:
+    """Headline figures of a team's visit plan (summary.json, the console, the report).
+
+    Minutes and km are totals over the planning period, as routed (every way home included);
+    `to_dict` rounds them for summary.json.
+
+    Attributes
+    ----------
+    notes
+        Remarks in words: unscheduled visits, territories cut short by the time cap, reps
+        outside the routed workload band.
+    visits
+        Visits the customers ask for in the period.
+    visits_planned, visits_unscheduled
+        Visits on a day route, and visits in unscheduled.csv.
+    customers_unscheduled
+        Customers with at least one unscheduled visit.
+    working_days_used
+        Rep working days with at least one visit.
+    visit_min, travel_min, travel_km, admin_min
+        Team totals: minutes visiting, travel minutes and km, admin minutes.
+    routed_workload_min
+        Per rep id: visit + travel + admin minutes.
+    routed_travel_min, routed_travel_km
+        Per rep id: travel minutes and km.
+    capacity_min
+        Per rep id: working minutes in the period (capacity-scaled, lunch excluded).
+    routed_deviation
+        Per rep id: routed workload plus the estimate of its unscheduled visits, relative to
+        the capacity-proportional share of the team's, minus 1 (0.04 = 4 % above).
+    max_routed_deviation_before, max_routed_deviation
+        Largest absolute routed deviation of the first plan and of the plan kept.
+    rebalance_rounds
+        Rebalancing rounds run.
+    rebalance_moved
+        Customers whose rep the rebalancing changed.
+    reps_needed_exact, reps_needed
+        Full-time reps the routed workload (unscheduled visits incl.) asks for, and that
+        number rounded up; None when a full-time rep has no working time.
+    """
+
+    notes: tuple[str, ...]
+    visits: int
+    visits_planned: int
+    visits_unscheduled: int
+    customers_unscheduled: int
+    working_days_used: int
+    visit_min: float
+    travel_min: float
+    travel_km: float
+    admin_min: float
+    routed_workload_min: dict[str, float]
+    routed_travel_min: dict[str, float]
+    routed_travel_km: dict[str, float]
+    capacity_min: dict[str, float]
+    routed_deviation: dict[str, float]
+    max_routed_deviation_before: float
+    max_routed_deviation: float
+    rebalance_rounds: int
+    rebalance_moved: int
+    reps_needed_exact: float | None
+    reps_needed: int | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """summary.json's plan KPIs: minutes and km to 0.1, deviations to 1e-4."""
+
+        def by_rep(values: dict[str, float], digits: int) -> dict[str, float]:
+            return {rep_id: round(x, digits) for rep_id, x in values.items()}
+
+        exact = self.reps_needed_exact
+        return {
+            "notes": list(self.notes),
+            "visits": self.visits,
+            "visits_planned": self.visits_planned,
+            "visits_unscheduled": self.visits_unscheduled,
+            "customers_unscheduled": self.customers_unscheduled,
+            "working_days_used": self.working_days_used,
+            "visit_min": round(self.visit_min, 1),
+            "travel_min": round(self.travel_min, 1),
+            "travel_km": round(self.travel_km, 1),
+            "admin_min": round(self.admin_min, 1),
+            "routed_workload_min": by_rep(self.routed_workload_min, 1),
+            "routed_travel_min": by_rep(self.routed_travel_min, 1),
+            "routed_travel_km": by_rep(self.routed_travel_km, 1),
+            "capacity_min": by_rep(self.capacity_min, 1),
+            "routed_deviation": by_rep(self.routed_deviation, 4),
+            "max_routed_deviation_before": round(self.max_routed_deviation_before, 4),
+            "max_routed_deviation": round(self.max_routed_deviation, 4),
+            "rebalance_rounds": self.rebalance_rounds,
+            "rebalance_moved": self.rebalance_moved,
+            "reps_needed_exact": round(exact, 3) if exact is not None else None,
+            "reps_needed": self.reps_needed,
+        }

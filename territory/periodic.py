@@ -25,7 +25,7 @@ import logging
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
@@ -34,6 +34,19 @@ from numpy.typing import NDArray
 logger = logging.getLogger(__name__)
 
 _EPS = 1e-9
+
+#: Cached edges of all routes: (from, to, route) as rows of one array, base cost per edge,
+#: the first edge of each route (plus the end) and of each day.
+_EdgeCache = tuple[NDArray[np.intp], NDArray[np.float64], NDArray[np.intp], NDArray[np.intp]]
+#: The same unpacked: from, to, route, base cost, route offsets, day offsets.
+_Edges = tuple[
+    NDArray[np.intp],
+    NDArray[np.intp],
+    NDArray[np.intp],
+    NDArray[np.float64],
+    NDArray[np.intp],
+    NDArray[np.intp],
+]
 
 
 @dataclass(frozen=True)
@@ -58,8 +71,8 @@ class PeriodicProblem:
         Load limit per route (vehicle-day), or None.
     max_duration
         Limit per route on travel + service, depot to depot, or None.
-    unplanned_penalty
-        None: every customer must be planned. Otherwise the cost of leaving one customer out
+    unscheduled_penalty
+        None: every customer must be scheduled. Otherwise the cost of one unscheduled customer
         (pattern 0), in travel units.
     """
 
@@ -71,7 +84,7 @@ class PeriodicProblem:
     demand: NDArray[np.float64] | None = None
     capacity: float | None = None
     max_duration: float | None = None
-    unplanned_penalty: float | None = None
+    unscheduled_penalty: float | None = None
 
     def __post_init__(self) -> None:
         n1 = len(self.patterns) + 1
@@ -87,8 +100,11 @@ class PeriodicProblem:
             raise ValueError("days and vehicles_per_day must be at least 1")
         full = (1 << self.days) - 1
         for i, pats in enumerate(self.patterns, start=1):
-            if not pats and self.unplanned_penalty is None:
-                raise ValueError(f"customer {i} has no allowed pattern and cannot be left out")
+            if not pats and self.unscheduled_penalty is None:
+                raise ValueError(
+                    f"customer {i} has no allowed pattern and must be scheduled "
+                    "(unscheduled_penalty is None)"
+                )
             for p in pats:
                 if p <= 0 or p & ~full:
                     raise ValueError(
@@ -108,13 +124,13 @@ class PeriodicSolution:
     Attributes
     ----------
     pattern
-        Chosen bitmask per customer (index ``i-1`` for node ``i``); 0 = left out.
+        Chosen bitmask per customer (index ``i-1`` for node ``i``); 0 = unscheduled.
     routes
         ``routes[day][vehicle]`` = customer nodes in visiting order (depot implicit at both ends).
     cost
         Total travel of the routes.
     feasible
-        All constraints hold and nobody is left out, or left out only where allowed.
+        All constraints hold and every customer is scheduled, or unscheduled only where allowed.
     iterations
         Search iterations performed.
     """
@@ -142,55 +158,69 @@ def check_solution(problem: PeriodicProblem, solution: PeriodicSolution) -> list
     """List every constraint ``solution`` breaks (empty list = feasible).
 
     Checks the route grid shape, that every customer is visited exactly on the days of its chosen
-    pattern (once per day), that the pattern is allowed (or 0 where leaving out is allowed),
-    and the capacity and duration limits of every route.
+    pattern (once per day), that the pattern is allowed (or 0 where unscheduled customers are
+    allowed), and the capacity and duration limits of every route.
     """
-    problems: list[str] = []
     n = problem.n_customers
     if len(solution.pattern) != n:
         return [f"pattern has {len(solution.pattern)} entries for {n} customers"]
     if len(solution.routes) != problem.days:
         return [f"routes cover {len(solution.routes)} days, expected {problem.days}"]
-    seen = [0] * (n + 1)
-    d = np.asarray(problem.travel, dtype=np.float64)
+    problems: list[str] = []
+    seen = [0] * (n + 1)  # days mask per customer node
     for day, day_routes in enumerate(solution.routes):
         if len(day_routes) > problem.vehicles_per_day:
             problems.append(
                 f"day {day} has {len(day_routes)} routes, at most {problem.vehicles_per_day} allowed"
             )
         for v, route in enumerate(day_routes):
-            for c in route:
-                if not 1 <= c <= n:
-                    problems.append(f"day {day} vehicle {v}: node {c} is not a customer")
-                    continue
-                if seen[c] >> day & 1:
-                    problems.append(f"customer {c} is visited twice on day {day}")
-                seen[c] |= 1 << day
-            if not route:
-                continue
-            a = np.fromiter((0, *route, 0), dtype=np.intp)
-            if problem.capacity is not None and problem.demand is not None:
-                load = float(np.asarray(problem.demand)[a].sum())
-                if load > problem.capacity + 1e-6:
-                    problems.append(
-                        f"day {day} vehicle {v}: load {load:g} exceeds capacity {problem.capacity:g}"
-                    )
-            if problem.max_duration is not None:
-                dur = float(d[a[:-1], a[1:]].sum() + np.asarray(problem.service)[a].sum())
-                if dur > problem.max_duration + 1e-6:
-                    problems.append(
-                        f"day {day} vehicle {v}: duration {dur:.2f} exceeds limit {problem.max_duration:g}"
-                    )
+            problems += _visit_problems(n, day, v, route, seen)
+            problems += _limit_problems(problem, day, v, route)
     for c in range(1, n + 1):
         p = solution.pattern[c - 1]
         if p == 0:
-            if problem.unplanned_penalty is None:
-                problems.append(f"customer {c} is left out but every customer must be planned")
+            if problem.unscheduled_penalty is None:
+                problems.append(f"customer {c} is unscheduled but every customer must be scheduled")
         elif p not in problem.patterns[c - 1]:
             problems.append(f"customer {c}: pattern {p} is not allowed")
         if seen[c] != p:
             problems.append(
                 f"customer {c} is visited on days mask {seen[c]} but its pattern is {p}"
+            )
+    return problems
+
+
+def _visit_problems(n: int, day: int, v: int, route: Sequence[int], seen: list[int]) -> list[str]:
+    """Nodes of one route that are no customer or visited twice that day; marks ``seen``."""
+    problems = []
+    for c in route:
+        if not 1 <= c <= n:
+            problems.append(f"day {day} vehicle {v}: node {c} is not a customer")
+            continue
+        if seen[c] >> day & 1:
+            problems.append(f"customer {c} is visited twice on day {day}")
+        seen[c] |= 1 << day
+    return problems
+
+
+def _limit_problems(problem: PeriodicProblem, day: int, v: int, route: Sequence[int]) -> list[str]:
+    """Capacity and duration excess of one route."""
+    if not route:
+        return []
+    problems = []
+    a = np.fromiter((0, *route, 0), dtype=np.intp)
+    if problem.capacity is not None and problem.demand is not None:
+        load = float(np.asarray(problem.demand)[a].sum())
+        if load > problem.capacity + 1e-6:
+            problems.append(
+                f"day {day} vehicle {v}: load {load:g} exceeds capacity {problem.capacity:g}"
+            )
+    if problem.max_duration is not None:
+        d = np.asarray(problem.travel, dtype=np.float64)
+        dur = float(d[a[:-1], a[1:]].sum() + np.asarray(problem.service)[a].sum())
+        if dur > problem.max_duration + 1e-6:
+            problems.append(
+                f"day {day} vehicle {v}: duration {dur:.2f} exceeds limit {problem.max_duration:g}"
             )
     return problems
 
@@ -221,7 +251,7 @@ class _Data:
         self.cap = float(cap) if cap is not None and self.has_cap else math.inf
         self.has_dur = max_dur is not None
         self.max_dur = float(max_dur) if max_dur is not None else math.inf
-        self.unplanned = problem.unplanned_penalty
+        self.unscheduled_penalty = problem.unscheduled_penalty
         self.patterns: list[tuple[int, ...]] = [()] + [tuple(p) for p in problem.patterns]
         # per customer: (k, t) 0/1 matrix of its allowed patterns
         self.pmat: list[NDArray[np.float64]] = [np.zeros((0, self.t))]
@@ -249,7 +279,7 @@ class _State:
         self.pattern = np.zeros(data.n + 1, dtype=np.int64)
         self.route_of = np.full((data.n + 1, data.t), -1, dtype=np.int64)
         self._arr: list[NDArray[np.intp] | None] = [None] * r
-        self._edges: tuple | None = None
+        self._edges: _EdgeCache | None = None
         self.dirty: set[int] = set()
 
     def copy(self) -> _State:
@@ -275,14 +305,14 @@ class _State:
             return 0.0
         return float(np.maximum(self.travel + self.svc - self.data.max_dur, 0.0).sum())
 
-    def n_unplanned(self) -> int:
+    def n_unscheduled(self) -> int:
         return int((self.pattern[1:] == 0).sum())
 
     def objective(self) -> float:
-        """Travel plus the cost of customers left out (the user's objective)."""
+        """Travel plus the cost of the unscheduled customers (the user's objective)."""
         total = float(self.travel.sum())
-        if self.data.unplanned is not None:
-            total += self.data.unplanned * self.n_unplanned()
+        if self.data.unscheduled_penalty is not None:
+            total += self.data.unscheduled_penalty * self.n_unscheduled()
         return total
 
     def penalised(self, alpha: float, beta: float) -> float:
@@ -346,7 +376,7 @@ class _State:
         offs[r + 1 :] -= 1
         self._edges = (new, nb, offs, offs[:: self.data.m][: self.data.t])
 
-    def edges(self) -> tuple:
+    def edges(self) -> _Edges:
         """All route edges, grouped by route (routes ordered by day): from, to, route, base cost."""
         if self._edges is None:
             arrs = [self.arr(r) for r in range(self.data.n_routes)]
@@ -419,7 +449,7 @@ class _State:
         self._arr[r] = a
 
     def removal_savings(self) -> NDArray[np.float64]:
-        """Travel saved by removing each customer from all its days (0 for unplanned)."""
+        """Travel saved by removing each customer from all its days (0 when unscheduled)."""
         d = self.data.d
         sav = np.zeros(self.data.n + 1)
         for r in range(self.data.n_routes):
@@ -458,7 +488,7 @@ def _insert_best(
     if noise > 0.0 and rng is not None:
         pc = pc * (1.0 + noise * (rng.random(len(pc)) - 0.5))
     k = int(np.argmin(pc))
-    if data.unplanned is not None and pc[k] > data.unplanned:
+    if data.unscheduled_penalty is not None and pc[k] > data.unscheduled_penalty:
         st.pattern[c] = 0
         return
     pat = data.patterns[c][k]
@@ -595,19 +625,12 @@ def _improve_routes(st: _State, routes: Sequence[int]) -> None:
             st.set_route(r, seq, float(st.travel[r] - gain))
 
 
-def _route_profile(st: _State, r: int) -> tuple:
-    """Prefix travel, load and service along route ``r`` (node positions incl. both depots)."""
-    data = st.data
-    a = st.arr(r)
-    legs = data.d[a[:-1], a[1:]]
-    f = np.concatenate(([0.0], np.cumsum(legs)))
-    ql = np.cumsum(data.q[a])
-    sv = np.cumsum(data.s[a])
-    return a, f, ql, sv
-
-
 def _near_routes(
-    d: NDArray[np.float64], nodes: NDArray[np.intp], lens: NDArray, rows: NDArray, k: int
+    d: NDArray[np.float64],
+    nodes: NDArray[np.intp],
+    lens: NDArray[np.intp],
+    rows: NDArray[np.intp],
+    k: int,
 ) -> NDArray[np.intp]:
     """The ``k`` routes nearest to each route in ``rows`` (by three sample stops), plus one empty.
 
@@ -631,6 +654,124 @@ def _near_routes(
     return near
 
 
+@dataclass(frozen=True)
+class _DayProfile:
+    """The routes of one day as padded arrays: nodes (depots incl.) and prefix sums."""
+
+    arrs: list[NDArray[np.intp]]  # node array per route
+    lens: NDArray[np.intp]  # nodes per route, depots incl.
+    nodes: NDArray[np.intp]  # (routes, longest) padded with the depot
+    fwd: NDArray[np.float64]  # travel up to each position
+    load: NDArray[np.float64]  # demand up to and including each position
+    service: NDArray[np.float64]  # service up to and including each position
+
+
+def _day_profile(st: _State, routes: Sequence[int]) -> _DayProfile | None:
+    """Profile of ``routes``; None when every one of them is empty."""
+    data = st.data
+    arrs = [st.arr(r) for r in routes]
+    lens = np.array([len(a) for a in arrs])
+    lmax = int(lens.max())
+    if lmax <= 2 and not any(len(st.seq[r]) for r in routes):
+        return None
+    nodes = np.zeros((len(routes), lmax), dtype=np.intp)
+    for i, a in enumerate(arrs):
+        nodes[i, : len(a)] = a
+    legs = data.d[nodes[:, :-1], nodes[:, 1:]]
+    fwd = np.zeros((len(routes), lmax))
+    np.cumsum(legs, axis=1, out=fwd[:, 1:])
+    load = np.cumsum(data.q[nodes], axis=1)
+    service = np.cumsum(data.s[nodes], axis=1)
+    return _DayProfile(arrs, lens, nodes, fwd, load, service)
+
+
+def _tail_exchange_gains(
+    data: _Data,
+    prof: _DayProfile,
+    rx: NDArray[np.intp],
+    ycand: NDArray[np.intp],
+    alpha: float,
+    beta: float,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Penalised gain of every tail exchange, shaped (row, partner, cut pair), and each route's
+    penalised value. Axes: x = focus route, y = partner, i = cut on x, j = cut on y."""
+    d, nodes, fwd = data.d, prof.nodes, prof.fwd
+    lp = nodes.shape[1] - 1
+    tot_t = fwd[:, -1]
+    xi = nodes[rx, :lp][:, None, :, None]
+    xn = nodes[rx, 1:][:, None, :, None]
+    yj = nodes[ycand, :lp][:, :, None, :]
+    yn = nodes[ycand, 1:][:, :, None, :]
+    fx_i = fwd[rx, :lp][:, None, :, None]
+    fx_n = fwd[rx, 1:][:, None, :, None]
+    fy_j = fwd[ycand, :lp][:, :, None, :]
+    fy_n = fwd[ycand, 1:][:, :, None, :]
+    trav_x = fx_i + d[xi, yn] + (tot_t[ycand][:, :, None, None] - fy_n)
+    trav_y = fy_j + d[yj, xn] + (tot_t[rx][:, None, None, None] - fx_n)
+    new = trav_x + trav_y
+    val = tot_t.copy()
+    if data.has_cap:
+        ql, cap = prof.load, data.cap
+        tot_q = ql[:, -1]
+        qx_i = ql[rx, :lp][:, None, :, None]
+        qy_j = ql[ycand, :lp][:, :, None, :]
+        load_x = qx_i + (tot_q[ycand][:, :, None, None] - qy_j)
+        load_y = qy_j + (tot_q[rx][:, None, None, None] - qx_i)
+        new = new + alpha * (np.maximum(load_x - cap, 0.0) + np.maximum(load_y - cap, 0.0))
+        val = val + alpha * np.maximum(tot_q - cap, 0.0)
+    if data.has_dur:
+        sv, max_dur = prof.service, data.max_dur
+        tot_s = sv[:, -1]
+        sx_i = sv[rx, :lp][:, None, :, None]
+        sy_j = sv[ycand, :lp][:, :, None, :]
+        dur_x = trav_x + sx_i + (tot_s[ycand][:, :, None, None] - sy_j)
+        dur_y = trav_y + sy_j + (tot_s[rx][:, None, None, None] - sx_i)
+        new = new + beta * (np.maximum(dur_x - max_dur, 0.0) + np.maximum(dur_y - max_dur, 0.0))
+        val = val + beta * np.maximum(tot_t + tot_s - max_dur, 0.0)
+    gain = (val[rx][:, None] + val[ycand])[:, :, None, None] - new
+    valid = np.arange(lp)[None, :] < (prof.lens - 1)[:, None]  # (routes, lp): cut positions
+    mask = valid[rx][:, None, :, None] & valid[ycand][:, :, None, :]
+    mask &= (rx[:, None] != ycand)[:, :, None, None]
+    gain = np.where(mask, gain, -np.inf).reshape(len(rx), ycand.shape[1], lp * lp)
+    return gain, val
+
+
+def _apply_tail_exchanges(
+    st: _State,
+    routes: Sequence[int],
+    prof: _DayProfile,
+    rx: NDArray[np.intp],
+    ycand: NDArray[np.intp],
+    *,
+    gain: NDArray[np.float64],
+    val: NDArray[np.float64],
+) -> list[int]:
+    """Apply the best exchange of each pair, best first, to disjoint pairs; the routes moved."""
+    lp = prof.nodes.shape[1] - 1
+    kk = ycand.shape[1]
+    best_k = gain.argmax(axis=2)
+    best_g = np.take_along_axis(gain, best_k[:, :, None], axis=2)[:, :, 0]
+    order = np.argsort(-best_g, axis=None, kind="stable")
+    used: set[int] = set()
+    moved: list[int] = []
+    for flat in order.tolist():
+        xr, yk = divmod(flat, kk)
+        y = int(ycand[xr, yk])
+        g = best_g[xr, yk]
+        if g <= 1e-7 * max(abs(val[y]), 1.0):
+            break
+        x = int(rx[xr])
+        if x in used or y in used:
+            continue
+        i, j = divmod(int(best_k[xr, yk]), lp)
+        a, b = prof.arrs[x].tolist(), prof.arrs[y].tolist()
+        st.replace_route(routes[x], a[1 : i + 1] + b[j + 1 : -1])
+        st.replace_route(routes[y], b[1 : j + 1] + a[i + 1 : -1])
+        used.update((x, y))
+        moved.extend((x, y))
+    return moved
+
+
 def _two_opt_star_day(
     st: _State,
     day: int,
@@ -647,90 +788,22 @@ def _two_opt_star_day(
     move of each pair is applied greedily to disjoint pairs, and rounds repeat while moves
     gain. Returns whether anything changed.
     """
-    data = st.data
-    m = data.m
+    m = st.data.m
     if m < 2:
         return False
-    d = data.d
-    cap, max_dur = data.cap, data.max_dur
     routes = list(range(day * m, day * m + m))
     rows = [i for i, r in enumerate(routes) if focus is None or r in focus]
     changed = False
     for _ in range(4):
         if not rows:
             break
-        arrs = [st.arr(r) for r in routes]
-        lens = np.array([len(a) for a in arrs])
-        lmax = int(lens.max())
-        if lmax <= 2 and not any(len(st.seq[r]) for r in routes):
+        prof = _day_profile(st, routes)
+        if prof is None:
             break
-        nodes = np.zeros((m, lmax), dtype=np.intp)
-        for i, a in enumerate(arrs):
-            nodes[i, : len(a)] = a
-        legs = d[nodes[:, :-1], nodes[:, 1:]]
-        fwd = np.zeros((m, lmax))
-        np.cumsum(legs, axis=1, out=fwd[:, 1:])
-        ql = np.cumsum(data.q[nodes], axis=1)
-        sv = np.cumsum(data.s[nodes], axis=1)
-        tot_t = fwd[:, -1]
-        tot_q = ql[:, -1]
-        tot_s = sv[:, -1]
-        lp = lmax - 1
         rx = np.array(rows)
-        ycand = _near_routes(d, nodes, lens, rx, k_near)  # (f, K) candidate partners per row
-        kk = ycand.shape[1]
-        # x = focus route (axis 0), y = partner (axis 1), i = cut on x (axis 2), j on y (axis 3)
-        xi = nodes[rx, :lp][:, None, :, None]
-        xn = nodes[rx, 1:][:, None, :, None]
-        yj = nodes[ycand, :lp][:, :, None, :]
-        yn = nodes[ycand, 1:][:, :, None, :]
-        fx_i = fwd[rx, :lp][:, None, :, None]
-        fx_n = fwd[rx, 1:][:, None, :, None]
-        fy_j = fwd[ycand, :lp][:, :, None, :]
-        fy_n = fwd[ycand, 1:][:, :, None, :]
-        trav_x = fx_i + d[xi, yn] + (tot_t[ycand][:, :, None, None] - fy_n)
-        trav_y = fy_j + d[yj, xn] + (tot_t[rx][:, None, None, None] - fx_n)
-        new = trav_x + trav_y
-        val = tot_t.copy()
-        if data.has_cap:
-            qx_i = ql[rx, :lp][:, None, :, None]
-            qy_j = ql[ycand, :lp][:, :, None, :]
-            load_x = qx_i + (tot_q[ycand][:, :, None, None] - qy_j)
-            load_y = qy_j + (tot_q[rx][:, None, None, None] - qx_i)
-            new = new + alpha * (np.maximum(load_x - cap, 0.0) + np.maximum(load_y - cap, 0.0))
-            val = val + alpha * np.maximum(tot_q - cap, 0.0)
-        if data.has_dur:
-            sx_i = sv[rx, :lp][:, None, :, None]
-            sy_j = sv[ycand, :lp][:, :, None, :]
-            dur_x = trav_x + sx_i + (tot_s[ycand][:, :, None, None] - sy_j)
-            dur_y = trav_y + sy_j + (tot_s[rx][:, None, None, None] - sx_i)
-            new = new + beta * (np.maximum(dur_x - max_dur, 0.0) + np.maximum(dur_y - max_dur, 0.0))
-            val = val + beta * np.maximum(tot_t + tot_s - max_dur, 0.0)
-        gain = (val[rx][:, None] + val[ycand])[:, :, None, None] - new
-        valid = np.arange(lp)[None, :] < (lens - 1)[:, None]  # (m, lp): cut positions
-        mask = valid[rx][:, None, :, None] & valid[ycand][:, :, None, :]
-        mask &= (rx[:, None] != ycand)[:, :, None, None]
-        gain = np.where(mask, gain, -np.inf).reshape(len(rx), kk, lp * lp)
-        best_k = gain.argmax(axis=2)
-        best_g = np.take_along_axis(gain, best_k[:, :, None], axis=2)[:, :, 0]
-        order = np.argsort(-best_g, axis=None, kind="stable")
-        used: set[int] = set()
-        moved: list[int] = []
-        for flat in order.tolist():
-            xr, yk = divmod(flat, kk)
-            y = int(ycand[xr, yk])
-            g = best_g[xr, yk]
-            if g <= 1e-7 * max(abs(val[y]), 1.0):
-                break
-            x = int(rx[xr])
-            if x in used or y in used:
-                continue
-            i, j = divmod(int(best_k[xr, yk]), lp)
-            a, b = arrs[x].tolist(), arrs[y].tolist()
-            st.replace_route(routes[x], a[1 : i + 1] + b[j + 1 : -1])
-            st.replace_route(routes[y], b[1 : j + 1] + a[i + 1 : -1])
-            used.update((x, y))
-            moved.extend((x, y))
+        ycand = _near_routes(st.data.d, prof.nodes, prof.lens, rx, k_near)  # partners per row
+        gain, val = _tail_exchange_gains(st.data, prof, rx, ycand, alpha, beta)
+        moved = _apply_tail_exchanges(st, routes, prof, rx, ycand, gain=gain, val=val)
         if not moved:
             break
         changed = True
@@ -743,33 +816,35 @@ def _two_opt_star_day(
 # --------------------------------------------------------------------------------------------
 
 
-def _planned(st: _State) -> NDArray[np.int64]:
+def _scheduled(st: _State) -> NDArray[np.int64]:
     return np.flatnonzero(st.pattern[1:]) + 1
 
 
 def _destroy_random(st: _State, q: int, rng: np.random.Generator) -> list[int]:
-    planned = _planned(st)
-    return rng.choice(planned, size=min(q, len(planned)), replace=False).tolist()
+    scheduled = _scheduled(st)
+    out: list[int] = rng.choice(scheduled, size=min(q, len(scheduled)), replace=False).tolist()
+    return out
 
 
 def _destroy_related(st: _State, q: int, rng: np.random.Generator) -> list[int]:
-    """Shaw removal by distance: a random seed customer and its nearest planned neighbours."""
-    planned = _planned(st)
-    seed_c = int(rng.choice(planned))
+    """Shaw removal by distance: a random seed customer and its nearest scheduled neighbours."""
+    scheduled = _scheduled(st)
+    seed_c = int(rng.choice(scheduled))
     d = st.data.d
-    dist = d[seed_c, planned] + d[planned, seed_c]
-    dist = dist * (1.0 + 0.3 * rng.random(len(planned)))
-    k = min(q, len(planned))
+    dist = d[seed_c, scheduled] + d[scheduled, seed_c]
+    dist = dist * (1.0 + 0.3 * rng.random(len(scheduled)))
+    k = min(q, len(scheduled))
     order = np.argpartition(dist, k - 1)[:k]
-    return planned[order].tolist()
+    out: list[int] = scheduled[order].tolist()
+    return out
 
 
 def _destroy_worst(st: _State, q: int, rng: np.random.Generator) -> list[int]:
     """Worst removal, randomised (Ropke & Pisinger 2006, p = 3)."""
-    planned = _planned(st)
-    sav = st.removal_savings()[planned]
-    sav = sav / np.maximum(st.data.freq[planned], 1)
-    order = planned[np.argsort(-sav, kind="stable")].tolist()
+    scheduled = _scheduled(st)
+    sav = st.removal_savings()[scheduled]
+    sav = sav / np.maximum(st.data.freq[scheduled], 1)
+    order = scheduled[np.argsort(-sav, kind="stable")].tolist()
     out: list[int] = []
     for _ in range(min(q, len(order))):
         k = int(len(order) * rng.random() ** 3)
@@ -797,32 +872,301 @@ _DESTROY = (_destroy_random, _destroy_related, _destroy_worst, _destroy_routes)
 
 
 # --------------------------------------------------------------------------------------------
-# Driver
+# Search parameters and the stopping criterion
 # --------------------------------------------------------------------------------------------
 
 
-#: Search settings (tuned on the PVRP benchmark, scripts/bench_pvrp.py).
-_TUNE: dict[str, float] = {
-    "init_mult": 100.0,  # construction penalty weights, x the base weights
-    "init_sweeps": 8,  # reinsertion sweeps after construction
-    "w_start": 0.2,  # penalty weights after construction, x the base weights
-    "w_step_init": 1.5,  # weight factor per construction sweep
-    "tos": 1,  # inter-route 2-opt* on the touched days
-    "best_sweep": 1,  # full reinsertion sweeps on each new best solution
-    "w_window": 20,  # iterations per penalty weight update
-    "w_target": 0.1,  # aimed share of candidates within each limit
-    "q_frac": 0.1,  # destroy size: up to this share of the customers ...
-    "q_cap": 12,  # ... and at most this many
-    "w_step": 1.5,  # penalty weight factor per update
-    "shake": 0.3,  # share of customers rebuilt on every other restart
-    "patience": 4.0,  # iterations without a new best before a restart, x customers (>= 300)
-    "temp_frac": 0.15,  # start temperature, x the mean travel per customer
-    "temp_ratio": 200.0,  # start / end temperature
-}
+@dataclass(frozen=True)
+class MaxIterations:
+    """Stop after ``iterations`` search iterations: deterministic, no clock involved.
+
+    The cooling schedule runs over the ``iterations`` (as ``pyvrp.stop.MaxIterations``).
+    """
+
+    iterations: int
+
+    def __post_init__(self) -> None:
+        if self.iterations < 0:
+            raise ValueError(f"MaxIterations({self.iterations!r}): use 0 or more iterations")
 
 
-def _default_iterations(n: int) -> int:
-    return int(min(800, max(200, 3 * n)))
+@dataclass(frozen=True)
+class MaxRuntime:
+    """Stop once ``seconds`` of wall-clock time have passed since the call (construction incl.).
+
+    The cooling schedule runs over the time, so results depend on the machine and its load
+    (as ``pyvrp.stop.MaxRuntime``); for benchmarks.
+    """
+
+    seconds: float
+
+    def __post_init__(self) -> None:
+        if not self.seconds >= 0:
+            raise ValueError(f"MaxRuntime({self.seconds!r}): use 0 or more seconds")
+
+
+@dataclass(frozen=True)
+class FirstOf:
+    """Stop at whichever criterion is met first; cooling follows the one furthest along.
+
+    PyVRP's ``MultipleCriteria``: here only for an iteration budget under a time limit (the
+    ``[planning]`` keys ``improve_iterations`` and ``improve_time_limit_s`` set together).
+    """
+
+    criteria: tuple[MaxIterations | MaxRuntime, ...]
+
+    def __post_init__(self) -> None:
+        if not self.criteria:
+            raise ValueError("FirstOf() needs at least one criterion")
+
+
+#: The search's one stopping criterion.
+StoppingCriterion = MaxIterations | MaxRuntime | FirstOf
+
+
+def stopping_criterion(iterations: int | None, seconds: float | None) -> StoppingCriterion | None:
+    """The criterion for an optional iteration budget and an optional time limit.
+
+    None when neither is given (then `solve_periodic` takes its default budget); both: whichever
+    is met first.
+    """
+    if seconds is None:
+        return None if iterations is None else MaxIterations(iterations)
+    if iterations is None:
+        return MaxRuntime(seconds)
+    return FirstOf((MaxIterations(iterations), MaxRuntime(seconds)))
+
+
+def default_iterations(n_customers: int) -> int:
+    """The iteration budget when no criterion is given: 3 per customer, 200 to 800."""
+    return int(min(800, max(200, 3 * n_customers)))
+
+
+@dataclass(frozen=True)
+class SearchParams:
+    """Tuning of the periodic search (tuned on the PVRP benchmark, scripts/bench_pvrp.py).
+
+    Penalty weights are multiples of the base weights: one travel unit per unit of load excess
+    (scaled by the mean leg over the mean demand) and per unit of duration excess.
+
+    Attributes
+    ----------
+    construction_penalty
+        Penalty weights of the cheapest-insertion construction.
+    construction_sweeps
+        Reinsertion sweeps after the construction (none when the iteration budget is 0).
+    sweep_penalty
+        Penalty weights after the construction (soft: cheap routes first, then feasible ones).
+    sweep_penalty_step
+        Factor on a penalty weight after each construction sweep (up while its limit is
+        exceeded, down otherwise).
+    two_opt_star
+        Exchange route tails between the routes of the touched days (2-opt*).
+    best_sweeps
+        Full reinsertion sweeps that polish each new best solution.
+    penalty_window
+        Iterations per penalty weight update.
+    feasible_share
+        Aimed share of candidates within each limit per window.
+    penalty_step
+        Factor on a penalty weight per update.
+    destroy_share, destroy_max
+        Customers removed per iteration: at most this share of the customers (plus one) and
+        at most this many (at least 4 when there are that many).
+    shake_share
+        Share of the customers rebuilt with noisy insertion on every other restart.
+    patience_per_customer
+        Iterations without a new best before a restart, per customer (at least 300).
+    temperature_share
+        Start temperature of the annealing as a share of the mean travel per customer.
+    temperature_ratio
+        Start temperature / end temperature.
+    """
+
+    construction_penalty: float = 100.0
+    construction_sweeps: int = 8
+    sweep_penalty: float = 0.2
+    sweep_penalty_step: float = 1.5
+    two_opt_star: bool = True
+    best_sweeps: int = 1
+    penalty_window: int = 20
+    feasible_share: float = 0.1
+    penalty_step: float = 1.5
+    destroy_share: float = 0.1
+    destroy_max: int = 12
+    shake_share: float = 0.3
+    patience_per_customer: float = 4.0
+    temperature_share: float = 0.15
+    temperature_ratio: float = 200.0
+
+    def __post_init__(self) -> None:
+        positive = (
+            "construction_penalty",
+            "sweep_penalty",
+            "sweep_penalty_step",
+            "penalty_step",
+            "penalty_window",
+            "temperature_share",
+            "temperature_ratio",
+        )
+        bad = [name for name in positive if not getattr(self, name) > 0]
+        bad += [n for n in ("construction_sweeps", "best_sweeps") if getattr(self, n) < 0]
+        shares = ("feasible_share", "destroy_share", "shake_share")
+        bad += [name for name in shares if not 0 <= getattr(self, name) <= 1]
+        bad += ["destroy_max"] if self.destroy_max < 1 else []
+        bad += ["patience_per_customer"] if self.patience_per_customer < 0 else []
+        if bad:
+            raise ValueError(f"SearchParams: {', '.join(bad)} out of range")
+
+
+# --------------------------------------------------------------------------------------------
+# Search components: budget, penalty weights, operator weights, annealing
+# --------------------------------------------------------------------------------------------
+
+
+class _Budget:
+    """The stopping criterion at run time, plus the planner's safety deadline."""
+
+    def __init__(self, stop: StoppingCriterion, started: float, deadline: float | None) -> None:
+        parts = stop.criteria if isinstance(stop, FirstOf) else (stop,)
+        counts = [c.iterations for c in parts if isinstance(c, MaxIterations)]
+        seconds = [c.seconds for c in parts if isinstance(c, MaxRuntime)]
+        self.iterations = min(counts) if counts else None
+        self.seconds = min(seconds) if seconds else None
+        self.started = started
+        self.deadline = deadline
+
+    def searches(self) -> bool:
+        """Whether any search beyond the construction is asked for."""
+        return self.iterations != 0
+
+    def done(self, it: int) -> bool:
+        """Whether the search stops before iteration ``it + 1``."""
+        if self.iterations is not None and it >= self.iterations:
+            return True
+        if self.seconds is not None and time.perf_counter() - self.started >= self.seconds:
+            return True
+        if self.deadline is not None and time.perf_counter() >= self.deadline:
+            logger.debug("solve_periodic: stopped by the deadline after %d iterations", it)
+            return True
+        return False
+
+    def fraction(self, it: int) -> float:
+        """How far the search is (0 to 1 and beyond): drives the cooling, never the deadline."""
+        frac = it / self.iterations if self.iterations is not None else 0.0
+        if self.seconds is not None:
+            frac = max(frac, (time.perf_counter() - self.started) / self.seconds)
+        return frac
+
+
+class _Penalties:
+    """Self-adjusting weights of load excess (``alpha``) and duration excess (``beta``).
+
+    Infeasible solutions are penalised rather than forbidden (Cordeau, Gendreau & Laporte 1997);
+    the weights aim at a share of load- and duration-feasible candidates per window of
+    iterations (Cordeau et al. adjust per move, Vidal et al. 2012 per window).
+    """
+
+    MIN_FACTOR = 1e-3
+    MAX_FACTOR = 1e4
+
+    def __init__(self, data: _Data, params: SearchParams) -> None:
+        mean_leg = float(data.d[0, 1:].mean()) if data.n else 1.0
+        alpha = mean_leg / max(float(data.q[1:].mean()), _EPS) if data.has_cap else 0.0
+        beta = 1.0 if data.has_dur else 0.0
+        self.alpha0, self.beta0 = max(alpha, _EPS), max(beta, _EPS)
+        self.has_cap, self.has_dur = data.has_cap, data.has_dur
+        self.params = params
+        self.alpha = params.sweep_penalty * self.alpha0
+        self.beta = params.sweep_penalty * self.beta0
+        self.cap_ok = self.dur_ok = 0
+
+    def construction(self) -> tuple[float, float]:
+        """Weights of the construction: stiff, so it builds feasible routes where it can."""
+        factor = self.params.construction_penalty
+        return factor * self.alpha0, factor * self.beta0
+
+    def after_sweep(self, st: _State) -> None:
+        """Stiffen a weight whose limit ``st`` exceeds, relax it otherwise."""
+        step = self.params.sweep_penalty_step
+        if self.has_cap:
+            self.alpha *= step if st.load_excess() > 1e-6 else 1.0 / step
+        if self.has_dur:
+            self.beta *= step if st.dur_excess() > 1e-6 else 1.0 / step
+
+    def observe(self, cand: _State, it: int) -> None:
+        """Count a candidate; at the end of each window move the weights toward the target."""
+        self.cap_ok += cand.load_excess() <= 1e-6
+        self.dur_ok += cand.dur_excess() <= 1e-6
+        window = self.params.penalty_window
+        if it % window:
+            return
+        if self.has_cap:
+            self.alpha = self._adjusted(self.alpha, self.alpha0, self.cap_ok / window)
+        if self.has_dur:
+            self.beta = self._adjusted(self.beta, self.beta0, self.dur_ok / window)
+        self.cap_ok = self.dur_ok = 0
+
+    def _adjusted(self, weight: float, base: float, share: float) -> float:
+        target, step = self.params.feasible_share, self.params.penalty_step
+        weight *= step if share < target else (1.0 / step if share > target + 0.2 else 1.0)
+        return min(max(weight, self.MIN_FACTOR * base), self.MAX_FACTOR * base)
+
+
+class _OperatorWeights:
+    """Adaptive choice of the destroy operator (Ropke & Pisinger 2006).
+
+    Scores per use (3 for a new best, 1 for an improvement, 0.3 for an accepted worse
+    candidate) are blended into the weights every ``UPDATE_EVERY`` iterations.
+    """
+
+    UPDATE_EVERY = 100
+    REACTION = 0.3
+
+    def __init__(self, n_operators: int) -> None:
+        self.weights = np.ones(n_operators)
+        self.scores = np.zeros(n_operators)
+        self.uses = np.zeros(n_operators)
+
+    def pick(self, rng: np.random.Generator) -> int:
+        """An operator index drawn with probability proportional to its weight."""
+        return int(rng.choice(len(self.weights), p=self.weights / self.weights.sum()))
+
+    def record(self, op: int, score: float, it: int) -> None:
+        """Credit ``op`` with ``score``; blend the mean scores in every ``UPDATE_EVERY``."""
+        self.scores[op] += score
+        self.uses[op] += 1
+        if it % self.UPDATE_EVERY == 0:
+            mean = np.where(self.uses > 0, self.scores / np.maximum(self.uses, 1), 0.0)
+            self.weights = (1.0 - self.REACTION) * self.weights + self.REACTION * mean + 0.05
+            self.scores[:] = 0.0
+            self.uses[:] = 0.0
+
+
+class _Annealing:
+    """Simulated-annealing acceptance, cooling geometrically over the budget."""
+
+    def __init__(self, objective: float, n_customers: int, params: SearchParams) -> None:
+        # a few % of a detour at the start
+        self.temp0 = params.temperature_share * max(objective, _EPS) / n_customers
+        self.temp_end = self.temp0 / params.temperature_ratio
+
+    def temperature(self, fraction: float) -> float:
+        """The temperature ``fraction`` of the way through the budget."""
+        factor: float = (self.temp_end / self.temp0) ** min(fraction, 1.0)
+        return self.temp0 * factor
+
+    @staticmethod
+    def accepts(cand_val: float, cur_val: float, temp: float, rng: np.random.Generator) -> bool:
+        """Accept an improvement always, a worse candidate with probability exp(-delta / T)."""
+        if cand_val < cur_val - _EPS:
+            return True
+        return bool(rng.random() < math.exp(-(cand_val - cur_val) / max(temp, _EPS)))
+
+
+# --------------------------------------------------------------------------------------------
+# Construction, sweeps and the result
+# --------------------------------------------------------------------------------------------
 
 
 def _initial_state(
@@ -832,6 +1176,7 @@ def _initial_state(
     beta: float,
     rng: np.random.Generator,
 ) -> _State:
+    """Cheapest-insertion construction: the given patterns first, then the most frequent."""
     st = _State(data)
     order = sorted(range(1, data.n + 1), key=lambda c: (-data.freq[c], -data.q[c] - data.s[c], c))
     free: list[int] = []
@@ -850,7 +1195,13 @@ def _initial_state(
 
 
 def _reinsert_sweep(
-    st: _State, alpha: float, beta: float, rng: np.random.Generator, rounds: int = 3
+    st: _State,
+    alpha: float,
+    beta: float,
+    rng: np.random.Generator,
+    *,
+    rounds: int,
+    two_opt_star: bool,
 ) -> None:
     """Take each customer out of all its days and put it back with its best pattern.
 
@@ -863,7 +1214,7 @@ def _reinsert_sweep(
         for c in rng.permutation(np.arange(1, data.n + 1)).tolist():
             st.remove(c)
             _insert_best(st, c, alpha, beta, None, 0.0)
-        if _TUNE["tos"]:
+        if two_opt_star:
             for day in range(data.t):
                 _two_opt_star_day(st, day, alpha, beta)
         _improve_routes(st, sorted(st.dirty))
@@ -877,34 +1228,20 @@ def _insert_fixed(st: _State, c: int, pat: int, alpha: float, beta: float) -> No
     data = st.data
     saved = data.patterns[c]
     saved_mat = data.pmat[c]
+    penalty = data.unscheduled_penalty
     try:
         data.patterns[c] = (pat,)
         data.pmat[c] = np.array([[(pat >> d) & 1 for d in range(data.t)]], dtype=np.float64)
-        unplanned, data.unplanned = data.unplanned, None
+        data.unscheduled_penalty = None
         _insert_best(st, c, alpha, beta, None, 0.0)
     finally:
-        data.unplanned = unplanned
+        data.unscheduled_penalty = penalty
         data.patterns[c] = saved
         data.pmat[c] = saved_mat
 
 
-def _to_solution(st: _State, iterations: int) -> PeriodicSolution:
-    data = st.data
-    routes = tuple(
-        tuple(tuple(int(c) for c in st.seq[day * data.m + v]) for v in range(data.m))
-        for day in range(data.t)
-    )
-    pattern = tuple(int(p) for p in st.pattern[1:])
-    travel = float(
-        sum(float(data.d[st.arr(r)[:-1], st.arr(r)[1:]].sum()) for r in range(data.n_routes))
-    )
-    return PeriodicSolution(
-        pattern=pattern, routes=routes, cost=travel, feasible=False, iterations=iterations
-    )
-
-
-def _drop_until_feasible(st: _State) -> None:
-    """Leave customers out of overfull routes until every route keeps its limits."""
+def _unschedule_until_feasible(st: _State) -> None:
+    """Unschedule customers of overfull routes until every route keeps its limits."""
     data = st.data
     while not st.feasible():
         over = np.maximum(st.load - data.cap, 0.0) / max(data.cap, _EPS) if data.has_cap else 0.0
@@ -919,215 +1256,6 @@ def _drop_until_feasible(st: _State) -> None:
         st.remove(c)
 
 
-def solve_periodic(
-    problem: PeriodicProblem,
-    *,
-    seed: int = 0,
-    time_limit_s: float | None = None,
-    iterations: int | None = None,
-    initial: Sequence[int] | None = None,
-    stop_at: float | None = None,
-) -> PeriodicSolution:
-    """Choose a visit pattern per customer and route every day (ALNS, see module docstring).
-
-    Parameters
-    ----------
-    problem
-        The instance.
-    seed
-        Seed of the search's random generator; same inputs and seed give the same solution.
-    time_limit_s
-        Wall-clock budget. None (default): a deterministic iteration budget instead.
-    iterations
-        Iteration budget; default grows with the number of customers (3 per customer, 200-800).
-        With ``time_limit_s`` set, the search stops at whichever comes first (unbounded if None).
-    initial
-        Optional starting pattern per customer (index ``i-1``); patterns not allowed are ignored.
-    stop_at
-        A safety cap: stop when ``time.perf_counter()`` reaches it. Unlike ``time_limit_s`` it does
-        not shape the search (the cooling schedule stays tied to ``iterations``), so a run that
-        finishes before the cap is identical to one without it.
-
-    Returns
-    -------
-    PeriodicSolution
-        The best feasible solution found, or if none was found the least infeasible one.
-    """
-    t0 = time.perf_counter()
-    data = _Data(problem)
-    rng = np.random.default_rng(seed)
-    if time_limit_s is None and iterations is None:
-        iterations = _default_iterations(data.n)
-    max_iter = iterations if iterations is not None else 1 << 62
-
-    if data.n == 0:
-        empty = _State(data)
-        return _finish(problem, empty, 0)
-
-    # penalty weights start at one travel unit per unit of excess (scaled) and self-adjust
-    mean_leg = float(data.d[0, 1:].mean()) if data.n else 1.0
-    alpha = mean_leg / max(float(data.q[1:].mean()), _EPS) if data.has_cap else 0.0
-    beta = 1.0 if data.has_dur else 0.0
-    w_min, w_max = 1e-3, 1e4
-    alpha0, beta0 = max(alpha, _EPS), max(beta, _EPS)
-
-    k = _TUNE
-    cur = _initial_state(data, initial, k["init_mult"] * alpha0, k["init_mult"] * beta0, rng)
-    built = cur.copy() if cur.feasible() else None  # kept in case the sweeps end infeasible
-    # reinsertion sweeps under soft, self-stiffening weights: cheap routes first, then feasible
-    alpha, beta = k["w_start"] * alpha0, k["w_start"] * beta0
-    for _ in range(int(k["init_sweeps"]) if max_iter > 0 else 0):
-        _reinsert_sweep(cur, alpha, beta, rng, rounds=1)
-        if data.has_cap:
-            alpha *= k["w_step_init"] if cur.load_excess() > 1e-6 else 1.0 / k["w_step_init"]
-        if data.has_dur:
-            beta *= k["w_step_init"] if cur.dur_excess() > 1e-6 else 1.0 / k["w_step_init"]
-    best_feas: _State | None = cur.copy() if cur.feasible() else built
-    if built is not None and best_feas is not None and built.objective() < best_feas.objective():
-        best_feas = built
-    best_any = cur.copy()
-    best_any_score = _infeasibility_score(cur)
-    cur_val = cur.penalised(alpha, beta)
-
-    n_planned_max = data.n
-    q_min = min(4, n_planned_max)
-    q_max = max(q_min, min(int(k["q_cap"]), int(k["q_frac"] * n_planned_max) + 1))
-    weights = np.ones(len(_DESTROY))
-    scores = np.zeros(len(_DESTROY))
-    uses = np.zeros(len(_DESTROY))
-    temp0 = k["temp_frac"] * max(cur.objective(), _EPS) / data.n  # a few % of a detour
-    temp_end = temp0 / k["temp_ratio"]
-    since_best = restarts = 0
-    cap_ok = dur_ok = 0
-    patience = max(300, int(k["patience"] * data.n))
-    it = 0
-    while it < max_iter:
-        if time_limit_s is not None and time.perf_counter() - t0 >= time_limit_s:
-            break
-        if stop_at is not None and time.perf_counter() >= stop_at:
-            logger.debug("solve_periodic: stopped by the time cap after %d iterations", it)
-            break
-        frac = it / max_iter if iterations is not None else 0.0
-        if time_limit_s is not None:
-            frac = max(frac, (time.perf_counter() - t0) / time_limit_s)
-        temp = temp0 * (temp_end / temp0) ** min(frac, 1.0)
-        it += 1
-
-        op = int(rng.choice(len(_DESTROY), p=weights / weights.sum()))
-        q = int(rng.integers(q_min, q_max + 1))
-        cand = cur.copy()
-        removed = _DESTROY[op](cand, q, rng) if len(_planned(cand)) else []
-        for c in removed:
-            cand.remove(c)
-        removed_set = set(removed)
-        unplanned = [
-            int(c) for c in np.flatnonzero(cand.pattern[1:] == 0) + 1 if c not in removed_set
-        ]
-        todo = list(removed) + unplanned
-        if rng.random() < 0.5:
-            rng.shuffle(todo)
-        else:
-            todo.sort(key=lambda c: (-data.freq[c], -data.q[c] - data.s[c]))
-        _repair(cand, todo, alpha, beta, rng, 0.1 if rng.random() < 0.3 else 0.0)
-        focus = set(cand.dirty)
-        _improve_routes(cand, sorted(focus))
-        cand_val = cand.penalised(alpha, beta)
-        if k["tos"] and data.m > 1:
-            cand.dirty.clear()
-            for day in sorted({int(data.route_day[r]) for r in focus}):
-                _two_opt_star_day(cand, day, alpha, beta, focus)
-            _improve_routes(cand, sorted(cand.dirty))
-            cand_val = cand.penalised(alpha, beta)
-        score = 0.0
-        if cand_val < cur_val - _EPS or rng.random() < math.exp(
-            -(cand_val - cur_val) / max(temp, _EPS)
-        ):
-            score = 1.0 if cand_val < cur_val - _EPS else 0.3
-            cur, cur_val = cand, cand_val
-        improved = False
-        if cand.feasible():
-            if best_feas is None or cand.objective() < best_feas.objective() - _EPS:
-                if k["best_sweep"]:
-                    polished = cand.copy()
-                    _reinsert_sweep(polished, alpha, beta, rng, rounds=int(k["best_sweep"]))
-                    if polished.feasible() and polished.objective() < cand.objective():
-                        if cur is cand:
-                            cur, cur_val = polished, polished.penalised(alpha, beta)
-                        cand = polished
-                best_feas = cand.copy()
-                improved = True
-                score = 3.0
-        elif best_feas is None:
-            s = _infeasibility_score(cand)
-            if s < best_any_score:
-                best_any, best_any_score = cand.copy(), s
-                improved = True
-        scores[op] += score
-        uses[op] += 1
-        if it % 100 == 0:
-            weights = (
-                0.7 * weights + 0.3 * np.where(uses > 0, scores / np.maximum(uses, 1), 0.0) + 0.05
-            )
-            scores[:] = 0.0
-            uses[:] = 0.0
-
-        # self-adjusting penalty weights: aim at a share of load- / duration-feasible
-        # candidates (Cordeau et al. 1997 adjust per move; Vidal et al. 2012 per window)
-        cap_ok += cand.load_excess() <= 1e-6
-        dur_ok += cand.dur_excess() <= 1e-6
-        if it % int(k["w_window"]) == 0:
-            target, step = k["w_target"], k["w_step"]
-            if data.has_cap:
-                share = cap_ok / k["w_window"]
-                alpha *= step if share < target else (1.0 / step if share > target + 0.2 else 1.0)
-                alpha = min(max(alpha, w_min * alpha0), w_max * alpha0)
-            if data.has_dur:
-                share = dur_ok / k["w_window"]
-                beta *= step if share < target else (1.0 / step if share > target + 0.2 else 1.0)
-                beta = min(max(beta, w_min * beta0), w_max * beta0)
-            cap_ok = dur_ok = 0
-        cur_val = cur.penalised(alpha, beta)
-
-        if logger.isEnabledFor(logging.DEBUG) and it % 50 == 0:
-            logger.debug(
-                "it %d cur %.1f load+ %.1f dur+ %.1f alpha %.3g beta %.3g best %s temp %.3g q %d op %d",
-                it,
-                cur.objective(),
-                cur.load_excess(),
-                cur.dur_excess(),
-                alpha,
-                beta,
-                None if best_feas is None else round(best_feas.objective(), 1),
-                temp,
-                q,
-                op,
-            )
-        since_best = 0 if improved else since_best + 1
-        if since_best >= patience:
-            # restart from the best, shaken: a large random share rebuilt with noisy insertion
-            since_best = 0
-            restarts += 1
-            src = best_feas if best_feas is not None else best_any
-            cur = src.copy()
-            if k["shake"] > 0 and restarts % 2 == 0:
-                planned = _planned(cur)
-                n_out = max(1, int(k["shake"] * len(planned)))
-                out = rng.choice(planned, size=min(n_out, len(planned)), replace=False).tolist()
-                for c in out:
-                    cur.remove(c)
-                _repair(cur, out, alpha, beta, rng, 0.3)
-                _improve_routes(cur, sorted(cur.dirty))
-                cur.dirty.clear()
-            cur_val = cur.penalised(alpha, beta)
-
-    result = best_feas if best_feas is not None else best_any
-    if best_feas is None and data.unplanned is not None:
-        result = result.copy()
-        _drop_until_feasible(result)
-    logger.debug("solve_periodic: %d iterations in %.2f s", it, time.perf_counter() - t0)
-    return _finish(problem, result, it)
-
-
 def _infeasibility_score(st: _State) -> float:
     data = st.data
     s = 0.0
@@ -1139,8 +1267,247 @@ def _infeasibility_score(st: _State) -> float:
 
 
 def _finish(problem: PeriodicProblem, st: _State, iterations: int) -> PeriodicSolution:
-    sol = _to_solution(st, iterations)
-    ok = not check_solution(problem, sol)
-    return PeriodicSolution(
-        pattern=sol.pattern, routes=sol.routes, cost=sol.cost, feasible=ok, iterations=iterations
+    """The state as a solution value, checked against the problem."""
+    data = st.data
+    routes = tuple(
+        tuple(tuple(int(c) for c in st.seq[day * data.m + v]) for v in range(data.m))
+        for day in range(data.t)
     )
+    pattern = tuple(int(p) for p in st.pattern[1:])
+    travel = float(
+        sum(float(data.d[st.arr(r)[:-1], st.arr(r)[1:]].sum()) for r in range(data.n_routes))
+    )
+    draft = PeriodicSolution(
+        pattern=pattern, routes=routes, cost=travel, feasible=False, iterations=iterations
+    )
+    return replace(draft, feasible=not check_solution(problem, draft))
+
+
+# --------------------------------------------------------------------------------------------
+# Driver
+# --------------------------------------------------------------------------------------------
+
+
+class _Search:
+    """The ALNS state between iterations: current and best solutions and the adaptive parts."""
+
+    def __init__(self, data: _Data, params: SearchParams, rng: np.random.Generator) -> None:
+        self.data = data
+        self.params = params
+        self.rng = rng
+        self.penalties = _Penalties(data, params)
+        self.operators = _OperatorWeights(len(_DESTROY))
+        n = data.n
+        self.q_min = min(4, n)
+        self.q_max = max(self.q_min, min(params.destroy_max, int(params.destroy_share * n) + 1))
+        self.patience = max(300, int(params.patience_per_customer * n))
+        self.since_best = self.restarts = 0
+        self.cur = _State(data)
+        self.cur_val = 0.0
+        self.best_feas: _State | None = None
+        self.best_any = self.cur
+        self.best_any_score = math.inf
+
+    def construct(self, initial: Sequence[int] | None, *, sweeps: bool) -> None:
+        """Cheapest insertion under stiff weights, then reinsertion sweeps under soft ones."""
+        p = self.penalties
+        cur = _initial_state(self.data, initial, *p.construction(), self.rng)
+        built = cur.copy() if cur.feasible() else None  # kept in case the sweeps end infeasible
+        for _ in range(self.params.construction_sweeps if sweeps else 0):
+            _reinsert_sweep(
+                cur, p.alpha, p.beta, self.rng, rounds=1, two_opt_star=self.params.two_opt_star
+            )
+            p.after_sweep(cur)
+        best_feas = cur.copy() if cur.feasible() else built
+        if (
+            built is not None
+            and best_feas is not None
+            and built.objective() < best_feas.objective()
+        ):
+            best_feas = built
+        self.best_feas = best_feas
+        self.best_any = cur.copy()
+        self.best_any_score = _infeasibility_score(cur)
+        self.cur, self.cur_val = cur, cur.penalised(p.alpha, p.beta)
+
+    def step(self, it: int, temp: float) -> None:
+        """One iteration: destroy and repair a copy, accept or not, learn, maybe restart."""
+        op = self.operators.pick(self.rng)
+        q = int(self.rng.integers(self.q_min, self.q_max + 1))
+        cand, cand_val = self._candidate(op, q)
+        score = 0.0
+        if _Annealing.accepts(cand_val, self.cur_val, temp, self.rng):
+            score = 1.0 if cand_val < self.cur_val - _EPS else 0.3
+            self.cur, self.cur_val = cand, cand_val
+        cand, improved, new_best = self._record_best(cand)
+        self.operators.record(op, 3.0 if new_best else score, it)
+        self.penalties.observe(cand, it)
+        self.cur_val = self.cur.penalised(self.penalties.alpha, self.penalties.beta)
+        if logger.isEnabledFor(logging.DEBUG) and it % 50 == 0:
+            self._log(it, temp, q, op)
+        self.since_best = 0 if improved else self.since_best + 1
+        if self.since_best >= self.patience:
+            self._restart()
+
+    def _candidate(self, op: int, q: int) -> tuple[_State, float]:
+        """A copy of the current solution with ``q`` customers removed by ``op`` and reinserted
+        (with every unscheduled one), its routes improved; and its penalised value."""
+        data, rng = self.data, self.rng
+        alpha, beta = self.penalties.alpha, self.penalties.beta
+        cand = self.cur.copy()
+        removed = _DESTROY[op](cand, q, rng) if len(_scheduled(cand)) else []
+        for c in removed:
+            cand.remove(c)
+        removed_set = set(removed)
+        unscheduled = [
+            int(c) for c in np.flatnonzero(cand.pattern[1:] == 0) + 1 if c not in removed_set
+        ]
+        todo = list(removed) + unscheduled
+        if rng.random() < 0.5:
+            rng.shuffle(todo)
+        else:
+            todo.sort(key=lambda c: (-data.freq[c], -data.q[c] - data.s[c]))
+        _repair(cand, todo, alpha, beta, rng, 0.1 if rng.random() < 0.3 else 0.0)
+        focus = set(cand.dirty)
+        _improve_routes(cand, sorted(focus))
+        cand_val = cand.penalised(alpha, beta)
+        if self.params.two_opt_star and data.m > 1:
+            cand.dirty.clear()
+            for day in sorted({int(data.route_day[r]) for r in focus}):
+                _two_opt_star_day(cand, day, alpha, beta, focus)
+            _improve_routes(cand, sorted(cand.dirty))
+            cand_val = cand.penalised(alpha, beta)
+        return cand, cand_val
+
+    def _record_best(self, cand: _State) -> tuple[_State, bool, bool]:
+        """Keep ``cand`` if it is a new best (a feasible one polished first).
+
+        Returns the candidate (the polished one when that is better), whether it is a new best
+        of any kind and whether it is a new feasible best.
+        """
+        if not cand.feasible():
+            if self.best_feas is None:
+                s = _infeasibility_score(cand)
+                if s < self.best_any_score:
+                    self.best_any, self.best_any_score = cand.copy(), s
+                    return cand, True, False
+            return cand, False, False
+        if self.best_feas is not None and cand.objective() >= self.best_feas.objective() - _EPS:
+            return cand, False, False
+        if self.params.best_sweeps:
+            alpha, beta = self.penalties.alpha, self.penalties.beta
+            polished = cand.copy()
+            _reinsert_sweep(
+                polished,
+                alpha,
+                beta,
+                self.rng,
+                rounds=self.params.best_sweeps,
+                two_opt_star=self.params.two_opt_star,
+            )
+            if polished.feasible() and polished.objective() < cand.objective():
+                if self.cur is cand:
+                    self.cur, self.cur_val = polished, polished.penalised(alpha, beta)
+                cand = polished
+        self.best_feas = cand.copy()
+        return cand, True, True
+
+    def _restart(self) -> None:
+        """Restart from the best, on every other restart shaken: a share rebuilt noisily."""
+        self.since_best = 0
+        self.restarts += 1
+        alpha, beta = self.penalties.alpha, self.penalties.beta
+        src = self.best_feas if self.best_feas is not None else self.best_any
+        cur = src.copy()
+        if self.params.shake_share > 0 and self.restarts % 2 == 0:
+            scheduled = _scheduled(cur)
+            n_out = max(1, int(self.params.shake_share * len(scheduled)))
+            out = self.rng.choice(
+                scheduled, size=min(n_out, len(scheduled)), replace=False
+            ).tolist()
+            for c in out:
+                cur.remove(c)
+            _repair(cur, out, alpha, beta, self.rng, 0.3)
+            _improve_routes(cur, sorted(cur.dirty))
+            cur.dirty.clear()
+        self.cur, self.cur_val = cur, cur.penalised(alpha, beta)
+
+    def _log(self, it: int, temp: float, q: int, op: int) -> None:
+        cur, best = self.cur, self.best_feas
+        logger.debug(
+            "it %d cur %.1f load+ %.1f dur+ %.1f alpha %.3g beta %.3g best %s temp %.3g q %d op %d",
+            it,
+            cur.objective(),
+            cur.load_excess(),
+            cur.dur_excess(),
+            self.penalties.alpha,
+            self.penalties.beta,
+            None if best is None else round(best.objective(), 1),
+            temp,
+            q,
+            op,
+        )
+
+    def result(self) -> _State:
+        """The best feasible solution, else the least infeasible one (made feasible by
+        unscheduling customers where the problem allows that)."""
+        if self.best_feas is not None:
+            return self.best_feas
+        result = self.best_any
+        if self.data.unscheduled_penalty is not None:
+            result = result.copy()
+            _unschedule_until_feasible(result)
+        return result
+
+
+def solve_periodic(
+    problem: PeriodicProblem,
+    stop: StoppingCriterion | None = None,
+    *,
+    seed: int = 0,
+    params: SearchParams = SearchParams(),  # frozen: one shared default is safe
+    initial: Sequence[int] | None = None,
+    deadline: float | None = None,
+) -> PeriodicSolution:
+    """Choose a visit pattern per customer and route every day (ALNS, see module docstring).
+
+    Parameters
+    ----------
+    problem
+        The instance.
+    stop
+        When the search stops: `MaxIterations` (deterministic), `MaxRuntime` (wall clock) or
+        `FirstOf` both. None: ``MaxIterations(default_iterations(n_customers))``.
+    seed
+        Seed of the search's random generator; same inputs and seed give the same solution.
+    params
+        Search tuning; the defaults are the benchmark-tuned values.
+    initial
+        Optional starting pattern per customer (index ``i-1``); patterns not allowed are ignored.
+    deadline
+        A safety cap: stop when ``time.perf_counter()`` reaches it. Unlike `MaxRuntime` it does
+        not shape the search (the cooling follows ``stop``), so a run that finishes before the
+        deadline is identical to one without it.
+
+    Returns
+    -------
+    PeriodicSolution
+        The best feasible solution found, or if none was found the least infeasible one.
+    """
+    started = time.perf_counter()
+    data = _Data(problem)
+    if stop is None:
+        stop = MaxIterations(default_iterations(data.n))
+    budget = _Budget(stop, started, deadline)
+    if data.n == 0:
+        return _finish(problem, _State(data), 0)
+    search = _Search(data, params, np.random.default_rng(seed))
+    search.construct(initial, sweeps=budget.searches())
+    annealing = _Annealing(search.cur.objective(), data.n, params)
+    it = 0
+    while not budget.done(it):
+        temp = annealing.temperature(budget.fraction(it))
+        it += 1
+        search.step(it, temp)
+    logger.debug("solve_periodic: %d iterations in %.2f s", it, time.perf_counter() - started)
+    return _finish(problem, search.result(), it)

@@ -167,11 +167,11 @@ def plan(
     ``jobs`` local processes, or the Dask cluster at ``scheduler``, or already opened
     ``workers``; the same result either way.
     """
-    from .planning import plan_territories
+    from .rebalance import plan_and_rebalance
 
     if not inputs.reps:
         raise InputError("plan needs --reps: every day is a loop from a rep's home")
-    return plan_territories(
+    return plan_and_rebalance(
         inputs.customers,
         inputs.reps,
         design_result,
@@ -249,7 +249,7 @@ def write_outputs(
     t_rows = report.territory_rows(inputs.customers, design_result, team, workload, figures)
     kpis = design_kpis(design_result, figures, inputs.customers)
     if plan_result is not None:
-        kpis.update(plan_result.kpis)
+        kpis.update(plan_result.kpis.to_dict())
     util = np.array([r["utilization"] or 0.0 for r in t_rows])
     kpis["utilization_min"] = round(float(util.min()), 4) if len(util) else None
     kpis["utilization_max"] = round(float(util.max()), 4) if len(util) else None

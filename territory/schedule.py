@@ -320,7 +320,9 @@ def petal_patterns(inp: PetalInput) -> tuple[int, ...]:
         width = (hi[d] - lo[d]) / inp.weeks
         sub_lo[d], sub_hi[d] = lo[d] + week * width, lo[d] + (week + 1) * width
 
-    def interval_distance(p: float, a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray:
+    def interval_distance(
+        p: float, a: NDArray[np.float64], b: NDArray[np.float64]
+    ) -> NDArray[np.float64]:
         inside = (p >= a) & (p < b)
         dist = np.minimum(np.abs(p - a), np.abs(p - b))
         dist = np.minimum(dist, 1.0 - dist)  # the sweep is a circle

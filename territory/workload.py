@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -26,16 +27,26 @@ MAX_LEG_KM = 40.0
 
 @dataclass(frozen=True)
 class CustomerWorkload:
-    """Per-customer workload over one period, aligned with the customer list (minutes)."""
+    """Per-customer workload over one period, aligned with the customer list (minutes).
+
+    Attributes
+    ----------
+    visits
+        Visits per period.
+    minutes_per_visit
+        Length of one visit (``Customer.visit_minutes``).
+    travel_min_per_visit
+        Travel allowance per visit.
+    """
 
     visits: NDArray[np.int64]
-    visit_min: NDArray[np.float64]  # minutes per visit
+    minutes_per_visit: NDArray[np.float64]
     travel_min_per_visit: NDArray[np.float64]
 
     @property
     def visit_total_min(self) -> NDArray[np.float64]:
         """Visiting minutes per period."""
-        return self.visits * self.visit_min
+        return self.visits * self.minutes_per_visit
 
     @property
     def travel_total_min(self) -> NDArray[np.float64]:
@@ -89,13 +100,13 @@ def customer_workload(
         travel = travel + home_leg_min_per_visit(lat, lon, visits, reps, config)
     return CustomerWorkload(
         visits=visits,
-        visit_min=np.array([c.visit_minutes for c in customers], dtype=np.float64),
+        minutes_per_visit=np.array([c.visit_minutes for c in customers], dtype=np.float64),
         travel_min_per_visit=travel,
     )
 
 
 def relative_deviation(
-    load: NDArray[np.float64], target: NDArray[np.float64]
+    load: NDArray[np.number[Any]], target: NDArray[np.number[Any]]
 ) -> NDArray[np.float64]:
     """``load / target - 1`` per territory; 0 where the target is 0 (a rep without working
     time, who holds at most accounts locked to them: reported by a note, not as a deviation)."""
@@ -157,7 +168,7 @@ class SizingResult:
     reps_exact: float
     reps_recommended: int
     current_reps: int | None
-    alternatives: tuple[dict, ...]
+    alternatives: tuple[dict[str, float], ...]
     potential_total: float
     potential_per_rep: float | None
     reps_by_potential: int | None
@@ -182,7 +193,7 @@ class SizingResult:
         """Visits plus travel per period: the bewerkingstaak in hours."""
         return self.visit_hours + self.travel_hours
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """Plain data for ``--json``: the same numbers the table prints."""
         return {
             "period": {"weeks": self.weeks, "working_days": self.working_days},

@@ -304,7 +304,10 @@ def test_previous_is_kept_when_still_balanced(nl_600):
     assert changed <= len(customers) * 0.02
     # routed workload 20 % heavier in one territory's area: rebalanced with few moves
     heavier = replace(
-        wl, visit_min=np.where(np.array(d.assignment) == 0, wl.visit_min * 1.2, wl.visit_min)
+        wl,
+        minutes_per_visit=np.where(
+            np.array(d.assignment) == 0, wl.minutes_per_visit * 1.2, wl.minutes_per_visit
+        ),
     )
     re = design_territories(customers, reps, heavier, cfg, previous=d.assignment)
     assert re.kpis.max_workload_deviation <= 0.05 + 1e-9

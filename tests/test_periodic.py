@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import json
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -13,11 +15,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from territory.periodic import (
+    FirstOf,
+    MaxIterations,
+    MaxRuntime,
     PeriodicProblem,
     PeriodicSolution,
+    SearchParams,
     check_solution,
+    default_iterations,
     route_cost,
     solve_periodic,
+    stopping_criterion,
 )
 
 PVRP_DIR = Path(__file__).parents[2] / "shared" / "benchdata" / "pvrp"
@@ -41,7 +49,7 @@ def make_problem(
     seed: int = 1,
     capacity: float | None = None,
     max_duration: float | None = None,
-    unplanned_penalty: float | None = None,
+    unscheduled_penalty: float | None = None,
     service_min: float = 10.0,
 ) -> PeriodicProblem:
     """A random square instance with frequencies 1-2 (2 only on even spacings), depot at the centre."""
@@ -65,7 +73,7 @@ def make_problem(
         demand=demand,
         capacity=capacity,
         max_duration=max_duration,
-        unplanned_penalty=unplanned_penalty,
+        unscheduled_penalty=unscheduled_penalty,
     )
 
 
@@ -82,7 +90,7 @@ def _visits_match_patterns(problem: PeriodicProblem, sol: PeriodicSolution) -> N
 def test_every_customer_visited_on_an_allowed_pattern() -> None:
     """Plain instance, no limits: all planned, visits exactly on the chosen allowed pattern."""
     problem = make_problem(30, vehicles=2, seed=3)
-    sol = solve_periodic(problem, seed=0, iterations=150)
+    sol = solve_periodic(problem, MaxIterations(150), seed=0)
     assert sol.feasible
     assert check_solution(problem, sol) == []
     for c, p in enumerate(sol.pattern, start=1):
@@ -95,30 +103,30 @@ def test_every_customer_visited_on_an_allowed_pattern() -> None:
 def test_capacity_and_duration_respected_when_feasible() -> None:
     """Binding limits: the engine must repair overloaded / overlong routes, not just avoid them."""
     problem = make_problem(40, vehicles=3, seed=5, capacity=40.0, max_duration=330.0)
-    sol = solve_periodic(problem, seed=0, iterations=300)
+    sol = solve_periodic(problem, MaxIterations(300), seed=0)
     assert sol.feasible, check_solution(problem, sol)
     d = problem.travel
     for day in sol.routes:
         for route in day:
             a = [0, *route, 0]
             assert problem.demand[a].sum() <= 40.0 + 1e-9
-            dur = sum(d[x, y] for x, y in zip(a, a[1:], strict=False)) + problem.service[a].sum()
+            dur = sum(d[x, y] for x, y in itertools.pairwise(a)) + problem.service[a].sum()
             assert dur <= 330.0 + 1e-9
 
 
 def test_search_improves_on_its_start() -> None:
     """More iterations never return a worse plan than fewer (the best is kept)."""
     problem = make_problem(40, vehicles=2, seed=7)
-    short = solve_periodic(problem, seed=2, iterations=1)
-    longer = solve_periodic(problem, seed=2, iterations=300)
+    short = solve_periodic(problem, MaxIterations(1), seed=2)
+    longer = solve_periodic(problem, MaxIterations(300), seed=2)
     assert longer.cost <= short.cost + 1e-9
     assert longer.cost < short.cost  # 300 iterations of ALNS find something on 40 customers
 
 
 def test_same_seed_same_solution() -> None:
     problem = make_problem(35, vehicles=2, seed=11, capacity=50.0)
-    a = solve_periodic(problem, seed=4, iterations=120)
-    b = solve_periodic(problem, seed=4, iterations=120)
+    a = solve_periodic(problem, MaxIterations(120), seed=4)
+    b = solve_periodic(problem, MaxIterations(120), seed=4)
     assert a == b
 
 
@@ -126,19 +134,19 @@ def test_initial_patterns_are_used() -> None:
     """With zero search iterations, the given start patterns come back unchanged."""
     problem = make_problem(20, seed=2)
     initial = [pats[-1] for pats in problem.patterns]
-    sol = solve_periodic(problem, iterations=0, initial=initial)
+    sol = solve_periodic(problem, MaxIterations(0), initial=initial)
     assert list(sol.pattern) == initial
     assert sol.feasible
 
 
-def test_understaffed_leaves_customers_out() -> None:
-    """One short day for far too much work: customers are left out (pattern 0), not an error."""
-    problem = make_problem(30, days=2, seed=9, max_duration=200.0, unplanned_penalty=500.0)
-    sol = solve_periodic(problem, seed=0, iterations=100)
+def test_understaffed_leaves_customers_unscheduled() -> None:
+    """One short day for far too much work: customers are unscheduled (pattern 0), not an error."""
+    problem = make_problem(30, days=2, seed=9, max_duration=200.0, unscheduled_penalty=500.0)
+    sol = solve_periodic(problem, MaxIterations(100), seed=0)
     assert sol.feasible, check_solution(problem, sol)
-    left_out = [c for c, p in enumerate(sol.pattern, start=1) if p == 0]
-    assert 0 < len(left_out) < 30
-    for c in left_out:
+    unscheduled = [c for c, p in enumerate(sol.pattern, start=1) if p == 0]
+    assert 0 < len(unscheduled) < 30
+    for c in unscheduled:
         assert all(c not in route for day in sol.routes for route in day)
     assert check_solution(problem, sol) == []
 
@@ -169,7 +177,7 @@ def test_checker_flags_violations() -> None:
 def test_property_plans_are_consistent(n: int, vehicles: int, seed: int) -> None:
     """Any small instance: visits match the chosen pattern and the reported cost is the routes'."""
     problem = make_problem(n, vehicles=vehicles, seed=seed, capacity=30.0)
-    sol = solve_periodic(problem, seed=seed, iterations=20)
+    sol = solve_periodic(problem, MaxIterations(20), seed=seed)
     _visits_match_patterns(problem, sol)
     assert sol.cost == pytest.approx(route_cost(problem, sol))
     assert sol.feasible == (check_solution(problem, sol) == [])
@@ -210,7 +218,7 @@ def test_asymmetric_travel_is_costed_exactly() -> None:
         demand=base.demand,
         capacity=40.0,
     )
-    sol = solve_periodic(problem, seed=1, iterations=80)
+    sol = solve_periodic(problem, MaxIterations(80), seed=1)
     assert sol.feasible, check_solution(problem, sol)
     _visits_match_patterns(problem, sol)
     assert sol.cost == pytest.approx(route_cost(problem, sol))
@@ -219,9 +227,60 @@ def test_asymmetric_travel_is_costed_exactly() -> None:
 def test_time_limit_stops_the_search() -> None:
     """A wall-clock budget bounds the run (used by the benchmark; not deterministic)."""
     problem = make_problem(30, vehicles=2, seed=4)
-    sol = solve_periodic(problem, seed=0, time_limit_s=0.3)
+    started = time.perf_counter()
+    sol = solve_periodic(problem, MaxRuntime(0.3), seed=0)
+    assert time.perf_counter() - started < 5.0
     assert sol.feasible
     assert sol.iterations >= 1
+
+
+def test_default_budget_is_the_iteration_count_by_size() -> None:
+    """No criterion: the deterministic default budget (3 per customer, 200 to 800)."""
+    problem = make_problem(12, seed=6)
+    sol = solve_periodic(problem, seed=1)
+    assert sol.iterations == default_iterations(12) == 200
+    assert sol == solve_periodic(problem, MaxIterations(200), seed=1)
+    assert default_iterations(100) == 300 and default_iterations(1000) == 800
+
+
+def test_first_of_stops_at_the_iteration_budget_under_a_loose_time_limit() -> None:
+    """Iterations under a time limit: the run ends at the budget, well before the clock."""
+    problem = make_problem(15, seed=8)
+    sol = solve_periodic(problem, FirstOf((MaxIterations(7), MaxRuntime(600.0))), seed=2)
+    assert sol.iterations == 7
+
+
+def test_stopping_criterion_from_the_planning_keys() -> None:
+    """improve_iterations / improve_time_limit_s map to one criterion each, or both."""
+    assert stopping_criterion(None, None) is None
+    assert stopping_criterion(50, None) == MaxIterations(50)
+    assert stopping_criterion(None, 2.5) == MaxRuntime(2.5)
+    assert stopping_criterion(50, 2.5) == FirstOf((MaxIterations(50), MaxRuntime(2.5)))
+    with pytest.raises(ValueError, match="MaxIterations"):
+        MaxIterations(-1)
+    with pytest.raises(ValueError, match="MaxRuntime"):
+        MaxRuntime(-0.5)
+
+
+def test_a_passed_deadline_stops_after_the_construction() -> None:
+    """The safety deadline: already past, so no search iteration runs, and the plan is whole."""
+    problem = make_problem(20, seed=3)
+    sol = solve_periodic(problem, MaxIterations(500), seed=0, deadline=time.perf_counter())
+    assert sol.iterations == 0
+    assert sol.feasible and all(sol.pattern)
+
+
+def test_search_params_change_the_search_and_are_checked() -> None:
+    """The tuning is a value passed in: other settings give another (still valid) search."""
+    problem = make_problem(30, vehicles=2, seed=12, capacity=45.0)
+    default = solve_periodic(problem, MaxIterations(60), seed=0)
+    plain = solve_periodic(
+        problem, MaxIterations(60), seed=0, params=SearchParams(construction_sweeps=0)
+    )
+    assert default.feasible and plain.feasible
+    assert default != plain
+    with pytest.raises(ValueError, match="destroy_share"):
+        SearchParams(destroy_share=1.5)
 
 
 @pytest.mark.skipif(not PVRP_DIR.is_dir(), reason=f"benchmark data folder {PVRP_DIR} is absent")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import numpy as np
 import pytest
@@ -10,9 +11,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import territory.planning as plan_mod
+import territory.rebalance as rebalance_mod
 from territory.models import Customer, Design, Plan, Rep
 from territory.params import Config, PlanningParams
-from territory.planning import plan_territories, plan_territory
+from territory.planning import TerritoryPlan, plan_territory
+from territory.rebalance import plan_and_rebalance, routed_deviation
 from territory.schedule import customer_patterns, day_index, usable_weekdays
 from territory.travel import matrices
 
@@ -72,7 +75,7 @@ def team():
 def planned(team):
     customers, reps, design = team
     config = _config()
-    plan, out_design = plan_territories(customers, reps, design, config, jobs=1)
+    plan, out_design = plan_and_rebalance(customers, reps, design, config, jobs=1)
     return customers, reps, out_design, config, plan
 
 
@@ -87,26 +90,26 @@ def test_every_visit_is_planned_or_reported_with_frequency_and_spacing(planned):
     for day in plan.days:
         for v in day.visits:
             days_of[v.customer_id].append(_day_of(day))
-    lost = {c.id: 0 for c in customers}
+    unscheduled = {c.id: 0 for c in customers}
     for u in plan.unscheduled:
-        lost[u.customer_id] += 1
+        unscheduled[u.customer_id] += 1
     for c in customers:
         got = sorted(days_of[c.id])
-        assert len(got) + lost[c.id] == c.visits, c.id
+        assert len(got) + unscheduled[c.id] == c.visits, c.id
         assert len(set(got)) == len(got)  # never twice on one day
-        if lost[c.id] == 0:
+        if unscheduled[c.id] == 0:
             mask = sum(1 << d for d in got)
             allowed = customer_patterns(
                 c.visits, usable_weekdays(c, rep_of[c.id], config), config.period
             )
             assert mask in allowed, (c.id, got)
-    assert plan.kpis["visits_unscheduled"] == len(plan.unscheduled)
-    assert plan.kpis["visits_planned"] + len(plan.unscheduled) == sum(c.visits for c in customers)
+    assert plan.kpis.visits_unscheduled == len(plan.unscheduled)
+    assert plan.kpis.visits_planned + len(plan.unscheduled) == sum(c.visits for c in customers)
     assert not plan.unscheduled  # this team has room for everyone
 
 
 def test_days_keep_working_hours_lunch_and_opening_hours(planned):
-    customers, reps, design, config, plan = planned
+    customers, _, _, config, plan = planned
     by_id = {c.id: c for c in customers}
     d = config.day
     for day in plan.days:
@@ -136,7 +139,7 @@ def test_days_keep_working_hours_lunch_and_opening_hours(planned):
 
 
 def test_travel_legs_equal_the_travel_model(planned):
-    customers, reps, design, config, plan = planned
+    customers, reps, _, config, plan = planned
     pos = {c.id: (c.lat, c.lon) for c in customers}
     homes = {r.id: (r.lat, r.lon) for r in reps}
     for day in plan.days:
@@ -155,25 +158,61 @@ def test_travel_legs_equal_the_travel_model(planned):
 
 
 def test_kpis_carry_routed_workload_per_rep(planned):
-    customers, reps, design, config, plan = planned
+    _, reps, _, config, plan = planned
     k = plan.kpis
     for r in reps:
         days = [d for d in plan.days if d.rep_id == r.id]
         visit = sum(v.end_min - v.start_min for d in days for v in d.visits)
         travel = sum(d.travel_min for d in days)
         admin = 20 * config.day.admin_minutes
-        assert k["routed_workload_min"][r.id] == pytest.approx(
+        assert k.routed_workload_min[r.id] == pytest.approx(
             visit + travel + admin, abs=1 + len(days)
         )
-    assert set(k["routed_deviation"]) == {"R1", "R2"}
+    assert set(k.routed_deviation) == {"R1", "R2"}
+
+
+def test_kpis_to_dict_is_the_summary_form(planned):
+    """summary.json's plan KPIs: these keys in this order, minutes/km to 0.1, deviations 1e-4."""
+    plan = planned[-1]
+    k = plan.kpis
+    d = k.to_dict()
+    assert list(d) == [
+        "notes",
+        "visits",
+        "visits_planned",
+        "visits_unscheduled",
+        "customers_unscheduled",
+        "working_days_used",
+        "visit_min",
+        "travel_min",
+        "travel_km",
+        "admin_min",
+        "routed_workload_min",
+        "routed_travel_min",
+        "routed_travel_km",
+        "capacity_min",
+        "routed_deviation",
+        "max_routed_deviation_before",
+        "max_routed_deviation",
+        "rebalance_rounds",
+        "rebalance_moved",
+        "reps_needed_exact",
+        "reps_needed",
+    ]
+    assert d["travel_min"] == round(k.travel_min, 1) and d["travel_km"] == round(k.travel_km, 1)
+    assert d["routed_deviation"] == {r: round(x, 4) for r, x in k.routed_deviation.items()}
+    assert d["reps_needed_exact"] == round(k.reps_needed_exact, 3)
+    assert d["reps_needed"] >= d["reps_needed_exact"] > d["reps_needed"] - 1
+    assert d["notes"] == list(k.notes)
+    assert json.loads(json.dumps(d)) == d  # plain JSON
 
 
 def test_same_result_for_one_and_two_workers(team):
     customers, reps, design = team
     config = _config(improve_iterations=60)
-    one, _ = plan_territories(customers, reps, design, config, jobs=1)
-    two, _ = plan_territories(customers, reps, design, config, jobs=2)
-    again, _ = plan_territories(customers, reps, design, config, jobs=1)
+    one, _ = plan_and_rebalance(customers, reps, design, config, jobs=1)
+    two, _ = plan_and_rebalance(customers, reps, design, config, jobs=2)
+    again, _ = plan_and_rebalance(customers, reps, design, config, jobs=1)
     assert one.days == two.days == again.days
     assert one.unscheduled == two.unscheduled == again.unscheduled
     assert one.kpis == two.kpis
@@ -198,15 +237,15 @@ def test_understaffed_territory_completes_and_says_what_did_not_fit():
         assert day.return_min <= 990 and day.depart_min >= 510
         for v in day.visits:
             planned[v.customer_id] = planned.get(v.customer_id, 0) + 1
-    lost: dict[str, list[str]] = {}
+    why: dict[str, list[str]] = {}
     for u in tp.unscheduled:
         assert u.rep_id == "R1" and u.reason
-        lost.setdefault(u.customer_id, []).append(u.reason)
+        why.setdefault(u.customer_id, []).append(u.reason)
     for c in customers:
-        assert planned.get(c.id, 0) + len(lost.get(c.id, [])) == c.visits
-    assert lost["short"] == ["window 12:00-12:30 shorter than the 45-minute visit"]
-    assert lost["sat"][0].startswith("allowed days sat are not working days of rep R1")
-    capacity = [r for cid, rs in lost.items() if cid not in ("short", "sat") for r in rs]
+        assert planned.get(c.id, 0) + len(why.get(c.id, [])) == c.visits
+    assert why["short"] == ["window 12:00-12:30 shorter than the 45-minute visit"]
+    assert why["sat"][0].startswith("allowed days sat are not working days of rep R1")
+    capacity = [r for cid, rs in why.items() if cid not in ("short", "sat") for r in rs]
     assert len(capacity) >= 60  # 240 visit-hours do not fit 20 days
     assert all("more working days" in r for r in capacity)
     needed = int(capacity[0].split("~")[1].split()[0])
@@ -214,7 +253,7 @@ def test_understaffed_territory_completes_and_says_what_did_not_fit():
 
 
 def test_rebalancing_moves_work_to_the_lighter_rep_and_keeps_the_best(team, monkeypatch):
-    """A stand-in design stage (the real one lives in design.py) moving customers by corrected load."""
+    """A stand-in design stage (the real one is districting.py) moving customers by corrected load."""
     customers, reps, design = team
     # make R1 heavy: give it 8 of R2's customers
     assignment = list(design.assignment)
@@ -239,14 +278,14 @@ def test_rebalancing_moves_work_to_the_lighter_rep_and_keeps_the_best(team, monk
             load[dst] += workload.workload_min[i]
         return dataclasses.replace(heavy, assignment=tuple(new))
 
-    monkeypatch.setattr(plan_mod, "_redesign", stand_in)
+    monkeypatch.setattr(rebalance_mod, "_redesign", stand_in)
     config = _config(improve_iterations=60, rebalance_rounds=2)
-    plan, out = plan_territories(customers, reps, heavy, config, jobs=1)
+    plan, out = plan_and_rebalance(customers, reps, heavy, config, jobs=1)
     k = plan.kpis
-    assert calls and k["rebalance_rounds"] >= 1
-    assert k["max_routed_deviation"] < k["max_routed_deviation_before"]
+    assert calls and k.rebalance_rounds >= 1
+    assert k.max_routed_deviation < k.max_routed_deviation_before
     assert (
-        k["rebalance_moved"]
+        k.rebalance_moved
         == sum(1 for a, b in zip(heavy.assignment, out.assignment, strict=True) if a != b)
         > 0
     )
@@ -260,7 +299,7 @@ def test_visits_that_do_not_fit_a_day_are_moved_to_other_days(monkeypatch):
     """A stand-in periodic engine crams every visit it can onto day 0: repair must spread them."""
     from territory.periodic import PeriodicSolution
 
-    def cram(problem, *, seed, time_limit_s, iterations, initial, stop_at=None):
+    def cram(problem, stop=None, **_):
         chosen = tuple(next((p for p in pats if p & 1), pats[0]) for pats in problem.patterns)
         routes = tuple(
             ((tuple(k + 1 for k, p in enumerate(chosen) if p >> d & 1)),)
@@ -337,11 +376,10 @@ def test_any_small_territory_keeps_the_rules(seed, n, start):
     assert all(count[c.id] == c.visits for c in customers)
 
 
-def test_routed_deviation_counts_unplanned_visits_as_load():
-    """A territory that dropped visits is overloaded, not light: its deviation includes them."""
-    from territory.planning import TerritoryPlan, routed_deviation
+def test_routed_deviation_counts_unscheduled_visits_as_load():
+    """A territory with unscheduled visits is overloaded, not light: its deviation includes them."""
 
-    def tp(rep_id, visit, travel, lost):
+    def tp(rep_id, visit, travel, unscheduled_min):
         return TerritoryPlan(
             rep_id=rep_id,
             days=(),
@@ -350,15 +388,15 @@ def test_routed_deviation_counts_unplanned_visits_as_load():
             travel_min=travel,
             travel_km=travel,
             admin_min=600.0,
-            unscheduled_min=lost,
+            unscheduled_min=unscheduled_min,
         )
 
     reps = [Rep(id="R1", lat=0, lon=0), Rep(id="R2", lat=0, lon=0, capacity=0.5)]
     config = Config()
     even = routed_deviation([tp("R1", 6000, 1400, 0), tp("R2", 3000, 400, 0)], reps, config)
     assert even[0] == pytest.approx(-even[1] / 2) and abs(even[0]) < 0.01
-    dropped = routed_deviation([tp("R1", 4000, 1000, 2400), tp("R2", 3000, 400, 0)], reps, config)
-    assert dropped == pytest.approx(even)
+    short = routed_deviation([tp("R1", 4000, 1000, 2400), tp("R2", 3000, 400, 0)], reps, config)
+    assert short == pytest.approx(even)
 
 
 def test_part_time_rep_days_are_shortened_in_proportion():

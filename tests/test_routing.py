@@ -82,7 +82,7 @@ def test_rep_day_is_a_loop_from_home_visiting_each_stop_once(rep_day: RouteReque
     assert result.feasible
     assert check_route(rep_day, result) == []
     assert sorted(result.routes[0]) == list(range(1, 9))
-    assert result.dropped == ()
+    assert result.unscheduled == ()
     # The time windows shape the order: the morning-only customer comes before the afternoon ones.
     order = result.routes[0]
     assert order.index(7) < order.index(2) and order.index(7) < order.index(5)
@@ -144,27 +144,27 @@ def test_same_request_gives_the_same_result(rep_day: RouteRequest) -> None:
     assert solve_routes(rep_day) == solve_routes(rep_day)
 
 
-def test_drops_only_when_needed_and_only_cheap_stops() -> None:
-    """Two far customers that cannot both fit: the one with the low penalty is left out."""
+def test_unscheduled_only_when_needed_and_only_cheap_stops() -> None:
+    """Two far customers that cannot both fit: the one with the low penalty is unscheduled."""
     xy = np.array([[0.0, 0.0], [2_000.0, 0.0], [150_000.0, 0.0], [-150_000.0, 0.0]])
     request = euclid_request(xy, service_s=3600, break_s=LUNCH)
     penalty = np.array([0, 10**9, 10**9, 10], dtype=np.int64)
-    with_drops = dataclasses.replace(request, drop_penalty=penalty)
-    result = solve_routes(with_drops)
+    with_penalties = dataclasses.replace(request, unscheduled_penalty=penalty)
+    result = solve_routes(with_penalties)
     assert result.feasible
-    assert result.dropped == (3,)
+    assert result.unscheduled == (3,)
     assert sorted(result.routes[0]) == [1, 2]
-    assert check_route(with_drops, result) == []
-    # Nothing is dropped when it fits and its penalty outweighs the detour (4 km here) ...
-    near = euclid_request(xy[:2], service_s=3600, drop_penalty=np.array([0, 5_000]))
-    assert solve_routes(near).dropped == ()
+    assert check_route(with_penalties, result) == []
+    # Nothing is unscheduled when it fits and its penalty outweighs the detour (4 km here) ...
+    near = euclid_request(xy[:2], service_s=3600, unscheduled_penalty=np.array([0, 5_000]))
+    assert solve_routes(near).unscheduled == ()
     # ... and a stop whose penalty is below its detour is not worth the drive.
-    cheap = euclid_request(xy[:2], service_s=3600, drop_penalty=np.array([0, 3_000]))
-    assert solve_routes(cheap).dropped == (1,)
-    # Without penalties the same day cannot be done: no solution, every stop reported dropped.
+    cheap = euclid_request(xy[:2], service_s=3600, unscheduled_penalty=np.array([0, 3_000]))
+    assert solve_routes(cheap).unscheduled == (1,)
+    # Without penalties the same day cannot be done: no solution, every stop reported unscheduled.
     hopeless = solve_routes(request)
     assert not hopeless.feasible
-    assert hopeless.dropped == (1, 2, 3)
+    assert hopeless.unscheduled == (1, 2, 3)
     assert hopeless.routes == ((),)
     assert check_route(request, hopeless) == []
 
@@ -186,18 +186,18 @@ def test_capacity_and_vehicles() -> None:
 
 
 def test_max_route_duration_is_respected() -> None:
-    """Windows early and late would make a long day; the limit forces a drop instead."""
+    """Windows early and late would make a long day; the limit unschedules a stop instead."""
     xy = np.array([[0, 0], [3000, 0], [-3000, 0]], dtype=float)
     window = np.array([DAY, (DAY[0], 9 * H), (15 * H, 16 * H)], dtype=np.int64)
     request = euclid_request(
-        xy, window_s=window, max_route_s=4 * H, drop_penalty=np.array([0, 50_000, 40_000])
+        xy, window_s=window, max_route_s=4 * H, unscheduled_penalty=np.array([0, 50_000, 40_000])
     )
     result = solve_routes(request)
     assert check_route(request, result) == []
-    assert result.dropped == (2,)  # the lower penalty goes
+    assert result.unscheduled == (2,)  # the lower penalty goes
     assert result.return_s[0] - result.depart_s[0] <= 4 * H
     # Without the limit both fit in the day.
-    assert solve_routes(dataclasses.replace(request, max_route_s=None)).dropped == ()
+    assert solve_routes(dataclasses.replace(request, max_route_s=None)).unscheduled == ()
 
 
 def test_warm_start_is_used_and_never_made_worse(rep_day: RouteRequest) -> None:
@@ -215,8 +215,16 @@ def test_tiny_tsp_reaches_the_brute_force_optimum(n_nodes: int) -> None:
     """A TSPLIB-style instance (EUC_2D rounding), no windows: the proven optimum. 7 nodes go
     through exact enumeration, 8 nodes through OR-Tools."""
     xy = np.array(
-        [[565, 575], [25, 185], [345, 750], [945, 685], [845, 655], [880, 660], [25, 230]]
-        + [[525, 1000]],
+        [
+            [565, 575],
+            [25, 185],
+            [345, 750],
+            [945, 685],
+            [845, 655],
+            [880, 660],
+            [25, 230],
+            [525, 1000],
+        ],
         dtype=float,
     )[:n_nodes]
     dist = np.rint(np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))).astype(np.int64)
@@ -250,15 +258,15 @@ def test_checker_finds_dishonest_results(rep_day: RouteRequest) -> None:
     assert any("no break" in p for p in check_route(rep_day, no_break))
     cheap = dataclasses.replace(good, cost=good.cost - 1)
     assert any("cost" in p for p in check_route(rep_day, cheap))
-    missing = dataclasses.replace(good, dropped=())
+    missing = dataclasses.replace(good, unscheduled=())
     late_home = dataclasses.replace(good, return_s=(DAY[1] + 1,))
-    assert check_route(rep_day, missing) == []  # nothing was dropped, so () is right
+    assert check_route(rep_day, missing) == []  # nothing was unscheduled, so () is right
     assert any("after the day ends" in p for p in check_route(rep_day, late_home))
 
 
 @st.composite
 def small_days(draw: st.DrawFn) -> RouteRequest:
-    """Random days of 1-6 stops: windows, a break, sometimes drops, sometimes 2 vehicles."""
+    """Random days of 1-6 stops: windows, a break, sometimes penalties, sometimes 2 vehicles."""
     n = draw(st.integers(1, 6))
     seed = draw(st.integers(0, 2**31 - 1))
     rng = np.random.default_rng(seed)
@@ -272,7 +280,7 @@ def small_days(draw: st.DrawFn) -> RouteRequest:
     if draw(st.booleans()):
         kwargs["break_s"] = LUNCH
     if draw(st.booleans()):
-        kwargs["drop_penalty"] = rng.integers(1_000, 200_000, n + 1).astype(np.int64)
+        kwargs["unscheduled_penalty"] = rng.integers(1_000, 200_000, n + 1).astype(np.int64)
     if draw(st.booleans()):
         kwargs["max_route_s"] = int(rng.integers(3 * H, 9 * H))
     if draw(st.booleans()):
@@ -292,7 +300,7 @@ def test_property_results_are_honest_and_feasible_when_possible(request: RouteRe
     with mock.patch.object(routing, "_EXACT_MAX_STOPS", 0):  # the same through OR-Tools
         searched = solve_routes(request)
     assert check_route(request, searched) == []
-    if request.drop_penalty is None:
+    if request.unscheduled_penalty is None:
         # A feasible order exists exactly when brute force finds one; the solver must find one too.
         optimum = brute_force_optimum(request)
         if request.vehicles == 1:
@@ -309,8 +317,8 @@ def test_property_results_are_honest_and_feasible_when_possible(request: RouteRe
 
 
 def _penalty(request: RouteRequest, result: RouteResult) -> int:
-    assert request.drop_penalty is not None
-    return int(sum(int(request.drop_penalty[i]) for i in result.dropped))
+    assert request.unscheduled_penalty is not None
+    return int(sum(int(request.unscheduled_penalty[i]) for i in result.unscheduled))
 
 
 def test_malformed_request_is_refused_with_the_reason(rep_day: RouteRequest) -> None:
@@ -329,23 +337,23 @@ def test_evaluate_routes_times_a_given_order_and_refuses_impossible_ones(
     # The solver's order, evaluated without search, gives the very same result.
     assert evaluate_routes(rep_day, solved.routes) == solved
     # The morning-only customer (7) last cannot be on time.
-    late = tuple(x for x in solved.routes[0] if x != 7) + (7,)
+    late = (*(x for x in solved.routes[0] if x != 7), 7)
     assert evaluate_routes(rep_day, (late,)) is None
-    # Leaving a stop out is allowed here and reported as dropped.
+    # Leaving a stop out is allowed here and reported as unscheduled.
     partial = evaluate_routes(rep_day, (solved.routes[0][1:],))
-    assert partial is not None and partial.dropped == (solved.routes[0][0],)
+    assert partial is not None and partial.unscheduled == (solved.routes[0][0],)
     with pytest.raises(ValueError, match="repeat a stop"):
         evaluate_routes(rep_day, ((1, 1),))
 
 
-def test_a_stop_with_an_empty_window_is_dropped_or_makes_the_day_infeasible(
+def test_a_stop_with_an_empty_window_is_unscheduled_or_makes_the_day_infeasible(
     rep_day: RouteRequest,
 ) -> None:
     window = rep_day.window_s.copy()
     window[3] = (15 * H, 14 * H)  # e.g. open for less time than the visit takes
     request = dataclasses.replace(rep_day, window_s=window)
     assert not solve_routes(request).feasible
-    droppable = dataclasses.replace(request, drop_penalty=np.full(9, 10**7, dtype=np.int64))
-    result = solve_routes(droppable)
-    assert result.feasible and result.dropped == (3,)
-    assert check_route(droppable, result) == []
+    optional = dataclasses.replace(request, unscheduled_penalty=np.full(9, 10**7, dtype=np.int64))
+    result = solve_routes(optional)
+    assert result.feasible and result.unscheduled == (3,)
+    assert check_route(optional, result) == []

@@ -9,7 +9,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 
-from benchdata import _isqrt_floor, read_solomon, read_tsplib  # noqa: E402
+from benchdata import _isqrt_floor, read_solomon, read_tsplib
 
 SOLOMON = """TINY
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 
 import numpy as np
@@ -130,7 +131,7 @@ def test_patterns_have_the_right_count_days_and_spacing(visits, weeks, days):
         if visits <= weeks:
             # different weeks, equally spaced, one weekday
             assert len(set(weeks_used)) == visits
-            gaps = {b - a for a, b in zip(weeks_used, weeks_used[1:], strict=False)}
+            gaps = {b - a for a, b in itertools.pairwise(weeks_used)}
             assert len(gaps) <= 1
             assert len({d for _, d in wd}) == 1
         else:

@@ -93,7 +93,7 @@ def test_home_leg_is_added_when_reps_are_known():
     rep = Rep(id="R1", lat=52.5, lon=5.5)
     with_home = customer_workload(customers, cfg, [rep])
     assert np.all(with_home.travel_min_per_visit > without.travel_min_per_visit)
-    assert np.array_equal(with_home.visit_min, without.visit_min)
+    assert np.array_equal(with_home.minutes_per_visit, without.minutes_per_visit)
 
 
 def test_potential_method():
