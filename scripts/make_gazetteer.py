@@ -133,8 +133,9 @@ def build_rows(cities500: dict, rg_csv: str, max_alt: int) -> list[dict[str, str
             votes = code_names.setdefault((cc, str(place["admin1code"])), {})
             votes[admin1] = votes.get(admin1, 0) + 1
         pending.append((place, admin1))
-    for place, admin1 in pending:
+    for place, found_admin1 in pending:
         cc, code = place["countrycode"], str(place["admin1code"])
+        admin1 = found_admin1
         if not admin1:
             votes = code_names.get((cc, code))
             admin1 = (

@@ -7,6 +7,11 @@ The public door, one call per stage::
     sizing = territory.size(inputs)                     # how many reps
     design, workload = territory.design(inputs)         # who gets which customers
     plan, design = territory.plan(inputs, design)       # which customer on which day
+    territory.write_outputs("out", "plan", inputs, design, workload, 0.0, plan_result=plan)
+
+``design`` and ``plan`` are functions here; the stages behind them are the modules
+``territory.districting`` and ``territory.planning`` (no public function shares a module's name,
+so a notebook cell can run twice).
 """
 
 __version__ = "0.1.0"  # before the imports: pipeline and cli read it
@@ -19,7 +24,17 @@ from .exceptions import (
     TerritoryError,
     TerritoryWarning,
 )
-from .models import Customer, DayRoute, Design, Plan, Rep, UnscheduledVisit, Visit
+from .models import (
+    Customer,
+    DayRoute,
+    Design,
+    DesignKpis,
+    Plan,
+    PlanKpis,
+    Rep,
+    UnscheduledVisit,
+    Visit,
+)
 from .params import Config
 from .pipeline import Inputs, design, evaluate, load_inputs, plan, size, write_outputs
 from .workload import customer_workload, size_team
@@ -30,11 +45,13 @@ __all__ = [
     "Customer",
     "DayRoute",
     "Design",
+    "DesignKpis",
     "GeocodingError",
     "InfeasibleError",
     "InputError",
     "Inputs",
     "Plan",
+    "PlanKpis",
     "Rep",
     "TerritoryError",
     "TerritoryWarning",

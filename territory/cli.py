@@ -13,6 +13,7 @@ import traceback
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from . import __version__, pipeline
 from .cluster import check_scheduler_address, open_executor, scheduler_address
@@ -176,7 +177,7 @@ def format_sizing(r: SizingResult) -> str:
     return "\n".join(lines)
 
 
-def format_kpis(kpis: dict) -> str:
+def format_kpis(kpis: dict[str, Any]) -> str:
     """Headline KPIs of a design or plan, one per line."""
     labels = [
         ("territories", "territories", "{}"),
@@ -290,12 +291,39 @@ def _rerender(folder: Path, *, lang: str, offline: bool) -> list[Path]:
 
 
 def _run(args: argparse.Namespace, progress: Reporter) -> int:
+    """Dispatch one parsed command (usage is checked before any file is read)."""
     started = time.perf_counter()
     if args.command == "map":
         for path in _rerender(Path(args.dir), lang=args.lang, offline=args.offline):
             print(path)
         return 0
-    # Usage checks before any file is read.
+    scheduler = _check_usage(args)
+    inputs = pipeline.load_inputs(
+        args.customers,
+        args.reps,
+        args.config,
+        online=args.online,
+        start_date=getattr(args, "start_date", None),
+    )
+    if args.command == "size":
+        sizing = pipeline.size(inputs)
+        print(json.dumps(sizing.to_dict(), indent=2) if args.json else format_sizing(sizing))
+        return 0
+    if args.command == "evaluate":
+        return _evaluate(args, inputs)
+    progress.say(_design_estimate(inputs, getattr(args, "k", None), args.max_moved))
+    if args.command == "design":
+        return _design(args, inputs, progress, started)
+    if args.command == "plan":
+        return _plan(args, inputs, progress, started, scheduler)
+    raise AssertionError(args.command)
+
+
+def _check_usage(args: argparse.Namespace) -> str | None:
+    """Refuse impossible option combinations and unwritable outputs before any work.
+
+    Returns the Dask scheduler address to plan on (None: local).
+    """
     if args.command == "design" and (args.reps is None) == (args.k is None):
         raise TerritoryError("design needs either --reps FILE or --k N, not both")
     if getattr(args, "k", None) is not None and args.k < 1:
@@ -311,93 +339,95 @@ def _run(args: argparse.Namespace, progress: Reporter) -> int:
         from .report import check_output_dir
 
         check_output_dir(args.out)  # refuse before the long computation, not after it
-    inputs = pipeline.load_inputs(
-        args.customers,
-        args.reps,
-        args.config,
-        online=args.online,
-        start_date=getattr(args, "start_date", None),
-    )
-    if args.command == "size":
-        sizing = pipeline.size(inputs)
-        print(json.dumps(sizing.to_dict(), indent=2) if args.json else format_sizing(sizing))
-        return 0
-    if args.command == "evaluate":
-        evaluation = pipeline.evaluate(inputs, args.assignments)
-        rep_ids = [r.id for r in inputs.reps or ()]
-        if args.json:
-            print(json.dumps({**evaluation.to_dict(), "rep_ids": rep_ids}, indent=2))
-        else:
-            source = args.assignments or f"the current_rep column of {args.customers}"
-            print(format_evaluation(evaluation, rep_ids, source))
-        return 0
-    if args.command in ("design", "plan"):
-        progress.say(_design_estimate(inputs, getattr(args, "k", None), args.max_moved))
-    if args.command == "design":
-        design_result, workload = pipeline.design(
-            inputs, k=args.k, max_moved=args.max_moved, progress=progress
-        )
-        result = pipeline.write_outputs(
-            args.out,
-            "design",
-            inputs,
-            design_result,
-            workload,
-            started,
-            lang=args.lang,
-            offline=args.offline,
-            maps=not args.no_maps,
-            progress=progress,
-        )
-        print(f"Territories written to {args.out}")
-        if args.k is not None:
-            print("Territory centres (free, placed by the design):")
-            for row in pipeline.centre_rows(design_result):
-                print(f"  {row}")
-        print(format_kpis(result["kpis"]))
-        return 0
-    if args.command == "plan":
-        from .planning import check_plan_period
-        from .rebalance import estimate_plan_s
+    return scheduler
 
-        check_plan_period(inputs.config, args.config or "plan.toml")  # before the design
-        design_result, workload = pipeline.design(
-            inputs, max_moved=args.max_moved, progress=progress
+
+def _evaluate(args: argparse.Namespace, inputs: pipeline.Inputs) -> int:
+    """``territory evaluate``: the design KPIs of an existing split."""
+    evaluation = pipeline.evaluate(inputs, args.assignments)
+    rep_ids = [r.id for r in inputs.reps or ()]
+    if args.json:
+        print(json.dumps({**evaluation.to_dict(), "rep_ids": rep_ids}, indent=2))
+    else:
+        source = args.assignments or f"the current_rep column of {args.customers}"
+        print(format_evaluation(evaluation, rep_ids, source))
+    return 0
+
+
+def _design(
+    args: argparse.Namespace, inputs: pipeline.Inputs, progress: Reporter, started: float
+) -> int:
+    """``territory design``: territories only, written to ``--out``."""
+    design_result, workload = pipeline.design(
+        inputs, k=args.k, max_moved=args.max_moved, progress=progress
+    )
+    result = pipeline.write_outputs(
+        args.out,
+        "design",
+        inputs,
+        design_result,
+        workload,
+        started,
+        lang=args.lang,
+        offline=args.offline,
+        maps=not args.no_maps,
+        progress=progress,
+    )
+    print(f"Territories written to {args.out}")
+    if args.k is not None:
+        print("Territory centres (free, placed by the design):")
+        for row in pipeline.centre_rows(design_result):
+            print(f"  {row}")
+    print(format_kpis(result["kpis"]))
+    return 0
+
+
+def _plan(
+    args: argparse.Namespace,
+    inputs: pipeline.Inputs,
+    progress: Reporter,
+    started: float,
+    scheduler: str | None,
+) -> int:
+    """``territory plan``: design, then every territory's visits, written to ``--out``."""
+    from .planning import check_plan_period
+    from .rebalance import estimate_plan_s
+
+    check_plan_period(inputs.config, args.config or "plan.toml")  # before the design
+    design_result, workload = pipeline.design(inputs, max_moved=args.max_moved, progress=progress)
+    with open_executor(args.jobs, scheduler) as workers:
+        first_s, total_s = estimate_plan_s(
+            inputs.customers,
+            design_result.assignment,
+            len(design_result.rep_ids),
+            inputs.config,
+            workers.count,
         )
-        with open_executor(args.jobs, scheduler) as workers:
-            first_s, total_s = estimate_plan_s(
-                inputs.customers,
-                design_result.assignment,
-                len(design_result.rep_ids),
-                inputs.config,
-                workers.count,
-            )
-            visits = sum(max(c.visits, 0) for c in inputs.customers)
-            progress.say(
-                f"plan: {len(design_result.rep_ids)} territories, {visits:,} visits on "
-                f"{workers.where}: {roughly(first_s)}, up to "
-                f"{format_duration(total_s)} with rebalancing"
-            )
-            plan_result, design_result = pipeline.plan(
-                inputs, design_result, workers=workers, progress=progress
-            )
-        result = pipeline.write_outputs(
-            args.out,
-            "plan",
-            inputs,
-            design_result,
-            workload,
-            started,
-            plan_result=plan_result,
-            lang=args.lang,
-            offline=args.offline,
-            maps=not args.no_maps,
-            progress=progress,
+        visits = sum(max(c.visits, 0) for c in inputs.customers)
+        progress.say(
+            f"plan: {len(design_result.rep_ids)} territories, {visits:,} visits on "
+            f"{workers.where}: {roughly(first_s)}, up to "
+            f"{format_duration(total_s)} with rebalancing"
         )
-        print(f"Plan written to {args.out}")
-        print(format_kpis(result["kpis"]))
-        return 0
-    raise AssertionError(args.command)
+        plan_result, design_result = pipeline.plan(
+            inputs, design_result, workers=workers, progress=progress
+        )
+    result = pipeline.write_outputs(
+        args.out,
+        "plan",
+        inputs,
+        design_result,
+        workload,
+        started,
+        plan_result=plan_result,
+        lang=args.lang,
+        offline=args.offline,
+        maps=not args.no_maps,
+        progress=progress,
+    )
+    print(f"Plan written to {args.out}")
+    print(format_kpis(result["kpis"]))
+    return 0
 
 
 #: Exit codes: 0 done, 2 bad input or usage (one line per problem), 3 internal error (a bug:

@@ -440,7 +440,7 @@ class Config:
         def table(name: str) -> dict[str, Any]:
             value = data.get(name, {})
             _check(isinstance(value, dict), f"[{name}] must be a table")
-            return value
+            return dict(value)
 
         classes = _classes(table("classes"), source)
         try:

@@ -27,19 +27,27 @@ def read_csv(path: Path) -> list[dict[str, str]]:
 def small_sample(folder: Path, n_customers: int = 60, n_reps: int = 2) -> tuple[Path, Path]:
     """The sample's first customers and reps, written into ``folder``: a whole run in seconds.
 
-    Locks are cleared: a lock to a rep that is not kept would be an input error.
+    Locks are cleared (a lock to a rep that is not kept would be an input error) and today's
+    reps that are not kept become the first rep (``evaluate`` judges only kept reps).
     """
     paths = []
-    for name, keep in (("customers.csv", n_customers), ("reps.csv", n_reps)):
+    kept: list[str] = []
+    for name, keep in (("reps.csv", n_reps), ("customers.csv", n_customers)):
         with open(SAMPLE / name, encoding="utf-8", newline="") as f:
             rows = list(csv.reader(f))
         header, body = rows[0], rows[1 : keep + 1]
+        if name == "reps.csv":
+            kept = [row[header.index("id")] for row in body]
         if "locked_rep" in header:
             j = header.index("locked_rep")
             for row in body:
                 row[j] = ""
+        if "current_rep" in header:
+            j = header.index("current_rep")
+            for row in body:
+                row[j] = row[j] if row[j] in kept else kept[0]
         path = folder / name
         with open(path, "w", encoding="utf-8", newline="") as f:
             csv.writer(f).writerows([header, *body])
         paths.append(path)
-    return paths[0], paths[1]
+    return paths[1], paths[0]

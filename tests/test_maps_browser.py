@@ -26,6 +26,8 @@ from territory import assets
 from territory.htmlutil import rep_file_name
 from territory.reporthtml import load_plan_folder
 
+pytestmark = pytest.mark.slow  # a real headless browser
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 

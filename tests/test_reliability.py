@@ -208,6 +208,7 @@ def test_debug_adds_a_traceback_to_user_errors_too(capsys) -> None:
     assert err.strip().splitlines()[-1].endswith("ids must be unique")
 
 
+@pytest.mark.slow
 def test_no_traceback_from_the_real_command(tmp_path) -> None:
     """A subprocess, as a user runs it: the binary file and the bad TOML, no traceback."""
     for args in (
@@ -216,6 +217,7 @@ def test_no_traceback_from_the_real_command(tmp_path) -> None:
     ):
         proc = subprocess.run(
             [sys.executable, "-m", "territory", *args],
+            check=False,
             capture_output=True,
             text=True,
             cwd=ROOT,

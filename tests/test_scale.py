@@ -76,6 +76,7 @@ def _plan(customers: Path, reps: Path, out: Path, *extra: str) -> int:
     return cli.main(["-q", "plan", str(customers), "--reps", str(reps), "--out", str(out), *extra])
 
 
+@pytest.mark.slow
 def test_dask_cluster_gives_the_serial_files(small, tmp_path):
     """A local Dask cluster (scheduler + two worker processes on loopback) plans the same files."""
     distributed = pytest.importorskip("distributed")
@@ -230,6 +231,7 @@ def test_estimates_grow_with_size_and_shrink_with_workers():
     assert format_duration(0.2) == "under 1 s" and format_duration(5400) == "1.5 h"
 
 
+@pytest.mark.slow
 def test_cli_says_how_long_it_will_take(small, tmp_path, capsys):
     customers, reps = small
     code = cli.main(["plan", str(customers), "--reps", str(reps), "--out", str(tmp_path / "o")])
@@ -306,6 +308,7 @@ def test_mode_follows_the_terminal(monkeypatch):
 # ---------------------------------------------------------------------- no n x n matrix
 
 
+@pytest.mark.slow
 def test_no_distance_matrix_over_the_whole_file(monkeypatch):
     """Design and plan of the 600-customer sample: every distance array stays per territory."""
     from dataclasses import replace
