@@ -43,8 +43,8 @@ from scipy.spatial import cKDTree
 
 from .exceptions import InputError
 from .models import Customer, Design, DesignKpis, Rep
-from .params import Config, TravelParams
-from .travel import project_km, road_km
+from .params import Config
+from .travel import Points, TravelModel, crow, project_km
 from .workload import CustomerWorkload, relative_deviation, rep_capacity_min
 
 log = logging.getLogger(__name__)
@@ -105,6 +105,8 @@ class _Problem:
     locked: NDArray[np.int64]  # territory index or -1
     current: NDArray[np.int64]  # territory index, -1 = none given, -2 = a rep not in the team
     territory_ids: tuple[str, ...]
+    points: Points  # the customers as places to travel to
+    travel: TravelModel  # every road km of the design comes from here
 
     @property
     def n(self) -> int:
@@ -133,19 +135,24 @@ class _Centres:
 
     lat: NDArray[np.float64]
     lon: NDArray[np.float64]
+    ids: NDArray[np.object_] | None = None  # the reps' or medoid customers' ids (travel keys)
 
     @classmethod
     def of_homes(cls, reps: Sequence[Rep]) -> _Centres:
         """The reps' homes."""
-        return cls(
-            np.array([r.lat for r in reps], dtype=np.float64),
-            np.array([r.lon for r in reps], dtype=np.float64),
-        )
+        home = Points.of(reps)
+        return cls(home.lat, home.lon, home.ids)
 
     @classmethod
     def of_customers(cls, prob: _Problem, index: NDArray[np.int64]) -> _Centres:
         """The locations of the customers ``index`` (medoids)."""
-        return cls(prob.lat[index], prob.lon[index])
+        at = prob.points.take(index)
+        return cls(at.lat, at.lon, at.ids)
+
+    @property
+    def points(self) -> Points:
+        """The centres as places to travel from."""
+        return Points(self.lat, self.lon, self.ids)
 
     def xy(self, prob: _Problem) -> NDArray[np.float64]:
         """The centres in the customers' km projection."""
@@ -170,6 +177,7 @@ def design_territories(
     previous: Sequence[int] | None = None,
     max_moved: float | None = None,
     progress: Progress | None = None,
+    travel: TravelModel | None = None,
 ) -> Design:
     """Divide customers over territories that are balanced, compact and connected.
 
@@ -197,6 +205,9 @@ def design_territories(
         ``config.territory.max_moved``).
     progress
         Called as ``progress(step, fraction_done)``.
+    travel
+        The travel model for the road km from each home (or centre) to its customers (default:
+        the straight-line model of ``config.travel``).
 
     Returns
     -------
@@ -221,7 +232,7 @@ def design_territories(
     else:
         _check_reps(reps)
         territory_ids, capacity = _rep_territories(reps, config)
-    prob = _problem(customers, territory_ids, capacity, workload, config)
+    prob = _problem(customers, territory_ids, capacity, workload, config, travel)
     notes = _input_notes(prob, customers)
     if prob.n == 0:  # only with reps: free territories need k <= n
         assert reps is not None
@@ -240,7 +251,7 @@ def design_territories(
     say("allocating", 0.4)
     alloc = _allocate(prob, centres, config, prev=prev, moved_limit=moved_limit)
     say("local search", 0.6)
-    dist = _AssignedDistance(prob, centres, config.travel)
+    dist = _AssignedDistance(prob, centres)
     search = _LocalSearch(
         prob,
         nbrs,
@@ -299,6 +310,8 @@ def evaluate_assignment(
     workload: CustomerWorkload,
     assignment: Sequence[int],
     config: Config,
+    *,
+    travel: TravelModel | None = None,
 ) -> DesignKpis:
     """The design KPIs of an existing division (``territory evaluate``: how good is today's split?).
 
@@ -327,7 +340,7 @@ def evaluate_assignment(
         territory_ids, capacity = _numbered_territories(int(a.max()) + 1 if a.size else 1)
     else:
         territory_ids, capacity = _rep_territories(reps, config)
-    prob = _problem(customers, territory_ids, capacity, workload, config)
+    prob = _problem(customers, territory_ids, capacity, workload, config, travel)
     if a.shape != (prob.n,) or (a.size and (a.min() < 0 or a.max() >= prob.k)):
         raise InputError(
             f"the assignment must give every one of the {prob.n} customers a territory 0..{prob.k - 1}"
@@ -340,7 +353,7 @@ def evaluate_assignment(
         centres = _Centres.of_customers(prob, _medoids(prob, a, np.zeros(prob.k, dtype=np.int64)))
     else:
         centres = _Centres.of_homes(reps)
-    dist = _AssignedDistance(prob, centres, config.travel)
+    dist = _AssignedDistance(prob, centres)
     alloc = _allocate(prob, centres, config, prev=None, moved_limit=None)
     return _kpis(
         prob,
@@ -452,8 +465,12 @@ def _problem(
     capacity: NDArray[np.float64],
     workload: CustomerWorkload,
     config: Config,
+    travel: TravelModel | None = None,
 ) -> _Problem:
-    """The arrays of one design problem; targets are proportional to ``capacity``."""
+    """The arrays of one design problem; targets are proportional to ``capacity``.
+
+    ``travel`` gives every road km (default: the straight-line model of ``config.travel``).
+    """
     n, k = len(customers), len(territory_ids)
     lat = np.array([c.lat for c in customers], dtype=np.float64)
     lon = np.array([c.lon for c in customers], dtype=np.float64)
@@ -483,6 +500,8 @@ def _problem(
         locked=locked,
         current=current,
         territory_ids=territory_ids,
+        points=Points(lat, lon, np.array([c.id for c in customers], dtype=object)),
+        travel=travel if travel is not None else crow(config.travel),
     )
 
 
@@ -785,15 +804,18 @@ class _AllocationModel:
 
 
 class _AssignedDistance:
-    """Road km from customers to centres, for given pairs (never n x k at once)."""
+    """Road km from centres to customers, for given pairs (never n x k at once)."""
 
-    def __init__(self, prob: _Problem, centres: _Centres, travel: TravelParams) -> None:
-        self.prob, self.centres, self.travel = prob, centres, travel
+    def __init__(self, prob: _Problem, centres: _Centres) -> None:
+        self.prob, self.centres = prob, centres
+        self.centre_points = centres.points
 
     def km(self, i: NDArray[np.int64] | int, r: NDArray[np.int64] | int) -> NDArray[np.float64]:
-        """Road km from customer(s) ``i`` to the centre(s) of territory(ies) ``r``."""
-        p, c = self.prob, self.centres
-        return road_km(p.lat[i], p.lon[i], c.lat[r], c.lon[r], self.travel)
+        """Road km from the centre(s) of territory(ies) ``r`` to customer(s) ``i``."""
+        shape = np.broadcast(i, r).shape
+        ii, rr = (np.broadcast_to(x, shape).ravel() for x in (i, r))
+        legs = self.prob.travel.pairs(self.centre_points.take(rr), self.prob.points.take(ii))
+        return legs.km.reshape(shape)
 
     def objective(self, assignment: NDArray[np.int64]) -> float:
         """Workload-weighted mean road km from each customer to its territory's centre."""
@@ -848,7 +870,7 @@ def _allocate(
         config,
         prev,
         moved_limit,
-        ref_km=_continuity_unit_km(prob, centres, centre_xy, config.travel),
+        ref_km=_continuity_unit_km(prob, centres, centre_xy),
         use_flow=(
             _ALLOCATOR == "flow" and prob.criteria == ("workload",) and prob.workload_min.sum() > 0
         ),
@@ -869,15 +891,13 @@ def _allocate(
     return _Allocation(alloc.assignment, alloc.lp_value, lower, alloc.split)
 
 
-def _continuity_unit_km(
-    prob: _Problem, centres: _Centres, centre_xy: NDArray[np.float64], travel: TravelParams
-) -> float:
+def _continuity_unit_km(prob: _Problem, centres: _Centres, centre_xy: NDArray[np.float64]) -> float:
     """Mean road km from each customer to its nearest centre (at least 1 m).
 
     Leaving the current (or previous) territory costs like being ``weight`` x this further away.
     """
     _, j = cKDTree(centre_xy).query(prob.xy)
-    km = road_km(prob.lat, prob.lon, centres.lat[j], centres.lon[j], travel)
+    km = prob.travel.pairs(centres.points.take(j), prob.points).km
     return max(float(np.mean(km)), 1e-3)
 
 
@@ -895,13 +915,7 @@ def _solve(
     and without the cap on moves.
     """
     prob, tp = model.prob, model.config.territory
-    km = road_km(
-        prob.lat[ci],
-        prob.lon[ci],
-        model.centres.lat[ti],
-        model.centres.lon[ti],
-        model.config.travel,
-    )
+    km = prob.travel.pairs(model.centres.points.take(ti), prob.points.take(ci)).km
     pen_km = np.zeros(len(ci))
     if not bound_only:
         if tp.keep_current_weight > 0:
@@ -997,7 +1011,7 @@ def _allocate_lp(
     # Lagrangian bound with the band multipliers of the true tolerance (duals of the LP are
     # feasible multipliers for it too); the distance-only objective, every centre allowed
     lam, const = _lp_multipliers(prob, np.asarray(res.ineqlin.marginals), scale, big)
-    lb, priced = _lagrangian_bound(prob, model.centres, model.config.travel, lam)
+    lb, priced = _lagrangian_bound(prob, model.centres, lam)
     lb -= const
     return _Allocation(assignment, float(res.fun) / scale, max(float(lb), 0.0), split, priced)
 
@@ -1124,7 +1138,7 @@ def _allocate_flow(model: _AllocationModel, arcs: _Arcs, band: float) -> _Alloca
         float(np.sum(np.maximum(price_km * t_min * (1 + tol), price_km * t_min * (1 - tol))))
         / total_w
     )
-    lb, priced = _lagrangian_bound(prob, model.centres, model.config.travel, lam)
+    lb, priced = _lagrangian_bound(prob, model.centres, lam)
     lb -= const
     return _Allocation(assignment, value, max(float(lb), 0.0), split, priced)
 
@@ -1231,7 +1245,7 @@ def _nearest_allowed(prob: _Problem, centre_xy: NDArray[np.float64]) -> NDArray[
 
 
 def _lagrangian_bound(
-    prob: _Problem, centres: _Centres, travel: TravelParams, lam: NDArray[np.float64]
+    prob: _Problem, centres: _Centres, lam: NDArray[np.float64]
 ) -> tuple[float, NDArray[np.int64]]:
     """sum_i min_r [w_i d_ir / W + sum_c lam_cr v_ci], over all territories (locks respected).
 
@@ -1245,15 +1259,10 @@ def _lagrangian_bound(
     chunk = max(1, 2_000_000 // max(k, 1))
     total = 0.0
     arg = np.empty(n, dtype=np.int64)
+    homes = centres.points
     for s in range(0, n, chunk):
         sl = slice(s, min(n, s + chunk))
-        km = road_km(
-            prob.lat[sl, None],
-            prob.lon[sl, None],
-            centres.lat[None, :],
-            centres.lon[None, :],
-            travel,
-        )
+        km = prob.travel.matrix(homes, prob.points.take(np.arange(s, sl.stop))).km.T
         val = w[sl, None] * km / total_w
         for c in range(len(prob.criteria)):
             val = val + prob.values[c][sl, None] * lam[c][None, :]

@@ -18,6 +18,7 @@ from .cluster import Workers
 from .exceptions import InputError, TerritoryWarning
 from .models import Customer, Design, DesignKpis, Plan, Rep
 from .params import Config
+from .travel import TravelModel, travel_model
 from .workload import CustomerWorkload, SizingResult, customer_workload, size_team
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ class Inputs:
     reps: tuple[Rep, ...] | None
     config: Config
     paths: dict[str, Path]
+    travel: TravelModel  # built once from [travel]; every stage asks it
 
 
 def load_inputs(
@@ -74,12 +76,13 @@ def load_inputs(
         raise InputError(
             f"{customers_path}: the file has no customer rows; add at least one customer"
         )
-    return Inputs(customers=customers, reps=reps, config=config, paths=paths)
+    travel = travel_model(config)
+    return Inputs(customers=customers, reps=reps, config=config, paths=paths, travel=travel)
 
 
 def size(inputs: Inputs) -> SizingResult:
     """Question 1: how many reps (the workload method and the potential method)."""
-    return size_team(inputs.customers, inputs.config, inputs.reps)
+    return size_team(inputs.customers, inputs.config, inputs.reps, travel=inputs.travel)
 
 
 def design(
@@ -103,7 +106,7 @@ def design(
             stacklevel=2,
         )
         customers = tuple(replace(c, locked_rep="") for c in customers)
-    workload = customer_workload(customers, inputs.config, inputs.reps)
+    workload = customer_workload(customers, inputs.config, inputs.reps, travel=inputs.travel)
     result = design_territories(
         customers,
         inputs.reps,
@@ -112,6 +115,7 @@ def design(
         k=k,
         max_moved=max_moved,
         progress=progress,
+        travel=inputs.travel,
     )
     return result, workload
 
@@ -149,8 +153,10 @@ def evaluate(inputs: Inputs, assignments_path: str | Path | None = None) -> Desi
                 f"{where} has rep '{rep_id}', which is not in the reps file; use one of {known}"
             )
         assignment.append(rep_index[rep_id])
-    workload = customer_workload(inputs.customers, inputs.config, inputs.reps)
-    return evaluate_assignment(inputs.customers, inputs.reps, workload, assignment, inputs.config)
+    workload = customer_workload(inputs.customers, inputs.config, inputs.reps, travel=inputs.travel)
+    return evaluate_assignment(
+        inputs.customers, inputs.reps, workload, assignment, inputs.config, travel=inputs.travel
+    )
 
 
 def plan(
@@ -180,6 +186,7 @@ def plan(
         scheduler=scheduler,
         workers=workers,
         progress=progress,
+        travel=inputs.travel,
     )
 
 

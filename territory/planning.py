@@ -40,7 +40,7 @@ from .schedule import (
     usable_weekdays,
     window_problem,
 )
-from .travel import matrices
+from .travel import Legs, Points, TravelModel, crow
 from .workload import customer_workload, rep_admin_min
 
 log = logging.getLogger(__name__)
@@ -197,6 +197,7 @@ class _Territory:
         *,
         seed: int,
         limit_s: float,
+        legs: Legs,
     ) -> None:
         self.started = time.perf_counter()
         self.limit_s = limit_s
@@ -205,10 +206,8 @@ class _Territory:
         self.config = config
         self.seed = seed
         self.frame = _day_frame(rep, config)
-        lat = np.array([rep.lat] + [c.lat for c in customers], dtype=np.float64)
-        lon = np.array([rep.lon] + [c.lon for c in customers], dtype=np.float64)
         # Per territory only (home + its customers): never the whole file.
-        self.km, self.minutes = matrices(lat, lon, config.travel)
+        self.km, self.minutes = legs.km, legs.minutes
         self.seconds = np.rint(self.minutes * 60.0).astype(np.int64)
         self.service_s = np.array(
             [0] + [round(c.visit_minutes * 60) for c in customers], dtype=np.int64
@@ -290,6 +289,8 @@ def plan_territory(
     initial_patterns: Sequence[int] | None = None,
     iterations: int | None = None,
     time_limit_s: float | None = None,
+    legs: Legs | None = None,
+    travel: TravelModel | None = None,
 ) -> TerritoryPlan:
     """Plan one rep's period: patterns, petal construction, periodic improvement, day routes.
 
@@ -317,6 +318,12 @@ def plan_territory(
         Safety cap on this call's wall-clock time (default ``planning.territory_time_limit_s``):
         the periodic search stops at 60 % of it, repair at 80 %, and later days get quick routes.
         Below the cap the result does not depend on it.
+    legs
+        Travel km and minutes over home + customers (node 0 is home, node ``i + 1`` customer
+        ``i``), as :func:`territory_legs` gives them; computed from ``travel`` when None.
+    travel
+        The travel model (default: the straight-line model of ``config.travel``); used only
+        when ``legs`` or ``travel_estimate_min`` is not given.
 
     Returns
     -------
@@ -324,7 +331,10 @@ def plan_territory(
         Day routes in period order and the unscheduled visits, with reasons.
     """
     limit_s = time_limit_s if time_limit_s is not None else config.planning.territory_time_limit_s
-    t = _Territory(rep, customers, config, seed=seed, limit_s=limit_s)
+    travel = travel if travel is not None else crow(config.travel)
+    if legs is None:
+        legs = territory_legs(rep, customers, travel)
+    t = _Territory(rep, customers, config, seed=seed, limit_s=limit_s, legs=legs)
     reasons, patterns = _reasons_and_patterns(t)
     plannable = [i for i, p in enumerate(patterns) if p]
     chosen = [0] * len(customers)
@@ -333,7 +343,7 @@ def plan_territory(
         estimate = (
             travel_estimate_min
             if travel_estimate_min is not None
-            else customer_workload(customers, config).travel_min_per_visit
+            else customer_workload(customers, config, travel=travel).travel_min_per_visit
         )
         start = _petal_start(t, plannable, patterns, estimate, initial_patterns)
         chosen, day_stops = _improve_patterns(t, plannable, patterns, start, iterations)
@@ -341,6 +351,11 @@ def plan_territory(
     days.route_all(day_stops)
     days.repair()
     return _assemble(t, days, reasons)
+
+
+def territory_legs(rep: Rep, customers: Sequence[Customer], travel: TravelModel) -> Legs:
+    """Travel over the rep's home (node 0) and the territory's customers (nodes 1..n)."""
+    return travel.matrix(Points.of([rep, *customers]))
 
 
 def _reasons_and_patterns(t: _Territory) -> tuple[list[str], list[tuple[int, ...]]]:
@@ -735,7 +750,9 @@ def _with_reasons(
 class TerritoryTask:
     """One territory's planning job: plain data only (it crosses process boundaries).
 
-    ``index`` keys the result; the other fields are :func:`plan_territory`'s arguments.
+    ``index`` keys the result; the other fields are :func:`plan_territory`'s arguments. The
+    travel legs are computed before the task is sent (the travel model stays in this process:
+    a road network does not travel to a worker).
     """
 
     index: int
@@ -744,6 +761,7 @@ class TerritoryTask:
     travel_estimate_min: tuple[float, ...]
     config: Config
     seed: int
+    legs: Legs
     initial_patterns: tuple[int, ...] | None = None
     iterations: int | None = None
 
@@ -762,6 +780,7 @@ def _run_task(task: TerritoryTask) -> TerritoryPlan:
         travel_estimate_min=task.travel_estimate_min,
         initial_patterns=task.initial_patterns,
         iterations=task.iterations,
+        legs=task.legs,
     )
 
 

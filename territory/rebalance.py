@@ -29,8 +29,10 @@ from .planning import (
     TerritoryTask,
     check_plan_period,
     plan_tasks,
+    territory_legs,
     territory_seconds,
 )
+from .travel import TravelModel, crow
 from .workload import CustomerWorkload, customer_workload, relative_deviation, rep_capacity_min
 
 log = logging.getLogger(__name__)
@@ -46,6 +48,7 @@ def plan_and_rebalance(
     scheduler: str | None = None,
     workers: Workers | None = None,
     progress: Progress | None = None,
+    travel: TravelModel | None = None,
 ) -> tuple[Plan, Design]:
     """Plan every territory's period, then rebalance territories on the routed workload.
 
@@ -67,6 +70,9 @@ def plan_and_rebalance(
         not used.
     progress
         Called with a message and a fraction done.
+    travel
+        The travel model (default: the straight-line model of ``config.travel``): every
+        territory's legs, the travel allowance and the redesigns use it.
 
     Returns
     -------
@@ -87,10 +93,15 @@ def plan_and_rebalance(
     check_plan_period(config)
     by_id = {r.id: r for r in reps}
     team = [by_id[rid] for rid in design.rep_ids]
+    travel = travel if travel is not None else crow(config.travel)
     if workers is not None:
-        return _plan_and_rebalance(customers, team, design, config, workers, progress)
+        return _plan_and_rebalance(
+            customers, team, design, config, travel=travel, workers=workers, progress=progress
+        )
     with open_executor(jobs, scheduler) as opened:
-        return _plan_and_rebalance(customers, team, design, config, opened, progress)
+        return _plan_and_rebalance(
+            customers, team, design, config, travel=travel, workers=opened, progress=progress
+        )
 
 
 def routed_deviation(
@@ -180,12 +191,14 @@ def _plan_and_rebalance(
     team: Sequence[Rep],
     design: Design,
     config: Config,
+    *,
+    travel: TravelModel,
     workers: Workers,
     progress: Progress | None,
 ) -> tuple[Plan, Design]:
-    workload = customer_workload(customers, config, team)
+    workload = customer_workload(customers, config, team, travel=travel)
     estimate = workload.travel_min_per_visit
-    tasks = _tasks(customers, team, list(design.assignment), estimate, config)
+    tasks = _tasks(customers, team, list(design.assignment), estimate, config, travel=travel)
     plans = plan_tasks(tasks, workers, progress, "plan")
     first = _TeamPlan.of([plans[t] for t in range(len(team))], design, team, config)
     best = latest = first
@@ -196,14 +209,23 @@ def _plan_and_rebalance(
             break
         rounds += 1
         new_design = _redesign(
-            customers, team, _corrected(workload, latest), config, latest.assignment
+            customers, team, _corrected(workload, latest), config, latest.assignment, travel=travel
         )
         changed = _changed_territories(latest.assignment, new_design.assignment)
         if not changed:
             break
         new_assign = list(new_design.assignment)
         replanned = plan_tasks(
-            _tasks(customers, team, new_assign, estimate, config, only=changed, previous=latest),
+            _tasks(
+                customers,
+                team,
+                new_assign,
+                estimate,
+                config,
+                travel=travel,
+                only=changed,
+                previous=latest,
+            ),
             workers,
             progress,
             f"rebalance round {rounds}",
@@ -254,9 +276,11 @@ def _redesign(
     workload: CustomerWorkload,
     config: Config,
     previous: Sequence[int],
+    *,
+    travel: TravelModel,
 ) -> Design:
     """Territory design started from ``previous`` with a routing-corrected workload."""
-    return design_territories(customers, reps, workload, config, previous=previous)
+    return design_territories(customers, reps, workload, config, previous=previous, travel=travel)
 
 
 def _members(assignment: Sequence[int], k: int) -> list[list[int]]:
@@ -273,6 +297,7 @@ def _tasks(
     estimate: NDArray[np.float64],
     config: Config,
     *,
+    travel: TravelModel,
     only: set[int] | None = None,
     previous: _TeamPlan | None = None,
 ) -> list[TerritoryTask]:
@@ -292,22 +317,27 @@ def _tasks(
             if planning.rebalance_iterations is not None
             else planning.improve_iterations  # None: the engine's own default
         )
-    return [
-        TerritoryTask(
-            index=t,
-            rep=reps[t],
-            customers=tuple(customers[i] for i in members[t]),
-            travel_estimate_min=tuple(float(estimate[i]) for i in members[t]),
-            config=config,
-            seed=config.territory.seed,
-            initial_patterns=(
-                tuple(known.get(i, 0) for i in members[t]) if known is not None else None
-            ),
-            iterations=iterations,
+    tasks = []
+    for t in range(len(reps)):
+        if only is not None and t not in only:
+            continue
+        mine = tuple(customers[i] for i in members[t])
+        tasks.append(
+            TerritoryTask(
+                index=t,
+                rep=reps[t],
+                customers=mine,
+                travel_estimate_min=tuple(float(estimate[i]) for i in members[t]),
+                config=config,
+                seed=config.territory.seed,
+                legs=territory_legs(reps[t], mine, travel),
+                initial_patterns=(
+                    tuple(known.get(i, 0) for i in members[t]) if known is not None else None
+                ),
+                iterations=iterations,
+            )
         )
-        for t in range(len(reps))
-        if only is None or t in only
-    ]
+    return tasks
 
 
 # --------------------------------------------------------------------------------------------

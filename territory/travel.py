@@ -1,11 +1,24 @@
-"""Travel model: great-circle distance x circuity at a speed, vectorised, per subset of points."""
+"""Travel model: how far and how long between places, asked per subset of points.
+
+Every stage that needs travel (workload allowance, design costs, day routes, reported km) asks one
+:class:`TravelModel`, built once per run by :func:`travel_model` from ``[travel]`` and passed
+down; no stage knows which source answered. The default source, ``crow``, is great-circle
+distance x circuity at one speed, vectorised with numpy. A model is asked for *pairs* (a[i] to
+b[i]) or for a *matrix* over two small sets (a territory, a day, the candidate homes), never for
+an n x n matrix over the whole customer file.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .params import TravelParams
+from .models import Customer, Rep
+from .params import Config, TravelParams
 
 #: Mean Earth radius (IUGG), km.
 EARTH_RADIUS_KM = 6371.0088
@@ -91,3 +104,125 @@ def geodesic_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     from geopy.distance import geodesic
 
     return float(geodesic((lat1, lon1), (lat2, lon2)).km)
+
+
+@dataclass(frozen=True, eq=False)
+class Points:
+    """Places to travel between: WGS84 degrees, and the ids a travel-time file knows them by.
+
+    ``ids`` is None for places without one (a free territory centre); a source that looks
+    places up by id estimates those.
+    """
+
+    lat: NDArray[np.float64]
+    lon: NDArray[np.float64]
+    ids: NDArray[np.object_] | None = None
+
+    def __post_init__(self) -> None:
+        if self.ids is not None and len(self.ids) != len(self.lat):
+            raise ValueError(f"{len(self.ids)} ids for {len(self.lat)} points")
+
+    @classmethod
+    def of(cls, places: Sequence[Customer | Rep]) -> Points:
+        """The positions and ids of customers and/or reps, in order."""
+        return cls(
+            np.array([p.lat for p in places], dtype=np.float64),
+            np.array([p.lon for p in places], dtype=np.float64),
+            np.array([p.id for p in places], dtype=object),
+        )
+
+    def __len__(self) -> int:
+        return len(self.lat)
+
+    def take(self, index: ArrayLike) -> Points:
+        """The points at ``index`` (integers, repeats allowed), as a flat set."""
+        idx = np.asarray(index, dtype=np.intp).ravel()
+        ids = self.ids[idx] if self.ids is not None else None
+        return Points(self.lat[idx], self.lon[idx], ids)
+
+    def __add__(self, other: Points) -> Points:
+        """These points followed by ``other``'s (ids kept only when both have them)."""
+        ids = (
+            np.concatenate([self.ids, other.ids])
+            if self.ids is not None and other.ids is not None
+            else None
+        )
+        return Points(
+            np.concatenate([self.lat, other.lat]), np.concatenate([self.lon, other.lon]), ids
+        )
+
+
+@dataclass(frozen=True)
+class Legs:
+    """Road km and driving minutes of legs (any shape; pairs or a matrix)."""
+
+    km: NDArray[np.float64]
+    minutes: NDArray[np.float64]
+
+
+class TravelModel(Protocol):
+    """What every stage asks of travel; the source behind it stays hidden.
+
+    Implementations are deterministic: the same points give the same numbers in any order.
+    """
+
+    @property
+    def source(self) -> str:
+        """The ``[travel] source`` name: crow, osm, osrm or matrix."""
+        ...
+
+    def pairs(self, a: Points, b: Points) -> Legs:
+        """Travel from ``a[i]`` to ``b[i]`` for every i (equal lengths, or one of length 1)."""
+        ...
+
+    def matrix(self, a: Points, b: Points | None = None) -> Legs:
+        """Travel from every point of ``a`` to every point of ``b`` (default ``a``): |a| x |b|.
+
+        For small sets only (a territory, a day, the candidate homes): O(|a| |b|) memory.
+        """
+        ...
+
+    def describe(self) -> dict[str, Any]:
+        """What answered, for ``summary.json`` and the report (source, file hash or server, ...)."""
+        ...
+
+
+@dataclass(frozen=True)
+class CrowTravel:
+    """Great-circle distance x ``circuity`` at ``speed_kmh``: needs no data (the default)."""
+
+    params: TravelParams
+
+    @property
+    def source(self) -> str:
+        """Always ``crow``."""
+        return "crow"
+
+    def pairs(self, a: Points, b: Points) -> Legs:
+        """Travel from ``a[i]`` to ``b[i]`` (numpy broadcasting)."""
+        km = road_km(a.lat, a.lon, b.lat, b.lon, self.params)
+        return Legs(km, minutes_for_km(km, self.params))
+
+    def matrix(self, a: Points, b: Points | None = None) -> Legs:
+        """|a| x |b| km and minutes."""
+        b = a if b is None else b
+        km = road_km(a.lat[:, None], a.lon[:, None], b.lat[None, :], b.lon[None, :], self.params)
+        return Legs(km, minutes_for_km(km, self.params))
+
+    def describe(self) -> dict[str, Any]:
+        """Source, speed and circuity."""
+        return {
+            "source": "crow",
+            "speed_kmh": self.params.speed_kmh,
+            "circuity": self.params.circuity,
+        }
+
+
+def travel_model(config: Config) -> TravelModel:
+    """The run's travel model, from ``[travel]`` (built once; every stage asks it)."""
+    return crow(config.travel)
+
+
+def crow(params: TravelParams | None = None) -> CrowTravel:
+    """The straight-line model with ``params`` (default: the ``[travel]`` defaults)."""
+    return CrowTravel(params if params is not None else TravelParams())

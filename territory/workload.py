@@ -18,7 +18,7 @@ from scipy.spatial import cKDTree
 
 from .models import Customer, Rep
 from .params import Config
-from .travel import haversine_km, minutes_for_km, project_km
+from .travel import TravelModel, haversine_km, minutes_for_km, project_km
 
 #: Beyond this straight-line distance (km) a nearest neighbour is not a neighbour on a route
 #: (an island or a lone outlier); the allowance is capped there so one outlier cannot dominate.
@@ -84,7 +84,11 @@ def travel_allowance_per_visit(
 
 
 def customer_workload(
-    customers: Sequence[Customer], config: Config, reps: Sequence[Rep] | None = None
+    customers: Sequence[Customer],
+    config: Config,
+    reps: Sequence[Rep] | None = None,
+    *,
+    travel: TravelModel | None = None,
 ) -> CustomerWorkload:
     """Per-customer visits, visit minutes and travel allowance for one period.
 
@@ -95,13 +99,13 @@ def customer_workload(
     lat = np.array([c.lat for c in customers], dtype=np.float64)
     lon = np.array([c.lon for c in customers], dtype=np.float64)
     visits = np.array([c.visits for c in customers], dtype=np.int64)
-    travel = travel_allowance_per_visit(lat, lon, config)
+    allowance = travel_allowance_per_visit(lat, lon, config)
     if reps:
-        travel = travel + home_leg_min_per_visit(lat, lon, visits, reps, config)
+        allowance = allowance + home_leg_min_per_visit(lat, lon, visits, reps, config)
     return CustomerWorkload(
         visits=visits,
         minutes_per_visit=np.array([c.visit_minutes for c in customers], dtype=np.float64),
-        travel_min_per_visit=travel,
+        travel_min_per_visit=allowance,
     )
 
 
@@ -241,14 +245,18 @@ class SizingResult:
 
 
 def size_team(
-    customers: Sequence[Customer], config: Config, reps: Sequence[Rep] | None = None
+    customers: Sequence[Customer],
+    config: Config,
+    reps: Sequence[Rep] | None = None,
+    *,
+    travel: TravelModel | None = None,
 ) -> SizingResult:
     """The workload method (bewerkingstaak, chapter 6.3) and the potential method.
 
     Reps needed = (visit hours + travel hours) / (selling hours per rep x target utilisation),
     where one rep's selling hours per period = working days x (day length - lunch - admin).
     """
-    wl = customer_workload(customers, config, reps)
+    wl = customer_workload(customers, config, reps, travel=travel)
     classes = sorted(
         {c.customer_class for c in customers}, key=lambda k: (k not in config.classes, k)
     )

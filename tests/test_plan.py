@@ -262,7 +262,7 @@ def test_rebalancing_moves_work_to_the_lighter_rep_and_keeps_the_best(team, monk
     heavy = dataclasses.replace(design, assignment=tuple(assignment))
     calls = []
 
-    def stand_in(customers_, reps_, workload, config, previous):
+    def stand_in(customers_, reps_, workload, config, previous, **_):
         calls.append(workload.travel_min_per_visit.copy())
         load = np.zeros(len(reps_))
         np.add.at(load, np.array(previous), workload.workload_min)
