@@ -302,7 +302,9 @@ def estimated_figures(
             np.bincount(a, weights=workload.visit_total_min, minlength=k), dtype=np.float64
         ),
         travel_min=travel_min,
-        travel_km=travel_min / 60.0 * config.travel.speed_kmh,
+        travel_km=np.asarray(
+            np.bincount(a, weights=workload.travel_total_km, minlength=k), dtype=np.float64
+        ),
         admin_min=np.array([rep_admin_min(r, config) for r in team]),
         capacity_min=np.array([rep_capacity_min(r, config) for r in team]),
     )

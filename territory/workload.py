@@ -18,7 +18,7 @@ from scipy.spatial import cKDTree
 
 from .models import Customer, Rep
 from .params import Config
-from .travel import TravelModel, haversine_km, minutes_for_km, project_km
+from .travel import Legs, Points, TravelModel, crow, haversine_km, project_km
 
 #: Beyond this straight-line distance (km) a nearest neighbour is not a neighbour on a route
 #: (an island or a lone outlier); the allowance is capped there so one outlier cannot dominate.
@@ -36,12 +36,15 @@ class CustomerWorkload:
     minutes_per_visit
         Length of one visit (``Customer.visit_minutes``).
     travel_min_per_visit
-        Travel allowance per visit.
+        Travel allowance per visit (minutes).
+    travel_km_per_visit
+        The road km of that allowance (what ``territories.csv`` reports before routing).
     """
 
     visits: NDArray[np.int64]
     minutes_per_visit: NDArray[np.float64]
     travel_min_per_visit: NDArray[np.float64]
+    travel_km_per_visit: NDArray[np.float64]
 
     @property
     def visit_total_min(self) -> NDArray[np.float64]:
@@ -54,33 +57,41 @@ class CustomerWorkload:
         return self.visits * self.travel_min_per_visit
 
     @property
+    def travel_total_km(self) -> NDArray[np.float64]:
+        """Road km of the travel allowance per period."""
+        return self.visits * self.travel_km_per_visit
+
+    @property
     def workload_min(self) -> NDArray[np.float64]:
         """Visits plus travel allowance per period: what territory design balances."""
         return self.visit_total_min + self.travel_total_min
 
 
 def travel_allowance_per_visit(
-    lat: NDArray[np.float64], lon: NDArray[np.float64], config: Config
-) -> NDArray[np.float64]:
-    """Travel minutes to allow per visit of each customer, from the local density of customers.
+    points: Points, config: Config, travel: TravelModel | None = None
+) -> Legs:
+    """Travel to allow per visit of each customer, from the local density of customers.
 
     A visit costs about one route leg. In an optimal tour through n random points the mean leg is
     0.7124 sqrt(A/n) (Beardwood-Halton-Hammersley) while the mean nearest-neighbour distance is
     0.5 sqrt(A/n), so a leg is about 1.42 x the nearest-neighbour distance (``travel_leg_factor``).
-    Each customer's allowance is that factor x the straight-line distance to its nearest other
-    customer (capped at ``MAX_LEG_KM``) x circuity, at the travel speed. Rural customers therefore
-    weigh more than city customers, as they do on the road.
+    Each customer's allowance is that factor x the travel (``travel``: road km and minutes) to
+    its nearest other customer, scaled down where that neighbour is more than ``MAX_LEG_KM`` away
+    in a straight line. Rural customers therefore weigh more than city customers, as they do on
+    the road.
     """
-    n = len(lat)
+    n = len(points)
     if n < 2:
-        return np.zeros(n)
-    xy = project_km(lat, lon)
-    tree = cKDTree(xy)
+        return Legs(np.zeros(n), np.zeros(n))
+    travel = travel if travel is not None else crow(config.travel)
+    xy = project_km(points.lat, points.lon)
     # k=2: the nearest point other than itself; duplicate locations give 0, which is right.
-    dist, _ = tree.query(xy, k=2)
-    nn_km = np.minimum(dist[:, 1], MAX_LEG_KM)
-    leg_km = nn_km * config.sizing.travel_leg_factor * config.travel.circuity
-    return minutes_for_km(leg_km, config.travel)
+    dist, nearest = cKDTree(xy).query(xy, k=2)
+    legs = travel.pairs(points, points.take(nearest[:, 1]))
+    straight = dist[:, 1]
+    cap = np.where(straight > MAX_LEG_KM, MAX_LEG_KM / np.maximum(straight, 1e-9), 1.0)
+    factor = config.sizing.travel_leg_factor * cap
+    return Legs(legs.km * factor, legs.minutes * factor)
 
 
 def customer_workload(
@@ -94,18 +105,22 @@ def customer_workload(
 
     The allowance per visit is the local leg (``travel_allowance_per_visit``) plus, when the reps'
     homes are known, each day's way out and home spread over the visits of a day
-    (``home_leg_min_per_visit``). ``territory size`` and territory design use this one definition.
+    (``home_leg_per_visit``), both from ``travel`` (default: the straight-line model of
+    ``config.travel``). ``territory size`` and territory design use this one definition.
     """
-    lat = np.array([c.lat for c in customers], dtype=np.float64)
-    lon = np.array([c.lon for c in customers], dtype=np.float64)
+    travel = travel if travel is not None else crow(config.travel)
+    points = Points.of(customers)
     visits = np.array([c.visits for c in customers], dtype=np.int64)
-    allowance = travel_allowance_per_visit(lat, lon, config)
+    allowance = travel_allowance_per_visit(points, config, travel)
+    km, minutes = allowance.km, allowance.minutes
     if reps:
-        allowance = allowance + home_leg_min_per_visit(lat, lon, visits, reps, config)
+        home = home_leg_per_visit(points, visits, reps, config, travel)
+        km, minutes = km + home.km, minutes + home.minutes
     return CustomerWorkload(
         visits=visits,
         minutes_per_visit=np.array([c.visit_minutes for c in customers], dtype=np.float64),
-        travel_min_per_visit=allowance,
+        travel_min_per_visit=minutes,
+        travel_km_per_visit=km,
     )
 
 
@@ -279,17 +294,12 @@ def size_team(
         )
     total_visits = int(wl.visits.sum())
     travel_per_visit = float(wl.travel_total_min.sum() / total_visits) if total_visits else 0.0
-    basis = (
-        f"{config.sizing.travel_leg_factor:g} x distance to the nearest other customer "
-        f"x circuity {config.travel.circuity:g} at {config.travel.speed_kmh:g} km/h"
-    )
+    basis = f"{config.sizing.travel_leg_factor:g} x {_travel_words(travel, config)}"
     if reps:
-        lat = np.array([c.lat for c in customers])
-        lon = np.array([c.lon for c in customers])
-        home_min = home_leg_min_per_visit(lat, lon, wl.visits, reps, config)
+        home = home_leg_per_visit(Points.of(customers), wl.visits, reps, config, travel)
         basis += (
-            f", plus {home_min:.1f} min per visit for each day's way out from and back to "
-            "the nearest rep home"
+            f", plus {float(home.minutes):.1f} min per visit for each day's way out from and "
+            "back to the nearest rep home"
         )
 
     d = config.day
@@ -335,25 +345,46 @@ def size_team(
     )
 
 
-def home_leg_min_per_visit(
-    lat: NDArray[np.float64],
-    lon: NDArray[np.float64],
+def home_leg_per_visit(
+    points: Points,
     visits: NDArray[np.int64],
     reps: Sequence[Rep],
     config: Config,
-) -> float:
-    """Minutes per visit for the daily drive from home to the first and from the last customer.
+    travel: TravelModel | None = None,
+) -> Legs:
+    """Travel per visit for the daily drive from home to the first and from the last customer.
 
-    Each day starts and ends at home; the out-and-back is estimated as twice the mean distance
-    from a customer to the nearest rep home, once per working day, spread over the visits of a
-    day (at least one).
+    Each day starts and ends at home; the out-and-back is estimated as the mean travel from the
+    nearest rep home (straight line) to a customer and back, once per working day, spread over
+    the visits of a day (at least one). Returns one (km, minutes) pair, the same for every visit (0-d arrays).
     """
     total_visits = int(np.sum(visits))
-    if len(lat) == 0 or not reps or total_visits == 0:
-        return 0.0
-    best = np.full(len(lat), np.inf)
-    for r in reps:  # one column per rep: never an n x n matrix
-        best = np.minimum(best, haversine_km(lat, lon, r.lat, r.lon))
-    visits_per_day = total_visits / (len(reps) * config.period.working_days)
-    leg_km = 2 * float(np.mean(best)) * config.travel.circuity
-    return float(minutes_for_km(leg_km, config.travel)) / max(visits_per_day, 1.0)
+    if len(points) == 0 or not reps or total_visits == 0:
+        return Legs(np.zeros(()), np.zeros(()))
+    travel = travel if travel is not None else crow(config.travel)
+    best = np.full(len(points), np.inf)
+    nearest = np.zeros(len(points), dtype=np.intp)
+    for j, r in enumerate(reps):  # one column per rep: never an n x n matrix
+        d = haversine_km(points.lat, points.lon, r.lat, r.lon)
+        closer = d < best
+        best = np.where(closer, d, best)
+        nearest[closer] = j
+    homes = Points.of(reps).take(nearest)
+    out, back = travel.pairs(homes, points), travel.pairs(points, homes)
+    visits_per_day = max(total_visits / (len(reps) * config.period.working_days), 1.0)
+    return Legs(
+        np.asarray(np.mean(out.km + back.km) / visits_per_day, dtype=np.float64),
+        np.asarray(np.mean(out.minutes + back.minutes) / visits_per_day, dtype=np.float64),
+    )
+
+
+def _travel_words(travel: TravelModel | None, config: Config) -> str:
+    """How the leg to the nearest other customer is measured, in words."""
+    about = travel.describe() if travel is not None else {"source": "crow"}
+    if about["source"] == "crow":
+        tp = config.travel
+        return (
+            f"distance to the nearest other customer x circuity {tp.circuity:g} "
+            f"at {tp.speed_kmh:g} km/h"
+        )
+    return f"travel time to the nearest other customer ({about['source']} travel source)"

@@ -9,6 +9,7 @@ import pytest
 
 from territory import Config, Customer, Rep
 from territory.params import ClassParams, SizingParams
+from territory.travel import Points
 from territory.workload import (
     customer_workload,
     rep_capacity_min,
@@ -81,9 +82,10 @@ def test_travel_allowance_uses_nearest_neighbour_distance():
     # Three customers 10 km apart on a meridian (0.08993 deg of latitude ~ 10 km).
     lat = np.array([52.0, 52.0 + 0.089932, 52.0 + 2 * 0.089932])
     lon = np.array([5.0, 5.0, 5.0])
-    allowance = travel_allowance_per_visit(lat, lon, cfg)
+    allowance = travel_allowance_per_visit(Points(lat, lon), cfg)
     expected = 10.0 * cfg.sizing.travel_leg_factor * cfg.travel.circuity / cfg.travel.speed_kmh * 60
-    assert allowance == pytest.approx([expected] * 3, rel=0.01)
+    assert allowance.minutes == pytest.approx([expected] * 3, rel=0.01)
+    assert allowance.km == pytest.approx([10.0 * 1.42 * cfg.travel.circuity] * 3, rel=0.01)
 
 
 def test_home_leg_is_added_when_reps_are_known():
