@@ -20,7 +20,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .cluster import Workers, open_executor
-from .districting import design_territories, estimate_design_s
+from .districting import (
+    design_territories,
+    estimate_design_s,
+    evaluate_assignment,
+    neighbour_lists,
+)
 from .models import Customer, Design, Plan, PlanKpis, Rep
 from .params import Config
 from .periodic import default_iterations
@@ -33,15 +38,8 @@ from .planning import (
     territory_legs,
     territory_seconds,
 )
-from .travel import Points, TravelModel, crow
-from .workload import (
-    CustomerWorkload,
-    customer_workload,
-    relative_deviation,
-    rep_capacity_min,
-    rep_working_days,
-    travel_allowance_per_visit,
-)
+from .travel import Points, TravelModel, crow, project_km
+from .workload import CustomerWorkload, customer_workload, relative_deviation, rep_capacity_min
 
 log = logging.getLogger(__name__)
 
@@ -217,31 +215,28 @@ def _plan_and_rebalance(
 ) -> tuple[Plan, Design]:
     workload = customer_workload(customers, config, team, travel=travel)
     estimate = workload.travel_min_per_visit
-    legs = _HomeLegs.of(customers, team, config, travel)
-    planning = config.planning
-    goal = planning.routed_goal
     tasks = _tasks(customers, team, list(design.assignment), estimate, config, travel=travel)
     plans = plan_tasks(tasks, workers, progress, "plan")
     first = _TeamPlan.of([plans[t] for t in range(len(team))], design, team, config)
     best = latest = first
     rounds = stale = 0
+    planning = config.planning
+    goal = planning.routed_goal
     for _ in range(planning.rebalance_rounds):
         if best.done(goal) or len(team) < 2 or stale >= _STALE_ROUNDS:
             break
         rounds += 1
-        factor = legs.routed_factor(latest, workload.visits)
-        new_design = _settle(
-            customers, team, workload, legs, latest.design, config, travel=travel, factor=factor
+        new_design = _redesign(
+            customers, team, _corrected(workload, latest), config, latest.assignment, travel=travel
         )
         changed = _changed_territories(latest.assignment, new_design.assignment)
         if not changed:
             break
-        new_assign = list(new_design.assignment)
         replanned = plan_tasks(
             _tasks(
                 customers,
                 team,
-                new_assign,
+                list(new_design.assignment),
                 estimate,
                 config,
                 travel=travel,
@@ -268,6 +263,23 @@ def _plan_and_rebalance(
             best, stale = latest, 0
         else:
             stale += 1
+    if planning.rebalance_rounds > 0 and len(team) > 1 and not best.done(goal):
+        pairs = _PairMoves(
+            customers,
+            team,
+            config,
+            estimate=estimate,
+            travel=travel,
+            workers=workers,
+            progress=progress,
+        )
+        moved = pairs.run(best)
+        if moved is not best:
+            # the design's figures for the assignment the pair moves left
+            kpis = evaluate_assignment(
+                customers, team, workload, moved.assignment, config, travel=travel
+            )
+            best = replace(moved, design=replace(moved.design, kpis=kpis))
     plan = Plan(
         days=tuple(d for p in best.plans for d in p.days),
         unscheduled=tuple(u for p in best.plans for u in p.unscheduled),
@@ -281,107 +293,180 @@ def _plan_and_rebalance(
 _REPLAN_SHARE = 0.5
 #: Rounds in a row without a better plan after which the loop stops.
 _STALE_ROUNDS = 2
-#: Redesigns per settling (each from the previous one, with the allowances of its territories).
-_SETTLE_ROUNDS = 2
-#: A settling stops early when fewer than this share of the customers changed territory.
-_SETTLED_SHARE = 0.002
-#: Bounds on the per-territory correction of the travel estimate by the routed travel.
-_FACTOR_RANGE = (0.33, 3.0)
+#: Pair moves tried after the redesign rounds, per territory in the team (at least 12).
+_PAIR_MOVES_PER_TERRITORY = 0.5
+#: A pair move is tried with this share of the load gap, then half of it.
+_PAIR_SHARES = (0.5, 0.25)
 
 
-@dataclass(frozen=True)
-class _HomeLegs:
-    """Travel estimate per visit for a given assignment: the local leg plus the rep's own way
-    out and home, spread over the visits of a working day.
+class _PairMoves:
+    """The last step of rebalancing: moves between two neighbouring territories, each judged by
+    routing both again.
 
-    The workload stage's allowance spreads one mean way out and home over every visit, the
-    same for every rep; where several reps live in one city and others drive far to their
-    customers (e.g. 8,000 customers around 80 Dutch and Belgian towns, 120 reps), that estimate
-    correlated 0.34 with the routed travel per territory, this one 0.91.
+    The redesign rounds correct every territory's travel estimate by its routed/estimated
+    ratio and reallocate the whole team; a customer that changes territory changes its real
+    cost in ways the estimate cannot see (another home, another day's loop), so they approach
+    the goal but can oscillate around it. Here the rep furthest off hands customers to (or takes
+    them from) its neighbouring territory furthest off the other way: the customers of the
+    busier territory that touch the other one in the neighbourhood graph, nearest first, about
+    ``share`` of the routed gap between the two; the busier territory must stay connected. Both
+    are planned again (from their customers' patterns) and the move is kept when the team plan
+    is better (`_TeamPlan.key`).
     """
 
-    points: Points
-    homes: Points
-    local_min: NDArray[np.float64]  # per customer: the local leg per visit
-    working_days: NDArray[np.float64]  # per territory
-    travel: TravelModel
-
-    @classmethod
-    def of(
-        cls, customers: Sequence[Customer], team: Sequence[Rep], config: Config, travel: TravelModel
-    ) -> _HomeLegs:
+    def __init__(
+        self,
+        customers: Sequence[Customer],
+        team: Sequence[Rep],
+        config: Config,
+        *,
+        estimate: NDArray[np.float64],
+        travel: TravelModel,
+        workers: Workers,
+        progress: Progress | None,
+    ) -> None:
+        self.customers, self.team, self.config = customers, team, config
+        self.estimate, self.travel = estimate, travel
+        self.workers, self.progress = workers, progress
         points = Points.of(customers)
-        return cls(
-            points=points,
-            homes=Points.of(team),
-            local_min=travel_allowance_per_visit(points, config, travel).minutes,
-            working_days=np.array([max(rep_working_days(r, config), 1) for r in team], float),
-            travel=travel,
+        self.xy = project_km(points.lat, points.lon)
+        self.nbrs = neighbour_lists(self.xy)
+        self.home_xy = project_km(np.array([r.lat for r in team]), np.array([r.lon for r in team]))
+        self.cap = np.array([rep_capacity_min(r, config) for r in team])
+        self.goal = config.planning.routed_goal
+
+    def run(self, best: _TeamPlan) -> _TeamPlan:
+        """Pair moves until every rep is within the goal or the tries run out."""
+        tries = max(12, int(_PAIR_MOVES_PER_TERRITORY * len(self.team)))
+        failed: set[tuple[int, int]] = set()
+        for step in range(tries):
+            if best.done(self.goal):
+                break
+            pair = self._pick(best, failed)
+            if pair is None:
+                break
+            for share in _PAIR_SHARES:
+                trial = self._move(best, *pair, share, step)
+                if trial is not None and trial.better_than(best, self.goal):
+                    log.info(
+                        "pair move %d: %s -> %s, max routed deviation %.3f -> %.3f",
+                        step + 1,
+                        self.team[pair[0]].id,
+                        self.team[pair[1]].id,
+                        best.max_deviation,
+                        trial.max_deviation,
+                    )
+                    best = trial
+                    break
+            else:
+                failed.add(pair)
+        return best
+
+    def _pick(self, best: _TeamPlan, failed: set[tuple[int, int]]) -> tuple[int, int] | None:
+        """(from, to): the rep furthest off and its neighbouring territory furthest the other
+        way; the busier one gives. None when no untried pair is left."""
+        dev = routed_deviation(best.plans, self.team, self.config)
+        a = best.assignment
+        for t in np.argsort(-np.abs(dev), kind="stable").tolist():
+            if abs(dev[t]) <= self.goal:
+                return None
+            touching = {a[j] for i in range(len(a)) if a[i] == t for j in self.nbrs[i]} - {t}
+            options = sorted(touching, key=lambda u: (dev[u] if dev[t] > 0 else -dev[u], u))
+            for u in options:
+                pair = (t, u) if dev[t] > 0 else (u, t)
+                if dev[pair[0]] > dev[pair[1]] and pair not in failed:
+                    return pair
+        return None
+
+    def _move(
+        self, best: _TeamPlan, src: int, dst: int, share: float, step: int
+    ) -> _TeamPlan | None:
+        """The team plan after ``src`` gives ``share`` of the routed gap to ``dst``."""
+        plans, a = best.plans, list(best.assignment)
+        dev = routed_deviation(plans, self.team, self.config)
+        load = np.array([p.demand_min for p in plans])
+        target = load.sum() * self.cap / self.cap.sum()
+        amount = share * (dev[src] - dev[dst]) * min(target[src], target[dst])
+        moving = self._boundary(a, src, dst, amount, plans[src])
+        if not moving:
+            return None
+        for i in moving:
+            a[i] = dst
+        replanned = plan_tasks(
+            _tasks(
+                self.customers,
+                self.team,
+                a,
+                self.estimate,
+                self.config,
+                travel=self.travel,
+                only={src, dst},
+                previous=best,
+            ),
+            self.workers,
+            self.progress,
+            f"pair move {step + 1}",
         )
+        new_plans = [replanned.get(t, plans[t]) for t in range(len(self.team))]
+        design = replace(best.design, assignment=tuple(a))
+        return _TeamPlan.of(new_plans, design, self.team, self.config)
 
-    def per_visit_min(
-        self, assignment: NDArray[np.intp], visits: NDArray[np.int64]
-    ) -> NDArray[np.float64]:
-        """Per customer, the travel minutes per visit under ``assignment``."""
-        a = np.asarray(assignment, dtype=np.intp)
-        if not len(a):
-            return np.zeros(0)
-        homes = self.homes.take(a)
-        home_min = (
-            self.travel.pairs(homes, self.points).minutes
-            + self.travel.pairs(self.points, homes).minutes
+    def _boundary(
+        self, a: list[int], src: int, dst: int, amount_min: float, plan: TerritoryPlan
+    ) -> list[int]:
+        """Customers of ``src`` next to ``dst`` (breadth first from the shared border, nearest
+        to ``dst``'s home first) worth about ``amount_min`` routed minutes, leaving ``src``
+        connected."""
+        customers = self.customers
+        mine = [i for i in range(len(a)) if a[i] == src]
+        visits = sum(max(customers[i].visits, 0) for i in mine) or 1
+        travel_per_visit = plan.travel_min / visits
+        home = self.home_xy[dst]
+        frontier = sorted(
+            {i for i in mine if any(a[j] == dst for j in self.nbrs[i])},
+            key=lambda i: (float(np.hypot(*(self.xy[i] - home))), i),
         )
-        k = len(self.working_days)
-        per_day = np.bincount(a, weights=visits, minlength=k) / self.working_days
-        return np.asarray(self.local_min + home_min / np.maximum(per_day, 1.0)[a], dtype=float)
+        chosen: list[int] = []
+        taken: set[int] = set()
+        worth = 0.0
+        while frontier and worth < amount_min:
+            i = frontier.pop(0)
+            if i in taken:
+                continue
+            taken.add(i)
+            chosen.append(i)
+            c = customers[i]
+            worth += max(c.visits, 0) * (c.visit_minutes + travel_per_visit)
+            more = [j for j in self.nbrs[i] if a[j] == src and j not in taken]
+            frontier.extend(sorted(more, key=lambda j: (float(np.hypot(*(self.xy[j] - home))), j)))
+        rest = set(mine) - taken
+        if not chosen or not rest or not _connected(rest, self.nbrs):
+            return []
+        return chosen
 
-    def routed_factor(self, latest: _TeamPlan, visits: NDArray[np.int64]) -> NDArray[np.float64]:
-        """Per territory, routed travel (unscheduled visits' estimate incl.) / this estimate."""
-        a = np.asarray(latest.assignment, dtype=np.intp)
-        k = len(latest.plans)
-        estimated = np.bincount(a, weights=visits * self.per_visit_min(a, visits), minlength=k)
-        routed = np.array([p.travel_min + p.unscheduled_travel_min for p in latest.plans])
-        factor = np.where(estimated > 0, routed / np.maximum(estimated, 1e-9), 1.0)
-        return np.clip(factor, *_FACTOR_RANGE)
+
+def _connected(members: set[int], nbrs: list[list[int]]) -> bool:
+    """Whether ``members`` form one piece of the neighbourhood graph."""
+    start = next(iter(members))
+    seen, stack = {start}, [start]
+    while stack:
+        i = stack.pop()
+        for j in nbrs[i]:
+            if j in members and j not in seen:
+                seen.add(j)
+                stack.append(j)
+    return len(seen) == len(members)
 
 
-def _settle(
-    customers: Sequence[Customer],
-    team: Sequence[Rep],
-    workload: CustomerWorkload,
-    legs: _HomeLegs,
-    design: Design,
-    config: Config,
-    *,
-    travel: TravelModel,
-    factor: NDArray[np.float64] | None = None,
-) -> Design:
-    """Redesign on the own-home travel estimate (times each territory's routed ``factor``),
-    from ``design``, until few customers move (at most ``_SETTLE_ROUNDS`` redesigns).
-
-    A customer's estimate depends on the territory it is in, so each redesign is judged with
-    the allowances of the assignment it starts from; a second one settles the customers the
-    first moved.
-    """
-    current = design
-    for _ in range(_SETTLE_ROUNDS):
-        a = np.asarray(current.assignment, dtype=np.intp)
-        per_visit = legs.per_visit_min(a, workload.visits)
-        if factor is not None:
-            per_visit = per_visit * factor[a]
-        new = _redesign(
-            customers,
-            team,
-            replace(workload, travel_min_per_visit=per_visit),
-            config,
-            list(current.assignment),
-            travel=travel,
-        )
-        moved = sum(1 for x, y in zip(current.assignment, new.assignment, strict=True) if x != y)
-        current = new
-        if moved <= _SETTLED_SHARE * len(customers):
-            break
-    return current
+def _corrected(workload: CustomerWorkload, latest: _TeamPlan) -> CustomerWorkload:
+    """The workload with each customer's travel allowance scaled by its territory's ratio of
+    routed travel (unscheduled visits' estimate incl.) to estimated travel."""
+    assign = latest.assignment
+    est_travel = np.zeros(len(latest.plans))
+    np.add.at(est_travel, np.array(assign), workload.travel_total_min)
+    routed_travel = np.array([p.travel_min + p.unscheduled_travel_min for p in latest.plans])
+    factor = np.where(est_travel > 0, routed_travel / np.maximum(est_travel, 1e-9), 1.0)
+    return replace(workload, travel_min_per_visit=workload.travel_min_per_visit * factor[assign])
 
 
 def _changed_territories(old: Sequence[int], new: Sequence[int]) -> set[int]:
