@@ -65,6 +65,11 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--reps", required=reps_required, help="reps file (.csv, .txt or .xlsx)")
         sp.add_argument("--config", help="plan.toml (every key optional; defaults in the README)")
         sp.add_argument(
+            "--absences",
+            metavar="FILE",
+            help="reps' leave (rep_id, from, to): fewer working days, a smaller territory",
+        )
+        sp.add_argument(
             "--online",
             action="store_true",
             help="allow online geocoding (Nominatim) for rows the offline gazetteer cannot place",
@@ -111,6 +116,11 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: $DASK_SCHEDULER_ADDRESS; needs pip install 'territory[dask]')",
     )
     pl.add_argument("--start-date", type=_date, help="first day of the period (YYYY-MM-DD)")
+    pl.add_argument(
+        "--appointments",
+        metavar="FILE",
+        help="booked visits (customer_id, date, start[, minutes, purpose]): kept to the minute",
+    )
     territory_options(pl)
 
     e = sub.add_parser("evaluate", help="judge an existing split (default: the current_rep column)")
@@ -286,6 +296,8 @@ def _rerender(folder: Path, *, lang: str, offline: bool) -> list[Path]:
         for name in PLAN_FOLDER_FILES:
             if name not in rendered and (folder / name).is_file():
                 shutil.copy2(folder / name, stage / name)
+        if (folder / "calendars").is_dir():  # kept, and linked from the rep maps
+            shutil.copytree(folder / "calendars", stage / "calendars")
         paths = render(stage, lang=lang, offline=offline)
     return [folder / p.relative_to(stage) for p in paths]
 
@@ -304,6 +316,8 @@ def _run(args: argparse.Namespace, progress: Reporter) -> int:
         args.config,
         online=args.online,
         start_date=getattr(args, "start_date", None),
+        absences_path=args.absences,
+        appointments_path=getattr(args, "appointments", None),
     )
     if args.command == "size":
         sizing = pipeline.size(inputs)

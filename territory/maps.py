@@ -31,6 +31,7 @@ import folium
 from branca.element import Element, Figure, MacroElement
 
 from . import assets
+from .calendars import calendar_link
 from .columns import Column as C
 from .columns import day_label
 from .geometry import territory_polygons
@@ -494,7 +495,9 @@ def _overview_legend(
     )
 
 
-def _rep_legend(rep: JsonDict, days: list[JsonDict], lab: dict[str, str]) -> str:
+def _rep_legend(
+    rep: JsonDict, days: list[JsonDict], lab: dict[str, str], calendar: str = ""
+) -> str:
     title = lab["rep_title"].format(rep=rep["id"] + (f" · {rep['name']}" if rep["name"] else ""))
     rows = [
         f'<tr><td><span class="sw" style="background:{d["color"]}"></span></td>'
@@ -516,7 +519,7 @@ def _rep_legend(rep: JsonDict, days: list[JsonDict], lab: dict[str, str]) -> str
             + "".join(rows)
             + "</table>"
         )
-    back = f'<div><a href="../map.html">{esc(lab["overview_map"])}</a> · <a href="../report.html">{esc(lab["report_title"])}</a></div>'
+    back = f'<div><a href="../map.html">{esc(lab["overview_map"])}</a> · <a href="../report.html">{esc(lab["report_title"])}</a>{calendar}</div>'
     return f"<h4>{esc(title)}</h4>{summary}{table}{back}"
 
 
@@ -707,7 +710,7 @@ def render(
             "customers": mine,
             "routes": days,
             "unassigned_color": UNASSIGNED_COLOR,
-            "legend_html": _rep_legend(rep, days, lab),
+            "legend_html": _rep_legend(rep, days, lab, calendar_link(folder.path, rep["id"], lang)),
         }
         out = folder.path / "reps" / rep_files[rep["id"]]
         write_text(out, _page(m, groups, data, len(days) + 2))
