@@ -179,6 +179,8 @@ CHANGES = Table(
 
 #: The plan folder's tables in file order.
 TABLES: tuple[Table, ...] = (ASSIGNMENTS, TERRITORIES, SCHEDULE, DAYS, UNSCHEDULED)
+#: Tables only some commands write (``replan``: changes.csv).
+OPTIONAL_TABLES: tuple[Table, ...] = (CHANGES,)
 
 #: territories.geojson: each feature's properties are its territories.csv row.
 TERRITORY_PROPERTIES: tuple[Column, ...] = TERRITORIES.columns

@@ -50,19 +50,21 @@ def load_inputs(
     cache_path: str | Path | None = None,
     absences_path: str | Path | None = None,
     appointments_path: str | Path | None = None,
+    config: Config | None = None,
 ) -> Inputs:
     """Read the config, customers and reps; locate rows without coordinates.
 
     ``absences_path`` (``rep_id, from, to``) adds periods of leave to the reps;
     ``appointments_path`` (``customer_id, date, start[, minutes, purpose]``) books visits.
-    Holidays, absences and appointments need a start date of the period.
+    Holidays, absences and appointments need a start date of the period. ``config`` is used
+    instead of reading ``config_path`` when given (a re-plan takes its plan's config).
     """
     from .bookings import attach_appointments, load_absences
     from .geocode import locate
     from .load import check_locked_reps, load_customers, load_reps
     from .workdays import check_calendar
 
-    config = Config.from_toml(config_path)
+    config = config if config is not None else Config.from_toml(config_path)
     if start_date is not None:
         config = replace(config, period=replace(config.period, start_date=start_date))
     paths = {"customers": Path(customers_path)}

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Container, Sequence
 from concurrent.futures import as_completed
 from dataclasses import dataclass
 
@@ -268,12 +268,17 @@ class _Territory:
         return self.started + share * self.limit_s
 
     def route(
-        self, day: int, stops: Sequence[int], initial: Sequence[int] | None = None
+        self,
+        day: int,
+        stops: Sequence[int],
+        initial: Sequence[int] | None = None,
+        keep: Container[int] = (),
     ) -> tuple[_RoutedDay, list[int]]:
         """Route one day through ``stops`` (customer positions), warm-started from ``initial``.
 
-        Returns the routed day and the stops that did not fit (all of them when no route was
-        found).
+        Stops in ``keep`` are left out only after every other stop (a re-plan keeps the visits
+        that were there). Returns the routed day and the stops that did not fit (all of them
+        when no route was found).
         """
         nodes = np.array([0] + [s + 1 for s in stops], dtype=np.intp)
         local = {s + 1: k + 1 for k, s in enumerate(stops)}
@@ -284,6 +289,9 @@ class _Territory:
         quick = self.past(REPAIR_SHARE)  # past the cap: the first solutions only
         service, window = self.service_s[nodes], self.window_s[nodes]
         penalty = np.full(len(nodes), UNSCHEDULED_PENALTY_S, dtype=np.int64)
+        for k, s in enumerate(stops, start=1):
+            if s in keep:
+                penalty[k] = 10 * UNSCHEDULED_PENALTY_S
         booked = self.fixed.get(day, {})
         if booked:  # an appointment starts exactly then, lasts its own length, stays on
             service, window = service.copy(), window.copy()

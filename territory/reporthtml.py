@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from .changes import changes_html
 from .columns import TABLES
 from .columns import Column as C
 from .exceptions import InputError
@@ -407,6 +408,7 @@ def write_report(
 {_territory_table(folder, lang)}
 <h2>{esc(lab["plan_section"])}</h2>
 {_plan_section(folder, lab)}
+{changes_html(folder.path, lang)}
 {kpi_html}
 {input_html}
 </body></html>
