@@ -134,7 +134,8 @@ def customer_patterns(
         Days (bitmask) on which no visit may fall: holidays, the rep's absences, the past.
     fixed
         Days (bitmask) that every pattern must contain: booked appointments, visits already
-        made. They count toward ``visits`` and may lie on blocked days (the past).
+        made. They count toward ``visits`` and may lie on blocked days (the past); their
+        weekdays become usable for the other visits too.
 
     Returns
     -------
@@ -148,7 +149,8 @@ def customer_patterns(
     than weekly: ``visits // weeks`` weekdays every week (none back to back when possible, the
     same days each week), and the remaining ``visits % weeks`` visits on one more weekday in
     equally spaced weeks. Then, for each of these, every ``fixed`` day takes the place of the
-    pattern's nearest other day, and a visit on a ``blocked`` day moves to the nearest usable
+    pattern's nearest other day (within ``MAX_FIXED_SHIFT_DAYS`` where any pattern allows),
+    and a visit on a ``blocked`` day moves to the nearest usable
     day before it or the nearest after it (both are offered; not next to another visit of the
     pattern where a day without that is as near as a week): a holiday moves a weekly visit
     within its week, a week of leave moves it to the week before or after.
@@ -171,10 +173,14 @@ def customer_patterns(
         ),
         key=lambda d: ordinal[d],
     )
-    out: list[int] = []
-    for p in base:
-        forced = _force_fixed(p, fixed, ordinal)
-        out.extend(_shift_blocked(forced, blocked & ~fixed, free, ordinal))
+    for reach in (MAX_FIXED_SHIFT_DAYS, None):  # near days first; any day when none is near
+        out: list[int] = []
+        for p in base:
+            forced = _force_fixed(p, fixed, ordinal, reach)
+            if forced is not None:
+                out.extend(_shift_blocked(forced, blocked & ~fixed, free, ordinal))
+        if out:
+            break
     return tuple(dict.fromkeys(out))
 
 
@@ -239,13 +245,23 @@ def _nearest(day: int, days: Sequence[int], ordinal: Sequence[int]) -> int:
     return min(days, key=lambda d: (abs(ordinal[d] - ordinal[day]), ordinal[d]))
 
 
-def _force_fixed(pattern: int, fixed: int, ordinal: Sequence[int]) -> int:
-    """``pattern`` with every fixed day in place of the nearest day that is not fixed."""
+#: A fixed day (an appointment, a visit made) takes the place of a pattern's day at most this
+#: many calendar days away, so the other visits keep their spacing; only when no pattern has
+#: such a day does it take the nearest day wherever it is.
+MAX_FIXED_SHIFT_DAYS = 3
+
+
+def _force_fixed(pattern: int, fixed: int, ordinal: Sequence[int], reach: int | None) -> int | None:
+    """``pattern`` with every fixed day in place of the nearest day that is not fixed (None
+    when that day is more than ``reach`` calendar days away)."""
     for f in pattern_days(fixed & ~pattern):
         movable = [d for d in pattern_days(pattern) if not (fixed >> d) & 1]
         if not movable:
             break
-        pattern = (pattern & ~(1 << _nearest(f, movable, ordinal))) | (1 << f)
+        near = _nearest(f, movable, ordinal)
+        if reach is not None and abs(ordinal[near] - ordinal[f]) > reach:
+            return None
+        pattern = (pattern & ~(1 << near)) | (1 << f)
     return pattern
 
 
@@ -273,8 +289,13 @@ def _shift_blocked(
 
 def _neighbours(b: int, pattern: int, free: Sequence[int], ordinal: Sequence[int]) -> list[int]:
     """The free day nearest before ``b`` and nearest after it that ``pattern`` does not use,
-    each preferring one not next to another visit of the pattern (within a week)."""
+    within ``b``'s week when that has one, each preferring one not next to another visit of
+    the pattern (within a week)."""
     taken = [ordinal[d] for d in pattern_days(pattern)]
+    week = ordinal[b] // 7  # the period week (ordinals count from the start date)
+    same_week = [d for d in free if ordinal[d] // 7 == week and not (pattern >> d) & 1]
+    if same_week:  # stay in the visit's week where it can
+        free = same_week
     out = []
     for side in (-1, 1):
         options = [
