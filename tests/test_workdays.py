@@ -95,7 +95,7 @@ def test_parse_absences() -> None:
         (dt.date(2027, 2, 15), dt.date(2027, 2, 19)),
     )
     for bad in ("2027-02-19..2027-02-15", "next week", "2027-02-30"):
-        with pytest.raises(ValueError, match="date|before"):
+        with pytest.raises(ValueError, match=r"date|before"):
             parse_absences(bad)
 
 
