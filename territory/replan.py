@@ -122,6 +122,7 @@ class PreviousPlan:
     location: dict[str, tuple[float, float, float]]
     days: tuple[DayRoute, ...]
     revision: int
+    unscheduled: frozenset[str] = frozenset()
 
 
 def read_previous(plan_dir: str | Path, config: Config | None = None) -> PreviousPlan:
@@ -197,7 +198,8 @@ def read_previous(plan_dir: str | Path, config: Config | None = None) -> Previou
     days = _day_routes(path, folder.schedule, folder.days, config)
     replanned = folder.summary.get("replan")
     revision = int(replanned.get("revision", 0)) if isinstance(replanned, dict) else 0
-    return PreviousPlan(path, config, inputs, rep_of, location, days, revision)
+    unscheduled = frozenset(u[C.CUSTOMER_ID] for u in folder.unscheduled or ())
+    return PreviousPlan(path, config, inputs, rep_of, location, days, revision, unscheduled)
 
 
 def _float(text: object) -> float:
@@ -698,6 +700,8 @@ def replan(
     customers = tuple(inputs_customers)
     rep_ids = [r.id for r in reps]
     assignment, reasons = _assign(previous, customers, reps, config, travel)
+    for cid in previous.unscheduled:
+        reasons.setdefault(cid, "unscheduled in the previous plan: placed where there is room now")
     history, history_days = _history(previous, past, done, dates)
     _check_appointments(customers, reps, assignment, config, travel)
     old_future: dict[tuple[str, str], int] = {}
