@@ -375,6 +375,7 @@ class _Replan:
         self.old_route = {d.day: d for d in task.old_days}
         self.budget = max(config.planning.repair_routes, 1) * 2
         self.kept: set[int] = set()  # customers on their previous days: routed first
+        self.must_route: set[int] = set()  # an appointment's time or a customer changed
 
     # ---- what stays --------------------------------------------------------------------
     def why_changed(self, i: int) -> str:
@@ -423,11 +424,9 @@ class _Replan:
                 and booked[self.pos[v.customer_id]][0] // 60 != v.start_min
                 for v in route.visits
             )
-            if (
-                len(kept) != len(route.visits)
-                or moved_time
-                or any(self.task.reroute[i] for i in kept)
-            ):
+            if moved_time or any(self.task.reroute[i] for i in kept):
+                self.must_route.add(d)
+            if len(kept) != len(route.visits) or d in self.must_route:
                 self.dirty.add(d)
         return todo
 
@@ -562,7 +561,7 @@ class _Replan:
         for d in sorted(set(self.orders) | set(self.old_route)):
             if (task.past >> d) & 1:
                 continue
-            if d not in self.dirty and d in self.old_route:
+            if d in self.old_route and (d not in self.dirty or self.unchanged(d)):
                 routes.append(self.old_route[d])
             elif d in self.routed and self.routed[d].order:
                 routes.append(_day_route(t, d, self.routed[d]))
@@ -588,6 +587,14 @@ class _Replan:
         )
         reasons = {task.customers[i].id: why for i, why in enumerate(self.reasons) if why}
         return ReplanResult(plan=plan, reasons=reasons)
+
+    def unchanged(self, d: int) -> bool:
+        """Whether day ``d`` ends with the customers it had (then its route is kept as it was)."""
+        if d in self.must_route:
+            return False
+        before = {v.customer_id for v in self.old_route[d].visits}
+        order = self.routed[d].order if d in self.routed else self.orders.get(d, [])
+        return before == {self.task.customers[i].id for i in order}
 
     def unscheduled_visits(self) -> tuple[UnscheduledVisit, ...]:
         """Future visits with no day: unplannable customers, and visits that fell out."""
