@@ -407,8 +407,7 @@ def write_report(
 <h2>{esc(lab["table_territories"])}</h2>
 {_territory_table(folder, lang)}
 <h2>{esc(lab["plan_section"])}</h2>
-{_plan_section(folder, lab)}
-{changes_html(folder.path, lang)}
+{_plan_section(folder, lab)}{changes_html(folder.path, lang)}
 {kpi_html}
 {input_html}
 </body></html>
