@@ -709,7 +709,7 @@ def replan(
     assignment, reasons = _assign(previous, customers, reps, config, travel)
     for cid in previous.unscheduled:
         reasons.setdefault(cid, "unscheduled in the previous plan: placed where there is room now")
-    history, history_days = _history(previous, past, done, dates)
+    history, history_days = _history(previous, past, done, dates, {c.id for c in customers})
     _check_appointments(customers, reps, assignment, config, travel)
     old_future: dict[tuple[str, str], int] = {}
     for day in previous.days:
@@ -1041,10 +1041,12 @@ def _history(
     past: int,
     done: Mapping[str, set[dt.date]] | None,
     dates: Sequence[dt.date],
+    known: set[str],
 ) -> tuple[dict[str, int], list[DayRoute]]:
     """Visits made before ``--from`` (days bitmask per customer id) and the rep days that
     show them: as planned, or only the visits in ``done`` (a visit made on a day the plan did
-    not have counts, but has no route to show)."""
+    not have counts, but has no route to show; nor has the visit of a customer no longer in
+    ``known``, the customers file)."""
     history: dict[str, int] = {}
     days: list[DayRoute] = []
     for day in previous.days:
@@ -1052,7 +1054,9 @@ def _history(
             continue
         date = dates[day.day]
         kept = tuple(
-            v for v in day.visits if done is None or date in done.get(v.customer_id, set())
+            v
+            for v in day.visits
+            if (done is None or date in done.get(v.customer_id, set())) and v.customer_id in known
         )
         for v in kept:
             history[v.customer_id] = history.get(v.customer_id, 0) | (1 << day.day)

@@ -388,3 +388,34 @@ def test_holidays_without_a_start_date_are_one_clear_error(team, tmp_path, capsy
     err = capsys.readouterr().err
     assert code == 2 and "need a start date" in err and err.count("\n") == 1, err
     shutil.rmtree(tmp_path / "out", ignore_errors=True)
+
+
+def test_replan_with_a_customer_gone_and_one_new(team, planned) -> None:
+    rows = read_csv(team["customers"])
+    future = [r for r in read_csv(planned / "schedule.csv") if r["date"] >= "2027-05-03"]
+    gone = future[0]["customer_id"]
+    newcomer = dict(next(r for r in rows if r["id"] == future[1]["customer_id"]), id="K9001")
+    kept = [r for r in rows if r["id"] != gone] + [newcomer]
+    path = _write(
+        team["folder"] / "customers_new.csv", list(rows[0]), [list(r.values()) for r in kept]
+    )
+    out = _replan(
+        team, planned, team["folder"] / "changed", "--customers", str(path),
+        "--appointments", str(team["appointments"]),
+    )  # fmt: skip
+    changes = out["changes"]
+    dropped = [r for r in changes if r["customer_id"] == gone]
+    assert dropped and all(not r["new_date"] for r in dropped)
+    assert all(r["reason"] == "no longer in the customers file" for r in dropped)
+    assert gone not in {r["customer_id"] for r in out["schedule"] if r["date"] >= "2027-04-28"}
+    added = [r for r in changes if r["customer_id"] == "K9001"]
+    assert added and all(
+        not r["old_date"] and r["reason"].startswith("new customer") for r in added
+    )
+    visits = [r for r in out["schedule"] if r["customer_id"] == "K9001"]
+    assert visits and all(r["date"] >= "2027-04-28" for r in visits)
+    # nobody else moved except where a day had to make room
+    others = {r["customer_id"] for r in changes} - {gone, "K9001"}
+    for r in changes:
+        if r["customer_id"] in others:
+            assert r["reason"].startswith(("no room left", "unscheduled in the previous plan")), r
