@@ -38,6 +38,7 @@ from .planning import (
     _day_route,
     _Territory,
     territory_legs,
+    working_window,
 )
 from .schedule import (
     customer_patterns,
@@ -58,6 +59,10 @@ Progress = Callable[[str, float], None]
 #: An estimated minute past the end of a day weighs this many minutes of travel when a changed
 #: customer's days are chosen (routing then decides what really fits).
 OVERFLOW_WEIGHT = 10.0
+
+#: A day whose travel and visits would run more than this over its selling time (minutes, in
+#: the current order) is not routed to find out: it cannot take the visit.
+SLACK_MIN = 10.0
 
 #: Other patterns tried (each routed) for a visit that fell out of a day after the changes.
 REPAIR_OPTIONS = 4
@@ -447,6 +452,13 @@ class _Replan:
 
     def insertion(self, d: int, i: int) -> tuple[float, int]:
         """(cost in minutes, position) of inserting ``i`` into day ``d``'s current order."""
+        delta, k, over = self.estimate(d, i)
+        return delta + OVERFLOW_WEIGHT * over, k
+
+    def estimate(self, d: int, i: int) -> tuple[float, int, float]:
+        """Inserting ``i`` into day ``d``'s current order at its cheapest place: (detour in
+        minutes, position, minutes the day's travel and visits then run over its selling time
+        beyond what they already did)."""
         m = self.t.minutes
         order = self.orders.get(d, [])
         nodes = np.array([0, *[s + 1 for s in order], 0], dtype=np.intp)
@@ -459,7 +471,7 @@ class _Replan:
         extra = float(delta[k]) + self.t.minutes_on(d, i)
         selling = self.t.frame.selling_min
         over = max(duration + extra - selling, 0.0) - max(duration - selling, 0.0)
-        return float(delta[k]) + OVERFLOW_WEIGHT * over, k
+        return float(delta[k]), k, over
 
     def cost(self, i: int, pattern: int) -> float:
         """Travel added by ``pattern``'s future days plus the change penalty for each visit
@@ -544,7 +556,12 @@ class _Replan:
             if self.budget <= 0:
                 return None
             current = [s for s in self.orders.get(d, []) if s != i]
-            _, k = self.insertion(d, i) if i not in self.orders.get(d, []) else (0.0, len(current))
+            if i in self.orders.get(d, []):
+                k = len(current)
+            else:
+                _, k, over = self.estimate(d, i)
+                if over > SLACK_MIN:  # cannot fit, whatever the order: no route needed
+                    return None
             stops = [*current[:k], i, *current[k:]]
             self.budget -= 1
             routed, dropped = self.t.route(d, stops, initial=stops, keep=self.kept)
@@ -913,13 +930,22 @@ def _route_with(
     ids = [v.customer_id for v in current.visits] if current is not None else []
     stops_of = {cid: k for k, cid in enumerate(ids)}
     members = [by_id[cid] for cid in ids] + [c]
+    legs = territory_legs(rep, members, travel)
+    if current is not None:  # a full day cannot take it: no route needed to find out
+        start, end, _ = working_window(rep, config)
+        m = legs.minutes
+        path = np.arange(len(ids) + 1)
+        detour = m[path, -1] + m[-1, np.roll(path, -1)] - m[path, np.roll(path, -1)]
+        span = current.return_min - current.depart_min
+        if span + float(detour.min()) + c.visit_minutes > end - start + SLACK_MIN:
+            return None
     t = _Territory(
         rep,
         members,
         config,
         seed=config.territory.seed,
         limit_s=config.planning.territory_time_limit_s,
-        legs=territory_legs(rep, members, travel),
+        legs=legs,
     )
     stops = [*range(len(ids)), len(ids)]
     routed, dropped = t.route(
