@@ -227,19 +227,12 @@ def test_a_rerun_gives_the_same_uids_and_bytes(team, planned) -> None:
 # ------------------------------------------------------------------------------- replan
 
 
-def _replan(team, planned, out: Path, *extra: str) -> dict[str, list[dict[str, str]]]:
+def _replan(
+    team, planned, out: Path, *extra: str, maps: bool = False
+) -> dict[str, list[dict[str, str]]]:
+    flags = [] if maps else ["--no-maps"]
     code = main(
-        [
-            "-q",
-            "replan",
-            str(planned),
-            "--from",
-            "2027-04-28",
-            "--out",
-            str(out),
-            "--no-maps",
-            *extra,
-        ]
+        ["-q", "replan", str(planned), "--from", "2027-04-28", "--out", str(out), *flags, *extra]
     )
     assert code == 0
     return {name: read_csv(out / f"{name}.csv") for name in ("schedule", "changes", "unscheduled")}
@@ -277,7 +270,7 @@ def test_replan_with_a_week_of_leave_moves_only_that_reps_visits(team, planned) 
     )
     out = _replan(
         team, planned, team["folder"] / "leave", "--absences", str(absences),
-        "--appointments", str(team["appointments"]),
+        "--appointments", str(team["appointments"]), maps=True,
     )  # fmt: skip
     before = _future(read_csv(planned / "schedule.csv"))
     after = _future(out["schedule"])
@@ -307,8 +300,11 @@ def test_replan_with_a_week_of_leave_moves_only_that_reps_visits(team, planned) 
     assert past <= {(r["customer_id"], r["date"], r["rep_id"]) for r in out["schedule"]}
     ics = (team["folder"] / "leave" / "calendars" / "R2.ics").read_text(encoding="utf-8")
     assert ics.count("STATUS:CANCELLED") == sum(1 for r in rows if r["old_rep"] == "R2")
-    report = (team["folder"] / "leave" / "summary.json").read_text(encoding="utf-8")
-    assert '"future_visits_kept_share"' in report
+    summary = (team["folder"] / "leave" / "summary.json").read_text(encoding="utf-8")
+    assert '"future_visits_kept_share"' in summary
+    page = (team["folder"] / "leave" / "report.html").read_text(encoding="utf-8")
+    assert "Changes of the re-plan" in page and f"{len(rows)} visits changed" in page
+    assert all(r["customer_id"] in page for r in rows[:20])
 
 
 def test_replan_catches_up_a_visit_that_was_not_done(team, planned) -> None:

@@ -183,3 +183,28 @@ def test_a_week_of_leave_moves_the_visit_to_the_week_before_or_after() -> None:
     for p in patterns:
         assert len(pattern_days(p)) == 4
         assert not {dates[d] for d in pattern_days(p)} & leave
+
+
+def test_a_rep_with_a_week_of_leave_gets_a_smaller_territory() -> None:
+    """Two reps in mirror positions over a symmetric field: the one away for a week of the
+    four gets the smaller share of the workload (13 of 13 + 18 working days, holidays incl.)."""
+    from territory.districting import design_territories
+    from territory.models import Customer
+    from territory.workload import customer_workload
+
+    customers = [
+        Customer(f"K{i}{j}", 52.0 + 0.02 * i, 5.0 + 0.03 * j, visits=1, visit_minutes=45)
+        for i in range(8)
+        for j in range(10)
+    ]
+    config = nl_config()
+    reps = [
+        Rep("R1", 52.07, 5.0, absent=((dt.date(2027, 5, 10), dt.date(2027, 5, 14)),)),
+        Rep("R2", 52.07, 5.27),
+    ]
+    workload = customer_workload(customers, config, reps)
+    design = design_territories(customers, reps, workload, config)
+    assert design.kpis is not None
+    share = design.kpis.workload_min[0] / sum(design.kpis.workload_min)
+    assert design.kpis.target_min[0] / sum(design.kpis.target_min) == pytest.approx(13 / 31)
+    assert share == pytest.approx(13 / 31, abs=0.05)
