@@ -119,6 +119,7 @@ CUSTOMER_ALIASES: dict[str, tuple[str, ...]] = {
         "sales_rep",
     ),
     "locked_rep": ("locked_rep", "vaste_rep", "vast", "locked"),
+    "phone": ("phone", "telefoon", "tel", "telefoonnummer", "telnr", "phone_number", "telephone"),
 }
 
 #: Accepted header names per rep field.
@@ -848,6 +849,7 @@ def load_customers(path: str | Path, config: Config) -> tuple[Customer, ...]:
                 country=row.text("country"),
                 located="input" if math.isfinite(lat) else "",
                 row=row.number,
+                phone=row.text("phone"),
             )
         )
     rows.finish("customers file")

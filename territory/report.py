@@ -368,6 +368,12 @@ def assignment_rows(
                 C.LOCKED_REP: c.locked_rep,
                 C.WORKLOAD_MIN: round(float(wl[i]), 1),
                 C.LOCATED: c.located,
+                C.STREET: c.street,
+                C.POSTCODE: c.postcode,
+                C.CITY: c.city,
+                C.OPEN: format_hhmm(c.open_min) if c.open_min is not None else "",
+                C.CLOSE: format_hhmm(c.close_min) if c.close_min is not None else "",
+                C.PHONE: c.phone,
             }
         )
     return rows

@@ -331,7 +331,7 @@ def test_payloads_are_escaped_in_every_page(planned_folder: Path) -> None:
         page = page_path.read_text(encoding="utf-8")
         for payload in PAYLOADS:
             assert payload not in page, f"raw payload in {page_path.name}"
-        assert "<b>2</b>" not in page
+        assert "R/<b>2</b>" not in page
         assert "Rep 49" not in page  # the Jinja payload was not evaluated
         if page_path.name != "report.html":
             # the names are there, as JSON data that the page shows through textContent
@@ -487,6 +487,6 @@ def test_dutch_labels_keep_csv_names(tmp_path: Path) -> None:
     data = _script_json((folder / "map.html").read_text(encoding="utf-8"))
     assert data["labels"]["visit_days"] == "Bezoekdagen"
     assert data["routes"][0]["label"] == "ma 2027-01-04"
-    assert re.fullmatch(r"\d+,\d u", data["reps"][0]["workload"])  # Dutch decimal comma
+    assert re.fullmatch(r"\d+,\d\u202fu", data["reps"][0]["workload"])  # Dutch decimal comma
     assert (folder / "schedule.csv").read_bytes() == before  # the tables are never rewritten
     assert "Kerncijfers" in (folder / "report.html").read_text(encoding="utf-8")
