@@ -80,7 +80,7 @@ _JS = r"""
   }
   function table(title, rows) {
     var box = el("div", "tp-pop");
-    box.appendChild(el("b", null, title));
+    box.appendChild(el("strong", null, title));
     var t = el("table");
     rows.forEach(function (r) {
       if (r[1] === "" || r[1] === null || r[1] === undefined) return;

@@ -120,7 +120,7 @@ def _stop_item(stop: Mapping[str, Any], details: CustomerDetails, lab: Labels, c
     name = stop["name"] or stop["id"]
     lines = [
         f'<div class="tp-stop-head"><span class="tp-num" style="background:{color}">'
-        f"{int(stop['seq'])}</span> <b>{esc(stop['arrival'])}</b> {esc(name)}"
+        f"{int(stop['seq'])}</span> <strong>{esc(stop['arrival'])}</strong> {esc(name)}"
         f' <span class="tp-id">{esc(stop["id"])}</span></div>',
         f"<div>{esc(lab['visit_window'])}: {esc(stop['start'])}–{esc(stop['end'])}"
         + (f" · {esc(lab['opening_hours'])}: {esc(details.hours)}" if details.hours else "")
@@ -191,12 +191,12 @@ def rep_day_list(
             f'<details class="tp-day" data-day="{j}" data-date="{esc(day["key"])}" '
             f'id="day-{esc(day["key"])}"><summary class="tp-tap">'
             f'<span class="sw" style="background:{day["color"]}"></span>'
-            f"<b>{esc(_day_title(day, lang))}</b> <span>{_day_facts(day, lab, lang)}</span>"
+            f"<strong>{esc(_day_title(day, lang))}</strong> <span>{_day_facts(day, lab, lang)}</span>"
             f"</summary>{body}</details>"
         )
     return (
         '<section class="tp-side"><details class="tp-daylist" open>'
-        f'<summary class="tp-tap"><b>{esc(lab["day_list"])}</b> ({len(days)})</summary>'
+        f'<summary class="tp-tap"><strong>{esc(lab["day_list"])}</strong> ({len(days)})</summary>'
         f'<button type="button" class="tp-btn" data-day="all">{esc(lab["show_all_days"])}</button>'
         f"{''.join(entries)}</details></section>"
     )
@@ -278,7 +278,7 @@ def _sheet_stop_rows(
         rows.append(
             f'<tr><td class="n">{int(s["seq"])}</td><td>{esc(s["arrival"])}</td>'
             f"<td>{esc(s['start'])}–{esc(s['end'])}</td>"
-            f'<td><b>{esc(s["name"] or s["id"])}</b> <span class="tp-id">{esc(s["id"])}</span>'
+            f'<td><strong>{esc(s["name"] or s["id"])}</strong> <span class="tp-id">{esc(s["id"])}</span>'
             + (f'<div class="tp-addr">{esc(d.address)}</div>' if d.address else "")
             + f"</td><td>{esc(d.hours)}</td><td>{esc(d.phone)}</td></tr>"
         )
@@ -311,7 +311,9 @@ def rep_day_sheets(
         ]
         if day.get("lunch"):
             facts.append((lab["lunch"], esc(day["lunch"])))
-        fact_html = "".join(f"<div><span>{esc(k)}</span> <b>{v}</b></div>" for k, v in facts)
+        fact_html = "".join(
+            f"<div><span>{esc(k)}</span> <strong>{v}</strong></div>" for k, v in facts
+        )
         stops = day["stops"]
         table = (
             f'<table class="tp-sheet-stops">{head}{_sheet_stop_rows(stops, details)}</table>'
@@ -358,7 +360,7 @@ def overview_sheets(
     for t, (rep, row) in enumerate(zip(reps, rows, strict=True)):
         who = rep["id"] + (f" · {rep['name']}" if rep["name"] else "")
         fig_html = "".join(
-            f"<div><span>{esc(plain_header(col, lang))}</span> <b>{quantity(row.get(col), unit, lang)}</b></div>"
+            f"<div><span>{esc(plain_header(col, lang))}</span> <strong>{quantity(row.get(col), unit, lang)}</strong></div>"
             for col, unit in figures
             if row.get(col, "") != ""
         )
@@ -436,6 +438,8 @@ body{font:15px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#2
 .tp-num{display:inline-block;min-width:22px;height:22px;border-radius:11px;color:#fff;text-align:center;font:bold 12px/22px system-ui,sans-serif;border:1px solid #222}
 .tp-id{color:#666;font-size:12px}.tp-addr{color:#333}
 .tp-nav{margin-top:4px}.tp-tel{display:inline-flex;align-items:center;min-height:44px}
+.leaflet-bar a{width:40px!important;height:40px!important;line-height:40px!important}
+@media (max-width:600px){.tp-print-ctl{display:none}}
 @media (min-width:900px){
  html,body{height:100%}
  body{display:grid;grid-template-columns:minmax(0,1fr) minmax(360px,34%);grid-template-rows:auto minmax(0,1fr);grid-template-areas:"map bar" "map side"}
@@ -446,14 +450,8 @@ body{font:15px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#2
 }
 """
 
-#: The overview map page: the map fills the window; the legend fits its box (long names wrap)
-#: and is a fold that starts closed on a phone.
+#: The overview map page: the map fills the window (the legend's rules are in maps' CSS); on a
+#: phone the zoom buttons grow to a finger's size.
 OVERVIEW_CSS = """
-.tp-legend{max-width:min(520px,calc(100vw - 24px));box-sizing:border-box}
-.tp-legend>details>summary{min-height:40px;display:flex;align-items:center;cursor:pointer;font-weight:600;font-size:14px}
-.tp-legend table{width:100%}
-.tp-legend td{white-space:nowrap}
-.tp-legend td.tp-name{white-space:normal;overflow-wrap:anywhere;min-width:6em}
-.tp-legend td.tp-name a{display:inline-block;min-height:24px}
-.tp-legend .tp-btn{min-height:40px;margin-top:6px}
+@media (max-width:600px){.leaflet-bar a{width:40px!important;height:40px!important;line-height:40px!important}}
 """
