@@ -200,13 +200,16 @@ _JS = r"""
       if (lc && !lc.options.collapsed) { lc.remove(); lc.options.collapsed = true; lc.addTo(map); }
     });
   }
-  function showDay(k) {
+  /* Leaflet drops a new view while a zoom animation runs: the first view is set at once */
+  var still = L.extend({animate: false}, pad);
+  function showDay(k, instant) {
     G.days.forEach(function (g, j) {
       if (k === "all" || j === k) { map.addLayer(g); } else { map.removeLayer(g); }
     });
     var layers = k === "all" ? [] : G.days[k].getLayers();
-    if (layers.length) { map.fitBounds(L.featureGroup(layers).getBounds(), pad); }
-    else if (bounds.isValid()) { map.fitBounds(bounds, pad); }
+    var how = instant ? still : pad;
+    if (layers.length) { map.fitBounds(L.featureGroup(layers).getBounds(), how); }
+    else if (bounds.isValid()) { map.fitBounds(bounds, how); }
   }
   var opened = null;
   if (G.days) {
@@ -266,8 +269,8 @@ _JS = r"""
     var h = s.getBoundingClientRect().height;
     if (h > pageHeight) s.style.zoom = String(Math.floor(pageHeight / h * 1000) / 1000);
   });
-  if (bounds.isValid()) map.fitBounds(bounds, pad);
-  if (opened !== null) showDay(opened);
+  if (opened !== null) { showDay(opened, true); }
+  else if (bounds.isValid()) { map.fitBounds(bounds, still); }
   window.territoryMap = {map: map, groups: G, counts: counts, openDay: opened};
 })
 """

@@ -245,7 +245,9 @@ def route_sketch(
     out = ([home] if home else []) + points
     if len(out) > 1:
         coords = " ".join(f"{x},{y}" for x, y in map(xy, out))
-        parts.append(f'<polyline points="{coords}" fill="none" stroke="{color}" stroke-width="2"/>')
+        parts.append(
+            f'<polyline points="{coords}" fill="none" stroke="{color}" stroke-width="2.5"/>'
+        )
     if home and points:
         (x1, y1), (x2, y2) = xy(points[-1]), xy(home)
         parts.append(
@@ -261,9 +263,9 @@ def route_sketch(
     for seq, p in enumerate(points, start=1):
         x, y = xy(p)
         parts.append(
-            f'<circle cx="{x}" cy="{y}" r="7" fill="{color}" stroke="#fff" stroke-width="1"/>'
+            f'<circle cx="{x}" cy="{y}" r="7" fill="#fff" stroke="{color}" stroke-width="2.5"/>'
             f'<text x="{x}" y="{y + 3}" font-size="8.5" font-weight="bold" '
-            f'text-anchor="middle" fill="#fff">{seq}</text>'
+            f'text-anchor="middle" fill="#000">{seq}</text>'
         )
     parts.append("</svg>")
     return "".join(parts)
@@ -420,7 +422,7 @@ BASE_CSS = """
 #: The rep page: header, map and day list; the map above the list on a phone (and sticky, so
 #: the stops scroll under it), beside it on a wide screen.
 REP_CSS = """
-html,body{height:auto}
+html,body{height:auto!important}
 body{font:15px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#222;margin:0}
 .tp-bar{padding:8px 12px 4px}.tp-bar h1{font-size:18px;margin:0 0 2px;overflow-wrap:anywhere}
 .tp-sum{font-size:13px;color:#444;overflow-wrap:anywhere}
@@ -432,7 +434,7 @@ body{font:15px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#2
 .tp-tap::before{content:"▸";color:#666;width:12px}details[open]>.tp-tap::before{content:"▾"}
 .tp-daylist>summary{font-size:16px}
 .tp-day{border-bottom:1px solid #e2e6ea;scroll-margin-top:calc(42vh + 8px)}
-.tp-day>summary{padding-left:4px}.tp-day[open]>summary{background:#eef4fb}
+.tp-day>summary{padding-left:4px}.tp-day>summary>span:last-child{font-size:13px;color:#333}.tp-day[open]>summary{background:#eef4fb}
 .tp-stops{list-style:none;margin:0;padding:0 0 8px}
 .tp-stop-item{padding:8px 0;border-top:1px dashed #d5dbe1;overflow-wrap:anywhere}
 .tp-num{display:inline-block;min-width:22px;height:22px;border-radius:11px;color:#fff;text-align:center;font:bold 12px/22px system-ui,sans-serif;border:1px solid #222}
@@ -441,7 +443,7 @@ body{font:15px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#2
 .leaflet-bar a{width:40px!important;height:40px!important;line-height:40px!important}
 @media (max-width:600px){.tp-print-ctl{display:none}}
 @media (min-width:900px){
- html,body{height:100%}
+ html,body{height:100%!important}
  body{display:grid;grid-template-columns:minmax(0,1fr) minmax(360px,34%);grid-template-rows:auto minmax(0,1fr);grid-template-areas:"map bar" "map side"}
  .folium-map{grid-area:map;position:relative!important;height:100%!important;border:0}
  .tp-bar{grid-area:bar;border-left:1px solid #ccc}

@@ -506,6 +506,18 @@ def test_rep_page_on_a_phone(browser: Browser, offline_folder: Path) -> None:
         )
         assert opened == [True] + [False] * (len(days) - 1)
         assert browser.evaluate(SHOWN_DAYS_JS) == [True] + [False] * (len(days) - 1)
+        # the map shows that day up close, and stays on screen while the stops scroll under it
+        fit = browser.evaluate(
+            "(() => { const t = window.territoryMap, m = t.map;"
+            " const b = L.featureGroup(t.groups.days[0].getLayers()).getBounds();"
+            " return [m.getBounds().contains(b), m.getZoom(), m.getBoundsZoom(b, false, L.point(40, 40))]; })()"
+        )
+        assert fit[0] and fit[1] >= fit[2] - 0.25, fit
+        top = browser.evaluate(
+            "(() => { window.scrollTo(0, 600); const r = document.querySelector('.folium-map')"
+            ".getBoundingClientRect(); window.scrollTo(0, 0); return [window.innerHeight, r.top, r.height]; })()"
+        )
+        assert top[1] == 0 and 0.3 * top[0] <= top[2] <= 0.5 * top[0], top
         # tap targets of at least 40 px (buttons, links, day headers, the map's controls)
         first = [s for s in stops if s["date"] == days[0]["date"]]
         targets = browser.evaluate(TAP_TARGETS_JS)
