@@ -121,6 +121,8 @@ LABELS: dict[str, dict[str, str]] = {
         "clears the selection.",
         "class": "class",
         "rep_of": "rep",
+        "no_leaflet": "The map library (Leaflet) could not be loaded from the internet. Write "
+        "the page with: territory edit DIR --offline",
     },
     "nl": {
         "lang": "nl",
@@ -185,6 +187,8 @@ LABELS: dict[str, dict[str, str]] = {
         "de selectie.",
         "class": "klasse",
         "rep_of": "vertegenwoordiger",
+        "no_leaflet": "De kaartbibliotheek (Leaflet) kon niet van internet worden geladen. "
+        "Maak de pagina met: territory edit MAP --offline",
     },
 }
 

@@ -11,6 +11,12 @@
   var D = JSON.parse(document.getElementById("te-data").textContent);
   var LB = D.labels, C = D.customers, R = D.reps;
   var n = C.id.length, k = R.length;
+  if (typeof L === "undefined") {  // Leaflet from the CDN did not load (no internet)
+    var box = document.getElementById("te-panel");
+    box.textContent = LB.no_leaflet;
+    box.className = "te-failed";
+    return;
+  }
 
   // ------------------------------------------------------------------ state
   var owner = Int32Array.from(C.t);
@@ -26,6 +32,13 @@
   for (var i0 = 0; i0 < n; i0++) byId.set(String(C.id[i0]), i0);
   R.forEach(function (r, j) { repIndex.set(String(r.id), j); });
   var undoStack = [], redoStack = [];
+  // customers whose look changed since the canvas was last drawn (null: draw everything)
+  var dirty = [];
+  function touch(i) {
+    if (dirty === null) return;
+    dirty.push(i);
+    if (dirty.length > n) dirty = null;
+  }
 
   // the neighbourhood graph as compressed rows
   var E = D.edges, off = new Int32Array(n + 1), adj = new Int32Array(E.length);
@@ -127,7 +140,7 @@
   function apply(action, forward) {
     var to = forward ? action.after : action.before, idx = action.idx;
     var arr = action.kind === "move" ? owner : locked;
-    for (var m = 0; m < idx.length; m++) arr[idx[m]] = to[m];
+    for (var m = 0; m < idx.length; m++) { arr[idx[m]] = to[m]; touch(idx[m]); }
   }
 
   function record(kind, idx, before, after) {
@@ -248,27 +261,35 @@
     return map.project(L.latLng(r.lat, r.lon), 0);
   });
 
-  var canvas = null, ctx = null, dpr = 1, view = {w: 0, h: 0};
+  // two canvases in Leaflet's overlay pane: the territories' areas (vector, translucent) and,
+  // above them, the customers (pixels), the selection and the homes
+  var canvas = null, ctx = null, dotCanvas = null, dctx = null, dpr = 1, view = {w: 0, h: 0};
   var Layer = L.Layer.extend({
     onAdd: function (m) {
       canvas = L.DomUtil.create("canvas", "te-canvas");
+      dotCanvas = L.DomUtil.create("canvas", "te-canvas");
       m.getPanes().overlayPane.appendChild(canvas);
+      m.getPanes().overlayPane.appendChild(dotCanvas);
       ctx = canvas.getContext("2d");
+      dctx = dotCanvas.getContext("2d");
       m.on("moveend zoomend resize viewreset", this._reset, this);
       this._reset();
     },
     onRemove: function (m) {
       m.off("moveend zoomend resize viewreset", this._reset, this);
       L.DomUtil.remove(canvas);
+      L.DomUtil.remove(dotCanvas);
     },
     _reset: function () {
-      var size = map.getSize();
+      var size = map.getSize(), topLeft = map.containerPointToLayerPoint([0, 0]);
       dpr = window.devicePixelRatio || 1;
-      L.DomUtil.setPosition(canvas, map.containerPointToLayerPoint([0, 0]));
-      canvas.width = Math.round(size.x * dpr);
-      canvas.height = Math.round(size.y * dpr);
-      canvas.style.width = size.x + "px";
-      canvas.style.height = size.y + "px";
+      [canvas, dotCanvas].forEach(function (c) {
+        L.DomUtil.setPosition(c, topLeft);
+        c.width = Math.round(size.x * dpr);
+        c.height = Math.round(size.y * dpr);
+        c.style.width = size.x + "px";
+        c.style.height = size.y + "px";
+      });
       view = {w: size.x, h: size.y};
       draw();
     }
@@ -282,73 +303,164 @@
     return {s: s, ox: ox, oy: oy};
   }
 
-  function draw() {
+  // A customer's dot (a locked customer's square) is rendered once per territory, size and
+  // lock, and kept as its pixels; the customers are then copied pixel by pixel into one
+  // ImageData (opaque pixels copied, edge pixels blended). 10,000 customers cost a few
+  // milliseconds that way, where 10,000 anti-aliased paths or drawImage calls cost tens.
+  var sprites = new Map(), spriteDpr = 0;
+  function sprite(j, r, isLocked) {
+    if (spriteDpr !== dpr) { sprites.clear(); spriteDpr = dpr; }
+    var key = j + "|" + r + "|" + isLocked, sp = sprites.get(key);
+    if (sp) return sp;
+    var size = Math.ceil((2 * r + 5) * dpr), c = document.createElement("canvas");
+    c.width = c.height = size;
+    var g = c.getContext("2d"), m = size / 2 / dpr;
+    g.setTransform(dpr, 0, 0, dpr, 0, 0);
+    g.fillStyle = R[j].color;
+    g.beginPath();
+    if (isLocked) {
+      g.rect(m - r, m - r, 2 * r, 2 * r);
+      g.fill(); g.lineWidth = 2; g.strokeStyle = "#000"; g.stroke();
+    } else {
+      g.arc(m, m, r, 0, 2 * Math.PI);
+      g.fill(); g.lineWidth = 0.8; g.strokeStyle = "rgb(20,20,20)"; g.stroke();
+    }
+    var px = g.getImageData(0, 0, size, size).data, dx = [], dy = [], rgba = [];
+    for (var q = 0; q < size * size; q++) {
+      if (px[4 * q + 3] === 0) continue;
+      dx.push(q % size); dy.push((q / size) | 0);
+      rgba.push(px[4 * q], px[4 * q + 1], px[4 * q + 2], px[4 * q + 3]);
+    }
+    sp = {size: size, half: size >> 1, dx: Int16Array.from(dx), dy: Int16Array.from(dy),
+          rgba: Uint8Array.from(rgba)};
+    sprites.set(key, sp);
+    return sp;
+  }
+
+  function blit(data, W, H, sp, bx, by) {
+    var dx = sp.dx, dy = sp.dy, src = sp.rgba, inside = bx >= 0 && by >= 0 &&
+      bx + sp.size <= W && by + sp.size <= H;
+    for (var q = 0, m = dx.length; q < m; q++) {
+      var x = bx + dx[q], y = by + dy[q];
+      if (!inside && (x < 0 || y < 0 || x >= W || y >= H)) continue;
+      var at = 4 * (y * W + x), s4 = 4 * q, sa = src[s4 + 3];
+      if (sa === 255 || data[at + 3] === 0) {
+        data[at] = src[s4]; data[at + 1] = src[s4 + 1]; data[at + 2] = src[s4 + 2];
+        data[at + 3] = sa;
+      } else {  // source-over on straight (non-premultiplied) colours
+        var a = sa / 255, da = data[at + 3] / 255, oa = a + da * (1 - a);
+        for (var ch = 0; ch < 3; ch++) {
+          data[at + ch] = (src[s4 + ch] * a + data[at + ch] * da * (1 - a)) / oa;
+        }
+        data[at + 3] = oa * 255;
+      }
+    }
+  }
+
+  // the screen area the customers ``idx`` (and their neighbours' areas) cover, or null when
+  // that is most of the view (then everything is drawn)
+  function dirtyRegion(idx) {
+    if (!idx || idx.length > n / 4) return null;
+    var x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+    function add(i) {
+      if (sx[i] < x0) x0 = sx[i];
+      if (sx[i] > x1) x1 = sx[i];
+      if (sy[i] < y0) y0 = sy[i];
+      if (sy[i] > y1) y1 = sy[i];
+    }
+    for (var m = 0; m < idx.length; m++) {
+      var i = idx[m];
+      add(i);
+      for (var e = off[i]; e < off[i + 1]; e++) add(adj[e]);
+    }
+    if (x0 > x1) return {x0: 0, y0: 0, x1: 0, y1: 0};
+    var pad = 16, region = {x0: x0 - pad, y0: y0 - pad, x1: x1 + pad, y1: y1 + pad};
+    var area = (region.x1 - region.x0) * (region.y1 - region.y0);
+    return area > 0.5 * view.w * view.h ? null : region;
+  }
+
+  function draw(region) {
     if (!ctx) return;
-    var p = project(), W = view.w, H = view.h, i, j, pad = 12;
+    var p = project(), W = view.w, H = view.h;
+    // the part to draw, in whole device pixels
+    var X0 = 0, Y0 = 0, X1 = W, Y1 = H;
+    if (region) {
+      X0 = Math.max(0, region.x0); Y0 = Math.max(0, region.y0);
+      X1 = Math.min(W, region.x1); Y1 = Math.min(H, region.y1);
+    }
+    var px0 = Math.max(0, Math.floor(X0 * dpr)), py0 = Math.max(0, Math.floor(Y0 * dpr));
+    var px1 = Math.min(canvas.width, Math.ceil(X1 * dpr));
+    var py1 = Math.min(canvas.height, Math.ceil(Y1 * dpr));
+    if (px1 <= px0 || py1 <= py0) return;
+    X0 = px0 / dpr; Y0 = py0 / dpr; X1 = px1 / dpr; Y1 = py1 / dpr;
+    drawAreas(X0, Y0, X1, Y1);
+    drawCustomers(p, px0, py0, px1, py1);
+  }
+
+  function drawAreas(X0, Y0, X1, Y1) {
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.clearRect(0, 0, W, H);
-    // areas: the triangles whose corners share a territory
-    var areas = new Array(k);
+    ctx.clearRect(X0, Y0, X1 - X0, Y1 - Y0);
+    ctx.save();
+    ctx.beginPath(); ctx.rect(X0, Y0, X1 - X0, Y1 - Y0); ctx.clip();
+    // the triangles whose corners share a territory
+    var areas = new Array(k), j;
     for (var t = 0; t < T.length; t += 3) {
       var a = T[t], b = T[t + 1], c = T[t + 2];
       j = owner[a];
       if (owner[b] !== j || owner[c] !== j) continue;
+      var xa = sx[a], xb = sx[b], xc = sx[c], ya = sy[a], yb = sy[b], yc = sy[c];
+      if ((xa < X0 && xb < X0 && xc < X0) || (xa > X1 && xb > X1 && xc > X1) ||
+          (ya < Y0 && yb < Y0 && yc < Y0) || (ya > Y1 && yb > Y1 && yc > Y1)) continue;
       var path = areas[j] || (areas[j] = new Path2D());
-      path.moveTo(sx[a], sy[a]); path.lineTo(sx[b], sy[b]); path.lineTo(sx[c], sy[c]);
+      path.moveTo(xa, ya); path.lineTo(xb, yb); path.lineTo(xc, yc);
       path.closePath();
     }
     ctx.globalAlpha = 0.25;
     for (j = 0; j < k; j++) {
       if (areas[j]) { ctx.fillStyle = R[j].color; ctx.fill(areas[j]); }
     }
-    ctx.globalAlpha = 1;
-    // customers: circles, locked ones as squares with a heavy outline
-    var dots = new Array(k), squares = new Array(k), halo = new Path2D(), anySel = false;
+    ctx.restore();
+  }
+
+  function drawCustomers(p, px0, py0, px1, py1) {
+    var w = px1 - px0, h = py1 - py0, img = dctx.createImageData(w, h), data = img.data;
+    var X0 = px0 / dpr, Y0 = py0 / dpr, X1 = px1 / dpr, Y1 = py1 / dpr, edge = 12, i;
+    var halo = new Path2D(), anySel = false;
     for (i = 0; i < n; i++) {
-      var x = sx[i], y = sy[i], r = radius[i];
-      if (x < -pad || y < -pad || x > W + pad || y > H + pad) continue;
-      j = owner[i];
-      if (locked[i]) {
-        (squares[j] || (squares[j] = new Path2D())).rect(x - r, y - r, 2 * r, 2 * r);
-      } else {
-        var d = dots[j] || (dots[j] = new Path2D());
-        d.moveTo(x + r, y); d.arc(x, y, r, 0, 2 * Math.PI);
-      }
+      var x = sx[i], y = sy[i];
+      if (x < X0 - edge || y < Y0 - edge || x > X1 + edge || y > Y1 + edge) continue;
+      var r = radius[i], sp = sprite(owner[i], r, locked[i]);
+      blit(data, w, h, sp, Math.round(x * dpr) - sp.half - px0,
+           Math.round(y * dpr) - sp.half - py0);
       if (selected[i]) {
         halo.moveTo(x + r + 3.5, y); halo.arc(x, y, r + 3.5, 0, 2 * Math.PI); anySel = true;
       }
     }
-    for (j = 0; j < k; j++) {
-      ctx.fillStyle = R[j].color;
-      if (dots[j]) {
-        ctx.fill(dots[j]);
-        ctx.lineWidth = 0.8; ctx.strokeStyle = "rgba(20,20,20,0.85)"; ctx.stroke(dots[j]);
-      }
-      if (squares[j]) {
-        ctx.fill(squares[j]);
-        ctx.lineWidth = 2; ctx.strokeStyle = "#000"; ctx.stroke(squares[j]);
-      }
-    }
+    dctx.putImageData(img, px0, py0);
+    dctx.save();
+    dctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    dctx.beginPath(); dctx.rect(X0, Y0, X1 - X0, Y1 - Y0); dctx.clip();
     if (anySel) {
-      ctx.lineWidth = 4; ctx.strokeStyle = "#111"; ctx.stroke(halo);
-      ctx.lineWidth = 2; ctx.strokeStyle = "#ffd400"; ctx.stroke(halo);
+      dctx.lineWidth = 4; dctx.strokeStyle = "#111"; dctx.stroke(halo);
+      dctx.lineWidth = 2; dctx.strokeStyle = "#ffd400"; dctx.stroke(halo);
     }
-    // rep homes: a square in the rep's colour with the rep id beside it
-    ctx.font = "bold 12px system-ui, sans-serif";
-    ctx.textBaseline = "middle";
-    homes.forEach(function (h, jj) {
-      if (!h) return;
-      var hx = h.x * p.s - p.ox, hy = h.y * p.s - p.oy;
-      if (hx < -50 || hy < -50 || hx > W + 50 || hy > H + 50) return;
-      ctx.fillStyle = R[jj].color; ctx.strokeStyle = "#fff"; ctx.lineWidth = 2.5;
-      ctx.beginPath(); ctx.moveTo(hx, hy - 10); ctx.lineTo(hx + 9, hy - 2);
-      ctx.lineTo(hx + 9, hy + 8); ctx.lineTo(hx - 9, hy + 8); ctx.lineTo(hx - 9, hy - 2);
-      ctx.closePath(); ctx.stroke(); ctx.fill();
-      ctx.lineWidth = 1; ctx.strokeStyle = "#222"; ctx.stroke();
-      ctx.lineWidth = 3; ctx.strokeStyle = "rgba(255,255,255,0.9)";
-      ctx.strokeText(String(R[jj].id), hx + 13, hy);
-      ctx.fillStyle = "#111"; ctx.fillText(String(R[jj].id), hx + 13, hy);
+    // rep homes: a house in the rep's colour with the rep id beside it
+    dctx.font = "bold 12px system-ui, sans-serif";
+    dctx.textBaseline = "middle";
+    homes.forEach(function (hm, jj) {
+      if (!hm) return;
+      var hx = hm.x * p.s - p.ox, hy = hm.y * p.s - p.oy;
+      if (hx < X0 - 80 || hy < Y0 - 20 || hx > X1 + 20 || hy > Y1 + 20) return;
+      dctx.fillStyle = R[jj].color; dctx.strokeStyle = "#fff"; dctx.lineWidth = 2.5;
+      dctx.beginPath(); dctx.moveTo(hx, hy - 10); dctx.lineTo(hx + 9, hy - 2);
+      dctx.lineTo(hx + 9, hy + 8); dctx.lineTo(hx - 9, hy + 8); dctx.lineTo(hx - 9, hy - 2);
+      dctx.closePath(); dctx.stroke(); dctx.fill();
+      dctx.lineWidth = 1; dctx.strokeStyle = "#222"; dctx.stroke();
+      dctx.lineWidth = 3; dctx.strokeStyle = "rgba(255,255,255,0.9)";
+      dctx.strokeText(String(R[jj].id), hx + 13, hy);
+      dctx.fillStyle = "#111"; dctx.fillText(String(R[jj].id), hx + 13, hy);
     });
+    dctx.restore();
   }
 
   // ------------------------------------------------------------------ the panel
@@ -530,10 +642,18 @@
     ui.redo.disabled = redoStack.length === 0;
   }
 
+  var timings = {};  // of the latest refresh, in ms: figures, panel, canvas
+  // figures, panel and the part of the canvas where customers changed (see touch)
   function refresh() {
+    var t0 = performance.now();
     compute();
+    var t1 = performance.now();
     renderPanel();
-    draw();
+    var t2 = performance.now();
+    draw(dirty ? dirtyRegion(dirty) : null);
+    dirty = [];
+    var t3 = performance.now();
+    timings = {figures_ms: t1 - t0, panel_ms: t2 - t1, draw_ms: t3 - t2};
   }
 
   function say(text) { ui.status.textContent = text || ""; }
@@ -541,11 +661,17 @@
   function act(message) { refresh(); say(message); }
 
   // ------------------------------------------------------------------ selection
-  function clearSelection() { selected.fill(0); nSelected = 0; }
+  function clearSelection() {
+    if (nSelected === 0) return;
+    for (var i = 0; i < n; i++) if (selected[i]) touch(i);
+    selected.fill(0);
+    nSelected = 0;
+  }
 
   function setSelected(i, value) {
     if (selected[i] === value) return;
     selected[i] = value;
+    touch(i);
     nSelected += value ? 1 : -1;
   }
 
@@ -769,6 +895,8 @@
       giveSelection(j);
       return ui.status.textContent;
     },
+    /** How long the latest update took (ms): figures, panel and canvas. */
+    timings: function () { return timings; },
     setMode: setMode,
     map: map
   };
