@@ -35,8 +35,18 @@ from .models import (
     UnscheduledVisit,
     Visit,
 )
+from .edit import write_editor
 from .params import Config
-from .pipeline import Inputs, design, evaluate, load_inputs, plan, size, write_outputs
+from .pipeline import (
+    Inputs,
+    design,
+    evaluate,
+    load_inputs,
+    plan,
+    size,
+    with_assignments,
+    write_outputs,
+)
 from .workload import customer_workload, size_team
 
 __all__ = [
@@ -64,5 +74,7 @@ __all__ = [
     "plan",
     "size",
     "size_team",
+    "with_assignments",
+    "write_editor",
     "write_outputs",
 ]

@@ -351,3 +351,16 @@ def test_evaluate_reads_the_editors_file(
     )
     result = json.loads(capsys.readouterr().out)
     assert result["customers"] == [20, 10]
+
+
+def test_edit_html_lives_as_long_as_its_split(tmp_path: Path) -> None:
+    """`territory map` keeps edit.html; a new run into the folder removes it (stale split)."""
+    customers, reps = small_sample(tmp_path, n_customers=24, n_reps=2)
+    out = tmp_path / "out"
+    args = ["-q", "design", str(customers), "--reps", str(reps), "--out", str(out)]
+    assert main([*args, "--no-maps"]) == 0
+    assert main(["edit", str(out)]) == 0
+    assert main(["map", str(out)]) == 0
+    assert (out / EDIT_FILE).is_file()
+    assert main([*args, "--no-maps"]) == 0
+    assert not (out / EDIT_FILE).exists()
