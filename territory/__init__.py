@@ -16,6 +16,7 @@ so a notebook cell can run twice).
 
 __version__ = "0.1.0"  # before the imports: pipeline and cli read it
 
+from .edit import write_editor
 from .exceptions import (
     ConfigError,
     GeocodingError,
@@ -35,7 +36,6 @@ from .models import (
     UnscheduledVisit,
     Visit,
 )
-from .edit import write_editor
 from .params import Config
 from .pipeline import (
     Inputs,
