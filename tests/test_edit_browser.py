@@ -316,6 +316,7 @@ def test_offline_page_makes_no_request(
     )
     browser.evaluate("document.querySelector('.te-export').click()")  # the download is a blob
     urls = browser.requested_urls(since)
+    assert browser.problems(since) == []  # a policy violation would be logged as an error
     assert all(u.startswith(("file://", "blob:", "data:")) for u in urls), urls
     assert [u for u in urls if u.startswith("file://")] == [(folder / EDIT_FILE).resolve().as_uri()]
 

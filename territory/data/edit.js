@@ -238,7 +238,7 @@
   // ------------------------------------------------------------------ map and canvas
   var map = L.map("te-map", {
     preferCanvas: true, zoomAnimation: false, fadeAnimation: false, markerZoomAnimation: false,
-    boxZoom: false, zoomSnap: 0.25, attributionControl: !!D.tiles
+    boxZoom: false, zoomSnap: 0.25, maxZoom: 19, attributionControl: !!D.tiles
   });
   if (D.tiles) {
     L.tileLayer(D.tile_url, {
