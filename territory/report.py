@@ -122,10 +122,12 @@ def comparable(name: str, data: bytes) -> bytes:
     return json.dumps(parsed).encode()
 
 
-#: Files a run of this tool writes into a plan folder (plus ``reps/<rep>.html``).
+#: Files a run of this tool writes into a plan folder (plus ``reps/<rep>.html``); ``edit.html``
+#: (``territory edit``) belongs to one split, so a new run into the folder removes it.
 PLAN_FOLDER_FILES = (
     "assignments.csv", "territories.csv", "territories.geojson", "schedule.csv", "days.csv",
     "unscheduled.csv", "routes.geojson", "summary.json", "map.html", "report.html", "plan.xlsx",
+    "edit.html",
 )  # fmt: skip
 
 
