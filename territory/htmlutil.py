@@ -120,7 +120,6 @@ LABELS: dict[str, dict[str, str]] = {
         "command": "Command",
         "version": "Version",
         "seed": "Seed",
-        "runtime": "Run time",
         "settings": "Settings as used (plan.toml with defaults filled in)",
         "setting": "Setting",
         "value": "Value",
@@ -139,6 +138,7 @@ LABELS: dict[str, dict[str, str]] = {
         "file_territories_geojson": "territory areas for GIS",
         "file_routes_geojson": "day routes for GIS",
         "file_summary": "inputs, settings and every figure of the run (JSON)",
+        "file_edit": "move customers between reps by hand (territory edit)",
     },
     "nl": {
         "decimal_mark": ",",
@@ -236,7 +236,6 @@ LABELS: dict[str, dict[str, str]] = {
         "command": "Opdracht",
         "version": "Versie",
         "seed": "Startwaarde toeval (seed)",
-        "runtime": "Rekentijd",
         "settings": "Gebruikte instellingen (plan.toml, aangevuld met standaardwaarden)",
         "setting": "Instelling",
         "value": "Waarde",
@@ -255,6 +254,7 @@ LABELS: dict[str, dict[str, str]] = {
         "file_territories_geojson": "rayongebieden voor GIS",
         "file_routes_geojson": "dagroutes voor GIS",
         "file_summary": "invoer, instellingen en alle cijfers van de berekening (JSON)",
+        "file_edit": "klanten met de hand naar een andere vertegenwoordiger verplaatsen (territory edit)",
     },
 }
 

@@ -425,6 +425,7 @@ FILE_LINKS: tuple[tuple[str, str], ...] = (
     ("territories.geojson", "file_territories_geojson"),
     ("routes.geojson", "file_routes_geojson"),
     ("summary.json", "file_summary"),
+    ("edit.html", "file_edit"),
 )
 
 
