@@ -176,7 +176,8 @@ _JS = r"""
   });
 
   var narrow = window.matchMedia("(max-width: 600px)").matches;
-  var pad = {paddingTopLeft: [20, 20], paddingBottomRight: [20, 20]};
+  /* clear of the zoom buttons (left) and the layer switch (right) */
+  var pad = {paddingTopLeft: [52, 30], paddingBottomRight: [52, 30]};
   if (D.legend_html) {
     var legend = L.control({position: "bottomleft"});
     legend.onAdd = function () {
@@ -191,7 +192,7 @@ _JS = r"""
     var fold = legendBox.querySelector("details");
     if (fold && narrow) fold.open = false;  /* a phone starts with the map, the legend one tap away */
     /* keep the data clear of the legend at the left when fitting the view */
-    pad.paddingTopLeft = [Math.min(legendBox.offsetWidth + 20, map.getSize().x / 2), 20];
+    pad.paddingTopLeft = [Math.min(legendBox.offsetWidth + 20, map.getSize().x / 2), 30];
   }
   if (narrow && G.layers) {
     /* an expanded layer list would cover a phone's map: fold it into its icon */
