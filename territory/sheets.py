@@ -97,8 +97,11 @@ def maps_url(lat: float, lon: float) -> str:
 
 
 def tel_uri(phone: str) -> str:
-    """A ``tel:`` URI of a phone number as written (digits and a leading + kept)."""
-    digits = "".join(ch for ch in phone if ch.isdigit() or ch == "+")
+    """A ``tel:`` URI of a phone number as written (digits and a leading + kept).
+
+    The Dutch ``+31 (0)6 ...`` drops its ``(0)``, which is dialled only without the ``+31``.
+    """
+    digits = "".join(ch for ch in phone.replace("(0)", "") if ch.isdigit() or ch == "+")
     return f"tel:{digits}"
 
 

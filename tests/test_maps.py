@@ -561,6 +561,13 @@ def test_geo_uri_carries_the_coordinates_and_an_encoded_label() -> None:
     )
 
 
+def test_tel_uri_keeps_what_is_dialled() -> None:
+    from territory.sheets import tel_uri
+
+    assert tel_uri("+31 (0)6 1234 5678") == "tel:+31612345678"
+    assert tel_uri("050-123 45 67") == "tel:0501234567"
+
+
 def test_rep_page_prints_one_sheet_per_working_day(planned_folder: Path) -> None:
     folder = load_plan_folder(planned_folder)
     rid = folder.territories[2]["rep_id"]
