@@ -49,20 +49,17 @@ def calendar_file_name(rep_id: str) -> str:
     return rep_file_name(rep_id).removesuffix(".html") + ".ics"
 
 
-#: The link text on a rep's map page, by language.
-LINK_TEXT = {"en": "Calendar (.ics)", "nl": "Agenda (.ics)"}
-
-
-def calendar_link(plan_dir: Path, rep_id: str, lang: str = "en") -> str:
-    """`` · <a href="../calendars/R1.ics" download>Calendar (.ics)</a>`` for a rep's map page
-    when the plan folder holds the rep's calendar, else ""."""
+def calendar_link(plan_dir: Path, rep_id: str, text: str) -> str:
+    """The link to the rep's calendar on the rep's page (``text`` its label), "" when the plan
+    folder holds no calendar of the rep."""
     from urllib.parse import quote
+
+    from .htmlutil import esc
 
     name = calendar_file_name(rep_id)
     if not (plan_dir / CALENDAR_DIR / name).is_file():
         return ""
-    text = LINK_TEXT.get(lang, LINK_TEXT["en"])
-    return f' · <a href="../{CALENDAR_DIR}/{quote(name)}" download>{text}</a>'
+    return f'<a class="tp-btn" href="../{CALENDAR_DIR}/{quote(name)}" download>{esc(text)}</a>'
 
 
 def visit_uid(customer_id: str, date: dt.date | str) -> str:

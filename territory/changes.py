@@ -66,64 +66,47 @@ def kept_share(
     return kept / total if total else 1.0
 
 
-_TEXT: dict[str, dict[str, Any]] = {
-    "en": {
-        "title": "Changes of the re-plan",
-        "intro": "{n} visits changed day or rep, were added or dropped; {kept} of {old} future "
-        "visits kept their day and rep.",
-        "none": "No visit changed day or rep.",
-        "headers": ("Customer", "Old date", "Old rep", "New date", "New rep", "Reason"),
-        "more": "… and {n} more rows in changes.csv",
-    },
-    "nl": {
-        "title": "Wijzigingen van de herplanning",
-        "intro": "{n} bezoeken kregen een andere dag of vertegenwoordiger, kwamen erbij of "
-        "vervielen; {kept} van {old} toekomstige bezoeken bleven op hun dag.",
-        "none": "Geen bezoek kreeg een andere dag of vertegenwoordiger.",
-        "headers": ("Klant", "Oude datum", "Oude vert.", "Nieuwe datum", "Nieuwe vert.", "Reden"),
-        "more": "… en nog {n} regels in changes.csv",
-    },
-}
-
 #: At most this many changes are listed on the report page (all are in changes.csv).
 SHOWN_ROWS = 200
 
 
-def changes_html(plan_dir: Path, lang: str = "en") -> str:
-    """The report's section on a re-plan's changes ("" when the folder has no changes.csv)."""
+def changes_html(plan_dir: Path, lab: Mapping[str, str], lang: str = "en") -> str | None:
+    """The body of the report's section on a re-plan's changes (None without changes.csv).
+
+    ``lab`` are the page's labels (``htmlutil.labels``: ``changes_intro``, ``changes_none``,
+    ``changes_more``); the table's headers are the columns' own, in ``lang``.
+    """
     path = Path(plan_dir) / CHANGES.file
     if not path.is_file():
-        return ""
+        return None
     import csv
     import json
 
     with path.open(newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
-    text = _TEXT.get(lang, _TEXT["en"])
-    facts: dict[str, object] = {}
+    if not rows:
+        return f"<p>{esc(lab['changes_none'])}</p>"
+    facts: dict[str, Any] = {}
     summary = Path(plan_dir) / "summary.json"
     if summary.is_file():
         loaded = json.loads(summary.read_text(encoding="utf-8")).get("replan")
         facts = loaded if isinstance(loaded, dict) else {}
-    intro = text["intro"].format(
+    intro = lab["changes_intro"].format(
         n=len(rows),
         kept=facts.get("future_visits_kept", "–"),
         old=facts.get("future_visits_before", "–"),
     )
-    if not rows:
-        return f'<h2 id="changes">{esc(text["title"])}</h2><p>{esc(text["none"])}</p>'
-    head = "".join(f"<th>{esc(h)}</th>" for h in text["headers"])
+    head = "".join(f"<th>{esc(c.header(lang))}</th>" for c in CHANGES.columns)
     body = "".join(
         "<tr>" + "".join(f"<td>{esc(r.get(c, ''))}</td>" for c in CHANGES.columns) + "</tr>"
         for r in rows[:SHOWN_ROWS]
     )
     more = (
-        f"<p>{esc(text['more'].format(n=len(rows) - SHOWN_ROWS))}</p>"
+        f"<p>{esc(lab['changes_more'].format(n=len(rows) - SHOWN_ROWS))}</p>"
         if len(rows) > SHOWN_ROWS
         else ""
     )
     return (
-        f'<h2 id="changes">{esc(text["title"])}</h2><p>{esc(intro)} '
-        f'<a href="{CHANGES.file}">{CHANGES.file}</a></p>'
-        f"<table><tr>{head}</tr>{body}</table>{more}"
+        f'<p>{esc(intro)} <a href="{CHANGES.file}">{CHANGES.file}</a></p>'
+        f'<div class="scroll"><table><tr>{head}</tr>{body}</table></div>{more}'
     )

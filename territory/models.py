@@ -67,6 +67,8 @@ class Customer:
         1-based data row in the source file (the header is row 1, so the first customer is row 2).
     appointments
         Booked visits (``--appointments``), by date; each counts as one of ``visits``.
+    phone
+        Phone number as written in the file ("" when not given); shown on the day sheets.
     """
 
     id: str
@@ -89,6 +91,7 @@ class Customer:
     located: str = "input"
     row: int = 0
     appointments: tuple[Appointment, ...] = ()
+    phone: str = ""
 
 
 @dataclass(frozen=True, slots=True)
