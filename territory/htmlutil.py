@@ -140,7 +140,7 @@ LABELS: dict[str, dict[str, str]] = {
         "file_summary": "inputs, settings and every figure of the run (JSON)",
         "file_edit": "move customers between reps by hand (territory edit)",
         # holidays, appointments, calendars and re-planning
-        "calendar_link": "calendar (.ics)",
+        "calendar_link": "Calendar (.ics)",
         "file_changes": "visits the re-plan moved, added or dropped, with the reason",
         "changes_title": "Changes of the re-plan",
         "changes_intro": "{n} visits changed day or rep, were added or dropped; {kept} of {old} "
@@ -264,7 +264,7 @@ LABELS: dict[str, dict[str, str]] = {
         "file_summary": "invoer, instellingen en alle cijfers van de berekening (JSON)",
         "file_edit": "klanten met de hand naar een andere vertegenwoordiger verplaatsen (territory edit)",
         # feestdagen, afspraken, agenda's en herplannen
-        "calendar_link": "agenda (.ics)",
+        "calendar_link": "Agenda (.ics)",
         "file_changes": "bezoeken die de herplanning verplaatste, toevoegde of liet vervallen, met de reden",
         "changes_title": "Wijzigingen van de herplanning",
         "changes_intro": "{n} bezoeken kregen een andere dag of vertegenwoordiger, kwamen erbij of "
