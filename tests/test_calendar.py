@@ -415,3 +415,19 @@ def test_replan_with_a_customer_gone_and_one_new(team, planned) -> None:
     for r in changes:
         if r["customer_id"] in others:
             assert r["reason"].startswith(("no room left", "unscheduled in the previous plan")), r
+
+
+def test_a_replan_gives_the_same_bytes_twice(team, planned) -> None:
+    absences = _write(
+        team["folder"] / "absences2.csv",
+        ["rep_id", "from", "to"],
+        [["R5", "2027-05-03", "2027-05-07"]],
+    )
+    runs = []
+    for name in ("twice_a", "twice_b"):
+        out = team["folder"] / name
+        _replan(team, planned, out, "--absences", str(absences), "--jobs", "2")
+        runs.append(out)
+    for name in ("schedule.csv", "days.csv", "changes.csv", "unscheduled.csv", "calendars/R5.ics"):
+        assert (runs[0] / name).read_bytes() == (runs[1] / name).read_bytes(), name
+    assert read_csv(runs[0] / "changes.csv")  # R5 had visits that week
