@@ -94,7 +94,7 @@ def load_inputs(
         reps = load_absences(absences_path, reps)
     if config_path is not None:
         paths["config"] = Path(config_path)
-    check_calendar(config, reps, str(config_path or "plan.toml"))
+    check_calendar(config, reps, str(config_path or ""))
     if appointments_path is not None:
         paths["appointments"] = Path(appointments_path)
         customers = attach_appointments(customers, appointments_path, config)

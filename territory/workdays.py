@@ -72,9 +72,7 @@ def uses_dates(config: Config, reps: Sequence[Rep] | None = None) -> bool:
     return bool(period.holidays or period.extra_holidays or any(r.absent for r in reps or ()))
 
 
-def check_calendar(
-    config: Config, reps: Sequence[Rep] | None = None, source: str = "plan.toml"
-) -> None:
+def check_calendar(config: Config, reps: Sequence[Rep] | None = None, source: str = "") -> None:
     """Refuse holidays or absences without a start date, before any work.
 
     Raises
@@ -94,9 +92,10 @@ def check_calendar(
     if absent:
         asked.append(f"absences of rep {', '.join(absent[:3])}")
     if asked:
+        prefix = f"{source}: " if source else ""
         raise ConfigError(
-            f"{source}: {' and '.join(asked)} need a start date to know which days they are; "
-            'set [period] start_date = "YYYY-MM-DD" or give --start-date'
+            f"{prefix}{' and '.join(asked)} need a start date to know which days they are; "
+            'set [period] start_date = "YYYY-MM-DD" in plan.toml (or give plan --start-date)'
         )
 
 
