@@ -1110,7 +1110,9 @@ def _allocate_lagrange(
         for c, sh in enumerate(share):
             extra += (lam_up[c] - lam_down[c])[ti] * sh
         extra += mu * leave
-        cost = net.unit_cost + np.rint(extra / units).astype(np.int64)
+        # prices beyond a few times the largest distance change nothing but risk overflow
+        bound = 8.0 * float(net.unit_cost.max(initial=0) + 1)
+        cost = net.unit_cost + np.rint(np.clip(extra / units, -bound, bound)).astype(np.int64)
         cost -= _per_customer_min(ci, cost, n)[ci]  # each customer's cheapest arc at 0
         priced = replace(net, unit_cost=cost, big=int(2 * cost.max() + 1) if len(cost) else 1)
         flow = _solve_flow(prob, arcs, priced)
@@ -1134,8 +1136,28 @@ def _allocate_lagrange(
         return _Allocation(_nearest_allowed(prob, model.centres.xy(prob)), float("nan"), 0.0, 0)
     key, assignment, flow = best
     log.info("allocation: priced flow, side excess %.4f, moves over the cap %d", *key[:2])
+    if moved_limit is not None and key[1] > 0:
+        assignment = _within_move_cap(model, assignment, moved_limit)
     split = int(np.sum(np.bincount(ci[flow > 0], minlength=n) > 1))
     return _Allocation(assignment, key[2], 0.0, split)
+
+
+def _within_move_cap(
+    model: _AllocationModel, assignment: NDArray[np.int64], moved_limit: int
+) -> NDArray[np.int64]:
+    """Back to their current rep, the moved customers whose move saves the fewest km, until
+    at most ``moved_limit`` are moved (the cap is hard; the local search restores balance)."""
+    prob = model.prob
+    moved = np.flatnonzero((prob.current >= 0) & (prob.current != assignment))
+    excess = len(moved) - max(moved_limit, 0)
+    if excess <= 0:
+        return assignment
+    dist = _AssignedDistance(prob, model.centres)
+    saving = dist.km(moved, prob.current[moved]) - dist.km(moved, assignment[moved])
+    back = moved[np.lexsort((moved, saving))[:excess]]
+    out = assignment.copy()
+    out[back] = prob.current[back]
+    return out
 
 
 def _per_customer_min(ci: NDArray[np.int64], cost: NDArray[np.int64], n: int) -> NDArray[np.int64]:

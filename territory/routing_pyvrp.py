@@ -155,7 +155,7 @@ def pyvrp_routes(
     result = pyvrp.solve(
         data,
         stop,
-        seed=int(seed),
+        seed=int(seed) % 2**32,  # PyVRP's generator takes a 32-bit seed
         collect_stats=False,
         initial_solution=initial,
         params=pyvrp.SolveParams(perturbation=PerturbationParams(1, max(1, max_perturbations))),
