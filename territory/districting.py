@@ -72,6 +72,9 @@ _LP_METHOD = "highs-ipm"
 _LP_DISP = False
 #: Allocation solver when only workload is balanced: "flow" (OR-Tools min-cost flow) or "lp".
 _ALLOCATOR = "flow"
+#: An arc to a home that cannot reach the customer within a day costs this many times the
+#: longest arc more.
+_UNREACHABLE_KM_FACTOR = 4.0
 #: Flows per allocation with several criteria or a cap on moves (`_allocate_lagrange`).
 _LAGRANGE_ROUNDS = 20
 #: First subgradient step (in units of one customer's km cost per band share) and its factor
@@ -117,6 +120,8 @@ class _Problem:
     territory_ids: tuple[str, ...]
     points: Points  # the customers as places to travel to
     travel: TravelModel  # every road km of the design comes from here
+    visit_min: NDArray[np.float64] | None = None  # minutes of one visit per customer
+    day_min: NDArray[np.float64] | None = None  # per territory: selling minutes of its rep's day
 
     @property
     def n(self) -> int:
@@ -242,7 +247,8 @@ def design_territories(
     else:
         _check_reps(reps)
         territory_ids, capacity = _rep_territories(reps, config)
-    prob = _problem(customers, territory_ids, capacity, workload, config, travel)
+    day_min = None if reps is None else np.array([_selling_day_min(r, config) for r in reps])
+    prob = _problem(customers, territory_ids, capacity, workload, config, travel, day_min=day_min)
     notes = _input_notes(prob, customers)
     if prob.n == 0:  # only with reps: free territories need k <= n
         assert reps is not None
@@ -478,10 +484,13 @@ def _problem(
     workload: CustomerWorkload,
     config: Config,
     travel: TravelModel | None = None,
+    *,
+    day_min: NDArray[np.float64] | None = None,
 ) -> _Problem:
     """The arrays of one design problem; targets are proportional to ``capacity``.
 
-    ``travel`` gives every road km (default: the straight-line model of ``config.travel``).
+    ``travel`` gives every road km (default: the straight-line model of ``config.travel``);
+    ``day_min`` the selling minutes of each territory's rep per day (reps only).
     """
     n, k = len(customers), len(territory_ids)
     lat = np.array([c.lat for c in customers], dtype=np.float64)
@@ -514,7 +523,20 @@ def _problem(
         territory_ids=territory_ids,
         points=Points(lat, lon, np.array([c.id for c in customers], dtype=object)),
         travel=travel if travel is not None else crow(config.travel),
+        visit_min=np.array([max(c.visit_minutes, 0.0) for c in customers], dtype=np.float64),
+        day_min=day_min,
     )
+
+
+def _selling_day_min(rep: Rep, config: Config) -> float:
+    """Minutes a rep can spend driving and visiting on one working day (as the planner's day:
+    back home before admin, lunch taken, a part-time day shortened by ``capacity``)."""
+    d = config.day
+    start = rep.start_min if rep.start_min is not None else d.start_min
+    full_end = rep.end_min if rep.end_min is not None else d.end_min
+    work = full_end - start - d.lunch_minutes - d.admin_minutes
+    end = min(full_end - d.admin_minutes, start + d.lunch_minutes + round(rep.capacity * work))
+    return float(max(end - start - d.lunch_minutes, 0))
 
 
 def _locked_and_current(
@@ -961,8 +983,15 @@ def _solve(
     and without the cap on moves.
     """
     prob, tp = model.prob, model.config.territory
-    km = prob.travel.pairs(model.centres.points.take(ti), prob.points.take(ci)).km
+    legs = prob.travel.pairs(model.centres.points.take(ti), prob.points.take(ci))
+    km = legs.km
     pen_km = np.zeros(len(ci))
+    if not bound_only and prob.day_min is not None and prob.visit_min is not None:
+        # a home the rep cannot drive to, visit and come back from within a working day
+        # (twice the way out, as the planner's reason says): priced out of the allocation
+        unreachable = 2 * legs.minutes + prob.visit_min[ci] > prob.day_min[ti]
+        if unreachable.any() and not unreachable.all():
+            pen_km += unreachable * _UNREACHABLE_KM_FACTOR * float(km.max(initial=0) + 1)
     if not bound_only:
         if tp.keep_current_weight > 0:
             leave = (prob.current[ci] != -1) & (prob.current[ci] != ti)
