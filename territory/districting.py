@@ -885,6 +885,18 @@ class _AssignedDistance:
         legs = self.prob.travel.pairs(self.centre_points.take(rr), self.prob.points.take(ii))
         return legs.km.reshape(shape)
 
+    def reachable(self, i: int, r: int) -> bool:
+        """Whether territory ``r``'s rep can drive to customer ``i``, visit and come back
+        within a working day (always, for free centres)."""
+        prob = self.prob
+        if prob.day_min is None or prob.visit_min is None:
+            return True
+        ii, rr = np.array([i]), np.array([r])
+        minutes = float(
+            prob.travel.pairs(self.centre_points.take(rr), prob.points.take(ii)).minutes[0]
+        )
+        return 2 * minutes + float(prob.visit_min[i]) <= float(prob.day_min[r])
+
     def objective(self, assignment: NDArray[np.int64]) -> float:
         """Workload-weighted mean road km from each customer to its territory's centre."""
         w = self.prob.weight
@@ -1586,6 +1598,7 @@ class _LocalSearch:
         self.weight_share: list[float] = (w / w.sum()).tolist()
         self.overlocked = _overlocked(prob)
         self._km: dict[tuple[int, int], float] = {}
+        self._reach: dict[tuple[int, int], bool] = {}
         # the state
         self.assignment = assignment.copy()
         self.territory_of: list[int] = self.assignment.tolist()  # a list mirror of assignment
@@ -1681,6 +1694,8 @@ class _LocalSearch:
         for t in sorted({self.territory_of[j] for j in self.nbrs[i]} - {s}):
             if active is not None and s not in active and t not in active:
                 continue  # diffuse only around the territories out of band
+            if not self.reachable(i, t):
+                continue
             dv, dc = self.move_delta(i, s, t)
             if mode == "descent":
                 ok = dv < -1e-9 or (dv <= _EPS and dc < -1e-12)
@@ -1771,6 +1786,8 @@ class _LocalSearch:
         """Move ``i`` to ``t`` and ``j`` to ``s`` if both moves keep the cap and contiguity."""
         if not (self.within_cap(i, s, t) and (not self.contiguous or self.removable(i, s))):
             return False
+        if not (self.reachable(i, t) and self.reachable(j, s)):
+            return False
         self.apply(i, t)
         if self.within_cap(j, t, s) and (not self.contiguous or self.removable(j, t)):
             self.apply(j, s)
@@ -1825,7 +1842,7 @@ class _LocalSearch:
             return None
         touch = sorted({terr[j] for i in group for j in nbrs[i]} - {s})
         group_load = [sum(self.values[c][i] for i in group) for c in range(self.nc)]
-        best: tuple[bool, float, float, int] | None = None
+        best: tuple[bool, bool, float, float, int] | None = None
         for t in touch:
             if not self.group_within_cap(group, s, t):
                 continue
@@ -1834,10 +1851,11 @@ class _LocalSearch:
             dc = sum(self.cost(i, t) - self.cost(i, s) for i in group)
             if (strict or self.overlocked[t]) and dv > 1e-12 and self.over_band(t):
                 continue
-            key = (not touches_main, dv, dc, t)
+            unreachable = not all(self.reachable(i, t) for i in group)
+            key = (unreachable, not touches_main, dv, dc, t)
             if best is None or key < best:
                 best = key
-        return None if best is None else best[3]
+        return None if best is None else best[4]
 
     # ---- the state
 
@@ -1939,6 +1957,15 @@ class _LocalSearch:
             d += ((load[s] - v) / ts - 1) ** 2 + ((load[t] + v) / tt - 1) ** 2
             d -= (load[s] / ts - 1) ** 2 + (load[t] / tt - 1) ** 2
         return d
+
+    def reachable(self, i: int, r: int) -> bool:
+        """Whether ``r``'s rep reaches customer ``i`` and back within a day (cached)."""
+        key = (i, r)
+        v = self._reach.get(key)
+        if v is None:
+            v = self.dist.reachable(i, r)
+            self._reach[key] = v
+        return v
 
     def km(self, i: int, r: int) -> float:
         """Road km from customer ``i`` to territory ``r``'s centre (cached)."""
