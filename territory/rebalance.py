@@ -4,7 +4,8 @@ The design stage balances an *estimated* workload (visits plus a travel allowanc
 plan shows what each day really costs. Per territory the ratio of routed to estimated travel
 corrects every customer's allowance, the design stage reallocates from the current assignment,
 only the territories whose customers changed are planned again (from their customers' previous
-patterns), and the best-balanced plan is kept. This module is the only part of visit planning
+patterns), and the best-balanced plan is kept; pair moves between neighbouring territories,
+judged on their routed plans, finish the balance. This module is the only part of visit planning
 that calls the design stage: models/params <- ... <- districting <- planning <- rebalance <-
 pipeline.
 """
@@ -37,6 +38,7 @@ from .planning import (
     plan_tasks,
     territory_legs,
     territory_seconds,
+    working_window,
 )
 from .travel import Points, TravelModel, crow, project_km
 from .workload import CustomerWorkload, customer_workload, relative_deviation, rep_capacity_min
@@ -91,10 +93,12 @@ def plan_and_rebalance(
     The rebalancing loop (``planning.rebalance_rounds`` rounds at most): per territory the ratio
     f_t = routed travel / estimated travel corrects every customer's travel allowance, the design
     stage reallocates from the current assignment, only territories whose customers changed are
-    replanned, and the plan with the smallest maximum routed-workload deviation is kept. It stops
-    once every rep is within ``planning.routed_goal`` or two rounds in a row did not improve
-    (each round starts from the latest plan; a plan counts as better when its maximum deviation
-    is smaller and it leaves no more visits unscheduled).
+    replanned (from their customers' patterns, at half the periodic engine's iterations), and
+    the best plan is kept: every rep within ``planning.routed_goal`` first, then the fewest
+    unscheduled visits, then the smallest maximum deviation (`_TeamPlan.key`). The rounds stop
+    once every rep is within the goal with nothing unscheduled or two rounds in a row did not
+    improve (each round starts from the latest plan). Then pair moves (`_PairMoves`) between
+    neighbouring territories, each judged by routing both again, finish the balance.
     """
     check_plan_period(config)
     by_id = {r.id: r for r in reps}
@@ -334,6 +338,11 @@ class _PairMoves:
         self.home_xy = project_km(np.array([r.lat for r in team]), np.array([r.lon for r in team]))
         self.cap = np.array([rep_capacity_min(r, config) for r in team])
         self.goal = config.planning.routed_goal
+        self.points, self.homes = points, Points.of(team)
+        self.selling_min = np.zeros(len(team))
+        for t, r in enumerate(team):
+            start, end, lunch = working_window(r, config)
+            self.selling_min[t] = end - start - (lunch[2] if lunch else 0)
 
     def run(self, best: _TeamPlan) -> _TeamPlan:
         """Pair moves until every rep is within the goal or the tries run out."""
@@ -431,7 +440,7 @@ class _PairMoves:
         worth = 0.0
         while frontier and worth < amount_min:
             i = frontier.pop(0)
-            if i in taken:
+            if i in taken or not self._reachable(i, dst):
                 continue
             taken.add(i)
             chosen.append(i)
@@ -443,6 +452,15 @@ class _PairMoves:
         if not chosen or not rest or not _connected(rest, self.nbrs):
             return []
         return chosen
+
+    def _reachable(self, i: int, t: int) -> bool:
+        """Whether rep ``t`` can drive to customer ``i``, visit and come back within a day."""
+        idx = np.array([i])
+        home = self.homes.take(np.array([t]))
+        there = self.travel.pairs(home, self.points.take(idx)).minutes[0]
+        back = self.travel.pairs(self.points.take(idx), home).minutes[0]
+        visit = max(self.customers[i].visit_minutes, 0.0)
+        return bool(there + back + visit <= self.selling_min[t])
 
 
 def _connected(members: set[int], nbrs: list[list[int]]) -> bool:
