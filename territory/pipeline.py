@@ -18,7 +18,7 @@ from .cluster import Workers
 from .exceptions import InputError, TerritoryWarning
 from .models import Customer, Design, DesignKpis, Plan, Rep
 from .params import Config
-from .travel import TravelModel, travel_model
+from .travel import Points, TravelModel, travel_model, with_travel_options
 from .workload import CustomerWorkload, SizingResult, customer_workload, size_team
 
 log = logging.getLogger(__name__)
@@ -45,12 +45,16 @@ def load_inputs(
     online: bool = False,
     start_date: dt.date | None = None,
     cache_path: str | Path | None = None,
+    travel_options: dict[str, str | None] | None = None,
 ) -> Inputs:
-    """Read the config, customers and reps; locate rows without coordinates."""
+    """Read the config, customers and reps; locate rows without coordinates; build the travel
+    model (``travel_options``: the command line's ``source``/``osm``/``osrm``/``matrix``)."""
     from .geocode import locate
     from .load import check_locked_reps, load_customers, load_reps
 
     config = Config.from_toml(config_path)
+    if travel_options:
+        config = with_travel_options(config, **travel_options)
     if start_date is not None:
         config = replace(config, period=replace(config.period, start_date=start_date))
     paths = {"customers": Path(customers_path)}
@@ -76,7 +80,7 @@ def load_inputs(
         raise InputError(
             f"{customers_path}: the file has no customer rows; add at least one customer"
         )
-    travel = travel_model(config)
+    travel = travel_model(config, Points.of([*customers, *(reps or ())]))
     return Inputs(customers=customers, reps=reps, config=config, paths=paths, travel=travel)
 
 
@@ -201,6 +205,7 @@ def summary(command: str, inputs: Inputs, kpis: dict[str, Any], started: float) 
         },
         "config": inputs.config.to_dict(),
         "seed": inputs.config.territory.seed,
+        "travel": inputs.travel.describe(),
         "kpis": kpis,
         report.RUNTIME_FIELD: round(time.perf_counter() - started, 2),
     }
