@@ -228,9 +228,7 @@ def calibrate(
             "median_under_30_km": float(np.median(speed[short])) if short.any() else float("nan"),
         },
         today=today,
-        today_errors=LegErrors.of(
-            minutes_for_km(crow_km * params.circuity, params), minutes
-        ),
+        today_errors=LegErrors.of(minutes_for_km(crow_km * params.circuity, params), minutes),
         proportional=prop,
         proportional_errors=LegErrors.of(prop.minutes(crow_km), minutes),
         affine=aff,

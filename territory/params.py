@@ -505,7 +505,9 @@ class Config:
             return cls(
                 period=PeriodParams(**_period_kwargs(table("period"), source)),
                 day=DayParams(**_day_kwargs(table("day"), source)),
-                travel=TravelParams(**_known_kwargs(table("travel"), TravelParams, "travel", source)),
+                travel=TravelParams(
+                    **_known_kwargs(table("travel"), TravelParams, "travel", source)
+                ),
                 classes=classes,
                 territory=TerritoryParams(**_territory_kwargs(table("territory"), source)),
                 sizing=SizingParams(**_sizing_kwargs(table("sizing"), classes, source)),
@@ -539,12 +541,13 @@ class Config:
 
 def _travel_paths_from(travel: TravelParams, folder: Path) -> TravelParams:
     """``[travel] osm`` and ``matrix`` relative to the config file's folder (absolute ones kept)."""
-    changes = {
-        key: str(folder / value)
-        for key in ("osm", "matrix")
-        if isinstance(value := getattr(travel, key), str) and not Path(value).is_absolute()
-    }
-    return replace(travel, **changes) if changes else travel
+
+    def resolved(value: str | None) -> str | None:
+        if value is None or Path(value).is_absolute():
+            return value
+        return str(folder / value)
+
+    return replace(travel, osm=resolved(travel.osm), matrix=resolved(travel.matrix))
 
 
 def _known_kwargs(section: dict[str, Any], params: type, name: str, source: str) -> dict[str, Any]:

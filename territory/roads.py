@@ -149,7 +149,7 @@ class _Ways:
         self.two_way.append(1 if two_way else 0)
 
 
-def _drivable(tags: Mapping[str, str], speeds: Mapping[str, float]) -> str | None:
+def _drivable(tags: Any, speeds: Mapping[str, float]) -> str | None:
     """The way's ``highway`` class when a car may drive it, else None."""
     highway = tags.get("highway")
     if highway not in speeds or tags.get("area") == "yes":
@@ -159,10 +159,10 @@ def _drivable(tags: Mapping[str, str], speeds: Mapping[str, float]) -> str | Non
         return None
     if tags.get("access") in _NO_ACCESS and allowed not in {"yes", "designated", "permissive"}:
         return None
-    return highway
+    return str(highway)
 
 
-def _direction(tags: Mapping[str, str], highway: str) -> int:
+def _direction(tags: Any, highway: str) -> int:
     """1: drawn direction only, -1: against it only, 0: both ways."""
     oneway = tags.get("oneway", "")
     if oneway in {"yes", "true", "1"}:
@@ -191,7 +191,7 @@ def read_ways(path: Path, speeds: Mapping[str, float]) -> tuple[_Ways, dict[str,
         .with_filter(osmium.filter.KeyFilter("highway"))
     )
     for obj in processor:
-        if not obj.is_way():
+        if not isinstance(obj, osmium.osm.Way):
             continue
         tags = obj.tags
         highway = _drivable(tags, speeds)
@@ -394,7 +394,7 @@ def build_network_arrays(
     read_s = time.perf_counter() - started
     g = _largest_component(_pieces(ways))
     del ways
-    tail, head, piece, _ = _arcs(g)
+    tail, head, _piece, _ = _arcs(g)
     order_started = time.perf_counter()
     order = rk.compute_order_inertial(
         len(g["node_lat"]),
@@ -571,7 +571,9 @@ class RoadNetwork:
         else:
             res = self._sweep(in_n, in_c, out_n, out_c, many_to_one=True).T
         ia, ib = np.meshgrid(np.arange(len(a.piece)), np.arange(len(b.piece)), indexing="ij")
-        return np.minimum(res, self._direct(a, b, ia.ravel(), ib.ravel()).reshape(res.shape))
+        direct = self._direct(a, b, ia.ravel(), ib.ravel()).reshape(res.shape)
+        out: NDArray[np.float64] = np.minimum(res, direct)
+        return out
 
     def _sweep(
         self,
@@ -648,7 +650,8 @@ class RoadNetwork:
             d = q.run_multi(src, dst).distance
             res[i] = np.inf if d is None else float(d)
         idx = np.arange(len(a.piece))
-        return np.minimum(res, self._direct(a, b, idx, idx))
+        out: NDArray[np.float64] = np.minimum(res, self._direct(a, b, idx, idx))
+        return out
 
     def to_networkx(self) -> Any:
         """The network as a networkx MultiDiGraph (arcs carry ``seconds``, ``metres``, ``weight``,
@@ -708,13 +711,14 @@ def load_network(
         try:
             folder.mkdir(parents=True, exist_ok=True)
             tmp = stem.with_name(stem.name + f".{os.getpid()}.tmp.npz")
-            np.savez(tmp, **arrays)
+            save: Any = np.savez  # numpy's stub reads the arrays as its keyword options
+            save(tmp, **arrays)
             os.replace(tmp, stem.with_suffix(".npz"))
             stem.with_suffix(".json").write_text(json.dumps(info, indent=1), encoding="utf-8")
         except OSError as exc:  # a read-only cache costs the next run a rebuild, nothing more
             log.warning("could not cache the road network in %s (%s)", folder, exc)
     network = RoadNetwork(arrays, info)
-    about = {
+    about: dict[str, Any] = {
         "cache": cache,
         "cache_dir": str(folder),
         "sha256": digest,
@@ -758,10 +762,7 @@ class OsmTravel:
             from .travel import crow
 
             self.estimated_pairs += int(bad.sum())
-            if grid:
-                est = crow(self.params).matrix(a, b)
-            else:
-                est = crow(self.params).pairs(a, b)
+            est = crow(self.params).matrix(a, b) if grid else crow(self.params).pairs(a, b)
             minutes = np.where(bad, np.broadcast_to(est.minutes, d.shape), minutes)
             km = np.where(bad, np.broadcast_to(est.km, d.shape), km)
         return Legs(km, minutes)

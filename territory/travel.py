@@ -250,7 +250,11 @@ def travel_model(config: Config, places: Points | None = None) -> TravelModel:
         return crow(tp)
     needed = getattr(tp, tp.source)
     if not needed:
-        what = {"osm": '"roads.osm.pbf"', "osrm": '"http://localhost:5000"', "matrix": '"travel.csv"'}
+        what = {
+            "osm": '"roads.osm.pbf"',
+            "osrm": '"http://localhost:5000"',
+            "matrix": '"travel.csv"',
+        }
         raise ConfigError(
             f'[travel] source = "{tp.source}" needs {tp.source} = {what[tp.source]} in the '
             f"config (or --{tp.source} on the command line)"
@@ -290,8 +294,15 @@ def with_travel_options(
         source = next(iter(given))
     if source is None and not given:
         return config
+    tp = config.travel
     try:
-        travel = replace(config.travel, **given, **({"source": source} if source else {}))
+        travel = replace(
+            tp,
+            source=source or tp.source,
+            osm=osm or tp.osm,
+            osrm=osrm or tp.osrm,
+            matrix=matrix or tp.matrix,
+        )
     except ConfigError as exc:
         raise ConfigError(str(exc).replace("[travel] source =", "--travel-source")) from None
     return replace(config, travel=travel)
@@ -329,9 +340,9 @@ def check_snaps(
     ids = places.ids if places.ids is not None else np.arange(len(places)).astype(object)
     too_far = np.flatnonzero(snap_m > params.max_snap_km * 1000)
     if len(too_far):
-        shown = ", ".join(
-            f"'{ids[i]}' ({snap_m[i] / 1000:.1f} km)" for i in too_far[:8]
-        ) + (f" and {len(too_far) - 8} more" if len(too_far) > 8 else "")
+        shown = ", ".join(f"'{ids[i]}' ({snap_m[i] / 1000:.1f} km)" for i in too_far[:8]) + (
+            f" and {len(too_far) - 8} more" if len(too_far) > 8 else ""
+        )
         raise InputError(
             f"{what} does not cover {len(too_far)} of the places: {shown} lie more than "
             f"{params.max_snap_km:g} km from any road; use an extract that covers all customers "

@@ -40,6 +40,7 @@ class MatrixTravel:
         path: Path,
         digest: str,
         ids: list[str],
+        *,
         codes: NDArray[np.int64],
         minutes: NDArray[np.float64],
         km: NDArray[np.float64] | None,
@@ -73,9 +74,7 @@ class MatrixTravel:
         found = (self.codes[pos] == code) if len(self.codes) else np.zeros(len(code), dtype=bool)
         return pos, found
 
-    def _lookup(
-        self, ia: NDArray[np.int64], ib: NDArray[np.int64], a: Points, b: Points
-    ) -> Legs:
+    def _lookup(self, ia: NDArray[np.int64], ib: NDArray[np.int64], a: Points, b: Points) -> Legs:
         """Legs for flat arrays of id positions (-1: no id) and the matching points."""
         known = (ia >= 0) & (ib >= 0)
         code = np.where(known, ia * self.n + ib, -1)
@@ -222,4 +221,6 @@ def matrix_travel(params: TravelParams, places: Points | None) -> MatrixTravel:
         fit = fit_affine(crow_km, km, minutes)
     except InputError:  # too few legs to fit: today's settings estimate the rest
         fit = StraightLine(params.speed_kmh, params.circuity, params.fixed_minutes)
-    return MatrixTravel(path, sha256_file(path), ids, fa * len(ids) + ta, minutes, km, fit)
+    return MatrixTravel(
+        path, sha256_file(path), ids, codes=fa * len(ids) + ta, minutes=minutes, km=km, fit=fit
+    )
