@@ -364,18 +364,18 @@ def _time_bound_s(g: Mapping[str, NDArray[Any]]) -> float:
 def _units(bound_s: float, max_speed_kmh: float) -> tuple[int, int, int]:
     """(seconds per time unit, metres per length unit, M) so that ``time x M + length`` fits.
 
-    M exceeds the length (in units) of any path as fast as ``bound_s`` at ``max_speed_kmh``;
-    ``bound_s x M`` stays below half of 2**31, leaving room for the start offsets of snapped
-    places and for the hierarchy's sums.
+    Every path up to twice ``bound_s`` (the bound, plus the snapped places' partial pieces
+    with room to spare) keeps its length below M and its combined weight below 2**31 - 1,
+    RoutingKit's infinity.
     """
-    bound_s = max(bound_s, 60.0) + 60.0
+    span_s = 2 * (max(bound_s, 60.0) + 60.0)
     v = max_speed_kmh / 3.6
     unit_s = 1
-    unit_m = max(1, math.ceil(2 * bound_s * bound_s * v / _MAX_WEIGHT))
+    unit_m = max(1, math.ceil(span_s * span_s * v / _MAX_WEIGHT))
     while unit_m > 50:  # very large networks: coarser seconds rather than coarser metres
         unit_s *= 2
-        unit_m = max(1, math.ceil(2 * (bound_s / unit_s) * bound_s * v / _MAX_WEIGHT))
-    big_m = math.ceil(bound_s * v / unit_m) + 1
+        unit_m = max(1, math.ceil((span_s / unit_s) * span_s * v / _MAX_WEIGHT))
+    big_m = math.ceil(span_s * v / unit_m) + 1
     return unit_s, unit_m, big_m
 
 
@@ -487,11 +487,13 @@ class RoadNetwork:
         return t * self.big_m + m
 
     def decode(self, d: NDArray[Any]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """Minutes and km of combined distances (NaN stays NaN: unreachable)."""
+        """Minutes and km of combined distances (inf stays inf: unreachable)."""
         d = np.asarray(d, dtype=np.float64)
-        t = np.floor(d / self.big_m)
-        minutes = t * self.unit_s / 60.0
-        km = (d - t * self.big_m) * self.unit_m / 1000.0
+        finite = np.isfinite(d)
+        safe = np.where(finite, d, 0.0)
+        t = np.floor(safe / self.big_m)
+        minutes = np.where(finite, t * self.unit_s / 60.0, np.inf)
+        km = np.where(finite, (safe - t * self.big_m) * self.unit_m / 1000.0, np.inf)
         return minutes, km
 
     # ---- snapping
