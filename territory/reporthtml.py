@@ -363,6 +363,12 @@ def _summary_tables(folder: PlanFolder, lab: dict[str, str]) -> tuple[str, str]:
         f"<td><code>{esc(field(v, 'sha256')[:16])}</code></td></tr>"
         for k, v in sorted(inputs.items())
     )
+    travel = summary.get("travel")
+    if isinstance(travel, dict):
+        input_rows += (
+            f"<tr><td>{esc(lab['travel_source'])}</td><td>{esc(_travel_text(travel, lab))}</td>"
+            f"<td><code>{esc(str(travel.get('sha256') or '')[:16])}</code></td></tr>"
+        )
     kpi_html = f"<h2>{esc(lab['kpis'])}</h2><table>{kpi_rows}</table>" if kpi_rows else ""
     input_html = f"<h2>{esc(lab['inputs'])}</h2><table>{input_rows}</table>" if input_rows else ""
     return kpi_html, input_html
@@ -414,6 +420,27 @@ def write_report(
     out = folder.path / "report.html"
     write_text(out, page)
     return out
+
+
+def _travel_text(about: dict[str, Any], lab: dict[str, str]) -> str:
+    """The travel source in words: what answered, how far places were snapped, estimates."""
+    source = str(about.get("source", "crow"))
+    if source == "crow":
+        return "crow: " + lab["travel_crow"].format(
+            circuity=about.get("circuity"), speed=about.get("speed_kmh")
+        )
+    parts = [f"{source}: {about.get('file') or about.get('server') or ''}"]
+    snapped = about.get("snapped")
+    if isinstance(snapped, dict) and snapped.get("points"):
+        parts.append(
+            lab["travel_snapped"].format(
+                n=snapped["points"],
+                median=f"{snapped.get('median_m', 0):.0f}",
+                max=f"{snapped.get('max_m', 0):.0f}",
+            )
+        )
+    parts.append(lab["travel_estimated"].format(n=about.get("pairs_estimated", 0)))
+    return "; ".join(parts)
 
 
 def _kpi_text(value: object) -> str:

@@ -9,13 +9,12 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 import pytest
+from conftest import DATA
 
 from territory import roads
 from territory.exceptions import InputError, TerritoryWarning
 from territory.params import TravelParams
 from territory.travel import Points
-
-from conftest import DATA
 
 HELSINKI = DATA / "osm" / "helsinki.osm.pbf"
 KOTKA = DATA / "osm" / "kotka.osm.pbf"
@@ -215,7 +214,10 @@ def test_plan_on_helsinki_roads(tmp_path: Path) -> None:
     outs = [tmp_path / "first", tmp_path / "second"]
     for out in outs:
         args = ["-q", "plan", str(customers), "--reps", str(reps), "--osm", str(HELSINKI)]
-        assert main([*args, "--out", str(out), "--no-maps"]) == 0
+        maps = ["--offline"] if out == outs[0] else ["--no-maps"]
+        assert main([*args, "--out", str(out), *maps]) == 0
+    report = (outs[0] / "report.html").read_text(encoding="utf-8")
+    assert "osm: " in report and "helsinki.osm.pbf" in report and "21 places snapped" in report
     first, second = (json.loads((o / "summary.json").read_text())["travel"] for o in outs)
     assert first["network"]["cache"] == "built" and second["network"]["cache"] == "hit"
     assert first["sha256"] == roads.sha256_file(HELSINKI) and first["pairs_estimated"] == 0
@@ -223,9 +225,7 @@ def test_plan_on_helsinki_roads(tmp_path: Path) -> None:
 
     net, _ = roads.load_network(HELSINKI)
     pos = {"H": 0, **{f"P{i}": i for i in range(1, 21)}}
-    snapped = net.snap(
-        np.round(places.lat, 6), np.round(places.lon, 6)
-    )
+    snapped = net.snap(np.round(places.lat, 6), np.round(places.lon, 6))
     shortest_m, _ = _reference(net, snapped, "metres")
     idx = np.arange(21)
     direct = net._direct(snapped, snapped, np.repeat(idx, 21), np.tile(idx, 21)).reshape(21, 21)

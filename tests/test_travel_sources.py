@@ -61,7 +61,13 @@ def test_calibrate_on_belgian_roads_reports_the_straight_line_error(
     on the 100-address file), the affine fit better still."""
     folder = _belgium(tmp_path / "be")
     code = main(
-        ["calibrate", str(folder / "customers.csv"), "--config", str(folder / "plan.toml"), "--json"]
+        [
+            "calibrate",
+            str(folder / "customers.csv"),
+            "--config",
+            str(folder / "plan.toml"),
+            "--json",
+        ]
     )
     assert code == 0
     got = json.loads(capsys.readouterr().out)
@@ -108,7 +114,12 @@ def _matrix_instance(tmp_path: Path) -> tuple[Path, Path, Path, dict[tuple[str, 
     reps.write_text("id,lat,lon\n" + "".join(f"{r},{a},{o}\n" for r, a, o in homes))
     customers = tmp_path / "customers.csv"
     cust = [
-        (f"C{i:02d}", 52.12 + rng.uniform(-0.12, 0.12), 5.25 + rng.uniform(-0.25, 0.25), "AB"[i % 2])
+        (
+            f"C{i:02d}",
+            52.12 + rng.uniform(-0.12, 0.12),
+            5.25 + rng.uniform(-0.25, 0.25),
+            "AB"[i % 2],
+        )
         for i in range(40)
     ]
     customers.write_text(
@@ -130,7 +141,9 @@ def _matrix_instance(tmp_path: Path) -> tuple[Path, Path, Path, dict[tuple[str, 
                 km = float(haversine_km(lat[i], lon[i], lat[j], lon[j])) * rng.uniform(1.1, 1.6)
                 minutes = 3 + km / rng.uniform(45, 80) * 60
                 legs[(a, b)] = (round(minutes, 2), round(km, 2))
-                w.writerow([a, b, f"{minutes:.2f}".replace(".", ","), f"{km:.2f}".replace(".", ",")])
+                w.writerow(
+                    [a, b, f"{minutes:.2f}".replace(".", ","), f"{km:.2f}".replace(".", ",")]
+                )
     return customers, reps, travel, legs
 
 
@@ -183,9 +196,7 @@ def test_missing_pairs_are_mirrored_or_estimated_and_counted(tmp_path: Path) -> 
         rows.append(f"{a},{b},{km:.1f},{km * 1.2:.1f}")
     path = tmp_path / "t.csv"
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    model = travel_model(
-        Config(travel=TravelParams(source="matrix", matrix=str(path))), places
-    )
+    model = travel_model(Config(travel=TravelParams(source="matrix", matrix=str(path))), places)
     legs = model.matrix(places)
     assert legs.minutes[1, 0] == legs.minutes[0, 1]  # B->A mirrored from A->B
     about = model.describe()
@@ -220,7 +231,22 @@ def test_bad_matrix_rows_exit_2_and_write_nothing(
     assert len([line for line in err.splitlines() if line.startswith("territory: error")]) == 1
     assert not out.exists()
     travel.write_text("from_id,to_id,minutes,km\nC2,C1,5,3\nC1,C2,6,3\n", encoding="utf-8")
-    assert main(["design", str(customers), "--k", "1", "--matrix", str(travel), "--out", str(out), "--no-maps"]) == 0
+    assert (
+        main(
+            [
+                "design",
+                str(customers),
+                "--k",
+                "1",
+                "--matrix",
+                str(travel),
+                "--out",
+                str(out),
+                "--no-maps",
+            ]
+        )
+        == 0
+    )
 
 
 def test_travel_options_and_config_paths(tmp_path: Path) -> None:
@@ -374,7 +400,10 @@ def test_osrm_client_batches_retries_and_matches_the_server(table_server: _Table
     about = model.describe()
     assert about["server"] == table_server.url and about["snapped"]["points"] == 30
     assert len(table_server.requests) >= 1 + 30 // 9 + 9  # snapping, then 5x5-wide tiles
-    longest = max(len(r.split("/table/v1/driving/")[1].split("?")[0].split(";")) for r in table_server.requests)
+    longest = max(
+        len(r.split("/table/v1/driving/")[1].split("?")[0].split(";"))
+        for r in table_server.requests
+    )
     assert longest <= 10
 
 
