@@ -733,6 +733,9 @@ def load_network(
 # --------------------------------------------------------------------------------------------
 # the travel model
 
+#: Answers kept per model (a design asks the same homes x customers matrix in every round).
+_MEMO_SIZE = 8
+
 
 class OsmTravel:
     """The ``osm`` travel source: fastest paths on an extract's roads (see the module notes).
@@ -751,11 +754,28 @@ class OsmTravel:
         self.path = path
         self.snapped: dict[str, Any] = {"points": 0}
         self.estimated_pairs = 0
+        self._memo: dict[bytes, Legs] = {}  # the last few answers: the design asks again
 
     @property
     def source(self) -> str:
         """Always ``osm``."""
         return "osm"
+
+    def _remember(self, kind: str, a: Points, b: Points) -> tuple[bytes, Legs | None]:
+        h = hashlib.sha1(kind.encode())
+        for arr in (a.lat, a.lon, b.lat, b.lon):
+            h.update(np.ascontiguousarray(arr, dtype=np.float64).tobytes())
+            h.update(b"|")
+        key = h.digest()
+        return key, self._memo.get(key)
+
+    def _keep(self, key: bytes, legs: Legs) -> Legs:
+        legs.km.setflags(write=False)  # shared with later askers: nobody may change them
+        legs.minutes.setflags(write=False)
+        if len(self._memo) >= _MEMO_SIZE:
+            self._memo.pop(next(iter(self._memo)))
+        self._memo[key] = legs
+        return legs
 
     def _legs(self, d: NDArray[np.float64], a: Points, b: Points, *, grid: bool) -> Legs:
         minutes, km = self.network.decode(d)
@@ -776,16 +796,22 @@ class OsmTravel:
             a = a.take(np.zeros(n, dtype=np.intp))
         if len(b) == 1 and n > 1:
             b = b.take(np.zeros(n, dtype=np.intp))
+        key, known = self._remember("pairs", a, b)
+        if known is not None:
+            return known
         net = self.network
         d = net.pairs(net.snap(a.lat, a.lon), net.snap(b.lat, b.lon))
-        return self._legs(d, a, b, grid=False)
+        return self._keep(key, self._legs(d, a, b, grid=False))
 
     def matrix(self, a: Points, b: Points | None = None) -> Legs:
         """|a| x |b| km and minutes of the fastest paths."""
         b = a if b is None else b
+        key, known = self._remember("matrix", a, b)
+        if known is not None:
+            return known
         net = self.network
         d = net.matrix(net.snap(a.lat, a.lon), net.snap(b.lat, b.lon))
-        return self._legs(d, a, b, grid=True)
+        return self._keep(key, self._legs(d, a, b, grid=True))
 
     def describe(self) -> dict[str, Any]:
         """Source, file and hash, the network, the cache, snapping figures, estimated pairs."""
