@@ -63,6 +63,10 @@ def bench_build(pbf: Path) -> dict:
 
         info = json.loads(run.stdout.strip().splitlines()[-1])
         rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", run.stderr).group(1))
+        cpu_s = sum(
+            float(re.search(rf"{what} time \(seconds\): ([\d.]+)", run.stderr).group(1))
+            for what in ("User", "System")
+        )
         wall = re.search(r"Elapsed \(wall clock\) time.*: (.+)", run.stderr).group(1).strip()
         parts = [float(x) for x in wall.split(":")]
         wall_s = sum(p * 60 ** (len(parts) - 1 - k) for k, p in enumerate(parts))
@@ -78,6 +82,7 @@ def bench_build(pbf: Path) -> dict:
         "nodes": info["nodes"],
         "arcs": info["arcs"],
         "seconds": round(wall_s, 1),
+        "cpu_s": round(cpu_s, 1),
         "read_s": info["read_s"],
         "order_s": info["order_s"],
         "peak_mb": round(rss / 1024),

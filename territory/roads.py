@@ -16,7 +16,7 @@ Everything, the order included, is saved under ``~/.cache/territory/roads/<sha25
 customises its metric in seconds.
 
 Queries: a place is snapped to the nearest point of the nearest road piece (a KD-tree over
-points every 25 m of road, then an exact projection) and enters the hierarchy from both ends of
+points every 80 m of road, then an exact projection onto the segments of the 8 nearest) and enters the hierarchy from both ends of
 its piece (one end on a one-way piece) with the partial cost as the start distance.
 
 **What minutes and km are.** Minutes are the fastest path's driving time at the speeds above
@@ -81,8 +81,9 @@ DEFAULT_SPEEDS_KMH: dict[str, float] = {
     "road": 30.0,
 }
 
-#: Road points are sampled at most this far apart for the nearest-road search (m).
-SAMPLE_SPACING_M = 25.0
+#: Road points are sampled at most this far apart for the nearest-road search (m); each place is
+#: projected exactly onto the segments of its 8 nearest samples.
+SAMPLE_SPACING_M = 80.0
 
 _EARTH_RADIUS_M = 6_371_008.8
 _MAX_WEIGHT = 2**31 - 1  # RoutingKit's infinity; every path must stay well below it
@@ -499,13 +500,13 @@ class RoadNetwork:
     # ---- snapping
 
     def snap(self, lat: NDArray[np.float64], lon: NDArray[np.float64]) -> Snapped:
-        """The nearest point on a road piece for each place (exact projection on 6 candidates)."""
+        """The nearest point on a road piece for each place (exact projection on 8 candidates)."""
         lat = np.asarray(lat, dtype=np.float64)
         lon = np.asarray(lon, dtype=np.float64)
         if lat.size == 0:
             z = np.zeros(0)
             return Snapped(np.zeros(0, dtype=np.int64), z, z, z)
-        k = min(6, len(self._sample_seg))
+        k = min(8, len(self._sample_seg))
         _, idx = self._tree.query(_ecef(lat, lon), k=k)
         seg = self._sample_seg[np.asarray(idx).reshape(len(lat), k)]
         g = self.g
