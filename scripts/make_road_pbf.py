@@ -133,9 +133,25 @@ def towns_layout(out: _Out, args: argparse.Namespace, rng: np.random.Generator) 
     for i in range(len(lats)):
         for j in range(len(lons)):
             if j + 1 < len(lons):
-                _line(out, int(rid[i, j]), (lats[i], lons[j]), int(rid[i, j + 1]), (lats[i], lons[j + 1]), 0.5, tags)
+                _line(
+                    out,
+                    int(rid[i, j]),
+                    (lats[i], lons[j]),
+                    int(rid[i, j + 1]),
+                    (lats[i], lons[j + 1]),
+                    0.5,
+                    tags,
+                )
             if i + 1 < len(lats):
-                _line(out, int(rid[i, j]), (lats[i], lons[j]), int(rid[i + 1, j]), (lats[i + 1], lons[j]), 0.5, tags)
+                _line(
+                    out,
+                    int(rid[i, j]),
+                    (lats[i], lons[j]),
+                    int(rid[i + 1, j]),
+                    (lats[i + 1], lons[j]),
+                    0.5,
+                    tags,
+                )
     for a, pa in anchor:
         i = int(np.clip(round((pa[0] - la0) / step_lat), 0, len(lats) - 1))
         j = int(np.clip(round((pa[1] - lo0) / step_lon), 0, len(lons) - 1))

@@ -12,6 +12,7 @@ import time
 import traceback
 import warnings
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -115,6 +116,12 @@ def build_parser() -> argparse.ArgumentParser:
             "--lang", choices=("en", "nl"), default="en", help="labels in maps and report"
         )
         sp.add_argument("--no-maps", action="store_true", help="write tables only")
+        sp.add_argument(
+            "--assignments",
+            metavar="FILE",
+            help="start from this split (customer_id, rep_id[, locked]; e.g. edit.html's "
+            "export): locked rows stay, the rest is the starting point",
+        )
 
     s = sub.add_parser("size", help="how many reps: the workload method (bewerkingstaak)")
     common(s)
@@ -155,6 +162,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     c.add_argument("--seed", type=int, default=0, help="seed of the sample (default 0)")
     c.add_argument("--json", action="store_true", help="the figures as JSON")
+
+    ed = sub.add_parser("edit", help="write DIR/edit.html: move customers between reps by hand")
+    ed.add_argument("dir", help="a folder written by design or plan")
+    ed.add_argument(
+        "--offline",
+        action="store_true",
+        help="a page that needs no network at all (Leaflet inlined, no base-map tiles)",
+    )
+    ed.add_argument("--lang", choices=("en", "nl"), default="en", help="labels of the page")
 
     m = sub.add_parser("map", help="re-render maps, workbook and report from a plan folder")
     m.add_argument("dir", help="a folder written by design or plan")
@@ -333,6 +349,11 @@ def _run(args: argparse.Namespace, progress: Reporter) -> int:
         for path in _rerender(Path(args.dir), lang=args.lang, offline=args.offline):
             print(path)
         return 0
+    if args.command == "edit":
+        from .edit import write_editor
+
+        print(write_editor(args.dir, lang=args.lang, offline=args.offline))
+        return 0
     scheduler = _check_usage(args)
     inputs = pipeline.load_inputs(
         args.customers,
@@ -342,6 +363,7 @@ def _run(args: argparse.Namespace, progress: Reporter) -> int:
         start_date=getattr(args, "start_date", None),
         travel_options=_travel_options(args),
     )
+    inputs = _starting_point(args, inputs)
     if args.command == "size":
         sizing = pipeline.size(inputs)
         print(json.dumps(sizing.to_dict(), indent=2) if args.json else format_sizing(sizing))
@@ -358,6 +380,19 @@ def _run(args: argparse.Namespace, progress: Reporter) -> int:
     raise AssertionError(args.command)
 
 
+def _starting_point(args: argparse.Namespace, inputs: pipeline.Inputs) -> pipeline.Inputs:
+    """``design``/``plan``: ``--max-moved`` into the effective config (so the routed
+    rebalancing keeps to it as well) and the ``--assignments`` split as the start."""
+    if args.command not in ("design", "plan"):
+        return inputs
+    if args.max_moved is not None:
+        tp = replace(inputs.config.territory, max_moved=args.max_moved)
+        inputs = replace(inputs, config=replace(inputs.config, territory=tp))
+    if args.assignments is not None:
+        inputs = pipeline.with_assignments(inputs, args.assignments)
+    return inputs
+
+
 def _check_usage(args: argparse.Namespace) -> str | None:
     """Refuse impossible option combinations and unwritable outputs before any work.
 
@@ -365,6 +400,10 @@ def _check_usage(args: argparse.Namespace) -> str | None:
     """
     if args.command == "design" and (args.reps is None) == (args.k is None):
         raise TerritoryError("design needs either --reps FILE or --k N, not both")
+    if args.command == "design" and args.k is not None and args.assignments is not None:
+        raise TerritoryError(
+            "design --assignments needs --reps, not --k: the file names reps, free centres have none"
+        )
     if getattr(args, "k", None) is not None and args.k < 1:
         raise TerritoryError(f"--k {args.k} is not accepted; use a whole number of at least 1")
     scheduler = scheduler_address(getattr(args, "scheduler", None))

@@ -102,6 +102,13 @@ class Column(StrEnum):
     LUNCH_START = "lunch_start", Kind.TIME, "", "Lunch", "Lunch"
     REASON = "reason", Kind.TEXT, "", "Reason", "Reden"
     VISIT = "visit", Kind.INT, "", "Visit", "Bezoek"
+    # the customer's address, opening hours and phone, for the rep pages and day sheets
+    STREET = "street", Kind.TEXT, "", "Street", "Straat"
+    POSTCODE = "postcode", Kind.TEXT, "", "Postcode", "Postcode"
+    CITY = "city", Kind.TEXT, "", "City", "Plaats"
+    OPEN = "open", Kind.TIME, "", "Opens", "Opent"
+    CLOSE = "close", Kind.TIME, "", "Closes", "Sluit"
+    PHONE = "phone", Kind.TEXT, "", "Phone", "Telefoon"
 
 
 _BY_NAME: dict[str, Column] = {c.value: c for c in Column}
@@ -136,7 +143,7 @@ ASSIGNMENTS = Table(
     (
         C.CUSTOMER_ID, C.REP_ID, C.CHANGED, C.DISTANCE_KM_HOME, C.NAME, C.LAT, C.LON, C.CLASS,
         C.VISITS, C.VISIT_MINUTES, C.POTENTIAL, C.CURRENT_REP, C.LOCKED_REP, C.WORKLOAD_MIN,
-        C.LOCATED,
+        C.LOCATED, C.STREET, C.POSTCODE, C.CITY, C.OPEN, C.CLOSE, C.PHONE,
     ),
 )  # fmt: skip
 TERRITORIES = Table(

@@ -36,6 +36,8 @@ class Customer:
         How lat/lon were obtained: "input", "gazetteer" (town centre), "cache" or "online".
     row
         1-based data row in the source file (the header is row 1, so the first customer is row 2).
+    phone
+        Phone number as written in the file ("" when not given); shown on the day sheets.
     """
 
     id: str
@@ -57,6 +59,7 @@ class Customer:
     country: str = ""
     located: str = "input"
     row: int = 0
+    phone: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,6 +35,9 @@ class Inputs:
     config: Config
     paths: dict[str, Path]
     travel: TravelModel  # built once from [travel]; every stage asks it
+    #: Territory index (into ``reps``) per customer that the design starts from: the split of
+    #: an ``--assignments`` file (see :func:`with_assignments`); None: design from scratch.
+    start_from: tuple[int, ...] | None = None
 
 
 def load_inputs(
@@ -84,6 +87,39 @@ def load_inputs(
     return Inputs(customers=customers, reps=reps, config=config, paths=paths, travel=travel)
 
 
+def with_assignments(inputs: Inputs, assignments_path: str | Path) -> Inputs:
+    """The inputs with an assignments file (e.g. ``edit.html``'s export) as the split in force.
+
+    Each customer's ``current_rep`` becomes its rep in the file and, where the file has a
+    ``locked`` column, its lock replaces ``locked_rep``; the design then starts from this split
+    (``previous``), keeps the locked customers with their rep, and ``--max-moved`` counts
+    against it (``0``: the split exactly as in the file).
+
+    Raises
+    ------
+    InputError
+        No reps (free centres have no rep ids to start from), or the file does not fit the
+        customers and reps (one line per problem).
+    """
+    from .load import apply_split, load_split
+
+    if not inputs.reps:
+        raise InputError(
+            f"--assignments {assignments_path}: starting from a split needs --reps (the file "
+            "names reps; free centres with --k have none)"
+        )
+    split = load_split(assignments_path, inputs.customers)
+    rep_ids = [r.id for r in inputs.reps]
+    customers = apply_split(inputs.customers, split, rep_ids)
+    index = {rid: t for t, rid in enumerate(rep_ids)}
+    return replace(
+        inputs,
+        customers=customers,
+        paths={**inputs.paths, "assignments": Path(assignments_path)},
+        start_from=tuple(index[c.current_rep] for c in customers),
+    )
+
+
 def size(inputs: Inputs) -> SizingResult:
     """Question 1: how many reps (the workload method and the potential method)."""
     return size_team(inputs.customers, inputs.config, inputs.reps, travel=inputs.travel)
@@ -117,6 +153,7 @@ def design(
         workload,
         inputs.config,
         k=k,
+        previous=inputs.start_from if k is None else None,
         max_moved=max_moved,
         progress=progress,
         travel=inputs.travel,

@@ -122,10 +122,12 @@ def comparable(name: str, data: bytes) -> bytes:
     return json.dumps(parsed).encode()
 
 
-#: Files a run of this tool writes into a plan folder (plus ``reps/<rep>.html``).
+#: Files a run of this tool writes into a plan folder (plus ``reps/<rep>.html``); ``edit.html``
+#: (``territory edit``) belongs to one split, so a new run into the folder removes it.
 PLAN_FOLDER_FILES = (
     "assignments.csv", "territories.csv", "territories.geojson", "schedule.csv", "days.csv",
     "unscheduled.csv", "routes.geojson", "summary.json", "map.html", "report.html", "plan.xlsx",
+    "edit.html",
 )  # fmt: skip
 
 
@@ -368,6 +370,12 @@ def assignment_rows(
                 C.LOCKED_REP: c.locked_rep,
                 C.WORKLOAD_MIN: round(float(wl[i]), 1),
                 C.LOCATED: c.located,
+                C.STREET: c.street,
+                C.POSTCODE: c.postcode,
+                C.CITY: c.city,
+                C.OPEN: format_hhmm(c.open_min) if c.open_min is not None else "",
+                C.CLOSE: format_hhmm(c.close_min) if c.close_min is not None else "",
+                C.PHONE: c.phone,
             }
         )
     return rows

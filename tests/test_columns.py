@@ -18,7 +18,7 @@ CONTRACT = {
     "assignments.csv": (
         "customer_id", "rep_id", "changed", "distance_km_home", "name", "lat", "lon", "class",
         "visits", "visit_minutes", "potential", "current_rep", "locked_rep", "workload_min",
-        "located",
+        "located", "street", "postcode", "city", "open", "close", "phone",
     ),
     "territories.csv": (
         "rep_id", "customers", "visits", "visit_hours", "travel_hours", "admin_hours",

@@ -209,6 +209,7 @@ ALIAS_VALUES = {
     "days": ("ma,wo", "days", ("mon", "wed")),
     "current_rep": ("R7", "current_rep", "R7"),
     "locked_rep": ("R8", "locked_rep", "R8"),
+    "phone": ("+31 50 123 4567", "phone", "+31 50 123 4567"),
 }
 
 
