@@ -303,7 +303,8 @@ def _travel_note(ctx: ReportContext) -> str | None:
     source, which one answered."""
     about = (ctx.folder.summary or {}).get("travel")
     if isinstance(about, dict) and about.get("source", "crow") != "crow":
-        return ctx.lab["travel_note_roads"].format(text=_travel_text(about, ctx.lab))
+        words = TRAVEL_LABELS.get(ctx.lang, TRAVEL_LABELS["en"])
+        return words["travel_note_roads"].format(text=_travel_text(about, ctx.lang))
     travel = ((ctx.folder.summary or {}).get("config") or {}).get("travel")
     if not isinstance(travel, dict) or "speed_kmh" not in travel or "circuity" not in travel:
         return None
@@ -512,7 +513,8 @@ def technical_section(ctx: ReportContext) -> ReportSection | None:
     travel = summary.get("travel")
     if isinstance(travel, dict):
         input_rows += (
-            f"<tr><td>{esc(lab['travel_source'])}</td><td>{esc(_travel_text(travel, lab))}</td>"
+            f"<tr><td>{esc(TRAVEL_LABELS.get(ctx.lang, TRAVEL_LABELS['en'])['travel_source'])}</td>"
+            f"<td>{esc(_travel_text(travel, ctx.lang))}</td>"
             f"<td><code>{esc(str(travel.get('sha256') or '')[:16])}</code></td></tr>"
         )
     config = summary.get("config")
@@ -608,8 +610,29 @@ def write_report(
     return out
 
 
-def _travel_text(about: dict[str, Any], lab: dict[str, str]) -> str:
+#: The report's words for the travel source (kept here, not in htmlutil's labels that every
+#: map page embeds).
+TRAVEL_LABELS: dict[str, dict[str, str]] = {
+    "en": {
+        "travel_source": "travel source",
+        "travel_crow": "straight lines x {circuity} at {speed} km/h",
+        "travel_snapped": "{n} places snapped to a road (median {median} m, max {max} m)",
+        "travel_estimated": "{n} pairs estimated with the straight line",
+        "travel_note_roads": "Travel times and km: fastest paths on the roads ({text}).",
+    },
+    "nl": {
+        "travel_source": "reistijdenbron",
+        "travel_crow": "rechte lijnen x {circuity} bij {speed} km/u",
+        "travel_snapped": "{n} adressen aan de weg gekoppeld (mediaan {median} m, max {max} m)",
+        "travel_estimated": "{n} paren geschat met de rechte lijn",
+        "travel_note_roads": "Reistijden en km: snelste routes over de weg ({text}).",
+    },
+}
+
+
+def _travel_text(about: dict[str, Any], lang: str) -> str:
     """The travel source in words: what answered, how far places were snapped, estimates."""
+    lab = TRAVEL_LABELS.get(lang, TRAVEL_LABELS["en"])
     source = str(about.get("source", "crow"))
     if source == "crow":
         return "crow: " + lab["travel_crow"].format(
