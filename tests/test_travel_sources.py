@@ -425,3 +425,33 @@ def test_osrm_server_that_does_not_answer_is_one_line(
     assert main(["size", str(customers), "--osrm", url]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and url in err[0] and "osrm-routed" in err[0]
+
+
+def test_sample_pairs_are_distinct_ordered_pairs_of_different_places() -> None:
+    """All pairs when they fit the sample, else that many distinct random ones (seeded)."""
+    from territory.calibrate import sample_pairs
+
+    i, j = sample_pairs(5, 100, 0)
+    assert len(i) == 20 and not np.any(i == j)
+    i, j = sample_pairs(200, 500, 3)
+    assert len(set(zip(i.tolist(), j.tolist(), strict=True))) == 500 and not np.any(i == j)
+    assert np.array_equal(sample_pairs(200, 500, 3)[0], i)
+    assert i.max() < 200 and j.max() < 200
+
+
+def test_fixed_minutes_go_on_every_leg_between_two_places() -> None:
+    """The affine straight line: minutes = fixed + km / speed; a place to itself stays 0."""
+    model = travel_model(Config(travel=TravelParams(fixed_minutes=5.0)))
+    pts = Points(np.array([52.0, 52.0, 52.1]), np.array([4.3, 4.3, 4.3]), None)
+    legs = model.matrix(pts)
+    assert legs.minutes[0, 1] == 0 and legs.minutes[0, 0] == 0
+    assert legs.minutes[0, 2] == pytest.approx(5 + legs.km[0, 2] / 60 * 60)
+    assert model.describe()["fixed_minutes"] == 5.0
+
+
+def test_speeds_table_is_validated() -> None:
+    """[travel.speeds] takes km/h per highway class; text or silly numbers are refused."""
+    assert TravelParams(speeds={"residential": 25}).speeds == {"residential": 25}
+    for bad in ({"residential": "fast"}, {"motorway": 900}):
+        with pytest.raises(InputError, match=r"\[travel.speeds\]"):
+            TravelParams(speeds=bad)
