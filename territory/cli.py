@@ -72,6 +72,33 @@ def _travel_options(args: argparse.Namespace) -> dict[str, str | None]:
     }
 
 
+def _replan_parser(sub: Any) -> None:
+    """``territory replan``'s options."""
+    r = sub.add_parser(
+        "replan", help="plan a plan folder again from a date on, keeping what can be kept"
+    )
+    r.add_argument("dir", help="a folder written by plan (or replan)")
+    r.add_argument(
+        "--from",
+        dest="from_date",
+        type=_date,
+        required=True,
+        help="first day planned again (YYYY-MM-DD); earlier visits are history",
+    )
+    r.add_argument("--customers", help="customers as they are now (default: the plan's file)")
+    r.add_argument("--reps", help="reps as they are now (default: the plan's file)")
+    r.add_argument("--config", help="plan.toml (default: the plan's effective config)")
+    r.add_argument("--appointments", metavar="FILE", help="booked visits (as for plan)")
+    r.add_argument("--absences", metavar="FILE", help="reps' leave (rep_id, from, to)")
+    r.add_argument("--done", metavar="FILE", help="visits made before --from (customer_id, date)")
+    r.add_argument("--online", action="store_true", help="allow online geocoding")
+    r.add_argument("--jobs", type=int, default=1, help="territories re-planned in parallel")
+    r.add_argument("--out", required=True, help="the new plan folder (PLAN_DIR is not changed)")
+    r.add_argument("--offline", action="store_true", help="maps that render without internet")
+    r.add_argument("--lang", choices=("en", "nl"), default="en", help="labels in maps and report")
+    r.add_argument("--no-maps", action="store_true", help="write tables only")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser; defaults come from the *Params dataclasses (one source of truth)."""
     p = argparse.ArgumentParser(
@@ -90,6 +117,11 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("customers", help="customers file (.csv, .txt or .xlsx)")
         sp.add_argument("--reps", required=reps_required, help="reps file (.csv, .txt or .xlsx)")
         sp.add_argument("--config", help="plan.toml (every key optional; defaults in the README)")
+        sp.add_argument(
+            "--absences",
+            metavar="FILE",
+            help="reps' leave (rep_id, from, to): fewer working days, a smaller territory",
+        )
         sp.add_argument(
             "--online",
             action="store_true",
@@ -144,6 +176,11 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: $DASK_SCHEDULER_ADDRESS; needs pip install 'territory[dask]')",
     )
     pl.add_argument("--start-date", type=_date, help="first day of the period (YYYY-MM-DD)")
+    pl.add_argument(
+        "--appointments",
+        metavar="FILE",
+        help="booked visits (customer_id, date, start[, minutes, purpose]): kept to the minute",
+    )
     territory_options(pl)
 
     e = sub.add_parser("evaluate", help="judge an existing split (default: the current_rep column)")
@@ -163,6 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--seed", type=int, default=0, help="seed of the sample (default 0)")
     c.add_argument("--json", action="store_true", help="the figures as JSON")
 
+    _replan_parser(sub)
     ed = sub.add_parser("edit", help="write DIR/edit.html: move customers between reps by hand")
     ed.add_argument("dir", help="a folder written by design or plan")
     ed.add_argument(
@@ -338,6 +376,8 @@ def _rerender(folder: Path, *, lang: str, offline: bool) -> list[Path]:
         for name in PLAN_FOLDER_FILES:
             if name not in rendered and (folder / name).is_file():
                 shutil.copy2(folder / name, stage / name)
+        if (folder / "calendars").is_dir():  # kept, and linked from the rep maps
+            shutil.copytree(folder / "calendars", stage / "calendars")
         paths = render(stage, lang=lang, offline=offline)
     return [folder / p.relative_to(stage) for p in paths]
 
@@ -355,12 +395,16 @@ def _run(args: argparse.Namespace, progress: Reporter) -> int:
         print(write_editor(args.dir, lang=args.lang, offline=args.offline))
         return 0
     scheduler = _check_usage(args)
+    if args.command == "replan":
+        return _replan(args, progress, started)
     inputs = pipeline.load_inputs(
         args.customers,
         args.reps,
         args.config,
         online=args.online,
         start_date=getattr(args, "start_date", None),
+        absences_path=args.absences,
+        appointments_path=getattr(args, "appointments", None),
         travel_options=_travel_options(args),
     )
     inputs = _starting_point(args, inputs)
@@ -544,6 +588,81 @@ def _plan(
     print(f"Plan written to {args.out}")
     print(format_travel(result["travel"]))
     print(format_kpis(result["kpis"]))
+    return 0
+
+
+def _replan(args: argparse.Namespace, progress: Reporter, started: float) -> int:
+    """``territory replan``: the plan of ``DIR`` again from ``--from`` on, into ``--out``."""
+    from .params import Config
+    from .replan import load_done, read_previous, replan
+    from .workload import customer_workload
+
+    if Path(args.out).resolve() == Path(args.dir).resolve():
+        raise TerritoryError(
+            f"--out {args.out} is the plan folder itself; write the re-plan to a new folder "
+            "(the plan stays as it was, changes.csv compares the two)"
+        )
+    previous = read_previous(args.dir, Config.from_toml(args.config) if args.config else None)
+    paths = {}
+    for name, given in (("customers", args.customers), ("reps", args.reps)):
+        path = given or previous.inputs.get(name, "")
+        if not path or not Path(path).is_file():
+            raise TerritoryError(
+                f"{args.dir}/summary.json names {name} file '{path}', which is not there; "
+                f"give --{name} FILE"
+            )
+        paths[name] = path
+    inputs = pipeline.load_inputs(
+        paths["customers"],
+        paths["reps"],
+        None,
+        online=args.online,
+        absences_path=args.absences,
+        appointments_path=args.appointments,
+        config=previous.config,
+    )
+    if args.config:
+        inputs.paths["config"] = Path(args.config)
+    done = None
+    if args.done:
+        known = set(previous.rep_of) | {c.id for c in inputs.customers}
+        done = load_done(args.done, known)
+        inputs.paths["done"] = Path(args.done)
+    assert inputs.reps is not None  # a reps file is always given here
+    result = replan(
+        previous,
+        inputs.customers,
+        inputs.reps,
+        inputs.config,
+        inputs.travel,
+        args.from_date,
+        done=done,
+        jobs=args.jobs,
+        progress=progress,
+    )
+    workload = customer_workload(inputs.customers, inputs.config, inputs.reps, travel=inputs.travel)
+    written = pipeline.write_outputs(
+        args.out,
+        "replan",
+        inputs,
+        result.design,
+        workload,
+        started,
+        plan_result=result.plan,
+        lang=args.lang,
+        offline=args.offline,
+        maps=not args.no_maps,
+        progress=progress,
+        replan=result.outputs,
+    )
+    facts = result.outputs.summary
+    print(f"Re-plan written to {args.out} (changes in {args.out}/changes.csv)")
+    print(
+        f"  future visits kept on their day and rep{'':<9}{facts['future_visits_kept']} of "
+        f"{facts['future_visits_before']} ({facts['future_visits_kept_share']:.1%})"
+    )
+    print(f"  visits that changed, were added or dropped{'':<5}{facts['changes']}")
+    print(format_kpis(written["kpis"]))
     return 0
 
 

@@ -102,6 +102,10 @@ class Column(StrEnum):
     LUNCH_START = "lunch_start", Kind.TIME, "", "Lunch", "Lunch"
     REASON = "reason", Kind.TEXT, "", "Reason", "Reden"
     VISIT = "visit", Kind.INT, "", "Visit", "Bezoek"
+    OLD_DATE = "old_date", Kind.DATE, "", "Old date", "Oude datum"
+    OLD_REP = "old_rep", Kind.TEXT, "", "Old rep", "Oude vertegenwoordiger"
+    NEW_DATE = "new_date", Kind.DATE, "", "New date", "Nieuwe datum"
+    NEW_REP = "new_rep", Kind.TEXT, "", "New rep", "Nieuwe vertegenwoordiger"
     # the customer's address, opening hours and phone, for the rep pages and day sheets
     STREET = "street", Kind.TEXT, "", "Street", "Straat"
     POSTCODE = "postcode", Kind.TEXT, "", "Postcode", "Postcode"
@@ -173,8 +177,17 @@ UNSCHEDULED = Table(
     (C.CUSTOMER_ID, C.REP_ID, C.REASON, C.CUSTOMER_NAME, C.VISIT, C.DATE),
 )
 
+#: changes.csv of ``territory replan``: one row per future visit that changed day or rep, was
+#: added or was dropped (an empty old or new date), with the reason.
+CHANGES = Table(
+    "changes.csv",
+    (C.CUSTOMER_ID, C.OLD_DATE, C.OLD_REP, C.NEW_DATE, C.NEW_REP, C.REASON),
+)
+
 #: The plan folder's tables in file order.
 TABLES: tuple[Table, ...] = (ASSIGNMENTS, TERRITORIES, SCHEDULE, DAYS, UNSCHEDULED)
+#: Tables only some commands write (``replan``: changes.csv).
+OPTIONAL_TABLES: tuple[Table, ...] = (CHANGES,)
 
 #: territories.geojson: each feature's properties are its territories.csv row.
 TERRITORY_PROPERTIES: tuple[Column, ...] = TERRITORIES.columns

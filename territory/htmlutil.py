@@ -139,6 +139,14 @@ LABELS: dict[str, dict[str, str]] = {
         "file_routes_geojson": "day routes for GIS",
         "file_summary": "inputs, settings and every figure of the run (JSON)",
         "file_edit": "move customers between reps by hand (territory edit)",
+        # holidays, appointments, calendars and re-planning
+        "calendar_link": "Calendar (.ics)",
+        "file_changes": "visits the re-plan moved, added or dropped, with the reason",
+        "changes_title": "Changes of the re-plan",
+        "changes_intro": "{n} visits changed day or rep, were added or dropped; {kept} of {old} "
+        "future visits kept their day and rep.",
+        "changes_none": "No visit changed day or rep.",
+        "changes_more": "… and {n} more rows in changes.csv",
     },
     "nl": {
         "decimal_mark": ",",
@@ -255,6 +263,14 @@ LABELS: dict[str, dict[str, str]] = {
         "file_routes_geojson": "dagroutes voor GIS",
         "file_summary": "invoer, instellingen en alle cijfers van de berekening (JSON)",
         "file_edit": "klanten met de hand naar een andere vertegenwoordiger verplaatsen (territory edit)",
+        # feestdagen, afspraken, agenda's en herplannen
+        "calendar_link": "Agenda (.ics)",
+        "file_changes": "bezoeken die de herplanning verplaatste, toevoegde of liet vervallen, met de reden",
+        "changes_title": "Wijzigingen van de herplanning",
+        "changes_intro": "{n} bezoeken kregen een andere dag of vertegenwoordiger, kwamen erbij of "
+        "vervielen; {kept} van {old} toekomstige bezoeken bleven op hun dag.",
+        "changes_none": "Geen bezoek kreeg een andere dag of vertegenwoordiger.",
+        "changes_more": "… en nog {n} regels in changes.csv",
     },
 }
 

@@ -132,6 +132,7 @@ REP_ALIASES: dict[str, tuple[str, ...]] = {
     "end": ("end", "eind", "einde", "eindtijd", "end_time", "terug"),
     "days": ("days", "dagen", "werkdagen", "working_days"),
     "capacity": ("capacity", "fte", "capaciteit"),
+    "absent": ("absent", "absences", "afwezig", "verlof", "leave"),
 }
 
 #: Accepted header names in an assignments file.
@@ -965,6 +966,7 @@ def load_reps(path: str | Path, config: Config) -> tuple[Rep, ...]:
                 )
             else:
                 capacity = value
+        absent = _absences(row)
         if not row.ok():
             continue
         reps.append(
@@ -983,11 +985,31 @@ def load_reps(path: str | Path, config: Config) -> tuple[Rep, ...]:
                 country=row.text("country"),
                 located="input" if math.isfinite(lat) else "",
                 row=row.number,
+                absent=absent,
             )
         )
     rows.finish("reps file")
     log.info("%s: %d reps (%s)", table.source, len(reps), table.dialect)
     return tuple(reps)
+
+
+def _absences(row: _Row) -> tuple[tuple[dt.date, dt.date], ...]:
+    """The rep's periods of leave from the ``absent`` cell (``2027-02-15..2027-02-19, ...``)."""
+    from .workdays import parse_absences
+
+    raw = row.raw("absent")
+    if raw is None:
+        return ()
+    try:
+        return parse_absences(raw)
+    except ValueError as exc:
+        row.problem(
+            "absent",
+            raw,
+            f"is not a list of absences ({exc}); use dates and ranges such as "
+            "2027-02-15..2027-02-19, 2027-03-08",
+        )
+        return ()
 
 
 # --------------------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ import folium
 from branca.element import Element, Figure, MacroElement
 
 from . import assets, sheets
+from .calendars import calendar_link
 from .columns import Column as C
 from .columns import day_label
 from .geometry import territory_polygons
@@ -785,7 +786,8 @@ class _Pages:
             "unassigned_color": UNASSIGNED_COLOR,
             "legend_html": "",
         }
-        header = sheets.rep_header(rep, lab, _weeks(days))
+        calendar = calendar_link(self.folder.path, rep["id"], lab["calendar_link"])
+        header = sheets.rep_header(rep, lab, _weeks(days), calendar)
         day_list = sheets.rep_day_list(days, details, lab, self.lang)
         printed = sheets.rep_day_sheets(rep, days, details, lab, self.lang)
         out = self.folder.path / "reps" / file_name

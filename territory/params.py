@@ -131,11 +131,19 @@ def _check(cond: bool, message: str) -> None:
 
 @dataclass(frozen=True)
 class PeriodParams:
-    """The planning period: ``weeks`` weeks of working ``days``, optionally from ``start_date``."""
+    """The planning period: ``weeks`` weeks of working ``days``, optionally from ``start_date``.
+
+    ``holidays`` names the public holidays no one works: a country code the ``holidays``
+    package knows (``"NL"``, ``"BE"``), optionally with a subdivision (``"DE-BY"``; "" = none);
+    ``extra_holidays`` adds dates of one's own (a company day off). Both need ``start_date``
+    (``workdays.check_calendar`` says so before any work).
+    """
 
     weeks: int = 4
     days: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri")
     start_date: dt.date | None = None
+    holidays: str = ""
+    extra_holidays: tuple[dt.date, ...] = ()
 
     def __post_init__(self) -> None:
         _check(
@@ -147,9 +155,14 @@ class PeriodParams:
             f"[period] days = {list(self.days)!r} is not accepted; use a non-empty list of mon..sun",
         )
 
+        _check(
+            isinstance(self.holidays, str) and _holiday_region_problem(self.holidays) == "",
+            _holiday_region_problem(self.holidays),
+        )
+
     @property
     def working_days(self) -> int:
-        """Working days in the period."""
+        """Working days in the period (the calendar's weekdays; holidays not subtracted)."""
         return self.weeks * len(self.days)
 
 
@@ -448,6 +461,45 @@ class PlanningParams:
 
 
 @dataclass(frozen=True)
+class CalendarParams:
+    """The calendars (``calendars/<rep_id>.ics``): the time zone the plan's clock times are in."""
+
+    timezone: str = "Europe/Amsterdam"
+
+    def __post_init__(self) -> None:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError, TypeError):
+            raise ConfigError(
+                f"[calendar] timezone = {self.timezone!r} is not a time zone; use an IANA name "
+                'such as "Europe/Amsterdam" or "Europe/Brussels"'
+            ) from None
+
+
+@dataclass(frozen=True)
+class ReplanParams:
+    """``territory replan``: what one changed visit costs, against minutes of travel saved.
+
+    ``change_penalty_min`` is added for every future visit that changes day or rep: a change
+    is made only when it saves more travel than this, or when the old day cannot hold the visit
+    any more (a holiday, an absence, an appointment, a full day).
+    """
+
+    change_penalty_min: float = 120.0
+
+    def __post_init__(self) -> None:
+        _check(
+            isinstance(self.change_penalty_min, int | float)
+            and not isinstance(self.change_penalty_min, bool)
+            and 0 <= self.change_penalty_min <= 100_000,
+            f"[replan] change_penalty_min = {self.change_penalty_min!r} is not accepted; use "
+            "minutes from 0 to 100000",
+        )
+
+
+@dataclass(frozen=True)
 class Config:
     """The effective configuration of a run (plan.toml over the defaults)."""
 
@@ -458,6 +510,8 @@ class Config:
     territory: TerritoryParams = field(default_factory=TerritoryParams)
     sizing: SizingParams = field(default_factory=SizingParams)
     planning: PlanningParams = field(default_factory=PlanningParams)
+    calendar: CalendarParams = field(default_factory=CalendarParams)
+    replan: ReplanParams = field(default_factory=ReplanParams)
 
     def __post_init__(self) -> None:
         _check(len(self.classes) > 0, "[classes] must define at least one class")
@@ -492,7 +546,10 @@ class Config:
     @classmethod
     def from_dict(cls, data: dict[str, Any], source: str = "config") -> Config:
         """Build a Config from a parsed TOML mapping (one reader per ``[section]``)."""
-        known = {"period", "day", "travel", "classes", "territory", "sizing", "planning"}
+        known = {
+            "period", "day", "travel", "classes", "territory", "sizing", "planning", "calendar",
+            "replan",
+        }  # fmt: skip
         _warn_unknown(source, "", data, known)
 
         def table(name: str) -> dict[str, Any]:
@@ -513,6 +570,12 @@ class Config:
                 sizing=SizingParams(**_sizing_kwargs(table("sizing"), classes, source)),
                 planning=PlanningParams(
                     **_known_kwargs(table("planning"), PlanningParams, "planning", source)
+                ),
+                calendar=CalendarParams(
+                    **_known_kwargs(table("calendar"), CalendarParams, "calendar", source)
+                ),
+                replan=ReplanParams(
+                    **_known_kwargs(table("replan"), ReplanParams, "replan", source)
                 ),
             )
         except ConfigError:
@@ -536,6 +599,15 @@ class Config:
             "lunch_until": format_hhmm(self.day.lunch_until_min),
         }
         d["territory"]["balance"] = list(self.territory.balance)
+        # Keys of the calendar features only when used: a plan without them writes the
+        # summary.json it always wrote.
+        if self.period.holidays or self.period.extra_holidays:
+            d["period"]["extra_holidays"] = [x.isoformat() for x in self.period.extra_holidays]
+        else:
+            del d["period"]["holidays"], d["period"]["extra_holidays"]
+        for name, default in (("calendar", CalendarParams()), ("replan", ReplanParams())):
+            if getattr(self, name) == default:
+                del d[name]
         return d
 
 
@@ -559,7 +631,9 @@ def _known_kwargs(section: dict[str, Any], params: type, name: str, source: str)
 
 def _period_kwargs(period: dict[str, Any], source: str) -> dict[str, Any]:
     """``[period]``: weeks, working weekdays and the optional start date."""
-    _warn_unknown(source, "period", period, {"weeks", "days", "start_date"})
+    _warn_unknown(
+        source, "period", period, {"weeks", "days", "start_date", "holidays", "extra_holidays"}
+    )
     pkw: dict[str, Any] = {}
     if "weeks" in period:
         pkw["weeks"] = period["weeks"]
@@ -579,7 +653,65 @@ def _period_kwargs(period: dict[str, Any], source: str) -> dict[str, Any]:
             f"[period] start_date = {sd!r} is not a date; use YYYY-MM-DD",
         )
         pkw["start_date"] = sd
+    if "holidays" in period:
+        region = period["holidays"]
+        _check(
+            isinstance(region, str),
+            f"[period] holidays = {region!r} is not accepted; use a country code such as "
+            '"NL", or "DE-BY" with a subdivision',
+        )
+        pkw["holidays"] = region.strip()
+    if "extra_holidays" in period:
+        pkw["extra_holidays"] = _dates(period["extra_holidays"], "[period] extra_holidays")
     return pkw
+
+
+def _dates(value: Any, what: str) -> tuple[dt.date, ...]:
+    """A TOML list of dates (TOML dates or YYYY-MM-DD text), sorted, without duplicates."""
+    _check(
+        isinstance(value, list),
+        f'{what} = {value!r} is not accepted; use a list of dates such as ["2027-12-24"]',
+    )
+    out = set()
+    for raw in value:
+        item = raw
+        if isinstance(raw, str):
+            try:
+                item = dt.date.fromisoformat(raw.strip())
+            except ValueError:
+                raise ConfigError(f"{what}: '{raw}' is not a date; use YYYY-MM-DD") from None
+        _check(
+            isinstance(item, dt.date) and not isinstance(item, dt.datetime),
+            f"{what}: {item!r} is not a date; use YYYY-MM-DD",
+        )
+        out.add(item)
+    return tuple(sorted(out))
+
+
+def _holiday_region_problem(region: str) -> str:
+    """Why ``region`` is not a country (or country-subdivision) of the ``holidays`` package
+    ("" when it is, or when it is empty)."""
+    if not isinstance(region, str):
+        return f"[period] holidays = {region!r} is not accepted; use a country code such as NL"
+    if not region:
+        return ""
+    import holidays
+
+    country, _, subdivision = region.partition("-")
+    supported = holidays.list_supported_countries()
+    if country.upper() not in supported:
+        return (
+            f"[period] holidays = '{region}' is not a country the holidays package knows; use a "
+            "code such as NL, BE, DE or FR (with a subdivision: DE-BY)"
+        )
+    subdivisions = supported[country.upper()]
+    if subdivision and subdivision.casefold() not in {s.casefold() for s in subdivisions}:
+        shown = ", ".join(subdivisions[:12]) + (", ..." if len(subdivisions) > 12 else "")
+        return (
+            f"[period] holidays = '{region}': '{subdivision}' is not a subdivision of "
+            f"{country.upper()}; use one of {shown or 'none (the country alone)'}"
+        )
+    return ""
 
 
 def _day_kwargs(day: dict[str, Any], source: str) -> dict[str, Any]:

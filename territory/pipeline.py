@@ -9,7 +9,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -19,6 +19,9 @@ from .exceptions import InputError, TerritoryWarning
 from .models import Customer, Design, DesignKpis, Plan, Rep
 from .params import Config
 from .travel import Points, TravelModel, travel_model, with_travel_options
+
+if TYPE_CHECKING:
+    from .replan import ReplanOutputs
 from .workload import CustomerWorkload, SizingResult, customer_workload, size_team
 
 log = logging.getLogger(__name__)
@@ -48,14 +51,27 @@ def load_inputs(
     online: bool = False,
     start_date: dt.date | None = None,
     cache_path: str | Path | None = None,
+    absences_path: str | Path | None = None,
+    appointments_path: str | Path | None = None,
+    config: Config | None = None,
     travel_options: dict[str, str | None] | None = None,
 ) -> Inputs:
     """Read the config, customers and reps; locate rows without coordinates; build the travel
-    model (``travel_options``: the command line's ``source``/``osm``/``osrm``/``matrix``)."""
+    model.
+
+    ``absences_path`` (``rep_id, from, to``) adds periods of leave to the reps;
+    ``appointments_path`` (``customer_id, date, start[, minutes, purpose]``) books visits.
+    Holidays, absences and appointments need a start date of the period. ``config`` is used
+    instead of reading ``config_path`` when given (a re-plan takes its plan's config).
+    ``travel_options``: the command line's ``source``/``osm``/``osrm``/``matrix`` over
+    ``[travel]``.
+    """
+    from .bookings import attach_appointments, load_absences
     from .geocode import locate
     from .load import check_locked_reps, load_customers, load_reps
+    from .workdays import check_calendar
 
-    config = Config.from_toml(config_path)
+    config = config if config is not None else Config.from_toml(config_path)
     if travel_options:
         config = with_travel_options(config, **travel_options)
     if start_date is not None:
@@ -77,8 +93,17 @@ def load_inputs(
             )
         )
         check_locked_reps(customers, reps, source=str(customers_path))
+    if absences_path is not None:
+        if reps is None:
+            raise InputError(f"{absences_path}: absences need --reps (the reps they belong to)")
+        paths["absences"] = Path(absences_path)
+        reps = load_absences(absences_path, reps)
     if config_path is not None:
         paths["config"] = Path(config_path)
+    check_calendar(config, reps, str(config_path or ""))
+    if appointments_path is not None:
+        paths["appointments"] = Path(appointments_path)
+        customers = attach_appointments(customers, appointments_path, config)
     if not customers:
         raise InputError(
             f"{customers_path}: the file has no customer rows; add at least one customer"
@@ -219,7 +244,7 @@ def plan(
     if not inputs.reps:
         raise InputError("plan needs --reps: every day is a loop from a rep's home")
     return plan_and_rebalance(
-        inputs.customers,
+        keep_appointments(inputs, design_result),
         inputs.reps,
         design_result,
         inputs.config,
@@ -228,6 +253,33 @@ def plan(
         workers=workers,
         progress=progress,
         travel=inputs.travel,
+    )
+
+
+def keep_appointments(inputs: Inputs, design_result: Design) -> tuple[Customer, ...]:
+    """The customers to plan: each appointment checked against the day of the rep the design
+    gave its customer (``bookings.check_appointments``), and a customer with appointments kept
+    with that rep while the plan rebalances (as if locked to them)."""
+    customers = inputs.customers
+    if not any(c.appointments for c in customers) or not inputs.reps:
+        return customers
+    from .bookings import check_appointments
+
+    rep_of = {
+        c.id: design_result.rep_ids[t]
+        for c, t in zip(customers, design_result.assignment, strict=True)
+    }
+    check_appointments(
+        customers,
+        inputs.reps,
+        rep_of,
+        inputs.config,
+        inputs.travel,
+        source=str(inputs.paths.get("appointments", "appointments.csv")),
+    )
+    return tuple(
+        replace(c, locked_rep=c.locked_rep or rep_of[c.id]) if c.appointments else c
+        for c in customers
     )
 
 
@@ -273,6 +325,30 @@ def design_kpis(
     return k
 
 
+def _write_calendars(
+    stage: Path,
+    inputs: Inputs,
+    plan_result: Plan,
+    team: Sequence[Rep],
+    replan: ReplanOutputs | None,
+) -> None:
+    """calendars/<rep>.ics (with a start date), and changes.csv of a re-plan."""
+    from .calendars import write_calendars
+
+    write_calendars(
+        stage,
+        plan_result,
+        inputs.customers,
+        team,
+        inputs.config,
+        revision=replan.revision if replan else 0,
+        issued=replan.issued if replan else None,
+        cancelled=replan.cancelled if replan else (),
+    )
+    if replan is not None:
+        report.write_table(stage, columns.CHANGES, replan.changes)
+
+
 def write_outputs(
     out_dir: str | Path,
     command: str,
@@ -286,8 +362,13 @@ def write_outputs(
     offline: bool = False,
     maps: bool = True,
     progress: Progress | None = None,
+    replan: ReplanOutputs | None = None,
 ) -> dict[str, Any]:
-    """Write the plan folder atomically: tables, GeoJSON, summary.json, maps and report."""
+    """Write the plan folder atomically: tables, GeoJSON, summary.json, calendars, maps and report.
+
+    ``replan`` (from ``territory replan``) adds changes.csv, the calendars' revision and the
+    cancelled events of moved visits, and a ``replan`` section in summary.json.
+    """
     if progress is not None:
         progress("write: tables", 0.0)
     team = report.team_reps(design_result, inputs.reps)
@@ -329,7 +410,10 @@ def write_outputs(
                 stage / "routes.geojson",
                 report.json_text(report.routes_geojson(plan_result, inputs.customers, team)),
             )
+            _write_calendars(stage, inputs, plan_result, team, replan)
         result = summary(command, inputs, kpis, started)
+        if replan is not None:
+            result["replan"] = replan.summary
         report.write_text(stage / "summary.json", report.json_text(result))
         if maps:
             from .maps import render

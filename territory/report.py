@@ -122,12 +122,13 @@ def comparable(name: str, data: bytes) -> bytes:
     return json.dumps(parsed).encode()
 
 
-#: Files a run of this tool writes into a plan folder (plus ``reps/<rep>.html``); ``edit.html``
+#: Files a run of this tool writes into a plan folder (plus ``reps/<rep>.html`` and
+#: ``calendars/<rep>.ics``); ``edit.html``
 #: (``territory edit``) belongs to one split, so a new run into the folder removes it.
 PLAN_FOLDER_FILES = (
     "assignments.csv", "territories.csv", "territories.geojson", "schedule.csv", "days.csv",
     "unscheduled.csv", "routes.geojson", "summary.json", "map.html", "report.html", "plan.xlsx",
-    "edit.html",
+    "edit.html", "changes.csv",
 )  # fmt: skip
 
 
@@ -247,6 +248,7 @@ def atomic_output(out_dir: str | Path) -> Iterator[Path]:
             dst.parent.mkdir(parents=True, exist_ok=True)
             os.replace(stage / rel, dst)
         ours = [out / name for name in PLAN_FOLDER_FILES] + sorted((out / "reps").glob("*.html"))
+        ours += sorted((out / "calendars").glob("*.ics"))
         for path in ours:
             if path.is_file() and path.relative_to(out) not in written:
                 path.unlink()

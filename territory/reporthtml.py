@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from .calendars import CALENDAR_DIR, calendar_file_name
+from .changes import changes_html
 from .columns import Column as C
 from .exceptions import InputError
 from .htmlutil import (
@@ -334,8 +336,14 @@ def _rep_page_link(rep_id: str, ctx: ReportContext) -> str | None:
 
 #: Links per rep in the per-rep table: (label key, rep_id -> path in the plan folder or None).
 #: A link is shown when its file exists (the rep pages: when they are written).
+def _calendar_path(rep_id: str, ctx: ReportContext) -> str | None:
+    path = f"{CALENDAR_DIR}/{calendar_file_name(rep_id)}"
+    return path if (ctx.folder.path / path).is_file() else None
+
+
 REP_LINKS: tuple[tuple[str, Callable[[str, ReportContext], str | None]], ...] = (
     ("rep_page_link", _rep_page_link),
+    ("calendar_link", _calendar_path),
 )
 
 #: The per-rep table's figures: a territories.csv column and the unit its cells show.
@@ -431,6 +439,7 @@ FILE_LINKS: tuple[tuple[str, str], ...] = (
     ("routes.geojson", "file_routes_geojson"),
     ("summary.json", "file_summary"),
     ("edit.html", "file_edit"),
+    ("changes.csv", "file_changes"),
 )
 
 
@@ -548,11 +557,18 @@ def technical_section(ctx: ReportContext) -> ReportSection | None:
 #: :data:`SectionBuilder` that returns None when its file is absent, give its texts label keys
 #: in :data:`territory.htmlutil.LABELS` (English and Dutch), and insert it here. The section
 #: keyed ``technical`` is shown folded, as the page's last part.
+def changes_section(ctx: ReportContext) -> ReportSection | None:
+    """A re-plan's changes (changes.csv), or None when the folder has none."""
+    body = changes_html(ctx.folder.path, ctx.lab, ctx.lang)
+    return None if body is None else ReportSection("changes", ctx.lab["changes_title"], body)
+
+
 REPORT_SECTIONS: tuple[SectionBuilder, ...] = (
     headline_section,
     per_rep_section,
     chart_section,
     plan_section,
+    changes_section,
     files_section,
     technical_section,
 )

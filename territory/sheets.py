@@ -146,8 +146,11 @@ def _stop_item(stop: Mapping[str, Any], details: CustomerDetails, lab: Labels, c
     return f'<li class="tp-stop-item">{"".join(lines)}</li>'
 
 
-def rep_header(rep: Mapping[str, Any], lab: Labels, weeks: Sequence[int]) -> str:
-    """The rep page's header: title, figures, links and the print control."""
+def rep_header(
+    rep: Mapping[str, Any], lab: Labels, weeks: Sequence[int], more_links: str = ""
+) -> str:
+    """The rep page's header: title, figures, links (``more_links`` after the report's: the
+    rep's calendar) and the print control."""
     title = lab["rep_title"].format(rep=rep["id"] + (f" · {rep['name']}" if rep["name"] else ""))
     summary = (
         f"{esc(lab['workload'])}: {esc(rep['workload'])} · {esc(lab['utilization'])}: "
@@ -156,6 +159,7 @@ def rep_header(rep: Mapping[str, Any], lab: Labels, weeks: Sequence[int]) -> str
     links = (
         f'<a class="tp-btn" href="../map.html">{esc(lab["overview_map"])}</a>'
         f'<a class="tp-btn" href="../report.html">{esc(lab["report_title"])}</a>'
+        f"{more_links}"
     )
     return (
         f'<header class="tp-bar"><h1>{esc(title)}</h1><div class="tp-sum">{summary}</div>'
