@@ -47,6 +47,31 @@ def _fraction(text: str) -> float:
     return value
 
 
+def travel_arguments(sp: argparse.ArgumentParser) -> None:
+    """``--travel-source``, ``--osm``, ``--osrm``, ``--matrix``: over ``[travel]`` in the config."""
+    from .params import TRAVEL_SOURCES
+
+    sp.add_argument(
+        "--travel-source",
+        choices=TRAVEL_SOURCES,
+        help="how travel is measured (default [travel] source, else crow: straight lines)",
+    )
+    sp.add_argument("--osm", metavar="FILE", help="road network from this .osm.pbf extract")
+    sp.add_argument("--osrm", metavar="URL", help="travel from this OSRM server's /table service")
+    sp.add_argument(
+        "--matrix", metavar="FILE", help="travel times from this CSV (from_id,to_id,minutes[,km])"
+    )
+
+
+def _travel_options(args: argparse.Namespace) -> dict[str, str | None]:
+    return {
+        "source": args.travel_source,
+        "osm": args.osm,
+        "osrm": args.osrm,
+        "matrix": args.matrix,
+    }
+
+
 def _replan_parser(sub: Any) -> None:
     """``territory replan``'s options."""
     r = sub.add_parser(
@@ -102,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
             action="store_true",
             help="allow online geocoding (Nominatim) for rows the offline gazetteer cannot place",
         )
+        travel_arguments(sp)
 
     def territory_options(sp: argparse.ArgumentParser) -> None:
         sp.add_argument(
@@ -163,6 +189,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--assignments", help="assignments file (customer_id, rep_id); default current_rep"
     )
     e.add_argument("--json", action="store_true", help="the figures as JSON")
+
+    c = sub.add_parser(
+        "calibrate", help="fit the straight-line model to a road source: how wrong the crow flies"
+    )
+    common(c)
+    c.add_argument(
+        "--sample", type=int, default=5000, metavar="N", help="legs to ask for (default 5000)"
+    )
+    c.add_argument("--seed", type=int, default=0, help="seed of the sample (default 0)")
+    c.add_argument("--json", action="store_true", help="the figures as JSON")
 
     _replan_parser(sub)
     ed = sub.add_parser("edit", help="write DIR/edit.html: move customers between reps by hand")
@@ -369,6 +405,7 @@ def _run(args: argparse.Namespace, progress: Reporter) -> int:
         start_date=getattr(args, "start_date", None),
         absences_path=args.absences,
         appointments_path=getattr(args, "appointments", None),
+        travel_options=_travel_options(args),
     )
     inputs = _starting_point(args, inputs)
     if args.command == "size":
@@ -377,6 +414,8 @@ def _run(args: argparse.Namespace, progress: Reporter) -> int:
         return 0
     if args.command == "evaluate":
         return _evaluate(args, inputs)
+    if args.command == "calibrate":
+        return _calibrate(args, inputs)
     progress.say(_design_estimate(inputs, getattr(args, "k", None), args.max_moved))
     if args.command == "design":
         return _design(args, inputs, progress, started)
@@ -414,6 +453,8 @@ def _check_usage(args: argparse.Namespace) -> str | None:
     scheduler = scheduler_address(getattr(args, "scheduler", None))
     if args.command == "plan" and scheduler:
         check_scheduler_address(scheduler)  # before the design, not after it
+    if getattr(args, "sample", 2) < 2:
+        raise TerritoryError(f"--sample {args.sample} is not accepted; use at least 2 legs")
     if getattr(args, "jobs", 1) < 1:
         raise TerritoryError(
             f"--jobs {args.jobs} is not accepted; use a whole number of at least 1"
@@ -437,6 +478,41 @@ def _evaluate(args: argparse.Namespace, inputs: pipeline.Inputs) -> int:
     return 0
 
 
+def _calibrate(args: argparse.Namespace, inputs: pipeline.Inputs) -> int:
+    """``territory calibrate``: the straight line against the road source, and a fit."""
+    from .calibrate import calibrate, format_calibration
+    from .travel import Points
+
+    places = Points.of([*inputs.customers, *(inputs.reps or ())])
+    result = calibrate(
+        places, inputs.travel, inputs.config.travel, sample=args.sample, seed=args.seed
+    )
+    print(json.dumps(result.to_dict(), indent=2) if args.json else format_calibration(result))
+    return 0
+
+
+def format_travel(about: dict[str, Any]) -> str:
+    """One line on the travel source of a run (its file or server, snaps, estimated pairs)."""
+    source = about.get("source", "crow")
+    if source == "crow":
+        return (
+            f"  travel: straight lines x {about.get('circuity')} at {about.get('speed_kmh')} km/h"
+        )
+    where = about.get("file") or about.get("server") or ""
+    parts = [f"  travel: {source} ({where})"]
+    snapped = about.get("snapped") or {}
+    if snapped.get("points"):
+        parts.append(
+            f"{snapped['points']} places snapped, median {snapped['median_m']:.0f} m, "
+            f"max {snapped['max_m']:.0f} m"
+        )
+    network = about.get("network") or {}
+    if network.get("cache"):
+        parts.append(f"network {'from the cache' if network['cache'] == 'hit' else 'built'}")
+    parts.append(f"{about.get('pairs_estimated', 0)} pairs estimated")
+    return ", ".join(parts)
+
+
 def _design(
     args: argparse.Namespace, inputs: pipeline.Inputs, progress: Reporter, started: float
 ) -> int:
@@ -457,6 +533,7 @@ def _design(
         progress=progress,
     )
     print(f"Territories written to {args.out}")
+    print(format_travel(result["travel"]))
     if args.k is not None:
         print("Territory centres (free, placed by the design):")
         for row in pipeline.centre_rows(design_result):
@@ -509,6 +586,7 @@ def _plan(
         progress=progress,
     )
     print(f"Plan written to {args.out}")
+    print(format_travel(result["travel"]))
     print(format_kpis(result["kpis"]))
     return 0
 

@@ -7,7 +7,7 @@ import logging
 import re
 import tomllib
 import warnings
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -210,12 +210,33 @@ class DayParams:
         return self.length_min - self.lunch_minutes - self.admin_minutes
 
 
+#: The travel sources ``[travel] source`` accepts.
+TRAVEL_SOURCES = ("crow", "osm", "osrm", "matrix")
+
+
 @dataclass(frozen=True)
 class TravelParams:
-    """Great-circle distance x ``circuity`` at ``speed_kmh``."""
+    """How travel is measured: ``source`` and its file or server, and the straight-line model.
+
+    The straight-line model (great-circle km x ``circuity`` at ``speed_kmh``, plus
+    ``fixed_minutes`` per leg between two different places) is the ``crow`` source and
+    estimates what a road source cannot answer. ``osm`` / ``matrix`` are paths (relative ones
+    resolve against the config file's folder), ``osrm`` a server's base URL; ``speeds`` overrides
+    the per-``highway`` km/h of the osm source, ``max_snap_km`` is how far a place may lie from
+    the nearest road.
+    """
 
     speed_kmh: float = 60.0
     circuity: float = 1.3
+    fixed_minutes: float = 0.0
+    source: str = "crow"
+    osm: str | None = None
+    osrm: str | None = None
+    matrix: str | None = None
+    speeds: dict[str, float] = field(default_factory=dict)
+    max_snap_km: float = 5.0
+    osrm_batch: int = 100
+    osrm_timeout_s: float = 30.0
 
     def __post_init__(self) -> None:
         _check(
@@ -225,6 +246,42 @@ class TravelParams:
         _check(
             isinstance(self.circuity, int | float) and 1.0 <= self.circuity <= 3.0,
             f"[travel] circuity = {self.circuity!r} is not accepted; use a number from 1.0 to 3.0",
+        )
+        _check(
+            isinstance(self.fixed_minutes, int | float) and 0 <= self.fixed_minutes <= 60,
+            f"[travel] fixed_minutes = {self.fixed_minutes!r} is not accepted; use 0 to 60",
+        )
+        _check(
+            self.source in TRAVEL_SOURCES,
+            f"[travel] source = {self.source!r} is not accepted; use one of "
+            + ", ".join(f'"{s}"' for s in TRAVEL_SOURCES),
+        )
+        for key in ("osm", "osrm", "matrix"):
+            value = getattr(self, key)
+            _check(
+                value is None or (isinstance(value, str) and value.strip() != ""),
+                f"[travel] {key} = {value!r} is not accepted; give a path or URL as text",
+            )
+        _check(
+            isinstance(self.speeds, dict)
+            and all(
+                isinstance(v, int | float) and not isinstance(v, bool) and 3 <= v <= 200
+                for v in self.speeds.values()
+            ),
+            f"[travel.speeds] {self.speeds!r} is not accepted; give km/h from 3 to 200 per "
+            "highway class, e.g. residential = 30",
+        )
+        _check(
+            isinstance(self.max_snap_km, int | float) and 0.01 <= self.max_snap_km <= 100,
+            f"[travel] max_snap_km = {self.max_snap_km!r} is not accepted; use 0.01 to 100",
+        )
+        _check(
+            isinstance(self.osrm_batch, int) and 2 <= self.osrm_batch <= 10000,
+            f"[travel] osrm_batch = {self.osrm_batch!r} is not accepted; use 2 to 10000",
+        )
+        _check(
+            isinstance(self.osrm_timeout_s, int | float) and 0.1 <= self.osrm_timeout_s <= 3600,
+            f"[travel] osrm_timeout_s = {self.osrm_timeout_s!r} is not accepted; use 0.1 to 3600",
         )
 
 
@@ -481,9 +538,10 @@ class Config:
         except UnicodeDecodeError:
             raise ConfigError(f"{p}: not UTF-8 text; save plan.toml as UTF-8") from None
         try:
-            return cls.from_dict(data, source=str(p))
+            config = cls.from_dict(data, source=str(p))
         except ConfigError as exc:
             raise ConfigError(f"{p}: {exc}") from None
+        return replace(config, travel=_travel_paths_from(config.travel, p.parent))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], source: str = "config") -> Config:
@@ -551,6 +609,17 @@ class Config:
             if getattr(self, name) == default:
                 del d[name]
         return d
+
+
+def _travel_paths_from(travel: TravelParams, folder: Path) -> TravelParams:
+    """``[travel] osm`` and ``matrix`` relative to the config file's folder (absolute ones kept)."""
+
+    def resolved(value: str | None) -> str | None:
+        if value is None or Path(value).is_absolute():
+            return value
+        return str(folder / value)
+
+    return replace(travel, osm=resolved(travel.osm), matrix=resolved(travel.matrix))
 
 
 def _known_kwargs(section: dict[str, Any], params: type, name: str, source: str) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from .cluster import Workers
 from .exceptions import InputError, TerritoryWarning
 from .models import Customer, Design, DesignKpis, Plan, Rep
 from .params import Config
-from .travel import TravelModel, travel_model
+from .travel import Points, TravelModel, travel_model, with_travel_options
 
 if TYPE_CHECKING:
     from .replan import ReplanOutputs
@@ -54,13 +54,17 @@ def load_inputs(
     absences_path: str | Path | None = None,
     appointments_path: str | Path | None = None,
     config: Config | None = None,
+    travel_options: dict[str, str | None] | None = None,
 ) -> Inputs:
-    """Read the config, customers and reps; locate rows without coordinates.
+    """Read the config, customers and reps; locate rows without coordinates; build the travel
+    model.
 
     ``absences_path`` (``rep_id, from, to``) adds periods of leave to the reps;
     ``appointments_path`` (``customer_id, date, start[, minutes, purpose]``) books visits.
     Holidays, absences and appointments need a start date of the period. ``config`` is used
     instead of reading ``config_path`` when given (a re-plan takes its plan's config).
+    ``travel_options``: the command line's ``source``/``osm``/``osrm``/``matrix`` over
+    ``[travel]``.
     """
     from .bookings import attach_appointments, load_absences
     from .geocode import locate
@@ -68,6 +72,8 @@ def load_inputs(
     from .workdays import check_calendar
 
     config = config if config is not None else Config.from_toml(config_path)
+    if travel_options:
+        config = with_travel_options(config, **travel_options)
     if start_date is not None:
         config = replace(config, period=replace(config.period, start_date=start_date))
     paths = {"customers": Path(customers_path)}
@@ -102,7 +108,7 @@ def load_inputs(
         raise InputError(
             f"{customers_path}: the file has no customer rows; add at least one customer"
         )
-    travel = travel_model(config)
+    travel = travel_model(config, Points.of([*customers, *(reps or ())]))
     return Inputs(customers=customers, reps=reps, config=config, paths=paths, travel=travel)
 
 
@@ -288,6 +294,7 @@ def summary(command: str, inputs: Inputs, kpis: dict[str, Any], started: float) 
         },
         "config": inputs.config.to_dict(),
         "seed": inputs.config.territory.seed,
+        "travel": inputs.travel.describe(),
         "kpis": kpis,
         report.RUNTIME_FIELD: round(time.perf_counter() - started, 2),
     }

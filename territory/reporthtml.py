@@ -301,7 +301,12 @@ def _cards(ctx: ReportContext) -> str:
 
 
 def _travel_note(ctx: ReportContext) -> str | None:
-    """How travel was estimated, from the run's settings (summary.json's config)."""
+    """How travel was estimated, from the run's settings (summary.json's config); with a road
+    source, which one answered."""
+    about = (ctx.folder.summary or {}).get("travel")
+    if isinstance(about, dict) and about.get("source", "crow") != "crow":
+        words = TRAVEL_LABELS.get(ctx.lang, TRAVEL_LABELS["en"])
+        return words["travel_note_roads"].format(text=_travel_text(about, ctx.lang))
     travel = ((ctx.folder.summary or {}).get("config") or {}).get("travel")
     if not isinstance(travel, dict) or "speed_kmh" not in travel or "circuity" not in travel:
         return None
@@ -514,6 +519,13 @@ def technical_section(ctx: ReportContext) -> ReportSection | None:
         for k, v in (inputs.items() if isinstance(inputs, dict) else [])
         if isinstance(v, dict)
     )
+    travel = summary.get("travel")
+    if isinstance(travel, dict):
+        input_rows += (
+            f"<tr><td>{esc(TRAVEL_LABELS.get(ctx.lang, TRAVEL_LABELS['en'])['travel_source'])}</td>"
+            f"<td>{esc(_travel_text(travel, ctx.lang))}</td>"
+            f"<td><code>{esc(str(travel.get('sha256') or '')[:16])}</code></td></tr>"
+        )
     config = summary.get("config")
     setting_rows = "".join(
         f"<tr><td><code>{esc(k)}</code></td><td>{esc(v)}</td></tr>"
@@ -612,3 +624,45 @@ def write_report(
     out = folder.path / "report.html"
     write_text(out, page)
     return out
+
+
+#: The report's words for the travel source (kept here, not in htmlutil's labels that every
+#: map page embeds).
+TRAVEL_LABELS: dict[str, dict[str, str]] = {
+    "en": {
+        "travel_source": "travel source",
+        "travel_crow": "straight lines x {circuity} at {speed} km/h",
+        "travel_snapped": "{n} places snapped to a road (median {median} m, max {max} m)",
+        "travel_estimated": "{n} pairs estimated with the straight line",
+        "travel_note_roads": "Travel times and km: fastest paths on the roads ({text}).",
+    },
+    "nl": {
+        "travel_source": "reistijdenbron",
+        "travel_crow": "rechte lijnen x {circuity} bij {speed} km/u",
+        "travel_snapped": "{n} adressen aan de weg gekoppeld (mediaan {median} m, max {max} m)",
+        "travel_estimated": "{n} paren geschat met de rechte lijn",
+        "travel_note_roads": "Reistijden en km: snelste routes over de weg ({text}).",
+    },
+}
+
+
+def _travel_text(about: dict[str, Any], lang: str) -> str:
+    """The travel source in words: what answered, how far places were snapped, estimates."""
+    lab = TRAVEL_LABELS.get(lang, TRAVEL_LABELS["en"])
+    source = str(about.get("source", "crow"))
+    if source == "crow":
+        return "crow: " + lab["travel_crow"].format(
+            circuity=about.get("circuity"), speed=about.get("speed_kmh")
+        )
+    parts = [f"{source}: {about.get('file') or about.get('server') or ''}"]
+    snapped = about.get("snapped")
+    if isinstance(snapped, dict) and snapped.get("points"):
+        parts.append(
+            lab["travel_snapped"].format(
+                n=snapped["points"],
+                median=f"{snapped.get('median_m', 0):.0f}",
+                max=f"{snapped.get('max_m', 0):.0f}",
+            )
+        )
+    parts.append(lab["travel_estimated"].format(n=about.get("pairs_estimated", 0)))
+    return "; ".join(parts)
