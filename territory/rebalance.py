@@ -25,7 +25,7 @@ from .districting import (
     design_territories,
     estimate_design_s,
     evaluate_assignment,
-    neighbour_lists,
+    road_neighbour_lists,
 )
 from .models import Customer, Design, Plan, PlanKpis, Rep
 from .params import Config
@@ -334,7 +334,7 @@ class _PairMoves:
         self.workers, self.progress = workers, progress
         points = Points.of(customers)
         self.xy = project_km(points.lat, points.lon)
-        self.nbrs = neighbour_lists(self.xy)
+        self.nbrs = road_neighbour_lists(self.xy, points, travel)  # the design's graph
         self.home_xy = project_km(np.array([r.lat for r in team]), np.array([r.lon for r in team]))
         self.cap = np.array([rep_capacity_min(r, config) for r in team])
         self.goal = config.planning.routed_goal
