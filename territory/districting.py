@@ -793,7 +793,9 @@ def _between_clusters(
     A long edge inside one cluster of the short edges is a shortcut over a bay or a lake (the
     cluster is connected around it) and is dropped. Between two clusters (towns apart on land,
     an island off the coast) the ``_BRIDGES_PER_PAIR`` shortest Delaunay edges are kept, so
-    neighbouring towns are joined pairwise. Joining them only by a spanning tree (Kruskal, one
+    neighbouring towns are joined pairwise; an edge that passes by another town on its way
+    (`_passes_by`: along a coast, over the sea) is not a crossing. Joining them only by a
+    spanning tree (Kruskal, one
     bridge per town) made the towns a tree: measured on 8,000 customers around 80 Dutch and
     Belgian towns with 120 reps, the design then ended 33 % off its workload band, where with
     the pairwise bridges it holds 5 %, connected.
@@ -804,7 +806,7 @@ def _between_clusters(
     g = coo_matrix((np.ones(len(kept)), (kept[:, 0], kept[:, 1])), shape=(n, n))
     _, labels = connected_components(g, directed=False)
     a, b = labels[long_[:, 0]], labels[long_[:, 1]]
-    between = np.flatnonzero(a != b)
+    between = np.flatnonzero((a != b) & ~_passes_by(pts, long_))
     if not len(between):
         return kept, long_
     # per pair of clusters, its shortest crossings (ties broken by the edge ends)
@@ -817,6 +819,38 @@ def _between_clusters(
     keep = np.zeros(len(long_), dtype=bool)
     keep[between[order[rank < _BRIDGES_PER_PAIR]]] = True
     return np.vstack([kept, long_[keep]]), long_[~keep]
+
+
+#: A long edge passes by a point that sees its two ends at more than this angle (degrees).
+_PASS_BY_DEG = 120.0
+#: Points along a long edge at which the nearest customer is looked for.
+_PASS_BY_SAMPLES = 9
+
+
+def _passes_by(pts: NDArray[np.float64], edges: NDArray[np.int64]) -> NDArray[np.bool_]:
+    """Per edge: whether it passes close by another point (one that sees both ends at more than
+    ``_PASS_BY_DEG``): a hull edge of the triangulation along a coast (Ostend to Den Helder
+    over the sea, past The Hague) rather than a crossing between neighbouring towns.
+
+    Such an edge is not kept as a bridge between clusters: the towns it passes by join the
+    two ends (and `_connect` brings it back if the graph would fall apart without it). Found by
+    the nearest point to ``_PASS_BY_SAMPLES`` points along the edge.
+    """
+    if not len(edges):
+        return np.zeros(0, dtype=bool)
+    u, v = pts[edges[:, 0]], pts[edges[:, 1]]
+    frac = (np.arange(_PASS_BY_SAMPLES) + 1.0) / (_PASS_BY_SAMPLES + 1.0)
+    probe = u[:, None, :] + frac[None, :, None] * (v - u)[:, None, :]  # (edges, samples, 2)
+    _, w = cKDTree(pts).query(probe.reshape(-1, 2))
+    w = np.asarray(w).reshape(len(edges), _PASS_BY_SAMPLES)
+    wu = u[:, None, :] - pts[w]
+    wv = v[:, None, :] - pts[w]
+    norm = np.linalg.norm(wu, axis=2) * np.linalg.norm(wv, axis=2)
+    cos = np.einsum("esk,esk->es", wu, wv) / np.maximum(norm, _EPS)
+    ends = (w == edges[:, :1]) | (w == edges[:, 1:])
+    by = (cos < np.cos(np.radians(_PASS_BY_DEG))) & ~ends
+    out: NDArray[np.bool_] = by.any(axis=1)
+    return out
 
 
 def _connect(

@@ -96,8 +96,8 @@ def plan_and_rebalance(
     replanned (from their customers' patterns, at half the periodic engine's iterations), and
     the best plan is kept: every rep within ``planning.routed_goal`` first, then the fewest
     unscheduled visits, then the smallest maximum deviation (`_TeamPlan.key`). The rounds stop
-    once every rep is within the goal with nothing unscheduled or two rounds in a row did not
-    improve (each round starts from the latest plan). Then pair moves (`_PairMoves`) between
+    once every rep is within the goal with nothing unscheduled or a round did not improve (the
+    pair moves do better from there than another reallocation of the whole team). Then pair moves (`_PairMoves`) between
     neighbouring territories, each judged by routing both again, finish the balance.
     """
     check_plan_period(config)
@@ -174,6 +174,7 @@ class _TeamPlan:
     design: Design
     max_deviation: float  # largest absolute routed deviation
     unscheduled: int  # visits
+    deviation: NDArray[np.float64]  # routed deviation per territory
 
     @classmethod
     def of(
@@ -186,7 +187,7 @@ class _TeamPlan:
         dev = routed_deviation(plans, team, config)
         max_dev = float(np.abs(dev).max()) if len(dev) else 0.0
         unscheduled = sum(len(p.unscheduled) for p in plans)
-        return cls(plans, list(design.assignment), design, max_dev, unscheduled)
+        return cls(plans, list(design.assignment), design, max_dev, unscheduled, dev)
 
     def key(self, goal: float) -> tuple[float, int, float]:
         """Order of preference: within ``goal`` (or closer to it), then fewer unscheduled
@@ -201,6 +202,21 @@ class _TeamPlan:
         if mine[1] != theirs[1]:
             return mine[1] < theirs[1]
         return mine[2] < theirs[2] - 1e-9
+
+    def excess(self, goal: float) -> float:
+        """Routed deviation beyond ``goal``, summed over the reps (0: every rep within it)."""
+        return float(np.maximum(np.abs(self.deviation) - goal, 0.0).sum())
+
+    def fairer_than(self, other: _TeamPlan, goal: float) -> bool:
+        """The pair moves' order: fewer unscheduled visits, then less deviation beyond ``goal``
+        summed over the reps (a move that brings one rep into the band counts even when
+        another rep is the furthest off), then a smaller maximum deviation."""
+        if self.unscheduled != other.unscheduled:
+            return self.unscheduled < other.unscheduled
+        mine, theirs = self.excess(goal), other.excess(goal)
+        if abs(mine - theirs) > 1e-9:
+            return mine < theirs
+        return self.max_deviation < other.max_deviation - 1e-9
 
     def done(self, goal: float) -> bool:
         """Every rep within ``goal`` and nothing unscheduled."""
@@ -296,11 +312,13 @@ def _plan_and_rebalance(
 #: default iterations (when neither ``rebalance_iterations`` nor ``improve_iterations`` is set).
 _REPLAN_SHARE = 0.5
 #: Rounds in a row without a better plan after which the loop stops.
-_STALE_ROUNDS = 2
+_STALE_ROUNDS = 1
 #: Pair moves tried after the redesign rounds, per territory in the team (at least 12).
 _PAIR_MOVES_PER_TERRITORY = 0.5
 #: A pair move is tried with this share of the load gap, then half of it.
 _PAIR_SHARES = (0.5, 0.25)
+#: A pair move skips a customer that would take it past this multiple of its amount.
+_PAIR_OVERSHOOT = 1.5
 
 
 class _PairMoves:
@@ -315,7 +333,9 @@ class _PairMoves:
     busier territory that touch the other one in the neighbourhood graph, nearest first, about
     ``share`` of the routed gap between the two; the busier territory must stay connected. Both
     are planned again (from their customers' patterns) and the move is kept when the team plan
-    is better (`_TeamPlan.key`).
+    is fairer (`_TeamPlan.fairer_than`: fewer unscheduled visits, then less deviation beyond
+    the goal summed over the reps). A customer that would take the move past 1.5 times its
+    share is skipped.
     """
 
     def __init__(
@@ -356,16 +376,23 @@ class _PairMoves:
                 break
             for share in _PAIR_SHARES:
                 trial = self._move(best, *pair, share, step)
-                if trial is not None and trial.better_than(best, self.goal):
+                if trial is not None and trial.fairer_than(best, self.goal):
                     log.info(
-                        "pair move %d: %s -> %s, max routed deviation %.3f -> %.3f",
+                        "pair move %d: %s -> %s, max routed deviation %.3f -> %.3f, beyond "
+                        "the goal %.3f -> %.3f, unscheduled visits %d -> %d",
                         step + 1,
                         self.team[pair[0]].id,
                         self.team[pair[1]].id,
                         best.max_deviation,
                         trial.max_deviation,
+                        best.excess(self.goal),
+                        trial.excess(self.goal),
+                        best.unscheduled,
+                        trial.unscheduled,
                     )
                     best = trial
+                    # the two loads changed: pairs with either may work now
+                    failed = {f for f in failed if not set(f) & set(pair)}
                     break
             else:
                 failed.add(pair)
@@ -442,10 +469,13 @@ class _PairMoves:
             i = frontier.pop(0)
             if i in taken or not self._reachable(i, dst):
                 continue
+            c = customers[i]
+            its = max(c.visits, 0) * (c.visit_minutes + travel_per_visit)
+            if worth + its > _PAIR_OVERSHOOT * amount_min:
+                continue  # would overshoot the gap: a smaller customer further on may fit
             taken.add(i)
             chosen.append(i)
-            c = customers[i]
-            worth += max(c.visits, 0) * (c.visit_minutes + travel_per_visit)
+            worth += its
             more = [j for j in self.nbrs[i] if a[j] == src and j not in taken]
             frontier.extend(sorted(more, key=lambda j: (float(np.hypot(*(self.xy[j] - home))), j)))
         rest = set(mine) - taken
