@@ -94,10 +94,10 @@ def plan_and_rebalance(
     f_t = routed travel / estimated travel corrects every customer's travel allowance, the design
     stage reallocates from the current assignment, only territories whose customers changed are
     replanned (from their customers' patterns, at half the periodic engine's iterations), and
-    the best plan is kept: every rep within ``planning.routed_goal`` first, then the fewest
-    unscheduled visits, then the smallest maximum deviation (`_TeamPlan.key`). The rounds stop
-    once every rep is within the goal with nothing unscheduled or a round did not improve (the
-    pair moves do better from there than another reallocation of the whole team). Then pair moves (`_PairMoves`) between
+    the best plan is kept: the least routed deviation beyond ``planning.routed_goal`` summed
+    over the reps, then the fewest unscheduled visits (`_TeamPlan.fairer_than`). The rounds
+    stop once every rep is within the goal with nothing unscheduled or two rounds in a row did
+    not improve (each round starts from the latest plan). Then pair moves (`_PairMoves`) between
     neighbouring territories, each judged by routing both again, finish the balance.
     """
     check_plan_period(config)
@@ -189,33 +189,23 @@ class _TeamPlan:
         unscheduled = sum(len(p.unscheduled) for p in plans)
         return cls(plans, list(design.assignment), design, max_dev, unscheduled, dev)
 
-    def key(self, goal: float) -> tuple[float, int, float]:
-        """Order of preference: within ``goal`` (or closer to it), then fewer unscheduled
-        visits, then better balanced."""
-        return (max(self.max_deviation, goal), self.unscheduled, self.max_deviation)
-
-    def better_than(self, other: _TeamPlan, goal: float = 0.0) -> bool:
-        """Preferred by `key` (by more than rounding)."""
-        mine, theirs = self.key(goal), other.key(goal)
-        if abs(mine[0] - theirs[0]) > 1e-9:
-            return mine[0] < theirs[0]
-        if mine[1] != theirs[1]:
-            return mine[1] < theirs[1]
-        return mine[2] < theirs[2] - 1e-9
-
     def excess(self, goal: float) -> float:
         """Routed deviation beyond ``goal``, summed over the reps (0: every rep within it)."""
         return float(np.maximum(np.abs(self.deviation) - goal, 0.0).sum())
 
-    def fairer_than(self, other: _TeamPlan, goal: float) -> bool:
-        """The pair moves' order: fewer unscheduled visits, then less deviation beyond ``goal``
-        summed over the reps (a move that brings one rep into the band counts even when
-        another rep is the furthest off), then a smaller maximum deviation."""
-        if self.unscheduled != other.unscheduled:
-            return self.unscheduled < other.unscheduled
+    def fairer_than(self, other: _TeamPlan, goal: float, *, unscheduled_first: bool) -> bool:
+        """Less deviation beyond ``goal`` summed over the reps (a plan that brings one rep into
+        the band counts even when another rep is the furthest off), then fewer unscheduled
+        visits, then a smaller maximum deviation; with ``unscheduled_first`` fewer unscheduled
+        visits come first (a pair move never buys balance with a visit left out)."""
+        fewer = self.unscheduled < other.unscheduled
+        if unscheduled_first and self.unscheduled != other.unscheduled:
+            return fewer
         mine, theirs = self.excess(goal), other.excess(goal)
         if abs(mine - theirs) > 1e-9:
             return mine < theirs
+        if self.unscheduled != other.unscheduled:
+            return fewer
         return self.max_deviation < other.max_deviation - 1e-9
 
     def done(self, goal: float) -> bool:
@@ -279,7 +269,7 @@ def _plan_and_rebalance(
             best.unscheduled,
             latest.unscheduled,
         )
-        if latest.better_than(best, goal):
+        if latest.fairer_than(best, goal, unscheduled_first=False):
             best, stale = latest, 0
         else:
             stale += 1
@@ -312,9 +302,9 @@ def _plan_and_rebalance(
 #: default iterations (when neither ``rebalance_iterations`` nor ``improve_iterations`` is set).
 _REPLAN_SHARE = 0.5
 #: Rounds in a row without a better plan after which the loop stops.
-_STALE_ROUNDS = 1
+_STALE_ROUNDS = 2
 #: Pair moves tried after the redesign rounds, per territory in the team (at least 12).
-_PAIR_MOVES_PER_TERRITORY = 0.5
+_PAIR_MOVES_PER_TERRITORY = 1.0
 #: A pair move is tried with this share of the load gap, then half of it.
 _PAIR_SHARES = (0.5, 0.25)
 #: A pair move skips a customer that would take it past this multiple of its amount.
@@ -333,9 +323,9 @@ class _PairMoves:
     busier territory that touch the other one in the neighbourhood graph, nearest first, about
     ``share`` of the routed gap between the two; the busier territory must stay connected. Both
     are planned again (from their customers' patterns) and the move is kept when the team plan
-    is fairer (`_TeamPlan.fairer_than`: fewer unscheduled visits, then less deviation beyond
-    the goal summed over the reps). A customer that would take the move past 1.5 times its
-    share is skipped.
+    is fairer (`_TeamPlan.fairer_than` with unscheduled visits first: no fewer visits planned,
+    then less deviation beyond the goal summed over the reps). A customer that would take the
+    move past 1.5 times its share is skipped.
     """
 
     def __init__(
@@ -376,7 +366,7 @@ class _PairMoves:
                 break
             for share in _PAIR_SHARES:
                 trial = self._move(best, *pair, share, step)
-                if trial is not None and trial.fairer_than(best, self.goal):
+                if trial is not None and trial.fairer_than(best, self.goal, unscheduled_first=True):
                     log.info(
                         "pair move %d: %s -> %s, max routed deviation %.3f -> %.3f, beyond "
                         "the goal %.3f -> %.3f, unscheduled visits %d -> %d",
