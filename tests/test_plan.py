@@ -475,3 +475,24 @@ def test_customer_the_engine_leaves_out_is_placed_by_the_repair(monkeypatch):
         if customers[weekly].id in {v.customer_id for v in day.visits}
     }
     assert len(weekdays) == 1  # a weekly customer keeps its weekday
+
+
+def test_team_plan_prefers_fewer_reps_beyond_the_goal_to_a_smaller_maximum():
+    """The rebalancing order: the deviation beyond the goal summed over the reps, so a plan
+    with one rep at 9 % beats one with three reps at 8 %; the pair moves put unscheduled
+    visits first, the rounds only after the deviation."""
+    design = Design(rep_ids=("a",), assignment=(), centres=())
+
+    def team(dev, unscheduled):
+        dev = np.array(dev)
+        return rebalance_mod._TeamPlan([], [], design, float(np.abs(dev).max()), unscheduled, dev)
+
+    one = team([0.09, 0.0, -0.04, 0.0], 0)
+    three = team([0.08, -0.08, 0.08, 0.0], 0)
+    assert one.fairer_than(three, 0.05, unscheduled_first=False)
+    assert not three.fairer_than(one, 0.05, unscheduled_first=False)
+    left_out = team([0.09, 0.0, -0.04, 0.0], 4)
+    assert left_out.fairer_than(three, 0.05, unscheduled_first=False)
+    assert not left_out.fairer_than(three, 0.05, unscheduled_first=True)
+    assert one.excess(0.05) == pytest.approx(0.04)
+    assert team([0.05, -0.05], 0).excess(0.05) == 0.0
