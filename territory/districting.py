@@ -81,6 +81,11 @@ _LAGRANGE_ROUNDS = 20
 #: per round.
 _LAGRANGE_STEP = 0.02
 _LAGRANGE_STEP_DECAY = 0.95
+#: The priced flows stop once the other criteria's band excess, summed over the territories,
+#: is at most this share of the band per territory (the local search repairs that in a pass or
+#: two; measured on 10,000 uniform customers x 50: 20 flows took the excess from 1.36 to 0.74
+#: in 4.9 s, and the local search repaired either in one pass).
+_LAGRANGE_HANDOVER = 0.5
 #: Flow units per workload minute in the min-cost flow (integer flows).
 _FLOW_PER_MIN = 10.0
 #: The allocation aims inside this share of the band, leaving room to round split customers.
@@ -1201,7 +1206,8 @@ def _allocate_lagrange(
     the territory's band), and leaving the current rep a price ``mu`` per customer: Lagrangian
     relaxation of the LP's side rows (Fisher 1981), the prices moved by subgradient steps
     (up where a territory is over its band or moves exceed the cap, down where it is under) for
-    at most ``_LAGRANGE_ROUNDS`` flows. The rounded allocation with the least band violation
+    at most ``_LAGRANGE_ROUNDS`` flows, fewer once the excess is small (``_LAGRANGE_HANDOVER``).
+    The rounded allocation with the least band violation
     (then fewest moves over the cap, then km) is kept; the local search repairs what is left.
     Measured on 4,000 generated customers x 25 territories balanced on workload and customers:
     the LP (HiGHS) took 11 s per solve and the design 59 s, a flow 0.1-0.2 s and the design
@@ -1242,8 +1248,8 @@ def _allocate_lagrange(
         key = (float(over.sum() + under.sum()), excess, km)
         if best is None or key < best[0]:
             best = (key, assignment, flow)
-        if key[0] <= _EPS and excess == 0:
-            break
+        if key[0] <= _LAGRANGE_HANDOVER * band * k and excess == 0:
+            break  # near enough: the local search repairs the rest far sooner
         lam_up = np.maximum(0.0, lam_up + step * (over - (over <= 0) * band))
         lam_down = np.maximum(0.0, lam_down + step * (under - (under <= 0) * band))
         if moved_limit is not None:
