@@ -23,7 +23,14 @@ from typing import Any
 import numpy as np
 import pyvrp
 from numpy.typing import NDArray
-from pyvrp.search import PerturbationParams
+from pyvrp.IteratedLocalSearch import IteratedLocalSearch
+from pyvrp.search import (
+    OPERATORS,
+    LocalSearch,
+    PerturbationManager,
+    PerturbationParams,
+    compute_neighbours,
+)
 from pyvrp.stop import MaxIterations, MaxRuntime
 
 __all__ = ["PyvrpRoutes", "pyvrp_routes"]
@@ -58,6 +65,7 @@ def pyvrp_routes(
     initial_routes: tuple[tuple[int, ...], ...] | None = None,
     seed: int = 0,
     max_perturbations: int = 25,
+    penalty: float | None = None,
 ) -> PyvrpRoutes:
     """Search routes over nodes ``0..N-1`` (node 0 = depot) with PyVRP.
 
@@ -85,6 +93,11 @@ def pyvrp_routes(
         Upper bound on the customers PyVRP's perturbation moves per iteration (its default is
         25). Strong perturbation pays off on one route: measured on synthetic rep days, twice
         the stops (at most 40) reaches long-search quality in fewer iterations.
+    penalty
+        The search's starting penalty per unit of time warp (and of excess load), in cost
+        units; None: PyVRP's default (the middle of its range, 50,000, which for cost in metres
+        and time in seconds all but forbids time warp). Penalties are updated every 500
+        iterations, so with a short budget this is the penalty of the whole search.
 
     Returns
     -------
@@ -152,14 +165,7 @@ def pyvrp_routes(
         else MaxRuntime(float(time_limit_s if time_limit_s is not None else 1.0))
     )
     initial = _initial(data, initial_routes, stops, break_s is not None)
-    result = pyvrp.solve(
-        data,
-        stop,
-        seed=int(seed) % 2**32,  # PyVRP's generator takes a 32-bit seed
-        collect_stats=False,
-        initial_solution=initial,
-        params=pyvrp.SolveParams(perturbation=PerturbationParams(1, max(1, max_perturbations))),
-    )
+    result = _solve(data, stop, int(seed), initial, max(1, max_perturbations), penalty)
     best = result.best
     routes: list[tuple[int, ...]] = []
     for route in best.routes():
@@ -167,6 +173,41 @@ def pyvrp_routes(
         routes.append(tuple(node_of[c] for c in visits if c in node_of))
     routes += [()] * (int(vehicles) - len(routes))
     return PyvrpRoutes(tuple(routes), bool(best.is_feasible()), int(result.num_iterations))
+
+
+def _solve(
+    data: pyvrp.ProblemData,
+    stop: MaxIterations | MaxRuntime,
+    seed: int,
+    initial: pyvrp.Solution | None,
+    max_perturbations: int,
+    penalty: float | None,
+) -> pyvrp.Result:
+    """`pyvrp.solve` with the starting penalties given (its own start at the midpoint)."""
+    params = pyvrp.SolveParams(perturbation=PerturbationParams(1, max_perturbations))
+    if penalty is None:
+        return pyvrp.solve(
+            data,
+            stop,
+            seed=seed % 2**32,  # PyVRP's generator takes a 32-bit seed
+            collect_stats=False,
+            initial_solution=initial,
+            params=params,
+        )
+    # pyvrp.solve, step by step, with PenaltyManager started at ``penalty``
+    rng = pyvrp.RandomNumberGenerator(seed=seed % 2**32)
+    neighbours = compute_neighbours(data, params.neighbourhood)
+    search = LocalSearch(data, rng, neighbours, PerturbationManager(params.perturbation))
+    for op in OPERATORS:
+        if op.supports(data):
+            search.add_operator(op(data))
+    start = ([float(penalty)] * data.num_load_dimensions, float(penalty), float(penalty))
+    manager = pyvrp.PenaltyManager(start, params.penalty)
+    if initial is None:
+        random = pyvrp.Solution.make_random(data, rng)
+        initial = search(random, manager.max_cost_evaluator(), exhaustive=True)
+    algo = IteratedLocalSearch(data, manager, search, initial, params.ils)
+    return algo.run(stop, collect_stats=False)
 
 
 def _initial(
