@@ -17,10 +17,11 @@ Methods, all in the same run:
   ortools-default  the plain OR-Tools recipe with the same time limit (mandatory stops,
                    PATH_CHEAPEST_ARC, guided local search)
   deterministic    solve_routes without a time limit (what the planner uses: PyVRP with an
-                   iteration budget of 5 per stop); repday only unless --deterministic is given
-  pyvrp-prev       repday: the previous deterministic default (PyVRP with the same budget,
-                   up to 2 customers per stop perturbed, PyVRP's own starting penalties:
-                   routing.PyvrpTuning(2.0, 40, None)), the baseline of the same run
+                   iteration budget, routing.ONE_ROUTE_TUNING on a rep's day); repday only
+                   unless --deterministic is given
+  pyvrp-prev       repday: the previous deterministic default (PyVRP, 5 iterations per stop,
+                   every operator, its own starting penalties: PREVIOUS_TUNING below), the
+                   baseline of the same run
   ortools-det      the deterministic default before PyVRP (OR-Tools, a solution budget), repday
 
 On repday the reference ("bks" column) is the best of three long searches of --repday-ref
@@ -54,9 +55,14 @@ from benchtable import write_csv
 from territory import routing
 from territory.routing import PyvrpTuning, RouteRequest, check_route, solve_routes
 
-#: The deterministic one-route setting before this benchmark's last tuning (method pyvrp-prev).
+#: The deterministic one-route setting before this benchmark's last tuning (method pyvrp-prev):
+#: 5 iterations per stop, all of PyVRP's operators, its own starting penalties.
 PREVIOUS_TUNING = PyvrpTuning(
-    perturbations_per_stop=2.0, max_perturbations=40, penalty_per_travel_s=None
+    iterations_per_stop=5,
+    perturbations_per_stop=2.0,
+    max_perturbations=40,
+    penalty_per_travel_s=None,
+    skip_operators=(),
 )
 
 FIELDS = [

@@ -66,6 +66,7 @@ def pyvrp_routes(
     seed: int = 0,
     max_perturbations: int = 25,
     penalty: float | None = None,
+    skip_operators: tuple[str, ...] = (),
 ) -> PyvrpRoutes:
     """Search routes over nodes ``0..N-1`` (node 0 = depot) with PyVRP.
 
@@ -98,6 +99,8 @@ def pyvrp_routes(
         units; None: PyVRP's default (the middle of its range, 50,000, which for cost in metres
         and time in seconds all but forbids time warp). Penalties are updated every 500
         iterations, so with a short budget this is the penalty of the whole search.
+    skip_operators
+        Class names of PyVRP's local-search operators to leave out (e.g. ``"Swap22"``).
 
     Returns
     -------
@@ -165,7 +168,15 @@ def pyvrp_routes(
         else MaxRuntime(float(time_limit_s if time_limit_s is not None else 1.0))
     )
     initial = _initial(data, initial_routes, stops, break_s is not None)
-    result = _solve(data, stop, int(seed), initial, max(1, max_perturbations), penalty)
+    result = _solve(
+        data,
+        stop,
+        int(seed),
+        initial,
+        max_perturbations=max(1, max_perturbations),
+        penalty=penalty,
+        skip_operators=skip_operators,
+    )
     best = result.best
     routes: list[tuple[int, ...]] = []
     for route in best.routes():
@@ -180,12 +191,15 @@ def _solve(
     stop: MaxIterations | MaxRuntime,
     seed: int,
     initial: pyvrp.Solution | None,
+    *,
     max_perturbations: int,
     penalty: float | None,
+    skip_operators: tuple[str, ...],
 ) -> pyvrp.Result:
-    """`pyvrp.solve` with the starting penalties given (its own start at the midpoint)."""
+    """`pyvrp.solve`, with the starting penalties given (its own start at the midpoint of
+    its range) and without the operators named."""
     params = pyvrp.SolveParams(perturbation=PerturbationParams(1, max_perturbations))
-    if penalty is None:
+    if penalty is None and not skip_operators:
         return pyvrp.solve(
             data,
             stop,
@@ -194,14 +208,17 @@ def _solve(
             initial_solution=initial,
             params=params,
         )
-    # pyvrp.solve, step by step, with PenaltyManager started at ``penalty``
+    # pyvrp.solve, step by step
     rng = pyvrp.RandomNumberGenerator(seed=seed % 2**32)
     neighbours = compute_neighbours(data, params.neighbourhood)
     search = LocalSearch(data, rng, neighbours, PerturbationManager(params.perturbation))
     for op in OPERATORS:
-        if op.supports(data):
+        if op.__name__ not in skip_operators and op.supports(data):
             search.add_operator(op(data))
-    start = ([float(penalty)] * data.num_load_dimensions, float(penalty), float(penalty))
+    if penalty is None:
+        start = params.penalty.midpoint_penalties(data)
+    else:
+        start = ([float(penalty)] * data.num_load_dimensions, float(penalty), float(penalty))
     manager = pyvrp.PenaltyManager(start, params.penalty)
     if initial is None:
         random = pyvrp.Solution.make_random(data, rng)
