@@ -189,6 +189,10 @@ class OsrmTravel:
             out[s : s + len(chunk)] = snaps
         return out
 
+    def paths(self, a: Points, b: Points) -> None:
+        """No road geometry: the maps draw straight lines between stops."""
+        return None
+
     def describe(self) -> dict[str, Any]:
         """Source, server, requests, snapping figures, estimated pairs."""
         return {

@@ -408,7 +408,9 @@ def write_outputs(
             )
             report.write_text(
                 stage / "routes.geojson",
-                report.json_text(report.routes_geojson(plan_result, inputs.customers, team)),
+                report.json_text(
+                    report.routes_geojson(plan_result, inputs.customers, team, inputs.travel)
+                ),
             )
             _write_calendars(stage, inputs, plan_result, team, replan)
         result = summary(command, inputs, kpis, started)

@@ -189,6 +189,11 @@ class TravelModel(Protocol):
         """
         ...
 
+    def paths(self, a: Points, b: Points) -> list[NDArray[np.float64]] | None:
+        """The road geometry of each leg ``a[i]`` -> ``b[i]`` as (lat, lon) rows, from the
+        place to the other place; None when the source knows no geometry (straight lines)."""
+        ...
+
     def describe(self) -> dict[str, Any]:
         """What answered, for ``summary.json`` and the report (source, file hash or server, ...)."""
         ...
@@ -215,6 +220,10 @@ class CrowTravel:
         b = a if b is None else b
         km = road_km(a.lat[:, None], a.lon[:, None], b.lat[None, :], b.lon[None, :], self.params)
         return Legs(km, minutes_for_km(km, self.params))
+
+    def paths(self, a: Points, b: Points) -> None:
+        """No road geometry: the maps draw straight lines between stops."""
+        return None
 
     def describe(self) -> dict[str, Any]:
         """Source, speed and circuity (and the fixed minutes per leg when set)."""

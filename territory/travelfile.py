@@ -117,6 +117,10 @@ class MatrixTravel:
         shape = (len(a), len(b))
         return Legs(legs.km.reshape(shape), legs.minutes.reshape(shape))
 
+    def paths(self, a: Points, b: Points) -> None:
+        """No road geometry: the maps draw straight lines between stops."""
+        return None
+
     def describe(self) -> dict[str, Any]:
         """Source, file and hash, its legs, the fit for missing pairs, and how many were estimated."""
         return {
