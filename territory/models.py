@@ -36,6 +36,13 @@ class Customer:
         How lat/lon were obtained: "input", "gazetteer" (town centre), "cache" or "online".
     row
         1-based data row in the source file (the header is row 1, so the first customer is row 2).
+    revenue
+        Last year's sales in EUR, or None when the file does not say (the economics then use
+        ``potential``).
+    channel
+        "field" (visited by a rep) or "phone" (called by inside sales; not in the field plan).
+    calls, call_minutes
+        Calls per period and minutes per call of a phone customer (0 for a field customer).
     """
 
     id: str
@@ -57,6 +64,10 @@ class Customer:
     country: str = ""
     located: str = "input"
     row: int = 0
+    revenue: float | None = None
+    channel: str = "field"
+    calls: int = 0
+    call_minutes: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -126,6 +126,7 @@ def comparable(name: str, data: bytes) -> bytes:
 PLAN_FOLDER_FILES = (
     "assignments.csv", "territories.csv", "territories.geojson", "schedule.csv", "days.csv",
     "unscheduled.csv", "routes.geojson", "summary.json", "map.html", "report.html", "plan.xlsx",
+    "economics.csv", "customer_economics.csv", "phone_customers.csv",
 )  # fmt: skip
 
 

@@ -387,6 +387,8 @@ def write_report(
     Path
         The report's path.
     """
+    from .reporteconomics import economics_section
+
     lab = labels(lang)
     title = lab["report_title"]
     kpi_html, input_html = _summary_tables(folder, lab)
@@ -406,7 +408,7 @@ def write_report(
 <h2>{esc(lab["table_territories"])}</h2>
 {_territory_table(folder, lang)}
 <h2>{esc(lab["plan_section"])}</h2>
-{_plan_section(folder, lab)}
+{_plan_section(folder, lab)}{economics_section(folder.path, folder.summary, lang)}
 {kpi_html}
 {input_html}
 </body></html>
