@@ -562,7 +562,13 @@ def _scenarios(
 ) -> int:
     """``territory scenarios``: each variant designed, planned and written to its folder."""
     from .planning import check_plan_period
-    from .scenarios import build_scenarios, recommendation, run_scenario, write_index
+    from .scenarios import (
+        build_scenarios,
+        estimate_s,
+        recommendation,
+        run_scenario,
+        write_index,
+    )
 
     check_plan_period(inputs.config, args.config or "plan.toml")
     scenarios, skipped = build_scenarios(
@@ -578,6 +584,12 @@ def _scenarios(
     out = Path(args.out)
     results = []
     with open_executor(args.jobs, scheduler) as workers:
+        first_s, total_s = estimate_s(scenarios, workers.count)
+        progress.say(
+            f"scenarios: {len(scenarios)} variants ({', '.join(s.name for s in scenarios)}), "
+            f"each designed and planned on {workers.where}: {roughly(first_s)}, up to "
+            f"{format_duration(total_s)} with rebalancing"
+        )
         for n, scenario in enumerate(scenarios, start=1):
             progress.say(
                 f"scenario {n}/{len(scenarios)}: {scenario.name}"

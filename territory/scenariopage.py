@@ -71,8 +71,8 @@ body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2re
 h1{font-size:1.6rem}.rec{font-size:1.05rem;background:#f3f7ee;border-left:4px solid #4a8a2a;padding:.6rem .9rem;max-width:70rem}
 .wrap{overflow-x:auto}table{border-collapse:collapse;font-size:.9rem}
 th,td{border-bottom:1px solid #eee;padding:.3rem .6rem;vertical-align:top}td.n{text-align:right}
-th.s{text-align:center;background:#fafafa}td.note{font-size:.8rem;max-width:14rem}
-svg.mini{width:200px;height:auto;background:#eef1f4;border-radius:4px}
+th{text-align:left;font-weight:600}th.s{text-align:center;background:#fafafa}td.note{font-size:.8rem;max-width:12rem}
+svg.mini{width:170px;height:auto;background:#eef1f4;border-radius:4px}
 """
 
 
@@ -116,15 +116,15 @@ class _Frame:
         return (4 + (lon - self.lon0) * self.k * self.scale, 4 + (self.lat1 - lat) * self.scale)
 
 
-def _mini_map(folder: Path, frame: _Frame, new_rep: str | None) -> str:
-    """An SVG of the scenario's territories (areas in the rep colours) and the reps' homes."""
+def _mini_map(folder: Path, frame: _Frame, new_rep: str | None, index: dict[str, int]) -> str:
+    """An SVG of the scenario's territories (areas in the rep colours) and the reps' homes.
+
+    ``index`` gives each rep id its colour, the same in every scenario.
+    """
     parts = [
         f'<svg class="mini" viewBox="0 0 {frame.width:.0f} {frame.height:.0f}" '
         'xmlns="http://www.w3.org/2000/svg" role="img">'
     ]
-    index: dict[str, int] = {}
-    for t, row in enumerate(_territory_rows(folder)):
-        index[row.get(C.REP_ID, "")] = t
     for feature in _features(folder):
         rep_id = str(feature.get("properties", {}).get(C.REP_ID, ""))
         colour = rep_color(index.get(rep_id, 0))
@@ -170,6 +170,15 @@ def _territory_rows(folder: Path) -> list[dict[str, str]]:
     return read_csv(path) if path.is_file() else []
 
 
+def _colour_index(out_dir: Path, results: Sequence[ScenarioResult]) -> dict[str, int]:
+    """A colour per rep id, in order of first appearance over the scenarios."""
+    index: dict[str, int] = {}
+    for result in results:
+        for row in _territory_rows(out_dir / result.scenario.folder):
+            index.setdefault(row.get(C.REP_ID, ""), len(index))
+    return index
+
+
 def _frame(out_dir: Path, results: Sequence[ScenarioResult]) -> _Frame:
     points: list[tuple[float, float]] = []
     for result in results:
@@ -177,6 +186,16 @@ def _frame(out_dir: Path, results: Sequence[ScenarioResult]) -> _Frame:
             for ring in _rings(feature.get("geometry") or {}):
                 points += [(float(p[0]), float(p[1])) for p in ring]
     return _Frame(points)
+
+
+def _links(out_dir: Path, folder: str, lab: dict[str, str]) -> str:
+    """Links to the scenario's map and report (where written: not with --no-maps)."""
+    links = [
+        f'<a href="{esc(quote(folder))}/{page}.html">{esc(lab[page])}</a>'
+        for page in ("map", "report")
+        if (out_dir / folder / f"{page}.html").is_file()
+    ]
+    return "<br>" + " · ".join(links) if links else ""
 
 
 def _cell(value: Any, how: str, lang: str) -> str:
@@ -209,11 +228,18 @@ def scenarios_page(
     lab = LABELS["nl" if lang == "nl" else "en"]
     rows = [r.row for r in results]
     frame = _frame(out_dir, results)
+    colours = _colour_index(out_dir, results)
     head = "".join(f'<th class="s">{esc(r.scenario.name)}</th>' for r in results)
     maps = "".join(
-        f"<td>{_mini_map(out_dir / r.scenario.folder, frame, getattr(r.scenario.new_rep, 'id', None))}"
-        f'<br><a href="{esc(quote(r.scenario.folder))}/map.html">{esc(lab["map"])}</a> · '
-        f'<a href="{esc(quote(r.scenario.folder))}/report.html">{esc(lab["report"])}</a></td>'
+        "<td>"
+        + _mini_map(
+            out_dir / r.scenario.folder,
+            frame,
+            r.scenario.new_rep.id if r.scenario.new_rep is not None else None,
+            colours,
+        )
+        + _links(out_dir, r.scenario.folder, lab)
+        + "</td>"
         for r in results
     )
     body = [f"<tr><th></th>{head}</tr>", f"<tr><td>{esc(lab['homes'])}</td>{maps}</tr>"]

@@ -388,6 +388,29 @@ def _phone_scenario(inputs: pipeline.Inputs, klass: str, lang: str) -> list[_Var
 # Running
 
 
+def estimate_s(scenarios: Sequence[Scenario], workers: int) -> tuple[float, float]:
+    """Rough wall-clock seconds of running ``scenarios``: (first passes, with rebalancing).
+
+    Each scenario as :func:`territory.rebalance.estimate_plan_s` (with its customers spread
+    evenly over its territories) plus its design.
+    """
+    from .districting import estimate_design_s
+    from .rebalance import estimate_plan_s
+
+    first = total = 0.0
+    for sc in scenarios:
+        customers, k = sc.inputs.customers, len(sc.inputs.reps or ())
+        if not customers or not k:
+            continue
+        design = estimate_design_s(len(customers), k, lp=sc.cap is not None)
+        a, b = estimate_plan_s(
+            customers, [i % k for i in range(len(customers))], k, sc.inputs.config, workers
+        )
+        first += design + a
+        total += design + b
+    return first, total
+
+
 def today_design(inputs: pipeline.Inputs) -> tuple[Design, CustomerWorkload]:
     """Today's split (``current_rep``) as a design with its KPIs; customers without a current
     rep among the reps go to the nearest rep's home."""
@@ -544,7 +567,8 @@ def recommendation(rows: Sequence[report.Row], lang: str = "en", tolerance: floa
     time (all, when none does), the one with the highest contribution when the economics are
     known, else the best balanced workload (fewest customers moved, then least travel, on a tie).
     The line then names the best balance, the least travel and the least disruption among the
-    scenarios whose routed workload stays within ``tolerance``.
+    other feasible scenarios (no phone customers) whose routed workload stays within
+    ``tolerance``.
     """
     if not rows:
         return ""
@@ -608,7 +632,10 @@ def recommendation(rows: Sequence[report.Row], lang: str = "en", tolerance: floa
     changed = [
         r
         for r in rows
-        if r[C.SCENARIO] != "today" and dev(r) <= tolerance + 1e-9 and r[C.PHONE_CUSTOMERS] == 0
+        if r[C.SCENARIO] != "today"
+        and dev(r) <= tolerance + 1e-9
+        and r[C.PHONE_CUSTOMERS] == 0
+        and _feasible(r)
     ]
     if changed:
         calm = min(changed, key=lambda r: (r[C.CUSTOMERS_MOVED], dev(r)))
