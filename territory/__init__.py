@@ -16,6 +16,7 @@ so a notebook cell can run twice).
 
 __version__ = "0.1.0"  # before the imports: pipeline and cli read it
 
+from .edit import write_editor
 from .exceptions import (
     ConfigError,
     GeocodingError,
@@ -36,7 +37,16 @@ from .models import (
     Visit,
 )
 from .params import Config
-from .pipeline import Inputs, design, evaluate, load_inputs, plan, size, write_outputs
+from .pipeline import (
+    Inputs,
+    design,
+    evaluate,
+    load_inputs,
+    plan,
+    size,
+    with_assignments,
+    write_outputs,
+)
 from .workload import customer_workload, size_team
 
 __all__ = [
@@ -64,5 +74,7 @@ __all__ = [
     "plan",
     "size",
     "size_team",
+    "with_assignments",
+    "write_editor",
     "write_outputs",
 ]

@@ -12,6 +12,7 @@ import time
 import traceback
 import warnings
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,58 @@ def _fraction(text: str) -> float:
     return value
 
 
+def travel_arguments(sp: argparse.ArgumentParser) -> None:
+    """``--travel-source``, ``--osm``, ``--osrm``, ``--matrix``: over ``[travel]`` in the config."""
+    from .params import TRAVEL_SOURCES
+
+    sp.add_argument(
+        "--travel-source",
+        choices=TRAVEL_SOURCES,
+        help="how travel is measured (default [travel] source, else crow: straight lines)",
+    )
+    sp.add_argument("--osm", metavar="FILE", help="road network from this .osm.pbf extract")
+    sp.add_argument("--osrm", metavar="URL", help="travel from this OSRM server's /table service")
+    sp.add_argument(
+        "--matrix", metavar="FILE", help="travel times from this CSV (from_id,to_id,minutes[,km])"
+    )
+
+
+def _travel_options(args: argparse.Namespace) -> dict[str, str | None]:
+    return {
+        "source": args.travel_source,
+        "osm": args.osm,
+        "osrm": args.osrm,
+        "matrix": args.matrix,
+    }
+
+
+def _replan_parser(sub: Any) -> None:
+    """``territory replan``'s options."""
+    r = sub.add_parser(
+        "replan", help="plan a plan folder again from a date on, keeping what can be kept"
+    )
+    r.add_argument("dir", help="a folder written by plan (or replan)")
+    r.add_argument(
+        "--from",
+        dest="from_date",
+        type=_date,
+        required=True,
+        help="first day planned again (YYYY-MM-DD); earlier visits are history",
+    )
+    r.add_argument("--customers", help="customers as they are now (default: the plan's file)")
+    r.add_argument("--reps", help="reps as they are now (default: the plan's file)")
+    r.add_argument("--config", help="plan.toml (default: the plan's effective config)")
+    r.add_argument("--appointments", metavar="FILE", help="booked visits (as for plan)")
+    r.add_argument("--absences", metavar="FILE", help="reps' leave (rep_id, from, to)")
+    r.add_argument("--done", metavar="FILE", help="visits made before --from (customer_id, date)")
+    r.add_argument("--online", action="store_true", help="allow online geocoding")
+    r.add_argument("--jobs", type=int, default=1, help="territories re-planned in parallel")
+    r.add_argument("--out", required=True, help="the new plan folder (PLAN_DIR is not changed)")
+    r.add_argument("--offline", action="store_true", help="maps that render without internet")
+    r.add_argument("--lang", choices=("en", "nl"), default="en", help="labels in maps and report")
+    r.add_argument("--no-maps", action="store_true", help="write tables only")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser; defaults come from the *Params dataclasses (one source of truth)."""
     p = argparse.ArgumentParser(
@@ -66,10 +119,16 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--reps", required=reps_required, help="reps file (.csv, .txt or .xlsx)")
         sp.add_argument("--config", help="plan.toml (every key optional; defaults in the README)")
         sp.add_argument(
+            "--absences",
+            metavar="FILE",
+            help="reps' leave (rep_id, from, to): fewer working days, a smaller territory",
+        )
+        sp.add_argument(
             "--online",
             action="store_true",
             help="allow online geocoding (Nominatim) for rows the offline gazetteer cannot place",
         )
+        travel_arguments(sp)
 
     def territory_options(sp: argparse.ArgumentParser) -> None:
         sp.add_argument(
@@ -90,6 +149,12 @@ def build_parser() -> argparse.ArgumentParser:
             "--lang", choices=("en", "nl"), default="en", help="labels in maps and report"
         )
         sp.add_argument("--no-maps", action="store_true", help="write tables only")
+        sp.add_argument(
+            "--assignments",
+            metavar="FILE",
+            help="start from this split (customer_id, rep_id[, locked]; e.g. edit.html's "
+            "export): locked rows stay, the rest is the starting point",
+        )
 
     s = sub.add_parser("size", help="how many reps: the workload method (bewerkingstaak)")
     common(s)
@@ -112,6 +177,11 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: $DASK_SCHEDULER_ADDRESS; needs pip install 'territory[dask]')",
     )
     pl.add_argument("--start-date", type=_date, help="first day of the period (YYYY-MM-DD)")
+    pl.add_argument(
+        "--appointments",
+        metavar="FILE",
+        help="booked visits (customer_id, date, start[, minutes, purpose]): kept to the minute",
+    )
     territory_options(pl)
 
     sc = sub.add_parser(
@@ -127,6 +197,26 @@ def build_parser() -> argparse.ArgumentParser:
         "--assignments", help="assignments file (customer_id, rep_id); default current_rep"
     )
     e.add_argument("--json", action="store_true", help="the figures as JSON")
+
+    c = sub.add_parser(
+        "calibrate", help="fit the straight-line model to a road source: how wrong the crow flies"
+    )
+    common(c)
+    c.add_argument(
+        "--sample", type=int, default=5000, metavar="N", help="legs to ask for (default 5000)"
+    )
+    c.add_argument("--seed", type=int, default=0, help="seed of the sample (default 0)")
+    c.add_argument("--json", action="store_true", help="the figures as JSON")
+
+    _replan_parser(sub)
+    ed = sub.add_parser("edit", help="write DIR/edit.html: move customers between reps by hand")
+    ed.add_argument("dir", help="a folder written by design or plan")
+    ed.add_argument(
+        "--offline",
+        action="store_true",
+        help="a page that needs no network at all (Leaflet inlined, no base-map tiles)",
+    )
+    ed.add_argument("--lang", choices=("en", "nl"), default="en", help="labels of the page")
 
     m = sub.add_parser("map", help="re-render maps, workbook and report from a plan folder")
     m.add_argument("dir", help="a folder written by design or plan")
@@ -406,6 +496,8 @@ def _rerender(folder: Path, *, lang: str, offline: bool) -> list[Path]:
         for name in PLAN_FOLDER_FILES:
             if name not in rendered and (folder / name).is_file():
                 shutil.copy2(folder / name, stage / name)
+        if (folder / "calendars").is_dir():  # kept, and linked from the rep maps
+            shutil.copytree(folder / "calendars", stage / "calendars")
         paths = render(stage, lang=lang, offline=offline)
     return [folder / p.relative_to(stage) for p in paths]
 
@@ -417,20 +509,28 @@ def _run(args: argparse.Namespace, progress: Reporter) -> int:
         for path in _rerender(Path(args.dir), lang=args.lang, offline=args.offline):
             print(path)
         return 0
+    if args.command == "edit":
+        from .edit import write_editor
+
+        print(write_editor(args.dir, lang=args.lang, offline=args.offline))
+        return 0
     scheduler = _check_usage(args)
+    if args.command == "replan":
+        return _replan(args, progress, started)
     inputs = pipeline.load_inputs(
         args.customers,
         args.reps,
         args.config,
         online=args.online,
         start_date=getattr(args, "start_date", None),
+        absences_path=args.absences,
+        appointments_path=getattr(args, "appointments", None),
+        travel_options=_travel_options(args),
     )
-    if args.command == "size":
-        sizing = pipeline.size(inputs)
-        print(json.dumps(sizing.to_dict(), indent=2) if args.json else format_sizing(sizing))
-        return 0
-    if args.command == "evaluate":
-        return _evaluate(args, inputs)
+    inputs = _starting_point(args, inputs)
+    reports = {"size": _size, "evaluate": _evaluate, "calibrate": _calibrate}
+    if args.command in reports:
+        return reports[args.command](args, inputs)
     if args.command == "scenarios":
         return _scenarios(args, inputs, progress, scheduler)
     progress.say(_design_estimate(inputs, getattr(args, "k", None), args.max_moved))
@@ -441,6 +541,19 @@ def _run(args: argparse.Namespace, progress: Reporter) -> int:
     raise AssertionError(args.command)
 
 
+def _starting_point(args: argparse.Namespace, inputs: pipeline.Inputs) -> pipeline.Inputs:
+    """``design``/``plan``: ``--max-moved`` into the effective config (so the routed
+    rebalancing keeps to it as well) and the ``--assignments`` split as the start."""
+    if args.command not in ("design", "plan"):
+        return inputs
+    if args.max_moved is not None:
+        tp = replace(inputs.config.territory, max_moved=args.max_moved)
+        inputs = replace(inputs, config=replace(inputs.config, territory=tp))
+    if args.assignments is not None:
+        inputs = pipeline.with_assignments(inputs, args.assignments)
+    return inputs
+
+
 def _check_usage(args: argparse.Namespace) -> str | None:
     """Refuse impossible option combinations and unwritable outputs before any work.
 
@@ -448,11 +561,17 @@ def _check_usage(args: argparse.Namespace) -> str | None:
     """
     if args.command == "design" and (args.reps is None) == (args.k is None):
         raise TerritoryError("design needs either --reps FILE or --k N, not both")
+    if args.command == "design" and args.k is not None and args.assignments is not None:
+        raise TerritoryError(
+            "design --assignments needs --reps, not --k: the file names reps, free centres have none"
+        )
     if getattr(args, "k", None) is not None and args.k < 1:
         raise TerritoryError(f"--k {args.k} is not accepted; use a whole number of at least 1")
     scheduler = scheduler_address(getattr(args, "scheduler", None))
     if args.command in ("plan", "scenarios") and scheduler:
         check_scheduler_address(scheduler)  # before the design, not after it
+    if getattr(args, "sample", 2) < 2:
+        raise TerritoryError(f"--sample {args.sample} is not accepted; use at least 2 legs")
     if getattr(args, "jobs", 1) < 1:
         raise TerritoryError(
             f"--jobs {args.jobs} is not accepted; use a whole number of at least 1"
@@ -462,6 +581,13 @@ def _check_usage(args: argparse.Namespace) -> str | None:
 
         check_output_dir(args.out)  # refuse before the long computation, not after it
     return scheduler
+
+
+def _size(args: argparse.Namespace, inputs: pipeline.Inputs) -> int:
+    """``territory size``: the workload method's table (and the inside-sales one)."""
+    sizing = pipeline.size(inputs)
+    print(json.dumps(sizing.to_dict(), indent=2) if args.json else format_sizing(sizing))
+    return 0
 
 
 def _evaluate(args: argparse.Namespace, inputs: pipeline.Inputs) -> int:
@@ -474,6 +600,41 @@ def _evaluate(args: argparse.Namespace, inputs: pipeline.Inputs) -> int:
         source = args.assignments or f"the current_rep column of {args.customers}"
         print(format_evaluation(evaluation, rep_ids, source))
     return 0
+
+
+def _calibrate(args: argparse.Namespace, inputs: pipeline.Inputs) -> int:
+    """``territory calibrate``: the straight line against the road source, and a fit."""
+    from .calibrate import calibrate, format_calibration
+    from .travel import Points
+
+    places = Points.of([*inputs.customers, *(inputs.reps or ())])
+    result = calibrate(
+        places, inputs.travel, inputs.config.travel, sample=args.sample, seed=args.seed
+    )
+    print(json.dumps(result.to_dict(), indent=2) if args.json else format_calibration(result))
+    return 0
+
+
+def format_travel(about: dict[str, Any]) -> str:
+    """One line on the travel source of a run (its file or server, snaps, estimated pairs)."""
+    source = about.get("source", "crow")
+    if source == "crow":
+        return (
+            f"  travel: straight lines x {about.get('circuity')} at {about.get('speed_kmh')} km/h"
+        )
+    where = about.get("file") or about.get("server") or ""
+    parts = [f"  travel: {source} ({where})"]
+    snapped = about.get("snapped") or {}
+    if snapped.get("points"):
+        parts.append(
+            f"{snapped['points']} places snapped, median {snapped['median_m']:.0f} m, "
+            f"max {snapped['max_m']:.0f} m"
+        )
+    network = about.get("network") or {}
+    if network.get("cache"):
+        parts.append(f"network {'from the cache' if network['cache'] == 'hit' else 'built'}")
+    parts.append(f"{about.get('pairs_estimated', 0)} pairs estimated")
+    return ", ".join(parts)
 
 
 def _design(
@@ -496,6 +657,7 @@ def _design(
         progress=progress,
     )
     print(f"Territories written to {args.out}")
+    print(format_travel(result["travel"]))
     if args.k is not None:
         print("Territory centres (free, placed by the design):")
         for row in pipeline.centre_rows(design_result):
@@ -548,6 +710,7 @@ def _plan(
         progress=progress,
     )
     print(f"Plan written to {args.out}")
+    print(format_travel(result["travel"]))
     print(format_kpis(result["kpis"]))
     if result["kpis"].get("economics") or result["kpis"].get("telesales"):
         print(format_economics(result["kpis"]))
@@ -611,6 +774,81 @@ def _scenarios(
     print(f"Scenarios written to {out} (scenarios.csv, scenarios.html, one folder each)")
     print(format_scenarios(rows))
     print(recommendation(rows, args.lang, inputs.config.planning.routed_tolerance))
+    return 0
+
+
+def _replan(args: argparse.Namespace, progress: Reporter, started: float) -> int:
+    """``territory replan``: the plan of ``DIR`` again from ``--from`` on, into ``--out``."""
+    from .params import Config
+    from .replan import load_done, read_previous, replan
+    from .workload import customer_workload
+
+    if Path(args.out).resolve() == Path(args.dir).resolve():
+        raise TerritoryError(
+            f"--out {args.out} is the plan folder itself; write the re-plan to a new folder "
+            "(the plan stays as it was, changes.csv compares the two)"
+        )
+    previous = read_previous(args.dir, Config.from_toml(args.config) if args.config else None)
+    paths = {}
+    for name, given in (("customers", args.customers), ("reps", args.reps)):
+        path = given or previous.inputs.get(name, "")
+        if not path or not Path(path).is_file():
+            raise TerritoryError(
+                f"{args.dir}/summary.json names {name} file '{path}', which is not there; "
+                f"give --{name} FILE"
+            )
+        paths[name] = path
+    inputs = pipeline.load_inputs(
+        paths["customers"],
+        paths["reps"],
+        None,
+        online=args.online,
+        absences_path=args.absences,
+        appointments_path=args.appointments,
+        config=previous.config,
+    )
+    if args.config:
+        inputs.paths["config"] = Path(args.config)
+    done = None
+    if args.done:
+        known = set(previous.rep_of) | {c.id for c in inputs.customers}
+        done = load_done(args.done, known)
+        inputs.paths["done"] = Path(args.done)
+    assert inputs.reps is not None  # a reps file is always given here
+    result = replan(
+        previous,
+        inputs.customers,
+        inputs.reps,
+        inputs.config,
+        inputs.travel,
+        args.from_date,
+        done=done,
+        jobs=args.jobs,
+        progress=progress,
+    )
+    workload = customer_workload(inputs.customers, inputs.config, inputs.reps, travel=inputs.travel)
+    written = pipeline.write_outputs(
+        args.out,
+        "replan",
+        inputs,
+        result.design,
+        workload,
+        started,
+        plan_result=result.plan,
+        lang=args.lang,
+        offline=args.offline,
+        maps=not args.no_maps,
+        progress=progress,
+        replan=result.outputs,
+    )
+    facts = result.outputs.summary
+    print(f"Re-plan written to {args.out} (changes in {args.out}/changes.csv)")
+    print(
+        f"  future visits kept on their day and rep{'':<9}{facts['future_visits_kept']} of "
+        f"{facts['future_visits_before']} ({facts['future_visits_kept_share']:.1%})"
+    )
+    print(f"  visits that changed, were added or dropped{'':<5}{facts['changes']}")
+    print(format_kpis(written["kpis"]))
     return 0
 
 

@@ -102,6 +102,17 @@ class Column(StrEnum):
     LUNCH_START = "lunch_start", Kind.TIME, "", "Lunch", "Lunch"
     REASON = "reason", Kind.TEXT, "", "Reason", "Reden"
     VISIT = "visit", Kind.INT, "", "Visit", "Bezoek"
+    OLD_DATE = "old_date", Kind.DATE, "", "Old date", "Oude datum"
+    OLD_REP = "old_rep", Kind.TEXT, "", "Old rep", "Oude vertegenwoordiger"
+    NEW_DATE = "new_date", Kind.DATE, "", "New date", "Nieuwe datum"
+    NEW_REP = "new_rep", Kind.TEXT, "", "New rep", "Nieuwe vertegenwoordiger"
+    # the customer's address, opening hours and phone, for the rep pages and day sheets
+    STREET = "street", Kind.TEXT, "", "Street", "Straat"
+    POSTCODE = "postcode", Kind.TEXT, "", "Postcode", "Postcode"
+    CITY = "city", Kind.TEXT, "", "City", "Plaats"
+    OPEN = "open", Kind.TIME, "", "Opens", "Opent"
+    CLOSE = "close", Kind.TIME, "", "Closes", "Sluit"
+    PHONE = "phone", Kind.TEXT, "", "Phone", "Telefoon"
     # economics (chapter 9): amounts in EUR per year
     REVENUE = "revenue", Kind.FLOAT, "EUR", "Revenue (EUR)", "Omzet (EUR)"
     MARGIN_EUR = "margin_eur", Kind.FLOAT, "EUR", "Margin (EUR)", "Brutomarge (EUR)"
@@ -153,12 +164,8 @@ class Column(StrEnum):
         "Grootste afwijking bewerkingstijd",
     )  # fmt: skip
     MIN_UTILISATION = (
-        "min_utilisation",
-        Kind.FLOAT,
-        "share",
-        "Lowest utilisation",
-        "Laagste bezetting",
-    )
+        "min_utilisation", Kind.FLOAT, "share", "Lowest utilisation", "Laagste bezetting",
+    )  # fmt: skip
     MAX_UTILISATION = (
         "max_utilisation", Kind.FLOAT, "share", "Highest utilisation", "Hoogste bezetting",
     )  # fmt: skip
@@ -206,7 +213,7 @@ ASSIGNMENTS = Table(
     (
         C.CUSTOMER_ID, C.REP_ID, C.CHANGED, C.DISTANCE_KM_HOME, C.NAME, C.LAT, C.LON, C.CLASS,
         C.VISITS, C.VISIT_MINUTES, C.POTENTIAL, C.CURRENT_REP, C.LOCKED_REP, C.WORKLOAD_MIN,
-        C.LOCATED,
+        C.LOCATED, C.STREET, C.POSTCODE, C.CITY, C.OPEN, C.CLOSE, C.PHONE,
     ),
 )  # fmt: skip
 TERRITORIES = Table(
@@ -236,8 +243,17 @@ UNSCHEDULED = Table(
     (C.CUSTOMER_ID, C.REP_ID, C.REASON, C.CUSTOMER_NAME, C.VISIT, C.DATE),
 )
 
+#: changes.csv of ``territory replan``: one row per future visit that changed day or rep, was
+#: added or was dropped (an empty old or new date), with the reason.
+CHANGES = Table(
+    "changes.csv",
+    (C.CUSTOMER_ID, C.OLD_DATE, C.OLD_REP, C.NEW_DATE, C.NEW_REP, C.REASON),
+)
+
 #: The plan folder's tables in file order.
 TABLES: tuple[Table, ...] = (ASSIGNMENTS, TERRITORIES, SCHEDULE, DAYS, UNSCHEDULED)
+#: Tables only some commands write (``replan``: changes.csv).
+OPTIONAL_TABLES: tuple[Table, ...] = (CHANGES,)
 
 #: economics.csv: one row per territory, amounts in EUR per year (chapter 9).
 ECONOMICS = Table(
@@ -265,8 +281,9 @@ PHONE_CUSTOMERS = Table(
     ),
 )  # fmt: skip
 #: The plan folder's tables written only when used: economics with ``[economics]``, the phone
-#: list when customers are served by phone.
+#: list when customers are served by phone (also in :data:`OPTIONAL_TABLES`).
 ECONOMICS_TABLES: tuple[Table, ...] = (ECONOMICS, CUSTOMER_ECONOMICS, PHONE_CUSTOMERS)
+OPTIONAL_TABLES += ECONOMICS_TABLES
 
 #: scenarios.csv (``territory scenarios``): one row per scenario; per period unless EUR (per year).
 SCENARIOS = Table(

@@ -44,7 +44,7 @@ from scipy.spatial import cKDTree
 from .exceptions import InputError
 from .models import Customer, Design, DesignKpis, Rep
 from .params import Config
-from .travel import Points, TravelModel, crow, project_km
+from .travel import Points, TravelModel, crow, haversine_km, project_km
 from .workload import CustomerWorkload, relative_deviation, rep_capacity_min
 
 log = logging.getLogger(__name__)
@@ -242,7 +242,7 @@ def design_territories(
     moved_limit = _moved_limit(prob, tp.max_moved if max_moved is None else max_moved)
 
     say("neighbourhood graph", 0.0)
-    nbrs = neighbour_lists(prob.xy)
+    nbrs = road_neighbour_lists(prob.xy, prob.points, prob.travel)
     if reps is None:
         say("placing centres", 0.05)
         centres = _free_centres(prob, config, rng, say)
@@ -348,7 +348,7 @@ def evaluate_assignment(
     notes = _input_notes(prob, customers)
     if prob.n == 0:
         return _empty_kpis(prob, notes)
-    nbrs = neighbour_lists(prob.xy)
+    nbrs = road_neighbour_lists(prob.xy, prob.points, prob.travel)
     if reps is None:
         centres = _Centres.of_customers(prob, _medoids(prob, a, np.zeros(prob.k, dtype=np.int64)))
     else:
@@ -400,6 +400,48 @@ def neighbour_lists(xy: NDArray[np.float64]) -> list[list[int]]:
         edges = _connect(pts, edges[~long_], edges[long_])
     out: list[list[int]] = [[] for _ in range(n)]
     for u, v in edges.tolist():
+        out[u].append(v)
+        out[v].append(u)
+    for lst in out:
+        lst.sort()
+    return out
+
+
+#: With a road source, a neighbourhood edge whose road km exceed this many times the straight
+#: line (and the straight line by DETOUR_MIN_KM) joins two places across water: dropped.
+DETOUR_FACTOR = 3.0
+DETOUR_MIN_KM = 2.0
+
+
+def road_neighbour_lists(
+    xy: NDArray[np.float64], points: Points, travel: TravelModel
+) -> list[list[int]]:
+    """:func:`neighbour_lists`, and with a road source without the edges that are much longer
+    by road than on the map (two customers across a river or an estuary).
+
+    An edge goes when its road km (the shorter direction) exceed ``DETOUR_FACTOR`` x the
+    straight line and the straight line by ``DETOUR_MIN_KM``; dropped edges come back
+    shortest first where they are needed to keep the graph connected (Kruskal, as for long
+    edges over water).
+    """
+    nbrs = neighbour_lists(xy)
+    if travel.source == "crow" or len(xy) < 2:
+        return nbrs
+    src, dst = _edge_arrays(nbrs)
+    once = src < dst
+    edges = np.column_stack([src[once], dst[once]])
+    if not len(edges):
+        return nbrs
+    a, b = points.take(edges[:, 0]), points.take(edges[:, 1])
+    road = np.minimum(travel.pairs(a, b).km, travel.pairs(b, a).km)
+    straight = haversine_km(a.lat, a.lon, b.lat, b.lon)
+    detour = (road > DETOUR_FACTOR * straight) & (road - straight > DETOUR_MIN_KM)
+    if not detour.any():
+        return nbrs
+    log.info("neighbourhood graph: %d edges are detours by road", int(detour.sum()))
+    kept = _connect(np.asarray(xy, dtype=np.float64), edges[~detour], edges[detour])
+    out: list[list[int]] = [[] for _ in range(len(xy))]
+    for u, v in kept.tolist():
         out[u].append(v)
         out[v].append(u)
     for lst in out:

@@ -25,7 +25,7 @@ import re
 import unicodedata
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -129,6 +129,7 @@ CUSTOMER_ALIASES: dict[str, tuple[str, ...]] = {
         "sales_rep",
     ),
     "locked_rep": ("locked_rep", "vaste_rep", "vast", "locked"),
+    "phone": ("phone", "telefoon", "tel", "telefoonnummer", "telnr", "phone_number", "telephone"),
 }
 
 #: Accepted header names per rep field.
@@ -141,6 +142,7 @@ REP_ALIASES: dict[str, tuple[str, ...]] = {
     "end": ("end", "eind", "einde", "eindtijd", "end_time", "terug"),
     "days": ("days", "dagen", "werkdagen", "working_days"),
     "capacity": ("capacity", "fte", "capaciteit"),
+    "absent": ("absent", "absences", "afwezig", "verlof", "leave"),
 }
 
 #: Accepted header names in an assignments file.
@@ -164,7 +166,13 @@ ASSIGNMENT_ALIASES: dict[str, tuple[str, ...]] = {
         "rayon",
         "current_rep",
     ),
+    # the editor's column (edit.html): true keeps the customer with this rep in every design
+    "locked": ("locked", "lock", "vast", "vergrendeld", "fixed"),
 }
+
+#: Cell values read as a lock (``locked`` column of an assignments file); empty is no lock.
+LOCKED_TRUE = frozenset(("true", "yes", "y", "ja", "j", "1", "x", "waar", "locked", "vast"))
+LOCKED_FALSE = frozenset(("false", "no", "n", "nee", "0", "onwaar", ""))
 
 
 def _key(header: str) -> str:
@@ -860,6 +868,7 @@ def load_customers(path: str | Path, config: Config) -> tuple[Customer, ...]:
                 country=row.text("country"),
                 located="input" if math.isfinite(lat) else "",
                 row=row.number,
+                phone=row.text("phone"),
                 revenue=revenue,
                 channel=channel,
                 calls=spec.calls_per_period if channel == "phone" else 0,
@@ -1020,6 +1029,7 @@ def load_reps(path: str | Path, config: Config) -> tuple[Rep, ...]:
                 )
             else:
                 capacity = value
+        absent = _absences(row)
         if not row.ok():
             continue
         reps.append(
@@ -1038,6 +1048,7 @@ def load_reps(path: str | Path, config: Config) -> tuple[Rep, ...]:
                 country=row.text("country"),
                 located="input" if math.isfinite(lat) else "",
                 row=row.number,
+                absent=absent,
             )
         )
     rows.finish("reps file")
@@ -1045,20 +1056,63 @@ def load_reps(path: str | Path, config: Config) -> tuple[Rep, ...]:
     return tuple(reps)
 
 
+def _absences(row: _Row) -> tuple[tuple[dt.date, dt.date], ...]:
+    """The rep's periods of leave from the ``absent`` cell (``2027-02-15..2027-02-19, ...``)."""
+    from .workdays import parse_absences
+
+    raw = row.raw("absent")
+    if raw is None:
+        return ()
+    try:
+        return parse_absences(raw)
+    except ValueError as exc:
+        row.problem(
+            "absent",
+            raw,
+            f"is not a list of absences ({exc}); use dates and ranges such as "
+            "2027-02-15..2027-02-19, 2027-03-08",
+        )
+        return ()
+
+
 # --------------------------------------------------------------------------------------------
 # Assignments
 
 
-def load_assignments(path: str | Path, customers: Sequence[Customer]) -> dict[str, str]:
-    """Read an assignment (customer id -> rep id), e.g. a plan's assignments.csv or today's split.
+@dataclass(frozen=True)
+class Split:
+    """A division of the customers over reps read from a file, e.g. the editor's export.
+
+    Attributes
+    ----------
+    rep_ids
+        customer_id -> rep_id, in the order of the customers.
+    rows
+        customer_id -> the row of the file that gave it (for messages).
+    locked
+        The customer ids whose ``locked`` cell is true; None when the file has no ``locked``
+        column (the customers file's ``locked_rep`` then stays as it is).
+    source
+        The file, as given.
+    """
+
+    rep_ids: dict[str, str]
+    rows: dict[str, int]
+    locked: frozenset[str] | None
+    source: str
+
+
+def load_split(path: str | Path, customers: Sequence[Customer]) -> Split:
+    """Read an assignments file: a rep per customer and, where the file has the column, a lock.
 
     Every customer must appear exactly once with a non-empty rep id; ids not among
-    ``customers`` are errors.
+    ``customers`` are errors. The optional ``locked`` column (``true``/``false``, ``yes``/``no``,
+    ``ja``/``nee``, ``1``/``0``; empty = not locked) is what ``territory edit``'s page exports.
 
-    Returns
-    -------
-    dict
-        customer_id -> rep_id, in the order of ``customers``.
+    Raises
+    ------
+    InputError
+        One line per problem, naming the file, row and column and quoting the value.
     """
     table = read_table(path)
     columns = _map_columns(table, ASSIGNMENT_ALIASES, required=("customer_id", "rep_id"))
@@ -1066,6 +1120,7 @@ def load_assignments(path: str | Path, customers: Sequence[Customer]) -> dict[st
     problems: list[str] = []
     seen: dict[str, int] = {}
     found: dict[str, str] = {}
+    locked: set[str] = set()
     for number, values in table.rows:
         row = _Row(table, columns, number, values, problems)
         raw = row.raw("customer_id")
@@ -1084,6 +1139,8 @@ def load_assignments(path: str | Path, customers: Sequence[Customer]) -> dict[st
         if not rep:
             problems.append(f"{row.where('rep_id')}: is empty for customer '{cid}'; give a rep id")
             continue
+        if "locked" in columns and _locked_cell(row):
+            locked.add(cid)
         found[cid] = rep
     missing = [c for c in customers if c.id not in found and c.id not in seen]
     if missing:
@@ -1094,7 +1151,74 @@ def load_assignments(path: str | Path, customers: Sequence[Customer]) -> dict[st
             "needs a rep"
         )
     _raise(problems, table.source, "assignments file")
-    return {c.id: found[c.id] for c in customers if c.id in found}
+    return Split(
+        rep_ids={c.id: found[c.id] for c in customers if c.id in found},
+        rows={cid: seen[cid] for cid in found},
+        locked=frozenset(locked) if "locked" in columns else None,
+        source=table.source,
+    )
+
+
+def _locked_cell(row: _Row) -> bool:
+    """The ``locked`` cell as a bool (a problem is recorded for anything else)."""
+    raw = row.raw("locked")
+    if isinstance(raw, bool):
+        return raw
+    text = _text(raw).casefold()
+    if text in LOCKED_TRUE:
+        return True
+    if text not in LOCKED_FALSE:
+        row.problem(
+            "locked",
+            raw,
+            "is not true or false; use true/false, yes/no, ja/nee or 1/0 (empty: not locked)",
+        )
+    return False
+
+
+def load_assignments(path: str | Path, customers: Sequence[Customer]) -> dict[str, str]:
+    """Read an assignment (customer id -> rep id), e.g. a plan's assignments.csv or today's split.
+
+    Every customer must appear exactly once with a non-empty rep id; ids not among
+    ``customers`` are errors (see :func:`load_split`, which also reads the ``locked`` column).
+
+    Returns
+    -------
+    dict
+        customer_id -> rep_id, in the order of ``customers``.
+    """
+    return load_split(path, customers).rep_ids
+
+
+def apply_split(
+    customers: Sequence[Customer], split: Split, rep_ids: Sequence[str]
+) -> tuple[Customer, ...]:
+    """The customers with ``split`` as the split in force: the start of a new design.
+
+    Each customer's ``current_rep`` becomes its rep in the file (so ``changed``, ``moved`` and
+    ``--max-moved`` count against the file); where the file has a ``locked`` column, its
+    ``locked_rep`` becomes that rep when locked and empty when not.
+
+    Raises
+    ------
+    InputError
+        A rep id in the file that is not one of ``rep_ids``, one line per row (naming it).
+    """
+    known = set(rep_ids)
+    listed = ", ".join(rep_ids[:10]) + (" ..." if len(rep_ids) > 10 else "")
+    problems = [
+        f"{split.source}, row {split.rows[cid]}: customer '{cid}' has rep '{rep}', which is "
+        f"not in the reps file; use one of {listed}"
+        for cid, rep in split.rep_ids.items()
+        if rep not in known
+    ]
+    _raise(problems, split.source, "assignments file")
+    out = []
+    for c in customers:
+        rep = split.rep_ids[c.id]
+        lock = c.locked_rep if split.locked is None else (rep if c.id in split.locked else "")
+        out.append(replace(c, current_rep=rep, locked_rep=lock))
+    return tuple(out)
 
 
 def check_locked_reps(

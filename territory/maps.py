@@ -23,6 +23,7 @@ import logging
 import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -30,11 +31,12 @@ from urllib.parse import quote
 import folium
 from branca.element import Element, Figure, MacroElement
 
-from . import assets
+from . import assets, sheets
+from .calendars import calendar_link
 from .columns import Column as C
 from .columns import day_label
 from .geometry import territory_polygons
-from .htmlutil import PALETTE, esc, fmt, labels, num, rep_color, rep_file_name
+from .htmlutil import PALETTE, esc, labels, num, quantity, rep_color, rep_file_name
 from .report import write_text
 from .reporthtml import PlanFolder, load_plan_folder, write_report
 from .workbook import write_workbook
@@ -48,9 +50,13 @@ MAX_EXPANDED_LAYERS = 14
 
 _CSS = """
 .leaflet-container{background:#eef1f4;font:12px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
-.tp-legend{background:#fff;padding:8px 10px;border-radius:6px;box-shadow:0 1px 5px rgba(0,0,0,.35);max-height:70vh;max-width:520px;overflow-y:auto;overflow-x:hidden}
+.tp-legend{background:#fff;padding:4px 10px 8px;border-radius:6px;box-shadow:0 1px 5px rgba(0,0,0,.35);max-height:70vh;max-width:min(520px,calc(100vw - 24px));box-sizing:border-box;overflow-y:auto;overflow-x:hidden}
 .tp-legend h4{margin:0 0 4px;font-size:14px}.tp-legend table{border-collapse:collapse}
 .tp-legend td{padding:0 4px;white-space:nowrap}.tp-legend td.n{text-align:right}
+.tp-legend td.tp-name{white-space:normal;overflow-wrap:anywhere;min-width:6em}
+.tp-legend>details>summary{min-height:40px;display:flex;align-items:center;cursor:pointer;font-weight:600;font-size:14px}
+.tp-legend>details>summary::before{content:"▸";color:#666;width:14px}.tp-legend>details[open]>summary::before{content:"▾"}
+.tp-legend table{width:100%}.tp-legend .tp-btn{min-height:40px;margin-top:6px}
 .tp-legend .sw{display:inline-block;width:12px;height:12px;border-radius:2px;vertical-align:middle;border:1px solid #333}
 .tp-legend .dot{display:inline-block;border-radius:50%;background:#999;border:1px solid #222;vertical-align:middle;margin:0 2px 0 8px}
 .tp-legend a{color:#0645ad;text-decoration:none}.tp-legend a:hover{text-decoration:underline}
@@ -75,7 +81,7 @@ _JS = r"""
   }
   function table(title, rows) {
     var box = el("div", "tp-pop");
-    box.appendChild(el("b", null, title));
+    box.appendChild(el("strong", null, title));
     var t = el("table");
     rows.forEach(function (r) {
       if (r[1] === "" || r[1] === null || r[1] === undefined) return;
@@ -170,36 +176,104 @@ _JS = r"""
     });
   });
 
-  var legend = L.control({position: "bottomleft"});
-  legend.onAdd = function () {
-    var div = L.DomUtil.create("div", "tp-legend");
-    div.innerHTML = D.legend_html;  /* built in Python with every input text html-escaped */
-    L.DomEvent.disableScrollPropagation(div);
-    L.DomEvent.disableClickPropagation(div);
-    return div;
-  };
-  legend.addTo(map);
-  var legendBox = legend.getContainer();
-  /* keep the data clear of the legend at the left when fitting the view */
-  var pad = {paddingTopLeft: [Math.min(legendBox.offsetWidth + 20, map.getSize().x / 2), 20],
-             paddingBottomRight: [20, 20]};
+  var narrow = window.matchMedia("(max-width: 600px)").matches;
+  /* clear of the zoom buttons (left) and the layer switch (right) */
+  var pad = {paddingTopLeft: [52, 30], paddingBottomRight: [52, 30]};
+  if (D.legend_html) {
+    var legend = L.control({position: "bottomleft"});
+    legend.onAdd = function () {
+      var div = L.DomUtil.create("div", "tp-legend");
+      div.innerHTML = D.legend_html;  /* built in Python with every input text html-escaped */
+      L.DomEvent.disableScrollPropagation(div);
+      L.DomEvent.disableClickPropagation(div);
+      return div;
+    };
+    legend.addTo(map);
+    var legendBox = legend.getContainer();
+    var fold = legendBox.querySelector("details");
+    if (fold && narrow) fold.open = false;  /* a phone starts with the map, the legend one tap away */
+    /* keep the data clear of the legend at the left when fitting the view */
+    pad.paddingTopLeft = [Math.min(legendBox.offsetWidth + 20, map.getSize().x / 2), 30];
+  }
+  if (narrow && G.layers) {
+    /* an expanded layer list would cover a phone's map: fold it into its icon */
+    window.addEventListener("load", function () {
+      var lc = G.layers();
+      if (lc && !lc.options.collapsed) { lc.remove(); lc.options.collapsed = true; lc.addTo(map); }
+    });
+  }
+  /* Leaflet drops a new view while a zoom animation runs: the first view is set at once */
+  var still = L.extend({animate: false}, pad);
+  function showDay(k, instant) {
+    G.days.forEach(function (g, j) {
+      if (k === "all" || j === k) { map.addLayer(g); } else { map.removeLayer(g); }
+    });
+    var layers = k === "all" ? [] : G.days[k].getLayers();
+    var how = instant ? still : pad;
+    if (layers.length) { map.fitBounds(L.featureGroup(layers).getBounds(), how); }
+    else if (bounds.isValid()) { map.fitBounds(bounds, how); }
+  }
+  var opened = null;
   if (G.days) {
-    var rows = document.querySelectorAll(".tp-legend [data-day]");
-    Array.prototype.forEach.call(rows, function (a) {
-      a.addEventListener("click", function (ev) {
-        ev.preventDefault();
-        var k = a.getAttribute("data-day");
-        G.days.forEach(function (g, j) {
-          if (k === "all" || String(j) === k) { map.addLayer(g); } else { map.removeLayer(g); }
-        });
-        if (k !== "all" && G.days[+k].getLayers().length) {
-          map.fitBounds(L.featureGroup(G.days[+k].getLayers()).getBounds(), pad);
+    var dayEls = Array.prototype.slice.call(document.querySelectorAll("details.tp-day"));
+    dayEls.forEach(function (d) {
+      d.addEventListener("toggle", function () {
+        var k = +d.getAttribute("data-day");
+        if (d.open) {
+          dayEls.forEach(function (o) { if (o !== d) o.open = false; });
+          showDay(k);
+        } else if (!dayEls.some(function (o) { return o.open; })) {
+          showDay("all");
         }
       });
     });
+    Array.prototype.forEach.call(document.querySelectorAll("[data-day='all']"), function (b) {
+      b.addEventListener("click", function (ev) {
+        ev.preventDefault();
+        dayEls.forEach(function (o) { o.open = false; });
+        showDay("all");
+      });
+    });
+    /* open on the day in the address (#2027-01-13), else today's (or the next working day
+       when today falls inside the period), else the first day */
+    var keys = dayEls.map(function (d) { return d.getAttribute("data-date"); });
+    var wanted = decodeURIComponent(location.hash.replace(/^#(day-)?/, ""));
+    var now = new Date();
+    var today = now.getFullYear() + "-" + ("0" + (now.getMonth() + 1)).slice(-2) + "-" +
+      ("0" + now.getDate()).slice(-2);
+    opened = keys.indexOf(wanted);
+    if (opened < 0 && keys.length && /^\d{4}-\d{2}-\d{2}$/.test(keys[0]) &&
+        today >= keys[0] && today <= keys[keys.length - 1]) {
+      opened = keys.findIndex(function (k) { return k >= today; });
+    }
+    if (opened < 0) opened = keys.length ? 0 : null;
+    if (opened !== null) {
+      dayEls[opened].open = true;
+      if (opened > 0) dayEls[opened].scrollIntoView({block: "start"});
+    }
   }
-  if (bounds.isValid()) map.fitBounds(bounds, pad);
-  window.territoryMap = {map: map, groups: G, counts: counts};
+  var printChoice = document.getElementById("tp-print-week");
+  var printStyle = document.getElementById("tp-print-style");
+  if (printChoice && printStyle) {
+    printChoice.addEventListener("change", function () {
+      var w = printChoice.value;
+      printStyle.textContent = /^\d+$/.test(w) ? "@media print{.tp-sheet:not([data-weeks~='" + w +
+        "']){display:none!important}tr[data-week]:not([data-week='" + w + "']){display:none}}" : "";
+    });
+  }
+  Array.prototype.forEach.call(document.querySelectorAll("[data-print]"), function (b) {
+    b.addEventListener("click", function () { window.print(); });
+  });
+  /* one sheet, one printed page: shrink a sheet that would not fit A4 less its margins (the
+     print part is laid out at the printed width, out of sight) */
+  var pageHeight = 275 * 96 / 25.4 * 0.98;
+  Array.prototype.forEach.call(document.querySelectorAll(".tp-sheet"), function (s) {
+    var h = s.getBoundingClientRect().height;
+    if (h > pageHeight) s.style.zoom = String(Math.floor(pageHeight / h * 1000) / 1000);
+  });
+  if (opened !== null) { showDay(opened, true); }
+  else if (bounds.isValid()) { map.fitBounds(bounds, still); }
+  window.territoryMap = {map: map, groups: G, counts: counts, openDay: opened};
 })
 """
 
@@ -216,16 +290,24 @@ class _Raw(Element):
 
 
 class _Layers(MacroElement):
-    """Adds the map's own script after the map and its groups exist in the page."""
+    """Adds the map's own script after the map and its groups exist in the page.
 
-    def __init__(self, script: Callable[[], str]) -> None:
+    ``after`` is HTML for the page's body after the map's element (which folium adds to the
+    body only while the map renders, hence here).
+    """
+
+    def __init__(self, script: Callable[[], str], after: str = "") -> None:
         # branca ships py.typed but leaves MacroElement.__init__ unannotated
         super().__init__()  # type: ignore[no-untyped-call]
         self._name = "TerritoryLayers"
         self._script = script
+        self._after = after
 
     def render(self, **kwargs: object) -> None:  # type: ignore[override]
-        _figure(self).script.add_child(_Raw(self._script()), name=self.get_name())
+        figure = _figure(self)
+        figure.script.add_child(_Raw(self._script()), name=self.get_name())
+        if self._after:
+            figure.html.add_child(_Raw(self._after), name="territory_after")
 
 
 def _figure(element: Element) -> Figure:
@@ -291,23 +373,21 @@ def _day_title(row: Row, lang: str) -> str:
     return f"{weekday} {date}".strip() if date else _day_label(row)
 
 
-def _hours(value: object, lab: dict[str, str]) -> str:
-    x = num(value)
-    return f"{fmt(x, 1, lab['decimal_mark'])} {lab['hours']}" if math.isfinite(x) else ""
+def _hours(value: object, lang: str) -> str:
+    return quantity(value, "h", lang) if math.isfinite(num(value)) else ""
 
 
-def _percent(value: object) -> str:
-    x = num(value)
-    return f"{fmt(x * 100, 0)} %" if math.isfinite(x) else ""
+def _percent(value: object, lang: str) -> str:
+    return quantity(value, "share", lang) if math.isfinite(num(value)) else ""
 
 
-def _reps_data(folder: PlanFolder, lab: dict[str, str]) -> list[JsonDict]:
+def _reps_data(folder: PlanFolder, lang: str) -> list[JsonDict]:
     reps = []
     for i, r in enumerate(folder.territories):
-        travel = _hours(r.get(C.TRAVEL_HOURS), lab)
+        travel = _hours(r.get(C.TRAVEL_HOURS), lang)
         km = num(r.get(C.TRAVEL_KM))
         if math.isfinite(km):
-            travel = f"{travel} · {fmt(km, 0)} {lab['km']}"
+            travel = f"{travel} · {quantity(km, 'km', lang)}"
         reps.append(
             {
                 "id": r.get(C.REP_ID, ""),
@@ -317,9 +397,9 @@ def _reps_data(folder: PlanFolder, lab: dict[str, str]) -> list[JsonDict]:
                 "lon": _coord(r.get(C.HOME_LON)),
                 "customers": r.get(C.CUSTOMERS, ""),
                 "visits": r.get(C.VISITS, ""),
-                "workload": _hours(r.get(C.WORKLOAD_HOURS), lab),
-                "capacity": _hours(r.get(C.CAPACITY_HOURS), lab),
-                "utilization": _percent(r.get(C.UTILIZATION)),
+                "workload": _hours(r.get(C.WORKLOAD_HOURS), lang),
+                "capacity": _hours(r.get(C.CAPACITY_HOURS), lang),
+                "utilization": _percent(r.get(C.UTILIZATION), lang),
                 "travel": travel,
             }
         )
@@ -387,7 +467,6 @@ def _routes(
     folder: PlanFolder,
     rep_index: dict[str, int],
     reps: list[JsonDict],
-    lab: dict[str, str],
     lang: str,
 ) -> list[JsonDict]:
     """One entry per rep day: the line (home -> stops -> home) and its stops."""
@@ -438,9 +517,9 @@ def _routes(
             home = [[rep["lat"], rep["lon"]]] if rep["lat"] is not None else []
             coords = home + [[s["lat"], s["lon"]] for s in day_stops] + home
         km = num(row.get(C.TRAVEL_KM))
-        travel = _hours(num(row.get(C.TRAVEL_MIN)) / 60.0, lab)
+        travel = _hours(num(row.get(C.TRAVEL_MIN)) / 60.0, lang)
         if math.isfinite(km):
-            travel = f"{travel} · {fmt(km, 1, lab['decimal_mark'])} {lab['km']}"
+            travel = f"{travel} · {quantity(km, 'km', lang, 1)}"
         out.append(
             {
                 "t": t,
@@ -454,6 +533,13 @@ def _routes(
                 "visits": row.get(C.VISITS, ""),
                 "travel": travel,
                 "stops": day_stops,
+                # for the day list and the print sheets (not sent to the overview's script)
+                "date": row.get(C.DATE) or "",
+                "week": row.get(C.WEEK) or "",
+                "weekday": row.get(C.WEEKDAY) or "",
+                "km": row.get(C.TRAVEL_KM) or "",
+                "minutes": row.get(C.TRAVEL_MIN) or "",
+                "lunch": row.get(C.LUNCH_START) or "",
             }
         )
     return out
@@ -470,7 +556,11 @@ def _class_key(lab: dict[str, str], classes: Iterable[str]) -> str:
 
 
 def _overview_legend(
-    reps: list[JsonDict], lab: dict[str, str], rep_files: dict[str, str], classes: Iterable[str]
+    reps: list[JsonDict],
+    lab: dict[str, str],
+    rep_files: dict[str, str],
+    classes: Iterable[str],
+    weeks: list[int],
 ) -> str:
     rows = []
     for r in reps:
@@ -482,42 +572,24 @@ def _overview_legend(
         )
         rows.append(
             f'<tr><td><span class="sw" style="background:{r["color"]}"></span></td>'
-            f'<td>{name}{link}</td><td class="n">{esc(r["workload"])}</td>'
+            f'<td class="tp-name">{name}{link}</td><td class="n">{esc(r["workload"])}</td>'
             f'<td class="n">{esc(r["utilization"])}</td></tr>'
         )
     return (
-        f"<h4>{esc(lab['overview_title'])}</h4><table><tr><th></th><th>{esc(lab['rep'])}</th>"
+        f"<details open><summary>{esc(lab['overview_title'])}</summary>"
+        f"<table><tr><th></th><th>{esc(lab['rep'])}</th>"
         f"<th>{esc(lab['workload'])}</th><th>{esc(lab['utilization'])}</th></tr>"
         + "".join(rows)
         + "</table>"
         + _class_key(lab, classes)
+        + sheets.print_control(lab, weeks, lab["print_hint_overview"])
+        + "</details>"
     )
 
 
-def _rep_legend(rep: JsonDict, days: list[JsonDict], lab: dict[str, str]) -> str:
-    title = lab["rep_title"].format(rep=rep["id"] + (f" · {rep['name']}" if rep["name"] else ""))
-    rows = [
-        f'<tr><td><span class="sw" style="background:{d["color"]}"></span></td>'
-        f'<td><a href="#" data-day="{j}">{esc(d["label"])}</a></td>'
-        f"<td>{esc(d['depart'])}–{esc(d['return'])}</td>"
-        f'<td class="n">{esc(d["visits"])}</td><td class="n">{esc(d["travel"])}</td></tr>'
-        for j, d in enumerate(days)
-    ]
-    summary = (
-        f"<div>{esc(lab['workload'])}: {esc(rep['workload'])} · {esc(lab['utilization'])}: "
-        f"{esc(rep['utilization'])} · {esc(lab['travel'])}: {esc(rep['travel'])}</div>"
-    )
-    table = ""
-    if rows:
-        table = (
-            f'<table><tr><th></th><th>{esc(lab["day"])} (<a href="#" data-day="all">'
-            f"{esc(lab['all_days'])}</a>)</th><th>{esc(lab['depart'])}–{esc(lab['return'])}</th>"
-            f"<th>{esc(lab['visits_short'])}</th><th>{esc(lab['travel'])}</th></tr>"
-            + "".join(rows)
-            + "</table>"
-        )
-    back = f'<div><a href="../map.html">{esc(lab["overview_map"])}</a> · <a href="../report.html">{esc(lab["report_title"])}</a></div>'
-    return f"<h4>{esc(title)}</h4>{summary}{table}{back}"
+def _weeks(days: Iterable[JsonDict]) -> list[int]:
+    """The weeks of the period that have days, in order (for the print choice)."""
+    return sorted({int(num(d["week"], 0)) for d in days if num(d["week"], 0) > 0})
 
 
 def _new_map(
@@ -565,7 +637,19 @@ def _deterministic_ids(m: folium.Map) -> None:
         stack.extend(element._children.values())
 
 
-def _page(m: folium.Map, groups: dict[str, Any], data: JsonDict, layer_control_size: int) -> str:
+def _page(
+    m: folium.Map,
+    groups: dict[str, Any],
+    data: JsonDict,
+    layer_control_size: int,
+    *,
+    css: str = "",
+    before: str = "",
+    after: str = "",
+) -> str:
+    """The page's HTML: the map, ``before``/``after`` it in the body, ``css`` in the head."""
+    layer_control = folium.LayerControl(collapsed=layer_control_size > MAX_EXPANDED_LAYERS)
+
     def script() -> str:
         names = {
             key: (
@@ -583,10 +667,17 @@ def _page(m: folium.Map, groups: dict[str, Any], data: JsonDict, layer_control_s
             )
             + "}"
         )
+        # the layer control is declared later in the page: handed over as a getter
+        g_js = g_js[:-1] + f",layers:function(){{return {layer_control.get_name()};}}}}"
         return f"{_JS}({_safe_json(data)}, {m.get_name()}, {g_js});\n"
 
-    _Layers(script).add_to(m)
-    folium.LayerControl(collapsed=layer_control_size > MAX_EXPANDED_LAYERS).add_to(m)
+    _Layers(script, after).add_to(m)
+    layer_control.add_to(m)
+    figure = _figure(m)
+    if css:
+        figure.header.add_child(_Raw(f"<style>{css}</style>"), name="territory_page_css")
+    if before:
+        figure.html.add_child(_Raw(before), name="territory_before", index=0)
     _deterministic_ids(m)
     return m.get_root().render()
 
@@ -595,6 +686,122 @@ def _center(lat: list[float], lon: list[float]) -> tuple[float, float]:
     if not lat:
         return (52.1, 5.3)
     return (round((min(lat) + max(lat)) / 2, 6), round((min(lon) + max(lon)) / 2, 6))
+
+
+#: Day fields that the day list and the print sheets use and the map's script does not.
+_PAGE_ONLY = frozenset({"stops", "date", "week", "weekday", "km", "minutes", "lunch"})
+
+
+def _script_days(days: list[JsonDict], *, stops: bool) -> list[JsonDict]:
+    keep_stops = {"stops"} if stops else set()
+    return [{k: v for k, v in d.items() if k not in _PAGE_ONLY - keep_stops} for d in days]
+
+
+@dataclass
+class _Pages:
+    """What every page of one render shares; writes the overview and the rep pages."""
+
+    folder: PlanFolder
+    lab: dict[str, str]
+    lang: str
+    inline: assets.InlineAssets | None
+    tiles: str | None
+    reps: list[JsonDict]
+    polygons: list[JsonDict]
+    customers: dict[str, list[Any]]
+
+    def overview(self, routes: list[JsonDict], rep_files: dict[str, str]) -> Path:
+        """map.html: every territory, customer and home; one printed page per rep."""
+        lab, reps, customers = self.lab, self.reps, self.customers
+        lat = customers["lat"] + [r["lat"] for r in reps if r["lat"] is not None]
+        lon = customers["lon"] + [r["lon"] for r in reps if r["lon"] is not None]
+        m = _new_map(lab["overview_title"], _center(lat, lon), self.inline, self.tiles)
+        territories_fg = folium.FeatureGroup(name=_folium_text(lab["territories"])).add_to(m)
+        rep_fgs: list[Element | None] = []
+        for r in reps:
+            label = r["id"] + (f" · {r['name']}" if r["name"] else "")
+            rep_fgs.append(folium.FeatureGroup(name=_folium_text(label)).add_to(m))
+        other_fg = folium.FeatureGroup(name="–", control=False).add_to(m)
+        groups: dict[str, Any] = {"territories": territories_fg, "reps": rep_fgs, "other": other_fg}
+        if routes:
+            groups["routes"] = folium.FeatureGroup(
+                name=_folium_text(lab["routes"]), show=False
+            ).add_to(m)
+        weeks = _weeks(routes)
+        data = {
+            "labels": lab,
+            "reps": reps,
+            "polygons": self.polygons,
+            "customers": customers,
+            "routes": _script_days(routes, stops=False),
+            "unassigned_color": UNASSIGNED_COLOR,
+            "legend_html": _overview_legend(reps, lab, rep_files, customers["cls"], weeks),
+        }
+        printed = sheets.overview_sheets(reps, self.folder.territories, routes, lab, self.lang)
+        out = self.folder.path / "map.html"
+        html_text = _page(
+            m, groups, data, len(reps) + 2, css=sheets.BASE_CSS + sheets.OVERVIEW_CSS, after=printed
+        )
+        write_text(out, html_text)
+        return out
+
+    def rep_page(
+        self,
+        t: int,
+        days: list[JsonDict],
+        details: dict[str, sheets.CustomerDetails],
+        file_name: str,
+    ) -> Path:
+        """reps/<rep>.html: the rep's map and day list; one printed page per working day."""
+        lab, rep, customers = self.lab, self.reps[t], self.customers
+        keep = [i for i, owner in enumerate(customers["t"]) if owner == t]
+        mine = {key: [values[i] for i in keep] for key, values in customers.items()}
+        lat = mine["lat"] + ([rep["lat"]] if rep["lat"] is not None else [])
+        lon = mine["lon"] + ([rep["lon"]] if rep["lon"] is not None else [])
+        m = _new_map(
+            lab["rep_title"].format(rep=rep["id"]), _center(lat, lon), self.inline, self.tiles
+        )
+        territories_fg = folium.FeatureGroup(name=_folium_text(lab["territories"])).add_to(m)
+        label = rep["id"] + (f" · {rep['name']}" if rep["name"] else "")
+        own_fg = folium.FeatureGroup(name=_folium_text(f"{lab['customers']}: {label}")).add_to(m)
+        # the script indexes groups by territory: only this rep's slot holds a layer
+        rep_fgs = [own_fg if i == t else None for i in range(len(self.reps))]
+        other_fg = folium.FeatureGroup(name="–", control=False).add_to(m)
+        day_fgs = [
+            folium.FeatureGroup(name=_folium_text(f"{d['label']} ({d['visits']})")).add_to(m)
+            for d in days
+        ]
+        groups = {
+            "territories": territories_fg,
+            "reps": rep_fgs,
+            "other": other_fg,
+            "days": day_fgs,
+        }
+        data = {
+            "labels": lab,
+            "reps": self.reps,
+            "polygons": [p for p in self.polygons if p["t"] == t],
+            "customers": mine,
+            "routes": _script_days(days, stops=True),
+            "unassigned_color": UNASSIGNED_COLOR,
+            "legend_html": "",
+        }
+        calendar = calendar_link(self.folder.path, rep["id"], lab["calendar_link"])
+        header = sheets.rep_header(rep, lab, _weeks(days), calendar)
+        day_list = sheets.rep_day_list(days, details, lab, self.lang)
+        printed = sheets.rep_day_sheets(rep, days, details, lab, self.lang)
+        out = self.folder.path / "reps" / file_name
+        html_text = _page(
+            m,
+            groups,
+            data,
+            len(days) + 2,
+            css=sheets.BASE_CSS + sheets.REP_CSS,
+            before=header,
+            after=day_list + printed,
+        )
+        write_text(out, html_text)
+        return out
 
 
 def render(
@@ -634,84 +841,23 @@ def render(
     inline = assets.load_inline() if offline else None
     folder = load_plan_folder(plan_dir)
     rep_index = {r.get("rep_id", ""): i for i, r in enumerate(folder.territories)}
-    reps = _reps_data(folder, lab)
+    reps = _reps_data(folder, lang)
     rep_files = {r["id"]: rep_file_name(r["id"]) for r in reps}
     polygons = _polygons(folder, rep_index)
     visit_days = _visit_days(folder, lang) if folder.has_plan else None
     customers = _customers_data(folder, rep_index, visit_days)
-    routes = _routes(folder, rep_index, reps, lab, lang)
-    classes = customers["cls"]
+    routes = _routes(folder, rep_index, reps, lang)
     for d in routes:
         d["color"] = reps[d["t"]]["color"]
-    written: list[Path] = []
-
-    # Overview
-    lat = customers["lat"] + [r["lat"] for r in reps if r["lat"] is not None]
-    lon = customers["lon"] + [r["lon"] for r in reps if r["lon"] is not None]
-    m = _new_map(lab["overview_title"], _center(lat, lon), inline, tiles)
-    territories_fg = folium.FeatureGroup(name=_folium_text(lab["territories"])).add_to(m)
-    rep_fgs: list[Element | None] = []
-    for r in reps:
-        label = r["id"] + (f" · {r['name']}" if r["name"] else "")
-        rep_fgs.append(folium.FeatureGroup(name=_folium_text(label)).add_to(m))
-    other_fg = folium.FeatureGroup(name="–", control=False).add_to(m)
-    groups: dict[str, Any] = {"territories": territories_fg, "reps": rep_fgs, "other": other_fg}
-    if routes:
-        groups["routes"] = folium.FeatureGroup(name=_folium_text(lab["routes"]), show=False).add_to(
-            m
-        )
-    data = {
-        "labels": lab,
-        "reps": reps,
-        "polygons": polygons,
-        "customers": customers,
-        "routes": [{k: v for k, v in d.items() if k != "stops"} for d in routes],
-        "unassigned_color": UNASSIGNED_COLOR,
-        "legend_html": _overview_legend(reps, lab, rep_files, classes),
-    }
-    out = folder.path / "map.html"
-    write_text(out, _page(m, groups, data, len(reps) + 2))
-    written.append(out)
-
-    # One map per rep
+    page = _Pages(folder, lab, lang, inline, tiles, reps, polygons, customers)
+    written = [page.overview(routes, rep_files)]
     (folder.path / "reps").mkdir(exist_ok=True)
+    details = sheets.customer_details(folder.assignments, lab)
     for t, rep in enumerate(reps):
         days = [dict(d) for d in routes if d["t"] == t]
         for j, d in enumerate(days):
             d["color"] = PALETTE[j % len(PALETTE)]
-        keep = [i for i, owner in enumerate(customers["t"]) if owner == t]
-        mine = {key: [values[i] for i in keep] for key, values in customers.items()}
-        lat = mine["lat"] + ([rep["lat"]] if rep["lat"] is not None else [])
-        lon = mine["lon"] + ([rep["lon"]] if rep["lon"] is not None else [])
-        m = _new_map(lab["rep_title"].format(rep=rep["id"]), _center(lat, lon), inline, tiles)
-        territories_fg = folium.FeatureGroup(name=_folium_text(lab["territories"])).add_to(m)
-        label = rep["id"] + (f" · {rep['name']}" if rep["name"] else "")
-        own_fg = folium.FeatureGroup(name=_folium_text(f"{lab['customers']}: {label}")).add_to(m)
-        # the script indexes groups by territory: only this rep's slot holds a layer
-        rep_fgs = [own_fg if i == t else None for i in range(len(reps))]
-        other_fg = folium.FeatureGroup(name="–", control=False).add_to(m)
-        day_fgs = [
-            folium.FeatureGroup(name=_folium_text(f"{d['label']} ({d['visits']})")).add_to(m)
-            for d in days
-        ]
-        groups = {
-            "territories": territories_fg,
-            "reps": rep_fgs,
-            "other": other_fg,
-            "days": day_fgs,
-        }
-        data = {
-            "labels": lab,
-            "reps": reps,
-            "polygons": [p for p in polygons if p["t"] == t],
-            "customers": mine,
-            "routes": days,
-            "unassigned_color": UNASSIGNED_COLOR,
-            "legend_html": _rep_legend(rep, days, lab),
-        }
-        out = folder.path / "reps" / rep_files[rep["id"]]
-        write_text(out, _page(m, groups, data, len(days) + 2))
-        written.append(out)
+        written.append(page.rep_page(t, days, details, rep_files[rep["id"]]))
 
     # Maps of reps no longer in the folder's plan would mislead: remove them.
     current = {p.name for p in written}

@@ -2,10 +2,39 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True, slots=True)
+class Appointment:
+    """A booked visit: the customer is visited on ``date`` from ``start_min`` exactly.
+
+    Attributes
+    ----------
+    customer_id
+        The customer.
+    date
+        The day of the visit.
+    start_min
+        Start in minutes after midnight (local time of ``[calendar] timezone``).
+    minutes
+        Length of the visit; None = the customer's ``visit_minutes``.
+    purpose
+        What the visit is for ("" when not given); shown in the rep's calendar.
+    row
+        Data row in appointments.csv (header = row 1), for messages.
+    """
+
+    customer_id: str
+    date: dt.date
+    start_min: int
+    minutes: float | None = None
+    purpose: str = ""
+    row: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +65,10 @@ class Customer:
         How lat/lon were obtained: "input", "gazetteer" (town centre), "cache" or "online".
     row
         1-based data row in the source file (the header is row 1, so the first customer is row 2).
+    appointments
+        Booked visits (``--appointments``), by date; each counts as one of ``visits``.
+    phone
+        Phone number as written in the file ("" when not given); shown on the day sheets.
     revenue
         Last year's sales in EUR, or None when the file does not say (the economics then use
         ``potential``).
@@ -64,6 +97,8 @@ class Customer:
     country: str = ""
     located: str = "input"
     row: int = 0
+    appointments: tuple[Appointment, ...] = ()
+    phone: str = ""
     revenue: float | None = None
     channel: str = "field"
     calls: int = 0
@@ -74,7 +109,8 @@ class Customer:
 class Rep:
     """One sales rep: home base and working time.
 
-    ``start_min``/``end_min``/``days`` are None/empty when the config's defaults apply.
+    ``start_min``/``end_min``/``days`` are None/empty when the config's defaults apply;
+    ``absent`` holds the periods of leave as (first, last) dates, both included.
     """
 
     id: str
@@ -91,6 +127,7 @@ class Rep:
     country: str = ""
     located: str = "input"
     row: int = 0
+    absent: tuple[tuple[dt.date, dt.date], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ import logging
 import re
 import tomllib
 import warnings
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -131,11 +131,19 @@ def _check(cond: bool, message: str) -> None:
 
 @dataclass(frozen=True)
 class PeriodParams:
-    """The planning period: ``weeks`` weeks of working ``days``, optionally from ``start_date``."""
+    """The planning period: ``weeks`` weeks of working ``days``, optionally from ``start_date``.
+
+    ``holidays`` names the public holidays no one works: a country code the ``holidays``
+    package knows (``"NL"``, ``"BE"``), optionally with a subdivision (``"DE-BY"``; "" = none);
+    ``extra_holidays`` adds dates of one's own (a company day off). Both need ``start_date``
+    (``workdays.check_calendar`` says so before any work).
+    """
 
     weeks: int = 4
     days: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri")
     start_date: dt.date | None = None
+    holidays: str = ""
+    extra_holidays: tuple[dt.date, ...] = ()
 
     def __post_init__(self) -> None:
         _check(
@@ -147,9 +155,14 @@ class PeriodParams:
             f"[period] days = {list(self.days)!r} is not accepted; use a non-empty list of mon..sun",
         )
 
+        _check(
+            isinstance(self.holidays, str) and _holiday_region_problem(self.holidays) == "",
+            _holiday_region_problem(self.holidays),
+        )
+
     @property
     def working_days(self) -> int:
-        """Working days in the period."""
+        """Working days in the period (the calendar's weekdays; holidays not subtracted)."""
         return self.weeks * len(self.days)
 
 
@@ -197,12 +210,33 @@ class DayParams:
         return self.length_min - self.lunch_minutes - self.admin_minutes
 
 
+#: The travel sources ``[travel] source`` accepts.
+TRAVEL_SOURCES = ("crow", "osm", "osrm", "matrix")
+
+
 @dataclass(frozen=True)
 class TravelParams:
-    """Great-circle distance x ``circuity`` at ``speed_kmh``."""
+    """How travel is measured: ``source`` and its file or server, and the straight-line model.
+
+    The straight-line model (great-circle km x ``circuity`` at ``speed_kmh``, plus
+    ``fixed_minutes`` per leg between two different places) is the ``crow`` source and
+    estimates what a road source cannot answer. ``osm`` / ``matrix`` are paths (relative ones
+    resolve against the config file's folder), ``osrm`` a server's base URL; ``speeds`` overrides
+    the per-``highway`` km/h of the osm source, ``max_snap_km`` is how far a place may lie from
+    the nearest road.
+    """
 
     speed_kmh: float = 60.0
     circuity: float = 1.3
+    fixed_minutes: float = 0.0
+    source: str = "crow"
+    osm: str | None = None
+    osrm: str | None = None
+    matrix: str | None = None
+    speeds: dict[str, float] = field(default_factory=dict)
+    max_snap_km: float = 5.0
+    osrm_batch: int = 100
+    osrm_timeout_s: float = 30.0
 
     def __post_init__(self) -> None:
         _check(
@@ -212,6 +246,42 @@ class TravelParams:
         _check(
             isinstance(self.circuity, int | float) and 1.0 <= self.circuity <= 3.0,
             f"[travel] circuity = {self.circuity!r} is not accepted; use a number from 1.0 to 3.0",
+        )
+        _check(
+            isinstance(self.fixed_minutes, int | float) and 0 <= self.fixed_minutes <= 60,
+            f"[travel] fixed_minutes = {self.fixed_minutes!r} is not accepted; use 0 to 60",
+        )
+        _check(
+            self.source in TRAVEL_SOURCES,
+            f"[travel] source = {self.source!r} is not accepted; use one of "
+            + ", ".join(f'"{s}"' for s in TRAVEL_SOURCES),
+        )
+        for key in ("osm", "osrm", "matrix"):
+            value = getattr(self, key)
+            _check(
+                value is None or (isinstance(value, str) and value.strip() != ""),
+                f"[travel] {key} = {value!r} is not accepted; give a path or URL as text",
+            )
+        _check(
+            isinstance(self.speeds, dict)
+            and all(
+                isinstance(v, int | float) and not isinstance(v, bool) and 3 <= v <= 200
+                for v in self.speeds.values()
+            ),
+            f"[travel.speeds] {self.speeds!r} is not accepted; give km/h from 3 to 200 per "
+            "highway class, e.g. residential = 30",
+        )
+        _check(
+            isinstance(self.max_snap_km, int | float) and 0.01 <= self.max_snap_km <= 100,
+            f"[travel] max_snap_km = {self.max_snap_km!r} is not accepted; use 0.01 to 100",
+        )
+        _check(
+            isinstance(self.osrm_batch, int) and 2 <= self.osrm_batch <= 10000,
+            f"[travel] osrm_batch = {self.osrm_batch!r} is not accepted; use 2 to 10000",
+        )
+        _check(
+            isinstance(self.osrm_timeout_s, int | float) and 0.1 <= self.osrm_timeout_s <= 3600,
+            f"[travel] osrm_timeout_s = {self.osrm_timeout_s!r} is not accepted; use 0.1 to 3600",
         )
 
 
@@ -524,6 +594,45 @@ class PlanningParams:
 
 
 @dataclass(frozen=True)
+class CalendarParams:
+    """The calendars (``calendars/<rep_id>.ics``): the time zone the plan's clock times are in."""
+
+    timezone: str = "Europe/Amsterdam"
+
+    def __post_init__(self) -> None:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError, TypeError):
+            raise ConfigError(
+                f"[calendar] timezone = {self.timezone!r} is not a time zone; use an IANA name "
+                'such as "Europe/Amsterdam" or "Europe/Brussels"'
+            ) from None
+
+
+@dataclass(frozen=True)
+class ReplanParams:
+    """``territory replan``: what one changed visit costs, against minutes of travel saved.
+
+    ``change_penalty_min`` is added for every future visit that changes day or rep: a change
+    is made only when it saves more travel than this, or when the old day cannot hold the visit
+    any more (a holiday, an absence, an appointment, a full day).
+    """
+
+    change_penalty_min: float = 120.0
+
+    def __post_init__(self) -> None:
+        _check(
+            isinstance(self.change_penalty_min, int | float)
+            and not isinstance(self.change_penalty_min, bool)
+            and 0 <= self.change_penalty_min <= 100_000,
+            f"[replan] change_penalty_min = {self.change_penalty_min!r} is not accepted; use "
+            "minutes from 0 to 100000",
+        )
+
+
+@dataclass(frozen=True)
 class Config:
     """The effective configuration of a run (plan.toml over the defaults)."""
 
@@ -534,6 +643,8 @@ class Config:
     territory: TerritoryParams = field(default_factory=TerritoryParams)
     sizing: SizingParams = field(default_factory=SizingParams)
     planning: PlanningParams = field(default_factory=PlanningParams)
+    calendar: CalendarParams = field(default_factory=CalendarParams)
+    replan: ReplanParams = field(default_factory=ReplanParams)
     economics: EconomicsParams | None = None  # None: no [economics] table, no economics
     phone: PhoneParams = field(default_factory=PhoneParams)
 
@@ -562,16 +673,17 @@ class Config:
         except UnicodeDecodeError:
             raise ConfigError(f"{p}: not UTF-8 text; save plan.toml as UTF-8") from None
         try:
-            return cls.from_dict(data, source=str(p))
+            config = cls.from_dict(data, source=str(p))
         except ConfigError as exc:
             raise ConfigError(f"{p}: {exc}") from None
+        return replace(config, travel=_travel_paths_from(config.travel, p.parent))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], source: str = "config") -> Config:
         """Build a Config from a parsed TOML mapping (one reader per ``[section]``)."""
         known = {
-            "period", "day", "travel", "classes", "territory", "sizing", "planning",
-            "economics", "phone",
+            "period", "day", "travel", "classes", "territory", "sizing", "planning", "calendar",
+            "replan", "economics", "phone",
         }  # fmt: skip
         _warn_unknown(source, "", data, known)
 
@@ -593,6 +705,12 @@ class Config:
                 sizing=SizingParams(**_sizing_kwargs(table("sizing"), classes, source)),
                 planning=PlanningParams(
                     **_known_kwargs(table("planning"), PlanningParams, "planning", source)
+                ),
+                calendar=CalendarParams(
+                    **_known_kwargs(table("calendar"), CalendarParams, "calendar", source)
+                ),
+                replan=ReplanParams(
+                    **_known_kwargs(table("replan"), ReplanParams, "replan", source)
                 ),
                 economics=(
                     EconomicsParams(
@@ -624,6 +742,15 @@ class Config:
             "lunch_until": format_hhmm(self.day.lunch_until_min),
         }
         d["territory"]["balance"] = list(self.territory.balance)
+        # Keys of the calendar features only when used: a plan without them writes the
+        # summary.json it always wrote.
+        if self.period.holidays or self.period.extra_holidays:
+            d["period"]["extra_holidays"] = [x.isoformat() for x in self.period.extra_holidays]
+        else:
+            del d["period"]["holidays"], d["period"]["extra_holidays"]
+        for name, default in (("calendar", CalendarParams()), ("replan", ReplanParams())):
+            if getattr(self, name) == default:
+                del d[name]
         # Keys of the telesales and economics tables only where used, so that the summary of a
         # run without them reads as before.
         for spec in d["classes"].values():
@@ -641,6 +768,17 @@ class Config:
         return d
 
 
+def _travel_paths_from(travel: TravelParams, folder: Path) -> TravelParams:
+    """``[travel] osm`` and ``matrix`` relative to the config file's folder (absolute ones kept)."""
+
+    def resolved(value: str | None) -> str | None:
+        if value is None or Path(value).is_absolute():
+            return value
+        return str(folder / value)
+
+    return replace(travel, osm=resolved(travel.osm), matrix=resolved(travel.matrix))
+
+
 def _known_kwargs(section: dict[str, Any], params: type, name: str, source: str) -> dict[str, Any]:
     """The keys of ``[name]`` that ``params`` (a dataclass) has; the others are warned about."""
     keys = {f.name for f in fields(params)}
@@ -650,7 +788,9 @@ def _known_kwargs(section: dict[str, Any], params: type, name: str, source: str)
 
 def _period_kwargs(period: dict[str, Any], source: str) -> dict[str, Any]:
     """``[period]``: weeks, working weekdays and the optional start date."""
-    _warn_unknown(source, "period", period, {"weeks", "days", "start_date"})
+    _warn_unknown(
+        source, "period", period, {"weeks", "days", "start_date", "holidays", "extra_holidays"}
+    )
     pkw: dict[str, Any] = {}
     if "weeks" in period:
         pkw["weeks"] = period["weeks"]
@@ -670,7 +810,65 @@ def _period_kwargs(period: dict[str, Any], source: str) -> dict[str, Any]:
             f"[period] start_date = {sd!r} is not a date; use YYYY-MM-DD",
         )
         pkw["start_date"] = sd
+    if "holidays" in period:
+        region = period["holidays"]
+        _check(
+            isinstance(region, str),
+            f"[period] holidays = {region!r} is not accepted; use a country code such as "
+            '"NL", or "DE-BY" with a subdivision',
+        )
+        pkw["holidays"] = region.strip()
+    if "extra_holidays" in period:
+        pkw["extra_holidays"] = _dates(period["extra_holidays"], "[period] extra_holidays")
     return pkw
+
+
+def _dates(value: Any, what: str) -> tuple[dt.date, ...]:
+    """A TOML list of dates (TOML dates or YYYY-MM-DD text), sorted, without duplicates."""
+    _check(
+        isinstance(value, list),
+        f'{what} = {value!r} is not accepted; use a list of dates such as ["2027-12-24"]',
+    )
+    out = set()
+    for raw in value:
+        item = raw
+        if isinstance(raw, str):
+            try:
+                item = dt.date.fromisoformat(raw.strip())
+            except ValueError:
+                raise ConfigError(f"{what}: '{raw}' is not a date; use YYYY-MM-DD") from None
+        _check(
+            isinstance(item, dt.date) and not isinstance(item, dt.datetime),
+            f"{what}: {item!r} is not a date; use YYYY-MM-DD",
+        )
+        out.add(item)
+    return tuple(sorted(out))
+
+
+def _holiday_region_problem(region: str) -> str:
+    """Why ``region`` is not a country (or country-subdivision) of the ``holidays`` package
+    ("" when it is, or when it is empty)."""
+    if not isinstance(region, str):
+        return f"[period] holidays = {region!r} is not accepted; use a country code such as NL"
+    if not region:
+        return ""
+    import holidays
+
+    country, _, subdivision = region.partition("-")
+    supported = holidays.list_supported_countries()
+    if country.upper() not in supported:
+        return (
+            f"[period] holidays = '{region}' is not a country the holidays package knows; use a "
+            "code such as NL, BE, DE or FR (with a subdivision: DE-BY)"
+        )
+    subdivisions = supported[country.upper()]
+    if subdivision and subdivision.casefold() not in {s.casefold() for s in subdivisions}:
+        shown = ", ".join(subdivisions[:12]) + (", ..." if len(subdivisions) > 12 else "")
+        return (
+            f"[period] holidays = '{region}': '{subdivision}' is not a subdivision of "
+            f"{country.upper()}; use one of {shown or 'none (the country alone)'}"
+        )
+    return ""
 
 
 def _day_kwargs(day: dict[str, Any], source: str) -> dict[str, Any]:

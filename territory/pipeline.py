@@ -9,7 +9,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -18,7 +18,10 @@ from .cluster import Workers
 from .exceptions import InputError, TerritoryWarning
 from .models import Customer, Design, DesignKpis, Plan, Rep
 from .params import Config
-from .travel import TravelModel, travel_model
+from .travel import Points, TravelModel, travel_model, with_travel_options
+
+if TYPE_CHECKING:
+    from .replan import ReplanOutputs
 from .workload import CustomerWorkload, SizingResult, customer_workload, size_team
 
 log = logging.getLogger(__name__)
@@ -35,6 +38,9 @@ class Inputs:
     config: Config
     paths: dict[str, Path]
     travel: TravelModel  # built once from [travel]; every stage asks it
+    #: Territory index (into ``reps``) per customer that the design starts from: the split of
+    #: an ``--assignments`` file (see :func:`with_assignments`); None: design from scratch.
+    start_from: tuple[int, ...] | None = None
     phone: tuple[Customer, ...] = ()  # served by phone (6.6): not in customers, not in the field
 
 
@@ -46,12 +52,29 @@ def load_inputs(
     online: bool = False,
     start_date: dt.date | None = None,
     cache_path: str | Path | None = None,
+    absences_path: str | Path | None = None,
+    appointments_path: str | Path | None = None,
+    config: Config | None = None,
+    travel_options: dict[str, str | None] | None = None,
 ) -> Inputs:
-    """Read the config, customers and reps; locate rows without coordinates."""
+    """Read the config, customers and reps; locate rows without coordinates; build the travel
+    model.
+
+    ``absences_path`` (``rep_id, from, to``) adds periods of leave to the reps;
+    ``appointments_path`` (``customer_id, date, start[, minutes, purpose]``) books visits.
+    Holidays, absences and appointments need a start date of the period. ``config`` is used
+    instead of reading ``config_path`` when given (a re-plan takes its plan's config).
+    ``travel_options``: the command line's ``source``/``osm``/``osrm``/``matrix`` over
+    ``[travel]``.
+    """
+    from .bookings import attach_appointments, load_absences
     from .geocode import locate
     from .load import check_locked_reps, load_customers, load_reps
+    from .workdays import check_calendar
 
-    config = Config.from_toml(config_path)
+    config = config if config is not None else Config.from_toml(config_path)
+    if travel_options:
+        config = with_travel_options(config, **travel_options)
     if start_date is not None:
         config = replace(config, period=replace(config.period, start_date=start_date))
     paths = {"customers": Path(customers_path)}
@@ -71,13 +94,22 @@ def load_inputs(
             )
         )
         check_locked_reps(customers, reps, source=str(customers_path))
+    if absences_path is not None:
+        if reps is None:
+            raise InputError(f"{absences_path}: absences need --reps (the reps they belong to)")
+        paths["absences"] = Path(absences_path)
+        reps = load_absences(absences_path, reps)
     if config_path is not None:
         paths["config"] = Path(config_path)
+    check_calendar(config, reps, str(config_path or ""))
+    if appointments_path is not None:
+        paths["appointments"] = Path(appointments_path)
+        customers = attach_appointments(customers, appointments_path, config)
     if not customers:
         raise InputError(
             f"{customers_path}: the file has no customer rows; add at least one customer"
         )
-    travel = travel_model(config)
+    travel = travel_model(config, Points.of([*customers, *(reps or ())]))
     field = tuple(c for c in customers if c.channel != "phone")
     phone = tuple(c for c in customers if c.channel == "phone")
     _check_economics(config, customers, customers_path)
@@ -97,6 +129,39 @@ def _check_economics(config: Config, customers: Sequence[Customer], source: str 
             TerritoryWarning,
             stacklevel=3,
         )
+
+
+def with_assignments(inputs: Inputs, assignments_path: str | Path) -> Inputs:
+    """The inputs with an assignments file (e.g. ``edit.html``'s export) as the split in force.
+
+    Each customer's ``current_rep`` becomes its rep in the file and, where the file has a
+    ``locked`` column, its lock replaces ``locked_rep``; the design then starts from this split
+    (``previous``), keeps the locked customers with their rep, and ``--max-moved`` counts
+    against it (``0``: the split exactly as in the file).
+
+    Raises
+    ------
+    InputError
+        No reps (free centres have no rep ids to start from), or the file does not fit the
+        customers and reps (one line per problem).
+    """
+    from .load import apply_split, load_split
+
+    if not inputs.reps:
+        raise InputError(
+            f"--assignments {assignments_path}: starting from a split needs --reps (the file "
+            "names reps; free centres with --k have none)"
+        )
+    split = load_split(assignments_path, inputs.customers)
+    rep_ids = [r.id for r in inputs.reps]
+    customers = apply_split(inputs.customers, split, rep_ids)
+    index = {rid: t for t, rid in enumerate(rep_ids)}
+    return replace(
+        inputs,
+        customers=customers,
+        paths={**inputs.paths, "assignments": Path(assignments_path)},
+        start_from=tuple(index[c.current_rep] for c in customers),
+    )
 
 
 def size(inputs: Inputs) -> SizingResult:
@@ -143,6 +208,7 @@ def design(
         workload,
         inputs.config,
         k=k,
+        previous=inputs.start_from if k is None else None,
         max_moved=max_moved,
         progress=progress,
         travel=inputs.travel,
@@ -208,7 +274,7 @@ def plan(
     if not inputs.reps:
         raise InputError("plan needs --reps: every day is a loop from a rep's home")
     return plan_and_rebalance(
-        inputs.customers,
+        keep_appointments(inputs, design_result),
         inputs.reps,
         design_result,
         inputs.config,
@@ -217,6 +283,33 @@ def plan(
         workers=workers,
         progress=progress,
         travel=inputs.travel,
+    )
+
+
+def keep_appointments(inputs: Inputs, design_result: Design) -> tuple[Customer, ...]:
+    """The customers to plan: each appointment checked against the day of the rep the design
+    gave its customer (``bookings.check_appointments``), and a customer with appointments kept
+    with that rep while the plan rebalances (as if locked to them)."""
+    customers = inputs.customers
+    if not any(c.appointments for c in customers) or not inputs.reps:
+        return customers
+    from .bookings import check_appointments
+
+    rep_of = {
+        c.id: design_result.rep_ids[t]
+        for c, t in zip(customers, design_result.assignment, strict=True)
+    }
+    check_appointments(
+        customers,
+        inputs.reps,
+        rep_of,
+        inputs.config,
+        inputs.travel,
+        source=str(inputs.paths.get("appointments", "appointments.csv")),
+    )
+    return tuple(
+        replace(c, locked_rep=c.locked_rep or rep_of[c.id]) if c.appointments else c
+        for c in customers
     )
 
 
@@ -231,6 +324,7 @@ def summary(command: str, inputs: Inputs, kpis: dict[str, Any], started: float) 
         },
         "config": inputs.config.to_dict(),
         "seed": inputs.config.territory.seed,
+        "travel": inputs.travel.describe(),
         "kpis": kpis,
         report.RUNTIME_FIELD: round(time.perf_counter() - started, 2),
     }
@@ -261,6 +355,30 @@ def design_kpis(
     return k
 
 
+def _write_calendars(
+    stage: Path,
+    inputs: Inputs,
+    plan_result: Plan,
+    team: Sequence[Rep],
+    replan: ReplanOutputs | None,
+) -> None:
+    """calendars/<rep>.ics (with a start date), and changes.csv of a re-plan."""
+    from .calendars import write_calendars
+
+    write_calendars(
+        stage,
+        plan_result,
+        inputs.customers,
+        team,
+        inputs.config,
+        revision=replan.revision if replan else 0,
+        issued=replan.issued if replan else None,
+        cancelled=replan.cancelled if replan else (),
+    )
+    if replan is not None:
+        report.write_table(stage, columns.CHANGES, replan.changes)
+
+
 def write_outputs(
     out_dir: str | Path,
     command: str,
@@ -274,11 +392,14 @@ def write_outputs(
     offline: bool = False,
     maps: bool = True,
     progress: Progress | None = None,
+    replan: ReplanOutputs | None = None,
     extra_kpis: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Write the plan folder atomically: tables, GeoJSON, summary.json, maps and report.
+    """Write the plan folder atomically: tables, GeoJSON, summary.json, calendars, maps and report.
 
-    With ``[economics]`` (and revenue or potential) also economics.csv and
+    ``replan`` (from ``territory replan``) adds changes.csv, the calendars' revision and the
+    cancelled events of moved visits, and a ``replan`` section in summary.json. With
+    ``[economics]`` (and revenue or potential) the folder also gets economics.csv and
     customer_economics.csv; with phone customers phone_customers.csv. ``extra_kpis`` are added
     to summary.json's KPIs (``scenarios`` names the scenario there).
     """
@@ -343,12 +464,15 @@ def write_outputs(
                 stage / "routes.geojson",
                 report.json_text(report.routes_geojson(plan_result, inputs.customers, team)),
             )
+            _write_calendars(stage, inputs, plan_result, team, replan)
         if econ is not None:
             report.write_table(stage, columns.ECONOMICS, economics_rows(econ))
             report.write_table(stage, columns.CUSTOMER_ECONOMICS, customer_rows(econ))
         if inputs.phone:
             report.write_table(stage, columns.PHONE_CUSTOMERS, phone_rows(inputs.phone))
         result = summary(command, inputs, kpis, started)
+        if replan is not None:
+            result["replan"] = replan.summary
         report.write_text(stage / "summary.json", report.json_text(result))
         if maps:
             from .maps import render

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Container, Sequence
 from concurrent.futures import as_completed
 from dataclasses import dataclass
 
@@ -41,6 +41,7 @@ from .schedule import (
     window_problem,
 )
 from .travel import Legs, Points, TravelModel, crow
+from .workdays import blocked_mask, day_of_date
 from .workload import customer_workload, rep_admin_min
 
 log = logging.getLogger(__name__)
@@ -162,6 +163,13 @@ def _day_frame(rep: Rep, config: Config) -> _DayFrame:
     return _DayFrame(start, end, max(selling, 0), lunch)
 
 
+def working_window(rep: Rep, config: Config) -> tuple[int, int, tuple[int, int, int] | None]:
+    """The rep's planned working day: leave home, back home (before admin), and the lunch break
+    as (earliest start, latest start, minutes) or None; minutes after midnight."""
+    frame = _day_frame(rep, config)
+    return frame.start_min, frame.end_min, frame.lunch
+
+
 def _window_s(c: Customer, frame: _DayFrame) -> tuple[int, int]:
     """Allowed service START window in seconds, inside the working day."""
     open_min = c.open_min if c.open_min is not None else frame.start_min
@@ -218,10 +226,35 @@ class _Territory:
         period = config.period
         self.n_days = period.working_days
         weekdays = set(rep_weekdays(rep, config))
+        # holidays and absences: no visit on those days (workdays.days_off)
+        self.blocked = blocked_mask(rep, config)
         self.working_days = tuple(
-            d for d in range(self.n_days) if day_of_index(d, period)[1] in weekdays
+            d
+            for d in range(self.n_days)
+            if day_of_index(d, period)[1] in weekdays and not (self.blocked >> d) & 1
         )
+        # booked visits: day -> {customer position: (start s, service s)}
+        self.fixed: dict[int, dict[int, tuple[int, int]]] = {}
+        self.fixed_mask = [0] * len(self.customers)
+        for i, c in enumerate(self.customers):
+            for a in c.appointments:
+                day = day_of_date(period, a.date)
+                if day is None:
+                    continue
+                minutes = a.minutes if a.minutes is not None else c.visit_minutes
+                self.fixed.setdefault(day, {})[i] = (a.start_min * 60, round(minutes * 60))
+                self.fixed_mask[i] |= 1 << day
         self.capped = False  # the time cap cut something short
+
+    def minutes_on(self, day: int, i: int) -> float:
+        """Minutes customer ``i`` is visited on ``day`` (an appointment's own length)."""
+        booked = self.fixed.get(day, {}).get(i)
+        return booked[1] / 60 if booked is not None else self.customers[i].visit_minutes
+
+    def service_on(self, day: int, i: int) -> int:
+        """Seconds customer ``i`` is visited on ``day`` (an appointment's own length)."""
+        booked = self.fixed.get(day, {}).get(i)
+        return booked[1] if booked is not None else int(self.service_s[i + 1])
 
     def past(self, share: float) -> bool:
         """Whether ``share`` of the territory's time limit has passed (then it is capped)."""
@@ -235,12 +268,17 @@ class _Territory:
         return self.started + share * self.limit_s
 
     def route(
-        self, day: int, stops: Sequence[int], initial: Sequence[int] | None = None
+        self,
+        day: int,
+        stops: Sequence[int],
+        initial: Sequence[int] | None = None,
+        keep: Container[int] = (),
     ) -> tuple[_RoutedDay, list[int]]:
         """Route one day through ``stops`` (customer positions), warm-started from ``initial``.
 
-        Returns the routed day and the stops that did not fit (all of them when no route was
-        found).
+        Stops in ``keep`` are left out only after every other stop (a re-plan keeps the visits
+        that were there). Returns the routed day and the stops that did not fit (all of them
+        when no route was found).
         """
         nodes = np.array([0] + [s + 1 for s in stops], dtype=np.intp)
         local = {s + 1: k + 1 for k, s in enumerate(stops)}
@@ -249,19 +287,28 @@ class _Territory:
             init = (tuple(local[s + 1] for s in initial if s + 1 in local),)
         lunch = self.frame.lunch
         quick = self.past(REPAIR_SHARE)  # past the cap: the first solutions only
+        service, window = self.service_s[nodes], self.window_s[nodes]
+        penalty = np.full(len(nodes), UNSCHEDULED_PENALTY_S, dtype=np.int64)
+        for k, s in enumerate(stops, start=1):
+            if s in keep:
+                penalty[k] = 10 * UNSCHEDULED_PENALTY_S
+        booked = self.fixed.get(day, {})
+        if booked:  # an appointment starts exactly then, lasts its own length, stays on
+            service, window = service.copy(), window.copy()
+            for k, s in enumerate(stops, start=1):
+                if s in booked:
+                    start_s, service[k] = booked[s]
+                    window[k] = (start_s, start_s)
+                    penalty[k] = 100 * UNSCHEDULED_PENALTY_S
         request = RouteRequest(
             duration_s=self.seconds[np.ix_(nodes, nodes)],
-            service_s=self.service_s[nodes],
-            window_s=self.window_s[nodes],
+            service_s=service,
+            window_s=window,
             vehicles=1,
             break_s=(lunch[0] * 60, lunch[1] * 60, lunch[2] * 60) if lunch else None,
             # One stop needs no penalty (infeasible = unscheduled), and OR-Tools' guided local
             # search with a solution limit was seen not to stop on a one-stop model with one.
-            unscheduled_penalty=(
-                np.full(len(nodes), UNSCHEDULED_PENALTY_S, dtype=np.int64)
-                if len(stops) > 1
-                else None
-            ),
+            unscheduled_penalty=penalty if len(stops) > 1 else None,
             time_limit_s=self.config.planning.route_time_limit_s,
             initial_routes=init,
             seed=self.seed + day,
@@ -366,11 +413,19 @@ def _reasons_and_patterns(t: _Territory) -> tuple[list[str], list[tuple[int, ...
     for i, c in enumerate(t.customers):
         if c.visits <= 0:
             continue
-        reasons[i] = _reason(t, i, c)
+        fixed = t.fixed_mask[i]
+        # an appointment was checked against the rep's day when it was loaded
+        reasons[i] = "" if fixed else _reason(t, i, c)
         if not reasons[i]:
             patterns[i] = customer_patterns(
-                c.visits, usable_weekdays(c, t.rep, t.config), t.config.period
+                c.visits,
+                usable_weekdays(c, t.rep, t.config),
+                t.config.period,
+                blocked=t.blocked & ~fixed,
+                fixed=fixed,
             )
+            if not patterns[i]:
+                reasons[i] = pattern_problem(c, t.rep, t.config) or "no visit pattern fits"
     return reasons, patterns
 
 
@@ -630,7 +685,7 @@ def _assemble(t: _Territory, days: _Days, reasons: Sequence[str]) -> TerritoryPl
         order = days.routed[d].order
         if order:
             routes.append(_day_route(t, d, days.routed[d]))
-            visit_min += sum(t.customers[i].visit_minutes for i in order)
+            visit_min += sum(t.minutes_on(d, i) for i in order)
     out = _unscheduled_visits(t, days, reasons)
     unscheduled_min = unscheduled_travel = 0.0  # visits without a reason of their own
     for i, _, _ in out:
@@ -666,7 +721,7 @@ def _day_route(t: _Territory, d: int, day: _RoutedDay) -> DayRoute:
                 customer_id=t.customers[i].id,
                 arrival_min=round(res.arrival_s[0][k] / 60),
                 start_min=round(start_s / 60),
-                end_min=round((start_s + t.service_s[node]) / 60),
+                end_min=round((start_s + t.service_on(d, i)) / 60),
                 travel_min=float(t.minutes[prev, node]),
                 travel_km=float(t.km[prev, node]),
             )

@@ -122,10 +122,13 @@ def comparable(name: str, data: bytes) -> bytes:
     return json.dumps(parsed).encode()
 
 
-#: Files a run of this tool writes into a plan folder (plus ``reps/<rep>.html``).
+#: Files a run of this tool writes into a plan folder (plus ``reps/<rep>.html`` and
+#: ``calendars/<rep>.ics``); ``edit.html``
+#: (``territory edit``) belongs to one split, so a new run into the folder removes it.
 PLAN_FOLDER_FILES = (
     "assignments.csv", "territories.csv", "territories.geojson", "schedule.csv", "days.csv",
     "unscheduled.csv", "routes.geojson", "summary.json", "map.html", "report.html", "plan.xlsx",
+    "edit.html", "changes.csv",
     "economics.csv", "customer_economics.csv", "phone_customers.csv",
 )  # fmt: skip
 
@@ -246,6 +249,7 @@ def atomic_output(out_dir: str | Path) -> Iterator[Path]:
             dst.parent.mkdir(parents=True, exist_ok=True)
             os.replace(stage / rel, dst)
         ours = [out / name for name in PLAN_FOLDER_FILES] + sorted((out / "reps").glob("*.html"))
+        ours += sorted((out / "calendars").glob("*.ics"))
         for path in ours:
             if path.is_file() and path.relative_to(out) not in written:
                 path.unlink()
@@ -369,6 +373,12 @@ def assignment_rows(
                 C.LOCKED_REP: c.locked_rep,
                 C.WORKLOAD_MIN: round(float(wl[i]), 1),
                 C.LOCATED: c.located,
+                C.STREET: c.street,
+                C.POSTCODE: c.postcode,
+                C.CITY: c.city,
+                C.OPEN: format_hhmm(c.open_min) if c.open_min is not None else "",
+                C.CLOSE: format_hhmm(c.close_min) if c.close_min is not None else "",
+                C.PHONE: c.phone,
             }
         )
     return rows

@@ -1,23 +1,26 @@
-"""Report section: the economics (chapter 9) and the inside sales (6.6) of a plan folder.
+"""Report sections: the economics (chapter 9) and the inside sales (6.6) of a plan folder.
 
-One function, :func:`economics_section`, gives the HTML that report.html shows after the
-territories: contribution per rep as a chart, the break-even revenue per rep, the customers
-whose visits cost more than their margin, and the phone customers' calls and agents. It reads
-only the folder's economics.csv, customer_economics.csv and summary.json, and returns "" when
-the folder has neither economics nor phone customers. Every text from an input file passes
-through :func:`~territory.htmlutil.esc`.
+:func:`economics_html` gives the body of report.html's economics section (contribution per rep
+as a chart, the break-even revenue per rep, the customers whose visits cost more than their
+margin) and :func:`telesales_html` that of the inside-sales section (the phone customers' calls
+and the agents they need); each is None when the folder has nothing for it, and
+:mod:`territory.reporthtml` slots them in as sections. They read only the folder's
+economics.csv, customer_economics.csv and summary.json. Their words live here, not in
+:data:`territory.htmlutil.LABELS`, which every map page embeds. Every text from an input file
+passes through :func:`~territory.htmlutil.esc`.
 """
 
 from __future__ import annotations
 
+import csv
 import math
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from .columns import CUSTOMER_ECONOMICS, ECONOMICS, PHONE_CUSTOMERS
 from .columns import Column as C
 from .htmlutil import esc, num, number_format, rep_color
-from .reporthtml import read_csv
 
 #: Flagged customers listed at most (the rest are in customer_economics.csv).
 MAX_FLAGGED_SHOWN = 50
@@ -182,6 +185,7 @@ def _flagged(customers: list[dict[str, str]], lang: str) -> str:
 
 
 def _telesales(tele: dict[str, Any], lang: str) -> str:
+    """The inside-sales figures in one sentence."""
     lab = LABELS[lang if lang in LABELS else "en"]
     fmt = number_format(lang)
     line = lab["tele_line"].format(
@@ -193,51 +197,76 @@ def _telesales(tele: dict[str, Any], lang: str) -> str:
         exact=fmt(num(tele.get("agents_exact")), 2),
         needed=fmt(num(tele.get("agents_needed")), 0),
     )
-    return f"<h2>{esc(lab['telesales'])}</h2><p>{esc(line)}</p>"
+    return f"<p>{esc(line)}</p>"
 
 
-def economics_section(folder: Path, summary: dict[str, Any] | None, lang: str = "en") -> str:
-    """The report's economics and inside-sales sections ("" when the folder has neither).
+def economics_html(folder: Path, summary: dict[str, Any] | None, lang: str = "en") -> str | None:
+    """The body of the report's economics section (None without economics.csv).
 
     Parameters
     ----------
     folder
-        The plan folder (economics.csv, customer_economics.csv, phone_customers.csv are read
-        where present).
+        The plan folder (economics.csv and customer_economics.csv are read where present).
     summary
-        Its summary.json (the ``economics`` and ``telesales`` KPIs), or None.
+        Its summary.json (the ``economics`` KPIs: the revenue basis, periods a year), or None.
     lang
         "en" or "nl".
     """
+    if not (folder / ECONOMICS.file).is_file():
+        return None
     lab = LABELS[lang if lang in LABELS else "en"]
+    rows = read_csv(folder / ECONOMICS.file)
+    econ = _kpis(summary).get("economics") or {}
+    basis = _BASIS["nl" if lang == "nl" else "en"].get(str(econ.get("basis")), "revenue")
+    periods = num(econ.get("periods_per_year"))
+    parts = [
+        f"<p>{esc(lab['basis'].format(basis=basis, periods=_periods(periods, lang)))}</p>",
+        f"<h3>{esc(lab['chart'])}</h3>",
+        contribution_chart_svg(rows, lang),
+        f"<h3>{esc(lab['break_even'])}</h3>",
+        _territory_table(rows, lang),
+    ]
+    customers_path = folder / CUSTOMER_ECONOMICS.file
+    if customers_path.is_file():
+        parts += [f"<h3>{esc(lab['flagged'])}</h3>", _flagged(read_csv(customers_path), lang)]
+    parts.append(_file_links(folder, lab))
+    return "".join(parts)
+
+
+def telesales_html(folder: Path, summary: dict[str, Any] | None, lang: str = "en") -> str | None:
+    """The body of the report's inside-sales section (None without phone customers)."""
+    tele = _kpis(summary).get("telesales")
+    if not isinstance(tele, dict):
+        return None
+    lab = LABELS[lang if lang in LABELS else "en"]
+    body = _telesales(tele, lang)
+    if not (folder / ECONOMICS.file).is_file():  # else the economics section links the files
+        body += _file_links(folder, lab)
+    return body
+
+
+def section_title(key: str, lang: str) -> str:
+    """The heading of the ``economics`` or ``telesales`` section in ``lang``."""
+    return LABELS[lang if lang in LABELS else "en"][key]
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    """Rows of a plan-folder CSV as dicts of text."""
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        return [dict(row) for row in csv.DictReader(fh)]
+
+
+def _kpis(summary: dict[str, Any] | None) -> dict[str, Any]:
     kpis = (summary or {}).get("kpis") or {}
-    kpis = kpis if isinstance(kpis, dict) else {}
-    parts: list[str] = []
-    if (folder / ECONOMICS.file).is_file():
-        rows = read_csv(folder / ECONOMICS.file)
-        econ = kpis.get("economics") or {}
-        basis = _BASIS["nl" if lang == "nl" else "en"].get(str(econ.get("basis")), "revenue")
-        periods = num(econ.get("periods_per_year"))
-        parts += [
-            f"<h2>{esc(lab['economics'])}</h2>",
-            f"<p>{esc(lab['basis'].format(basis=basis, periods=_periods(periods, lang)))}</p>",
-            f"<h3>{esc(lab['chart'])}</h3>",
-            contribution_chart_svg(rows, lang),
-            f"<h3>{esc(lab['break_even'])}</h3>",
-            _territory_table(rows, lang),
-        ]
-        customers_path = folder / CUSTOMER_ECONOMICS.file
-        if customers_path.is_file():
-            parts += [f"<h3>{esc(lab['flagged'])}</h3>", _flagged(read_csv(customers_path), lang)]
-    tele = kpis.get("telesales")
-    if isinstance(tele, dict):
-        parts.append(_telesales(tele, lang))
-    if not parts:
-        return ""
+    return kpis if isinstance(kpis, dict) else {}
+
+
+def _file_links(folder: Path, lab: dict[str, str]) -> str:
     files = [t.file for t in (ECONOMICS, CUSTOMER_ECONOMICS, PHONE_CUSTOMERS)]
-    links = " · ".join(f'<a href="{f}">{f}</a>' for f in files if (folder / f).is_file())
-    parts.append(f"<p>{esc(lab['files'])}: {links}</p>")
-    return "\n" + "\n".join(parts)
+    links = " · ".join(
+        f'<a href="{esc(quote(f))}">{esc(f)}</a>' for f in files if (folder / f).is_file()
+    )
+    return f"<p>{esc(lab['files'])}: {links}</p>" if links else ""
 
 
 def _periods(value: float, lang: str) -> str:

@@ -12,16 +12,29 @@ import csv
 import json
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from .columns import TABLES
+from .calendars import CALENDAR_DIR, calendar_file_name
+from .changes import changes_html
 from .columns import Column as C
 from .exceptions import InputError
-from .htmlutil import esc, labels, num, number_format, rep_color
+from .htmlutil import (
+    esc,
+    kpi_label,
+    kpi_unit,
+    labels,
+    num,
+    number_format,
+    plain_header,
+    quantity,
+    rep_color,
+)
 from .report import write_text
+from .reporteconomics import economics_html, section_title, telesales_html
 
 log = logging.getLogger(__name__)
 
@@ -208,130 +221,198 @@ def workload_chart_svg(folder: PlanFolder, lang: str = "en") -> str:
 
 
 _CSS = """
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2rem auto;max-width:960px;color:#222;padding:0 1rem}
-h1{font-size:1.6rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #ddd}
-.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(200px,1fr));gap:.75rem}
+body{font:16px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:1.5rem auto;max-width:1100px;color:#222;padding:0 1rem}
+h1{font-size:1.6rem;margin:.2rem 0 .6rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #ddd}h3{font-size:1rem}
+nav.top{display:flex;flex-wrap:wrap;gap:.25rem .5rem}
+nav.top a{display:inline-flex;align-items:center;min-height:40px;padding:0 .6rem;border:1px solid #c8d0d8;border-radius:6px;text-decoration:none;color:#0645ad;background:#f6f8fa}
+.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(170px,1fr));gap:.75rem}
 .card{border:1px solid #ddd;border-radius:6px;padding:.6rem .8rem;background:#fafafa}
 .card .v{font-size:1.4rem;font-weight:600}.card .k{font-size:.85rem;color:#555}
-table{border-collapse:collapse;font-size:.9rem;margin:.5rem 0}th,td{border-bottom:1px solid #eee;padding:.25rem .6rem;text-align:left}
-td.n,th.n{text-align:right}.sw{display:inline-block;width:.8em;height:.8em;border-radius:2px;margin-right:.3em}
+.notes{color:#444;font-size:.9rem}
+.scroll{overflow-x:auto;max-width:100%}
+table{border-collapse:collapse;font-size:.9rem;margin:.5rem 0}th,td{border-bottom:1px solid #eee;padding:.3rem .6rem;text-align:left;vertical-align:top}
+th{font-weight:600;border-bottom:1.5px solid #bbb}
+td.n,th.n{text-align:right}td.n{white-space:nowrap}.sw{display:inline-block;width:.8em;height:.8em;border-radius:2px;margin-right:.3em}
+ul.files li{margin:.2rem 0}code{font-size:.85em;overflow-wrap:anywhere}
+details.tech{margin-top:2rem;border-top:1px solid #ddd}details.tech>summary{min-height:44px;display:flex;align-items:center;font-size:1.2rem;font-weight:600;cursor:pointer}
+details.tech td{overflow-wrap:anywhere}
+@media print{nav.top{display:none}details.tech{display:none}}
 """
 
-_PCT = "\u202f%"
+
+@dataclass(frozen=True)
+class ReportContext:
+    """What a section of the report may use: the folder, the language and its labels."""
+
+    folder: PlanFolder
+    lang: str
+    lab: dict[str, str]
+    #: rep_id -> file name of the rep's page under ``reps/``
+    rep_files: dict[str, str]
 
 
-def _cards(folder: PlanFolder, lang: str) -> str:
-    """The headline figures as cards."""
-    lab = labels(lang)
-    fmt = number_format(lang)
+@dataclass(frozen=True)
+class ReportSection:
+    """One section of report.html: its anchor, its heading and its body (escaped HTML)."""
+
+    key: str
+    title: str
+    body_html: str
+
+
+#: A report section: built from the context, or None when it has nothing to show (a file that
+#: the folder does not hold, say).
+SectionBuilder = Callable[[ReportContext], ReportSection | None]
+
+
+def _quantity(ctx: ReportContext, value: object, unit: str, decimals: int | None = None) -> str:
+    return quantity(value, unit, ctx.lang, decimals)
+
+
+def _cards(ctx: ReportContext) -> str:
+    """The headline figures as cards, each with its unit."""
+    lab, folder = ctx.lab, ctx.folder
     fig = headline(folder)
+    count = number_format(ctx.lang)
 
     def card(key: str, value: str) -> str:
         return f'<div class="card"><div class="v">{value}</div><div class="k">{esc(lab[key])}</div></div>'
 
+    spread = f"{count(fig['util_min'] * 100, 0)}–{_quantity(ctx, fig['util_max'], 'share')}"
     cards = [
-        card("reps", fmt(fig["reps"], 0)),
-        card("customers", fmt(fig["customers"], 0)),
-        card("total_workload", f"{fmt(fig['workload_h'])} {lab['hours']}"),
-        card("balance", f"±{fmt(fig['max_deviation'] * 100)}{_PCT}"),
-        card(
-            "utilization_range",
-            f"{fmt(fig['util_min'] * 100, 0)}–{fmt(fig['util_max'] * 100, 0)}{_PCT}",
-        ),
-        card("connected", f"{fmt(fig['connected_share'] * 100, 0)}{_PCT}"),
-        card("travel_hours", f"{fmt(fig['travel_h'])} {lab['hours']}"),
-        card("travel_km", f"{fmt(fig['travel_km'], 0)} {lab['km']}"),
+        card("reps", count(fig["reps"], 0)),
+        card("customers", count(fig["customers"], 0)),
+        card("total_workload", _quantity(ctx, fig["workload_h"], "h")),
+        card("balance", "±" + _quantity(ctx, fig["max_deviation"], "share", 1)),
+        card("utilization_range", spread if math.isfinite(fig["util_min"]) else "–"),
+        card("connected", _quantity(ctx, fig["connected_share"], "share")),
+        card("travel_hours", _quantity(ctx, fig["travel_h"], "h")),
+        card("travel_km", _quantity(ctx, fig["travel_km"], "km")),
     ]
     if folder.has_plan:
         unscheduled = fig["unscheduled"]
         cards += [
-            card("planned_visits", fmt(fig["planned_visits"], 0)),
-            card("unscheduled_visits", fmt(unscheduled, 0) if math.isfinite(unscheduled) else "0"),
-            card("overtime_days", fmt(fig["overtime_days"], 0)),
+            card("planned_visits", count(fig["planned_visits"], 0)),
+            card(
+                "unscheduled_visits", count(unscheduled, 0) if math.isfinite(unscheduled) else "0"
+            ),
+            card("overtime_days", count(fig["overtime_days"], 0)),
         ]
     return "".join(cards)
 
 
-def _links(folder: PlanFolder, lab: dict[str, str], rep_files: dict[str, str]) -> str:
-    """The list of maps: the overview, then one per rep that has one."""
-    links = [f'<li><a href="map.html">{esc(lab["overview_map"])}</a></li>']
-    for row in folder.territories:
-        rid = row.get(C.REP_ID, "")
-        if rid in rep_files:
-            name = row.get(C.REP_NAME, "")
-            links.append(
-                f'<li><a href="reps/{esc(quote(rep_files[rid]))}">{esc(rid)}'
-                f"{' · ' + esc(name) if name else ''}</a></li>"
-            )
-    return "".join(links)
-
-
-def _file_links(folder: PlanFolder) -> str:
-    """Links to the folder's files (plan.xlsx is written after the report, so always listed)."""
-    files = [
-        "plan.xlsx",
-        *(table.file for table in TABLES),
-        "territories.geojson",
-        "routes.geojson",
-        "summary.json",
-    ]
-    return " · ".join(
-        f'<a href="{f}">{f}</a>' for f in files if (folder.path / f).is_file() or f == "plan.xlsx"
+def _travel_note(ctx: ReportContext) -> str | None:
+    """How travel was estimated, from the run's settings (summary.json's config); with a road
+    source, which one answered."""
+    about = (ctx.folder.summary or {}).get("travel")
+    if isinstance(about, dict) and about.get("source", "crow") != "crow":
+        words = TRAVEL_LABELS.get(ctx.lang, TRAVEL_LABELS["en"])
+        return words["travel_note_roads"].format(text=_travel_text(about, ctx.lang))
+    travel = ((ctx.folder.summary or {}).get("config") or {}).get("travel")
+    if not isinstance(travel, dict) or "speed_kmh" not in travel or "circuity" not in travel:
+        return None
+    count = number_format(ctx.lang)
+    return ctx.lab["travel_note"].format(
+        circuity=count(num(travel["circuity"]), 2), speed=count(num(travel["speed_kmh"]), 0)
     )
 
 
-def _territory_table(folder: PlanFolder, lang: str) -> str:
-    """One row per territory: the rep, its size, its workload against capacity, its travel."""
-    lab = labels(lang)
-    fmt = number_format(lang)
-    trows = []
-    for i, r in enumerate(folder.territories):
-        conn = r.get(C.CONNECTED, "").strip().lower()
-        trows.append(
-            "<tr>"
-            f'<td><span class="sw" style="background:{rep_color(i)}"></span>{esc(r.get(C.REP_ID, ""))}</td>'
-            f"<td>{esc(r.get(C.REP_NAME, ''))}</td>"
-            f'<td class="n">{fmt(num(r.get(C.CUSTOMERS)), 0)}</td>'
-            f'<td class="n">{fmt(num(r.get(C.VISITS)), 0)}</td>'
-            f'<td class="n">{fmt(num(r.get(C.WORKLOAD_HOURS)))}</td>'
-            f'<td class="n">{fmt(num(r.get(C.CAPACITY_HOURS)))}</td>'
-            f'<td class="n">{fmt(num(r.get(C.UTILIZATION)) * 100, 0)}{_PCT}</td>'
-            f'<td class="n">{fmt(num(r.get(C.TRAVEL_HOURS)))}</td>'
-            f'<td class="n">{fmt(num(r.get(C.TRAVEL_KM)), 0)}</td>'
-            f"<td>{esc(lab['yes'] if conn == 'true' else lab['no'] if conn == 'false' else '–')}</td>"
-            "</tr>"
+#: One-line notes under the headline figures (each None when it does not apply).
+NOTES: tuple[Callable[[ReportContext], str | None], ...] = (_travel_note,)
+
+
+def headline_section(ctx: ReportContext) -> ReportSection:
+    """The headline figures, and the notes that say how to read them."""
+    notes = [n for n in (note(ctx) for note in NOTES) if n]
+    note_html = "".join(f'<p class="notes">{esc(n)}</p>' for n in notes)
+    return ReportSection(
+        "headline", ctx.lab["headline"], f'<div class="cards">{_cards(ctx)}</div>{note_html}'
+    )
+
+
+def _rep_page_link(rep_id: str, ctx: ReportContext) -> str | None:
+    file_name = ctx.rep_files.get(rep_id)
+    return f"reps/{file_name}" if file_name else None
+
+
+#: Links per rep in the per-rep table: (label key, rep_id -> path in the plan folder or None).
+#: A link is shown when its file exists (the rep pages: when they are written).
+def _calendar_path(rep_id: str, ctx: ReportContext) -> str | None:
+    path = f"{CALENDAR_DIR}/{calendar_file_name(rep_id)}"
+    return path if (ctx.folder.path / path).is_file() else None
+
+
+REP_LINKS: tuple[tuple[str, Callable[[str, ReportContext], str | None]], ...] = (
+    ("rep_page_link", _rep_page_link),
+    ("calendar_link", _calendar_path),
+)
+
+#: The per-rep table's figures: a territories.csv column and the unit its cells show.
+PER_REP_COLUMNS: tuple[tuple[C, str], ...] = (
+    (C.CUSTOMERS, ""), (C.VISITS, ""), (C.WORKLOAD_HOURS, "h"), (C.CAPACITY_HOURS, "h"),
+    (C.UTILIZATION, "share"), (C.DEVIATION, "share"), (C.TRAVEL_HOURS, "h"), (C.TRAVEL_KM, "km"),
+    (C.POTENTIAL, "EUR"),
+)  # fmt: skip
+
+
+def _rep_links(rep_id: str, ctx: ReportContext, *, written: bool) -> str:
+    links = []
+    for key, path_of in REP_LINKS:
+        path = path_of(rep_id, ctx)
+        if path and (written or (ctx.folder.path / path).is_file()):
+            href = "/".join(quote(part) for part in path.split("/"))
+            links.append(f'<a class="rep-link" href="{esc(href)}">{esc(ctx.lab[key])}</a>')
+    return " ".join(links)
+
+
+def per_rep_section(ctx: ReportContext) -> ReportSection:
+    """One row per rep: the territory's figures, each with its unit, and the rep's pages."""
+    lab, folder = ctx.lab, ctx.folder
+    head = (
+        f"<th>{esc(lab['rep'])}</th>"
+        + "".join(
+            f'<th class="n">{esc(plain_header(col, ctx.lang))}</th>' for col, _ in PER_REP_COLUMNS
         )
-    hours = f" ({lab['hours']})"
-    head = [
-        ("rep", lab["rep"]),
-        ("name", lab["name"]),
-        ("customers", lab["customers"]),
-        ("visits", lab["visits"]),
-        ("workload", lab["workload"] + hours),
-        ("capacity", lab["capacity"] + hours),
-        ("utilization", lab["utilization"]),
-        ("travel", lab["travel"] + hours),
-        ("km", lab["km"]),
-        ("connected", lab["connected"]),
-    ]
-    thead = "".join(
-        f'<th class="{"n" if key not in ("rep", "name", "connected") else ""}">{esc(text)}</th>'
-        for key, text in head
+        + f"<th>{esc(C.CONNECTED.header(ctx.lang))}</th><th>{esc(lab['rep_links'])}</th>"
     )
-    return f"<table><tr>{thead}</tr>{''.join(trows)}</table>"
+    rows = []
+    for i, r in enumerate(folder.territories):
+        rid = r.get(C.REP_ID, "")
+        cells = "".join(
+            f'<td class="n">{_quantity(ctx, r.get(col), unit, 1 if col is C.DEVIATION else None)}</td>'
+            for col, unit in PER_REP_COLUMNS
+        )
+        conn = r.get(C.CONNECTED, "").strip().lower()
+        connected = lab["yes"] if conn == "true" else lab["no"] if conn == "false" else "–"
+        rows.append(
+            f'<tr><td><span class="sw" style="background:{rep_color(i)}"></span>{esc(_rep_label(r))}</td>'
+            f"{cells}<td>{esc(connected)}</td>"
+            f"<td>{_rep_links(rid, ctx, written=rid in ctx.rep_files)}</td></tr>"
+        )
+    table = f'<div class="scroll"><table><tr>{head}</tr>{"".join(rows)}</table></div>'
+    return ReportSection("reps", lab["per_rep"], table)
 
 
-def _plan_section(folder: PlanFolder, lab: dict[str, str]) -> str:
+def chart_section(ctx: ReportContext) -> ReportSection:
+    """Workload per rep against capacity, as a bar chart."""
+    return ReportSection("chart", ctx.lab["chart"], workload_chart_svg(ctx.folder, ctx.lang))
+
+
+def plan_section(ctx: ReportContext) -> ReportSection:
     """The unscheduled visits (the first 100), or a line saying the folder has no plan."""
+    lab, folder = ctx.lab, ctx.folder
     if not folder.has_plan:
-        return f"<p>{esc(lab['no_plan'])}</p>"
+        return ReportSection("plan", lab["plan_section"], f"<p>{esc(lab['no_plan'])}</p>")
     unscheduled = folder.unscheduled or []
     if not unscheduled:
-        return f"<p>{esc(lab['unscheduled_visits'])}: 0</p>"
+        return ReportSection(
+            "plan", lab["plan_section"], f"<p>{esc(lab['unscheduled_visits'])}: 0</p>"
+        )
     shown = unscheduled[:100]
+    cols = (C.CUSTOMER_ID, C.CUSTOMER_NAME, C.REP_ID, C.DATE, C.REASON)
+    head = "".join(f"<th>{esc(c.header(ctx.lang))}</th>" for c in cols)
     rows = "".join(
-        f"<tr><td>{esc(u.get(C.CUSTOMER_ID, ''))}</td><td>{esc(u.get(C.CUSTOMER_NAME, ''))}</td>"
-        f"<td>{esc(u.get(C.REP_ID, ''))}</td><td>{esc(u.get(C.REASON, ''))}</td></tr>"
+        "<tr>" + "".join(f"<td>{esc(u.get(c, '') or '')}</td>" for c in cols) + "</tr>"
         for u in shown
     )
     more = (
@@ -339,33 +420,184 @@ def _plan_section(folder: PlanFolder, lab: dict[str, str]) -> str:
         if len(unscheduled) > len(shown)
         else ""
     )
-    return (
-        f"<h3>{esc(lab['table_unscheduled'])}</h3><table><tr><th>{esc(lab['id'])}</th>"
-        f"<th>{esc(lab['name'])}</th><th>{esc(lab['rep'])}</th><th>{esc(lab['reason'])}</th></tr>"
-        f"{rows}</table>{more}"
+    body = (
+        f"<h3>{esc(lab['table_unscheduled'])}</h3>"
+        f'<div class="scroll"><table><tr>{head}</tr>{rows}</table></div>{more}'
     )
+    return ReportSection("plan", lab["plan_section"], body)
 
 
-def _summary_tables(folder: PlanFolder, lab: dict[str, str]) -> tuple[str, str]:
-    """Every KPI of summary.json, and the inputs with their fingerprints."""
-    summary = folder.summary or {}
+#: The folder's files listed in the report, with the label key of their description. A file is
+#: listed when it exists (plan.xlsx always: it is written right after the report).
+FILE_LINKS: tuple[tuple[str, str], ...] = (
+    ("plan.xlsx", "file_workbook"),
+    ("assignments.csv", "file_assignments"),
+    ("territories.csv", "file_territories"),
+    ("schedule.csv", "file_schedule"),
+    ("days.csv", "file_days"),
+    ("unscheduled.csv", "file_unscheduled"),
+    ("territories.geojson", "file_territories_geojson"),
+    ("routes.geojson", "file_routes_geojson"),
+    ("summary.json", "file_summary"),
+    ("edit.html", "file_edit"),
+    ("changes.csv", "file_changes"),
+)
+
+
+def files_section(ctx: ReportContext) -> ReportSection:
+    """The maps and the folder's files, each with what it holds."""
+    lab, folder = ctx.lab, ctx.folder
+    items = [f'<li><a href="map.html">{esc(lab["overview_map"])}</a> (map.html)</li>']
+    if ctx.rep_files:
+        items.append(f"<li>{esc(lab['rep_pages'])}: reps/</li>")
+    for name, key in FILE_LINKS:
+        if name == "plan.xlsx" or (folder.path / name).is_file():
+            items.append(f'<li><a href="{esc(quote(name))}">{esc(name)}</a>: {esc(lab[key])}</li>')
+    return ReportSection("files", lab["files"], f'<ul class="files">{"".join(items)}</ul>')
+
+
+def _kpi_value(ctx: ReportContext, key: str, value: object) -> str:
+    """A summary.json value as text: its unit, the language's number format, no Python syntax."""
+    unit = kpi_unit(key)
+    count = number_format(ctx.lang)
+    if isinstance(value, bool):
+        return ctx.lab["yes"] if value else ctx.lab["no"]
+    if isinstance(value, int | float):
+        x = float(value)
+        if unit == "x":
+            return count(x, 0 if x.is_integer() else 3)
+        if unit == "":
+            return count(x, 0 if x.is_integer() else 2)
+        return quantity(x, unit, ctx.lang, 1 if unit in ("share", "min", "km") else None)
+    if isinstance(value, dict):
+        return (
+            " · ".join(f"{k}: {_kpi_value(ctx, key, v)}" for k, v in value.items())
+            or ctx.lab["none"]
+        )
+    if isinstance(value, list):
+        return "; ".join(_kpi_value(ctx, key, v) for v in value) or ctx.lab["none"]
+    return "–" if value is None else str(value)
+
+
+def _flat(prefix: str, value: object) -> list[tuple[str, str]]:
+    """Nested settings as ``section.key`` = value lines (lists comma-separated)."""
+    if isinstance(value, dict):
+        return [
+            pair
+            for k, v in value.items()
+            for pair in _flat(f"{prefix}.{k}" if prefix else str(k), v)
+        ]
+    if isinstance(value, list):
+        return [(prefix, ", ".join(str(v) for v in value))]
+    if isinstance(value, bool):
+        return [(prefix, "true" if value else "false")]
+    return [(prefix, "–" if value is None else str(value))]
+
+
+def technical_section(ctx: ReportContext) -> ReportSection | None:
+    """summary.json behind a fold: the run, every figure by name, the inputs, the settings."""
+    summary = ctx.folder.summary
+    if not summary:
+        return None
+    lab = ctx.lab
+    run = [
+        (lab["command"], summary.get("command")),
+        (lab["version"], summary.get("version")),
+        (lab["seed"], summary.get("seed")),
+    ]  # not runtime_s: the page is byte-identical for the same inputs (see report.VOLATILE_FIELDS)
+    run_rows = "".join(
+        f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in run if v is not None
+    )
     kpi_rows = "".join(
-        f"<tr><td>{esc(k)}</td><td>{esc(_kpi_text(v))}</td></tr>"
-        for k, v in sorted(_kpis(folder).items())
+        f"<tr><td>{esc(kpi_label(k, ctx.lang))}</td><td><code>{esc(k)}</code></td>"
+        f"<td>{esc(_kpi_value(ctx, k, v))}</td></tr>"
+        for k, v in _kpis(ctx.folder).items()
     )
-    inputs = summary.get("inputs", {}) or {}
-
-    def field(value: object, key: str) -> str:
-        return str(value.get(key, "")) if isinstance(value, dict) else ""
-
+    inputs = summary.get("inputs") or {}
     input_rows = "".join(
-        f"<tr><td>{esc(k)}</td><td>{esc(field(v, 'path') if isinstance(v, dict) else v)}</td>"
-        f"<td><code>{esc(field(v, 'sha256')[:16])}</code></td></tr>"
-        for k, v in sorted(inputs.items())
+        f"<tr><td>{esc(k)}</td><td><code>{esc(v.get('path', ''))}</code></td>"
+        f"<td><code>{esc(str(v.get('sha256', ''))[:16])}</code></td></tr>"
+        for k, v in (inputs.items() if isinstance(inputs, dict) else [])
+        if isinstance(v, dict)
     )
-    kpi_html = f"<h2>{esc(lab['kpis'])}</h2><table>{kpi_rows}</table>" if kpi_rows else ""
-    input_html = f"<h2>{esc(lab['inputs'])}</h2><table>{input_rows}</table>" if input_rows else ""
-    return kpi_html, input_html
+    travel = summary.get("travel")
+    if isinstance(travel, dict):
+        input_rows += (
+            f"<tr><td>{esc(TRAVEL_LABELS.get(ctx.lang, TRAVEL_LABELS['en'])['travel_source'])}</td>"
+            f"<td>{esc(_travel_text(travel, ctx.lang))}</td>"
+            f"<td><code>{esc(str(travel.get('sha256') or '')[:16])}</code></td></tr>"
+        )
+    config = summary.get("config")
+    setting_rows = "".join(
+        f"<tr><td><code>{esc(k)}</code></td><td>{esc(v)}</td></tr>"
+        for k, v in (_flat("", config) if isinstance(config, dict) else [])
+    )
+    parts = [
+        f"<p>{esc(lab['technical_intro'])}</p>",
+        f"<h3>{esc(lab['run'])}</h3><table>{run_rows}</table>",
+    ]
+    if kpi_rows:
+        parts.append(
+            f'<h3>{esc(lab["kpis"])}</h3><div class="scroll"><table><tr><th>{esc(lab["figure"])}</th>'
+            f"<th>{esc(lab['key'])}</th><th>{esc(lab['value'])}</th></tr>{kpi_rows}</table></div>"
+        )
+    if input_rows:
+        parts.append(
+            f'<h3>{esc(lab["inputs"])}</h3><div class="scroll"><table><tr><th></th><th>{esc(lab["path"])}</th>'
+            f"<th>{esc(lab['fingerprint'])}</th></tr>{input_rows}</table></div>"
+        )
+    if setting_rows:
+        parts.append(
+            f'<h3>{esc(lab["settings"])}</h3><div class="scroll"><table><tr><th>{esc(lab["setting"])}</th>'
+            f"<th>{esc(lab['value'])}</th></tr>{setting_rows}</table></div>"
+        )
+    return ReportSection("technical", lab["technical_details"], "".join(parts))
+
+
+#: The report's sections in page order. To add one (economics.csv, say): write a
+#: :data:`SectionBuilder` that returns None when its file is absent, give its texts label keys
+#: in :data:`territory.htmlutil.LABELS` (English and Dutch), and insert it here. The section
+#: keyed ``technical`` is shown folded, as the page's last part.
+def changes_section(ctx: ReportContext) -> ReportSection | None:
+    """A re-plan's changes (changes.csv), or None when the folder has none."""
+    body = changes_html(ctx.folder.path, ctx.lab, ctx.lang)
+    return None if body is None else ReportSection("changes", ctx.lab["changes_title"], body)
+
+
+def economics_section(ctx: ReportContext) -> ReportSection | None:
+    """Contribution and break-even per rep, flagged customers (economics.csv), or None."""
+    body = economics_html(ctx.folder.path, ctx.folder.summary, ctx.lang)
+    title = section_title("economics", ctx.lang)
+    return None if body is None else ReportSection("economics", title, body)
+
+
+def telesales_section(ctx: ReportContext) -> ReportSection | None:
+    """The phone customers' calls and the agents they need, or None without phone customers."""
+    body = telesales_html(ctx.folder.path, ctx.folder.summary, ctx.lang)
+    title = section_title("telesales", ctx.lang)
+    return None if body is None else ReportSection("telesales", title, body)
+
+
+REPORT_SECTIONS: tuple[SectionBuilder, ...] = (
+    headline_section,
+    per_rep_section,
+    chart_section,
+    plan_section,
+    changes_section,
+    economics_section,
+    telesales_section,
+    files_section,
+    technical_section,
+)
+
+
+def _section_html(section: ReportSection) -> str:
+    if section.key == "technical":
+        return (
+            f'<details class="tech" id="{esc(section.key)}"><summary>{esc(section.title)}</summary>'
+            f"{section.body_html}</details>"
+        )
+    return f'<section id="{esc(section.key)}"><h2>{esc(section.title)}</h2>{section.body_html}</section>'
 
 
 def write_report(
@@ -378,39 +610,32 @@ def write_report(
     folder
         The plan folder as read by :func:`load_plan_folder`.
     lang
-        "en" or "nl" (labels only; file and column names never change).
+        "en" or "nl" (labels and number formats only; file and column names never change).
     rep_files
-        rep_id -> file name under ``reps/`` of the per-rep maps to link to.
+        rep_id -> file name under ``reps/`` of the rep pages to link to.
 
     Returns
     -------
     Path
         The report's path.
     """
-    from .reporteconomics import economics_section
-
     lab = labels(lang)
+    ctx = ReportContext(folder=folder, lang=lang, lab=lab, rep_files=rep_files or {})
+    sections = [s for s in (build(ctx) for build in REPORT_SECTIONS) if s is not None]
+    nav = [
+        f'<a href="map.html">{esc(lab["overview_map"])}</a>',
+        f'<a href="plan.xlsx">{esc(lab["workbook"])}</a>',
+    ]
+    nav += [f'<a href="#{esc(s.key)}">{esc(s.title)}</a>' for s in sections if s.key == "technical"]
     title = lab["report_title"]
-    kpi_html, input_html = _summary_tables(folder, lab)
     page = f"""<!DOCTYPE html>
 <html lang="{lang}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{esc(title)}</title><style>{_CSS}</style></head>
 <body>
 <h1>{esc(title)}</h1>
-<h2>{esc(lab["headline"])}</h2>
-<div class="cards">{_cards(folder, lang)}</div>
-<h2>{esc(lab["chart"])}</h2>
-{workload_chart_svg(folder, lang)}
-<h2>{esc(lab["maps"])}</h2>
-<ul>{_links(folder, lab, rep_files or {})}</ul>
-<p>{esc(lab["files"])}: {_file_links(folder)}</p>
-<h2>{esc(lab["table_territories"])}</h2>
-{_territory_table(folder, lang)}
-<h2>{esc(lab["plan_section"])}</h2>
-{_plan_section(folder, lab)}{economics_section(folder.path, folder.summary, lang)}
-{kpi_html}
-{input_html}
+<nav class="top">{"".join(nav)}</nav>
+{"".join(_section_html(s) for s in sections)}
 </body></html>
 """
     out = folder.path / "report.html"
@@ -418,9 +643,43 @@ def write_report(
     return out
 
 
-def _kpi_text(value: object) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)[:300]
-    return str(value)
+#: The report's words for the travel source (kept here, not in htmlutil's labels that every
+#: map page embeds).
+TRAVEL_LABELS: dict[str, dict[str, str]] = {
+    "en": {
+        "travel_source": "travel source",
+        "travel_crow": "straight lines x {circuity} at {speed} km/h",
+        "travel_snapped": "{n} places snapped to a road (median {median} m, max {max} m)",
+        "travel_estimated": "{n} pairs estimated with the straight line",
+        "travel_note_roads": "Travel times and km: fastest paths on the roads ({text}).",
+    },
+    "nl": {
+        "travel_source": "reistijdenbron",
+        "travel_crow": "rechte lijnen x {circuity} bij {speed} km/u",
+        "travel_snapped": "{n} adressen aan de weg gekoppeld (mediaan {median} m, max {max} m)",
+        "travel_estimated": "{n} paren geschat met de rechte lijn",
+        "travel_note_roads": "Reistijden en km: snelste routes over de weg ({text}).",
+    },
+}
+
+
+def _travel_text(about: dict[str, Any], lang: str) -> str:
+    """The travel source in words: what answered, how far places were snapped, estimates."""
+    lab = TRAVEL_LABELS.get(lang, TRAVEL_LABELS["en"])
+    source = str(about.get("source", "crow"))
+    if source == "crow":
+        return "crow: " + lab["travel_crow"].format(
+            circuity=about.get("circuity"), speed=about.get("speed_kmh")
+        )
+    parts = [f"{source}: {about.get('file') or about.get('server') or ''}"]
+    snapped = about.get("snapped")
+    if isinstance(snapped, dict) and snapped.get("points"):
+        parts.append(
+            lab["travel_snapped"].format(
+                n=snapped["points"],
+                median=f"{snapped.get('median_m', 0):.0f}",
+                max=f"{snapped.get('max_m', 0):.0f}",
+            )
+        )
+    parts.append(lab["travel_estimated"].format(n=about.get("pairs_estimated", 0)))
+    return "; ".join(parts)

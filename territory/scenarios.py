@@ -585,6 +585,13 @@ def recommendation(rows: Sequence[report.Row], lang: str = "en", tolerance: floa
         value = r.get(C.TRAVEL_HOURS)
         return float(value) if value is not None else math.inf
 
+    among = ""
+    if len(pool) < len(rows):
+        among = (
+            " van de scenario's die elk bezoek binnen de werktijd inplannen"
+            if nl
+            else " of the scenarios that schedule every visit within working time"
+        )
     economics = all(r.get(C.CONTRIBUTION_EUR) is not None for r in pool)
     if economics:
         win = max(pool, key=lambda r: (float(r[C.CONTRIBUTION_EUR]), -dev(r)))
@@ -599,16 +606,18 @@ def recommendation(rows: Sequence[report.Row], lang: str = "en", tolerance: floa
                 else f", {_eur(abs(diff), lang)} {more} than today"
             )
         why = (
-            f"de hoogste dekkingsbijdrage: {_eur(amount, lang)} per jaar{versus}"
+            f"de hoogste dekkingsbijdrage{among}: {_eur(amount, lang)} per jaar{versus}"
             if nl
-            else f"the highest contribution (dekkingsbijdrage): {_eur(amount, lang)} a year{versus}"
+            else f"the highest contribution (dekkingsbijdrage){among}: {_eur(amount, lang)} a "
+            f"year{versus}"
         )
     else:
         win = min(pool, key=lambda r: (dev(r), r[C.CUSTOMERS_MOVED], travel(r)))
         why = (
-            f"de best verdeelde bewerkingstaak: hoogstens {_pct(dev(win), lang)} afwijking"
+            f"de best verdeelde bewerkingstaak{among}: hoogstens {_pct(dev(win), lang)} afwijking"
             if nl
-            else f"the best balanced workload (bewerkingstaak): at most {_pct(dev(win), lang)} off"
+            else f"the best balanced workload (bewerkingstaak){among}: at most "
+            f"{_pct(dev(win), lang)} off"
         )
     balanced = min(rows, key=lambda r: (dev(r), r[C.CUSTOMERS_MOVED]))
     least_travel = min(rows, key=travel)

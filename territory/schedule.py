@@ -24,6 +24,7 @@ from . import columns
 from .models import WEEKDAYS, Customer, Rep
 from .params import Config, PeriodParams, format_hhmm
 from .travel import project_km
+from .workdays import blocked_mask
 
 #: At most this many weekday combinations per customer for visits more often than weekly
 #: (keeps the pattern lists of very frequent customers small; combinations are kept in order).
@@ -112,7 +113,12 @@ def _spaced_weeks(visits: int, weeks: int) -> list[tuple[int, ...]]:
 
 
 def customer_patterns(
-    visits: int, weekdays: Sequence[str], period: PeriodParams
+    visits: int,
+    weekdays: Sequence[str],
+    period: PeriodParams,
+    *,
+    blocked: int = 0,
+    fixed: int = 0,
 ) -> tuple[int, ...]:
     """Allowed day-bitmask patterns for a customer with ``visits`` per period.
 
@@ -124,6 +130,12 @@ def customer_patterns(
         Weekdays on which the visits may fall (already intersected with the rep's working days).
     period
         The planning period; day indices follow ``day_index``.
+    blocked
+        Days (bitmask) on which no visit may fall: holidays, the rep's absences, the past.
+    fixed
+        Days (bitmask) that every pattern must contain: booked appointments, visits already
+        made. They count toward ``visits`` and may lie on blocked days (the past); their
+        weekdays become usable for the other visits too.
 
     Returns
     -------
@@ -136,8 +148,46 @@ def customer_patterns(
     ``visits <= weeks``: different weeks at equal spacing, always the same weekday. More often
     than weekly: ``visits // weeks`` weekdays every week (none back to back when possible, the
     same days each week), and the remaining ``visits % weeks`` visits on one more weekday in
-    equally spaced weeks.
+    equally spaced weeks. Then, for each of these, every ``fixed`` day takes the place of the
+    pattern's nearest other day (within ``MAX_FIXED_SHIFT_DAYS`` where any pattern allows),
+    and a visit on a ``blocked`` day moves to the nearest usable
+    day before it or the nearest after it (both are offered; not next to another visit of the
+    pattern where a day without that is as near as a week): a holiday moves a weekly visit
+    within its week, a week of leave moves it to the week before or after.
     """
+    base = _regular_patterns(visits, weekdays, period)
+    if not blocked and not fixed:
+        return base
+    if _popcount(fixed) >= visits:
+        return (fixed,) if fixed else ()
+    fixed_weekdays = {day_of_index(d, period)[1] for d in pattern_days(fixed)}
+    if not base and fixed:
+        base = _regular_patterns(visits, sorted(set(weekdays) | fixed_weekdays), period)
+    usable = set(weekdays) | fixed_weekdays
+    ordinal = day_ordinals(period)
+    free = sorted(
+        (
+            d
+            for d in range(period.working_days)
+            if period.days[d % len(period.days)] in usable and not (blocked >> d) & 1
+        ),
+        key=lambda d: ordinal[d],
+    )
+    for reach in (MAX_FIXED_SHIFT_DAYS, None):  # near days first; any day when none is near
+        out: list[int] = []
+        for p in base:
+            forced = _force_fixed(p, fixed, ordinal, reach)
+            if forced is not None:
+                out.extend(_shift_blocked(forced, blocked & ~fixed, free, ordinal))
+        if out:
+            break
+    return tuple(dict.fromkeys(out))
+
+
+def _regular_patterns(
+    visits: int, weekdays: Sequence[str], period: PeriodParams
+) -> tuple[int, ...]:
+    """The evenly spread patterns of :func:`customer_patterns` (no blocked or fixed days)."""
     weeks = period.weeks
     weekdays = [d for d in period.days if d in set(weekdays)]
     if visits <= 0 or not weekdays:
@@ -172,6 +222,97 @@ def customer_patterns(
     return tuple(dict.fromkeys(out))  # unique, in order
 
 
+def _popcount(mask: int) -> int:
+    return bin(mask).count("1")
+
+
+def day_ordinals(period: PeriodParams) -> tuple[int, ...]:
+    """Calendar days from the period's first day to each day index (the order of the dates).
+
+    With a start date that is not the first of ``period.days`` (a Wednesday start of a
+    mon..fri period), index order and date order differ; this is the date order.
+    """
+    first = period.start_date.weekday() if period.start_date is not None else 0
+    return tuple(
+        (WEEKDAYS.index(period.days[d % len(period.days)]) - first) % 7
+        + 7 * (d // len(period.days))
+        for d in range(period.working_days)
+    )
+
+
+def _nearest(day: int, days: Sequence[int], ordinal: Sequence[int]) -> int:
+    """The member of ``days`` nearest to ``day`` in calendar days (the earlier on a tie)."""
+    return min(days, key=lambda d: (abs(ordinal[d] - ordinal[day]), ordinal[d]))
+
+
+#: A fixed day (an appointment, a visit made) takes the place of a pattern's day at most this
+#: many calendar days away, so the other visits keep their spacing; only when no pattern has
+#: such a day does it take the nearest day wherever it is.
+MAX_FIXED_SHIFT_DAYS = 3
+
+
+def _force_fixed(pattern: int, fixed: int, ordinal: Sequence[int], reach: int | None) -> int | None:
+    """``pattern`` with every fixed day in place of the nearest day that is not fixed (None
+    when that day is more than ``reach`` calendar days away)."""
+    for f in pattern_days(fixed & ~pattern):
+        movable = [d for d in pattern_days(pattern) if not (fixed >> d) & 1]
+        if not movable:
+            break
+        near = _nearest(f, movable, ordinal)
+        if reach is not None and abs(ordinal[near] - ordinal[f]) > reach:
+            return None
+        pattern = (pattern & ~(1 << near)) | (1 << f)
+    return pattern
+
+
+#: At most this many variants of one pattern when its blocked days move (two choices each).
+MAX_SHIFT_VARIANTS = 16
+
+
+def _shift_blocked(
+    pattern: int, blocked: int, free: Sequence[int], ordinal: Sequence[int]
+) -> list[int]:
+    """Variants of ``pattern`` with each visit on a blocked day moved to the nearest free day
+    before it or after it (``free`` in date order); [] when a visit has nowhere to go."""
+    todo = pattern_days(pattern & blocked)
+    variants = [pattern & ~blocked]
+    for b in todo:
+        grown: list[int] = []
+        for v in variants:
+            for c in _neighbours(b, v, free, ordinal):
+                grown.append(v | (1 << c))
+        variants = list(dict.fromkeys(grown))[:MAX_SHIFT_VARIANTS]
+        if not variants:
+            return []
+    return variants
+
+
+def _neighbours(b: int, pattern: int, free: Sequence[int], ordinal: Sequence[int]) -> list[int]:
+    """The free day nearest before ``b`` and nearest after it that ``pattern`` does not use,
+    within ``b``'s week when that has one, each preferring one not next to another visit of
+    the pattern (within a week)."""
+    taken = [ordinal[d] for d in pattern_days(pattern)]
+    week = ordinal[b] // 7  # the period week (ordinals count from the start date)
+    same_week = [d for d in free if ordinal[d] // 7 == week and not (pattern >> d) & 1]
+    if same_week:  # stay in the visit's week where it can
+        free = same_week
+    out = []
+    for side in (-1, 1):
+        options = [
+            d for d in free if (ordinal[d] - ordinal[b]) * side > 0 and not (pattern >> d) & 1
+        ]
+        options.sort(key=lambda d: abs(ordinal[d] - ordinal[b]))
+        if not options:
+            continue
+        spaced = [
+            d
+            for d in options
+            if abs(ordinal[d] - ordinal[b]) <= 7 and all(abs(ordinal[d] - t) >= 2 for t in taken)
+        ]
+        out.append(spaced[0] if spaced else options[0])
+    return out
+
+
 def pattern_problem(customer: Customer, rep: Rep, config: Config) -> str:
     """Why ``customer`` has no visit pattern with ``rep`` ("" when it has one)."""
     rep_days = rep_weekdays(rep, config)
@@ -186,11 +327,14 @@ def pattern_problem(customer: Customer, rep: Rep, config: Config) -> str:
             f"allowed days {','.join(customer.days)} are not working days of rep {rep.id} "
             f"({','.join(rep_days) or 'none'})"
         )
-    if not customer_patterns(customer.visits, usable, config.period):
+    blocked = blocked_mask(rep, config)
+    if not customer_patterns(customer.visits, usable, config.period, blocked=blocked):
         available = len(usable) * config.period.weeks
+        off = sum(1 for d in pattern_days(blocked) if day_of_index(d, config.period)[1] in usable)
+        less = f", less {off} days of holidays and absence" if off else ""
         return (
-            f"{customer.visits} visits per period cannot be spread over the {available} usable "
-            f"days ({','.join(usable)} in {config.period.weeks} weeks)"
+            f"{customer.visits} visits per period cannot be spread over the {available - off} "
+            f"usable days ({','.join(usable)} in {config.period.weeks} weeks{less})"
         )
     return ""
 

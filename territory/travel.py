@@ -10,13 +10,15 @@ an n x n matrix over the whole customer file.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from .exceptions import ConfigError, InputError, TerritoryWarning
 from .models import Customer, Rep
 from .params import Config, TravelParams
 
@@ -48,8 +50,13 @@ def road_km(
 
 
 def minutes_for_km(km: ArrayLike, params: TravelParams) -> NDArray[np.float64]:
-    """Driving minutes for road km at ``params.speed_kmh``."""
-    return np.asarray(km, dtype=np.float64) / params.speed_kmh * 60.0
+    """Driving minutes for road km at ``params.speed_kmh`` (plus ``params.fixed_minutes`` on
+    every leg longer than zero)."""
+    km = np.asarray(km, dtype=np.float64)
+    minutes: NDArray[np.float64] = km / params.speed_kmh * 60.0
+    if params.fixed_minutes:
+        minutes = np.where(km > 0, minutes + params.fixed_minutes, minutes)
+    return minutes
 
 
 def travel_minutes(
@@ -210,17 +217,146 @@ class CrowTravel:
         return Legs(km, minutes_for_km(km, self.params))
 
     def describe(self) -> dict[str, Any]:
-        """Source, speed and circuity."""
-        return {
+        """Source, speed and circuity (and the fixed minutes per leg when set)."""
+        about: dict[str, Any] = {
             "source": "crow",
             "speed_kmh": self.params.speed_kmh,
             "circuity": self.params.circuity,
         }
+        if self.params.fixed_minutes:
+            about["fixed_minutes"] = self.params.fixed_minutes
+        return about
 
 
-def travel_model(config: Config) -> TravelModel:
-    """The run's travel model, from ``[travel]`` (built once; every stage asks it)."""
-    return crow(config.travel)
+def travel_model(config: Config, places: Points | None = None) -> TravelModel:
+    """The run's travel model, from ``[travel]`` (built once; every stage asks it).
+
+    Parameters
+    ----------
+    config
+        ``config.travel`` names the source and its file or server.
+    places
+        The run's customers and homes: a road source snaps them (and refuses places too far
+        from any road), a matrix source checks its ids against them.
+
+    Raises
+    ------
+    InputError
+        A source without its file or server, a file that does not cover the places, a
+        server that does not answer.
+    """
+    tp = config.travel
+    if tp.source == "crow":
+        return crow(tp)
+    needed = getattr(tp, tp.source)
+    if not needed:
+        what = {
+            "osm": '"roads.osm.pbf"',
+            "osrm": '"http://localhost:5000"',
+            "matrix": '"travel.csv"',
+        }
+        raise ConfigError(
+            f'[travel] source = "{tp.source}" needs {tp.source} = {what[tp.source]} in the '
+            f"config (or --{tp.source} on the command line)"
+        )
+    if tp.source == "osm":
+        from .roads import osm_travel
+
+        return osm_travel(tp, places)
+    if tp.source == "osrm":
+        from .osrm import osrm_travel
+
+        return osrm_travel(tp, places)
+    from .travelfile import matrix_travel
+
+    return matrix_travel(tp, places)
+
+
+def with_travel_options(
+    config: Config,
+    *,
+    source: str | None = None,
+    osm: str | None = None,
+    osrm: str | None = None,
+    matrix: str | None = None,
+) -> Config:
+    """``config`` with the command line's travel options over ``[travel]``.
+
+    A file or server given without ``source`` selects its source (``--osm FILE`` means
+    ``source = "osm"``); paths stay as given (relative to the working folder).
+    """
+    given = {k: v for k, v in (("osm", osm), ("osrm", osrm), ("matrix", matrix)) if v}
+    if source is None and len(given) > 1:
+        raise ConfigError(
+            f"--{' and --'.join(given)} name two travel sources; keep one or add --travel-source"
+        )
+    if source is None and given:
+        source = next(iter(given))
+    if source is None and not given:
+        return config
+    tp = config.travel
+    try:
+        travel = replace(
+            tp,
+            source=source or tp.source,
+            osm=osm or tp.osm,
+            osrm=osrm or tp.osrm,
+            matrix=matrix or tp.matrix,
+        )
+    except ConfigError as exc:
+        raise ConfigError(str(exc).replace("[travel] source =", "--travel-source")) from None
+    return replace(config, travel=travel)
+
+
+def snap_figures(
+    snap_m: NDArray[np.float64], ids: Sequence[str] | None, *, far_m: float = 500.0
+) -> dict[str, Any]:
+    """How far the run's places lie from the road they were snapped to (for summary.json)."""
+    if len(snap_m) == 0:
+        return {"points": 0}
+    order = np.argsort(-snap_m, kind="stable")[:5]
+    return {
+        "points": len(snap_m),
+        "median_m": round(float(np.median(snap_m)), 1),
+        "p90_m": round(float(np.percentile(snap_m, 90)), 1),
+        "max_m": round(float(snap_m.max()), 1),
+        f"over_{far_m:.0f}_m": int(np.sum(snap_m > far_m)),
+        "farthest": [
+            {"id": str(ids[i]) if ids is not None else str(i), "m": round(float(snap_m[i]), 1)}
+            for i in order
+        ],
+    }
+
+
+def check_snaps(
+    snap_m: NDArray[np.float64],
+    places: Points,
+    params: TravelParams,
+    what: str,
+    *,
+    far_m: float = 500.0,
+) -> None:
+    """Refuse places farther than ``max_snap_km`` from any road (listed); warn about far ones."""
+    ids = places.ids if places.ids is not None else np.arange(len(places)).astype(object)
+    too_far = np.flatnonzero(snap_m > params.max_snap_km * 1000)
+    if len(too_far):
+        shown = ", ".join(f"'{ids[i]}' ({snap_m[i] / 1000:.1f} km)" for i in too_far[:8]) + (
+            f" and {len(too_far) - 8} more" if len(too_far) > 8 else ""
+        )
+        raise InputError(
+            f"{what} does not cover {len(too_far)} of the places: {shown} lie more than "
+            f"{params.max_snap_km:g} km from any road; use an extract that covers all customers "
+            "and homes (or raise [travel] max_snap_km)"
+        )
+    far = np.flatnonzero(snap_m > far_m)
+    if len(far):
+        shown = ", ".join(f"'{ids[i]}' ({snap_m[i]:.0f} m)" for i in far[:5])
+        warnings.warn(
+            f"{what}: {len(far)} places lie more than {far_m:.0f} m from the nearest road "
+            f"({shown}{' ...' if len(far) > 5 else ''}); check their coordinates",
+            TerritoryWarning,
+            stacklevel=3,
+        )
 
 
 def crow(params: TravelParams | None = None) -> CrowTravel:

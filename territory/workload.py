@@ -20,6 +20,7 @@ from .models import Customer, Rep
 from .params import Config
 from .telesales import TelesalesResult
 from .travel import Legs, Points, TravelModel, crow, haversine_km, project_km
+from .workdays import period_working_days, rep_days_off
 
 #: Beyond this straight-line distance (km) a nearest neighbour is not a neighbour on a route
 #: (an island or a lone outlier); the allowance is capped there so one outlier cannot dominate.
@@ -134,9 +135,11 @@ def relative_deviation(
 
 
 def rep_working_days(rep: Rep, config: Config) -> int:
-    """The rep's working days in the period: their own weekdays that the period works."""
+    """The rep's working days in the period: their own weekdays that the period works, less
+    public holidays and the rep's absences (``workdays.days_off``)."""
     own = set(rep.days) if rep.days else set(config.period.days)
-    return sum(1 for d in config.period.days if d in own) * config.period.weeks
+    days = sum(1 for d in config.period.days if d in own) * config.period.weeks
+    return days - rep_days_off(rep, config)
 
 
 def rep_capacity_min(rep: Rep, config: Config) -> float:
@@ -306,7 +309,7 @@ def size_team(
         )
 
     d = config.day
-    working_days = config.period.working_days
+    working_days = period_working_days(config)  # public holidays are no working days
     selling_h = working_days * d.selling_min / 60.0
     total_h = sum(r.hours for r in rows)
     util = config.sizing.target_utilization
@@ -374,7 +377,8 @@ def home_leg_per_visit(
         nearest[closer] = j
     homes = Points.of(reps).take(nearest)
     out, back = travel.pairs(homes, points), travel.pairs(points, homes)
-    visits_per_day = max(total_visits / (len(reps) * config.period.working_days), 1.0)
+    working_days = max(period_working_days(config), 1)
+    visits_per_day = max(total_visits / (len(reps) * working_days), 1.0)
     return Legs(
         np.asarray(np.mean(out.km + back.km) / visits_per_day, dtype=np.float64),
         np.asarray(np.mean(out.minutes + back.minutes) / visits_per_day, dtype=np.float64),

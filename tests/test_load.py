@@ -211,6 +211,7 @@ ALIAS_VALUES = {
     "days": ("ma,wo", "days", ("mon", "wed")),
     "current_rep": ("R7", "current_rep", "R7"),
     "locked_rep": ("R8", "locked_rep", "R8"),
+    "phone": ("+31 50 123 4567", "phone", "+31 50 123 4567"),
 }
 
 
@@ -246,6 +247,11 @@ REP_VALUES = {
     "end": ("16:15", "end_min", 975),
     "days": ("mon-thu", "days", ("mon", "tue", "wed", "thu")),
     "capacity": ("0,8", "capacity", 0.8),
+    "absent": (
+        "2027-02-15..2027-02-19, 08-03-2027",
+        "absent",
+        ((dt.date(2027, 2, 15), dt.date(2027, 2, 19)), (dt.date(2027, 3, 8), dt.date(2027, 3, 8))),
+    ),
 }
 
 

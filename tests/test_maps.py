@@ -26,6 +26,8 @@ ASSIGNMENT_COLUMNS = [
     "customer_id", "rep_id", "changed", "distance_km_home", "name", "lat", "lon", "class",
     "visits", "visit_minutes", "potential", "current_rep", "locked_rep", "workload_min", "located",
 ]  # fmt: skip
+#: The customer's address, opening hours and phone (after the contract's columns).
+DETAIL_COLUMNS = ["street", "postcode", "city", "open", "close", "phone"]
 TERRITORY_COLUMNS = [
     "rep_id", "customers", "visits", "visit_hours", "travel_hours", "admin_hours",
     "workload_hours", "capacity_hours", "utilization", "potential", "travel_km", "rep_name",
@@ -72,13 +74,18 @@ def make_plan_folder(
     with_territories_geojson: bool = False,
     weeks: int = 2,
     seed: int = 0,
+    details: bool = True,
+    max_stops: int = 7,
 ) -> Path:
     """Write a small but complete plan folder with exactly the contract's columns.
 
     Customers are scattered around three or more Dutch towns and assigned to the nearest rep
     home; each rep's visits are spread over ``weeks`` x 5 days and ordered by angle around
-    home (a cloverleaf). ``hostile`` puts HTML payloads in rep and customer names, a rep id,
-    and an unscheduled reason, to prove they are shown as text everywhere.
+    home (a cloverleaf), at most ``max_stops`` a day (the rest is unscheduled). ``hostile``
+    puts HTML payloads in rep and customer names, a rep id, an address and an unscheduled
+    reason, to prove they are shown as text everywhere. ``details`` adds the customers'
+    address, opening hours and phone (every third customer has hours, every fourth a phone);
+    without it the folder has only the contract's older columns.
     """
     rng = np.random.default_rng(seed)
     out.mkdir(parents=True, exist_ok=True)
@@ -128,9 +135,16 @@ def make_plan_folder(
                 "class": classes[i], "visits": visits, "visit_minutes": minutes,
                 "potential": int(rng.integers(5, 80)) * 1000, "current_rep": rep["id"],
                 "locked_rep": "", "workload_min": visits * (minutes + 15), "located": "input",
+                "street": f"Dorpsstraat {i + 1}", "postcode": f"{1000 + i} AB",
+                "city": ("Utrecht", "Gouda", "Zwolle")[i % 3],
+                "open": "09:00" if i % 3 == 0 else "", "close": "17:30" if i % 3 == 0 else "",
+                "phone": f"+31 30 555 {i:04d}" if i % 4 == 0 else "",
             }
         )  # fmt: skip
-    _write_csv(out / "assignments.csv", ASSIGNMENT_COLUMNS, customers)
+        if hostile and i == 0:
+            customers[-1]["street"] = PAYLOAD_SCRIPT
+    columns = ASSIGNMENT_COLUMNS + (DETAIL_COLUMNS if details else [])
+    _write_csv(out / "assignments.csv", columns, [{k: c[k] for k in columns} for c in customers])
 
     schedule, days, routes, unscheduled = [], [], [], []
     travel = {r["id"]: [0.0, 0.0] for r in reps}
@@ -145,11 +159,11 @@ def make_plan_folder(
             for v in range(f):
                 day_visits[(first + v * (n_days // f)) % n_days].append(c)
         for d, planned_stops in enumerate(day_visits):
-            stops = planned_stops[:7]
+            stops = planned_stops[:max_stops]
             week, weekday = d // len(WEEKDAYS) + 1, WEEKDAYS[d % len(WEEKDAYS)]
             date = f"2027-01-{4 + (week - 1) * 7 + d % len(WEEKDAYS):02d}"
-            if len(planned_stops) > 7:  # an over-full day: the rest is reported as unscheduled
-                for c in planned_stops[7:]:
+            if len(planned_stops) > max_stops:  # an over-full day: the rest is unscheduled
+                for c in planned_stops[max_stops:]:
                     unscheduled.append(
                         {
                             "customer_id": c["customer_id"], "rep_id": rep["id"],
@@ -487,6 +501,121 @@ def test_dutch_labels_keep_csv_names(tmp_path: Path) -> None:
     data = _script_json((folder / "map.html").read_text(encoding="utf-8"))
     assert data["labels"]["visit_days"] == "Bezoekdagen"
     assert data["routes"][0]["label"] == "ma 2027-01-04"
-    assert re.fullmatch(r"\d+,\d u", data["reps"][0]["workload"])  # Dutch decimal comma
+    assert re.fullmatch(r"\d+,\d\u202fu", data["reps"][0]["workload"])  # Dutch decimal comma
     assert (folder / "schedule.csv").read_bytes() == before  # the tables are never rewritten
     assert "Kerncijfers" in (folder / "report.html").read_text(encoding="utf-8")
+
+
+# ---------------------------------------------------------------------------------------------
+# Rep pages: the day list (navigation, address, hours, phone) and the print sheets
+
+
+def _rep_page(folder: Path, rid: str) -> str:
+    return (folder / "reps" / rep_file_name(rid)).read_text(encoding="utf-8")
+
+
+def _body_parts(page: str, css_class: str) -> list[str]:
+    """The HTML of each element whose class list starts with ``css_class`` (no nesting)."""
+    starts = [m.start() for m in re.finditer(rf'<(?:li|article) class="{css_class}[ "]', page)]
+    return [page[a:b] for a, b in zip(starts, [*starts[1:], len(page)], strict=True)]
+
+
+def test_every_stop_has_navigation_address_hours_and_phone(planned_folder: Path) -> None:
+    import html
+
+    folder = load_plan_folder(planned_folder)
+    by_id = {row["customer_id"]: row for row in folder.assignments}
+    for rep in folder.territories:
+        rid = rep["rep_id"]
+        stops = [s for s in folder.schedule if s["rep_id"] == rid]
+        items = _body_parts(_rep_page(planned_folder, rid), "tp-stop-item")
+        assert len(items) == len(stops) > 0
+        for stop, item in zip(stops, items, strict=True):  # the list keeps the schedule's order
+            lat, lon = float(stop["lat"]), float(stop["lon"])
+            customer = by_id[stop["customer_id"]]
+            hrefs = [html.unescape(h) for h in re.findall(r'href="([^"]+)"', item)]
+            geo = [h for h in hrefs if h.startswith("geo:")]
+            assert len(geo) == 1 and geo[0].startswith(f"geo:{lat:.6f},{lon:.6f}")
+            assert f"destination={lat:.6f},{lon:.6f}" in next(h for h in hrefs if "https:" in h)
+            assert html.escape(stop["arrival"]) in item
+            assert f"{stop['start']}–{stop['end']}" in item
+            assert html.escape(customer["street"]) in item and customer["city"] in item
+            if customer["open"]:
+                assert f"{customer['open']}–{customer['close']}" in item
+            if customer["phone"]:
+                digits = customer["phone"].replace(" ", "")
+                assert f'href="tel:{digits}"' in item and customer["phone"] in item
+            else:
+                assert "tel:" not in item
+
+
+def test_geo_uri_carries_the_coordinates_and_an_encoded_label() -> None:
+    from territory.sheets import geo_uri, maps_url
+
+    assert geo_uri(52.0907374, 5.1214201) == "geo:52.090737,5.121420"
+    uri = geo_uri(52.1, 5.2, 'Café "De <b>Boer</b>" & Zn.')
+    assert uri.startswith("geo:52.100000,5.200000?q=52.100000,5.200000(")
+    assert re.fullmatch(r"geo:[0-9.,]+\?q=[0-9.,]+\([A-Za-z0-9%._~-]+\)", uri)
+    assert maps_url(52.1, 5.2).startswith("https://") and "52.100000,5.200000" in maps_url(
+        52.1, 5.2
+    )
+
+
+def test_tel_uri_keeps_what_is_dialled() -> None:
+    from territory.sheets import tel_uri
+
+    assert tel_uri("+31 (0)6 1234 5678") == "tel:+31612345678"
+    assert tel_uri("050-123 45 67") == "tel:0501234567"
+
+
+def test_rep_page_prints_one_sheet_per_working_day(planned_folder: Path) -> None:
+    folder = load_plan_folder(planned_folder)
+    rid = folder.territories[2]["rep_id"]
+    days = [d for d in folder.days if d["rep_id"] == rid]
+    sheets = _body_parts(_rep_page(planned_folder, rid), "tp-sheet")
+    assert len(sheets) == len(days) > 1
+    for day, sheet in zip(days, sheets, strict=True):
+        stops = [s for s in folder.schedule if s["rep_id"] == rid and s["date"] == day["date"]]
+        assert (
+            f"<strong>{day['depart']}</strong>" in sheet
+            and f"<strong>{day['return']}</strong>" in sheet
+        )
+        assert f'data-weeks="{day["week"]}"' in sheet
+        # the stops in order, each with its arrival and visit window; a sketch with a dot each
+        rows = re.findall(r'<tr><td class="n">(\d+)</td><td>([\d:]+)</td><td>([\d:–]+)</td>', sheet)
+        assert rows == [(s["seq"], s["arrival"], f"{s['start']}–{s['end']}") for s in stops]
+        assert sheet.count("<svg") == 1 and sheet.count("<circle") == len(stops)
+    # the long date of a day with a start date
+    assert "Monday 4 January 2027" in sheets[0]
+
+
+def test_overview_prints_one_sheet_per_rep(planned_folder: Path) -> None:
+    folder = load_plan_folder(planned_folder)
+    page = (planned_folder / "map.html").read_text(encoding="utf-8")
+    sheets = _body_parts(page, "tp-sheet")
+    assert len(sheets) == len(folder.territories)
+    for rep, sheet in zip(folder.territories, sheets, strict=True):
+        days = [d for d in folder.days if d["rep_id"] == rep["rep_id"]]
+        assert sheet.count("<tr data-week=") == len(days)
+        assert html_escaped(rep["rep_name"]) in sheet
+
+
+def test_a_folder_without_address_columns_still_renders(tmp_path: Path) -> None:
+    from territory.maps import render
+
+    folder = make_plan_folder(tmp_path / "old", n_customers=12, hostile=False, details=False)
+    render(folder)
+    page = _rep_page(folder, "R1")
+    assert "geo:" in page and "tel:" not in page and "tp-addr" not in page.split("<body>")[1]
+
+
+def test_many_stops_a_day_are_marked_dense(tmp_path: Path) -> None:
+    """A day too long for the normal type gets the small one (the browser test prints it)."""
+    from territory.maps import render
+
+    folder = make_plan_folder(
+        tmp_path / "dense", n_customers=90, n_reps=1, weeks=1, hostile=False, max_stops=30
+    )
+    render(folder)
+    sheets = _body_parts(_rep_page(folder, "R1"), "tp-sheet")
+    assert any("tp-dense" in s.split(">", 1)[0] for s in sheets)

@@ -146,3 +146,109 @@ def test_pages_say_unscheduled(ring_plan: Path) -> None:
     for page in [ring_plan / "report.html", ring_plan / "map.html", *ring_plan.glob("reps/*")]:
         text = page.read_text("utf-8").lower()
         assert not re.search(r"unplaced|unplanned|not planned|could not be planned", text), page
+
+
+# ---------------------------------------------------------------------------------------------
+# report.html for people
+
+
+def _rendered(tmp_path: Path, lang: str) -> tuple[Path, str]:
+    from test_maps import make_plan_folder
+
+    from territory.maps import render
+
+    folder = make_plan_folder(tmp_path / lang, n_customers=48)
+    render(folder, lang=lang)
+    return folder, (folder / "report.html").read_text("utf-8")
+
+
+def _text(page: str) -> str:
+    """The page's visible text (tags and <code> ... </code> dropped, entities unescaped)."""
+    import html
+
+    page = re.sub(r"<style>.*?</style>|<code>.*?</code>", " ", page, flags=re.S)
+    return html.unescape(re.sub(r"<[^>]+>", " ", page))
+
+
+@pytest.mark.parametrize("lang", ["en", "nl"])
+def test_report_figures_carry_units_in_the_languages_format(tmp_path: Path, lang: str) -> None:
+    from territory.htmlutil import quantity
+    from territory.reporthtml import PER_REP_COLUMNS, headline, load_plan_folder
+
+    folder_path, page = _rendered(tmp_path, lang)
+    folder = load_plan_folder(folder_path)
+    fig = headline(folder)
+    assert fig["travel_km"] > 1000  # the thousands separator is exercised
+    km = quantity(fig["travel_km"], "km", lang)
+    assert re.fullmatch(r"\d{1,3}[,.]\d{3}\u202fkm", km)
+    assert (km[-7] == ",") == (lang == "en")  # 15,492 km in English, 15.492 km in Dutch
+    assert km in page
+    assert quantity(fig["workload_h"], "h", lang) in page
+    # the per-rep table: one row per rep, every figure with its unit
+    section = page[
+        page.index('<section id="reps">') : page.index(
+            "</section>", page.index('<section id="reps">')
+        )
+    ]
+    rows = re.findall(r"<tr><td><span class=\"sw\".*?</tr>", section)
+    assert len(rows) == len(folder.territories)
+    for row, rep in zip(rows, folder.territories, strict=True):
+        cells = re.findall(r'<td class="n">([^<]*)</td>', row)
+        assert len(cells) == len(PER_REP_COLUMNS)
+        for (col, unit), cell in zip(PER_REP_COLUMNS, cells, strict=True):
+            decimals = 1 if col.value == "deviation" else None
+            assert cell == quantity(rep[col], unit, lang, decimals), (col, cell)
+            assert unit == "" or not re.fullmatch(r"[\d.,]+", cell)
+
+
+def test_report_keeps_the_raw_summary_behind_a_fold(tmp_path: Path) -> None:
+    _, page = _rendered(tmp_path, "en")
+    fold = page.index('<details class="tech"')
+    people, technical = page[:fold], page[fold:]
+    for key in ("max_workload_deviation", "connected_share", "sha256", "summary.json</td>"):
+        assert key not in people
+    assert "max_workload_deviation" in technical and "Largest workload deviation" in technical
+    assert "4.0\u202f%" in technical  # 0.04 as a percentage, not 0.04 or 4e-02
+    # no Python or scientific notation anywhere on the page
+    text = _text(page)
+    assert not re.search(r"\d\.\d+e[+-]?\d|\{'|': |\[\]|None|True|False", text), text
+    # no run time on the page: it is the one field that differs between identical runs
+    assert "runtime" not in page
+
+
+def test_report_in_dutch_has_no_english_label(tmp_path: Path) -> None:
+    from territory.htmlutil import KPI_LABELS, LABELS
+
+    _, page = _rendered(tmp_path, "nl")
+    text = _text(page)
+    english = {en for key, en in LABELS["en"].items() if en != LABELS["nl"][key]}
+    english |= {en for en, nl, _unit in KPI_LABELS.values() if en != nl}
+    english |= {c.en for c in Column if c.en != c.nl}
+    # file names (unscheduled.csv) are names, not labels
+    leaks = sorted(
+        e
+        for e in english
+        if "{" not in e and len(e) > 3 and re.search(rf"\b{re.escape(e)}\b(?!\.csv)", text)
+    )
+    assert leaks == []
+    assert "Technische details" in text and "Per vertegenwoordiger" in text
+
+
+def test_report_takes_an_extra_section(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another stage adds its section by inserting a builder (shown only when it has data)."""
+    from territory import reporthtml
+
+    def economics(ctx: reporthtml.ReportContext) -> reporthtml.ReportSection | None:
+        path = ctx.folder.path / "economics.csv"
+        if not path.is_file():
+            return None
+        return reporthtml.ReportSection("economics", "Economics", "<p>cost per visit</p>")
+
+    sections = list(reporthtml.REPORT_SECTIONS)
+    monkeypatch.setattr(reporthtml, "REPORT_SECTIONS", (*sections[:-2], economics, *sections[-2:]))
+    folder, page = _rendered(tmp_path, "en")
+    assert 'id="economics"' not in page
+    (folder / "economics.csv").write_text("rep_id,cost\n", "utf-8")
+    reporthtml.write_report(reporthtml.load_plan_folder(folder), lang="en")
+    page = (folder / "report.html").read_text("utf-8")
+    assert page.index('id="plan"') < page.index('id="economics"') < page.index('id="files"')

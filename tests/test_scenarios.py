@@ -147,17 +147,25 @@ def test_recommendation_weighs_contribution_among_feasible_scenarios() -> None:
         _row("phone-C", phone_customers=50, max_workload_deviation=0.02, contribution_eur=1500.0),
     ]
     en = recommendation(rows, "en", tolerance=0.1)
-    assert en.startswith("Recommendation: phone-C – the highest contribution (dekkingsbijdrage)")
+    assert en.startswith(
+        "Recommendation: phone-C – the highest contribution (dekkingsbijdrage) of the scenarios "
+        "that schedule every visit within working time: EUR 1,500 a year"
+    )
     assert "EUR 1,500 a year, EUR 500 more than today" in en  # reps-1 overloads a rep: out
     assert "best balanced workload: phone-C (±2.0 %)" in en
     assert "least travel: moved<=10% (90 h per period)" in en
     assert "least re-territorying within ±10.0 %: moved<=10% (30 customers change rep)" in en
     nl = recommendation(rows, "nl", tolerance=0.1)
-    assert nl.startswith("Advies: phone-C – de hoogste dekkingsbijdrage: € 1.500 per jaar")
+    assert nl.startswith("Advies: phone-C – de hoogste dekkingsbijdrage van de scenario's")
+    assert "€ 1.500 per jaar, € 500 meer dan nu" in nl
     assert "minste herindeling binnen ±10,0 %: moved<=10% (30 klanten" in nl
     # without economics the best balance wins
     plain = [{**r, C.CONTRIBUTION_EUR: None} for r in rows]
     assert recommendation(plain, "en").startswith("Recommendation: phone-C – the best balanced")
+    feasible = [r for r in rows if r[C.SCENARIO] not in ("today", "reps-1")]
+    assert recommendation(feasible, "en").startswith(
+        "Recommendation: phone-C – the highest contribution (dekkingsbijdrage): EUR 1,500"
+    )
     assert recommendation([], "en") == ""
 
 
