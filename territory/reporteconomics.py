@@ -143,7 +143,7 @@ def _territory_table(rows: list[dict[str, str]], lang: str) -> str:
         cells.append(f'<td class="n">{fmt(num(r.get(C.SAFETY_MARGIN)) * 100, 0)}\u202f%</td>')
         cells.append(f'<td class="n">{fmt(num(r.get(C.FLAGGED_CUSTOMERS)), 0)}</td>')
         body.append(f"<tr>{''.join(cells)}</tr>")
-    return f"<table><tr>{thead}</tr>{''.join(body)}</table>"
+    return f'<div class="scroll"><table><tr>{thead}</tr>{"".join(body)}</table></div>'
 
 
 def _flagged(customers: list[dict[str, str]], lang: str) -> str:
@@ -180,7 +180,7 @@ def _flagged(customers: list[dict[str, str]], lang: str) -> str:
     )
     return (
         f"<p>{esc(lab['flagged_hint'])} ({fmt(len(flagged), 0)})</p>"
-        f"<table><tr>{thead}</tr>{body}</table>{more}"
+        f'<div class="scroll"><table><tr>{thead}</tr>{body}</table></div>{more}'
     )
 
 
