@@ -24,8 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_design import generate
 from benchtable import print_table, write_csv
+from make_towns import generate
 
 from territory.districting import design_territories
 from territory.params import Config
@@ -46,6 +46,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reps", type=int, default=120, help="reps to generate")
     ap.add_argument("--jobs", type=int, default=2, help="worker processes for planning")
     ap.add_argument("--seed", type=int, default=0, help="generator and planner seed")
+    ap.add_argument(
+        "--geography",
+        choices=["towns", "uniform", "project"],
+        default="project",
+        help="towns: around the largest NL/BE places, several reps per city (make_towns.py); "
+        "uniform; project: bench_design's generator",
+    )
     ap.add_argument("--weeks", type=int, default=4, help="weeks in the planning period")
     ap.add_argument("--rounds", type=int, default=None, help="override rebalance_rounds")
     ap.add_argument("--baseline", action="store_true", help="also run the petals-only baseline")
@@ -57,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(name)s %(message)s",
     )
 
-    customers, reps = generate(args.customers, args.reps, seed=args.seed)
+    customers, reps = generate(args.geography, args.customers, args.reps, seed=args.seed)
     config = Config()
     config = replace(
         config,
@@ -88,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
                 logging.info("%s %.0f %%", msg, 100 * frac)
 
         t = time.perf_counter()
-        plan, _ = plan_and_rebalance(
+        plan, final = plan_and_rebalance(
             customers, reps, design, cfg, jobs=args.jobs, progress=progress
         )
         plan_s = time.perf_counter() - t
@@ -100,9 +107,11 @@ def main(argv: list[str] | None = None) -> int:
         for key, count in sorted(reasons.items(), key=lambda kv: -kv[1]):
             print(f"{name}: {count} unscheduled visits: {key}")
         k = plan.kpis
+        dev = list(k.routed_deviation.values())
         rows.append(
             {
                 "run": name,
+                "geography": args.geography,
                 "customers": args.customers,
                 "reps": args.reps,
                 "jobs": args.jobs,
@@ -116,6 +125,10 @@ def main(argv: list[str] | None = None) -> int:
                 "travel_km": round(k.travel_km, 1),
                 "max_dev_before": round(k.max_routed_deviation_before, 4),
                 "max_dev": round(k.max_routed_deviation, 4),
+                "dev_min": round(min(dev), 4),
+                "dev_max": round(max(dev), 4),
+                "reps_over_5pct": sum(1 for x in dev if abs(x) > 0.05),
+                "connected_share": round(final.kpis.connected_share, 4),
                 "rounds": k.rebalance_rounds,
                 "reps_needed": k.reps_needed,
             }

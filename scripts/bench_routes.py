@@ -8,13 +8,20 @@ Sets:
            that the planner calls, its time per call and its gap to a timed search
 
 Methods, all in the same run:
-  territory        solve_routes with --time-limit (stops optional to the search; half the time
-                   guided local search from parallel cheapest insertion, half from path
-                   cheapest arc, the better kept)
+  territory        solve_routes with --time-limit: PyVRP's iterated local search for the time
+                   (OR-Tools takes over if its order does not keep the day)
+  ortools          the previous default, OR-Tools alone with the same time limit (stops
+                   optional to the search; half the time guided local search from parallel
+                   cheapest insertion, half from path cheapest arc, the better kept): the
+                   baseline of the same run
   ortools-default  the plain OR-Tools recipe with the same time limit (mandatory stops,
                    PATH_CHEAPEST_ARC, guided local search)
-  deterministic    solve_routes without a time limit (what the planner uses); repday only
-                   unless --deterministic is given
+  deterministic    solve_routes without a time limit (what the planner uses: PyVRP with an
+                   iteration budget of 5 per stop); repday only unless --deterministic is given
+  ortools-det      the previous deterministic default (OR-Tools, a solution budget), repday
+
+On repday the reference ("bks" column) is the best of three long searches of --repday-ref
+seconds each: PyVRP with seeds 1 and 2 and OR-Tools alone.
 
 Every result is verified with `check_route`; the `problems` column counts what it found.
 
@@ -120,7 +127,8 @@ def run_one(
     scale: float,
 ) -> dict:
     req = dataclasses.replace(request, time_limit_s=time_limit_s)
-    search = "ortools-default" if method == "ortools-default" else "territory"
+    search = {"ortools-default": "ortools-default", "ortools": "ortools", "ortools-det": "ortools"}
+    search = search.get(method, "territory")
     wall0, cpu0 = time.perf_counter(), time.process_time()
     result = solve_routes(req, search=search)
     wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
@@ -143,6 +151,29 @@ def run_one(
     }
 
 
+def repday_rows(n: int, seed: int, ref_s: float) -> list[dict]:
+    """One synthetic rep day: the long reference searches, then the deterministic defaults
+    (new and previous) judged against the best of the references."""
+    request = rep_day_request(n, seed)
+    name = f"n{n}-s{seed}"
+    refs = [
+        run_one("repday", name, dataclasses.replace(request, seed=s), "reference", ref_s, None, 1)
+        for s in (1, 2)
+    ]
+    refs.append(run_one("repday", name, request, "ortools", ref_s, None, 1.0))
+    costs = [r["cost"] for r in refs if r["feasible"]]
+    best = min(costs) if costs else None
+    rows = [*refs]
+    for method in ("deterministic", "ortools-det"):
+        rows.append(run_one("repday", name, request, method, None, best, 1.0))
+    for row in rows:
+        if best is not None and row["feasible"]:
+            row["bks"] = best
+            row["gap_pct"] = round(100 * (row["cost"] / best - 1), 2)
+        print_row(row)
+    return rows
+
+
 def print_row(row: dict) -> None:
     print(
         f"{row['set']:8s} {row['instance']:10s} {row['stops']:5d} {row['method']:16s} "
@@ -162,11 +193,27 @@ def summarise(rows: list[dict]) -> None:
         feas = sum(1 for r in sel if r["feasible"])
         wall = np.mean([r["wall_s"] for r in sel])
         cpu = np.mean([r["cpu_s"] for r in sel])
-        gap = f"{np.mean(gaps):6.2f} %" if gaps else "   n/a  "
+        gap = f"{np.mean(gaps):6.2f} % max {max(gaps):6.2f} %" if gaps else "   n/a  "
+        wall_max = max(r["wall_s"] for r in sel)
         print(
             f"  {set_name:8s} {method:16s} feasible {feas:3d}/{len(sel):<3d} mean gap {gap}  "
-            f"mean wall {wall:7.3f} s  mean cpu {cpu:7.3f} s  ({1 / cpu if cpu else 0:7.1f} calls/cpu-s)"
+            f"mean wall {wall:7.3f} s (max {wall_max:7.3f})  mean cpu {cpu:7.3f} s"
         )
+    repday = [r for r in rows if r["set"] == "repday" and r["method"] != "reference"]
+    if repday:
+        print("\nrepday by size (gap to the best reference: mean / max; wall ms: mean / max)")
+        for n in sorted({r["stops"] for r in repday}):
+            parts = []
+            for method in ("deterministic", "ortools-det"):
+                sel = [r for r in repday if r["stops"] == n and r["method"] == method]
+                gaps = [r["gap_pct"] for r in sel if r["gap_pct"] != ""]
+                walls = [1000 * r["wall_s"] for r in sel]
+                if sel and gaps:
+                    parts.append(
+                        f"{method} {np.mean(gaps):5.2f} / {max(gaps):5.2f} %, "
+                        f"{np.mean(walls):6.1f} / {max(walls):6.1f} ms"
+                    )
+            print(f"  {n:3d} stops  " + "   ".join(parts))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -210,6 +257,7 @@ def main(argv: list[str] | None = None) -> int:
                     request, scale = solomon_request(args.data / set_name / f"{name}.txt"), 10.0
                 methods: list[tuple[str, float | None]] = [
                     ("territory", args.time_limit),
+                    ("ortools", args.time_limit),
                     ("ortools-default", args.time_limit),
                 ]
                 if args.deterministic:
@@ -221,18 +269,7 @@ def main(argv: list[str] | None = None) -> int:
         elif set_name == "repday":
             for n in (int(x) for x in args.repday_sizes.split(",")):
                 for seed in range(args.repday_seeds):
-                    request = rep_day_request(n, seed)
-                    ref = run_one(
-                        "repday", f"n{n}-s{seed}", request, "territory", args.repday_ref, None, 1.0
-                    )
-                    ref_cost = ref["cost"] if ref["feasible"] else None
-                    det = run_one(
-                        "repday", f"n{n}-s{seed}", request, "deterministic", None, ref_cost, 1.0
-                    )
-                    det["bks"] = "" if ref_cost is None else ref_cost
-                    rows.extend([ref, det])
-                    print_row(ref)
-                    print_row(det)
+                    rows.extend(repday_rows(n, seed, args.repday_ref))
         else:
             parser.error(f"unknown set '{set_name}'; use tsplib, solomon or repday")
     write_csv(rows, args.out, FIELDS)

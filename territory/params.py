@@ -523,7 +523,7 @@ class PlanningParams:
     wall-clock limits make results depend on machine load. ``improve_iterations`` overrides the
     periodic engine's own iteration budget per territory; ``rebalance_iterations`` the budget of a
     territory replanned during rebalancing, which starts from its customers' previous patterns
-    (default ``improve_iterations``, else the engine's default). ``repair_routes`` bounds the day routes
+    (default ``improve_iterations``, else half the engine's default). ``repair_routes`` bounds the day routes
     tried per territory when moving a customer whose visit did not fit to other days.
     ``routed_goal`` is where the rebalancing loop stops early; ``routed_tolerance`` is the band
     every rep's routed workload should be in. ``territory_time_limit_s`` is a safety cap on one

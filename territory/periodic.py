@@ -981,6 +981,14 @@ class SearchParams:
         Start temperature of the annealing as a share of the mean travel per customer.
     temperature_ratio
         Start temperature / end temperature.
+    polish
+        Route every day of the best solution again with PyVRP (`polish_days`): its patterns
+        stay, each day's customers are routed as a capacitated VRP with the duration limit.
+        The planner does not need it (its days are routed again with windows and the break).
+    polish_share
+        With a time limit, the share of it kept for the polish (split over the days).
+    polish_iterations
+        With an iteration budget, PyVRP's iterations per day (deterministic).
     """
 
     construction_penalty: float = 100.0
@@ -998,6 +1006,9 @@ class SearchParams:
     patience_per_customer: float = 4.0
     temperature_share: float = 0.15
     temperature_ratio: float = 200.0
+    polish: bool = False
+    polish_share: float = 0.2
+    polish_iterations: int = 1000
 
     def __post_init__(self) -> None:
         positive = (
@@ -1012,7 +1023,8 @@ class SearchParams:
         bad = [name for name in positive if not getattr(self, name) > 0]
         bad += [n for n in ("construction_sweeps", "best_sweeps") if getattr(self, n) < 0]
         shares = ("feasible_share", "destroy_share", "shake_share")
-        bad += [name for name in shares if not 0 <= getattr(self, name) <= 1]
+        bad += [name for name in (*shares, "polish_share") if not 0 <= getattr(self, name) <= 1]
+        bad += ["polish_iterations"] if self.polish_iterations < 0 else []
         bad += ["destroy_max"] if self.destroy_max < 1 else []
         bad += ["patience_per_customer"] if self.patience_per_customer < 0 else []
         if bad:
@@ -1498,7 +1510,8 @@ def solve_periodic(
     data = _Data(problem)
     if stop is None:
         stop = MaxIterations(default_iterations(data.n))
-    budget = _Budget(stop, started, deadline)
+    search_stop, polish = _polish_budget(stop, params, problem.days)
+    budget = _Budget(search_stop, started, deadline)
     if data.n == 0:
         return _finish(problem, _State(data), 0)
     search = _Search(data, params, np.random.default_rng(seed))
@@ -1510,4 +1523,106 @@ def solve_periodic(
         it += 1
         search.step(it, temp)
     logger.debug("solve_periodic: %d iterations in %.2f s", it, time.perf_counter() - started)
-    return _finish(problem, search.result(), it)
+    solution = _finish(problem, search.result(), it)
+    if polish is not None and (deadline is None or time.perf_counter() < deadline):
+        solution = polish_days(problem, solution, polish, seed=seed)
+    return solution
+
+
+#: PyVRP's budget per day in `polish_days`: iterations or seconds.
+DayBudget = MaxIterations | MaxRuntime
+
+
+def _polish_budget(
+    stop: StoppingCriterion, params: SearchParams, days: int
+) -> tuple[StoppingCriterion, DayBudget | None]:
+    """The search's own criterion and the polish budget per day (None: no polish)."""
+    if not params.polish:
+        return stop, None
+    criteria = stop.criteria if isinstance(stop, FirstOf) else (stop,)
+    timed = [c for c in criteria if isinstance(c, MaxRuntime)]
+    if timed:
+        seconds = min(c.seconds for c in timed)
+        rest = tuple(
+            MaxRuntime(c.seconds * (1 - params.polish_share)) if isinstance(c, MaxRuntime) else c
+            for c in criteria
+        )
+        search = rest[0] if len(rest) == 1 else FirstOf(rest)
+        return search, MaxRuntime(seconds * params.polish_share / max(days, 1))
+    return stop, MaxIterations(params.polish_iterations)
+
+
+def polish_days(
+    problem: PeriodicProblem,
+    solution: PeriodicSolution,
+    budget: DayBudget,
+    *,
+    seed: int = 0,
+) -> PeriodicSolution:
+    """Route each day's customers again with PyVRP, keeping the patterns.
+
+    Each day is a capacitated VRP with the route duration limit (``vehicles_per_day`` routes),
+    searched by PyVRP's iterated local search from the day's current routes for ``budget``
+    (iterations: deterministic). A day's new routes are kept only when they are cheaper and
+    keep every limit (travel rounded to integers for PyVRP is checked again in floats).
+    """
+    from .routing_pyvrp import pyvrp_routes  # PyVRP lives in its own module
+
+    travel = np.asarray(problem.travel, dtype=np.float64)
+    scale = 1e6 / max(float(travel.max()), 1e-9)  # integer travel for PyVRP, fine enough
+    demand = None if problem.demand is None else np.asarray(problem.demand, dtype=np.float64)
+    d_scale = 1.0
+    if demand is not None and not np.allclose(demand, np.round(demand)):
+        d_scale = 1000.0
+    routes = [list(day) for day in solution.routes]
+    for day, day_routes in enumerate(solution.routes):
+        nodes = [0, *sorted(c for r in day_routes for c in r)]
+        if len(nodes) < 3:
+            continue
+        idx = np.array(nodes, dtype=np.intp)
+        local = {c: k for k, c in enumerate(nodes)}
+        dur = np.rint(travel[np.ix_(idx, idx)] * scale).astype(np.int64)
+        service = np.rint(np.asarray(problem.service, dtype=np.float64)[idx] * scale)
+        window = np.tile(np.array([0, 2**52], dtype=np.int64), (len(nodes), 1))
+        found = pyvrp_routes(
+            dur,
+            dur,
+            service.astype(np.int64),
+            window,
+            vehicles=problem.vehicles_per_day,
+            demand=None if demand is None else np.rint(demand[idx] * d_scale).astype(np.int64),
+            capacity=(
+                None
+                if problem.capacity is None or demand is None
+                else math.floor(problem.capacity * d_scale + 1e-9)
+            ),
+            max_route_s=(
+                None if problem.max_duration is None else math.floor(problem.max_duration * scale)
+            ),
+            iterations=budget.iterations if isinstance(budget, MaxIterations) else None,
+            time_limit_s=budget.seconds if isinstance(budget, MaxRuntime) else None,
+            initial_routes=tuple(tuple(local[c] for c in r) for r in day_routes if r),
+            seed=seed + day,
+        )
+        new = [tuple(nodes[k] for k in r) for r in found.routes if r]
+        new += [()] * (problem.vehicles_per_day - len(new))
+        if sorted(c for r in new for c in r) != nodes[1:]:
+            continue
+        old_cost = sum(_path_cost(travel, r) for r in day_routes)
+        if sum(_path_cost(travel, r) for r in new) >= old_cost - _EPS:
+            continue
+        if any(_limit_problems(problem, day, v, r) for v, r in enumerate(new)):
+            continue
+        routes[day] = new
+    fixed = tuple(tuple(tuple(r) for r in day) for day in routes)
+    polished = replace(solution, routes=fixed)
+    polished = replace(polished, cost=route_cost(problem, polished))
+    return replace(polished, feasible=not check_solution(problem, polished))
+
+
+def _path_cost(travel: NDArray[np.float64], route: Sequence[int]) -> float:
+    """Travel of one route from the depot and back."""
+    if not route:
+        return 0.0
+    a = np.fromiter((0, *route, 0), dtype=np.intp)
+    return float(travel[a[:-1], a[1:]].sum())

@@ -4,7 +4,8 @@ The design stage balances an *estimated* workload (visits plus a travel allowanc
 plan shows what each day really costs. Per territory the ratio of routed to estimated travel
 corrects every customer's allowance, the design stage reallocates from the current assignment,
 only the territories whose customers changed are planned again (from their customers' previous
-patterns), and the best-balanced plan is kept. This module is the only part of visit planning
+patterns), and the best-balanced plan is kept; pair moves between neighbouring territories,
+judged on their routed plans, finish the balance. This module is the only part of visit planning
 that calls the design stage: models/params <- ... <- districting <- planning <- rebalance <-
 pipeline.
 """
@@ -20,9 +21,15 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .cluster import Workers, open_executor
-from .districting import design_territories, estimate_design_s
+from .districting import (
+    design_territories,
+    estimate_design_s,
+    evaluate_assignment,
+    road_neighbour_lists,
+)
 from .models import Customer, Design, Plan, PlanKpis, Rep
 from .params import Config
+from .periodic import default_iterations
 from .planning import (
     Progress,
     TerritoryPlan,
@@ -31,8 +38,9 @@ from .planning import (
     plan_tasks,
     territory_legs,
     territory_seconds,
+    working_window,
 )
-from .travel import TravelModel, crow
+from .travel import Points, TravelModel, crow, project_km
 from .workload import CustomerWorkload, customer_workload, relative_deviation, rep_capacity_min
 
 log = logging.getLogger(__name__)
@@ -85,10 +93,12 @@ def plan_and_rebalance(
     The rebalancing loop (``planning.rebalance_rounds`` rounds at most): per territory the ratio
     f_t = routed travel / estimated travel corrects every customer's travel allowance, the design
     stage reallocates from the current assignment, only territories whose customers changed are
-    replanned, and the plan with the smallest maximum routed-workload deviation is kept. It stops
-    once every rep is within ``planning.routed_goal`` or two rounds in a row did not improve
-    (each round starts from the latest plan; a plan counts as better when its maximum deviation
-    is smaller and it leaves no more visits unscheduled).
+    replanned (from their customers' patterns, at half the periodic engine's iterations), and
+    the best plan is kept: every rep within ``planning.routed_goal`` first, then the fewest
+    unscheduled visits, then the smallest maximum deviation (`_TeamPlan.key`). The rounds stop
+    once every rep is within the goal with nothing unscheduled or two rounds in a row did not
+    improve (each round starts from the latest plan). Then pair moves (`_PairMoves`) between
+    neighbouring territories, each judged by routing both again, finish the balance.
     """
     check_plan_period(config)
     by_id = {r.id: r for r in reps}
@@ -178,12 +188,23 @@ class _TeamPlan:
         unscheduled = sum(len(p.unscheduled) for p in plans)
         return cls(plans, list(design.assignment), design, max_dev, unscheduled)
 
-    def better_than(self, other: _TeamPlan) -> bool:
-        """Better balanced, and no more visits unscheduled."""
-        return (
-            self.max_deviation < other.max_deviation - 1e-9
-            and self.unscheduled <= other.unscheduled
-        )
+    def key(self, goal: float) -> tuple[float, int, float]:
+        """Order of preference: within ``goal`` (or closer to it), then fewer unscheduled
+        visits, then better balanced."""
+        return (max(self.max_deviation, goal), self.unscheduled, self.max_deviation)
+
+    def better_than(self, other: _TeamPlan, goal: float = 0.0) -> bool:
+        """Preferred by `key` (by more than rounding)."""
+        mine, theirs = self.key(goal), other.key(goal)
+        if abs(mine[0] - theirs[0]) > 1e-9:
+            return mine[0] < theirs[0]
+        if mine[1] != theirs[1]:
+            return mine[1] < theirs[1]
+        return mine[2] < theirs[2] - 1e-9
+
+    def done(self, goal: float) -> bool:
+        """Every rep within ``goal`` and nothing unscheduled."""
+        return self.max_deviation <= goal and self.unscheduled == 0
 
 
 def _plan_and_rebalance(
@@ -204,8 +225,9 @@ def _plan_and_rebalance(
     best = latest = first
     rounds = stale = 0
     planning = config.planning
+    goal = planning.routed_goal
     for _ in range(planning.rebalance_rounds):
-        if best.max_deviation <= planning.routed_goal or len(team) < 2 or stale >= 2:
+        if best.done(goal) or len(team) < 2 or stale >= _STALE_ROUNDS:
             break
         rounds += 1
         new_design = _redesign(
@@ -214,12 +236,11 @@ def _plan_and_rebalance(
         changed = _changed_territories(latest.assignment, new_design.assignment)
         if not changed:
             break
-        new_assign = list(new_design.assignment)
         replanned = plan_tasks(
             _tasks(
                 customers,
                 team,
-                new_assign,
+                list(new_design.assignment),
                 estimate,
                 config,
                 travel=travel,
@@ -233,23 +254,226 @@ def _plan_and_rebalance(
         new_plans = [replanned.get(t, latest.plans[t]) for t in range(len(team))]
         latest = _TeamPlan.of(new_plans, new_design, team, config)
         log.info(
-            "rebalance round %d: max routed deviation %.3f -> %.3f, unscheduled visits %d -> %d",
+            "rebalance round %d: %d territories replanned, max routed deviation %.3f -> %.3f, "
+            "unscheduled visits %d -> %d",
             rounds,
+            len(changed),
             best.max_deviation,
             latest.max_deviation,
             best.unscheduled,
             latest.unscheduled,
         )
-        if latest.better_than(best):
+        if latest.better_than(best, goal):
             best, stale = latest, 0
         else:
             stale += 1
+    if planning.rebalance_rounds > 0 and len(team) > 1 and not best.done(goal):
+        pairs = _PairMoves(
+            customers,
+            team,
+            config,
+            estimate=estimate,
+            travel=travel,
+            workers=workers,
+            progress=progress,
+        )
+        moved = pairs.run(best)
+        if moved is not best:
+            # the design's figures for the assignment the pair moves left
+            kpis = evaluate_assignment(
+                customers, team, workload, moved.assignment, config, travel=travel
+            )
+            best = replace(moved, design=replace(moved.design, kpis=kpis))
     plan = Plan(
         days=tuple(d for p in best.plans for d in p.days),
         unscheduled=tuple(u for p in best.plans for u in p.unscheduled),
         kpis=_plan_kpis(customers, team, config, first=first, best=best, rounds=rounds),
     )
     return plan, best.design
+
+
+#: A replanned territory starts from its customers' patterns: this share of the engine's
+#: default iterations (when neither ``rebalance_iterations`` nor ``improve_iterations`` is set).
+_REPLAN_SHARE = 0.5
+#: Rounds in a row without a better plan after which the loop stops.
+_STALE_ROUNDS = 2
+#: Pair moves tried after the redesign rounds, per territory in the team (at least 12).
+_PAIR_MOVES_PER_TERRITORY = 0.5
+#: A pair move is tried with this share of the load gap, then half of it.
+_PAIR_SHARES = (0.5, 0.25)
+
+
+class _PairMoves:
+    """The last step of rebalancing: moves between two neighbouring territories, each judged by
+    routing both again.
+
+    The redesign rounds correct every territory's travel estimate by its routed/estimated
+    ratio and reallocate the whole team; a customer that changes territory changes its real
+    cost in ways the estimate cannot see (another home, another day's loop), so they approach
+    the goal but can oscillate around it. Here the rep furthest off hands customers to (or takes
+    them from) its neighbouring territory furthest off the other way: the customers of the
+    busier territory that touch the other one in the neighbourhood graph, nearest first, about
+    ``share`` of the routed gap between the two; the busier territory must stay connected. Both
+    are planned again (from their customers' patterns) and the move is kept when the team plan
+    is better (`_TeamPlan.key`).
+    """
+
+    def __init__(
+        self,
+        customers: Sequence[Customer],
+        team: Sequence[Rep],
+        config: Config,
+        *,
+        estimate: NDArray[np.float64],
+        travel: TravelModel,
+        workers: Workers,
+        progress: Progress | None,
+    ) -> None:
+        self.customers, self.team, self.config = customers, team, config
+        self.estimate, self.travel = estimate, travel
+        self.workers, self.progress = workers, progress
+        points = Points.of(customers)
+        self.xy = project_km(points.lat, points.lon)
+        self.nbrs = road_neighbour_lists(self.xy, points, travel)  # the design's graph
+        self.home_xy = project_km(np.array([r.lat for r in team]), np.array([r.lon for r in team]))
+        self.cap = np.array([rep_capacity_min(r, config) for r in team])
+        self.goal = config.planning.routed_goal
+        self.points, self.homes = points, Points.of(team)
+        self.selling_min = np.zeros(len(team))
+        for t, r in enumerate(team):
+            start, end, lunch = working_window(r, config)
+            self.selling_min[t] = end - start - (lunch[2] if lunch else 0)
+
+    def run(self, best: _TeamPlan) -> _TeamPlan:
+        """Pair moves until every rep is within the goal or the tries run out."""
+        tries = max(12, int(_PAIR_MOVES_PER_TERRITORY * len(self.team)))
+        failed: set[tuple[int, int]] = set()
+        for step in range(tries):
+            if best.done(self.goal):
+                break
+            pair = self._pick(best, failed)
+            if pair is None:
+                break
+            for share in _PAIR_SHARES:
+                trial = self._move(best, *pair, share, step)
+                if trial is not None and trial.better_than(best, self.goal):
+                    log.info(
+                        "pair move %d: %s -> %s, max routed deviation %.3f -> %.3f",
+                        step + 1,
+                        self.team[pair[0]].id,
+                        self.team[pair[1]].id,
+                        best.max_deviation,
+                        trial.max_deviation,
+                    )
+                    best = trial
+                    break
+            else:
+                failed.add(pair)
+        return best
+
+    def _pick(self, best: _TeamPlan, failed: set[tuple[int, int]]) -> tuple[int, int] | None:
+        """(from, to): the rep furthest off and its neighbouring territory furthest the other
+        way; the busier one gives. None when no untried pair is left."""
+        dev = routed_deviation(best.plans, self.team, self.config)
+        a = best.assignment
+        for t in np.argsort(-np.abs(dev), kind="stable").tolist():
+            if abs(dev[t]) <= self.goal:
+                return None
+            touching = {a[j] for i in range(len(a)) if a[i] == t for j in self.nbrs[i]} - {t}
+            options = sorted(touching, key=lambda u: (dev[u] if dev[t] > 0 else -dev[u], u))
+            for u in options:
+                pair = (t, u) if dev[t] > 0 else (u, t)
+                if dev[pair[0]] > dev[pair[1]] and pair not in failed:
+                    return pair
+        return None
+
+    def _move(
+        self, best: _TeamPlan, src: int, dst: int, share: float, step: int
+    ) -> _TeamPlan | None:
+        """The team plan after ``src`` gives ``share`` of the routed gap to ``dst``."""
+        plans, a = best.plans, list(best.assignment)
+        dev = routed_deviation(plans, self.team, self.config)
+        load = np.array([p.demand_min for p in plans])
+        target = load.sum() * self.cap / self.cap.sum()
+        amount = share * (dev[src] - dev[dst]) * min(target[src], target[dst])
+        moving = self._boundary(a, src, dst, amount, plans[src])
+        if not moving:
+            return None
+        for i in moving:
+            a[i] = dst
+        replanned = plan_tasks(
+            _tasks(
+                self.customers,
+                self.team,
+                a,
+                self.estimate,
+                self.config,
+                travel=self.travel,
+                only={src, dst},
+                previous=best,
+            ),
+            self.workers,
+            self.progress,
+            f"pair move {step + 1}",
+        )
+        new_plans = [replanned.get(t, plans[t]) for t in range(len(self.team))]
+        design = replace(best.design, assignment=tuple(a))
+        return _TeamPlan.of(new_plans, design, self.team, self.config)
+
+    def _boundary(
+        self, a: list[int], src: int, dst: int, amount_min: float, plan: TerritoryPlan
+    ) -> list[int]:
+        """Customers of ``src`` next to ``dst`` (breadth first from the shared border, nearest
+        to ``dst``'s home first) worth about ``amount_min`` routed minutes, leaving ``src``
+        connected."""
+        customers = self.customers
+        mine = [i for i in range(len(a)) if a[i] == src]
+        visits = sum(max(customers[i].visits, 0) for i in mine) or 1
+        travel_per_visit = plan.travel_min / visits
+        home = self.home_xy[dst]
+        frontier = sorted(
+            {i for i in mine if any(a[j] == dst for j in self.nbrs[i])},
+            key=lambda i: (float(np.hypot(*(self.xy[i] - home))), i),
+        )
+        chosen: list[int] = []
+        taken: set[int] = set()
+        worth = 0.0
+        while frontier and worth < amount_min:
+            i = frontier.pop(0)
+            if i in taken or not self._reachable(i, dst):
+                continue
+            taken.add(i)
+            chosen.append(i)
+            c = customers[i]
+            worth += max(c.visits, 0) * (c.visit_minutes + travel_per_visit)
+            more = [j for j in self.nbrs[i] if a[j] == src and j not in taken]
+            frontier.extend(sorted(more, key=lambda j: (float(np.hypot(*(self.xy[j] - home))), j)))
+        rest = set(mine) - taken
+        if not chosen or not rest or not _connected(rest, self.nbrs):
+            return []
+        return chosen
+
+    def _reachable(self, i: int, t: int) -> bool:
+        """Whether rep ``t`` can drive to customer ``i``, visit and come back within a day."""
+        idx = np.array([i])
+        home = self.homes.take(np.array([t]))
+        there = self.travel.pairs(home, self.points.take(idx)).minutes[0]
+        back = self.travel.pairs(self.points.take(idx), home).minutes[0]
+        visit = max(self.customers[i].visit_minutes, 0.0)
+        return bool(there + back + visit <= self.selling_min[t])
+
+
+def _connected(members: set[int], nbrs: list[list[int]]) -> bool:
+    """Whether ``members`` form one piece of the neighbourhood graph."""
+    start = next(iter(members))
+    seen, stack = {start}, [start]
+    while stack:
+        i = stack.pop()
+        for j in nbrs[i]:
+            if j in members and j not in seen:
+                seen.add(j)
+                stack.append(j)
+    return len(seen) == len(members)
 
 
 def _corrected(workload: CustomerWorkload, latest: _TeamPlan) -> CustomerWorkload:
@@ -315,7 +539,7 @@ def _tasks(
         iterations = (
             planning.rebalance_iterations
             if planning.rebalance_iterations is not None
-            else planning.improve_iterations  # None: the engine's own default
+            else planning.improve_iterations  # None: a share of the engine's own default
         )
     tasks = []
     for t in range(len(reps)):
@@ -334,7 +558,11 @@ def _tasks(
                 initial_patterns=(
                     tuple(known.get(i, 0) for i in members[t]) if known is not None else None
                 ),
-                iterations=iterations,
+                iterations=(
+                    iterations
+                    if iterations is not None or known is None
+                    else int(_REPLAN_SHARE * default_iterations(len(mine)))
+                ),
             )
         )
     return tasks

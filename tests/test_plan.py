@@ -295,6 +295,32 @@ def test_rebalancing_moves_work_to_the_lighter_rep_and_keeps_the_best(team, monk
     assert isinstance(plan, Plan)
 
 
+def test_pair_moves_finish_the_balance_where_the_redesign_does_not(team, monkeypatch):
+    """A design stage that changes nothing leaves the work to the pair moves: the busier rep
+    hands border customers to the lighter one, both routed again, and the team plan improves;
+    the returned design and its figures belong to the plan."""
+    customers, reps, design = team
+    assignment = list(design.assignment)
+    for i in range(18, 26):
+        assignment[i] = 0
+    heavy = dataclasses.replace(design, assignment=tuple(assignment))
+    monkeypatch.setattr(
+        rebalance_mod, "_redesign", lambda c, r, w, cfg, previous, **_: heavy
+    )  # no change: the redesign rounds stop at once
+    config = _config(improve_iterations=60, rebalance_rounds=2)
+    plan, out = plan_and_rebalance(customers, reps, heavy, config, jobs=1)
+    k = plan.kpis
+    assert k.max_routed_deviation < k.max_routed_deviation_before
+    assert (
+        0
+        < k.rebalance_moved
+        == sum(1 for a, b in zip(heavy.assignment, out.assignment, strict=True) if a != b)
+    )
+    rep_of = {c.id: out.rep_ids[out.assignment[i]] for i, c in enumerate(customers)}
+    assert all(rep_of[v.customer_id] == d.rep_id for d in plan.days for v in d.visits)
+    assert out.kpis.connected_share == 1.0 and out.kpis.territories_connected == 2
+
+
 def test_visits_that_do_not_fit_a_day_are_moved_to_other_days(monkeypatch):
     """A stand-in periodic engine crams every visit it can onto day 0: repair must spread them."""
     from territory.periodic import PeriodicSolution

@@ -357,3 +357,52 @@ def test_a_stop_with_an_empty_window_is_unscheduled_or_makes_the_day_infeasible(
     result = solve_routes(optional)
     assert result.feasible and result.unscheduled == (3,)
     assert check_route(optional, result) == []
+
+
+# --------------------------------------------------------------------------------------------
+# PyVRP searches the order; OR-Tools takes over where that order does not keep the day
+
+
+def test_default_search_matches_brute_force_on_a_rep_day_with_lunch(rep_day: RouteRequest) -> None:
+    """8 stops with windows and the break go through PyVRP (break copies): the optimum."""
+    result = solve_routes(rep_day)
+    assert check_route(rep_day, result) == []
+    assert result.cost == brute_force_optimum(rep_day)
+    # OR-Tools alone, the previous default, is never better here
+    assert result.cost <= solve_routes(rep_day, search="ortools").cost
+
+
+def test_default_search_depends_on_the_seed_only(rep_day: RouteRequest) -> None:
+    for seed in (0, 5):
+        request = dataclasses.replace(rep_day, seed=seed)
+        assert solve_routes(request) == solve_routes(request)
+
+
+def test_or_tools_takes_over_when_pyvrps_order_does_not_keep_the_day(
+    rep_day: RouteRequest,
+) -> None:
+    """An order that breaks a window is refused by the real schedule; OR-Tools then searches
+    from it and the result keeps every window."""
+    from territory import routing_pyvrp
+
+    bad = routing_pyvrp.PyvrpRoutes(routes=(tuple(range(8, 0, -1)),), feasible=False, iterations=1)
+    assert evaluate_routes(rep_day, bad.routes) is None
+    with mock.patch.object(routing_pyvrp, "pyvrp_routes", return_value=bad) as called:
+        result = solve_routes(rep_day)
+    assert called.call_count == 1
+    assert result.feasible and check_route(rep_day, result) == []
+    assert result.cost == solve_routes(rep_day).cost
+
+
+def test_fleet_without_a_break_goes_through_pyvrp_with_capacity() -> None:
+    """A small VRPTW fleet: every stop served, loads within capacity, the times honest."""
+    rng = np.random.default_rng(3)
+    xy = rng.uniform(-10_000, 10_000, (13, 2))
+    xy[0] = 0
+    demand = np.array([0] + [3] * 12, dtype=np.int64)
+    request = euclid_request(xy, service_s=600, vehicles=3, demand=demand, capacity=15)
+    result = solve_routes(request)
+    assert result.feasible and result.unscheduled == ()
+    assert check_route(request, result) == []
+    assert all(len(r) <= 5 for r in result.routes)
+    assert result.cost <= solve_routes(request, search="ortools").cost

@@ -219,7 +219,7 @@ def test_time_limit_key_is_validated():
 
 def test_estimates_grow_with_size_and_shrink_with_workers():
     assert estimate_design_s(100_000, 200) > estimate_design_s(10_000, 50) > 0
-    assert estimate_design_s(10_000, 50, lp=True) > 10 * estimate_design_s(10_000, 50)
+    assert estimate_design_s(10_000, 50, lp=True) > estimate_design_s(10_000, 50)
     _, customers = _territory(60)
     config = Config()
     assignment = [i % 4 for i in range(len(customers))]
