@@ -496,6 +496,11 @@ KPI_LABELS: dict[str, tuple[str, str, str]] = {
     "reps_needed": ("Reps needed", "Benodigde vertegenwoordigers", ""),
     "utilization_min": ("Lowest utilisation", "Laagste bezetting", "share"),
     "utilization_max": ("Highest utilisation", "Hoogste bezetting", "share"),
+    "economics": ("Economics per year (EUR)", "Rendement per jaar (EUR)", ""),
+    "telesales": ("Inside sales (telesales)", "Binnendienst (telefonische verkoop)", ""),
+    "phone_customers": ("Customers served by phone", "Telefonisch bediende klanten", ""),
+    "scenario": ("Scenario", "Scenario", ""),
+    "scenario_note": ("What the scenario changed", "Wat het scenario veranderde", ""),
 }  # fmt: skip
 
 

@@ -129,6 +129,7 @@ PLAN_FOLDER_FILES = (
     "assignments.csv", "territories.csv", "territories.geojson", "schedule.csv", "days.csv",
     "unscheduled.csv", "routes.geojson", "summary.json", "map.html", "report.html", "plan.xlsx",
     "edit.html", "changes.csv",
+    "economics.csv", "customer_economics.csv", "phone_customers.csv",
 )  # fmt: skip
 
 
