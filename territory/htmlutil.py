@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import json
 import math
 import re
 from typing import Protocol
@@ -291,6 +292,18 @@ def labels(lang: str) -> dict[str, str]:
 def rep_color(index: int) -> str:
     """The colour of territory ``index`` (cycles through :data:`PALETTE`)."""
     return PALETTE[index % len(PALETTE)]
+
+
+def script_json(value: object) -> str:
+    """JSON that is safe inside a <script> element (cannot close it or open a comment)."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return (
+        text.replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
 
 
 def esc(value: object) -> str:

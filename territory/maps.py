@@ -18,7 +18,6 @@ one small script of our own from a JSON block, so that
 from __future__ import annotations
 
 import html
-import json
 import logging
 import math
 from collections import defaultdict
@@ -36,7 +35,16 @@ from .calendars import calendar_link
 from .columns import Column as C
 from .columns import day_label
 from .geometry import territory_polygons
-from .htmlutil import PALETTE, esc, labels, num, quantity, rep_color, rep_file_name
+from .htmlutil import (
+    PALETTE,
+    esc,
+    labels,
+    num,
+    quantity,
+    rep_color,
+    rep_file_name,
+    script_json,
+)
 from .report import write_text
 from .reporthtml import PlanFolder, load_plan_folder, write_report
 from .workbook import write_workbook
@@ -324,18 +332,6 @@ def _folium_text(text: str) -> str:
     the braces are inert for Jinja and still show as braces where Leaflet uses innerHTML.
     """
     return html.escape(text, quote=True).replace("{", "&#123;").replace("}", "&#125;")
-
-
-def _safe_json(value: object) -> str:
-    """JSON that is safe inside a <script> element (cannot close it or open a comment)."""
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    return (
-        text.replace("<", "\\u003c")
-        .replace(">", "\\u003e")
-        .replace("&", "\\u0026")
-        .replace("\u2028", "\\u2028")
-        .replace("\u2029", "\\u2029")
-    )
 
 
 def _coord(value: object) -> float | None:
@@ -681,7 +677,7 @@ def _page(
         )
         # the layer control is declared later in the page: handed over as a getter
         g_js = g_js[:-1] + f",layers:function(){{return {layer_control.get_name()};}}}}"
-        return f"{_JS}({_safe_json(data)}, {m.get_name()}, {g_js});\n"
+        return f"{_JS}({script_json(data)}, {m.get_name()}, {g_js});\n"
 
     _Layers(script, after).add_to(m)
     layer_control.add_to(m)

@@ -855,11 +855,7 @@ class OsmTravel:
 
     def pairs(self, a: Points, b: Points) -> Legs:
         """Travel from ``a[i]`` to ``b[i]`` (one side may have length 1)."""
-        n = max(len(a), len(b))
-        if len(a) == 1 and n > 1:
-            a = a.take(np.zeros(n, dtype=np.intp))
-        if len(b) == 1 and n > 1:
-            b = b.take(np.zeros(n, dtype=np.intp))
+        a, b = a.paired(b)
         key, known = self._remember("pairs", a, b)
         if known is not None:
             return known

@@ -147,6 +147,17 @@ class Points:
         ids = self.ids[idx] if self.ids is not None else None
         return Points(self.lat[idx], self.lon[idx], ids)
 
+    def paired(self, other: Points) -> tuple[Points, Points]:
+        """These points and ``other`` as equally long sides of ``pairs``: a side of length 1
+        is repeated to the other's length."""
+        a, b = self, other
+        n = max(len(a), len(b))
+        if len(a) == 1 and n > 1:
+            a = a.take(np.zeros(n, dtype=np.intp))
+        if len(b) == 1 and n > 1:
+            b = b.take(np.zeros(n, dtype=np.intp))
+        return a, b
+
     def __add__(self, other: Points) -> Points:
         """These points followed by ``other``'s (ids kept only when both have them)."""
         ids = (

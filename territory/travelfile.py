@@ -100,11 +100,7 @@ class MatrixTravel:
 
     def pairs(self, a: Points, b: Points) -> Legs:
         """Travel from ``a[i]`` to ``b[i]`` (one side may have length 1)."""
-        n = max(len(a), len(b))
-        if len(a) == 1 and n > 1:
-            a = a.take(np.zeros(n, dtype=np.intp))
-        if len(b) == 1 and n > 1:
-            b = b.take(np.zeros(n, dtype=np.intp))
+        a, b = a.paired(b)
         return self._lookup(self._index(a), self._index(b), a, b)
 
     def matrix(self, a: Points, b: Points | None = None) -> Legs:
