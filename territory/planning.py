@@ -396,7 +396,8 @@ def plan_territory(
         chosen, day_stops = _improve_patterns(t, plannable, patterns, start, iterations)
     days = _Days(t, patterns, chosen)
     days.route_all(day_stops)
-    days.repair()
+    # customers the periodic engine found no room for: repaired like visits that fell out
+    days.repair(dropped=[i for i in plannable if chosen[i] == 0])
     return _assemble(t, days, reasons)
 
 
@@ -569,16 +570,44 @@ class _Days:
         """Route seconds per routed day (departure to return)."""
         return {d: day.span_s for d, day in self.routed.items()}
 
-    def repair(self) -> None:
-        """Each customer with a visit that fell out: another pattern, else room by ejection."""
+    def repair(self, dropped: Sequence[int] = ()) -> None:
+        """Each customer with a visit that fell out, and each customer in ``dropped`` (no
+        pattern yet): another pattern whose days all take it, else (a customer in ``dropped``
+        first gets its least loaded pattern, on the days that take it) room by ejection."""
+        for i in dropped:
+            self.unscheduled.setdefault(i, [])
         for i in sorted(self.unscheduled):
             if self.budget <= 0 or self.t.past(REPAIR_SHARE):
                 break
             if self.by_other_pattern(i):
                 continue
+            if self.chosen[i] == 0 and not self.place_partly(i):
+                continue
             self.by_ejection(i)
             if not self.unscheduled[i]:
                 del self.unscheduled[i]
+
+    def place_partly(self, i: int) -> bool:
+        """Give customer ``i`` (no pattern) its least loaded pattern: each of its days that
+        takes the visit gets it, the others are left for ejection. False when no allowed
+        pattern is left or the route budget runs out first."""
+        day_load = self.day_load_s()
+        options = sorted(
+            self.patterns[i], key=lambda p: (sum(day_load.get(d, 0) for d in pattern_days(p)), p)
+        )
+        if not options or self.budget < len(pattern_days(options[0])):
+            return False
+        self.chosen[i] = options[0]
+        missed = []
+        for d in pattern_days(options[0]):
+            self.budget -= 1
+            routed, out = self.t.route(d, [*self.order(d), i])
+            if out:
+                missed.append(d)
+            else:
+                self.routed[d] = routed
+        self.unscheduled[i] = missed
+        return True
 
     def by_other_pattern(self, i: int) -> bool:
         """Move customer ``i`` to another allowed pattern whose days all take it (each tried

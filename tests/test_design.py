@@ -326,6 +326,22 @@ def test_graph_keeps_island_reachable_and_drops_water_edges():
     assert 1 <= len(crossing) <= 2  # the shortest crossing only, not the hull fan
 
 
+def test_graph_has_no_bridge_along_a_coast_past_another_town():
+    """Two towns at the ends of a long hull edge with a third town close by that edge (Ostend
+    and Den Helder, The Hague between them): the towns are joined through the third, never
+    directly over the sea; towns side by side stay joined."""
+    rng = np.random.default_rng(3)
+    west = rng.normal(0, 1.0, size=(40, 2))
+    east = rng.normal(0, 1.0, size=(40, 2)) + np.array([100.0, 0.0])
+    middle = rng.normal(0, 1.0, size=(40, 2)) + np.array([50.0, 20.0])  # sees both at ~136 deg
+    xy = np.vstack([west, east, middle])
+    nbrs = neighbour_lists(xy)
+    assert is_connected_piece(nbrs, set(range(len(xy))))
+    assert not [(u, v) for u in range(40) for v in nbrs[u] if 40 <= v < 80]
+    assert [(u, v) for u in range(40) for v in nbrs[u] if v >= 80]
+    assert [(u, v) for u in range(40, 80) for v in nbrs[u] if v >= 80]
+
+
 def test_graph_with_coincident_and_collinear_points():
     xy = np.array([[0.0, 0.0]] * 5 + [[1.0, 0.0], [2.0, 0.0], [3.0, 0.0]])
     nbrs = neighbour_lists(xy)

@@ -483,3 +483,56 @@ def test_part_time_rep_days_are_shortened_in_proportion():
     assert max(day.return_min for day in result.days) > d.start_min  # it does work
     full = plan_territory(dataclasses.replace(rep, capacity=1.0), customers, config)
     assert max(day.return_min for day in full.days) > latest  # the full-time rep may work longer
+
+
+def test_customer_the_engine_leaves_out_is_placed_by_the_repair(monkeypatch):
+    """The periodic engine leaves a weekly customer without a pattern although the rep has empty
+    days (seen after rebalancing, warm-started from crowded patterns): the repair gives it a
+    pattern and plans every visit instead of reporting the whole customer unscheduled."""
+    rng = np.random.default_rng(5)
+    home = (52.0, 5.0)
+    rep = Rep(id="R", lat=home[0], lon=home[1])
+    customers = _customers(rng, home, 20, "d", windows=False)
+    weekly = next(k for k, c in enumerate(customers) if c.visits == 4)
+    real = plan_mod.solve_periodic
+
+    def leaves_one_out(problem, *args, **kwargs):
+        sol = real(problem, *args, **kwargs)
+        node = weekly + 1  # every customer is plannable here: node k + 1 is customer k
+        pattern = list(sol.pattern)
+        pattern[weekly] = 0
+        routes = tuple(tuple(tuple(x for x in r if x != node) for r in day) for day in sol.routes)
+        return dataclasses.replace(sol, pattern=tuple(pattern), routes=routes)
+
+    monkeypatch.setattr(plan_mod, "solve_periodic", leaves_one_out)
+    tp = plan_territory(rep, customers, _config())
+    assert tp.unscheduled == ()
+    planned = [v.customer_id for day in tp.days for v in day.visits]
+    assert planned.count(customers[weekly].id) == 4
+    weekdays = {
+        day.weekday
+        for day in tp.days
+        if customers[weekly].id in {v.customer_id for v in day.visits}
+    }
+    assert len(weekdays) == 1  # a weekly customer keeps its weekday
+
+
+def test_team_plan_prefers_fewer_reps_beyond_the_goal_to_a_smaller_maximum():
+    """The rebalancing order: the deviation beyond the goal summed over the reps, so a plan
+    with one rep at 9 % beats one with three reps at 8 %; the pair moves put unscheduled
+    visits first, the rounds only after the deviation."""
+    design = Design(rep_ids=("a",), assignment=(), centres=())
+
+    def team(dev, unscheduled):
+        dev = np.array(dev)
+        return rebalance_mod._TeamPlan([], [], design, float(np.abs(dev).max()), unscheduled, dev)
+
+    one = team([0.09, 0.0, -0.04, 0.0], 0)
+    three = team([0.08, -0.08, 0.08, 0.0], 0)
+    assert one.fairer_than(three, 0.05, unscheduled_first=False)
+    assert not three.fairer_than(one, 0.05, unscheduled_first=False)
+    left_out = team([0.09, 0.0, -0.04, 0.0], 4)
+    assert left_out.fairer_than(three, 0.05, unscheduled_first=False)
+    assert not left_out.fairer_than(three, 0.05, unscheduled_first=True)
+    assert one.excess(0.05) == pytest.approx(0.04)
+    assert team([0.05, -0.05], 0).excess(0.05) == 0.0
