@@ -67,6 +67,9 @@ SLACK_MIN = 10.0
 #: Other patterns tried (each routed) for a visit that fell out of a day after the changes.
 REPAIR_OPTIONS = 4
 
+#: The reason of a customer the previous plan left (partly) unscheduled.
+UNSCHEDULED_BEFORE = "unscheduled in the previous plan: placed where there is room now"
+
 
 @dataclass(frozen=True)
 class ReplanOutputs:
@@ -441,13 +444,19 @@ class _Replan:
         if i not in self.patterns:
             c = self.task.customers[i]
             fixed = self.task.history[i] | self.appt[i]
-            self.patterns[i] = customer_patterns(
+            patterns = customer_patterns(
                 c.visits,
                 usable_weekdays(c, self.task.rep, self.task.config),
                 self.period,
                 blocked=self.blocked & ~fixed,
                 fixed=fixed,
             )
+            if self.reasons[i] == UNSCHEDULED_BEFORE:
+                # scheduled in part before: its visits stay on their days where a pattern
+                # allows it, only the missing ones look for a day
+                keep = self.task.old_future[i] & ~self.blocked
+                patterns = tuple(p for p in patterns if p & keep == keep) or patterns
+            self.patterns[i] = patterns
         return self.patterns[i]
 
     def insertion(self, d: int, i: int) -> tuple[float, int]:
@@ -725,7 +734,7 @@ def replan(
     rep_ids = [r.id for r in reps]
     assignment, reasons = _assign(previous, customers, reps, config, travel)
     for cid in previous.unscheduled:
-        reasons.setdefault(cid, "unscheduled in the previous plan: placed where there is room now")
+        reasons.setdefault(cid, UNSCHEDULED_BEFORE)
     history, history_days = _history(previous, past, done, dates, {c.id for c in customers})
     _check_appointments(customers, reps, assignment, config, travel)
     old_future: dict[tuple[str, str], int] = {}
