@@ -986,9 +986,21 @@ class SearchParams:
         stay, each day's customers are routed as a capacitated VRP with the duration limit.
         The planner does not need it (its days are routed again with windows and the break).
     polish_share
-        With a time limit, the share of it kept for the polish (split over the days).
+        With a time limit, the share of it kept for the polish (split over the rounds and days);
+        None: 0.5 with several vehicles a day, 0.2 with one.
     polish_iterations
-        With an iteration budget, PyVRP's iterations per day (deterministic).
+        With an iteration budget, PyVRP's iterations per day and round (deterministic).
+    polish_rounds
+        Polish rounds: the search runs before each one and resumes from the polished routes
+        (at a low temperature) between them, so pattern changes are judged on good routes;
+        None: 5 with several vehicles a day, 1 with one.
+    period_polish
+        Polish the whole period at once with PyVRP (`periodic_pyvrp.route_period`: the day of
+        every single-day customer is searched too) instead of each day alone; None: the whole
+        period when its model is small (at most 400 visits and day copies).
+    resume_share
+        With more than one round, the share of the search's budget for the resumed searches
+        (split evenly); the first search gets the rest.
     """
 
     construction_penalty: float = 100.0
@@ -1007,8 +1019,11 @@ class SearchParams:
     temperature_share: float = 0.15
     temperature_ratio: float = 200.0
     polish: bool = False
-    polish_share: float = 0.2
+    polish_share: float | None = None
     polish_iterations: int = 1000
+    polish_rounds: int | None = None
+    period_polish: bool | None = None
+    resume_share: float = 0.4
 
     def __post_init__(self) -> None:
         positive = (
@@ -1023,7 +1038,11 @@ class SearchParams:
         bad = [name for name in positive if not getattr(self, name) > 0]
         bad += [n for n in ("construction_sweeps", "best_sweeps") if getattr(self, n) < 0]
         shares = ("feasible_share", "destroy_share", "shake_share")
-        bad += [name for name in (*shares, "polish_share") if not 0 <= getattr(self, name) <= 1]
+        shares += ("resume_share",)
+        bad += [name for name in shares if not 0 <= getattr(self, name) <= 1]
+        if self.polish_share is not None and not 0 <= self.polish_share <= 1:
+            bad.append("polish_share")
+        bad += ["polish_rounds"] if self.polish_rounds is not None and self.polish_rounds < 1 else []
         bad += ["polish_iterations"] if self.polish_iterations < 0 else []
         bad += ["destroy_max"] if self.destroy_max < 1 else []
         bad += ["patience_per_customer"] if self.patience_per_customer < 0 else []
@@ -1460,6 +1479,14 @@ class _Search:
             op,
         )
 
+    def adopt(self, st: _State) -> None:
+        """Continue from ``st`` (a feasible state better than the best): it becomes the
+        current and the best solution."""
+        self.cur = st
+        self.cur_val = st.penalised(self.penalties.alpha, self.penalties.beta)
+        self.best_feas = st.copy()
+        self.since_best = 0
+
     def result(self) -> _State:
         """The best feasible solution, else the least infeasible one (made feasible by
         unscheduling customers where the problem allows that)."""
@@ -1510,46 +1537,161 @@ def solve_periodic(
     data = _Data(problem)
     if stop is None:
         stop = MaxIterations(default_iterations(data.n))
-    search_stop, polish = _polish_budget(stop, params, problem.days)
-    budget = _Budget(search_stop, started, deadline)
+    phases, polish = _polish_plan(stop, params, problem.days, problem.vehicles_per_day)
     if data.n == 0:
         return _finish(problem, _State(data), 0)
     search = _Search(data, params, np.random.default_rng(seed))
-    search.construct(initial, sweeps=budget.searches())
+    search.construct(initial, sweeps=_Budget(phases[0][0], started, deadline).searches())
     annealing = _Annealing(search.cur.objective(), data.n, params)
     it = 0
-    while not budget.done(it):
-        temp = annealing.temperature(budget.fraction(it))
+    solution: PeriodicSolution | None = None
+    for k, (phase_stop, offset_s) in enumerate(phases):
+        budget = _Budget(phase_stop, started + offset_s, deadline)
+        it = _run_phase(search, annealing, budget, it, resumed=k > 0)
+        solution = _finish(problem, search.result(), it)
+        if polish is None or not solution.feasible:
+            break
+        if deadline is not None and time.perf_counter() >= deadline:
+            break
+        polished = _polish_round(problem, solution, polish, params, seed=seed + 7919 * k)
+        if polished.cost < solution.cost - _EPS:
+            search.adopt(_state_of(data, polished))
+            solution = polished
+    logger.debug("solve_periodic: %d iterations in %.2f s", it, time.perf_counter() - started)
+    assert solution is not None
+    return solution
+
+
+#: The automatic choice of `SearchParams.period_polish`: the whole period at once up to this many
+#: visits plus day copies (PyVRP converges on it within a round, as on p01-p10), else day by day.
+_PERIOD_COPIES_MAX = 400
+
+
+def _period_copies(problem: PeriodicProblem, solution: PeriodicSolution) -> int:
+    """Clients of the whole-period model: a copy per allowed day of each single-day customer,
+    a visit per day of the pattern of every other one."""
+    total = 0
+    for pats, chosen in zip(problem.patterns, solution.pattern, strict=True):
+        single = all(p & (p - 1) == 0 for p in pats)
+        total += len(pats) if single else bin(chosen).count("1")
+    return total
+
+
+def _polish_round(
+    problem: PeriodicProblem,
+    solution: PeriodicSolution,
+    per_day: DayBudget,
+    params: SearchParams,
+    *,
+    seed: int,
+) -> PeriodicSolution:
+    """One polish: each day alone (`polish_days`), or the whole period at once
+    (`periodic_pyvrp.route_period`, single-day customers free) where ``params`` asks for it."""
+    period = params.period_polish
+    if period is None:
+        period = _period_copies(problem, solution) <= _PERIOD_COPIES_MAX
+    if period and problem.unscheduled_penalty is None:
+        from .periodic_pyvrp import route_period  # PyVRP only when polishing
+
+        whole: DayBudget = (
+            MaxIterations(per_day.iterations * problem.days)
+            if isinstance(per_day, MaxIterations)
+            else MaxRuntime(per_day.seconds * problem.days)
+        )
+        return route_period(problem, solution, whole, seed=seed)
+    return polish_days(problem, solution, per_day, seed=seed)
+
+
+def _run_phase(
+    search: _Search, annealing: _Annealing, budget: _Budget, it: int, *, resumed: bool
+) -> int:
+    """Run search iterations until ``budget`` stops; returns the iteration count so far.
+
+    A resumed search (after a polish) keeps the temperature low: the last 30 % of the cooling.
+    """
+    k = 0
+    while not budget.done(k):
+        frac = budget.fraction(k)
+        if resumed:
+            frac = 0.7 + 0.3 * min(frac, 1.0)
+        temp = annealing.temperature(frac)
+        k += 1
         it += 1
         search.step(it, temp)
-    logger.debug("solve_periodic: %d iterations in %.2f s", it, time.perf_counter() - started)
-    solution = _finish(problem, search.result(), it)
-    if polish is not None and (deadline is None or time.perf_counter() < deadline):
-        solution = polish_days(problem, solution, polish, seed=seed)
-    return solution
+    return it
+
+
+def _state_of(data: _Data, solution: PeriodicSolution) -> _State:
+    """A search state holding the routes and patterns of ``solution``."""
+    st = _State(data)
+    for day, day_routes in enumerate(solution.routes):
+        for v, route in enumerate(day_routes):
+            st.replace_route(day * data.m + v, list(route))
+    st.pattern[1:] = solution.pattern
+    st.dirty.clear()
+    return st
 
 
 #: PyVRP's budget per day in `polish_days`: iterations or seconds.
 DayBudget = MaxIterations | MaxRuntime
 
 
-def _polish_budget(
-    stop: StoppingCriterion, params: SearchParams, days: int
-) -> tuple[StoppingCriterion, DayBudget | None]:
-    """The search's own criterion and the polish budget per day (None: no polish)."""
+#: A search phase: its criterion and when its clock starts, in seconds after the call.
+_Phase = tuple[StoppingCriterion, float]
+
+
+def _polish_shape(params: SearchParams, vehicles_per_day: int) -> tuple[int, float]:
+    """Polish rounds and the time share of the polish, the defaults by the fleet per day.
+
+    One vehicle a day: one round with 20 % (a day is one tour, which the search's own 2-opt and
+    or-opt route nearly as well; the time is better spent on the days). Several: five rounds
+    with half the time (PyVRP routes a day's fleet far better than the search's moves, and
+    the search then judges pattern changes on those routes).
+    """
+    several = vehicles_per_day > 1
+    rounds = params.polish_rounds or (5 if several else 1)
+    share = params.polish_share
+    if share is None:
+        share = 0.5 if several else 0.2
+    return rounds, share
+
+
+def _polish_plan(
+    stop: StoppingCriterion, params: SearchParams, days: int, vehicles_per_day: int
+) -> tuple[list[_Phase], DayBudget | None]:
+    """The search phases (one per polish round) and the polish budget per day and round.
+
+    Without a polish: one phase, the whole criterion. With one: ``polish_rounds`` phases, the
+    first with ``1 - resume_share`` of the search's budget and the others an even share of the
+    rest. A time limit keeps ``polish_share`` of it for the polish; each phase's clock starts
+    where the plan puts it, so time lost in one part is taken from the next.
+    """
     if not params.polish:
-        return stop, None
+        return [(stop, 0.0)], None
+    rounds, share = _polish_shape(params, vehicles_per_day)
+    weights = [1.0]
+    if rounds > 1:
+        weights = [1.0 - params.resume_share] + [params.resume_share / (rounds - 1)] * (rounds - 1)
     criteria = stop.criteria if isinstance(stop, FirstOf) else (stop,)
-    timed = [c for c in criteria if isinstance(c, MaxRuntime)]
-    if timed:
-        seconds = min(c.seconds for c in timed)
-        rest = tuple(
-            MaxRuntime(c.seconds * (1 - params.polish_share)) if isinstance(c, MaxRuntime) else c
+    timed = [c.seconds for c in criteria if isinstance(c, MaxRuntime)]
+    seconds = min(timed) if timed else 0.0
+    polish_s = seconds * share / rounds
+    polish: DayBudget = (
+        MaxRuntime(polish_s / max(days, 1)) if timed else MaxIterations(params.polish_iterations)
+    )
+    phases: list[_Phase] = []
+    offset_s = 0.0
+    for w in weights:
+        search_s = seconds * (1.0 - share) * w
+        parts = tuple(
+            MaxRuntime(search_s)
+            if isinstance(c, MaxRuntime)
+            else MaxIterations(round(c.iterations * w))
             for c in criteria
         )
-        search = rest[0] if len(rest) == 1 else FirstOf(rest)
-        return search, MaxRuntime(seconds * params.polish_share / max(days, 1))
-    return stop, MaxIterations(params.polish_iterations)
+        phases.append((parts[0] if len(parts) == 1 else FirstOf(parts), offset_s))
+        offset_s += search_s + polish_s
+    return phases, polish
 
 
 def polish_days(
