@@ -1037,12 +1037,13 @@ class SearchParams:
         )
         bad = [name for name in positive if not getattr(self, name) > 0]
         bad += [n for n in ("construction_sweeps", "best_sweeps") if getattr(self, n) < 0]
-        shares = ("feasible_share", "destroy_share", "shake_share")
-        shares += ("resume_share",)
+        shares = ("feasible_share", "destroy_share", "shake_share", "resume_share")
         bad += [name for name in shares if not 0 <= getattr(self, name) <= 1]
         if self.polish_share is not None and not 0 <= self.polish_share <= 1:
             bad.append("polish_share")
-        bad += ["polish_rounds"] if self.polish_rounds is not None and self.polish_rounds < 1 else []
+        bad += (
+            ["polish_rounds"] if self.polish_rounds is not None and self.polish_rounds < 1 else []
+        )
         bad += ["polish_iterations"] if self.polish_iterations < 0 else []
         bad += ["destroy_max"] if self.destroy_max < 1 else []
         bad += ["patience_per_customer"] if self.patience_per_customer < 0 else []

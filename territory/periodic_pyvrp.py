@@ -103,7 +103,7 @@ def route_period(
         day = int(route.vehicle_type())
         routes[day].append(tuple(copies[a.idx][0] for a in route if a.is_client()))
     for day_routes in routes:
-        day_routes += [()] * (problem.vehicles_per_day - len(day_routes))
+        day_routes.extend([()] * (problem.vehicles_per_day - len(day_routes)))
     pattern = [0] * problem.n_customers
     for day, day_routes in enumerate(routes):
         for r in day_routes:
@@ -148,9 +148,11 @@ def _period_data(
     groups: list[pyvrp.ClientGroup] = []
     for c in range(1, problem.n_customers + 1):
         free = _single_day_days(problem.patterns[c - 1])
-        days = free if free is not None else [
-            d for d in range(problem.days) if solution.pattern[c - 1] >> d & 1
-        ]
+        days = (
+            free
+            if free is not None
+            else [d for d in range(problem.days) if solution.pattern[c - 1] >> d & 1]
+        )
         first = len(clients)
         for d in days:
             copy_of[c, d] = len(clients)
@@ -158,7 +160,7 @@ def _period_data(
             clients.append(
                 pyvrp.Client(
                     location=c,
-                    delivery=[int(round(float(demand[c]) * d_scale))]
+                    delivery=[round(float(demand[c]) * d_scale)]
                     if dims and demand is not None
                     else [],
                     service_duration=int(svc[c]),
