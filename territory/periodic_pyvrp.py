@@ -18,12 +18,14 @@ result is checked again in floats; it is kept only when it is cheaper and feasib
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import pyvrp
 from numpy.typing import NDArray
+from pyvrp.exceptions import PenaltyBoundWarning
 from pyvrp.stop import MaxIterations as PyvrpMaxIterations
 from pyvrp.stop import MaxRuntime as PyvrpMaxRuntime
 
@@ -92,9 +94,12 @@ def route_period(
         )
     except (RuntimeError, ValueError):  # pragma: no cover - the warm start is always valid
         start = None
-    result = pyvrp.solve(
-        data, stop, seed=int(seed) % 2**32, collect_stats=False, initial_solution=start
-    )
+    with warnings.catch_warnings():
+        # the day windows drive PyVRP's time-warp penalty to its bound; the answer is checked
+        warnings.simplefilter("ignore", PenaltyBoundWarning)
+        result = pyvrp.solve(
+            data, stop, seed=int(seed) % 2**32, collect_stats=False, initial_solution=start
+        )
     best = result.best
     if not best.is_feasible():
         return solution
@@ -122,6 +127,14 @@ def route_period(
     return replace(found, feasible=True)
 
 
+def _scaled_span(dur: NDArray[np.int64], svc: NDArray[np.int64], route: tuple[int, ...]) -> int:
+    """Duration of ``route`` in PyVRP's integer units (0 when empty)."""
+    if not route:
+        return 0
+    a = np.array([0, *route, 0], dtype=np.intp)
+    return int(dur[a[:-1], a[1:]].sum() + svc[a].sum())
+
+
 def _period_data(
     problem: PeriodicProblem, solution: PeriodicSolution
 ) -> tuple[pyvrp.ProblemData, list[tuple[int, int]], list[tuple[int, list[int]]]]:
@@ -134,8 +147,12 @@ def _period_data(
     svc = np.ceil(service * _SCALE - 1e-6).astype(np.int64)
     if problem.max_duration is not None:
         limit = math.floor(problem.max_duration * _SCALE + 1e-6)
-    else:  # no limit: a day longer than any route
-        limit = int(dur.max()) * (problem.n_customers + 2) + int(svc.sum()) + 1
+    else:  # no limit: twice the longest route so far (days far apart confuse PyVRP's penalties)
+        longest = max(
+            (_scaled_span(dur, svc, route) for day in solution.routes for route in day),
+            default=0,
+        )
+        limit = 2 * longest + 1
     span = limit + 1  # days never overlap
     demand = problem.demand
     dims = 1 if demand is not None and problem.capacity is not None else 0
