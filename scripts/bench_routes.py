@@ -17,11 +17,17 @@ Methods, all in the same run:
   ortools-default  the plain OR-Tools recipe with the same time limit (mandatory stops,
                    PATH_CHEAPEST_ARC, guided local search)
   deterministic    solve_routes without a time limit (what the planner uses: PyVRP with an
-                   iteration budget of 5 per stop); repday only unless --deterministic is given
-  ortools-det      the previous deterministic default (OR-Tools, a solution budget), repday
+                   iteration budget, routing.ONE_ROUTE_TUNING on a rep's day); repday only
+                   unless --deterministic is given
+  pyvrp-prev       repday: the previous deterministic default (PyVRP, 5 iterations per stop,
+                   every operator, its own starting penalties: PREVIOUS_TUNING below), the
+                   baseline of the same run
+  ortools-det      the deterministic default before PyVRP (OR-Tools, a solution budget), repday
 
 On repday the reference ("bks" column) is the best of three long searches of --repday-ref
-seconds each: PyVRP with seeds 1 and 2 and OR-Tools alone.
+seconds each: PyVRP with seeds 1 and 2 and OR-Tools alone. With --search-seeds K the
+deterministic methods also run with request seeds 1..K-1 (the planner seeds each day
+differently), so that the figures do not rest on one draw per day.
 
 Every result is verified with `check_route`; the `problems` column counts what it found.
 
@@ -36,6 +42,7 @@ import dataclasses
 import sys
 import time
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 
@@ -45,13 +52,25 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchdata import BENCHDATA, read_bks, read_solomon, read_tsplib
 from benchtable import write_csv
 
-from territory.routing import RouteRequest, check_route, solve_routes
+from territory import routing
+from territory.routing import PyvrpTuning, RouteRequest, check_route, solve_routes
+
+#: The deterministic one-route setting before this benchmark's last tuning (method pyvrp-prev):
+#: 5 iterations per stop, all of PyVRP's operators, its own starting penalties.
+PREVIOUS_TUNING = PyvrpTuning(
+    iterations_per_stop=5,
+    perturbations_per_stop=2.0,
+    max_perturbations=40,
+    penalty_per_travel_s=None,
+    skip_operators=(),
+)
 
 FIELDS = [
     "set",
     "instance",
     "stops",
     "method",
+    "search_seed",
     "time_limit_s",
     "feasible",
     "cost",
@@ -129,9 +148,11 @@ def run_one(
     req = dataclasses.replace(request, time_limit_s=time_limit_s)
     search = {"ortools-default": "ortools-default", "ortools": "ortools", "ortools-det": "ortools"}
     search = search.get(method, "territory")
-    wall0, cpu0 = time.perf_counter(), time.process_time()
-    result = solve_routes(req, search=search)
-    wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+    tuning = PREVIOUS_TUNING if method == "pyvrp-prev" else routing.ONE_ROUTE_TUNING
+    with mock.patch.object(routing, "ONE_ROUTE_TUNING", tuning):
+        wall0, cpu0 = time.perf_counter(), time.process_time()
+        result = solve_routes(req, search=search)
+        wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
     problems = check_route(req, result)
     cost = result.cost / scale if result.feasible else None
     return {
@@ -139,6 +160,7 @@ def run_one(
         "instance": name,
         "stops": int(request.duration_s.shape[0]) - 1,
         "method": method,
+        "search_seed": int(request.seed),
         "time_limit_s": "" if time_limit_s is None else time_limit_s,
         "feasible": result.feasible,
         "cost": "" if cost is None else round(cost, 1),
@@ -151,9 +173,10 @@ def run_one(
     }
 
 
-def repday_rows(n: int, seed: int, ref_s: float) -> list[dict]:
+def repday_rows(n: int, seed: int, ref_s: float, search_seeds: int = 1) -> list[dict]:
     """One synthetic rep day: the long reference searches, then the deterministic defaults
-    (new and previous) judged against the best of the references."""
+    (new and previous, with request seeds 0..search_seeds-1) judged against the best of the
+    references."""
     request = rep_day_request(n, seed)
     name = f"n{n}-s{seed}"
     refs = [
@@ -164,8 +187,11 @@ def repday_rows(n: int, seed: int, ref_s: float) -> list[dict]:
     costs = [r["cost"] for r in refs if r["feasible"]]
     best = min(costs) if costs else None
     rows = [*refs]
-    for method in ("deterministic", "ortools-det"):
-        rows.append(run_one("repday", name, request, method, None, best, 1.0))
+    for search_seed in range(search_seeds):
+        seeded = dataclasses.replace(request, seed=search_seed)
+        methods = ["deterministic", "pyvrp-prev"] + (["ortools-det"] if search_seed == 0 else [])
+        for method in methods:
+            rows.append(run_one("repday", name, seeded, method, None, best, 1.0))
     for row in rows:
         if best is not None and row["feasible"]:
             row["bks"] = best
@@ -200,20 +226,34 @@ def summarise(rows: list[dict]) -> None:
             f"mean wall {wall:7.3f} s (max {wall_max:7.3f})  mean cpu {cpu:7.3f} s"
         )
     repday = [r for r in rows if r["set"] == "repday" and r["method"] != "reference"]
-    if repday:
-        print("\nrepday by size (gap to the best reference: mean / max; wall ms: mean / max)")
+    if not repday:
+        return
+    print(
+        "\nrepday by size: gap to the best reference (mean / max, days over 0.5 %), "
+        "CPU ms per day (mean / max), wall ms (mean / max)"
+    )
+    seeds = sorted({r["search_seed"] for r in repday})
+    groups = [("request seed 0", [0])] + ([("all request seeds", seeds)] if len(seeds) > 1 else [])
+    for label, wanted in groups:
+        print(f" {label}")
         for n in sorted({r["stops"] for r in repday}):
-            parts = []
-            for method in ("deterministic", "ortools-det"):
-                sel = [r for r in repday if r["stops"] == n and r["method"] == method]
+            for method in ("deterministic", "pyvrp-prev", "ortools-det"):
+                sel = [
+                    r
+                    for r in repday
+                    if r["stops"] == n and r["method"] == method and r["search_seed"] in wanted
+                ]
                 gaps = [r["gap_pct"] for r in sel if r["gap_pct"] != ""]
+                if not sel or not gaps:
+                    continue
+                cpus = [1000 * r["cpu_s"] for r in sel]
                 walls = [1000 * r["wall_s"] for r in sel]
-                if sel and gaps:
-                    parts.append(
-                        f"{method} {np.mean(gaps):5.2f} / {max(gaps):5.2f} %, "
-                        f"{np.mean(walls):6.1f} / {max(walls):6.1f} ms"
-                    )
-            print(f"  {n:3d} stops  " + "   ".join(parts))
+                over = sum(1 for g in gaps if g > 0.5)
+                print(
+                    f"  {n:3d} stops  {method:14s} {np.mean(gaps):5.2f} / {max(gaps):5.2f} % "
+                    f"({over:2d}/{len(gaps):2d} over 0.5 %)  cpu {np.mean(cpus):6.1f} / "
+                    f"{max(cpus):6.1f} ms  wall {np.mean(walls):6.1f} / {max(walls):6.1f} ms"
+                )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -236,6 +276,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repday-seeds", type=int, default=10, help="days per size")
     parser.add_argument(
         "--repday-ref", type=float, default=1.0, help="seconds of the timed reference on repday"
+    )
+    parser.add_argument(
+        "--search-seeds",
+        type=int,
+        default=1,
+        help="repday: run the deterministic methods with request seeds 0..K-1 (default 1)",
     )
     args = parser.parse_args(argv)
     sets = [s.strip() for s in args.sets.split(",") if s.strip()]
@@ -269,7 +315,7 @@ def main(argv: list[str] | None = None) -> int:
         elif set_name == "repday":
             for n in (int(x) for x in args.repday_sizes.split(",")):
                 for seed in range(args.repday_seeds):
-                    rows.extend(repday_rows(n, seed, args.repday_ref))
+                    rows.extend(repday_rows(n, seed, args.repday_ref, args.search_seeds))
         else:
             parser.error(f"unknown set '{set_name}'; use tsplib, solomon or repday")
     write_csv(rows, args.out, FIELDS)

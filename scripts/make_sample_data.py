@@ -6,7 +6,9 @@ around the town centre by a distance that grows with the town's size. The class 
 15 % A, 30 % B and 55 % C, with potential (EUR per year) correlated with class; about 20 % have
 opening hours, about 10 % allowed weekdays. ``current_rep`` is an inherited split: mostly the
 nearest rep, some the second nearest, a few anyone. A few customers carry a ``locked_rep`` and a
-few have only postcode + city (no lat/lon), so the gazetteer path is used.
+few have only postcode + city (no lat/lon), so the gazetteer path is used. ``revenue`` (last
+year's sales, beside ``potential``) is the share of the potential a customer realised, drawn from
+a random stream of its own so that every other column stays as it was.
 
     python scripts/make_sample_data.py --seed 0              # writes into sample_data/
     python scripts/make_sample_data.py --seed 1 --n 2000 --out /tmp/big
@@ -27,6 +29,10 @@ GAZETTEER = ROOT / "territory" / "data" / "gazetteer_nl_be.csv"
 CLASS_SHARES = {"A": 0.15, "B": 0.30, "C": 0.55}
 #: Median yearly potential per class in EUR (log-normal around it).
 POTENTIAL_MEDIAN = {"A": 95_000.0, "B": 38_000.0, "C": 11_000.0}
+
+#: Share of the potential realised as last year's revenue: Beta(a, b), clipped (mean about 0.42).
+REVENUE_SHARE_BETA = (1.6, 2.2)
+REVENUE_SHARE_RANGE = (0.03, 0.95)
 
 #: Opening windows (open, close, weight); each leaves >= 3 h inside an 08:30-17:00 day.
 WINDOWS = (("09:00", "17:30", 0.5), ("10:00", "16:00", 0.25), ("13:00", "17:00", 0.1))
@@ -321,6 +327,21 @@ def make_customers(
     return customers
 
 
+def add_revenue(customers: list[dict], seed: int) -> list[dict]:
+    """Each row with ``revenue`` right after ``potential``, from a random stream of its own."""
+    rng = np.random.default_rng([seed, 2027])
+    share = np.clip(rng.beta(*REVENUE_SHARE_BETA, size=len(customers)), *REVENUE_SHARE_RANGE)
+    out = []
+    for row, s in zip(customers, share, strict=True):
+        new: dict = {}
+        for key, value in row.items():
+            new[key] = value
+            if key == "potential":
+                new["revenue"] = f"{round(float(value) * s, -2):.0f}"
+        out.append(new)
+    return out
+
+
 def _town_centre(towns: list[dict], city: str) -> tuple[float, float]:
     best = max((t for t in towns if t["name"] == city), key=lambda t: t["population"])
     return best["lat"], best["lon"]
@@ -359,6 +380,8 @@ visit_minutes = {b_min}
 [classes.C]
 visits = 1                                  # every four weeks, a short call
 visit_minutes = {c_min}
+calls = 1                                   # served by phone (channel = "phone", or the
+call_minutes = 10                           # phone-C scenario): one 10-minute call per period
 
 [territory]
 balance = ["workload"]                      # also possible: "potential", "customers"
@@ -374,6 +397,17 @@ potential_per_rep = 4500000                 # EUR potential one rep can manage (
 [planning]
 rebalance_rounds = 6                        # re-balance territories on routed workload
 routed_tolerance = 0.10                     # allowed deviation of routed workload
+
+[economics]                                 # chapter 9: what territories earn and cost (EUR a year)
+margin = 0.30                               # gross margin on sales
+rep_cost_per_year = 85000                   # salary, car and expenses of one full-time rep
+cost_per_km = 0.23                          # running cost of a driven km
+phone_cost_per_hour = 45                    # fully loaded cost of an inside-sales hour
+periods_per_year = 11.5                     # planning periods a year (46 working weeks / 4)
+
+[phone]                                     # inside sales (6.6): an agent's selling time
+utilisation = 0.8                           # share of an agent's hours spent calling
+# agent_hours_per_period = 150              # default: working days x (day - lunch - admin)
 """
 
 #: Minutes per visit per class, calibrated so ``territory size`` recommends about five reps.
@@ -403,7 +437,7 @@ def main(argv: list[str] | None = None) -> int:
     rng = np.random.default_rng(args.seed)
     towns = read_towns()
     reps = make_reps(towns)
-    customers = make_customers(towns, reps, args.n, rng)
+    customers = add_revenue(make_customers(towns, reps, args.n, rng), args.seed)
     write_csv(args.out / "customers.csv", customers, list(customers[0]))
     write_csv(args.out / "reps.csv", reps, ["id", "name", "city", "lat", "lon", "capacity"])
     (args.out / "plan.toml").write_text(

@@ -76,15 +76,21 @@ class LegErrors:
         return cls(float(np.median(e)), float(np.percentile(e, 90)), float(e.max()))
 
 
-def fit_proportional(
-    crow_km: NDArray[np.float64], road_km: NDArray[np.float64] | None, minutes: NDArray[np.float64]
-) -> StraightLine:
-    """minutes = a x d (a: median minutes per straight-line km); circuity: median road/crow."""
+def _fit_legs(crow_km: NDArray[np.float64], minutes: NDArray[np.float64]) -> NDArray[np.bool_]:
+    """The legs a fit uses (longer than ``MIN_FIT_KM``, with a time); at least 3 of them."""
     ok = (crow_km >= MIN_FIT_KM) & (minutes > 0)
     if ok.sum() < 3:
         raise InputError(
             "too few legs to fit (need at least 3 longer than 200 m); give more places"
         )
+    return ok
+
+
+def fit_proportional(
+    crow_km: NDArray[np.float64], road_km: NDArray[np.float64] | None, minutes: NDArray[np.float64]
+) -> StraightLine:
+    """minutes = a x d (a: median minutes per straight-line km); circuity: median road/crow."""
+    ok = _fit_legs(crow_km, minutes)
     a = float(np.median(minutes[ok] / crow_km[ok]))
     circuity = _circuity(crow_km, road_km, ok)
     return StraightLine(_clip_speed(circuity * 60.0 / a), circuity)
@@ -94,11 +100,7 @@ def fit_affine(
     crow_km: NDArray[np.float64], road_km: NDArray[np.float64] | None, minutes: NDArray[np.float64]
 ) -> StraightLine:
     """minutes = b0 + b1 x d, least squares on relative errors; b0 clipped to 0..60."""
-    ok = (crow_km >= MIN_FIT_KM) & (minutes > 0)
-    if ok.sum() < 3:
-        raise InputError(
-            "too few legs to fit (need at least 3 longer than 200 m); give more places"
-        )
+    ok = _fit_legs(crow_km, minutes)
     d, y = crow_km[ok], minutes[ok]
     x = np.column_stack([np.ones_like(d), d]) / y[:, None]
     b0, b1 = np.linalg.lstsq(x, np.ones_like(y), rcond=None)[0]

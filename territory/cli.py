@@ -21,6 +21,7 @@ from .cluster import check_scheduler_address, open_executor, scheduler_address
 from .exceptions import TerritoryError, TerritoryWarning
 from .models import DesignKpis
 from .progress import Reporter, format_duration, reporter, roughly
+from .telesales import TelesalesResult
 from .workload import SizingResult
 
 log = logging.getLogger("territory")
@@ -183,6 +184,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     territory_options(pl)
 
+    sc = sub.add_parser(
+        "scenarios",
+        help="what-if: today, redesign, capped moves, one rep fewer or more, C by phone",
+    )
+    common(sc, reps_required=True)
+    _scenario_options(sc)
+
     e = sub.add_parser("evaluate", help="judge an existing split (default: the current_rep column)")
     common(e, reps_required=True)
     e.add_argument(
@@ -215,6 +223,116 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--offline", action="store_true", help="maps that render without internet")
     m.add_argument("--lang", choices=("en", "nl"), default="en", help="labels in maps and report")
     return p
+
+
+def _percentages(text: str) -> tuple[float, ...]:
+    """``5,10,20`` (or ``5%,10%``) as shares."""
+    return tuple(_fraction(part.strip()) for part in text.split(",") if part.strip())
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def _scenario_options(sp: argparse.ArgumentParser) -> None:
+    """The options of ``territory scenarios`` (those of ``plan``, and which scenarios)."""
+    from .scenarios import DEFAULT_MOVED, SCENARIO_KEYS
+
+    sp.add_argument(
+        "--out", required=True, help="output folder: scenarios.csv/.html, a folder per scenario"
+    )
+    sp.add_argument("--jobs", type=int, default=1, help="territories planned in parallel")
+    sp.add_argument("--scheduler", metavar="ADDRESS", help="plan on this Dask cluster (as `plan`)")
+    sp.add_argument("--start-date", type=_date, help="first day of the period (YYYY-MM-DD)")
+    sp.add_argument(
+        "--without",
+        action="append",
+        default=[],
+        metavar="REP",
+        help="also a scenario without this rep (repeatable)",
+    )
+    sp.add_argument(
+        "--skip",
+        type=_names,
+        default=(),
+        metavar="NAMES",
+        help=f"scenarios to leave out, comma-separated: {','.join(SCENARIO_KEYS)}",
+    )
+    sp.add_argument(
+        "--moved",
+        type=_percentages,
+        default=DEFAULT_MOVED,
+        metavar="PCTS",
+        help="caps of the capped redesigns, e.g. 5,10,20 (default)",
+    )
+    sp.add_argument(
+        "--phone-class", metavar="CLASS", help="the class served by phone in phone-C (default C)"
+    )
+    sp.add_argument("--offline", action="store_true", help="maps that render without internet")
+    sp.add_argument("--lang", choices=("en", "nl"), default="en", help="labels in pages and notes")
+    sp.add_argument("--no-maps", action="store_true", help="tables only (no maps or reports)")
+
+
+def format_telesales(t: TelesalesResult) -> str:
+    """The inside-sales table (6.6): the phone customers' calls and the agents they need."""
+    lines = [
+        "Inside sales (telesales): customers served by phone, per period",
+        "",
+        f"{'class':<7}{'customers':>10}{'calls':>8}{'min/call':>10}{'hours':>10}",
+    ]
+    for row in t.rows:
+        lines.append(
+            f"{row.customer_class:<7}{row.customers:>10}{row.calls:>8}"
+            f"{row.minutes_per_call:>10.1f}{row.hours:>10.1f}"
+        )
+    lines += [
+        f"{'total':<7}{t.customers:>10}{t.calls:>8}{'':>10}{t.call_hours:>10.1f}",
+        "",
+        f"Agents needed at {t.utilisation:.0%} utilisation: {t.call_hours:.1f} h / "
+        f"({t.agent_hours_per_period:.1f} h x {t.utilisation:.2f}) = {t.agents_exact:.2f}"
+        f"  ->  {t.agents_needed} agent{'s' if t.agents_needed != 1 else ''}",
+    ]
+    return "\n".join(lines)
+
+
+def format_economics(kpis: dict[str, Any]) -> str:
+    """The yearly economics of a plan folder (summary.json ``economics``), a few lines."""
+    econ = kpis.get("economics")
+    lines = []
+    if econ:
+        lines += [
+            f"  {'revenue per year (' + econ['basis'] + ')':<48}EUR {econ['revenue_eur']:,.0f}",
+            f"  {'cost per year (reps, travel, phone)':<48}EUR {econ['cost_eur']:,.0f}",
+            f"  {'contribution per year (see economics.csv)':<48}"
+            f"EUR {econ['contribution_eur']:,.0f}",
+            f"  {'customers costing more than their margin':<48}"
+            f"{econ['customers_cost_above_margin']}",
+        ]
+    tele = kpis.get("telesales")
+    if tele:
+        lines.append(
+            f"  {'phone customers / inside-sales agents needed':<48}"
+            f"{tele['customers']} / {tele['agents_needed']} ({tele['agents_exact']:.2f})"
+        )
+    return "\n".join(lines)
+
+
+def format_scenarios(rows: Sequence[dict[str, Any]]) -> str:
+    """scenarios.csv as a console table."""
+    lines = [
+        f"{'scenario':<16}{'reps':>5}{'phone':>7}{'moved':>7}{'max dev':>9}{'util':>11}"
+        f"{'unsched':>9}{'travel h':>10}{'contribution EUR':>18}"
+    ]
+    for r in rows:
+        contribution = r.get("contribution_eur")
+        util = f"{r['min_utilisation']:.0%}-{r['max_utilisation']:.0%}"
+        money = f"{contribution:,.0f}" if contribution is not None else "-"
+        lines.append(
+            f"{r['scenario']:<16}{r['reps']:>5}{r['phone_customers']:>7}{r['customers_moved']:>7}"
+            f"{r['max_workload_deviation']:>9.1%}{util:>11}{r['visits_unscheduled']:>9}"
+            f"{r['travel_hours']:>10.1f}{money:>18}"
+        )
+    return "\n".join(lines)
 
 
 def format_sizing(r: SizingResult) -> str:
@@ -264,6 +382,8 @@ def format_sizing(r: SizingResult) -> str:
             f"Potential method: total potential EUR {r.potential_total:,.0f}; set "
             "[sizing] potential_per_rep to get the number of reps it carries.",
         ]
+    if r.telesales is not None:
+        lines += ["", format_telesales(r.telesales)]
     return "\n".join(lines)
 
 
@@ -408,14 +528,11 @@ def _run(args: argparse.Namespace, progress: Reporter) -> int:
         travel_options=_travel_options(args),
     )
     inputs = _starting_point(args, inputs)
-    if args.command == "size":
-        sizing = pipeline.size(inputs)
-        print(json.dumps(sizing.to_dict(), indent=2) if args.json else format_sizing(sizing))
-        return 0
-    if args.command == "evaluate":
-        return _evaluate(args, inputs)
-    if args.command == "calibrate":
-        return _calibrate(args, inputs)
+    reports = {"size": _size, "evaluate": _evaluate, "calibrate": _calibrate}
+    if args.command in reports:
+        return reports[args.command](args, inputs)
+    if args.command == "scenarios":
+        return _scenarios(args, inputs, progress, scheduler)
     progress.say(_design_estimate(inputs, getattr(args, "k", None), args.max_moved))
     if args.command == "design":
         return _design(args, inputs, progress, started)
@@ -451,7 +568,7 @@ def _check_usage(args: argparse.Namespace) -> str | None:
     if getattr(args, "k", None) is not None and args.k < 1:
         raise TerritoryError(f"--k {args.k} is not accepted; use a whole number of at least 1")
     scheduler = scheduler_address(getattr(args, "scheduler", None))
-    if args.command == "plan" and scheduler:
+    if args.command in ("plan", "scenarios") and scheduler:
         check_scheduler_address(scheduler)  # before the design, not after it
     if getattr(args, "sample", 2) < 2:
         raise TerritoryError(f"--sample {args.sample} is not accepted; use at least 2 legs")
@@ -464,6 +581,13 @@ def _check_usage(args: argparse.Namespace) -> str | None:
 
         check_output_dir(args.out)  # refuse before the long computation, not after it
     return scheduler
+
+
+def _size(args: argparse.Namespace, inputs: pipeline.Inputs) -> int:
+    """``territory size``: the workload method's table (and the inside-sales one)."""
+    sizing = pipeline.size(inputs)
+    print(json.dumps(sizing.to_dict(), indent=2) if args.json else format_sizing(sizing))
+    return 0
 
 
 def _evaluate(args: argparse.Namespace, inputs: pipeline.Inputs) -> int:
@@ -588,6 +712,68 @@ def _plan(
     print(f"Plan written to {args.out}")
     print(format_travel(result["travel"]))
     print(format_kpis(result["kpis"]))
+    if result["kpis"].get("economics") or result["kpis"].get("telesales"):
+        print(format_economics(result["kpis"]))
+    return 0
+
+
+def _scenarios(
+    args: argparse.Namespace,
+    inputs: pipeline.Inputs,
+    progress: Reporter,
+    scheduler: str | None,
+) -> int:
+    """``territory scenarios``: each variant designed, planned and written to its folder."""
+    from .planning import check_plan_period
+    from .scenarios import (
+        build_scenarios,
+        estimate_s,
+        recommendation,
+        run_scenario,
+        write_index,
+    )
+
+    check_plan_period(inputs.config, args.config or "plan.toml")
+    scenarios, skipped = build_scenarios(
+        inputs,
+        skip=args.skip,
+        moved=args.moved,
+        without=args.without,
+        phone_class=args.phone_class,
+        lang=args.lang,
+    )
+    for line in skipped:
+        progress.say(f"scenarios: not run: {line}")
+    out = Path(args.out)
+    results = []
+    with open_executor(args.jobs, scheduler) as workers:
+        first_s, total_s = estimate_s(scenarios, workers.count)
+        progress.say(
+            f"scenarios: {len(scenarios)} variants ({', '.join(s.name for s in scenarios)}), "
+            f"each designed and planned on {workers.where}: {roughly(first_s)}, up to "
+            f"{format_duration(total_s)} with rebalancing"
+        )
+        for n, scenario in enumerate(scenarios, start=1):
+            progress.say(
+                f"scenario {n}/{len(scenarios)}: {scenario.name}"
+                + (f" ({scenario.note})" if scenario.note else "")
+            )
+            results.append(
+                run_scenario(
+                    scenario,
+                    out,
+                    workers=workers,
+                    lang=args.lang,
+                    offline=args.offline,
+                    maps=not args.no_maps,
+                    progress=progress,
+                )
+            )
+    write_index(out, results, lang=args.lang, skipped=skipped)
+    rows = [r.row for r in results]
+    print(f"Scenarios written to {out} (scenarios.csv, scenarios.html, one folder each)")
+    print(format_scenarios(rows))
+    print(recommendation(rows, args.lang, inputs.config.planning.routed_tolerance))
     return 0
 
 

@@ -113,6 +113,72 @@ class Column(StrEnum):
     OPEN = "open", Kind.TIME, "", "Opens", "Opent"
     CLOSE = "close", Kind.TIME, "", "Closes", "Sluit"
     PHONE = "phone", Kind.TEXT, "", "Phone", "Telefoon"
+    # economics (chapter 9): amounts in EUR per year
+    REVENUE = "revenue", Kind.FLOAT, "EUR", "Revenue (EUR)", "Omzet (EUR)"
+    MARGIN_EUR = "margin_eur", Kind.FLOAT, "EUR", "Margin (EUR)", "Brutomarge (EUR)"
+    REP_COST_EUR = (
+        "rep_cost_eur", Kind.FLOAT, "EUR", "Rep cost (EUR)", "Kosten vertegenwoordiger (EUR)",
+    )  # fmt: skip
+    TRAVEL_COST_EUR = "travel_cost_eur", Kind.FLOAT, "EUR", "Travel cost (EUR)", "Reiskosten (EUR)"
+    CONTRIBUTION_EUR = (
+        "contribution_eur", Kind.FLOAT, "EUR", "Contribution (EUR)", "Dekkingsbijdrage (EUR)",
+    )  # fmt: skip
+    COST_PER_VISIT_EUR = (
+        "cost_per_visit_eur", Kind.FLOAT, "EUR", "Cost per visit (EUR)", "Kosten per bezoek (EUR)",
+    )  # fmt: skip
+    BREAK_EVEN_REVENUE_EUR = (
+        "break_even_revenue_eur", Kind.FLOAT, "EUR", "Break-even revenue (EUR)",
+        "Break-evenomzet (EUR)",
+    )  # fmt: skip
+    SAFETY_MARGIN = "safety_margin", Kind.FLOAT, "share", "Margin of safety", "Veiligheidsmarge"
+    VISITS_YEAR = "visits_year", Kind.INT, "", "Visits per year", "Bezoeken per jaar"
+    TRAVEL_KM_YEAR = (
+        "travel_km_year", Kind.FLOAT, "km", "Travel per year (km)", "Reisafstand per jaar (km)",
+    )  # fmt: skip
+    FLAGGED_CUSTOMERS = (
+        "flagged_customers", Kind.INT, "", "Customers costing more than their margin",
+        "Klanten die meer kosten dan hun marge",
+    )  # fmt: skip
+    VISIT_COST_EUR = (
+        "visit_cost_eur", Kind.FLOAT, "EUR", "Cost of visits or calls (EUR)",
+        "Kosten bezoeken of gesprekken (EUR)",
+    )  # fmt: skip
+    CHANNEL = "channel", Kind.TEXT, "", "Channel", "Kanaal"
+    COST_ABOVE_MARGIN = (
+        "cost_above_margin", Kind.BOOL, "", "Costs more than its margin", "Kost meer dan de marge",
+    )  # fmt: skip
+    # telesales (chapter 6.6)
+    CALLS = "calls", Kind.INT, "", "Calls per period", "Gesprekken per periode"
+    CALL_MINUTES = "call_minutes", Kind.FLOAT, "min", "Minutes per call", "Minuten per gesprek"
+    CALL_HOURS = "call_hours", Kind.FLOAT, "h", "Call hours", "Beluren"
+    # scenarios: one row per variant of the plan
+    SCENARIO = "scenario", Kind.TEXT, "", "Scenario", "Scenario"
+    REPS = "reps", Kind.INT, "", "Reps", "Vertegenwoordigers"
+    PHONE_CUSTOMERS = "phone_customers", Kind.INT, "", "Phone customers", "Telefonische klanten"
+    CUSTOMERS_MOVED = (
+        "customers_moved", Kind.INT, "", "Customers changing rep",
+        "Klanten naar een andere vertegenwoordiger",
+    )  # fmt: skip
+    MAX_WORKLOAD_DEVIATION = (
+        "max_workload_deviation", Kind.FLOAT, "share", "Largest workload deviation",
+        "Grootste afwijking bewerkingstijd",
+    )  # fmt: skip
+    MIN_UTILISATION = (
+        "min_utilisation", Kind.FLOAT, "share", "Lowest utilisation", "Laagste bezetting",
+    )  # fmt: skip
+    MAX_UTILISATION = (
+        "max_utilisation", Kind.FLOAT, "share", "Highest utilisation", "Hoogste bezetting",
+    )  # fmt: skip
+    VISITS_UNSCHEDULED = (
+        "visits_unscheduled", Kind.INT, "", "Unscheduled visits", "Niet ingeplande bezoeken",
+    )  # fmt: skip
+    AGENTS_NEEDED = (
+        "agents_needed", Kind.INT, "", "Inside-sales agents needed",
+        "Benodigde binnendienstmedewerkers",
+    )  # fmt: skip
+    COST_EUR = "cost_eur", Kind.FLOAT, "EUR", "Cost (EUR)", "Kosten (EUR)"
+    FOLDER = "folder", Kind.TEXT, "", "Folder", "Map"
+    NOTE = "note", Kind.TEXT, "", "Note", "Toelichting"
 
 
 _BY_NAME: dict[str, Column] = {c.value: c for c in Column}
@@ -188,6 +254,46 @@ CHANGES = Table(
 TABLES: tuple[Table, ...] = (ASSIGNMENTS, TERRITORIES, SCHEDULE, DAYS, UNSCHEDULED)
 #: Tables only some commands write (``replan``: changes.csv).
 OPTIONAL_TABLES: tuple[Table, ...] = (CHANGES,)
+
+#: economics.csv: one row per territory, amounts in EUR per year (chapter 9).
+ECONOMICS = Table(
+    "economics.csv",
+    (
+        C.REP_ID, C.CUSTOMERS, C.REVENUE, C.MARGIN_EUR, C.REP_COST_EUR, C.TRAVEL_COST_EUR,
+        C.CONTRIBUTION_EUR, C.COST_PER_VISIT_EUR, C.BREAK_EVEN_REVENUE_EUR, C.REP_NAME,
+        C.VISITS_YEAR, C.TRAVEL_KM_YEAR, C.SAFETY_MARGIN, C.FLAGGED_CUSTOMERS,
+    ),
+)  # fmt: skip
+#: customer_economics.csv: one row per customer (field and phone), amounts in EUR per year.
+CUSTOMER_ECONOMICS = Table(
+    "customer_economics.csv",
+    (
+        C.CUSTOMER_ID, C.REP_ID, C.REVENUE, C.MARGIN_EUR, C.VISITS, C.VISIT_COST_EUR,
+        C.CONTRIBUTION_EUR, C.CHANNEL, C.COST_ABOVE_MARGIN, C.NAME, C.CLASS, C.CALLS,
+    ),
+)  # fmt: skip
+#: phone_customers.csv: one row per customer served by phone (telesales, chapter 6.6).
+PHONE_CUSTOMERS = Table(
+    "phone_customers.csv",
+    (
+        C.CUSTOMER_ID, C.NAME, C.CLASS, C.CALLS, C.CALL_MINUTES, C.CALL_HOURS, C.CURRENT_REP,
+        C.LAT, C.LON,
+    ),
+)  # fmt: skip
+#: The plan folder's tables written only when used: economics with ``[economics]``, the phone
+#: list when customers are served by phone (also in :data:`OPTIONAL_TABLES`).
+ECONOMICS_TABLES: tuple[Table, ...] = (ECONOMICS, CUSTOMER_ECONOMICS, PHONE_CUSTOMERS)
+OPTIONAL_TABLES += ECONOMICS_TABLES
+
+#: scenarios.csv (``territory scenarios``): one row per scenario; per period unless EUR (per year).
+SCENARIOS = Table(
+    "scenarios.csv",
+    (
+        C.SCENARIO, C.REPS, C.PHONE_CUSTOMERS, C.CUSTOMERS_MOVED, C.MAX_WORKLOAD_DEVIATION,
+        C.MIN_UTILISATION, C.MAX_UTILISATION, C.VISITS_UNSCHEDULED, C.TRAVEL_HOURS, C.TRAVEL_KM,
+        C.AGENTS_NEEDED, C.COST_EUR, C.CONTRIBUTION_EUR, C.REVENUE, C.FOLDER, C.NOTE,
+    ),
+)  # fmt: skip
 
 #: territories.geojson: each feature's properties are its territories.csv row.
 TERRITORY_PROPERTIES: tuple[Column, ...] = TERRITORIES.columns

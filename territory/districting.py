@@ -1552,6 +1552,62 @@ def _free_centres(
     return _Centres.of_customers(prob, centres)
 
 
+def place_new_centre(
+    customers: Sequence[Customer],
+    reps: Sequence[Rep],
+    workload: CustomerWorkload,
+    config: Config,
+    *,
+    capacity: float = 1.0,
+    travel: TravelModel | None = None,
+) -> tuple[float, float]:
+    """Where one more rep's home helps the team most: the free-centre machinery, homes fixed.
+
+    Hess's alternation (as for free centres) with the reps' homes fixed and one free centre:
+    it starts at the customer with the largest workload x squared distance to the nearest home
+    (the k-means++ choice, taken deterministically), allocates the balanced transportation
+    problem over the ``len(reps) + 1`` territories (the new one with ``capacity``), moves the
+    free centre to the weighted medoid of its territory, and repeats until it stays
+    (``LOCATION_ROUNDS`` at most).
+
+    Returns
+    -------
+    lat, lon
+        The place (a customer's location, the medoid) in WGS84 degrees.
+
+    Raises
+    ------
+    InputError
+        No reps, a rep without home coordinates, or no customers.
+    """
+    _check_reps(reps)
+    if not customers:
+        raise InputError("a new rep's home is placed among the customers; there are none")
+    ids, cap = _rep_territories(reps, config)
+    new_rep = Rep(id="\x00new", lat=0.0, lon=0.0, capacity=capacity)
+    cap = np.append(cap, rep_capacity_min(new_rep, config))
+    prob = _problem(customers, (*ids, new_rep.id), cap, workload, config, travel)
+    homes = _Centres.of_homes(reps)
+    home_xy = homes.xy(prob)
+    d2 = cKDTree(home_xy).query(prob.xy)[0] ** 2
+    free = np.array([int(np.argmax(prob.weight * d2))], dtype=np.int64)
+    fallback = np.zeros(prob.k, dtype=np.int64)
+    for _ in range(LOCATION_ROUNDS):
+        at = prob.points.take(free)
+        centres = _Centres(
+            np.concatenate([homes.lat, at.lat]),
+            np.concatenate([homes.lon, at.lon]),
+            np.concatenate([homes.ids, at.ids]) if homes.ids is not None else None,
+        )
+        alloc = _allocate(prob, centres, config, prev=None, moved_limit=None)
+        fallback[-1] = free[0]
+        new = _medoids(prob, alloc.assignment, fallback)[-1:]
+        if np.array_equal(new, free):
+            break
+        free = new
+    return float(prob.lat[free[0]]), float(prob.lon[free[0]])
+
+
 def _seed_centres(prob: _Problem, rng: np.random.Generator) -> NDArray[np.int64]:
     """k-means++ seeding (Arthur & Vassilvitskii 2007) weighted by workload: customer indices."""
     n = prob.n

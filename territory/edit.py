@@ -25,7 +25,6 @@ integrity) and tiles from tile.openstreetmap.org, and nothing else.
 from __future__ import annotations
 
 import html
-import json
 import logging
 import math
 from importlib import resources
@@ -38,7 +37,7 @@ from numpy.typing import NDArray
 from . import assets
 from .columns import Column as C
 from .exceptions import InputError
-from .htmlutil import num, rep_color
+from .htmlutil import num, rep_color, script_json
 from .params import Config
 from .report import write_text
 from .reporthtml import PlanFolder, load_plan_folder
@@ -397,18 +396,6 @@ def _whole(x: float) -> float | int:
     return int(x) if x == int(x) else x
 
 
-def _script_json(value: object) -> str:
-    """JSON that is safe inside a <script> element (cannot close it or open a comment)."""
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    return (
-        text.replace("<", "\\u003c")
-        .replace(">", "\\u003e")
-        .replace("&", "\\u0026")
-        .replace("\u2028", "\\u2028")
-        .replace("\u2029", "\\u2029")
-    )
-
-
 def _package_text(name: str) -> str:
     return resources.files("territory").joinpath("data", name).read_text(encoding="utf-8")
 
@@ -447,6 +434,6 @@ def editor_page(data: dict[str, Any], inline: assets.InlineAssets | None) -> str
         f"<title>{html.escape(title)}</title>\n"
         f"{leaflet}\n<style>{_package_text('edit.css')}</style>\n</head>\n<body>\n"
         '<div id="te-map"></div>\n<aside id="te-panel"></aside>\n'
-        f'<script id="te-data" type="application/json">{_script_json(data)}</script>\n'
+        f'<script id="te-data" type="application/json">{script_json(data)}</script>\n'
         f"<script>{_package_text('edit.js')}</script>\n</body>\n</html>\n"
     )

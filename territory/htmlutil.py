@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import json
 import math
 import re
 from typing import Protocol
@@ -293,6 +294,18 @@ def rep_color(index: int) -> str:
     return PALETTE[index % len(PALETTE)]
 
 
+def script_json(value: object) -> str:
+    """JSON that is safe inside a <script> element (cannot close it or open a comment)."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return (
+        text.replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
+
+
 def esc(value: object) -> str:
     """HTML-escape any value from an input file (quotes included)."""
     return html.escape(str(value), quote=True)
@@ -496,6 +509,11 @@ KPI_LABELS: dict[str, tuple[str, str, str]] = {
     "reps_needed": ("Reps needed", "Benodigde vertegenwoordigers", ""),
     "utilization_min": ("Lowest utilisation", "Laagste bezetting", "share"),
     "utilization_max": ("Highest utilisation", "Hoogste bezetting", "share"),
+    "economics": ("Economics per year (EUR)", "Rendement per jaar (EUR)", ""),
+    "telesales": ("Inside sales (telesales)", "Binnendienst (telefonische verkoop)", ""),
+    "phone_customers": ("Customers served by phone", "Telefonisch bediende klanten", ""),
+    "scenario": ("Scenario", "Scenario", ""),
+    "scenario_note": ("What the scenario changed", "Wat het scenario veranderde", ""),
 }  # fmt: skip
 
 

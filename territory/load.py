@@ -105,6 +105,16 @@ CUSTOMER_ALIASES: dict[str, tuple[str, ...]] = {
         "minuten",
     ),
     "potential": ("potential", "omzetpotentieel", "potentieel", "potential_eur"),
+    "revenue": (
+        "revenue",
+        "omzet",
+        "omzet_vorig_jaar",
+        "jaaromzet",
+        "revenue_eur",
+        "sales",
+        "turnover",
+    ),
+    "channel": ("channel", "kanaal", "verkoopkanaal", "sales_channel"),
     **_ADDRESS,
     "open": ("open", "openingstijd", "opening", "van", "opens", "open_from"),
     "close": ("close", "sluitingstijd", "sluiting", "tot", "closes", "open_until"),
@@ -830,6 +840,8 @@ def load_customers(path: str | Path, config: Config) -> tuple[Customer, ...]:
             else:
                 potential = value
 
+        revenue = _revenue(row, table.decimal_comma)
+        channel = _channel(row, spec.channel)
         open_min, close_min = _window(row, "open", "close", visit_minutes)
         days = row.days("days")
 
@@ -857,11 +869,62 @@ def load_customers(path: str | Path, config: Config) -> tuple[Customer, ...]:
                 located="input" if math.isfinite(lat) else "",
                 row=row.number,
                 phone=row.text("phone"),
+                revenue=revenue,
+                channel=channel,
+                calls=spec.calls_per_period if channel == "phone" else 0,
+                call_minutes=spec.minutes_per_call if channel == "phone" else 0.0,
             )
         )
     rows.finish("customers file")
     log.info("%s: %d customers (%s)", table.source, len(customers), table.dialect)
     return tuple(customers)
+
+
+#: Words of the ``channel`` column (compared as header names are) and the channel they mean.
+CHANNEL_WORDS: dict[str, str] = {
+    **dict.fromkeys(
+        ("field", "visit", "visits", "bezoek", "buitendienst", "veld", "rep", "accountmanager"),
+        "field",
+    ),
+    **dict.fromkeys(
+        ("phone", "telephone", "tel", "telefoon", "telefonisch", "telesales", "binnendienst",
+         "callcenter", "callcentre", "inside", "insidesales"),
+        "phone",
+    ),
+}  # fmt: skip
+
+
+def _channel(row: _Row, default: str) -> str:
+    """The row's channel: its ``channel`` cell, else its class's channel."""
+    raw = row.raw("channel")
+    if raw is None:
+        return default
+    channel = CHANNEL_WORDS.get(_key(str(raw)))
+    if channel is None:
+        row.problem(
+            "channel",
+            raw,
+            "is not a sales channel; use field (visited by a rep) or phone (called by inside "
+            "sales), or leave the cell empty for the class's channel",
+        )
+        return default
+    return channel
+
+
+def _revenue(row: _Row, decimal_comma: bool) -> float | None:
+    """Last year's sales in EUR, or None when the cell is empty or the file has no column."""
+    raw = row.raw("revenue")
+    if raw is None:
+        return None
+    value = _number(raw, decimal_comma, amount=True)
+    if value is None or not math.isfinite(value) or value < 0:
+        row.problem(
+            "revenue",
+            raw,
+            "is not accepted; use last year's sales in EUR, 0 or more (or leave the cell empty)",
+        )
+        return None
+    return value
 
 
 def _window(

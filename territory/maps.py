@@ -18,7 +18,6 @@ one small script of our own from a JSON block, so that
 from __future__ import annotations
 
 import html
-import json
 import logging
 import math
 from collections import defaultdict
@@ -36,7 +35,16 @@ from .calendars import calendar_link
 from .columns import Column as C
 from .columns import day_label
 from .geometry import territory_polygons
-from .htmlutil import PALETTE, esc, labels, num, quantity, rep_color, rep_file_name
+from .htmlutil import (
+    PALETTE,
+    esc,
+    labels,
+    num,
+    quantity,
+    rep_color,
+    rep_file_name,
+    script_json,
+)
 from .report import write_text
 from .reporthtml import PlanFolder, load_plan_folder, write_report
 from .workbook import write_workbook
@@ -144,7 +152,7 @@ _JS = r"""
     var group = G.days ? G.days[j] : G.routes;
     if (!group || d.coords.length < 2) return;
     var n = d.coords.length;
-    var out = d.home_leg ? d.coords.slice(0, n - 1) : d.coords;
+    var out = d.home_leg ? d.coords.slice(0, d.home_from + 1) : d.coords;
     var line = L.polyline(out, {color: d.color, weight: G.days ? 4 : 2.5, opacity: 0.85});
     var info = function () {
       return table(LB.day + " " + d.label, [[LB.rep, d.rep], [LB.depart, d.depart],
@@ -153,7 +161,7 @@ _JS = r"""
     line.bindPopup(info);
     group.addLayer(line);
     if (d.home_leg) {
-      var home = L.polyline(d.coords.slice(n - 2), {color: d.color, weight: G.days ? 3 : 2,
+      var home = L.polyline(d.coords.slice(d.home_from), {color: d.color, weight: G.days ? 3 : 2,
         opacity: 0.85, dashArray: "6 6"});
       home.bindTooltip(function () { return el("span", null, d.label + ": " + LB.way_home); });
       group.addLayer(home);
@@ -326,18 +334,6 @@ def _folium_text(text: str) -> str:
     return html.escape(text, quote=True).replace("{", "&#123;").replace("}", "&#125;")
 
 
-def _safe_json(value: object) -> str:
-    """JSON that is safe inside a <script> element (cannot close it or open a comment)."""
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    return (
-        text.replace("<", "\\u003c")
-        .replace(">", "\\u003e")
-        .replace("&", "\\u0026")
-        .replace("\u2028", "\\u2028")
-        .replace("\u2029", "\\u2029")
-    )
-
-
 def _coord(value: object) -> float | None:
     x = num(value)
     return round(x, 6) if math.isfinite(x) else None
@@ -463,6 +459,17 @@ def _polygons(folder: PlanFolder, rep_index: dict[str, int]) -> list[JsonDict]:
     return [{"t": t, "geometry": g} for t, g in enumerate(geoms) if g is not None]
 
 
+def _home_from(coords: list[list[float]], day_stops: list[JsonDict]) -> int:
+    """Index in a day's line where the way home starts: the last stop (a road line passes
+    through every stop's own coordinates; a straight one is home, stops, home)."""
+    if day_stops:
+        last = [round(day_stops[-1]["lat"], 6), round(day_stops[-1]["lon"], 6)]
+        for i in range(len(coords) - 2, -1, -1):
+            if [round(coords[i][0], 6), round(coords[i][1], 6)] == last:
+                return i
+    return max(len(coords) - 2, 0)
+
+
 def _routes(
     folder: PlanFolder,
     rep_index: dict[str, int],
@@ -528,6 +535,7 @@ def _routes(
                 "label": _day_title(row, lang) if folder.days is not None else label,
                 "coords": coords,
                 "home_leg": bool(day_stops) and rep["lat"] is not None,
+                "home_from": _home_from(coords, day_stops),
                 "depart": row.get(C.DEPART, ""),
                 "return": row.get(C.RETURN, ""),
                 "visits": row.get(C.VISITS, ""),
@@ -669,7 +677,7 @@ def _page(
         )
         # the layer control is declared later in the page: handed over as a getter
         g_js = g_js[:-1] + f",layers:function(){{return {layer_control.get_name()};}}}}"
-        return f"{_JS}({_safe_json(data)}, {m.get_name()}, {g_js});\n"
+        return f"{_JS}({script_json(data)}, {m.get_name()}, {g_js});\n"
 
     _Layers(script, after).add_to(m)
     layer_control.add_to(m)

@@ -69,6 +69,13 @@ class Customer:
         Booked visits (``--appointments``), by date; each counts as one of ``visits``.
     phone
         Phone number as written in the file ("" when not given); shown on the day sheets.
+    revenue
+        Last year's sales in EUR, or None when the file does not say (the economics then use
+        ``potential``).
+    channel
+        "field" (visited by a rep) or "phone" (called by inside sales; not in the field plan).
+    calls, call_minutes
+        Calls per period and minutes per call of a phone customer (0 for a field customer).
     """
 
     id: str
@@ -92,6 +99,10 @@ class Customer:
     row: int = 0
     appointments: tuple[Appointment, ...] = ()
     phone: str = ""
+    revenue: float | None = None
+    channel: str = "field"
+    calls: int = 0
+    call_minutes: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -155,11 +155,7 @@ class OsrmTravel:
 
     def pairs(self, a: Points, b: Points) -> Legs:
         """Travel from ``a[i]`` to ``b[i]`` (one side may have length 1)."""
-        n = max(len(a), len(b))
-        if len(a) == 1 and n > 1:
-            a = a.take(np.zeros(n, dtype=np.intp))
-        if len(b) == 1 and n > 1:
-            b = b.take(np.zeros(n, dtype=np.intp))
+        a, b = a.paired(b)
         # group by source: one tile row per distinct source over its own targets
         keys = np.column_stack([a.lat, a.lon])
         _, inverse = np.unique(keys, axis=0, return_inverse=True)
@@ -188,6 +184,10 @@ class OsrmTravel:
             _, _, snaps = self._table(chunk, chunk[:1])
             out[s : s + len(chunk)] = snaps
         return out
+
+    def paths(self, a: Points, b: Points) -> None:
+        """No road geometry: the maps draw straight lines between stops."""
+        return None
 
     def describe(self) -> dict[str, Any]:
         """Source, server, requests, snapping figures, estimated pairs."""

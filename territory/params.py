@@ -285,14 +285,59 @@ class TravelParams:
         )
 
 
+#: How a customer is served: visited by a field rep, or called by inside sales (telesales, 6.6).
+CHANNELS = ("field", "phone")
+#: Minutes of one sales call when neither the class nor the file says (telesales, 6.6).
+DEFAULT_CALL_MINUTES = 10.0
+
+
 @dataclass(frozen=True)
 class ClassParams:
-    """Visits per period and minutes per visit for one customer class."""
+    """Visits per period and minutes per visit for one customer class.
+
+    ``channel`` is "field" (visited by a rep) or "phone" (called by inside sales, chapter 6.6);
+    ``calls`` per period and ``call_minutes`` per call say what a phone customer of the class
+    asks for (None: as many calls as visits, at least one, of ``DEFAULT_CALL_MINUTES``).
+    """
 
     visits: int
     visit_minutes: float
+    channel: str = "field"
+    calls: int | None = None
+    call_minutes: float | None = None
+
+    @property
+    def calls_per_period(self) -> int:
+        """Calls per period of a phone customer of this class."""
+        return self.calls if self.calls is not None else max(self.visits, 1)
+
+    @property
+    def minutes_per_call(self) -> float:
+        """Minutes per call of a phone customer of this class."""
+        return float(self.call_minutes) if self.call_minutes is not None else DEFAULT_CALL_MINUTES
 
     def __post_init__(self) -> None:
+        _check(
+            self.channel in CHANNELS,
+            f'class channel = {self.channel!r} is not accepted; use "field" or "phone"',
+        )
+        _check(
+            self.calls is None
+            or (
+                (isinstance(self.calls, int) and not isinstance(self.calls, bool))
+                and 0 <= self.calls <= 100
+            ),
+            f"class calls = {self.calls!r} is not accepted; use a whole number from 0 to 100",
+        )
+        _check(
+            self.call_minutes is None
+            or (
+                isinstance(self.call_minutes, int | float)
+                and not isinstance(self.call_minutes, bool)
+                and 0 < self.call_minutes <= 240
+            ),
+            f"class call_minutes = {self.call_minutes!r} is not accepted; use 1 to 240",
+        )
         _check(
             isinstance(self.visits, int) and 0 <= self.visits <= 100,
             f"class visits = {self.visits!r} is not accepted; use a whole number from 0 to 100",
@@ -374,6 +419,94 @@ class SizingParams:
             0.5 <= self.travel_leg_factor <= 5,
             f"[sizing] travel_leg_factor = {self.travel_leg_factor!r} is not accepted; use 0.5 to 5",
         )
+
+
+#: Working weeks in a year (52 less about six weeks of holidays and leave): the default
+#: ``[economics] periods_per_year`` is this divided by ``[period] weeks`` (11.5 for four weeks).
+WORKING_WEEKS_PER_YEAR = 46.0
+
+
+def _positive_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
+
+
+@dataclass(frozen=True)
+class EconomicsParams:
+    """Territory economics (chapter 9: break-even, the sales organisation and its customers).
+
+    All amounts in EUR. ``margin`` is the gross margin on sales (a share); ``rep_cost_per_year``
+    the full yearly cost of one full-time rep (salary, car, expenses; a rep's own cost is this x
+    ``Rep.capacity``); ``cost_per_km`` the running cost of a driven km; ``phone_cost_per_hour``
+    the fully loaded cost of an inside-sales hour; ``periods_per_year`` the planning periods in a
+    year (None: ``WORKING_WEEKS_PER_YEAR`` / ``[period] weeks``).
+    """
+
+    margin: float = 0.30
+    rep_cost_per_year: float = 85_000.0
+    cost_per_km: float = 0.23
+    phone_cost_per_hour: float = 45.0
+    periods_per_year: float | None = None
+
+    def __post_init__(self) -> None:
+        _check(
+            isinstance(self.margin, int | float)
+            and not isinstance(self.margin, bool)
+            and 0 < self.margin <= 1,
+            f"[economics] margin = {self.margin!r} is not accepted; use a share above 0 and at "
+            "most 1 (0.30 = 30 %)",
+        )
+        for key in ("rep_cost_per_year", "cost_per_km", "phone_cost_per_hour"):
+            value = getattr(self, key)
+            _check(
+                _positive_number(value),
+                f"[economics] {key} = {value!r} is not accepted; use an amount in EUR, 0 or more",
+            )
+        _check(
+            self.periods_per_year is None
+            or (_positive_number(self.periods_per_year) and 0 < self.periods_per_year <= 366),
+            f"[economics] periods_per_year = {self.periods_per_year!r} is not accepted; use a "
+            "number above 0 and at most 366",
+        )
+
+    def periods(self, period: PeriodParams) -> float:
+        """Planning periods per year (``periods_per_year``, else from the period's weeks)."""
+        if self.periods_per_year is not None:
+            return float(self.periods_per_year)
+        return WORKING_WEEKS_PER_YEAR / period.weeks
+
+
+@dataclass(frozen=True)
+class PhoneParams:
+    """Inside sales (telesales, chapter 6.6): the selling time of one call-centre agent.
+
+    ``agent_hours_per_period`` are an agent's working hours in a period (None: the period's
+    working days x the working day less lunch and admin, as a field rep's selling time);
+    ``utilisation`` the share of them spent on calls.
+    """
+
+    agent_hours_per_period: float | None = None
+    utilisation: float = 0.8
+
+    def __post_init__(self) -> None:
+        _check(
+            self.agent_hours_per_period is None
+            or (
+                _positive_number(self.agent_hours_per_period)
+                and 0 < self.agent_hours_per_period <= 2000
+            ),
+            f"[phone] agent_hours_per_period = {self.agent_hours_per_period!r} is not "
+            "accepted; use hours above 0 (at most 2000)",
+        )
+        _check(
+            _positive_number(self.utilisation) and 0.1 <= self.utilisation <= 1.0,
+            f"[phone] utilisation = {self.utilisation!r} is not accepted; use 0.1 to 1.0",
+        )
+
+    def agent_hours(self, period: PeriodParams, day: DayParams) -> float:
+        """An agent's working hours in the period (``agent_hours_per_period`` or the default)."""
+        if self.agent_hours_per_period is not None:
+            return float(self.agent_hours_per_period)
+        return period.working_days * day.selling_min / 60.0
 
 
 #: Upper bound of ``improve_iterations``/``rebalance_iterations`` (about 100 times the largest
@@ -512,6 +645,8 @@ class Config:
     planning: PlanningParams = field(default_factory=PlanningParams)
     calendar: CalendarParams = field(default_factory=CalendarParams)
     replan: ReplanParams = field(default_factory=ReplanParams)
+    economics: EconomicsParams | None = None  # None: no [economics] table, no economics
+    phone: PhoneParams = field(default_factory=PhoneParams)
 
     def __post_init__(self) -> None:
         _check(len(self.classes) > 0, "[classes] must define at least one class")
@@ -548,7 +683,7 @@ class Config:
         """Build a Config from a parsed TOML mapping (one reader per ``[section]``)."""
         known = {
             "period", "day", "travel", "classes", "territory", "sizing", "planning", "calendar",
-            "replan",
+            "replan", "economics", "phone",
         }  # fmt: skip
         _warn_unknown(source, "", data, known)
 
@@ -577,6 +712,14 @@ class Config:
                 replan=ReplanParams(
                     **_known_kwargs(table("replan"), ReplanParams, "replan", source)
                 ),
+                economics=(
+                    EconomicsParams(
+                        **_known_kwargs(table("economics"), EconomicsParams, "economics", source)
+                    )
+                    if "economics" in data
+                    else None
+                ),
+                phone=PhoneParams(**_phone_kwargs(table("phone"), source)),
             )
         except ConfigError:
             raise
@@ -608,6 +751,20 @@ class Config:
         for name, default in (("calendar", CalendarParams()), ("replan", ReplanParams())):
             if getattr(self, name) == default:
                 del d[name]
+        # Keys of the telesales and economics tables only where used, so that the summary of a
+        # run without them reads as before.
+        for spec in d["classes"].values():
+            if (
+                spec["channel"] == "field"
+                and spec["calls"] is None
+                and spec["call_minutes"] is None
+            ):
+                for key in ("channel", "calls", "call_minutes"):
+                    del spec[key]
+        if self.economics is None:
+            del d["economics"]
+        if self.phone == PhoneParams():
+            del d["phone"]
         return d
 
 
@@ -749,12 +906,20 @@ def _classes(classes_raw: dict[str, Any], source: str) -> dict[str, ClassParams]
             isinstance(spec, dict),
             f"[classes.{name}] must be a table with visits and visit_minutes",
         )
-        _warn_unknown(source, f"classes.{name}", spec, {"visits", "visit_minutes"})
+        _warn_unknown(
+            source,
+            f"classes.{name}",
+            spec,
+            {"visits", "visit_minutes", "channel", "calls", "call_minutes"},
+        )
         base = DEFAULT_CLASSES.get(str(name).upper(), ClassParams(1, 30))
         try:
             classes[str(name).upper()] = ClassParams(
                 visits=spec.get("visits", base.visits),
                 visit_minutes=spec.get("visit_minutes", base.visit_minutes),
+                channel=str(spec.get("channel", "field")).strip().lower(),
+                calls=spec.get("calls"),
+                call_minutes=spec.get("call_minutes"),
             )
         except ConfigError as exc:
             raise ConfigError(f"[classes.{name}] {exc}") from None
@@ -785,6 +950,13 @@ def _sizing_kwargs(
     elif "C" not in classes:
         skw["default_class"] = sorted(classes)[-1]
     return skw
+
+
+def _phone_kwargs(phone: dict[str, Any], source: str) -> dict[str, Any]:
+    """``[phone]``; ``utilisation`` may also be spelled ``utilization`` (as in ``[sizing]``)."""
+    if "utilization" in phone and "utilisation" not in phone:
+        phone = {("utilisation" if k == "utilization" else k): v for k, v in phone.items()}
+    return _known_kwargs(phone, PhoneParams, "phone", source)
 
 
 def _wrap(fn: Any, value: Any, what: str) -> Any:

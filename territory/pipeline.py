@@ -41,6 +41,7 @@ class Inputs:
     #: Territory index (into ``reps``) per customer that the design starts from: the split of
     #: an ``--assignments`` file (see :func:`with_assignments`); None: design from scratch.
     start_from: tuple[int, ...] | None = None
+    phone: tuple[Customer, ...] = ()  # served by phone (6.6): not in customers, not in the field
 
 
 def load_inputs(
@@ -109,7 +110,25 @@ def load_inputs(
             f"{customers_path}: the file has no customer rows; add at least one customer"
         )
     travel = travel_model(config, Points.of([*customers, *(reps or ())]))
-    return Inputs(customers=customers, reps=reps, config=config, paths=paths, travel=travel)
+    field = tuple(c for c in customers if c.channel != "phone")
+    phone = tuple(c for c in customers if c.channel == "phone")
+    _check_economics(config, customers, customers_path)
+    return Inputs(
+        customers=field, reps=reps, config=config, paths=paths, travel=travel, phone=phone
+    )
+
+
+def _check_economics(config: Config, customers: Sequence[Customer], source: str | Path) -> None:
+    """Say once, in one line, why ``[economics]`` gives no figures (no revenue, no potential)."""
+    from .economics import revenue_basis
+
+    if config.economics is not None and revenue_basis(customers) is None:
+        warnings.warn(
+            f"{source}: [economics] is set but no customer has a revenue or potential; the "
+            "economics are skipped (add a revenue column: last year's sales in EUR)",
+            TerritoryWarning,
+            stacklevel=3,
+        )
 
 
 def with_assignments(inputs: Inputs, assignments_path: str | Path) -> Inputs:
@@ -146,8 +165,14 @@ def with_assignments(inputs: Inputs, assignments_path: str | Path) -> Inputs:
 
 
 def size(inputs: Inputs) -> SizingResult:
-    """Question 1: how many reps (the workload method and the potential method)."""
-    return size_team(inputs.customers, inputs.config, inputs.reps, travel=inputs.travel)
+    """Question 1: how many reps (the workload method and the potential method), and how many
+    inside-sales agents for the customers served by phone (6.6)."""
+    result = size_team(inputs.customers, inputs.config, inputs.reps, travel=inputs.travel)
+    if inputs.phone:
+        from .telesales import phone_workload
+
+        result = replace(result, telesales=phone_workload(inputs.phone, inputs.config))
+    return result
 
 
 def design(
@@ -161,6 +186,11 @@ def design(
     from .districting import design_territories
 
     customers = inputs.customers
+    if not customers:
+        raise InputError(
+            f"{inputs.paths['customers']}: every customer is served by phone (channel); there "
+            'is no field work to divide (set channel = "field" for some)'
+        )
     if k is not None and any(c.locked_rep for c in customers):
         # Free centres have no rep ids to lock to: say so rather than fail or guess.
         locked = sum(1 for c in customers if c.locked_rep)
@@ -363,12 +393,19 @@ def write_outputs(
     maps: bool = True,
     progress: Progress | None = None,
     replan: ReplanOutputs | None = None,
+    extra_kpis: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Write the plan folder atomically: tables, GeoJSON, summary.json, calendars, maps and report.
 
     ``replan`` (from ``territory replan``) adds changes.csv, the calendars' revision and the
-    cancelled events of moved visits, and a ``replan`` section in summary.json.
+    cancelled events of moved visits, and a ``replan`` section in summary.json. With
+    ``[economics]`` (and revenue or potential) the folder also gets economics.csv and
+    customer_economics.csv; with phone customers phone_customers.csv. ``extra_kpis`` are added
+    to summary.json's KPIs (``scenarios`` names the scenario there).
     """
+    from .economics import compute, customer_rows, phone_rows
+    from .economics import territory_rows as economics_rows
+
     if progress is not None:
         progress("write: tables", 0.0)
     team = report.team_reps(design_result, inputs.reps)
@@ -383,6 +420,23 @@ def write_outputs(
     util = np.array([r["utilization"] or 0.0 for r in t_rows])
     kpis["utilization_min"] = round(float(util.min()), 4) if len(util) else None
     kpis["utilization_max"] = round(float(util.max()), 4) if len(util) else None
+    econ = compute(
+        inputs.customers,
+        inputs.phone,
+        design_result,
+        team=team,
+        workload=workload,
+        figures=figures,
+        config=inputs.config,
+    )
+    if inputs.phone:
+        from .telesales import phone_workload
+
+        kpis["phone_customers"] = len(inputs.phone)
+        kpis["telesales"] = phone_workload(inputs.phone, inputs.config).to_dict()
+    if econ is not None:
+        kpis["economics"] = econ.totals()
+    kpis.update(extra_kpis or {})
     with report.atomic_output(out_dir) as stage:
         report.write_table(
             stage,
@@ -408,9 +462,16 @@ def write_outputs(
             )
             report.write_text(
                 stage / "routes.geojson",
-                report.json_text(report.routes_geojson(plan_result, inputs.customers, team)),
+                report.json_text(
+                    report.routes_geojson(plan_result, inputs.customers, team, inputs.travel)
+                ),
             )
             _write_calendars(stage, inputs, plan_result, team, replan)
+        if econ is not None:
+            report.write_table(stage, columns.ECONOMICS, economics_rows(econ))
+            report.write_table(stage, columns.CUSTOMER_ECONOMICS, customer_rows(econ))
+        if inputs.phone:
+            report.write_table(stage, columns.PHONE_CUSTOMERS, phone_rows(inputs.phone))
         result = summary(command, inputs, kpis, started)
         if replan is not None:
             result["replan"] = replan.summary

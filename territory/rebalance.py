@@ -339,6 +339,14 @@ class _PairMoves:
         self.cap = np.array([rep_capacity_min(r, config) for r in team])
         self.goal = config.planning.routed_goal
         self.points, self.homes = points, Points.of(team)
+        # a pair move never moves a locked customer nor takes more customers away from their
+        # current rep than [territory] max_moved allows (the design's own rule)
+        self.locked = {i for i, c in enumerate(customers) if c.locked_rep}
+        index = {r.id: t for t, r in enumerate(team)}
+        self.current = [index.get(c.current_rep, -2) if c.current_rep else -1 for c in customers]
+        cap = config.territory.max_moved
+        with_rep = sum(1 for t in self.current if t != -1)
+        self.moved_limit = None if cap is None else math.floor(cap * with_rep + 1e-9)
         self.selling_min = np.zeros(len(team))
         for t, r in enumerate(team):
             start, end, lunch = working_window(r, config)
@@ -438,10 +446,16 @@ class _PairMoves:
         chosen: list[int] = []
         taken: set[int] = set()
         worth = 0.0
+        moved = self._moved(a)
         while frontier and worth < amount_min:
             i = frontier.pop(0)
-            if i in taken or not self._reachable(i, dst):
+            if i in taken or i in self.locked or not self._reachable(i, dst):
                 continue
+            cur = self.current[i]
+            more_moved = int(cur not in (-1, dst)) - int(cur not in (-1, src))
+            if self.moved_limit is not None and more_moved > 0 and moved >= self.moved_limit:
+                continue
+            moved += more_moved
             taken.add(i)
             chosen.append(i)
             c = customers[i]
@@ -452,6 +466,10 @@ class _PairMoves:
         if not chosen or not rest or not _connected(rest, self.nbrs):
             return []
         return chosen
+
+    def _moved(self, a: Sequence[int]) -> int:
+        """Customers of ``a`` not with their current rep (of those that have one)."""
+        return sum(1 for i, t in enumerate(a) if self.current[i] != -1 and self.current[i] != t)
 
     def _reachable(self, i: int, t: int) -> bool:
         """Whether rep ``t`` can drive to customer ``i``, visit and come back within a day."""

@@ -26,7 +26,7 @@ from .columns import Column as C
 from .exceptions import InputError
 from .models import Customer, DayRoute, Design, Plan, Rep
 from .params import Config, format_hhmm
-from .travel import haversine_km
+from .travel import Points, TravelModel, haversine_km
 from .workload import CustomerWorkload, rep_admin_min, rep_capacity_min
 
 
@@ -129,6 +129,7 @@ PLAN_FOLDER_FILES = (
     "assignments.csv", "territories.csv", "territories.geojson", "schedule.csv", "days.csv",
     "unscheduled.csv", "routes.geojson", "summary.json", "map.html", "report.html", "plan.xlsx",
     "edit.html", "changes.csv",
+    "economics.csv", "customer_economics.csv", "phone_customers.csv",
 )  # fmt: skip
 
 
@@ -526,28 +527,61 @@ def unscheduled_rows(plan: Plan, customers: Sequence[Customer]) -> list[Row]:
 GeoJson = dict[str, Any]
 
 
-def routes_geojson(plan: Plan, customers: Sequence[Customer], team: Sequence[Rep]) -> GeoJson:
-    """routes.geojson: one LineString per rep day, home -> stops -> home."""
+def routes_geojson(
+    plan: Plan,
+    customers: Sequence[Customer],
+    team: Sequence[Rep],
+    travel: TravelModel | None = None,
+) -> GeoJson:
+    """routes.geojson: one LineString per rep day, home -> stops -> home.
+
+    With a travel source that knows the roads (``travel.paths``), each leg follows them (and
+    passes through every stop's own coordinates); else the line joins the stops straight.
+    """
     by_id = {c.id: c for c in customers}
     homes = {r.id: r for r in team}
+    stops: list[list[Customer | Rep]] = [
+        [homes[day.rep_id], *(by_id[v.customer_id] for v in day.visits), homes[day.rep_id]]
+        for day in plan.days
+    ]
+    legs = _leg_paths(stops, travel)
     features = []
-    for day in plan.days:
+    for k, day in enumerate(plan.days):
         row = day_row(day)
-        h = homes[day.rep_id]
-        coords = [[round(h.lon, 6), round(h.lat, 6)]]
-        coords += [
-            [round(by_id[v.customer_id].lon, 6), round(by_id[v.customer_id].lat, 6)]
-            for v in day.visits
-        ]
-        coords.append(coords[0])
+        if legs is None:
+            coords = [[round(p.lon, 6), round(p.lat, 6)] for p in stops[k]]
+        else:
+            coords = []
+            for leg in legs[k]:
+                rows = [[round(float(lon), 6), round(float(lat), 6)] for lat, lon in leg]
+                coords += rows if not coords else rows[1:]
         features.append(
             {
                 "type": "Feature",
                 "geometry": {"type": "LineString", "coordinates": coords},
-                "properties": {k: row[k] for k in ROUTE_PROPERTIES},
+                "properties": {k2: row[k2] for k2 in ROUTE_PROPERTIES},
             }
         )
     return {"type": "FeatureCollection", "features": features}
+
+
+def _leg_paths(
+    stops: Sequence[Sequence[Customer | Rep]], travel: TravelModel | None
+) -> list[list[NDArray[np.float64]]] | None:
+    """Per day, the road polyline of each leg (home -> first stop ... last stop -> home); None
+    when the travel source knows no roads. One batch for the whole plan."""
+    if travel is None or not stops:
+        return None
+    a = [p for day in stops for p in day[:-1]]
+    b = [p for day in stops for p in day[1:]]
+    paths = travel.paths(Points.of(a), Points.of(b))
+    if paths is None:
+        return None
+    out, k = [], 0
+    for day in stops:
+        out.append(paths[k : k + len(day) - 1])
+        k += len(day) - 1
+    return out
 
 
 def territories_geojson(

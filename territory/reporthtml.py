@@ -34,6 +34,7 @@ from .htmlutil import (
     rep_color,
 )
 from .report import write_text
+from .reporteconomics import economics_html, section_title, telesales_html
 
 log = logging.getLogger(__name__)
 
@@ -563,12 +564,28 @@ def changes_section(ctx: ReportContext) -> ReportSection | None:
     return None if body is None else ReportSection("changes", ctx.lab["changes_title"], body)
 
 
+def economics_section(ctx: ReportContext) -> ReportSection | None:
+    """Contribution and break-even per rep, flagged customers (economics.csv), or None."""
+    body = economics_html(ctx.folder.path, ctx.folder.summary, ctx.lang)
+    title = section_title("economics", ctx.lang)
+    return None if body is None else ReportSection("economics", title, body)
+
+
+def telesales_section(ctx: ReportContext) -> ReportSection | None:
+    """The phone customers' calls and the agents they need, or None without phone customers."""
+    body = telesales_html(ctx.folder.path, ctx.folder.summary, ctx.lang)
+    title = section_title("telesales", ctx.lang)
+    return None if body is None else ReportSection("telesales", title, body)
+
+
 REPORT_SECTIONS: tuple[SectionBuilder, ...] = (
     headline_section,
     per_rep_section,
     chart_section,
     plan_section,
     changes_section,
+    economics_section,
+    telesales_section,
     files_section,
     technical_section,
 )

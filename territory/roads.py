@@ -658,6 +658,67 @@ class RoadNetwork:
         out: NDArray[np.float64] = np.minimum(res, self._direct(a, b, idx, idx))
         return out
 
+    # ---- geometry of a leg
+
+    def path(self, a: Snapped, b: Snapped) -> NDArray[np.float64]:
+        """The road polyline of the fastest path from one snapped place to another.
+
+        ``a`` and ``b`` hold one place each. Returns (lat, lon) rows from ``a``'s point on its
+        road to ``b``'s: along ``a``'s piece to the first junction, the hierarchy's arcs (each a
+        piece of road, unpacked to its segments), along ``b``'s piece to its point.
+        """
+        out_n, out_c = self._legs(a, outgoing=True)
+        in_n, in_c = self._legs(b, outgoing=False)
+        src = [(int(n), int(c)) for n, c in zip(out_n[0], out_c[0], strict=True) if n >= 0]
+        dst = [(int(n), int(c)) for n, c in zip(in_n[0], in_c[0], strict=True) if n >= 0]
+        res = self._query.run_multi(src, dst)
+        zero = np.zeros(1, dtype=np.intp)
+        direct = float(self._direct(a, b, zero, zero)[0])
+        pa, pb = int(a.piece[0]), int(b.piece[0])
+        if res.distance is None or direct <= float(res.distance) or not res.node_path:
+            return self._piece_part(pa, float(a.off_m[0]), float(b.off_m[0]))
+        first, last = res.node_path[0], res.node_path[-1]
+        g = self.g
+        parts = [self._piece_part(pa, float(a.off_m[0]), self._end_m(pa, first))]
+        arc_piece, arc_forward = self._arc_pieces()
+        for arc in res.arc_path:
+            p = int(arc_piece[arc])
+            length = float(g["piece_len_m"][p])
+            parts.append(
+                self._piece_part(p, 0.0, length)
+                if arc_forward[arc]
+                else self._piece_part(p, length, 0.0)
+            )
+        parts.append(self._piece_part(pb, self._end_m(pb, last), float(b.off_m[0])))
+        return np.vstack(parts)
+
+    def _end_m(self, piece: int, node: int) -> float:
+        """Offset (m) of ``node`` on ``piece``: 0 at its tail, its length at its head."""
+        return (
+            0.0 if int(self.g["piece_tail"][piece]) == node else float(self.g["piece_len_m"][piece])
+        )
+
+    def _arc_pieces(self) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+        """Piece and direction of every arc the hierarchy was built on (computed once)."""
+        if not hasattr(self, "_arc_piece"):
+            _, _, piece, forward = _arcs(self.g)
+            self._arc_piece, self._arc_forward = piece, forward.astype(bool)
+        return self._arc_piece, self._arc_forward
+
+    def _piece_part(self, piece: int, from_m: float, to_m: float) -> NDArray[np.float64]:
+        """(lat, lon) rows along ``piece`` from offset ``from_m`` to ``to_m`` (either way)."""
+        g = self.g
+        lo = int(np.searchsorted(g["seg_piece"], piece, side="left"))
+        hi = int(np.searchsorted(g["seg_piece"], piece, side="right"))
+        off = np.r_[g["seg_off_m"][lo:hi], g["seg_off_m"][hi - 1] + g["seg_len_m"][hi - 1]]
+        lat = np.r_[g["seg_lat0"][lo:hi], g["seg_lat1"][hi - 1]]
+        lon = np.r_[g["seg_lon0"][lo:hi], g["seg_lon1"][hi - 1]]
+        a, b = sorted((from_m, to_m))
+        inside = (off > a) & (off < b)
+        at = np.r_[a, off[inside], b]
+        rows = np.column_stack([np.interp(at, off, lat), np.interp(at, off, lon)])
+        return rows if from_m <= to_m else rows[::-1]
+
     def to_networkx(self) -> Any:
         """The network as a networkx MultiDiGraph (arcs carry ``seconds``, ``metres``, ``weight``,
         the combined metric). For inspection and checks on small networks: ~1 KB per arc."""
@@ -794,11 +855,7 @@ class OsmTravel:
 
     def pairs(self, a: Points, b: Points) -> Legs:
         """Travel from ``a[i]`` to ``b[i]`` (one side may have length 1)."""
-        n = max(len(a), len(b))
-        if len(a) == 1 and n > 1:
-            a = a.take(np.zeros(n, dtype=np.intp))
-        if len(b) == 1 and n > 1:
-            b = b.take(np.zeros(n, dtype=np.intp))
+        a, b = a.paired(b)
         key, known = self._remember("pairs", a, b)
         if known is not None:
             return known
@@ -815,6 +872,20 @@ class OsmTravel:
         net = self.network
         d = net.matrix(net.snap(a.lat, a.lon), net.snap(b.lat, b.lon))
         return self._keep(key, self._legs(d, a, b, grid=True))
+
+    def paths(self, a: Points, b: Points) -> list[NDArray[np.float64]]:
+        """The road polyline of each leg ``a[i]`` -> ``b[i]``: (lat, lon) rows from the place,
+        onto its road, along the fastest path, off the road to the other place."""
+        net = self.network
+        sa, sb = net.snap(a.lat, a.lon), net.snap(b.lat, b.lon)
+        out = []
+        for i in range(len(a)):
+            one = np.array([i])
+            road = net.path(_take(sa, one), _take(sb, one))
+            ends_a = np.array([[a.lat[i], a.lon[i]]])
+            ends_b = np.array([[b.lat[i], b.lon[i]]])
+            out.append(np.vstack([ends_a, road, ends_b]))
+        return out
 
     def describe(self) -> dict[str, Any]:
         """Source, file and hash, the network, the cache, snapping figures, estimated pairs."""

@@ -9,7 +9,8 @@ Which solver does what:
 * **PyVRP** (iterated local search, `routing_pyvrp`) searches the order by default: for one
   vehicle with the lunch break (modelled by break copies, see that module) and for a fleet
   without a break (Solomon-style VRPTW). Deterministic for a seed with an iteration budget
-  (`default_iterations`), or timed for benchmarks.
+  (`default_iterations`; a rep's day with a break: `ONE_ROUTE_TUNING`), or timed for
+  benchmarks.
 * **OR-Tools' routing library** takes over where PyVRP's best order does not keep the rep's
   real day (the break may start while driving, which the copies do not express; a short budget
   can end on time warp), warm-started from that order; it alone serves several vehicles with
@@ -51,6 +52,8 @@ _PARALLEL_CHEAPEST_INSERTION = routing_enums_pb2.FirstSolutionStrategy.PARALLEL_
 _LOCAL_CHEAPEST_INSERTION = routing_enums_pb2.FirstSolutionStrategy.LOCAL_CHEAPEST_INSERTION
 
 __all__ = [
+    "ONE_ROUTE_TUNING",
+    "PyvrpTuning",
     "RouteRequest",
     "RouteResult",
     "check_route",
@@ -311,13 +314,90 @@ def _solve_ortools(request: RouteRequest, *, baseline: bool) -> RouteResult:
 
 
 def default_iterations(n_stops: int) -> int:
-    """Iterations of PyVRP's search in the deterministic default: 5 per stop.
+    """Iterations of PyVRP's search in the deterministic default: 5 per stop (a rep's day with
+    a break: `ONE_ROUTE_TUNING`).
 
     Measured with scripts/bench_routes.py on synthetic rep days (windows, a lunch break): the
     budget reaches the best of three long searches (two 1.5 s PyVRP runs and a 1.5 s OR-Tools
     run) on every day of 5-20 and 30 stops and within 0.4 % at 25 stops.
     """
     return 5 * n_stops
+
+
+@dataclass(frozen=True)
+class PyvrpTuning:
+    """How PyVRP searches one rep's day with a lunch break in the deterministic default.
+
+    An iteration of PyVRP's iterated local search perturbs the route (moves up to
+    ``perturbations_per_stop`` customers per stop) and repairs it by local search; nearly all
+    of a call's time is spent there (profiled: building the model, the break copies and the
+    Python loop took under 5 %). Rep days need strong perturbation (the search otherwise keeps
+    the direction in which it first drove round the stops), and the perturbation is also an
+    iteration's main cost, so the tuning buys iterations by dropping operators instead.
+
+    Attributes
+    ----------
+    iterations_per_stop
+        The iteration budget per stop (`default_iterations` is this for 5).
+    perturbations_per_stop
+        Customers moved by the perturbation, at most, per stop (at least 2, at most
+        ``max_perturbations``).
+    max_perturbations
+        The cap on the perturbation.
+    penalty_per_travel_s
+        The search's starting penalty for a second of time warp, in arc-cost units per second
+        of travel (the mean arc cost over the mean travel time); None: PyVRP's own start
+        (50,000 cost units, which all but forbids time warp so that the search cannot cross
+        infeasible orders). PyVRP updates penalties every 500 iterations, so with a short
+        budget this is the penalty of the whole search. Only where every stop is required:
+        with optional stops (the planner's days) the search then settled on feasible orders
+        that leave more stops out (the sample's 276 days of 6-12 stops: 34 stops unscheduled
+        instead of 25), so those keep PyVRP's own start.
+    skip_operators
+        PyVRP local-search operators left out (class names): without the two-customer swaps,
+        the two-customer relocate and the group relocate an iteration on a 30-stop day took
+        0.3-0.5 ms instead of 1.1 ms, and twice the iterations then find better days than the
+        full set does in the same time.
+    """
+
+    iterations_per_stop: int = 10
+    perturbations_per_stop: float = 2.0
+    max_perturbations: int = 40
+    penalty_per_travel_s: float | None = 0.5
+    skip_operators: tuple[str, ...] = ("Relocate2", "Swap21", "Swap22", "RelocateAlternative")
+
+
+#: The deterministic default for one vehicle with a break (figures: README, "Day routes").
+ONE_ROUTE_TUNING = PyvrpTuning()
+
+
+def _pyvrp_tuning(request: RouteRequest, n_stops: int, *, timed: bool) -> dict[str, Any]:
+    """PyVRP's budget, perturbation, starting penalty and operators for ``request``."""
+    limit = request.solution_limit
+    if request.vehicles != 1:
+        return {
+            "iterations": None if timed else limit or default_iterations(n_stops),
+            "max_perturbations": 25,
+        }
+    if timed or request.break_s is None:
+        return {
+            "iterations": None if timed else limit or default_iterations(n_stops),
+            "max_perturbations": min(40, max(2, 2 * n_stops)),
+        }
+    tuning = ONE_ROUTE_TUNING
+    cap = min(tuning.max_perturbations, round(tuning.perturbations_per_stop * n_stops))
+    penalty = None
+    if tuning.penalty_per_travel_s is not None and request.unscheduled_penalty is None:
+        duration = np.asarray(request.duration_s, dtype=np.float64)
+        cost = duration if request.cost is None else np.asarray(request.cost, dtype=np.float64)
+        per_s = float(cost.sum()) / max(1.0, float(duration.sum()))
+        penalty = max(1e-3, tuning.penalty_per_travel_s * per_s)
+    return {
+        "iterations": limit or max(1, tuning.iterations_per_stop * n_stops),
+        "max_perturbations": max(2, cap),
+        "penalty": penalty,
+        "skip_operators": tuning.skip_operators,
+    }
 
 
 def _solve_territory(
@@ -335,7 +415,6 @@ def _solve_territory(
     n = int(np.shape(request.duration_s)[0])
     timed = request.time_limit_s is not None
     n_stops = n - 1
-    iterations = None if timed else (request.solution_limit or default_iterations(n_stops))
     penalty = None
     if request.unscheduled_penalty is not None:
         penalty = np.asarray(request.unscheduled_penalty, dtype=np.int64)
@@ -351,11 +430,10 @@ def _solve_territory(
         max_route_s=request.max_route_s,
         break_s=request.break_s,
         prize=penalty,
-        iterations=iterations,
         time_limit_s=request.time_limit_s,
         initial_routes=request.initial_routes,
         seed=request.seed,
-        max_perturbations=min(40, max(2, 2 * n_stops)) if request.vehicles == 1 else 25,
+        **_pyvrp_tuning(request, n_stops, timed=timed),
     )
     routes = found.routes
     if (

@@ -23,7 +23,14 @@ from typing import Any
 import numpy as np
 import pyvrp
 from numpy.typing import NDArray
-from pyvrp.search import PerturbationParams
+from pyvrp.IteratedLocalSearch import IteratedLocalSearch
+from pyvrp.search import (
+    OPERATORS,
+    LocalSearch,
+    PerturbationManager,
+    PerturbationParams,
+    compute_neighbours,
+)
 from pyvrp.stop import MaxIterations, MaxRuntime
 
 __all__ = ["PyvrpRoutes", "pyvrp_routes"]
@@ -58,6 +65,8 @@ def pyvrp_routes(
     initial_routes: tuple[tuple[int, ...], ...] | None = None,
     seed: int = 0,
     max_perturbations: int = 25,
+    penalty: float | None = None,
+    skip_operators: tuple[str, ...] = (),
 ) -> PyvrpRoutes:
     """Search routes over nodes ``0..N-1`` (node 0 = depot) with PyVRP.
 
@@ -85,6 +94,13 @@ def pyvrp_routes(
         Upper bound on the customers PyVRP's perturbation moves per iteration (its default is
         25). Strong perturbation pays off on one route: measured on synthetic rep days, twice
         the stops (at most 40) reaches long-search quality in fewer iterations.
+    penalty
+        The search's starting penalty per unit of time warp (and of excess load), in cost
+        units; None: PyVRP's default (the middle of its range, 50,000, which for cost in metres
+        and time in seconds all but forbids time warp). Penalties are updated every 500
+        iterations, so with a short budget this is the penalty of the whole search.
+    skip_operators
+        Class names of PyVRP's local-search operators to leave out (e.g. ``"Swap22"``).
 
     Returns
     -------
@@ -152,13 +168,14 @@ def pyvrp_routes(
         else MaxRuntime(float(time_limit_s if time_limit_s is not None else 1.0))
     )
     initial = _initial(data, initial_routes, stops, break_s is not None)
-    result = pyvrp.solve(
+    result = _solve(
         data,
         stop,
-        seed=int(seed) % 2**32,  # PyVRP's generator takes a 32-bit seed
-        collect_stats=False,
-        initial_solution=initial,
-        params=pyvrp.SolveParams(perturbation=PerturbationParams(1, max(1, max_perturbations))),
+        int(seed),
+        initial,
+        max_perturbations=max(1, max_perturbations),
+        penalty=penalty,
+        skip_operators=skip_operators,
     )
     best = result.best
     routes: list[tuple[int, ...]] = []
@@ -167,6 +184,47 @@ def pyvrp_routes(
         routes.append(tuple(node_of[c] for c in visits if c in node_of))
     routes += [()] * (int(vehicles) - len(routes))
     return PyvrpRoutes(tuple(routes), bool(best.is_feasible()), int(result.num_iterations))
+
+
+def _solve(
+    data: pyvrp.ProblemData,
+    stop: MaxIterations | MaxRuntime,
+    seed: int,
+    initial: pyvrp.Solution | None,
+    *,
+    max_perturbations: int,
+    penalty: float | None,
+    skip_operators: tuple[str, ...],
+) -> pyvrp.Result:
+    """`pyvrp.solve`, with the starting penalties given (its own start at the midpoint of
+    its range) and without the operators named."""
+    params = pyvrp.SolveParams(perturbation=PerturbationParams(1, max_perturbations))
+    if penalty is None and not skip_operators:
+        return pyvrp.solve(
+            data,
+            stop,
+            seed=seed % 2**32,  # PyVRP's generator takes a 32-bit seed
+            collect_stats=False,
+            initial_solution=initial,
+            params=params,
+        )
+    # pyvrp.solve, step by step
+    rng = pyvrp.RandomNumberGenerator(seed=seed % 2**32)
+    neighbours = compute_neighbours(data, params.neighbourhood)
+    search = LocalSearch(data, rng, neighbours, PerturbationManager(params.perturbation))
+    for op in OPERATORS:
+        if op.__name__ not in skip_operators and op.supports(data):
+            search.add_operator(op(data))
+    if penalty is None:
+        start = params.penalty.midpoint_penalties(data)
+    else:
+        start = ([float(penalty)] * data.num_load_dimensions, float(penalty), float(penalty))
+    manager = pyvrp.PenaltyManager(start, params.penalty)
+    if initial is None:
+        random = pyvrp.Solution.make_random(data, rng)
+        initial = search(random, manager.max_cost_evaluator(), exhaustive=True)
+    algo = IteratedLocalSearch(data, manager, search, initial, params.ils)
+    return algo.run(stop, collect_stats=False)
 
 
 def _initial(

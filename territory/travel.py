@@ -147,6 +147,17 @@ class Points:
         ids = self.ids[idx] if self.ids is not None else None
         return Points(self.lat[idx], self.lon[idx], ids)
 
+    def paired(self, other: Points) -> tuple[Points, Points]:
+        """These points and ``other`` as equally long sides of ``pairs``: a side of length 1
+        is repeated to the other's length."""
+        a, b = self, other
+        n = max(len(a), len(b))
+        if len(a) == 1 and n > 1:
+            a = a.take(np.zeros(n, dtype=np.intp))
+        if len(b) == 1 and n > 1:
+            b = b.take(np.zeros(n, dtype=np.intp))
+        return a, b
+
     def __add__(self, other: Points) -> Points:
         """These points followed by ``other``'s (ids kept only when both have them)."""
         ids = (
@@ -189,6 +200,11 @@ class TravelModel(Protocol):
         """
         ...
 
+    def paths(self, a: Points, b: Points) -> list[NDArray[np.float64]] | None:
+        """The road geometry of each leg ``a[i]`` -> ``b[i]`` as (lat, lon) rows, from the
+        place to the other place; None when the source knows no geometry (straight lines)."""
+        ...
+
     def describe(self) -> dict[str, Any]:
         """What answered, for ``summary.json`` and the report (source, file hash or server, ...)."""
         ...
@@ -215,6 +231,10 @@ class CrowTravel:
         b = a if b is None else b
         km = road_km(a.lat[:, None], a.lon[:, None], b.lat[None, :], b.lon[None, :], self.params)
         return Legs(km, minutes_for_km(km, self.params))
+
+    def paths(self, a: Points, b: Points) -> None:
+        """No road geometry: the maps draw straight lines between stops."""
+        return None
 
     def describe(self) -> dict[str, Any]:
         """Source, speed and circuity (and the fixed minutes per leg when set)."""

@@ -100,11 +100,7 @@ class MatrixTravel:
 
     def pairs(self, a: Points, b: Points) -> Legs:
         """Travel from ``a[i]`` to ``b[i]`` (one side may have length 1)."""
-        n = max(len(a), len(b))
-        if len(a) == 1 and n > 1:
-            a = a.take(np.zeros(n, dtype=np.intp))
-        if len(b) == 1 and n > 1:
-            b = b.take(np.zeros(n, dtype=np.intp))
+        a, b = a.paired(b)
         return self._lookup(self._index(a), self._index(b), a, b)
 
     def matrix(self, a: Points, b: Points | None = None) -> Legs:
@@ -116,6 +112,10 @@ class MatrixTravel:
         legs = self._lookup(ia[ra], ib[rb], a.take(ra), b.take(rb))
         shape = (len(a), len(b))
         return Legs(legs.km.reshape(shape), legs.minutes.reshape(shape))
+
+    def paths(self, a: Points, b: Points) -> None:
+        """No road geometry: the maps draw straight lines between stops."""
+        return None
 
     def describe(self) -> dict[str, Any]:
         """Source, file and hash, its legs, the fit for missing pairs, and how many were estimated."""

@@ -23,7 +23,19 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from .columns import ASSIGNMENTS, DAYS, SCHEDULE, TERRITORIES, UNSCHEDULED, Column, Kind, column
+from .columns import (
+    ASSIGNMENTS,
+    CUSTOMER_ECONOMICS,
+    DAYS,
+    ECONOMICS,
+    PHONE_CUSTOMERS,
+    SCHEDULE,
+    TERRITORIES,
+    UNSCHEDULED,
+    Column,
+    Kind,
+    column,
+)
 
 if TYPE_CHECKING:  # the sheet type of write-only workbooks (not exported by openpyxl)
     from openpyxl.worksheet._write_only import WriteOnlyWorksheet
@@ -31,7 +43,10 @@ if TYPE_CHECKING:  # the sheet type of write-only workbooks (not exported by ope
 log = logging.getLogger(__name__)
 
 #: The sheets, in workbook order (territories first: the overview a manager opens with).
-SHEETS = (TERRITORIES, ASSIGNMENTS, SCHEDULE, DAYS, UNSCHEDULED)
+SHEETS = (
+    TERRITORIES, ASSIGNMENTS, SCHEDULE, DAYS, UNSCHEDULED, ECONOMICS, CUSTOMER_ECONOMICS,
+    PHONE_CUSTOMERS,
+)  # fmt: skip
 
 _HEADER_FONT = Font(bold=True, color="FFFFFF")
 _HEADER_FILL = PatternFill("solid", fgColor="305496")
@@ -164,7 +179,8 @@ def write_workbook(plan_dir: Path | str, *, lang: str = "en") -> Path:
     Parameters
     ----------
     plan_dir
-        The plan folder; each of territories/assignments/schedule/days/unscheduled.csv that
+        The plan folder; each of territories/assignments/schedule/days/unscheduled.csv (and
+        economics/customer_economics/phone_customers.csv where written) that
         exists becomes a sheet of the same name (the sheet names never change).
     lang
         Header labels in "en" or "nl" (another language gets English); columns this tool does

@@ -18,6 +18,7 @@ from scipy.spatial import cKDTree
 
 from .models import Customer, Rep
 from .params import Config
+from .telesales import TelesalesResult
 from .travel import Legs, Points, TravelModel, crow, haversine_km, project_km
 from .workdays import period_working_days, rep_days_off
 
@@ -194,6 +195,7 @@ class SizingResult:
     potential_total: float
     potential_per_rep: float | None
     reps_by_potential: int | None
+    telesales: TelesalesResult | None = None  # the phone customers' calls (6.6), when any
 
     @property
     def visits(self) -> int:
@@ -259,6 +261,7 @@ class SizingResult:
                 "per_rep_target": self.potential_per_rep,
                 "reps": self.reps_by_potential,
             },
+            **({"telesales": self.telesales.to_dict()} if self.telesales is not None else {}),
         }
 
 

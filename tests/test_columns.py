@@ -35,6 +35,27 @@ CONTRACT = {
     ),
     "unscheduled.csv": ("customer_id", "rep_id", "reason", "customer_name", "visit", "date"),
 }  # fmt: skip
+#: The tables written only when used (economics, phone customers) and scenarios.csv.
+EXTRA_CONTRACT = {
+    "economics.csv": (
+        "rep_id", "customers", "revenue", "margin_eur", "rep_cost_eur", "travel_cost_eur",
+        "contribution_eur", "cost_per_visit_eur", "break_even_revenue_eur", "rep_name",
+        "visits_year", "travel_km_year", "safety_margin", "flagged_customers",
+    ),
+    "customer_economics.csv": (
+        "customer_id", "rep_id", "revenue", "margin_eur", "visits", "visit_cost_eur",
+        "contribution_eur", "channel", "cost_above_margin", "name", "class", "calls",
+    ),
+    "phone_customers.csv": (
+        "customer_id", "name", "class", "calls", "call_minutes", "call_hours", "current_rep",
+        "lat", "lon",
+    ),
+    "scenarios.csv": (
+        "scenario", "reps", "phone_customers", "customers_moved", "max_workload_deviation",
+        "min_utilisation", "max_utilisation", "visits_unscheduled", "travel_hours", "travel_km",
+        "agents_needed", "cost_eur", "contribution_eur", "revenue", "folder", "note",
+    ),
+}  # fmt: skip
 ROUTE_PROPERTIES = (
     "rep_id", "date", "week", "weekday", "depart", "return", "visits", "travel_min", "travel_km",
 )  # fmt: skip
@@ -48,8 +69,14 @@ def test_tables_keep_the_contract_columns_in_order() -> None:
     assert [t.name for t in columns.TABLES] == [f.removesuffix(".csv") for f in CONTRACT]
 
 
+def test_the_extra_tables_keep_their_contract_columns_in_order() -> None:
+    extra = (*columns.ECONOMICS_TABLES, columns.SCENARIOS)
+    assert {t.file: tuple(c.value for c in t.columns) for t in extra} == EXTRA_CONTRACT
+
+
 def test_every_column_is_written_somewhere_and_fully_described() -> None:
-    used = {c for t in columns.TABLES + columns.OPTIONAL_TABLES for c in t.columns}
+    tables = (*columns.TABLES, *columns.OPTIONAL_TABLES, columns.SCENARIOS)
+    used = {c for t in tables for c in t.columns}
     assert used == set(Column)
     for c in Column:
         assert c.en and c.nl, c

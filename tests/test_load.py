@@ -199,6 +199,8 @@ ALIAS_VALUES = {
     "visits": ("3", "visits", 3),
     "visit_minutes": ("25", "visit_minutes", 25.0),
     "potential": ("7000", "potential", 7000.0),
+    "revenue": ("3100", "revenue", 3100.0),
+    "channel": ("telefoon", "channel", "phone"),
     "street": ("Dorpsstraat", "street", "Dorpsstraat 12a"),
     "house_number": ("12a", "street", "Dorpsstraat 12a"),
     "postcode": ("8011 PK", "postcode", "8011 PK"),

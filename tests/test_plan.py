@@ -321,6 +321,46 @@ def test_pair_moves_finish_the_balance_where_the_redesign_does_not(team, monkeyp
     assert out.kpis.connected_share == 1.0 and out.kpis.territories_connected == 2
 
 
+def test_pair_moves_keep_locked_customers_and_the_move_cap(team, monkeypatch):
+    """Today's split is the heavy one; ``max_moved`` allows 5 of 36 customers to change rep and
+    three of R1's customers that a free pair move hands to R2 are locked to R1: the pair moves
+    may move no more than that."""
+    customers, reps, design = team
+    assignment = list(design.assignment)
+    for i in range(18, 26):
+        assignment[i] = 0
+    heavy = dataclasses.replace(design, assignment=tuple(assignment))
+    today = [
+        dataclasses.replace(
+            c, current_rep=reps[t].id, locked_rep=reps[0].id if i in (7, 14, 16) else ""
+        )
+        for i, (c, t) in enumerate(zip(customers, assignment, strict=True))
+    ]
+    monkeypatch.setattr(rebalance_mod, "_redesign", lambda c, r, w, cfg, previous, **_: heavy)
+    free = _config(improve_iterations=60, rebalance_rounds=2)
+    capped = dataclasses.replace(
+        free, territory=dataclasses.replace(free.territory, max_moved=0.15)
+    )
+    _, unbounded = plan_and_rebalance(today, reps, heavy, free, jobs=1)
+    plan, out = plan_and_rebalance(today, reps, heavy, capped, jobs=1)
+    moved = [
+        i for i, (a, b) in enumerate(zip(heavy.assignment, out.assignment, strict=True)) if a != b
+    ]
+    assert (
+        len(
+            [
+                i
+                for i, (a, b) in enumerate(zip(heavy.assignment, unbounded.assignment, strict=True))
+                if a != b
+            ]
+        )
+        > 5
+    )
+    assert 0 < len(moved) <= 5
+    assert all(out.assignment[i] == unbounded.assignment[i] == 0 for i in (7, 14, 16))
+    assert plan.kpis.rebalance_moved == len(moved)
+
+
 def test_visits_that_do_not_fit_a_day_are_moved_to_other_days(monkeypatch):
     """A stand-in periodic engine crams every visit it can onto day 0: repair must spread them."""
     from territory.periodic import PeriodicSolution

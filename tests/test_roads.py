@@ -249,3 +249,68 @@ def test_plan_on_helsinki_roads(tmp_path: Path) -> None:
         assert float(day["travel_km"]) >= sum(need) - 0.051
         assert day["return"] <= "17:00" and float(day["overtime_min"]) == 0
     assert legs == 40
+
+
+@pytest.mark.slow
+def test_route_lines_follow_the_roads(tmp_path: Path) -> None:
+    """With the osm source, routes.geojson draws each day along its roads: the line passes
+    through every stop, each vertex between them lies on a road segment of the network, and
+    the line's length on the road matches the day's reported km; the maps draw the way home
+    from the last stop. The crow source keeps straight lines (home, stops, home)."""
+    from conftest import read_csv
+
+    from territory.cli import main
+    from territory.travel import haversine_km
+
+    places = _places(13, 3, HELSINKI_BOX)
+    reps = tmp_path / "reps.csv"
+    reps.write_text(f"id,lat,lon\nH,{places.lat[0]:.6f},{places.lon[0]:.6f}\n")
+    customers = tmp_path / "customers.csv"
+    customers.write_text(
+        "id,lat,lon,class\n"
+        + "".join(f"P{i},{places.lat[i]:.6f},{places.lon[i]:.6f},C\n" for i in range(1, 13))
+    )
+    args = ["-q", "plan", str(customers), "--reps", str(reps)]
+    assert main([*args, "--osm", str(HELSINKI), "--out", str(tmp_path / "osm")]) == 0
+    assert main([*args, "--out", str(tmp_path / "crow"), "--no-maps"]) == 0
+
+    net, _ = roads.load_network(HELSINKI)
+    g = net.g
+    seg_lat = np.r_[g["seg_lat0"], g["seg_lat1"]]
+    seg_lon = np.r_[g["seg_lon0"], g["seg_lon1"]]
+    routes = json.loads((tmp_path / "osm" / "routes.geojson").read_text())["features"]
+    days = {d["date"]: d for d in read_csv(tmp_path / "osm" / "days.csv")}
+    schedule = read_csv(tmp_path / "osm" / "schedule.csv")
+    pos = {f"P{i}": (round(places.lat[i], 6), round(places.lon[i], 6)) for i in range(1, 13)}
+    assert routes and len(routes) == len(days)
+    for feature in routes:
+        coords = np.array(feature["geometry"]["coordinates"])  # lon, lat
+        date = feature["properties"]["date"]
+        stops = [v["customer_id"] for v in sorted(
+            (v for v in schedule if v["date"] == date), key=lambda v: int(v["seq"]))]  # fmt: skip
+        assert len(coords) > len(stops) + 2  # more than the straight home-stops-home line
+        seen = {(round(lat, 6), round(lon, 6)) for lon, lat in coords}
+        assert all(pos[s] in seen for s in stops)
+        # every vertex that is not a place lies on the network (on a segment's line)
+        inner = [
+            (lat, lon)
+            for lon, lat in coords[1:-1]
+            if (round(lat, 6), round(lon, 6)) not in set(pos.values())
+        ]
+        for lat, lon in inner[:: max(1, len(inner) // 40)]:
+            near = np.argsort(haversine_km(lat, lon, seg_lat, seg_lon))[:1]
+            d_vertex = float(haversine_km(lat, lon, seg_lat[near], seg_lon[near])[0]) * 1000
+            snapped = net.snap(np.array([lat]), np.array([lon])).snap_m[0]
+            assert snapped < 1.0 or d_vertex < 1.0, (lat, lon)
+        lat, lon = coords[:, 1], coords[:, 0]
+        length = float(np.sum(haversine_km(lat[:-1], lon[:-1], lat[1:], lon[1:])))
+        # every leg steps from its place onto the road and off it again: not driven km
+        visited = [pos[s] for s in stops] + [(round(places.lat[0], 6), round(places.lon[0], 6))]
+        steps = 2 * net.snap(*np.array(visited).T).snap_m.sum() / 1000
+        reported = float(days[date]["travel_km"])
+        assert abs(length - steps - reported) <= 0.06 + 0.002 * reported, (date, length, steps)
+    crow = json.loads((tmp_path / "crow" / "routes.geojson").read_text())["features"]
+    for feature in crow:
+        assert len(feature["geometry"]["coordinates"]) == int(feature["properties"]["visits"]) + 2
+    page = (tmp_path / "osm" / "reps" / "H.html").read_text(encoding="utf-8")
+    assert '"home_from"' in page

@@ -406,3 +406,53 @@ def test_fleet_without_a_break_goes_through_pyvrp_with_capacity() -> None:
     assert check_route(request, result) == []
     assert all(len(r) <= 5 for r in result.routes)
     assert result.cost <= solve_routes(request, search="ortools").cost
+
+
+def test_a_rep_day_with_a_break_searches_with_the_one_route_tuning(rep_day: RouteRequest) -> None:
+    """The rep-day tuning reaches PyVRP: its budget, its operators left out and a starting
+    time-warp penalty scaled to the cost of a second of travel; the previous tuning (every
+    operator, PyVRP's own penalties) finds the same optimum here."""
+    from territory import routing_pyvrp
+
+    tuning = routing.ONE_ROUTE_TUNING
+    real = routing_pyvrp.pyvrp_routes
+    with mock.patch.object(routing_pyvrp, "pyvrp_routes", side_effect=real) as called:
+        result = solve_routes(rep_day)
+    kwargs = called.call_args.kwargs
+    assert kwargs["iterations"] == tuning.iterations_per_stop * 8
+    assert kwargs["skip_operators"] == tuning.skip_operators
+    per_s = rep_day.cost.sum() / rep_day.duration_s.sum()  # type: ignore[union-attr]
+    assert kwargs["penalty"] == pytest.approx(tuning.penalty_per_travel_s * per_s)
+    # with optional stops (the planner's days) PyVRP keeps its own starting penalty
+    optional = dataclasses.replace(rep_day, unscheduled_penalty=np.full(9, 10**7, dtype=np.int64))
+    with mock.patch.object(routing_pyvrp, "pyvrp_routes", side_effect=real) as called:
+        assert solve_routes(optional).unscheduled == ()
+    assert called.call_args.kwargs["penalty"] is None
+    previous = routing.PyvrpTuning(5, 2.0, 40, None, ())
+    with mock.patch.object(routing, "ONE_ROUTE_TUNING", previous):
+        before = solve_routes(rep_day)
+    assert result.cost == before.cost == brute_force_optimum(rep_day)
+
+
+def test_pyvrp_search_without_some_operators_is_deterministic_and_keeps_its_budget(
+    rep_day: RouteRequest,
+) -> None:
+    from territory.routing_pyvrp import pyvrp_routes
+
+    def run() -> object:
+        return pyvrp_routes(
+            rep_day.duration_s,
+            rep_day.cost,  # type: ignore[arg-type]
+            rep_day.service_s,
+            rep_day.window_s,
+            break_s=rep_day.break_s,
+            iterations=30,
+            seed=3,
+            penalty=5.0,
+            skip_operators=("Swap21", "Swap22", "Relocate2", "RelocateAlternative"),
+        )
+
+    first = run()
+    assert first == run()
+    assert first.iterations == 30  # type: ignore[attr-defined]
+    assert first.feasible and sorted(first.routes[0]) == list(range(1, 9))  # type: ignore[attr-defined]
