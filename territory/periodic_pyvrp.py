@@ -1,0 +1,223 @@
+"""The whole period as one PyVRP instance: day choice of single-visit customers included.
+
+`periodic.solve_periodic` chooses visit patterns with its own search; this module hands the
+result to PyVRP's iterated local search as *one* vehicle routing problem over all days, so that
+the routes of every day and the day of every customer visited once per period are searched
+together by a C++ local search (Vidal et al. 2012 route the days of a PVRP the same way).
+
+Encoding. Day ``d`` is a vehicle type of ``vehicles_per_day`` vehicles whose shift is the time
+window ``[d H, d H + D]`` (``D`` the duration limit, ``H > D``), so a vehicle of day ``d`` can only
+serve visits whose window lies on day ``d``. A customer whose allowed patterns are all single days
+becomes one optional copy per allowed day, the copies in one required, mutually exclusive group
+(PyVRP visits exactly one of them: its day is chosen by the search). Every other customer keeps
+the pattern it has and becomes one required copy per day of it. Travel is scaled to integers
+(rounded up for durations, so PyVRP's feasible routes keep the limit in floats too), and the
+result is checked again in floats; it is kept only when it is cheaper and feasible.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import pyvrp
+from numpy.typing import NDArray
+from pyvrp.exceptions import PenaltyBoundWarning
+from pyvrp.stop import MaxIterations as PyvrpMaxIterations
+from pyvrp.stop import MaxRuntime as PyvrpMaxRuntime
+
+from .periodic import (
+    MaxIterations,
+    MaxRuntime,
+    PeriodicProblem,
+    PeriodicSolution,
+    check_solution,
+    route_cost,
+)
+
+__all__ = ["route_period"]
+
+#: Travel units per integer unit of PyVRP's distances (fine enough: 1e-4 of a unit per leg).
+_SCALE = 1e4
+
+
+def _single_day_days(patterns: tuple[int, ...]) -> list[int] | None:
+    """The days of ``patterns`` when every one is a single day, else None."""
+    if not patterns or any(p & (p - 1) for p in patterns):
+        return None
+    return sorted(p.bit_length() - 1 for p in patterns)
+
+
+def route_period(
+    problem: PeriodicProblem,
+    solution: PeriodicSolution,
+    budget: MaxIterations | MaxRuntime,
+    *,
+    seed: int = 0,
+) -> PeriodicSolution:
+    """Route all days of ``solution`` again as one PyVRP problem, single-day customers free.
+
+    Parameters
+    ----------
+    problem
+        The instance; every customer must be scheduled (``unscheduled_penalty`` None), else
+        ``solution`` is returned unchanged.
+    solution
+        A feasible plan: its routes are the warm start, its patterns of multi-visit customers
+        stay.
+    budget
+        PyVRP's budget: iterations (deterministic) or seconds.
+    seed
+        Seed of PyVRP's random stream.
+
+    Returns
+    -------
+    PeriodicSolution
+        The cheaper of PyVRP's feasible answer and ``solution``.
+    """
+    if problem.unscheduled_penalty is not None or not solution.feasible:
+        return solution
+    built = _period_data(problem, solution)
+    data, copies, initial = built
+    stop: Any = (
+        PyvrpMaxIterations(budget.iterations)
+        if isinstance(budget, MaxIterations)
+        else PyvrpMaxRuntime(budget.seconds)
+    )
+    try:
+        start = pyvrp.Solution(
+            data,
+            [pyvrp.Route(data, visits, vehicle_type=day) for day, visits in initial if visits],
+        )
+    except (RuntimeError, ValueError):  # pragma: no cover - the warm start is always valid
+        start = None
+    with warnings.catch_warnings():
+        # the day windows drive PyVRP's time-warp penalty to its bound; the answer is checked
+        warnings.simplefilter("ignore", PenaltyBoundWarning)
+        result = pyvrp.solve(
+            data, stop, seed=int(seed) % 2**32, collect_stats=False, initial_solution=start
+        )
+    best = result.best
+    if not best.is_feasible():
+        return solution
+    routes: list[list[tuple[int, ...]]] = [[] for _ in range(problem.days)]
+    for route in best.routes():
+        day = int(route.vehicle_type())
+        routes[day].append(tuple(copies[a.idx][0] for a in route if a.is_client()))
+    for day_routes in routes:
+        day_routes.extend([()] * (problem.vehicles_per_day - len(day_routes)))
+    pattern = [0] * problem.n_customers
+    for day, day_routes in enumerate(routes):
+        for r in day_routes:
+            for c in r:
+                pattern[c - 1] |= 1 << day
+    found = PeriodicSolution(
+        pattern=tuple(pattern),
+        routes=tuple(tuple(day) for day in routes),
+        cost=0.0,
+        feasible=False,
+        iterations=solution.iterations,
+    )
+    found = replace(found, cost=route_cost(problem, found))
+    if check_solution(problem, found) or found.cost >= solution.cost - 1e-9:
+        return solution
+    return replace(found, feasible=True)
+
+
+def _scaled_span(dur: NDArray[np.int64], svc: NDArray[np.int64], route: tuple[int, ...]) -> int:
+    """Duration of ``route`` in PyVRP's integer units (0 when empty)."""
+    if not route:
+        return 0
+    a = np.array([0, *route, 0], dtype=np.intp)
+    return int(dur[a[:-1], a[1:]].sum() + svc[a].sum())
+
+
+def _period_data(
+    problem: PeriodicProblem, solution: PeriodicSolution
+) -> tuple[pyvrp.ProblemData, list[tuple[int, int]], list[tuple[int, list[int]]]]:
+    """PyVRP's data, the (customer, day) of each client copy, and the warm start's routes
+    as (day, client copies) per route."""
+    travel = np.asarray(problem.travel, dtype=np.float64)
+    service = np.asarray(problem.service, dtype=np.float64)
+    dist = np.rint(travel * _SCALE).astype(np.int64)
+    dur: NDArray[np.int64] = np.ceil(travel * _SCALE - 1e-6).astype(np.int64)
+    svc = np.ceil(service * _SCALE - 1e-6).astype(np.int64)
+    if problem.max_duration is not None:
+        limit = math.floor(problem.max_duration * _SCALE + 1e-6)
+    else:  # no limit: twice the longest route so far (days far apart confuse PyVRP's penalties)
+        longest = max(
+            (_scaled_span(dur, svc, route) for day in solution.routes for route in day),
+            default=0,
+        )
+        limit = 2 * longest + 1
+    span = limit + 1  # days never overlap
+    demand = problem.demand
+    dims = 1 if demand is not None and problem.capacity is not None else 0
+    d_scale = 1.0
+    if demand is not None and not np.allclose(demand, np.round(demand)):
+        d_scale = 1000.0
+    copies: list[tuple[int, int]] = []
+    copy_of: dict[tuple[int, int], int] = {}
+    clients: list[pyvrp.Client] = []
+    groups: list[pyvrp.ClientGroup] = []
+    for c in range(1, problem.n_customers + 1):
+        free = _single_day_days(problem.patterns[c - 1])
+        days = (
+            free
+            if free is not None
+            else [d for d in range(problem.days) if solution.pattern[c - 1] >> d & 1]
+        )
+        first = len(clients)
+        for d in days:
+            copy_of[c, d] = len(clients)
+            copies.append((c, d))
+            clients.append(
+                pyvrp.Client(
+                    location=c,
+                    delivery=[round(float(demand[c]) * d_scale)]
+                    if dims and demand is not None
+                    else [],
+                    service_duration=int(svc[c]),
+                    tw_early=d * span,
+                    tw_late=d * span + limit,
+                    required=free is None,
+                    group=len(groups) if free is not None else None,
+                )
+            )
+        if free is not None:
+            groups.append(pyvrp.ClientGroup(list(range(first, len(clients))), required=True))
+    capacity = (
+        [math.floor(float(problem.capacity) * d_scale + 1e-9)]
+        if dims and problem.capacity is not None
+        else []
+    )
+    vehicle_types = [
+        pyvrp.VehicleType(
+            num_available=problem.vehicles_per_day,
+            capacity=capacity,
+            tw_early=d * span,
+            tw_late=d * span + limit,
+            shift_duration=limit,
+            name=f"day{d}",
+        )
+        for d in range(problem.days)
+    ]
+    matrices: Any = ([dist], [dur])
+    data = pyvrp.ProblemData(
+        locations=[pyvrp.Location(x=0, y=0) for _ in range(problem.n_customers + 1)],
+        clients=clients,
+        depots=[pyvrp.Depot(location=0, tw_early=0, tw_late=problem.days * span)],
+        vehicle_types=vehicle_types,
+        distance_matrices=matrices[0],
+        duration_matrices=matrices[1],
+        groups=groups,
+    )
+    initial = [
+        (day, [copy_of[c, day] for c in route])
+        for day, day_routes in enumerate(solution.routes)
+        for route in day_routes
+    ]
+    return data, copies, initial

@@ -1,0 +1,121 @@
+"""The periodic engine's PyVRP polish: rounds, and the whole period as one PyVRP problem."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from territory.periodic import (
+    MaxIterations,
+    PeriodicProblem,
+    PeriodicSolution,
+    SearchParams,
+    check_solution,
+    route_cost,
+    solve_periodic,
+)
+from territory.periodic_pyvrp import route_period
+
+
+def _single_day_problem(
+    n: int, *, days: int = 3, vehicles: int = 2, seed: int = 0
+) -> PeriodicProblem:
+    """Customers visited once, on any day: the whole choice is the day."""
+    rng = np.random.default_rng(seed)
+    xy = np.vstack([[50.0, 50.0], rng.uniform(0, 100, size=(n, 2))])
+    travel = np.sqrt(((xy[:, None] - xy[None]) ** 2).sum(-1))
+    return PeriodicProblem(
+        travel=travel,
+        service=np.r_[0.0, np.full(n, 5.0)],
+        patterns=tuple(tuple(1 << d for d in range(days)) for _ in range(n)),
+        days=days,
+        vehicles_per_day=vehicles,
+        demand=np.r_[0.0, np.ones(n)],
+        capacity=float(n),
+    )
+
+
+def _scattered(problem: PeriodicProblem) -> PeriodicSolution:
+    """A poor plan: customers dealt to the days in turn, one route a day in id order."""
+    days = problem.days
+    routes = [[[] for _ in range(problem.vehicles_per_day)] for _ in range(days)]
+    for c in range(1, problem.n_customers + 1):
+        routes[c % days][0].append(c)
+    sol = PeriodicSolution(
+        pattern=tuple(1 << (c % days) for c in range(1, problem.n_customers + 1)),
+        routes=tuple(tuple(tuple(r) for r in day) for day in routes),
+        cost=0.0,
+        feasible=True,
+        iterations=0,
+    )
+    return PeriodicSolution(sol.pattern, sol.routes, route_cost(problem, sol), True, 0)
+
+
+def test_route_period_moves_customers_between_days_and_keeps_limits() -> None:
+    problem = _single_day_problem(24)
+    start = _scattered(problem)
+    assert check_solution(problem, start) == []
+    found = route_period(problem, start, MaxIterations(2000), seed=1)
+    assert check_solution(problem, found) == []
+    assert found.feasible
+    assert found.cost == pytest.approx(route_cost(problem, found))
+    assert found.cost < 0.8 * start.cost
+    moved = sum(a != b for a, b in zip(found.pattern, start.pattern, strict=True))
+    assert moved > 0
+    again = route_period(problem, start, MaxIterations(2000), seed=1)
+    assert again == found
+
+
+def _mixed_problem(n: int, *, vehicles: int = 3, seed: int = 2) -> PeriodicProblem:
+    """Frequencies 1 and 2 over four days, with a capacity that binds."""
+    rng = np.random.default_rng(seed)
+    xy = np.vstack([[50.0, 50.0], rng.uniform(0, 100, size=(n, 2))])
+    travel = np.sqrt(((xy[:, None] - xy[None]) ** 2).sum(-1))
+    patterns = tuple((1, 2, 4, 8) if c % 2 else (5, 10) for c in range(n))
+    return PeriodicProblem(
+        travel=travel,
+        service=np.r_[0.0, np.full(n, 5.0)],
+        patterns=patterns,
+        days=4,
+        vehicles_per_day=vehicles,
+        demand=np.r_[0.0, rng.integers(1, 6, n).astype(float)],
+        capacity=25.0,
+        max_duration=400.0,
+    )
+
+
+def test_polish_rounds_never_lose_what_the_search_found_and_are_deterministic() -> None:
+    problem = _mixed_problem(40)
+    plain = solve_periodic(problem, MaxIterations(150), seed=3)
+    # all search iterations before the first polish: the same search, then three polish rounds
+    params = SearchParams(polish=True, polish_rounds=3, resume_share=0.0, polish_iterations=600)
+    polished = solve_periodic(problem, MaxIterations(150), seed=3, params=params)
+    assert check_solution(problem, polished) == []
+    assert polished.cost <= plain.cost + 1e-9
+    assert polished == solve_periodic(problem, MaxIterations(150), seed=3, params=params)
+
+
+def test_resumed_search_between_rounds_keeps_plans_valid() -> None:
+    problem = _mixed_problem(36, vehicles=2, seed=5)
+    params = SearchParams(polish=True, polish_rounds=3, resume_share=0.5, polish_iterations=300)
+    sol = solve_periodic(problem, MaxIterations(120), seed=0, params=params)
+    assert sol.feasible
+    assert check_solution(problem, sol) == []
+    assert sol.iterations == 120  # 60 before the first polish, 30 after each of the others
+
+
+def test_polish_defaults_follow_the_size_of_the_period() -> None:
+    from territory.periodic import _polish_shape
+
+    small = _mixed_problem(40)
+    big = _mixed_problem(420)  # 210 single visits + 210 x 2 = 630 visits, 3 vehicles a day
+    assert _polish_shape(SearchParams(polish=True), small) == (1, 0.2)
+    assert _polish_shape(SearchParams(polish=True), big) == (5, 0.3)
+    one_vehicle = _mixed_problem(420, vehicles=1)
+    assert _polish_shape(SearchParams(polish=True), one_vehicle) == (1, 0.2)
+    chosen = SearchParams(polish=True, polish_rounds=2, polish_share=0.4)
+    assert _polish_shape(chosen, small) == (2, 0.4)
+    with pytest.raises(ValueError, match="polish_rounds"):
+        SearchParams(polish_rounds=0)
+    with pytest.raises(ValueError, match="polish_share"):
+        SearchParams(polish_share=1.5)
