@@ -423,11 +423,14 @@ def test_a_rep_day_with_a_break_searches_with_the_one_route_tuning(rep_day: Rout
     assert kwargs["skip_operators"] == tuning.skip_operators
     per_s = rep_day.cost.sum() / rep_day.duration_s.sum()  # type: ignore[union-attr]
     assert kwargs["penalty"] == pytest.approx(tuning.penalty_per_travel_s * per_s)
-    # with optional stops (the planner's days) PyVRP keeps its own starting penalty
+    # with optional stops (the planner's days) PyVRP keeps the previous setting: every
+    # operator, the default budget, its own starting penalty
     optional = dataclasses.replace(rep_day, unscheduled_penalty=np.full(9, 10**7, dtype=np.int64))
     with mock.patch.object(routing_pyvrp, "pyvrp_routes", side_effect=real) as called:
         assert solve_routes(optional).unscheduled == ()
-    assert called.call_args.kwargs["penalty"] is None
+    kwargs = called.call_args.kwargs
+    assert kwargs.get("penalty") is None and not kwargs.get("skip_operators")
+    assert kwargs["iterations"] == routing.default_iterations(8)
     previous = routing.PyvrpTuning(5, 2.0, 40, None, ())
     with mock.patch.object(routing, "ONE_ROUTE_TUNING", previous):
         before = solve_routes(rep_day)
