@@ -392,7 +392,7 @@ def format_kpis(kpis: dict[str, Any]) -> str:
     labels = [
         ("territories", "territories", "{}"),
         ("customers", "customers", "{}"),
-        ("max_workload_deviation", "max workload deviation from target", "{:.1%}"),
+        ("max_workload_deviation", "max workload deviation from target (estimate)", "{:.1%}"),
         ("connected_share", "customers in connected territories", "{:.1%}"),
         ("moved", "customers changing rep", "{}"),
         ("objective_ratio", "compactness objective / lower bound", "{:.3f}"),

@@ -27,7 +27,7 @@ from .districting import (
     evaluate_assignment,
     road_neighbour_lists,
 )
-from .models import Customer, Design, Plan, PlanKpis, Rep
+from .models import Customer, Design, DesignKpis, Plan, PlanKpis, Rep
 from .params import Config
 from .periodic import default_iterations
 from .planning import (
@@ -294,6 +294,7 @@ def _plan_and_rebalance(
             kpis = evaluate_assignment(
                 customers, team, workload, moved.assignment, config, travel=travel
             )
+            kpis = replace(kpis, infeasible_notes=_estimate_notes(kpis, moved, team))
             best = replace(moved, design=replace(moved.design, kpis=kpis))
     plan = Plan(
         days=tuple(d for p in best.plans for d in p.days),
@@ -508,6 +509,23 @@ class _PairMoves:
         back = self.travel.pairs(self.points.take(idx), home).minutes[0]
         visit = max(self.customers[i].visit_minutes, 0.0)
         return bool(there + back + visit <= self.selling_min[t])
+
+
+def _estimate_notes(kpis: DesignKpis, moved: _TeamPlan, team: Sequence[Rep]) -> tuple[str, ...]:
+    """The design's notes after the pair moves: the estimate's band misses are no failure of
+    the design then (the pair moves balance the routed workload), so one sentence says so."""
+    band = "% workload against its target"
+    notes = [n for n in kpis.infeasible_notes if band not in n]
+    dev = np.asarray(kpis.deviation, dtype=np.float64)
+    if dev.size and float(np.abs(dev).max()) > kpis.tolerance + 1e-9:
+        worst = int(np.argmax(np.abs(dev)))
+        notes.append(
+            f"The routed rebalancing balanced the real workload (routed, within "
+            f"{moved.max_deviation * 100:.1f} %); the design's estimate of it, which only "
+            f"approximates the driving, is now off its target by up to {dev[worst] * 100:+.1f} % "
+            f"('{team[worst].id}')."
+        )
+    return tuple(notes)
 
 
 def _connected(members: set[int], nbrs: list[list[int]]) -> bool:
