@@ -254,9 +254,10 @@ def _scenario_options(sp: argparse.ArgumentParser) -> None:
     sp.add_argument(
         "--skip",
         type=_names,
-        default=(),
+        action="append",
+        default=[],
         metavar="NAMES",
-        help=f"scenarios to leave out, comma-separated: {','.join(SCENARIO_KEYS)}",
+        help=f"scenarios to leave out, comma-separated or repeated: {','.join(SCENARIO_KEYS)}",
     )
     sp.add_argument(
         "--moved",
@@ -736,7 +737,7 @@ def _scenarios(
     check_plan_period(inputs.config, args.config or "plan.toml")
     scenarios, skipped = build_scenarios(
         inputs,
-        skip=args.skip,
+        skip=tuple(name for names in args.skip for name in names),
         moved=args.moved,
         without=args.without,
         phone_class=args.phone_class,

@@ -97,7 +97,9 @@ def plan_and_rebalance(
     the best plan is kept: the least routed deviation beyond ``planning.routed_goal`` summed
     over the reps, then the fewest unscheduled visits (`_TeamPlan.fairer_than`). The rounds
     stop once every rep is within the goal with nothing unscheduled, the deviation beyond the
-    goal summed over the reps is at most 0.25, or two rounds in a row did not improve (each
+    goal summed over the reps is at most 0.25 (not under a ``max_moved`` cap: the pair moves
+    cannot move more customers than it allows, so the rounds, which choose which customers
+    move, go on), or two rounds in a row did not improve (each
     round starts from the latest plan). Then pair moves (`_PairMoves`) between
     neighbouring territories, each judged by routing both again, finish the balance.
     """
@@ -236,7 +238,7 @@ def _plan_and_rebalance(
     for _ in range(planning.rebalance_rounds):
         if best.done(goal) or len(team) < 2 or stale >= _STALE_ROUNDS:
             break
-        if best.excess(goal) <= _HANDOVER_EXCESS:
+        if best.excess(goal) <= _HANDOVER_EXCESS and config.territory.max_moved is None:
             break  # close: a few pair moves finish it sooner than a round of the whole team
         rounds += 1
         new_design = _redesign(

@@ -241,6 +241,9 @@ def test_scenarios_on_the_sample(sample_run: Path) -> None:
         assigned = read_csv(sample_run / row["folder"] / "assignments.csv")
         assert sum(a["changed"] == "true" for a in assigned) == moved
     assert int(rows["today"]["customers_moved"]) == 0
+    # more freedom to move buys better balance (the disruption-balance trade-off)
+    dev = [float(rows[moved_name(cap)]["max_workload_deviation"]) for cap in (0.05, 0.10, 0.20)]
+    assert dev[0] > dev[1] > dev[2], dev
     util = [float(rows[n]["max_utilisation"]) for n in ("reps-1", "redesign", "reps+1")]
     assert util[0] > util[1] > util[2], util
     assert [int(rows[n]["reps"]) for n in ("reps-1", "redesign", "reps+1")] == [5, 6, 7]
