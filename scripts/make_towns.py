@@ -105,16 +105,15 @@ def generate_towns(
         count[j] += 1
     home_town = np.repeat(np.arange(len(places)), count)
     h_lat, h_lon = _offset(centre[home_town, 0], centre[home_town, 1], np.full(k, 2.0), rng)
-    reps = [
-        Rep(
-            id=f"R{j + 1:03d}",
-            lat=round(float(h_lat[j]), 6),
-            lon=round(float(h_lon[j]), 6),
-            row=j + 2,
-        )
-        for j in range(k)
+    return customers, _reps(h_lat, h_lon)
+
+
+def _reps(h_lat: np.ndarray, h_lon: np.ndarray) -> list[Rep]:
+    """Reps R001, R002, ... living at the given homes."""
+    return [
+        Rep(id=f"R{j + 1:03d}", lat=round(float(la), 6), lon=round(float(lo), 6), row=j + 2)
+        for j, (la, lo) in enumerate(zip(h_lat, h_lon, strict=True))
     ]
-    return customers, reps
 
 
 def generate_uniform(n: int, k: int, seed: int = 0) -> tuple[list[Customer], list[Rep]]:
@@ -136,16 +135,7 @@ def generate_uniform(n: int, k: int, seed: int = 0) -> tuple[list[Customer], lis
     lat, lon = land_points(n)
     customers = _customers(lat, lon, rng)
     h_lat, h_lon = land_points(k)
-    reps = [
-        Rep(
-            id=f"R{j + 1:03d}",
-            lat=round(float(h_lat[j]), 6),
-            lon=round(float(h_lon[j]), 6),
-            row=j + 2,
-        )
-        for j in range(k)
-    ]
-    return customers, reps
+    return customers, _reps(h_lat, h_lon)
 
 
 def generate(geography: str, n: int, k: int, seed: int = 0) -> tuple[list[Customer], list[Rep]]:
