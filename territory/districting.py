@@ -260,7 +260,9 @@ def design_territories(
         homes = _Centres.of_homes(reps).as_tuples()
         return Design(territory_ids, (), homes, _empty_kpis(prob, notes))
     prev = _previous_territories(previous, prob)
-    moved_limit = _moved_limit(prob, tp.max_moved if max_moved is None else max_moved)
+    moved_limit = moved_cap(
+        prob.current, prob.locked, tp.max_moved if max_moved is None else max_moved
+    )
 
     say("neighbourhood graph", 0.0)
     nbrs = road_neighbour_lists(prob.xy, prob.points, prob.travel)
@@ -550,7 +552,7 @@ def _problem(
             f"lon '{c0.lon}'){f' and {bad.size - 1} more' if bad.size > 1 else ''}; locate "
             "customers (lat/lon or an address to geocode) before designing territories"
         )
-    locked, current = _locked_and_current(customers, territory_ids)
+    locked, current = locked_and_current(customers, territory_ids)
     wl = np.asarray(workload.workload_min, dtype=np.float64)
     names, values = _balanced_values(customers, wl, config.territory.balance)
     share = capacity / capacity.sum() if capacity.sum() > 0 else np.full(k, 1.0 / k)
@@ -586,7 +588,7 @@ def _selling_day_min(rep: Rep, config: Config) -> float:
     return float(max(end - start - d.lunch_minutes, 0))
 
 
-def _locked_and_current(
+def locked_and_current(
     customers: Sequence[Customer], territory_ids: tuple[str, ...]
 ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """Territory index of each customer's ``locked_rep`` (-1: none) and ``current_rep`` (-1:
@@ -652,14 +654,15 @@ def _previous_territories(
     return prev
 
 
-def _moved_limit(prob: _Problem, max_moved: float | None) -> int | None:
-    """Maximum number of customers that may leave their current rep (forced moves included)."""
+def moved_cap(
+    current: NDArray[np.int64], locked: NDArray[np.int64], max_moved: float | None
+) -> int | None:
+    """Maximum number of customers that may leave their current rep (forced moves included),
+    from `locked_and_current`'s indices; None without ``max_moved``."""
     if max_moved is None:
         return None
-    has = prob.current != -1
-    forced = int(
-        np.sum((prob.current == -2) | ((prob.locked >= 0) & has & (prob.locked != prob.current)))
-    )
+    has = current != -1
+    forced = int(np.sum((current == -2) | ((locked >= 0) & has & (locked != current))))
     return max(math.floor(max_moved * int(has.sum()) + 1e-9), forced)
 
 

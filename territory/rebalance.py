@@ -25,6 +25,8 @@ from .districting import (
     design_territories,
     estimate_design_s,
     evaluate_assignment,
+    locked_and_current,
+    moved_cap,
     road_neighbour_lists,
 )
 from .models import Customer, Design, DesignKpis, Plan, PlanKpis, Rep
@@ -370,12 +372,10 @@ class _PairMoves:
         self.points, self.homes = points, Points.of(team)
         # a pair move never moves a locked customer nor takes more customers away from their
         # current rep than [territory] max_moved allows (the design's own rule)
-        self.locked = {i for i, c in enumerate(customers) if c.locked_rep}
-        index = {r.id: t for t, r in enumerate(team)}
-        self.current = [index.get(c.current_rep, -2) if c.current_rep else -1 for c in customers]
-        cap = config.territory.max_moved
-        with_rep = sum(1 for t in self.current if t != -1)
-        self.moved_limit = None if cap is None else math.floor(cap * with_rep + 1e-9)
+        locked, current = locked_and_current(customers, tuple(r.id for r in team))
+        self.locked = set(np.flatnonzero(locked >= 0).tolist())
+        self.current = current.tolist()
+        self.moved_limit = moved_cap(current, locked, config.territory.max_moved)
         self.selling_min = np.zeros(len(team))
         for t, r in enumerate(team):
             start, end, lunch = working_window(r, config)
