@@ -2301,6 +2301,20 @@ def _moves(prob: _Problem, a: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDA
     return moved_in, moved_out
 
 
+def band_note(territory: str, criterion: str, deviation: float, tolerance: float) -> str:
+    """The design's note on a territory outside the band of one criterion (`is_band_note`)."""
+    return (
+        f"Territory '{territory}' ends at {deviation * 100:+.1f} % {criterion} "
+        f"against its target (band +/-{tolerance * 100:g} %): the best found under the locks, "
+        "the contiguity and the limits on moves."
+    )
+
+
+def is_band_note(note: str, criterion: str) -> bool:
+    """Whether ``note`` is a `band_note` on ``criterion``."""
+    return note.startswith("Territory '") and f" % {criterion} against its target (band " in note
+
+
 def _outcome_notes(
     prob: _Problem,
     devs: list[NDArray[np.float64]],
@@ -2316,11 +2330,7 @@ def _outcome_notes(
     tol = prob.tolerance
     for crit, dev in zip(prob.criteria, devs, strict=True):
         for r in np.flatnonzero(np.abs(dev) > tol + 1e-9):
-            notes.append(
-                f"Territory '{prob.territory_ids[r]}' ends at {dev[r] * 100:+.1f} % {crit} "
-                f"against its target (band +/-{tol * 100:g} %): the best found under the locks, "
-                "the contiguity and the limits on moves."
-            )
+            notes.append(band_note(prob.territory_ids[r], crit, float(dev[r]), tol))
     bad = [prob.territory_ids[r] for r in np.flatnonzero(~connected)]
     if bad:
         notes.append(

@@ -25,6 +25,7 @@ from .districting import (
     design_territories,
     estimate_design_s,
     evaluate_assignment,
+    is_band_note,
     locked_and_current,
     moved_cap,
     road_neighbour_lists,
@@ -537,8 +538,7 @@ class _PairMoves:
 def _estimate_notes(kpis: DesignKpis, moved: _TeamPlan, team: Sequence[Rep]) -> tuple[str, ...]:
     """The design's notes after the pair moves: the estimate's band misses are no failure of
     the design then (the pair moves balance the routed workload), so one sentence says so."""
-    band = "% workload against its target"
-    notes = [n for n in kpis.infeasible_notes if band not in n]
+    notes = [n for n in kpis.infeasible_notes if not is_band_note(n, "workload")]
     dev = np.asarray(kpis.deviation, dtype=np.float64)
     if dev.size and float(np.abs(dev).max()) > kpis.tolerance + 1e-9:
         worst = int(np.argmax(np.abs(dev)))

@@ -10,7 +10,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from territory.districting import design_territories, evaluate_assignment, neighbour_lists
+from territory.districting import (
+    band_note,
+    design_territories,
+    evaluate_assignment,
+    is_band_note,
+    neighbour_lists,
+)
 from territory.exceptions import InputError
 from territory.models import Customer, Rep
 from territory.params import Config, TerritoryParams
@@ -549,3 +555,13 @@ def test_kpis_to_dict_writes_the_summary_keys_in_order():
     workload_only = evaluate_assignment(customers, reps, wl, d.assignment, Config())
     assert workload_only.max_potential_deviation is None
     assert "max_potential_deviation" not in workload_only.to_dict()
+
+
+def test_band_notes_are_recognised_by_criterion():
+    """The rebalancing replaces the design's workload band notes after its pair moves: it finds
+    them by `is_band_note`, which must match the sentence `band_note` writes, and only that."""
+    note = band_note("R7", "workload", -0.068, 0.05)
+    assert "'R7' ends at -6.8 % workload" in note and "+/-5 %" in note
+    assert is_band_note(note, "workload")
+    assert not is_band_note(band_note("R7", "customers", 0.09, 0.05), "workload")
+    assert not is_band_note("2 territories are not one connected piece (R1, R2)", "workload")
