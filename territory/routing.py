@@ -354,7 +354,9 @@ class PyvrpTuning:
         Customers moved by the perturbation, at most, per stop (at least 2, at most
         ``max_perturbations``).
     max_perturbations
-        The cap on the perturbation.
+        The cap on the perturbation: 30 instead of 40 made 25-30 stop days 0.8x as costly
+        with the search from the reversed route and the polish (0.24 % against 0.18 % mean
+        gap at 25 stops, 0.21 % against 0.10 % at 30, 60 draws each).
     penalty_per_travel_s
         The search's starting penalty for a second of time warp, in arc-cost units per second
         of travel (the mean arc cost over the mean travel time); None: PyVRP's own start
@@ -375,6 +377,12 @@ class PyvrpTuning:
         one's route driven the other way round (late where it was early, the break in the
         middle); the better route is kept. The first search keeps the direction in which it
         first drove round the stops, and the other direction is sometimes the shorter day.
+        Two searches of 5 and 3 iterations per stop found better days than one of 10 (25
+        stops: 0.30 % against 1.22 % mean gap without the second search, 0.90 % with 8
+        iterations per stop and no second search).
+    reverse_exhaustive
+        Whether the second search gives each new best route PyVRP's full local search (the
+        same routes without, on 60 draws, at 0.9x the time).
     polish
         Whether the routes found are polished by 2-opt and Or-opt (`routing_polish`): moves
         PyVRP does not make (reversing a stretch of the route) or leaves out here (moving two
@@ -383,7 +391,7 @@ class PyvrpTuning:
 
     iterations_per_stop: int = 5
     perturbations_per_stop: float = 2.0
-    max_perturbations: int = 40
+    max_perturbations: int = 30
     penalty_per_travel_s: float | None = 0.5
     skip_operators: tuple[str, ...] = (
         "Relocate2",
@@ -393,6 +401,7 @@ class PyvrpTuning:
         "Swap11",
     )
     reverse_iterations_per_stop: int = 3
+    reverse_exhaustive: bool = False
     polish: bool = True
 
 
@@ -508,10 +517,11 @@ def _improve_one_route(
         request.duration_s, request.service_s, request.window_s, request.break_s
     )
 
-    def keeps_day(order: Sequence[int]) -> bool:
-        if len(order) != n_stops or _over_capacity(request, order):
+    def quick_keeps_day(order: Sequence[int]) -> bool:
+        # the fast forward pass agrees with _schedule except on a span limit
+        if not quick(order) or _over_capacity(request, order):
             return False
-        return quick(order) and _schedule(request, order) is not None
+        return request.max_route_s is None or _schedule(request, order) is not None
 
     candidates = [routes[0]]
     if tuning.reverse_iterations_per_stop > 0 and routes[0]:
@@ -520,15 +530,21 @@ def _improve_one_route(
             "iterations": tuning.reverse_iterations_per_stop * n_stops,
             "initial_routes": (tuple(reversed(routes[0])),),
             "initial_break_after": len(routes[0]) // 2,
+            "exhaustive_on_best": tuning.reverse_exhaustive,
         }
         candidates.append(pyvrp_routes(**args).routes[0])
-    cost = request.duration_s if request.cost is None else request.cost
+    cost = np.asarray(request.duration_s if request.cost is None else request.cost, dtype=np.int64)
     best: tuple[int, tuple[int, ...]] | None = None
-    for order in candidates:
-        if not keeps_day(order):
+    for found in candidates:
+        if len(found) != n_stops or _over_capacity(request, found):
             continue
+        if _schedule(request, found) is None:
+            continue
+        order = found
         if tuning.polish:
-            order = polish_route(order, np.asarray(cost, dtype=np.int64), keeps_day)
+            order = polish_route(found, cost, quick_keeps_day)
+            if _schedule(request, order) is None:  # a safeguard: the checks agree (tested)
+                order = found
         value = route_cost(request, [order])
         if best is None or value < best[0]:
             best = (value, order)

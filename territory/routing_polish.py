@@ -11,7 +11,7 @@ ties broken by move order.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
@@ -49,8 +49,8 @@ def polish_route(
     order = [int(x) for x in route]
     c = np.asarray(cost, dtype=np.int64)
     for _ in range(_MAX_MOVES):
-        moves = _improving_moves(order, c)
-        for _delta, new in moves:
+        for kind, args in _improving_moves(order, c):
+            new = _apply(order, kind, args)
             if feasible(new):
                 order = new
                 break
@@ -59,17 +59,22 @@ def polish_route(
     return tuple(order)
 
 
-def _improving_moves(order: list[int], c: NDArray[np.int64]) -> list[tuple[int, list[int]]]:
-    """Every 2-opt and Or-opt move that shortens ``order``, best first, as new orders."""
+def _improving_moves(
+    order: list[int], c: NDArray[np.int64]
+) -> Iterator[tuple[int, tuple[int, ...]]]:
+    """Every 2-opt and Or-opt move that shortens ``order`` as (kind, arguments) for `_apply`,
+    best first (ties: 2-opt by position, then Or-opt by length, start, direction, gap)."""
     k = len(order)
     if k < 3:
-        return []
+        return
     path = np.array([0, *order, 0], dtype=np.int64)
     fwd = c[path[:-1], path[1:]]  # fwd[t]: arc from position t to t + 1
     bwd = c[path[1:], path[:-1]]  # bwd[t]: arc from position t + 1 to t
     pf = np.concatenate(([0], np.cumsum(fwd)))  # pf[t]: cost of positions 0..t
     pb = np.concatenate(([0], np.cumsum(bwd)))
-    found: list[tuple[int, int, tuple[int, ...]]] = []
+    deltas: list[NDArray[np.int64]] = []
+    kinds: list[NDArray[np.int64]] = []
+    args: list[NDArray[np.int64]] = []
     # 2-opt: reverse positions i..j (1 <= i < j <= k)
     i, j = np.triu_indices(k + 1, 1)
     keep = i >= 1
@@ -82,29 +87,47 @@ def _improving_moves(order: list[int], c: NDArray[np.int64]) -> list[tuple[int, 
         + (pb[j] - pb[i])
         - (pf[j] - pf[i])
     )
-    for m in np.flatnonzero(delta < 0):
-        found.append((int(delta[m]), 0, (int(i[m]), int(j[m]))))
-    # Or-opt: move positions i..i+L-1 between positions q and q+1 of the rest, either way round
+    deltas.append(delta)
+    kinds.append(np.zeros(len(i), dtype=np.int64))
+    args.append(np.column_stack([i, j, np.zeros(len(i), dtype=np.int64)]))
+    # Or-opt: move positions s..e (e = s + length - 1) between positions q and q + 1 of the
+    # rest, forwards (kind 1) or backwards (kind 2)
     for length in range(1, _MAX_SEGMENT + 1):
-        for start in range(1, k - length + 2):
-            end = start + length - 1
-            a, b = path[start], path[end]
-            rest = np.concatenate((path[: start], path[end + 1 :]))
-            removed = int(fwd[start - 1] + fwd[end] - c[path[start - 1], path[end + 1]])
-            u, v = rest[:-1], rest[1:]
-            gap = np.arange(len(u))
-            inner_f = int(pf[end] - pf[start])
-            inner_b = int(pb[end] - pb[start])
-            same = gap != start - 1  # the gap the segment came from
-            add_f = c[u, a] + c[b, v] - c[u, v] + inner_f - removed - inner_f
-            add_b = c[u, b] + c[a, v] - c[u, v] + inner_b - removed - inner_f
-            for rev, add in ((0, add_f), (1, add_b)):
-                if length == 1 and rev:
-                    continue
-                for q in np.flatnonzero((add < 0) & same):
-                    found.append((int(add[q]), 1 + rev, (start, end, int(q))))
-    found.sort(key=lambda f: f[0])
-    return [(d, _apply(order, kind, args)) for d, kind, args in found]
+        s = np.arange(1, k - length + 2)[:, None]
+        e = s + length - 1
+        q = np.arange(k - length + 1)[None, :]
+        u = path[np.where(q < s, q, q + length)]
+        v = path[np.where(q + 1 < s, q + 1, q + 1 + length)]
+        a, b = path[s], path[e]
+        removed = fwd[s - 1] + fwd[e] - c[path[s - 1], path[e + 1]]
+        add_f = c[u, a] + c[b, v] - c[u, v] - removed
+        add_b = c[u, b] + c[a, v] - c[u, v] + (pb[e] - pb[s]) - (pf[e] - pf[s]) - removed
+        other = np.broadcast_to(q != s - 1, add_f.shape)
+        ss, qq = np.broadcast_arrays(s, q)
+        both = [add_f] if length == 1 else [add_f, add_b]
+        stacked = np.stack(both, axis=1)  # (start, direction, gap): the tie order
+        n_dir = len(both)
+        deltas.append(
+            np.where(np.broadcast_to(other[:, None, :], stacked.shape), stacked, 0).ravel()
+        )
+        kinds.append(np.broadcast_to(np.arange(1, n_dir + 1)[None, :, None], stacked.shape).ravel())
+        args.append(
+            np.column_stack(
+                [
+                    np.broadcast_to(ss[:, None, :], stacked.shape).ravel(),
+                    np.broadcast_to((ss + length - 1)[:, None, :], stacked.shape).ravel(),
+                    np.broadcast_to(qq[:, None, :], stacked.shape).ravel(),
+                ]
+            )
+        )
+    all_delta = np.concatenate(deltas)
+    all_kind = np.concatenate(kinds)
+    all_args = np.concatenate(args)
+    better = np.flatnonzero(all_delta < 0)
+    ranked = better[np.argsort(all_delta[better], kind="stable")]
+    for m in ranked.tolist():
+        kind = int(all_kind[m])
+        yield kind, tuple(all_args[m, : 2 if kind == 0 else 3].tolist())
 
 
 def _apply(order: list[int], kind: int, args: tuple[int, ...]) -> list[int]:

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pyvrp
 from numpy.typing import NDArray
-from pyvrp.IteratedLocalSearch import IteratedLocalSearch
+from pyvrp.IteratedLocalSearch import IteratedLocalSearch, IteratedLocalSearchParams
 from pyvrp.search import (
     OPERATORS,
     LocalSearch,
@@ -68,6 +68,7 @@ def pyvrp_routes(
     max_perturbations: int = 25,
     penalty: float | None = None,
     skip_operators: tuple[str, ...] = (),
+    exhaustive_on_best: bool = True,
 ) -> PyvrpRoutes:
     """Search routes over nodes ``0..N-1`` (node 0 = depot) with PyVRP.
 
@@ -105,6 +106,8 @@ def pyvrp_routes(
         iterations, so with a short budget this is the penalty of the whole search.
     skip_operators
         Class names of PyVRP's local-search operators to leave out (e.g. ``"Swap22"``).
+    exhaustive_on_best
+        Whether each new best solution gets a full local search (PyVRP's default, True).
 
     Returns
     -------
@@ -180,6 +183,7 @@ def pyvrp_routes(
         max_perturbations=max(1, max_perturbations),
         penalty=penalty,
         skip_operators=skip_operators,
+        exhaustive_on_best=exhaustive_on_best,
     )
     best = result.best
     routes: list[tuple[int, ...]] = []
@@ -199,10 +203,14 @@ def _solve(
     max_perturbations: int,
     penalty: float | None,
     skip_operators: tuple[str, ...],
+    exhaustive_on_best: bool = True,
 ) -> pyvrp.Result:
     """`pyvrp.solve`, with the starting penalties given (its own start at the midpoint of
     its range) and without the operators named."""
-    params = pyvrp.SolveParams(perturbation=PerturbationParams(1, max_perturbations))
+    params = pyvrp.SolveParams(
+        perturbation=PerturbationParams(1, max_perturbations),
+        ils=IteratedLocalSearchParams(exhaustive_on_best=exhaustive_on_best),
+    )
     if penalty is None and not skip_operators:
         return pyvrp.solve(
             data,

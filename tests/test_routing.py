@@ -395,6 +395,7 @@ def test_or_tools_takes_over_when_pyvrps_order_does_not_keep_the_day(
     assert second["initial_routes"] == (tuple(range(1, 9)),)
     assert second["initial_break_after"] == 4
     assert second["iterations"] == routing.ONE_ROUTE_TUNING.reverse_iterations_per_stop * 8
+    assert second["exhaustive_on_best"] is routing.ONE_ROUTE_TUNING.reverse_exhaustive
     assert result.feasible and check_route(rep_day, result) == []
     assert result.cost == solve_routes(rep_day).cost
 
@@ -437,7 +438,9 @@ def test_a_rep_day_with_a_break_searches_with_the_one_route_tuning(rep_day: Rout
     kwargs = called.call_args.kwargs
     assert kwargs.get("penalty") is None and not kwargs.get("skip_operators")
     assert kwargs["iterations"] == routing.default_iterations(8)
-    previous = routing.PyvrpTuning(5, 2.0, 40, None, (), reverse_iterations_per_stop=0, polish=False)
+    previous = routing.PyvrpTuning(
+        5, 2.0, 40, None, (), reverse_iterations_per_stop=0, polish=False
+    )
     with mock.patch.object(routing, "ONE_ROUTE_TUNING", previous):
         before = solve_routes(rep_day)
     assert result.cost == before.cost == brute_force_optimum(rep_day)
