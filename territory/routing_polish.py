@@ -157,8 +157,8 @@ def forward_feasible(
     interrupts the drive or waits on arrival), or after coming back. A limit on the route's
     span is not checked here.
     """
-    tr = np.asarray(travel_s, dtype=np.int64).tolist()
-    sv = np.asarray(service_s, dtype=np.int64).tolist()
+    tr: list[list[int]] = np.asarray(travel_s, dtype=np.int64).tolist()
+    sv: list[int] = np.asarray(service_s, dtype=np.int64).tolist()
     lo = [int(x) for x in np.asarray(window_s)[:, 0]]
     hi = [int(x) for x in np.asarray(window_s)[:, 1]]
     day_start, day_end = lo[0], hi[0]
