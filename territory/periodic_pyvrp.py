@@ -19,13 +19,20 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import pyvrp
 from numpy.typing import NDArray
 from pyvrp.exceptions import PenaltyBoundWarning
+from pyvrp.IteratedLocalSearch import IteratedLocalSearch, IteratedLocalSearchParams
+from pyvrp.search import (
+    OPERATORS,
+    LocalSearch,
+    PerturbationManager,
+    PerturbationParams,
+)
 from pyvrp.stop import MaxIterations as PyvrpMaxIterations
 from pyvrp.stop import MaxRuntime as PyvrpMaxRuntime
 
@@ -44,6 +51,37 @@ __all__ = ["route_period"]
 _SCALE = 1e4
 
 
+@dataclass(frozen=True)
+class PeriodSearch:
+    """PyVRP's settings for the whole-period model (measured on the classical instances).
+
+    Attributes
+    ----------
+    neighbours
+        Size of each visit's granular neighbourhood: the nearest visits *of its own day* at
+        other places (a visit whose day is free: of any day). PyVRP's own neighbourhood spends
+        most of its 50 places on visits of other days (the same place's other copies first),
+        whose moves can never be feasible.
+    max_perturbations
+        Most visits PyVRP's iterated local search perturbs per iteration (its default 25 is
+        made for one day; fewer and more iterations converge faster on a period).
+    history_length
+        Late-acceptance history of PyVRP's iterated local search (its default 300).
+    penalty
+        Starting penalty weights as multiples of one travel unit per unit of duration excess
+        and of the mean depot leg over the mean demand per unit of load excess; None: PyVRP's
+        midpoint (50,000 PyVRP units: a near-hard limit).
+    penalty_updates
+        Candidates between PyVRP's penalty updates (its default 500).
+    """
+
+    neighbours: int = 40
+    max_perturbations: int = 10
+    history_length: int = 50
+    penalty: float | None = None
+    penalty_updates: int = 500
+
+
 def _single_day_days(patterns: tuple[int, ...]) -> list[int] | None:
     """The days of ``patterns`` when every one is a single day, else None."""
     if not patterns or any(p & (p - 1) for p in patterns):
@@ -57,6 +95,7 @@ def route_period(
     budget: MaxIterations | MaxRuntime,
     *,
     seed: int = 0,
+    settings: PeriodSearch = PeriodSearch(),  # frozen: one shared default is safe
 ) -> PeriodicSolution:
     """Route all days of ``solution`` again as one PyVRP problem, single-day customers free.
 
@@ -72,6 +111,8 @@ def route_period(
         PyVRP's budget: iterations (deterministic) or seconds.
     seed
         Seed of PyVRP's random stream.
+    settings
+        PyVRP's neighbourhood, perturbation and acceptance settings.
 
     Returns
     -------
@@ -94,12 +135,32 @@ def route_period(
         )
     except (RuntimeError, ValueError):  # pragma: no cover - the warm start is always valid
         start = None
+    rng = pyvrp.RandomNumberGenerator(seed=int(seed) % 2**32)
+    search = LocalSearch(
+        data,
+        rng,
+        _day_neighbours(problem, copies, settings.neighbours),
+        PerturbationManager(PerturbationParams(1, max(1, settings.max_perturbations))),
+    )
+    for op in OPERATORS:
+        if op.supports(data):
+            search.add_operator(op(data))
+    params = pyvrp.PenaltyParams(solutions_between_updates=max(1, settings.penalty_updates))
+    manager = pyvrp.PenaltyManager(_start_penalties(problem, data, settings, params), params)
     with warnings.catch_warnings():
         # the day windows drive PyVRP's time-warp penalty to its bound; the answer is checked
         warnings.simplefilter("ignore", PenaltyBoundWarning)
-        result = pyvrp.solve(
-            data, stop, seed=int(seed) % 2**32, collect_stats=False, initial_solution=start
+        if start is None:  # pragma: no cover - the warm start is always valid
+            random = pyvrp.Solution.make_random(data, rng)
+            start = search(random, manager.max_cost_evaluator(), exhaustive=True)
+        ils = IteratedLocalSearch(
+            data,
+            manager,
+            search,
+            start,
+            IteratedLocalSearchParams(history_length=max(1, settings.history_length)),
         )
+        result = ils.run(stop, collect_stats=False)
     best = result.best
     if not best.is_feasible():
         return solution
@@ -125,6 +186,57 @@ def route_period(
     if check_solution(problem, found) or found.cost >= solution.cost - 1e-9:
         return solution
     return replace(found, feasible=True)
+
+
+def _start_penalties(
+    problem: PeriodicProblem,
+    data: pyvrp.ProblemData,
+    settings: PeriodSearch,
+    params: pyvrp.PenaltyParams,
+) -> tuple[list[float], float, float]:
+    """PyVRP's starting penalties (load per dimension, time warp, distance)."""
+    if settings.penalty is None:
+        return params.midpoint_penalties(data)
+    x = float(settings.penalty)
+    loads: list[float] = []
+    if data.num_load_dimensions and problem.demand is not None:
+        demand = np.asarray(problem.demand, dtype=np.float64)[1:]
+        mean_leg = float(np.asarray(problem.travel, dtype=np.float64)[0, 1:].mean())
+        d_scale = 1.0 if np.allclose(demand, np.round(demand)) else 1000.0
+        per_unit = mean_leg / max(float(demand.mean()), 1e-9) * _SCALE / d_scale
+        loads = [x * per_unit] * data.num_load_dimensions
+    clip = lambda v: float(min(max(v, params.min_penalty), params.max_penalty))  # noqa: E731
+    return [clip(v) for v in loads], clip(x), clip(x)
+
+
+def _day_neighbours(
+    problem: PeriodicProblem,
+    copies: list[tuple[int, int]],
+    size: int,
+) -> dict[Any, list[Any]]:
+    """Each client copy's granular neighbourhood: the ``size`` nearest copies at other places
+    on its own day, or on any day for a copy whose day is free (PyVRP's RelocateAlternative
+    then moves it to a neighbour's day). Ties break by copy index (deterministic)."""
+    acts = [pyvrp.Activity(pyvrp.ActivityType.CLIENT, i) for i in range(len(copies))]
+    loc = np.fromiter((c for c, _ in copies), dtype=np.intp, count=len(copies))
+    day = np.fromiter((d for _, d in copies), dtype=np.intp, count=len(copies))
+    free = np.fromiter(
+        (_single_day_days(problem.patterns[c - 1]) is not None for c, _ in copies),
+        dtype=bool,
+        count=len(copies),
+    )
+    travel = np.asarray(problem.travel, dtype=np.float64)
+    prox = travel[np.ix_(loc, loc)]
+    prox = prox + prox.T
+    out: dict[Any, list[Any]] = {}
+    for i in range(len(copies)):
+        ok = loc != loc[i]
+        if not free[i]:
+            ok &= day == day[i]
+        cand = np.flatnonzero(ok)
+        near = cand[np.argsort(prox[i, cand], kind="stable")[:size]]
+        out[acts[i]] = [acts[j] for j in near.tolist()]
+    return out
 
 
 def _scaled_span(dur: NDArray[np.int64], svc: NDArray[np.int64], route: tuple[int, ...]) -> int:
