@@ -943,6 +943,42 @@ def default_iterations(n_customers: int) -> int:
 
 
 @dataclass(frozen=True)
+class PeriodSearch:
+    """PyVRP's settings for the whole-period polish (`periodic_pyvrp.route_period`).
+
+    Attributes
+    ----------
+    neighbours
+        Size of each visit's granular neighbourhood: the nearest visits *of its own day* at
+        other places (a visit whose day is free: of any day); None: PyVRP's own (50 nearest
+        clients, most of them visits of other days, the same place's other copies first, whose
+        moves can never be feasible).
+    max_perturbations
+        Most visits PyVRP's iterated local search perturbs per iteration (PyVRP's default 25
+        is made for one day; fewer, and more iterations, converge faster on a period).
+    history_length
+        Late-acceptance history of PyVRP's iterated local search (PyVRP's default 300).
+
+    The defaults, measured on the classical instances (pr05 from the same start, 15 s): 3.6 %
+    above the best known against 4.6 % with PyVRP's own neighbourhood and settings.
+    """
+
+    neighbours: int | None = 40
+    max_perturbations: int = 10
+    history_length: int = 50
+
+    def __post_init__(self) -> None:
+        if self.neighbours is not None and self.neighbours < 1:
+            raise ValueError("PeriodSearch: neighbours must be at least 1 (or None)")
+        if self.max_perturbations < 1 or self.history_length < 1:
+            raise ValueError("PeriodSearch: max_perturbations and history_length must be >= 1")
+
+
+#: PyVRP's own settings for the whole period (the engine before `PeriodSearch`'s defaults).
+PYVRP_PERIOD_DEFAULTS = PeriodSearch(neighbours=None, max_perturbations=25, history_length=300)
+
+
+@dataclass(frozen=True)
 class SearchParams:
     """Tuning of the periodic search (tuned on the PVRP benchmark, scripts/bench_pvrp.py).
 
@@ -1002,6 +1038,8 @@ class SearchParams:
     resume_share
         With more than one round, the share of the search's budget for the resumed searches
         (split evenly); the first search gets the rest.
+    period_search
+        PyVRP's settings for the whole-period polish.
     """
 
     construction_penalty: float = 100.0
@@ -1025,6 +1063,7 @@ class SearchParams:
     polish_rounds: int | None = None
     period_polish: bool | None = None
     resume_share: float = 0.4
+    period_search: PeriodSearch = PeriodSearch()
 
     def __post_init__(self) -> None:
         positive = (
@@ -1614,7 +1653,7 @@ def _polish_round(
             if isinstance(per_day, MaxIterations)
             else MaxRuntime(per_day.seconds * problem.days)
         )
-        return route_period(problem, solution, whole, seed=seed)
+        return route_period(problem, solution, whole, seed=seed, settings=params.period_search)
     return polish_days(problem, solution, per_day, seed=seed)
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -32,6 +32,7 @@ from pyvrp.search import (
     LocalSearch,
     PerturbationManager,
     PerturbationParams,
+    compute_neighbours,
 )
 from pyvrp.stop import MaxIterations as PyvrpMaxIterations
 from pyvrp.stop import MaxRuntime as PyvrpMaxRuntime
@@ -41,6 +42,7 @@ from .periodic import (
     MaxRuntime,
     PeriodicProblem,
     PeriodicSolution,
+    PeriodSearch,
     check_solution,
     route_cost,
 )
@@ -49,37 +51,6 @@ __all__ = ["route_period"]
 
 #: Travel units per integer unit of PyVRP's distances (fine enough: 1e-4 of a unit per leg).
 _SCALE = 1e4
-
-
-@dataclass(frozen=True)
-class PeriodSearch:
-    """PyVRP's settings for the whole-period model (measured on the classical instances).
-
-    Attributes
-    ----------
-    neighbours
-        Size of each visit's granular neighbourhood: the nearest visits *of its own day* at
-        other places (a visit whose day is free: of any day). PyVRP's own neighbourhood spends
-        most of its 50 places on visits of other days (the same place's other copies first),
-        whose moves can never be feasible.
-    max_perturbations
-        Most visits PyVRP's iterated local search perturbs per iteration (its default 25 is
-        made for one day; fewer and more iterations converge faster on a period).
-    history_length
-        Late-acceptance history of PyVRP's iterated local search (its default 300).
-    penalty
-        Starting penalty weights as multiples of one travel unit per unit of duration excess
-        and of the mean depot leg over the mean demand per unit of load excess; None: PyVRP's
-        midpoint (50,000 PyVRP units: a near-hard limit).
-    penalty_updates
-        Candidates between PyVRP's penalty updates (its default 500).
-    """
-
-    neighbours: int = 40
-    max_perturbations: int = 10
-    history_length: int = 50
-    penalty: float | None = None
-    penalty_updates: int = 500
 
 
 def _single_day_days(patterns: tuple[int, ...]) -> list[int] | None:
@@ -95,7 +66,7 @@ def route_period(
     budget: MaxIterations | MaxRuntime,
     *,
     seed: int = 0,
-    settings: PeriodSearch = PeriodSearch(),  # frozen: one shared default is safe
+    settings: PeriodSearch | None = None,
 ) -> PeriodicSolution:
     """Route all days of ``solution`` again as one PyVRP problem, single-day customers free.
 
@@ -112,7 +83,7 @@ def route_period(
     seed
         Seed of PyVRP's random stream.
     settings
-        PyVRP's neighbourhood, perturbation and acceptance settings.
+        PyVRP's neighbourhood, perturbation and acceptance settings; None: the defaults.
 
     Returns
     -------
@@ -135,18 +106,21 @@ def route_period(
         )
     except (RuntimeError, ValueError):  # pragma: no cover - the warm start is always valid
         start = None
+    settings = settings if settings is not None else PeriodSearch()
     rng = pyvrp.RandomNumberGenerator(seed=int(seed) % 2**32)
     search = LocalSearch(
         data,
         rng,
-        _day_neighbours(problem, copies, settings.neighbours),
+        compute_neighbours(data)
+        if settings.neighbours is None
+        else _day_neighbours(problem, copies, settings.neighbours),
         PerturbationManager(PerturbationParams(1, max(1, settings.max_perturbations))),
     )
     for op in OPERATORS:
         if op.supports(data):
             search.add_operator(op(data))
-    params = pyvrp.PenaltyParams(solutions_between_updates=max(1, settings.penalty_updates))
-    manager = pyvrp.PenaltyManager(_start_penalties(problem, data, settings, params), params)
+    params = pyvrp.PenaltyParams()
+    manager = pyvrp.PenaltyManager(params.midpoint_penalties(data), params)
     with warnings.catch_warnings():
         # the day windows drive PyVRP's time-warp penalty to its bound; the answer is checked
         warnings.simplefilter("ignore", PenaltyBoundWarning)
@@ -186,27 +160,6 @@ def route_period(
     if check_solution(problem, found) or found.cost >= solution.cost - 1e-9:
         return solution
     return replace(found, feasible=True)
-
-
-def _start_penalties(
-    problem: PeriodicProblem,
-    data: pyvrp.ProblemData,
-    settings: PeriodSearch,
-    params: pyvrp.PenaltyParams,
-) -> tuple[list[float], float, float]:
-    """PyVRP's starting penalties (load per dimension, time warp, distance)."""
-    if settings.penalty is None:
-        return params.midpoint_penalties(data)
-    x = float(settings.penalty)
-    loads: list[float] = []
-    if data.num_load_dimensions and problem.demand is not None:
-        demand = np.asarray(problem.demand, dtype=np.float64)[1:]
-        mean_leg = float(np.asarray(problem.travel, dtype=np.float64)[0, 1:].mean())
-        d_scale = 1.0 if np.allclose(demand, np.round(demand)) else 1000.0
-        per_unit = mean_leg / max(float(demand.mean()), 1e-9) * _SCALE / d_scale
-        loads = [x * per_unit] * data.num_load_dimensions
-    clip = lambda v: float(min(max(v, params.min_penalty), params.max_penalty))  # noqa: E731
-    return [clip(v) for v in loads], clip(x), clip(x)
 
 
 def _day_neighbours(
