@@ -1599,8 +1599,10 @@ def solve_periodic(
         budget = _Budget(phase_stop, started + offset_s, deadline)
         it = _run_phase(search, annealing, budget, it, resumed=k > 0)
         solution = _finish(problem, search.result(), it)
-        if polish is None or not solution.feasible:
+        if polish is None:
             break
+        if not solution.feasible:  # nothing to polish yet: the next phase searches on
+            continue
         if deadline is not None and time.perf_counter() >= deadline:
             break
         polished = _polish_round(problem, solution, polish, params, seed=seed + 7919 * k)
