@@ -13,6 +13,14 @@ becomes one optional copy per allowed day, the copies in one required, mutually 
 the pattern it has and becomes one required copy per day of it. Travel is scaled to integers
 (rounded up for durations, so PyVRP's feasible routes keep the limit in floats too), and the
 result is checked again in floats; it is kept only when it is cheaper and feasible.
+
+Search. PyVRP's iterated local search with its operators, but with a granular neighbourhood of
+our own (`periodic.PeriodSearch`): PyVRP's would give each visit its 50 nearest clients, and on a
+period most of those are copies on other days (the same place's other copies first, at distance
+0), whose moves can never be feasible; here a visit of a fixed day gets the nearest visits of its
+day at other places, and a visit whose day is free the nearest visits of any day (PyVRP's
+RelocateAlternative then puts it on that neighbour's day). Fewer perturbations and a shorter
+late-acceptance history than PyVRP's defaults suit the short budgets of the rounds.
 """
 
 from __future__ import annotations
