@@ -19,9 +19,9 @@ Methods, all in the same run:
   deterministic    solve_routes without a time limit (what the planner uses: PyVRP with an
                    iteration budget, routing.ONE_ROUTE_TUNING on a rep's day); repday only
                    unless --deterministic is given
-  pyvrp-prev       repday: the previous deterministic default (PyVRP, 5 iterations per stop,
-                   every operator, its own starting penalties: PREVIOUS_TUNING below), the
-                   baseline of the same run
+  pyvrp-prev       repday: the previous deterministic default (PyVRP, one search of 10
+                   iterations per stop, no polish: PREVIOUS_TUNING below), the baseline of
+                   the same run
   ortools-det      the deterministic default before PyVRP (OR-Tools, a solution budget), repday
 
 On repday the reference ("bks" column) is the best of three long searches of --repday-ref
@@ -56,13 +56,16 @@ from territory import routing
 from territory.routing import PyvrpTuning, RouteRequest, check_route, solve_routes
 
 #: The deterministic one-route setting before this benchmark's last tuning (method pyvrp-prev):
-#: 5 iterations per stop, all of PyVRP's operators, its own starting penalties.
+#: one search of 10 iterations per stop without the two-customer moves, no search from the
+#: reversed route, no polish.
 PREVIOUS_TUNING = PyvrpTuning(
-    iterations_per_stop=5,
+    iterations_per_stop=10,
     perturbations_per_stop=2.0,
     max_perturbations=40,
-    penalty_per_travel_s=None,
-    skip_operators=(),
+    penalty_per_travel_s=0.5,
+    skip_operators=("Relocate2", "Swap21", "Swap22", "RelocateAlternative"),
+    reverse_iterations_per_stop=0,
+    polish=False,
 )
 
 FIELDS = [

@@ -25,6 +25,7 @@ from .districting import (
     design_territories,
     estimate_design_s,
     evaluate_assignment,
+    is_band_note,
     locked_and_current,
     moved_cap,
     road_neighbour_lists,
@@ -346,7 +347,9 @@ class _PairMoves:
     are planned again (from their customers' patterns) and the move is kept when the team plan
     is fairer (`_TeamPlan.fairer_than` with unscheduled visits first: no fewer visits planned,
     then less deviation beyond the goal summed over the reps). A customer that would take the
-    move past 1.5 times its share is skipped.
+    move past 1.5 times its share is skipped. Once every rep is within the goal, a territory
+    that still leaves visits unscheduled gives customers worth at least those visits to its
+    least loaded neighbour.
     """
 
     def __init__(
@@ -417,16 +420,26 @@ class _PairMoves:
 
     def _pick(self, best: _TeamPlan, failed: set[tuple[int, int]]) -> tuple[int, int] | None:
         """(from, to): the rep furthest off and its neighbouring territory furthest the other
-        way; the busier one gives. None when no untried pair is left."""
+        way; the busier one gives. Once every rep is within the goal, a territory with visits
+        left unscheduled gives to its least loaded neighbour (measured on bench_design's
+        geography at 8,000 x 120: every rep within 4.8 %, but one rep's Thursdays and Fridays
+        full, four visits of two weekly customers left out). None when no untried pair is
+        left."""
         dev = routed_deviation(best.plans, self.team, self.config)
         a = best.assignment
-        for t in np.argsort(-np.abs(dev), kind="stable").tolist():
-            if abs(dev[t]) <= self.goal:
-                return None
+        off = [
+            t for t in np.argsort(-np.abs(dev), kind="stable").tolist() if abs(dev[t]) > self.goal
+        ]
+        short = sorted(
+            (t for t, p in enumerate(best.plans) if p.unscheduled and t not in off),
+            key=lambda t: (-len(best.plans[t].unscheduled), t),
+        )
+        for t in off + short:
             touching = {a[j] for i in range(len(a)) if a[i] == t for j in self.nbrs[i]} - {t}
-            options = sorted(touching, key=lambda u: (dev[u] if dev[t] > 0 else -dev[u], u))
+            over = dev[t] > 0 or t in short
+            options = sorted(touching, key=lambda u: (dev[u] if over else -dev[u], u))
             for u in options:
-                pair = (t, u) if dev[t] > 0 else (u, t)
+                pair = (t, u) if over else (u, t)
                 if dev[pair[0]] > dev[pair[1]] and pair not in failed:
                     return pair
         return None
@@ -440,6 +453,8 @@ class _PairMoves:
         load = np.array([p.demand_min for p in plans])
         target = load.sum() * self.cap / self.cap.sum()
         amount = share * (dev[src] - dev[dst]) * min(target[src], target[dst])
+        # a territory with visits left out gives at least the work of those visits
+        amount = max(amount, share * 2 * plans[src].unscheduled_min)
         moving = self._boundary(a, src, dst, amount, plans[src])
         if not moving:
             return None
@@ -523,8 +538,7 @@ class _PairMoves:
 def _estimate_notes(kpis: DesignKpis, moved: _TeamPlan, team: Sequence[Rep]) -> tuple[str, ...]:
     """The design's notes after the pair moves: the estimate's band misses are no failure of
     the design then (the pair moves balance the routed workload), so one sentence says so."""
-    band = "% workload against its target"
-    notes = [n for n in kpis.infeasible_notes if band not in n]
+    notes = [n for n in kpis.infeasible_notes if not is_band_note(n, "workload")]
     dev = np.asarray(kpis.deviation, dtype=np.float64)
     if dev.size and float(np.abs(dev).max()) > kpis.tolerance + 1e-9:
         worst = int(np.argmax(np.abs(dev)))

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pyvrp
 from numpy.typing import NDArray
-from pyvrp.IteratedLocalSearch import IteratedLocalSearch
+from pyvrp.IteratedLocalSearch import IteratedLocalSearch, IteratedLocalSearchParams
 from pyvrp.search import (
     OPERATORS,
     LocalSearch,
@@ -63,10 +63,12 @@ def pyvrp_routes(
     iterations: int | None = None,
     time_limit_s: float | None = None,
     initial_routes: tuple[tuple[int, ...], ...] | None = None,
+    initial_break_after: int = 0,
     seed: int = 0,
     max_perturbations: int = 25,
     penalty: float | None = None,
     skip_operators: tuple[str, ...] = (),
+    exhaustive_on_best: bool = True,
 ) -> PyvrpRoutes:
     """Search routes over nodes ``0..N-1`` (node 0 = depot) with PyVRP.
 
@@ -88,6 +90,9 @@ def pyvrp_routes(
         when both are).
     initial_routes
         A warm start (stop node ids per vehicle); ignored when PyVRP rejects it.
+    initial_break_after
+        With a break: the warm start takes it after this many stops of its first route (0: at
+        home before leaving; the copy at the stop before it otherwise).
     seed
         Seed of PyVRP's random stream.
     max_perturbations
@@ -101,6 +106,8 @@ def pyvrp_routes(
         iterations, so with a short budget this is the penalty of the whole search.
     skip_operators
         Class names of PyVRP's local-search operators to leave out (e.g. ``"Swap22"``).
+    exhaustive_on_best
+        Whether each new best solution gets a full local search (PyVRP's default, True).
 
     Returns
     -------
@@ -167,7 +174,7 @@ def pyvrp_routes(
         if iterations is not None
         else MaxRuntime(float(time_limit_s if time_limit_s is not None else 1.0))
     )
-    initial = _initial(data, initial_routes, stops, break_s is not None)
+    initial = _initial(data, initial_routes, stops, break_s is not None, initial_break_after)
     result = _solve(
         data,
         stop,
@@ -176,6 +183,7 @@ def pyvrp_routes(
         max_perturbations=max(1, max_perturbations),
         penalty=penalty,
         skip_operators=skip_operators,
+        exhaustive_on_best=exhaustive_on_best,
     )
     best = result.best
     routes: list[tuple[int, ...]] = []
@@ -195,10 +203,14 @@ def _solve(
     max_perturbations: int,
     penalty: float | None,
     skip_operators: tuple[str, ...],
+    exhaustive_on_best: bool = True,
 ) -> pyvrp.Result:
     """`pyvrp.solve`, with the starting penalties given (its own start at the midpoint of
     its range) and without the operators named."""
-    params = pyvrp.SolveParams(perturbation=PerturbationParams(1, max_perturbations))
+    params = pyvrp.SolveParams(
+        perturbation=PerturbationParams(1, max_perturbations),
+        ils=IteratedLocalSearchParams(exhaustive_on_best=exhaustive_on_best),
+    )
     if penalty is None and not skip_operators:
         return pyvrp.solve(
             data,
@@ -232,8 +244,10 @@ def _initial(
     initial_routes: tuple[tuple[int, ...], ...] | None,
     stops: list[int],
     has_break: bool,
+    break_after: int = 0,
 ) -> pyvrp.Solution | None:
-    """The warm start as a PyVRP solution (the break copy at home first), or None."""
+    """The warm start as a PyVRP solution (the break copy after ``break_after`` stops of
+    the first route, at the place of the stop before it; 0: at home first), or None."""
     if not initial_routes:
         return None
     client_of = {i: k for k, i in enumerate(stops)}
@@ -243,9 +257,12 @@ def _initial(
         if route:
             routes.append(route)
     if has_break:
-        home_copy = len(stops)
+        home_copy = len(stops)  # copies follow the stops: home, then one per stop
         if routes:
-            routes[0] = [home_copy, *routes[0]]
+            at = min(max(0, break_after), len(routes[0]))
+            first = routes[0]
+            copy = home_copy if at == 0 else home_copy + 1 + first[at - 1]
+            routes[0] = [*first[:at], copy, *first[at:]]
         else:
             routes = [[home_copy]]
     if not routes:

@@ -10,7 +10,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from territory.districting import design_territories, evaluate_assignment, neighbour_lists
+from territory.districting import (
+    band_note,
+    design_territories,
+    evaluate_assignment,
+    is_band_note,
+    neighbour_lists,
+)
 from territory.exceptions import InputError
 from territory.models import Customer, Rep
 from territory.params import Config, TerritoryParams
@@ -342,6 +348,21 @@ def test_graph_has_no_bridge_along_a_coast_past_another_town():
     assert [(u, v) for u in range(40, 80) for v in nbrs[u] if v >= 80]
 
 
+def test_graph_joins_neighbouring_towns_past_a_lone_customer():
+    """A lone customer between two towns (Namur and Brussels, 20 km from each) does not make
+    them one cluster: the town beside it (Charleroi) keeps its own edges to the first town.
+    Measured on 100,000 customers around Dutch and Belgian towns: Namur's two reps had only
+    that lone customer as a way out of their town and ended 5-7 % under their band."""
+    rng = np.random.default_rng(0)
+    namur = rng.normal(0, 1.0, size=(200, 2))
+    brussels = rng.normal(0, 1.0, size=(200, 2)) + np.array([30.0, 30.0])
+    charleroi = rng.normal(0, 1.0, size=(200, 2)) + np.array([-35.0, 0.0])
+    xy = np.vstack([namur, brussels, charleroi, [[15.0, 15.0]]])
+    nbrs = neighbour_lists(xy)
+    assert is_connected_piece(nbrs, set(range(len(xy))))
+    assert [(u, v) for u in range(200) for v in nbrs[u] if 400 <= v < 600]
+
+
 def test_graph_with_coincident_and_collinear_points():
     xy = np.array([[0.0, 0.0]] * 5 + [[1.0, 0.0], [2.0, 0.0], [3.0, 0.0]])
     nbrs = neighbour_lists(xy)
@@ -534,3 +555,13 @@ def test_kpis_to_dict_writes_the_summary_keys_in_order():
     workload_only = evaluate_assignment(customers, reps, wl, d.assignment, Config())
     assert workload_only.max_potential_deviation is None
     assert "max_potential_deviation" not in workload_only.to_dict()
+
+
+def test_band_notes_are_recognised_by_criterion():
+    """The rebalancing replaces the design's workload band notes after its pair moves: it finds
+    them by `is_band_note`, which must match the sentence `band_note` writes, and only that."""
+    note = band_note("R7", "workload", -0.068, 0.05)
+    assert "'R7' ends at -6.8 % workload" in note and "+/-5 %" in note
+    assert is_band_note(note, "workload")
+    assert not is_band_note(band_note("R7", "customers", 0.09, 0.05), "workload")
+    assert not is_band_note("2 territories are not one connected piece (R1, R2)", "workload")

@@ -321,6 +321,32 @@ def test_pair_moves_finish_the_balance_where_the_redesign_does_not(team, monkeyp
     assert out.kpis.connected_share == 1.0 and out.kpis.territories_connected == 2
 
 
+def test_pair_moves_take_visits_left_out_by_a_territory_within_the_goal(monkeypatch):
+    """Every rep is within a wide goal (50 %), but the busier one's week is full and visits
+    are left out: the pair moves hand its border customers to its neighbour until fewer are."""
+    rng = np.random.default_rng(7)
+    homes = [(52.10, 5.10), (52.00, 5.60)]
+    reps = [Rep(id=f"R{k + 1}", lat=h[0], lon=h[1]) for k, h in enumerate(homes)]
+    customers = _customers(rng, homes[0], 18, "a", windows=False) + _customers(
+        rng, homes[1], 18, "b", windows=False
+    )
+    heavy = Design(
+        rep_ids=("R1", "R2"), assignment=tuple([0] * 20 + [1] * 16), centres=tuple(homes)
+    )
+    monkeypatch.setattr(rebalance_mod, "_redesign", lambda c, r, w, cfg, previous, **_: heavy)
+    config = _config(improve_iterations=60, routed_tolerance=0.5, routed_goal=0.5)
+    config = dataclasses.replace(config, period=dataclasses.replace(config.period, weeks=1))
+    before, _ = plan_and_rebalance(customers, reps, heavy, config, jobs=1)
+    assert before.kpis.visits_unscheduled > 0
+    assert before.kpis.max_routed_deviation <= 0.5  # within the goal: no deviation to fix
+    config = dataclasses.replace(
+        config, planning=dataclasses.replace(config.planning, rebalance_rounds=2)
+    )
+    plan, out = plan_and_rebalance(customers, reps, heavy, config, jobs=1)
+    assert plan.kpis.visits_unscheduled < before.kpis.visits_unscheduled
+    assert plan.kpis.rebalance_moved > 0 and out.assignment != heavy.assignment
+
+
 def test_pair_moves_keep_locked_customers_and_the_move_cap(team, monkeypatch):
     """Today's split is the heavy one; ``max_moved`` allows 5 of 36 customers to change rep and
     three of R1's customers that a free pair move hands to R2 are locked to R1: the pair moves

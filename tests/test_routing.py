@@ -381,15 +381,21 @@ def test_default_search_depends_on_the_seed_only(rep_day: RouteRequest) -> None:
 def test_or_tools_takes_over_when_pyvrps_order_does_not_keep_the_day(
     rep_day: RouteRequest,
 ) -> None:
-    """An order that breaks a window is refused by the real schedule; OR-Tools then searches
-    from it and the result keeps every window."""
+    """An order that breaks a window is refused by the real schedule (so is the second
+    search's, started from it driven the other way round); OR-Tools then searches from it and
+    the result keeps every window."""
     from territory import routing_pyvrp
 
     bad = routing_pyvrp.PyvrpRoutes(routes=(tuple(range(8, 0, -1)),), feasible=False, iterations=1)
     assert evaluate_routes(rep_day, bad.routes) is None
     with mock.patch.object(routing_pyvrp, "pyvrp_routes", return_value=bad) as called:
         result = solve_routes(rep_day)
-    assert called.call_count == 1
+    assert called.call_count == 2
+    second = called.call_args_list[1].kwargs
+    assert second["initial_routes"] == (tuple(range(1, 9)),)
+    assert second["initial_break_after"] == 4
+    assert second["iterations"] == routing.ONE_ROUTE_TUNING.reverse_iterations_per_stop * 8
+    assert second["exhaustive_on_best"] is routing.ONE_ROUTE_TUNING.reverse_exhaustive
     assert result.feasible and check_route(rep_day, result) == []
     assert result.cost == solve_routes(rep_day).cost
 
@@ -418,7 +424,8 @@ def test_a_rep_day_with_a_break_searches_with_the_one_route_tuning(rep_day: Rout
     real = routing_pyvrp.pyvrp_routes
     with mock.patch.object(routing_pyvrp, "pyvrp_routes", side_effect=real) as called:
         result = solve_routes(rep_day)
-    kwargs = called.call_args.kwargs
+    assert called.call_count == 2  # the search, then the one from its route reversed
+    kwargs = called.call_args_list[0].kwargs
     assert kwargs["iterations"] == tuning.iterations_per_stop * 8
     assert kwargs["skip_operators"] == tuning.skip_operators
     per_s = rep_day.cost.sum() / rep_day.duration_s.sum()  # type: ignore[union-attr]
@@ -431,7 +438,9 @@ def test_a_rep_day_with_a_break_searches_with_the_one_route_tuning(rep_day: Rout
     kwargs = called.call_args.kwargs
     assert kwargs.get("penalty") is None and not kwargs.get("skip_operators")
     assert kwargs["iterations"] == routing.default_iterations(8)
-    previous = routing.PyvrpTuning(5, 2.0, 40, None, ())
+    previous = routing.PyvrpTuning(
+        5, 2.0, 40, None, (), reverse_iterations_per_stop=0, polish=False
+    )
     with mock.patch.object(routing, "ONE_ROUTE_TUNING", previous):
         before = solve_routes(rep_day)
     assert result.cost == before.cost == brute_force_optimum(rep_day)
