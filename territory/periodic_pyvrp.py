@@ -13,6 +13,14 @@ becomes one optional copy per allowed day, the copies in one required, mutually 
 the pattern it has and becomes one required copy per day of it. Travel is scaled to integers
 (rounded up for durations, so PyVRP's feasible routes keep the limit in floats too), and the
 result is checked again in floats; it is kept only when it is cheaper and feasible.
+
+Search. PyVRP's iterated local search with its operators, but with a granular neighbourhood of
+our own (`periodic.PeriodSearch`): PyVRP's would give each visit its 50 nearest clients, and on a
+period most of those are copies on other days (the same place's other copies first, at distance
+0), whose moves can never be feasible; here a visit of a fixed day gets the nearest visits of its
+day at other places, and a visit whose day is free the nearest visits of any day (PyVRP's
+RelocateAlternative then puts it on that neighbour's day). Fewer perturbations and a shorter
+late-acceptance history than PyVRP's defaults suit the short budgets of the rounds.
 """
 
 from __future__ import annotations
@@ -26,6 +34,14 @@ import numpy as np
 import pyvrp
 from numpy.typing import NDArray
 from pyvrp.exceptions import PenaltyBoundWarning
+from pyvrp.IteratedLocalSearch import IteratedLocalSearch, IteratedLocalSearchParams
+from pyvrp.search import (
+    OPERATORS,
+    LocalSearch,
+    PerturbationManager,
+    PerturbationParams,
+    compute_neighbours,
+)
 from pyvrp.stop import MaxIterations as PyvrpMaxIterations
 from pyvrp.stop import MaxRuntime as PyvrpMaxRuntime
 
@@ -34,6 +50,7 @@ from .periodic import (
     MaxRuntime,
     PeriodicProblem,
     PeriodicSolution,
+    PeriodSearch,
     check_solution,
     route_cost,
 )
@@ -57,6 +74,7 @@ def route_period(
     budget: MaxIterations | MaxRuntime,
     *,
     seed: int = 0,
+    settings: PeriodSearch | None = None,
 ) -> PeriodicSolution:
     """Route all days of ``solution`` again as one PyVRP problem, single-day customers free.
 
@@ -72,6 +90,8 @@ def route_period(
         PyVRP's budget: iterations (deterministic) or seconds.
     seed
         Seed of PyVRP's random stream.
+    settings
+        PyVRP's neighbourhood, perturbation and acceptance settings; None: the defaults.
 
     Returns
     -------
@@ -94,12 +114,35 @@ def route_period(
         )
     except (RuntimeError, ValueError):  # pragma: no cover - the warm start is always valid
         start = None
+    settings = settings if settings is not None else PeriodSearch()
+    rng = pyvrp.RandomNumberGenerator(seed=int(seed) % 2**32)
+    search = LocalSearch(
+        data,
+        rng,
+        compute_neighbours(data)
+        if settings.neighbours is None
+        else _day_neighbours(problem, copies, settings.neighbours),
+        PerturbationManager(PerturbationParams(1, max(1, settings.max_perturbations))),
+    )
+    for op in OPERATORS:
+        if op.supports(data):
+            search.add_operator(op(data))
+    params = pyvrp.PenaltyParams()
+    manager = pyvrp.PenaltyManager(params.midpoint_penalties(data), params)
     with warnings.catch_warnings():
         # the day windows drive PyVRP's time-warp penalty to its bound; the answer is checked
         warnings.simplefilter("ignore", PenaltyBoundWarning)
-        result = pyvrp.solve(
-            data, stop, seed=int(seed) % 2**32, collect_stats=False, initial_solution=start
+        if start is None:  # pragma: no cover - the warm start is always valid
+            random = pyvrp.Solution.make_random(data, rng)
+            start = search(random, manager.max_cost_evaluator(), exhaustive=True)
+        ils = IteratedLocalSearch(
+            data,
+            manager,
+            search,
+            start,
+            IteratedLocalSearchParams(history_length=max(1, settings.history_length)),
         )
+        result = ils.run(stop, collect_stats=False)
     best = result.best
     if not best.is_feasible():
         return solution
@@ -125,6 +168,36 @@ def route_period(
     if check_solution(problem, found) or found.cost >= solution.cost - 1e-9:
         return solution
     return replace(found, feasible=True)
+
+
+def _day_neighbours(
+    problem: PeriodicProblem,
+    copies: list[tuple[int, int]],
+    size: int,
+) -> dict[Any, list[Any]]:
+    """Each client copy's granular neighbourhood: the ``size`` nearest copies at other places
+    on its own day, or on any day for a copy whose day is free (PyVRP's RelocateAlternative
+    then moves it to a neighbour's day). Ties break by copy index (deterministic)."""
+    acts = [pyvrp.Activity(pyvrp.ActivityType.CLIENT, i) for i in range(len(copies))]
+    loc = np.fromiter((c for c, _ in copies), dtype=np.intp, count=len(copies))
+    day = np.fromiter((d for _, d in copies), dtype=np.intp, count=len(copies))
+    free = np.fromiter(
+        (_single_day_days(problem.patterns[c - 1]) is not None for c, _ in copies),
+        dtype=bool,
+        count=len(copies),
+    )
+    travel = np.asarray(problem.travel, dtype=np.float64)
+    prox = travel[np.ix_(loc, loc)]
+    prox = prox + prox.T
+    out: dict[Any, list[Any]] = {}
+    for i in range(len(copies)):
+        ok = loc != loc[i]
+        if not free[i]:
+            ok &= day == day[i]
+        cand = np.flatnonzero(ok)
+        near = cand[np.argsort(prox[i, cand], kind="stable")[:size]]
+        out[acts[i]] = [acts[j] for j in near.tolist()]
+    return out
 
 
 def _scaled_span(dur: NDArray[np.int64], svc: NDArray[np.int64], route: tuple[int, ...]) -> int:

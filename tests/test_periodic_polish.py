@@ -6,9 +6,11 @@ import numpy as np
 import pytest
 
 from territory.periodic import (
+    PYVRP_PERIOD_DEFAULTS,
     MaxIterations,
     PeriodicProblem,
     PeriodicSolution,
+    PeriodSearch,
     SearchParams,
     check_solution,
     route_cost,
@@ -109,13 +111,49 @@ def test_polish_defaults_follow_the_size_of_the_period() -> None:
 
     small = _mixed_problem(40)
     big = _mixed_problem(420)  # 210 single visits + 210 x 2 = 630 visits, 3 vehicles a day
-    assert _polish_shape(SearchParams(polish=True), small) == (1, 0.2)
-    assert _polish_shape(SearchParams(polish=True), big) == (5, 0.3)
+    assert _polish_shape(SearchParams(polish=True), small) == (3, 0.5)
+    assert _polish_shape(SearchParams(polish=True), big) == (5, 0.6)
     one_vehicle = _mixed_problem(420, vehicles=1)
-    assert _polish_shape(SearchParams(polish=True), one_vehicle) == (1, 0.2)
+    assert _polish_shape(SearchParams(polish=True), one_vehicle) == (3, 0.5)
     chosen = SearchParams(polish=True, polish_rounds=2, polish_share=0.4)
     assert _polish_shape(chosen, small) == (2, 0.4)
     with pytest.raises(ValueError, match="polish_rounds"):
         SearchParams(polish_rounds=0)
     with pytest.raises(ValueError, match="polish_share"):
         SearchParams(polish_share=1.5)
+
+
+def test_period_neighbourhood_keeps_fixed_visits_on_their_day() -> None:
+    from territory.periodic_pyvrp import _day_neighbours, _period_data
+
+    problem = _mixed_problem(30)
+    start = solve_periodic(problem, MaxIterations(20), seed=0)
+    _, copies, _ = _period_data(problem, start)
+    near = _day_neighbours(problem, copies, 8)
+    assert len(near) == len(copies)
+    crossing = 0
+    for act, others in near.items():
+        c, day = copies[act.idx]
+        assert 0 < len(others) <= 8
+        free = len(problem.patterns[c - 1]) == 4  # visited once: any of the four days
+        for o in others:
+            oc, oday = copies[o.idx]
+            assert oc != c  # never the same place's other copies
+            if not free:
+                assert oday == day
+            crossing += oday != day
+    assert crossing > 0  # the free visits look at the other days (RelocateAlternative)
+    assert _day_neighbours(problem, copies, 8) == near
+
+
+def test_period_search_settings_are_used_and_checked() -> None:
+    problem = _single_day_problem(24)
+    start = _scattered(problem)
+    own = route_period(problem, start, MaxIterations(500), seed=1, settings=PYVRP_PERIOD_DEFAULTS)
+    ours = route_period(problem, start, MaxIterations(500), seed=1)
+    assert check_solution(problem, own) == check_solution(problem, ours) == []
+    assert own.routes != ours.routes  # another neighbourhood, another search
+    with pytest.raises(ValueError, match="neighbours"):
+        PeriodSearch(neighbours=0)
+    with pytest.raises(ValueError, match="history_length"):
+        PeriodSearch(history_length=0)
