@@ -391,11 +391,12 @@ class _PairMoves:
         for step in range(tries):
             if best.done(self.goal):
                 break
-            pair = self._pick(best, failed)
-            if pair is None:
+            picked = self._pick(best, failed)
+            if picked is None:
                 break
+            pair, left_out = picked[:2], picked[2]
             for share in _PAIR_SHARES:
-                trial = self._move(best, *pair, share, step)
+                trial = self._move(best, *pair, share, step, left_out=left_out)
                 if trial is not None and trial.fairer_than(best, self.goal, unscheduled_first=True):
                     log.info(
                         "pair move %d: %s -> %s, max routed deviation %.3f -> %.3f, beyond "
@@ -418,9 +419,9 @@ class _PairMoves:
                 failed.add(pair)
         return best
 
-    def _pick(self, best: _TeamPlan, failed: set[tuple[int, int]]) -> tuple[int, int] | None:
-        """(from, to): the rep furthest off and its neighbouring territory furthest the other
-        way; the busier one gives. Once every rep is within the goal, a territory with visits
+    def _pick(self, best: _TeamPlan, failed: set[tuple[int, int]]) -> tuple[int, int, bool] | None:
+        """(from, to, for visits left out): the rep furthest off and its neighbouring territory
+        furthest the other way; the busier one gives. Once every rep is within the goal, a territory with visits
         left unscheduled gives to its least loaded neighbour (measured on bench_design's
         geography at 8,000 x 120: every rep within 4.8 %, but one rep's Thursdays and Fridays
         full, four visits of two weekly customers left out). None when no untried pair is
@@ -441,20 +442,21 @@ class _PairMoves:
             for u in options:
                 pair = (t, u) if over else (u, t)
                 if dev[pair[0]] > dev[pair[1]] and pair not in failed:
-                    return pair
+                    return (*pair, t in short)
         return None
 
     def _move(
-        self, best: _TeamPlan, src: int, dst: int, share: float, step: int
+        self, best: _TeamPlan, src: int, dst: int, share: float, step: int, *, left_out: bool
     ) -> _TeamPlan | None:
-        """The team plan after ``src`` gives ``share`` of the routed gap to ``dst``."""
+        """The team plan after ``src`` gives ``share`` of the routed gap to ``dst`` (with
+        ``left_out``, at least the work of the visits ``src`` leaves unscheduled)."""
         plans, a = best.plans, list(best.assignment)
         dev = routed_deviation(plans, self.team, self.config)
         load = np.array([p.demand_min for p in plans])
         target = load.sum() * self.cap / self.cap.sum()
         amount = share * (dev[src] - dev[dst]) * min(target[src], target[dst])
-        # a territory with visits left out gives at least the work of those visits
-        amount = max(amount, share * 2 * plans[src].unscheduled_min)
+        if left_out:  # picked for its visits left out: it gives at least their work
+            amount = max(amount, share * 2 * plans[src].unscheduled_min)
         moving = self._boundary(a, src, dst, amount, plans[src])
         if not moving:
             return None
