@@ -349,7 +349,7 @@ class _PairMoves:
     then less deviation beyond the goal summed over the reps). A customer that would take the
     move past 1.5 times its share is skipped. Once every rep is within the goal, a territory
     that still leaves visits unscheduled gives customers worth at least those visits to its
-    least loaded neighbour.
+    least loaded neighbour; such a move is kept only when more visits are scheduled.
     """
 
     def __init__(
@@ -397,7 +397,12 @@ class _PairMoves:
             pair, left_out = picked[:2], picked[2]
             for share in _PAIR_SHARES:
                 trial = self._move(best, *pair, share, step, left_out=left_out)
-                if trial is not None and trial.fairer_than(best, self.goal, unscheduled_first=True):
+                if (
+                    trial is not None
+                    and trial.fairer_than(best, self.goal, unscheduled_first=True)
+                    # a move for visits left out must schedule more, not only shift the balance
+                    and (not left_out or trial.unscheduled < best.unscheduled)
+                ):
                     log.info(
                         "pair move %d: %s -> %s, max routed deviation %.3f -> %.3f, beyond "
                         "the goal %.3f -> %.3f, unscheduled visits %d -> %d",
