@@ -431,7 +431,7 @@ def neighbour_lists(xy: NDArray[np.float64]) -> list[list[int]]:
         scale = np.maximum(local[edges[:, 0]], local[edges[:, 1]])
         long_ = (length > LONG_EDGE_FACTOR * scale) & (length > MIN_DROP_KM)
         dense = np.minimum(local[edges[:, 0]], local[edges[:, 1]])
-        strong = ~long_ & ((length <= LONG_EDGE_FACTOR * dense) | (length <= MIN_DROP_KM))
+        strong = (length <= LONG_EDGE_FACTOR * dense) | (length <= MIN_DROP_KM)  # so never long_
         edges = _connect(pts, *_between_clusters(pts, edges[~long_], edges[long_], edges[strong]))
     out: list[list[int]] = [[] for _ in range(n)]
     for u, v in edges.tolist():
@@ -816,8 +816,8 @@ def _between_clusters(
     the short edges let one lone customer 20 km from Namur and from Brussels join the two:
     on 100,000 customers around Dutch and Belgian towns the edges from Namur to Charleroi then
     went as shortcuts, Namur's only way out was that customer, and its two reps ended 5-7 %
-    under their band; with clusters of the strong edges every territory is within 5 %.) Between two clusters (towns apart on land,
-    an island off the coast) the ``_BRIDGES_PER_PAIR`` shortest Delaunay edges are kept, so
+    under their band; with clusters of the strong edges every territory is within 5 %.)
+    Between two clusters (towns apart on land, an island off the coast) the ``_BRIDGES_PER_PAIR`` shortest Delaunay edges are kept, so
     neighbouring towns are joined pairwise; an edge that passes by another town on its way
     (`_passes_by`: along a coast, over the sea) is not a crossing. Joining them only by a
     spanning tree (Kruskal, one

@@ -100,8 +100,7 @@ def route_period(
     """
     if problem.unscheduled_penalty is not None or not solution.feasible:
         return solution
-    built = _period_data(problem, solution)
-    data, copies, initial = built
+    data, copies, initial = _period_data(problem, solution)
     stop: Any = (
         PyvrpMaxIterations(budget.iterations)
         if isinstance(budget, MaxIterations)

@@ -426,12 +426,12 @@ class _PairMoves:
 
     def _pick(self, best: _TeamPlan, failed: set[tuple[int, int]]) -> tuple[int, int, bool] | None:
         """(from, to, for visits left out): the rep furthest off and its neighbouring territory
-        furthest the other way; the busier one gives. Once every rep is within the goal, a territory with visits
-        left unscheduled gives to its least loaded neighbour (measured on bench_design's
-        geography at 8,000 x 120: every rep within 4.8 %, but one rep's Thursdays and Fridays
-        full, four visits of two weekly customers left out). None when no untried pair is
-        left."""
-        dev = routed_deviation(best.plans, self.team, self.config)
+        furthest the other way; the busier one gives. Once every rep is within the goal, a
+        territory with visits left unscheduled gives to its least loaded neighbour (measured on
+        bench_design's geography at 8,000 x 120: every rep within 4.8 %, but one rep's
+        Thursdays and Fridays full, four visits of two weekly customers left out). None when no
+        untried pair is left."""
+        dev = best.deviation
         a = best.assignment
         off = [
             t for t in np.argsort(-np.abs(dev), kind="stable").tolist() if abs(dev[t]) > self.goal
@@ -455,8 +455,7 @@ class _PairMoves:
     ) -> _TeamPlan | None:
         """The team plan after ``src`` gives ``share`` of the routed gap to ``dst`` (with
         ``left_out``, at least the work of the visits ``src`` leaves unscheduled)."""
-        plans, a = best.plans, list(best.assignment)
-        dev = routed_deviation(plans, self.team, self.config)
+        plans, a, dev = best.plans, list(best.assignment), best.deviation
         load = np.array([p.demand_min for p in plans])
         target = load.sum() * self.cap / self.cap.sum()
         amount = share * (dev[src] - dev[dst]) * min(target[src], target[dst])

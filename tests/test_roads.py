@@ -35,6 +35,22 @@ def _places(n: int, seed: int, box: tuple[float, float, float, float]) -> Points
     return Points(lat, lon, np.array([f"P{i}" for i in range(n)], dtype=object))
 
 
+def _one_rep_team(folder: Path, places: Points, customer_class: str) -> tuple[Path, Path]:
+    """customers.csv and reps.csv in ``folder``: rep H lives at the first place, a customer of
+    ``customer_class`` at each other one (P1, P2, ...)."""
+    reps = folder / "reps.csv"
+    reps.write_text(f"id,lat,lon\nH,{places.lat[0]:.6f},{places.lon[0]:.6f}\n")
+    customers = folder / "customers.csv"
+    customers.write_text(
+        "id,lat,lon,class\n"
+        + "".join(
+            f"P{i},{places.lat[i]:.6f},{places.lon[i]:.6f},{customer_class}\n"
+            for i in range(1, len(places.lat))
+        )
+    )
+    return customers, reps
+
+
 HELSINKI_BOX = (60.166, 60.177, 24.937, 24.951)
 KOTKA_BOX = (60.522, 60.538, 26.933, 26.967)
 
@@ -204,13 +220,7 @@ def test_plan_on_helsinki_roads(tmp_path: Path) -> None:
     from territory.cli import main
 
     places = _places(21, 8, HELSINKI_BOX)
-    reps = tmp_path / "reps.csv"
-    reps.write_text(f"id,lat,lon\nH,{places.lat[0]:.6f},{places.lon[0]:.6f}\n")
-    customers = tmp_path / "customers.csv"
-    customers.write_text(
-        "id,lat,lon,class\n"
-        + "".join(f"P{i},{places.lat[i]:.6f},{places.lon[i]:.6f},B\n" for i in range(1, 21))
-    )
+    customers, reps = _one_rep_team(tmp_path, places, "B")
     outs = [tmp_path / "first", tmp_path / "second"]
     for out in outs:
         args = ["-q", "plan", str(customers), "--reps", str(reps), "--osm", str(HELSINKI)]
@@ -263,13 +273,7 @@ def test_route_lines_follow_the_roads(tmp_path: Path) -> None:
     from territory.travel import haversine_km
 
     places = _places(13, 3, HELSINKI_BOX)
-    reps = tmp_path / "reps.csv"
-    reps.write_text(f"id,lat,lon\nH,{places.lat[0]:.6f},{places.lon[0]:.6f}\n")
-    customers = tmp_path / "customers.csv"
-    customers.write_text(
-        "id,lat,lon,class\n"
-        + "".join(f"P{i},{places.lat[i]:.6f},{places.lon[i]:.6f},C\n" for i in range(1, 13))
-    )
+    customers, reps = _one_rep_team(tmp_path, places, "C")
     args = ["-q", "plan", str(customers), "--reps", str(reps)]
     assert main([*args, "--osm", str(HELSINKI), "--out", str(tmp_path / "osm")]) == 0
     assert main([*args, "--out", str(tmp_path / "crow"), "--no-maps"]) == 0
