@@ -34,14 +34,7 @@ import numpy as np
 import pyvrp
 from numpy.typing import NDArray
 from pyvrp.exceptions import PenaltyBoundWarning
-from pyvrp.IteratedLocalSearch import IteratedLocalSearch, IteratedLocalSearchParams
-from pyvrp.search import (
-    OPERATORS,
-    LocalSearch,
-    PerturbationManager,
-    PerturbationParams,
-    compute_neighbours,
-)
+from pyvrp.search import compute_neighbours
 from pyvrp.stop import MaxIterations as PyvrpMaxIterations
 from pyvrp.stop import MaxRuntime as PyvrpMaxRuntime
 
@@ -54,6 +47,7 @@ from .periodic import (
     check_solution,
     route_cost,
 )
+from .routing_pyvrp import run_ils
 
 __all__ = ["route_period"]
 
@@ -114,34 +108,23 @@ def route_period(
     except (RuntimeError, ValueError):  # pragma: no cover - the warm start is always valid
         start = None
     settings = settings if settings is not None else PeriodSearch()
-    rng = pyvrp.RandomNumberGenerator(seed=int(seed) % 2**32)
-    search = LocalSearch(
-        data,
-        rng,
+    neighbours = (
         compute_neighbours(data)
         if settings.neighbours is None
-        else _day_neighbours(problem, copies, settings.neighbours),
-        PerturbationManager(PerturbationParams(1, max(1, settings.max_perturbations))),
+        else _day_neighbours(problem, copies, settings.neighbours)
     )
-    for op in OPERATORS:
-        if op.supports(data):
-            search.add_operator(op(data))
-    params = pyvrp.PenaltyParams()
-    manager = pyvrp.PenaltyManager(params.midpoint_penalties(data), params)
     with warnings.catch_warnings():
         # the day windows drive PyVRP's time-warp penalty to its bound; the answer is checked
         warnings.simplefilter("ignore", PenaltyBoundWarning)
-        if start is None:  # pragma: no cover - the warm start is always valid
-            random = pyvrp.Solution.make_random(data, rng)
-            start = search(random, manager.max_cost_evaluator(), exhaustive=True)
-        ils = IteratedLocalSearch(
+        result = run_ils(
             data,
-            manager,
-            search,
+            stop,
+            int(seed),
             start,
-            IteratedLocalSearchParams(history_length=max(1, settings.history_length)),
+            max_perturbations=max(1, settings.max_perturbations),
+            neighbours=neighbours,
+            history_length=max(1, settings.history_length),
         )
-        result = ils.run(stop, collect_stats=False)
     best = result.best
     if not best.is_feasible():
         return solution

@@ -175,7 +175,7 @@ def pyvrp_routes(
         else MaxRuntime(float(time_limit_s if time_limit_s is not None else 1.0))
     )
     initial = _initial(data, initial_routes, stops, break_s is not None, initial_break_after)
-    result = _solve(
+    result = run_ils(
         data,
         stop,
         int(seed),
@@ -194,24 +194,30 @@ def pyvrp_routes(
     return PyvrpRoutes(tuple(routes), bool(best.is_feasible()), int(result.num_iterations))
 
 
-def _solve(
+def run_ils(
     data: pyvrp.ProblemData,
     stop: MaxIterations | MaxRuntime,
     seed: int,
     initial: pyvrp.Solution | None,
     *,
     max_perturbations: int,
-    penalty: float | None,
-    skip_operators: tuple[str, ...],
+    penalty: float | None = None,
+    skip_operators: tuple[str, ...] = (),
     exhaustive_on_best: bool = True,
+    neighbours: dict[Any, list[Any]] | None = None,
+    history_length: int = 300,
 ) -> pyvrp.Result:
     """`pyvrp.solve`, with the starting penalties given (its own start at the midpoint of
-    its range) and without the operators named."""
+    its range), without the operators named, with the granular ``neighbours`` given (None:
+    PyVRP's own) and a late-acceptance history of ``history_length``. The whole-period polish
+    (`periodic_pyvrp`) runs through here too."""
     params = pyvrp.SolveParams(
         perturbation=PerturbationParams(1, max_perturbations),
-        ils=IteratedLocalSearchParams(exhaustive_on_best=exhaustive_on_best),
+        ils=IteratedLocalSearchParams(
+            history_length=history_length, exhaustive_on_best=exhaustive_on_best
+        ),
     )
-    if penalty is None and not skip_operators:
+    if penalty is None and not skip_operators and neighbours is None:
         return pyvrp.solve(
             data,
             stop,
@@ -222,7 +228,8 @@ def _solve(
         )
     # pyvrp.solve, step by step
     rng = pyvrp.RandomNumberGenerator(seed=seed % 2**32)
-    neighbours = compute_neighbours(data, params.neighbourhood)
+    if neighbours is None:
+        neighbours = compute_neighbours(data, params.neighbourhood)
     search = LocalSearch(data, rng, neighbours, PerturbationManager(params.perturbation))
     for op in OPERATORS:
         if op.__name__ not in skip_operators and op.supports(data):
