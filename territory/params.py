@@ -525,6 +525,8 @@ class PlanningParams:
     territory replanned during rebalancing, which starts from its customers' previous patterns
     (default ``improve_iterations``, else half the engine's default). ``repair_routes`` bounds the day routes
     tried per territory when moving a customer whose visit did not fit to other days.
+    ``polish_iterations`` is PyVRP's budget for routing a territory's whole period again after
+    the periodic search (days of single visits included; 0 = off).
     ``routed_goal`` is where the rebalancing loop stops early; ``routed_tolerance`` is the band
     every rep's routed workload should be in. ``territory_time_limit_s`` is a safety cap on one
     territory's planning (each pass): past it the search stops and the remaining days get quick
@@ -541,6 +543,7 @@ class PlanningParams:
     rebalance_iterations: int | None = None
     repair_routes: int = 60
     territory_time_limit_s: float = 300.0
+    polish_iterations: int = 500
 
     def __post_init__(self) -> None:
         _check(
@@ -585,6 +588,13 @@ class PlanningParams:
                 and 0 <= self.rebalance_iterations <= MAX_ITERATIONS
             ),
             f"[planning] rebalance_iterations = {self.rebalance_iterations!r} is not accepted; "
+            f"use a whole number from 0 to {MAX_ITERATIONS}",
+        )
+        _check(
+            isinstance(self.polish_iterations, int)
+            and not isinstance(self.polish_iterations, bool)
+            and 0 <= self.polish_iterations <= MAX_ITERATIONS,
+            f"[planning] polish_iterations = {self.polish_iterations!r} is not accepted; "
             f"use a whole number from 0 to {MAX_ITERATIONS}",
         )
         _check(

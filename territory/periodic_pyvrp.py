@@ -45,6 +45,7 @@ from .periodic import (
     PeriodicSolution,
     PeriodSearch,
     check_solution,
+    interchangeable_days,
     route_cost,
 )
 from .routing_pyvrp import run_ils
@@ -60,6 +61,13 @@ def _single_day_days(patterns: tuple[int, ...]) -> list[int] | None:
     if not patterns or any(p & (p - 1) for p in patterns):
         return None
     return sorted(p.bit_length() - 1 for p in patterns)
+
+
+def _day_span(days: list[int] | None) -> tuple[int, int] | None:
+    """First and last of ``days`` when they follow each other without a gap, else None."""
+    if days is None or days != list(range(days[0], days[-1] + 1)):
+        return None
+    return days[0], days[-1]
 
 
 def route_period(
@@ -92,7 +100,7 @@ def route_period(
     PeriodicSolution
         The cheaper of PyVRP's feasible answer and ``solution``.
     """
-    if problem.unscheduled_penalty is not None or not solution.feasible:
+    if not solution.feasible or not any(solution.pattern):
         return solution
     data, copies, initial = _period_data(problem, solution)
     stop: Any = (
@@ -129,8 +137,10 @@ def route_period(
     if not best.is_feasible():
         return solution
     routes: list[list[tuple[int, ...]]] = [[] for _ in range(problem.days)]
-    for route in best.routes():
-        day = int(route.vehicle_type())
+    alike = interchangeable_days(problem)
+    for k, route in enumerate(best.routes()):
+        # interchangeable days: one vehicle type, route k on day k // vehicles_per_day
+        day = k // problem.vehicles_per_day if alike else int(route.vehicle_type())
         routes[day].append(tuple(copies[a.idx][0] for a in route if a.is_client()))
     for day_routes in routes:
         day_routes.extend([()] * (problem.vehicles_per_day - len(day_routes)))
@@ -174,8 +184,8 @@ def _day_neighbours(
     out: dict[Any, list[Any]] = {}
     for i in range(len(copies)):
         ok = loc != loc[i]
-        if not free[i]:
-            ok &= day == day[i]
+        if not free[i]:  # its own day, and the visits whose window spans several days
+            ok &= (day == day[i]) | (day < 0)
         cand = np.flatnonzero(ok)
         near = cand[np.argsort(prox[i, cand], kind="stable")[:size]]
         out[acts[i]] = [acts[j] for j in near.tolist()]
@@ -214,34 +224,45 @@ def _period_data(
     d_scale = 1.0
     if demand is not None and not np.allclose(demand, np.round(demand)):
         d_scale = 1000.0
+    alike = interchangeable_days(problem)
     copies: list[tuple[int, int]] = []
     copy_of: dict[tuple[int, int], int] = {}
     clients: list[pyvrp.Client] = []
     groups: list[pyvrp.ClientGroup] = []
+
+    def client(c: int, early: int, late: int, group: int | None) -> pyvrp.Client:
+        return pyvrp.Client(
+            location=c,
+            delivery=[round(float(demand[c]) * d_scale)] if dims and demand is not None else [],
+            service_duration=int(svc[c]),
+            tw_early=early,
+            tw_late=late,
+            required=group is None,
+            group=group,
+        )
+
     for c in range(1, problem.n_customers + 1):
+        if not solution.pattern[c - 1]:  # unscheduled (where allowed): stays so
+            continue
         free = _single_day_days(problem.patterns[c - 1])
         days = (
             free
             if free is not None
             else [d for d in range(problem.days) if solution.pattern[c - 1] >> d & 1]
         )
+        wide = _day_span(free)
+        if wide is not None:  # one client whose window spans its days (day -1: not fixed)
+            copy_of.update({(c, d): len(clients) for d in days})
+            copies.append((c, -1))
+            late = 2**62 if alike else wide[1] * span + limit
+            clients.append(client(c, 0 if alike else wide[0] * span, late, None))
+            continue
         first = len(clients)
         for d in days:
             copy_of[c, d] = len(clients)
             copies.append((c, d))
-            clients.append(
-                pyvrp.Client(
-                    location=c,
-                    delivery=[round(float(demand[c]) * d_scale)]
-                    if dims and demand is not None
-                    else [],
-                    service_duration=int(svc[c]),
-                    tw_early=d * span,
-                    tw_late=d * span + limit,
-                    required=free is None,
-                    group=len(groups) if free is not None else None,
-                )
-            )
+            group = len(groups) if free is not None else None
+            clients.append(client(c, d * span, d * span + limit, group))
         if free is not None:
             groups.append(pyvrp.ClientGroup(list(range(first, len(clients))), required=True))
     capacity = (
@@ -260,6 +281,15 @@ def _period_data(
         )
         for d in range(problem.days)
     ]
+    if alike:  # no windows: any vehicle serves any day
+        vehicle_types = [
+            pyvrp.VehicleType(
+                num_available=problem.vehicles_per_day * problem.days,
+                capacity=capacity,
+                shift_duration=limit if problem.max_duration is not None else 2**62,
+                name="day",
+            )
+        ]
     matrices: Any = ([dist], [dur])
     data = pyvrp.ProblemData(
         locations=[pyvrp.Location(x=0, y=0) for _ in range(problem.n_customers + 1)],
@@ -271,7 +301,7 @@ def _period_data(
         groups=groups,
     )
     initial = [
-        (day, [copy_of[c, day] for c in route])
+        (0 if alike else day, [copy_of[c, day] for c in route])
         for day, day_routes in enumerate(solution.routes)
         for route in day_routes
     ]

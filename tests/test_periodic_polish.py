@@ -136,13 +136,14 @@ def test_period_neighbourhood_keeps_fixed_visits_on_their_day() -> None:
         c, day = copies[act.idx]
         assert 0 < len(others) <= 8
         free = len(problem.patterns[c - 1]) == 4  # visited once: any of the four days
+        assert (day == -1) == free  # one client whose window spans the four days
         for o in others:
             oc, oday = copies[o.idx]
             assert oc != c  # never the same place's other copies
             if not free:
-                assert oday == day
+                assert oday in (day, -1)  # its own day, or a visit of any day
             crossing += oday != day
-    assert crossing > 0  # the free visits look at the other days (RelocateAlternative)
+    assert crossing > 0  # the free visits look at every day
     assert _day_neighbours(problem, copies, 8) == near
 
 
@@ -157,3 +158,82 @@ def test_period_search_settings_are_used_and_checked() -> None:
         PeriodSearch(neighbours=0)
     with pytest.raises(ValueError, match="history_length"):
         PeriodSearch(history_length=0)
+
+
+def test_single_visits_of_days_without_a_gap_are_one_client_and_others_a_group() -> None:
+    from territory.periodic_pyvrp import _period_data
+
+    mixed = _mixed_problem(12)
+    gapped = tuple((1, 4) if c % 2 else (5, 10) for c in range(6))  # days 0 or 2: a gap
+    problem = PeriodicProblem(
+        travel=mixed.travel,
+        service=mixed.service,
+        patterns=gapped + mixed.patterns[6:],
+        days=4,
+        vehicles_per_day=3,
+        demand=mixed.demand,
+        capacity=mixed.capacity,
+        max_duration=mixed.max_duration,
+    )
+    start = solve_periodic(problem, MaxIterations(30), seed=0)
+    assert start.feasible
+    data, copies, _ = _period_data(problem, start)
+    assert data.num_vehicle_types == 4  # one per day
+    per_customer: dict[int, list[int]] = {}
+    for c, day in copies:
+        per_customer.setdefault(c, []).append(day)
+    for c, days in per_customer.items():
+        pats = problem.patterns[c - 1]
+        if pats == (1, 4):
+            assert days == [0, 2]  # a group of two day copies
+        elif pats == (1, 2, 4, 8):
+            assert days == [-1]  # one client: any of the four days
+        else:
+            assert len(days) == bin(start.pattern[c - 1]).count("1")
+    assert data.num_groups == 3
+    found = route_period(problem, start, MaxIterations(800), seed=2)
+    assert check_solution(problem, found) == []
+    assert found.cost <= start.cost + 1e-9
+
+
+def test_interchangeable_days_are_one_vrp_and_polished_in_one_round() -> None:
+    from territory.periodic import _polish_shape, interchangeable_days
+    from territory.periodic_pyvrp import _period_data
+
+    alike = _single_day_problem(20, days=3, vehicles=2)
+    assert interchangeable_days(alike)
+    assert not interchangeable_days(_mixed_problem(20))
+    data, copies, _ = _period_data(alike, _scattered(alike))
+    assert data.num_vehicle_types == 1 and data.num_vehicles == 6
+    assert all(day == -1 for _, day in copies) and data.num_groups == 0
+    assert _polish_shape(SearchParams(polish=True), alike) == (1, 0.9)
+    params = SearchParams(polish=True, polish_iterations=300)
+    found = solve_periodic(alike, MaxIterations(60), seed=0, params=params)
+    assert check_solution(alike, found) == []
+    assert all(len(day) <= 2 for day in found.routes)
+
+
+def test_route_period_leaves_unscheduled_customers_out() -> None:
+    base = _single_day_problem(16, days=2, vehicles=1)
+    problem = PeriodicProblem(
+        travel=base.travel,
+        service=base.service,
+        patterns=base.patterns,
+        days=2,
+        demand=base.demand,
+        capacity=base.capacity,
+        unscheduled_penalty=1000.0,
+    )
+    start = _scattered(problem)
+    left_out = {3, 8}  # taken out of the plan: they stay out
+    routes = tuple(
+        tuple(tuple(c for c in r if c not in left_out) for r in day) for day in start.routes
+    )
+    pattern = tuple(0 if c in left_out else p for c, p in enumerate(start.pattern, start=1))
+    partial = PeriodicSolution(pattern, routes, 0.0, True, 0)
+    partial = PeriodicSolution(pattern, routes, route_cost(problem, partial), True, 0)
+    assert check_solution(problem, partial) == []
+    found = route_period(problem, partial, MaxIterations(500), seed=0)
+    assert check_solution(problem, found) == []
+    assert [c for c in left_out if found.pattern[c - 1]] == []
+    assert found.cost < partial.cost

@@ -562,3 +562,26 @@ def test_team_plan_prefers_fewer_reps_beyond_the_goal_to_a_smaller_maximum():
     assert not left_out.fairer_than(three, 0.05, unscheduled_first=True)
     assert one.excess(0.05) == pytest.approx(0.04)
     assert team([0.05, -0.05], 0).excess(0.05) == 0.0
+
+
+def test_whole_period_polish_drives_less_and_keeps_every_rule(team):
+    """`[planning] polish_iterations`: PyVRP routes the territory's whole period again after the
+    periodic search (days of single visits free); 0 switches it off."""
+    from territory.exceptions import ConfigError
+
+    customers, reps, _ = team
+    mine = customers[:18]
+    off = plan_territory(reps[0], mine, _config(polish_iterations=0))
+    on = plan_territory(reps[0], mine, _config(polish_iterations=1500))
+    assert on.travel_min < off.travel_min
+    for tp in (off, on):
+        count: dict[str, int] = {}
+        for day in tp.days:
+            assert day.depart_min >= 510 and day.return_min <= 1020
+            for v in day.visits:
+                count[v.customer_id] = count.get(v.customer_id, 0) + 1
+        assert not tp.unscheduled
+        assert all(count.get(c.id, 0) == c.visits for c in mine)
+    assert on == plan_territory(reps[0], mine, _config(polish_iterations=1500))
+    with pytest.raises(ConfigError, match=r"polish_iterations = -1 is not accepted"):
+        PlanningParams(polish_iterations=-1)

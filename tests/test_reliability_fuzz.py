@@ -121,7 +121,7 @@ CONFIG_KEYS = {
     "territory": ["balance", "tolerance", "contiguous", "seed", "keep_current_weight",
                   "max_moved", "candidates"],
     "planning": ["rebalance_rounds", "routed_tolerance", "routed_goal", "improve_iterations",
-                 "repair_routes"],
+                 "repair_routes", "polish_iterations"],
 }  # fmt: skip
 TOML_SCALARS = st.one_of(
     st.integers(-(2**63), 2**63 - 1),
