@@ -56,6 +56,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--weeks", type=int, default=4, help="weeks in the planning period")
     ap.add_argument("--rounds", type=int, default=None, help="override rebalance_rounds")
     ap.add_argument("--baseline", action="store_true", help="also run the petals-only baseline")
+    ap.add_argument(
+        "--polish-iterations",
+        type=int,
+        default=None,
+        help="override [planning] polish_iterations (0: without the whole-period polish)",
+    )
     ap.add_argument("--out", type=Path, default=Path("bench_plan.csv"), help="CSV to write")
     ap.add_argument("-v", "--verbose", action="store_true", help="log progress")
     args = ap.parse_args(argv)
@@ -73,6 +79,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.rounds is not None:
         config = replace(config, planning=replace(config.planning, rebalance_rounds=args.rounds))
+    if args.polish_iterations is not None:
+        planning = replace(config.planning, polish_iterations=args.polish_iterations)
+        config = replace(config, planning=planning)
     t0 = time.perf_counter()
     workload = customer_workload(customers, config, reps)
     design = design_territories(customers, reps, workload, config)

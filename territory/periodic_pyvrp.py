@@ -8,9 +8,14 @@ together by a C++ local search (Vidal et al. 2012 route the days of a PVRP the s
 Encoding. Day ``d`` is a vehicle type of ``vehicles_per_day`` vehicles whose shift is the time
 window ``[d H, d H + D]`` (``D`` the duration limit, ``H > D``), so a vehicle of day ``d`` can only
 serve visits whose window lies on day ``d``. A customer whose allowed patterns are all single days
-becomes one optional copy per allowed day, the copies in one required, mutually exclusive group
-(PyVRP visits exactly one of them: its day is chosen by the search). Every other customer keeps
-the pattern it has and becomes one required copy per day of it. Travel is scaled to integers
+becomes one client whose window spans those days when they follow each other without a gap (any
+vehicle of those days may serve it), else one optional copy per allowed day, the copies in one
+required, mutually exclusive group (PyVRP visits exactly one of them); either way its day is
+chosen by the search. Every other customer keeps the pattern it has and becomes one required
+copy per day of it; an unscheduled customer (where the problem allows it) stays out. When the
+days are interchangeable (`periodic.interchangeable_days`: every customer once, on any day) the
+period is one capacitated VRP: one vehicle type of ``days x vehicles_per_day`` vehicles, no
+windows, and route ``k`` goes to day ``k // vehicles_per_day``. Travel is scaled to integers
 (rounded up for durations, so PyVRP's feasible routes keep the limit in floats too), and the
 result is checked again in floats; it is kept only when it is cheaper and feasible.
 
@@ -83,11 +88,11 @@ def route_period(
     Parameters
     ----------
     problem
-        The instance; every customer must be scheduled (``unscheduled_penalty`` None), else
-        ``solution`` is returned unchanged.
+        The instance.
     solution
         A feasible plan: its routes are the warm start, its patterns of multi-visit customers
-        stay.
+        stay, and so do its unscheduled customers (none are added). Returned unchanged when it
+        is infeasible or schedules nobody.
     budget
         PyVRP's budget: iterations (deterministic) or seconds.
     seed
