@@ -153,7 +153,8 @@ def estimate_plan_s(
     visits = np.zeros(n_territories)
     np.add.at(visits, np.asarray(assignment, dtype=np.intp), [max(c.visits, 0) for c in customers])
     days = config.period.working_days
-    secs = sorted((territory_seconds(int(v), days) for v in visits), reverse=True)
+    polish = config.planning.polish_iterations
+    secs = sorted((territory_seconds(int(v), days, polish) for v in visits), reverse=True)
     load = [0.0] * max(1, workers)
     for x in secs:  # longest first onto the least loaded worker, as the pool does
         load[load.index(min(load))] += x

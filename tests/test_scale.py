@@ -6,6 +6,7 @@ import csv
 import io
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -227,6 +228,8 @@ def test_estimates_grow_with_size_and_shrink_with_workers():
     two = rebalance_mod.estimate_plan_s(customers, assignment, 4, config, 2)
     assert one[0] == pytest.approx(2 * two[0])  # four equal territories on two workers
     assert one[1] > one[0]  # rebalancing rounds add time
+    unpolished = replace(config, planning=replace(config.planning, polish_iterations=0))
+    assert rebalance_mod.estimate_plan_s(customers, assignment, 4, unpolished, 1)[0] < one[0]
     assert format_duration(40) == "40 s" and format_duration(240) == "4 min"
     assert format_duration(0.2) == "under 1 s" and format_duration(5400) == "1.5 h"
 
