@@ -324,7 +324,9 @@ class ReplanTask:
     ``--from`` on, ``reasons`` why it must be placed again regardless ("" = keep what can be
     kept), ``reroute`` whether its days must be routed again (its place or visit length
     changed). ``old_days`` are the rep's previous day routes from ``--from`` on,
-    ``history_days`` the ones before (kept as they are).
+    ``history_days`` the ones before (kept as they are); ``unscheduled_before`` marks the
+    customers the previous plan left in part unscheduled (their planned visits stay where
+    they can, the missing ones look for a day).
     """
 
     index: int
@@ -340,6 +342,7 @@ class ReplanTask:
     reroute: tuple[bool, ...]
     old_days: tuple[DayRoute, ...]
     history_days: tuple[DayRoute, ...]
+    unscheduled_before: tuple[bool, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -374,6 +377,8 @@ class _Replan:
         self.appt = [m & ~task.past for m in self.t.fixed_mask]
         self.chosen = [0] * n
         self.reasons = list(task.reasons)
+        # customers the previous plan left (in part) unscheduled: their planned visits stay
+        self.unscheduled_before = {i for i, b in enumerate(task.unscheduled_before) if b}
         self.patterns: dict[int, tuple[int, ...]] = {}
         self.orders: dict[int, list[int]] = {}
         self.dirty: set[int] = set()
@@ -387,7 +392,9 @@ class _Replan:
 
     # ---- what stays --------------------------------------------------------------------
     def why_changed(self, i: int) -> str:
-        """Why customer ``i`` cannot keep its previous days ("" when it can)."""
+        """Why customer ``i`` cannot keep its previous days ("" when it can). For a customer
+        the previous plan left in part unscheduled, only what changed since (a day off, an
+        appointment, its allowed days): its visits count is short by design."""
         c = self.task.customers[i]
         old, hist, appt = self.task.old_future[i], self.task.history[i], self.appt[i]
         for d in pattern_days(old & self.blocked):
@@ -396,7 +403,7 @@ class _Replan:
             start = self.t.fixed[d][i][0] // 60
             return f"appointment on {self.dates[d].isoformat()} at {format_hhmm(start)}"
         made, planned = _bits(hist), _bits(old)
-        if made + planned != c.visits:
+        if made + planned != c.visits and i not in self.unscheduled_before:
             if old == 0 and hist == 0:
                 return "new customer"
             return (
@@ -415,7 +422,10 @@ class _Replan:
         for i, c in enumerate(self.task.customers):
             if c.visits <= 0:
                 continue
-            if not self.reasons[i]:
+            if i in self.unscheduled_before:
+                why = self.why_changed(i)
+                self.reasons[i] = f"{why}; {UNSCHEDULED_BEFORE}" if why else UNSCHEDULED_BEFORE
+            elif not self.reasons[i]:
                 self.reasons[i] = self.why_changed(i)
             if not self.reasons[i]:
                 self.chosen[i] = self.task.history[i] | self.task.old_future[i]
@@ -451,7 +461,7 @@ class _Replan:
                 blocked=self.blocked & ~fixed,
                 fixed=fixed,
             )
-            if self.reasons[i] == UNSCHEDULED_BEFORE:
+            if i in self.unscheduled_before:
                 # scheduled in part before: its visits stay on their days where a pattern
                 # allows it, only the missing ones look for a day
                 keep = self.task.old_future[i] & ~self.blocked
@@ -733,8 +743,10 @@ def replan(
     customers = tuple(inputs_customers)
     rep_ids = [r.id for r in reps]
     assignment, reasons = _assign(previous, customers, reps, config, travel)
-    for cid in previous.unscheduled:
-        reasons.setdefault(cid, UNSCHEDULED_BEFORE)
+    before = [cid for cid in previous.unscheduled if cid not in reasons]  # in the file's order
+    for cid in before:
+        reasons[cid] = UNSCHEDULED_BEFORE
+    reasons_before = set(before)
     history, history_days = _history(previous, past, done, dates, {c.id for c in customers})
     _check_appointments(customers, reps, assignment, config, travel)
     old_future: dict[tuple[str, str], int] = {}
@@ -760,6 +772,7 @@ def replan(
                 old_future=tuple(old_future.get((customers[i].id, rep.id), 0) for i in members),
                 reasons=tuple(reasons.get(customers[i].id, "") for i in members),
                 reroute=tuple(_moved(previous, customers[i]) for i in members),
+                unscheduled_before=tuple(customers[i].id in reasons_before for i in members),
                 old_days=tuple(
                     d for d in previous.days if d.rep_id == rep.id and not (past >> d.day) & 1
                 ),
