@@ -111,10 +111,10 @@ def test_polish_defaults_follow_the_size_of_the_period() -> None:
 
     small = _mixed_problem(40)
     big = _mixed_problem(420)  # 210 single visits + 210 x 2 = 630 visits, 3 vehicles a day
-    assert _polish_shape(SearchParams(polish=True), small) == (3, 0.5)
+    assert _polish_shape(SearchParams(polish=True), small) == (6, 0.5)
     assert _polish_shape(SearchParams(polish=True), big) == (5, 0.6)
     one_vehicle = _mixed_problem(420, vehicles=1)
-    assert _polish_shape(SearchParams(polish=True), one_vehicle) == (3, 0.5)
+    assert _polish_shape(SearchParams(polish=True), one_vehicle) == (6, 0.5)
     chosen = SearchParams(polish=True, polish_rounds=2, polish_share=0.4)
     assert _polish_shape(chosen, small) == (2, 0.4)
     with pytest.raises(ValueError, match="polish_rounds"):
