@@ -1627,6 +1627,20 @@ def solve_periodic(
 _PERIOD_COPIES_MAX = 2500
 
 
+def single_day_days(patterns: tuple[int, ...]) -> list[int] | None:
+    """The days of ``patterns`` when every one is a single day, else None."""
+    if not patterns or any(p & (p - 1) for p in patterns):
+        return None
+    return sorted(p.bit_length() - 1 for p in patterns)
+
+
+def day_span(days: list[int] | None) -> tuple[int, int] | None:
+    """First and last of ``days`` when they follow each other without a gap, else None."""
+    if days is None or days != list(range(days[0], days[-1] + 1)):
+        return None
+    return days[0], days[-1]
+
+
 def _period_copies(problem: PeriodicProblem, solution: PeriodicSolution) -> tuple[int, int]:
     """Clients of the whole-period model: those of the single-day customers (one per allowed
     day, or one for days without a gap), and all clients (those plus a visit per day of every
@@ -1635,9 +1649,9 @@ def _period_copies(problem: PeriodicProblem, solution: PeriodicSolution) -> tupl
     for pats, chosen in zip(problem.patterns, solution.pattern, strict=True):
         if not chosen:  # unscheduled: not in the model
             continue
-        if all(p & (p - 1) == 0 for p in pats):
-            days = sorted(p.bit_length() for p in pats)
-            single += 1 if days[-1] - days[0] == len(days) - 1 else len(pats)
+        days = single_day_days(pats)
+        if days is not None:
+            single += 1 if day_span(days) is not None else len(pats)
         else:
             other += bin(chosen).count("1")
     return single, single + other
@@ -1714,7 +1728,7 @@ _Phase = tuple[StoppingCriterion, float]
 
 
 #: Visits per period from which the polish gets five rounds and 60 % of a time limit by default
-#: (three and 50 % below it).
+#: (six and 50 % below it).
 _ROUNDS_MIN_VISITS = 600
 
 
@@ -1722,11 +1736,8 @@ def interchangeable_days(problem: PeriodicProblem) -> bool:
     """Whether every customer is visited once, on any day of the period: then the days are
     alike and the period is one capacitated VRP with ``days x vehicles_per_day`` vehicles
     (p01, p03, p04, p06, p07 and p09 of the classical instances)."""
-    every = (1 << problem.days) - 1
-    return all(
-        len(pats) == problem.days and sum(pats) == every and not any(p & (p - 1) for p in pats)
-        for pats in problem.patterns
-    )
+    every_day = list(range(problem.days))
+    return all(single_day_days(pats) == every_day for pats in problem.patterns)
 
 
 def _polish_shape(params: SearchParams, problem: PeriodicProblem) -> tuple[int, float]:
@@ -1743,17 +1754,15 @@ def _polish_shape(params: SearchParams, problem: PeriodicProblem) -> tuple[int, 
     and five with 30 %).
     """
     if interchangeable_days(problem):  # nothing for the search to choose but the day
-        return (
-            params.polish_rounds or 1,
-            0.9 if params.polish_share is None else params.polish_share,
-        )
-    visits = sum(min(bin(p).count("1") for p in pats) for pats in problem.patterns if pats)
-    big = problem.vehicles_per_day > 1 and visits >= _ROUNDS_MIN_VISITS
-    rounds = params.polish_rounds or (5 if big else 6)
-    share = params.polish_share
-    if share is None:
-        share = 0.6 if big else 0.5
-    return rounds, share
+        rounds, share = 1, 0.9
+    else:
+        visits = sum(min(bin(p).count("1") for p in pats) for pats in problem.patterns if pats)
+        big = problem.vehicles_per_day > 1 and visits >= _ROUNDS_MIN_VISITS
+        rounds, share = (5, 0.6) if big else (6, 0.5)
+    return (
+        params.polish_rounds or rounds,
+        share if params.polish_share is None else params.polish_share,
+    )
 
 
 def _polish_plan(

@@ -50,8 +50,10 @@ from .periodic import (
     PeriodicSolution,
     PeriodSearch,
     check_solution,
+    day_span,
     interchangeable_days,
     route_cost,
+    single_day_days,
 )
 from .routing_pyvrp import run_ils
 
@@ -59,20 +61,6 @@ __all__ = ["route_period"]
 
 #: Travel units per integer unit of PyVRP's distances (fine enough: 1e-4 of a unit per leg).
 _SCALE = 1e4
-
-
-def _single_day_days(patterns: tuple[int, ...]) -> list[int] | None:
-    """The days of ``patterns`` when every one is a single day, else None."""
-    if not patterns or any(p & (p - 1) for p in patterns):
-        return None
-    return sorted(p.bit_length() - 1 for p in patterns)
-
-
-def _day_span(days: list[int] | None) -> tuple[int, int] | None:
-    """First and last of ``days`` when they follow each other without a gap, else None."""
-    if days is None or days != list(range(days[0], days[-1] + 1)):
-        return None
-    return days[0], days[-1]
 
 
 def route_period(
@@ -179,7 +167,7 @@ def _day_neighbours(
     loc = np.fromiter((c for c, _ in copies), dtype=np.intp, count=len(copies))
     day = np.fromiter((d for _, d in copies), dtype=np.intp, count=len(copies))
     free = np.fromiter(
-        (_single_day_days(problem.patterns[c - 1]) is not None for c, _ in copies),
+        (single_day_days(problem.patterns[c - 1]) is not None for c, _ in copies),
         dtype=bool,
         count=len(copies),
     )
@@ -249,13 +237,13 @@ def _period_data(
     for c in range(1, problem.n_customers + 1):
         if not solution.pattern[c - 1]:  # unscheduled (where allowed): stays so
             continue
-        free = _single_day_days(problem.patterns[c - 1])
+        free = single_day_days(problem.patterns[c - 1])
         days = (
             free
             if free is not None
             else [d for d in range(problem.days) if solution.pattern[c - 1] >> d & 1]
         )
-        wide = _day_span(free)
+        wide = day_span(free)
         if wide is not None:  # one client whose window spans its days (day -1: not fixed)
             copy_of.update({(c, d): len(clients) for d in days})
             copies.append((c, -1))

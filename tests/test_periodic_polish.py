@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -165,16 +167,7 @@ def test_single_visits_of_days_without_a_gap_are_one_client_and_others_a_group()
 
     mixed = _mixed_problem(12)
     gapped = tuple((1, 4) if c % 2 else (5, 10) for c in range(6))  # days 0 or 2: a gap
-    problem = PeriodicProblem(
-        travel=mixed.travel,
-        service=mixed.service,
-        patterns=gapped + mixed.patterns[6:],
-        days=4,
-        vehicles_per_day=3,
-        demand=mixed.demand,
-        capacity=mixed.capacity,
-        max_duration=mixed.max_duration,
-    )
+    problem = replace(mixed, patterns=gapped + mixed.patterns[6:])
     start = solve_periodic(problem, MaxIterations(30), seed=0)
     assert start.feasible
     data, copies, _ = _period_data(problem, start)
@@ -214,16 +207,7 @@ def test_interchangeable_days_are_one_vrp_and_polished_in_one_round() -> None:
 
 
 def test_route_period_leaves_unscheduled_customers_out() -> None:
-    base = _single_day_problem(16, days=2, vehicles=1)
-    problem = PeriodicProblem(
-        travel=base.travel,
-        service=base.service,
-        patterns=base.patterns,
-        days=2,
-        demand=base.demand,
-        capacity=base.capacity,
-        unscheduled_penalty=1000.0,
-    )
+    problem = replace(_single_day_problem(16, days=2, vehicles=1), unscheduled_penalty=1000.0)
     start = _scattered(problem)
     left_out = {3, 8}  # taken out of the plan: they stay out
     routes = tuple(
