@@ -6,9 +6,13 @@ node lists and honest times back; solver indices never leave this module (and
 
 Which solver does what:
 
-* **PyVRP** (iterated local search, `routing_pyvrp`) searches the order by default: for one
-  vehicle with the lunch break (modelled by break copies, see that module) and for a fleet
-  without a break (Solomon-style VRPTW). Deterministic for a seed with an iteration budget
+* **A compiled search of our own** (`routing_day`, numba) orders a rep's day whose stops are
+  all required (one vehicle, the lunch break, the deterministic budget: a day sheet of up to
+  ~30 stops): an iterated local search that may cross days with time warp at a penalty.
+* **PyVRP** (iterated local search, `routing_pyvrp`) searches the order otherwise: for one
+  vehicle with the lunch break (modelled by break copies, see that module; the planner's days,
+  whose stops are optional, and the fallback of the compiled search) and for a fleet without a
+  break (Solomon-style VRPTW). Deterministic for a seed with an iteration budget
   (`default_iterations`; a rep's day with a break: `ONE_ROUTE_TUNING`), or timed for
   benchmarks.
 * **OR-Tools' routing library** takes over where PyVRP's best order does not keep the rep's
@@ -52,6 +56,7 @@ _PARALLEL_CHEAPEST_INSERTION = routing_enums_pb2.FirstSolutionStrategy.PARALLEL_
 _LOCAL_CHEAPEST_INSERTION = routing_enums_pb2.FirstSolutionStrategy.LOCAL_CHEAPEST_INSERTION
 
 __all__ = [
+    "ONE_ROUTE_SEARCH",
     "ONE_ROUTE_TUNING",
     "PyvrpTuning",
     "RouteRequest",
@@ -99,8 +104,9 @@ class RouteRequest:
     seed
         Seed of PyVRP's search (OR-Tools' search is deterministic without one).
     solution_limit
-        Search effort in the deterministic mode: PyVRP's iterations (`default_iterations`
-        when None) and, where OR-Tools searches, how many solutions (accepted local-search
+        Search effort in the deterministic mode: the iterations of the compiled day search
+        (`routing_day.DaySearch.iterations` when None) or PyVRP's (`default_iterations` when
+        None) and, where OR-Tools searches, how many solutions (accepted local-search
         moves) guided local search may visit (`default_solution_limit` when None). With
         ``time_limit_s`` it is an extra stop rule for OR-Tools.
     """
@@ -282,6 +288,10 @@ def solve_routes(request: RouteRequest, *, search: str = "territory") -> RouteRe
     baseline = search == "ortools-default"
     if not baseline and vehicles == 1 and n - 1 <= _EXACT_MAX_STOPS:
         return _solve_exact(request)
+    if search == "territory" and ONE_ROUTE_SEARCH == "compiled" and _compiled_day(request):
+        day = _solve_day(request)
+        if day is not None:
+            return day
     if search == "territory" and (vehicles == 1 or request.break_s is None):
         found, order = _solve_territory(request)
         if found is not None:
@@ -449,6 +459,46 @@ def _one_route_tuned(request: RouteRequest) -> bool:
         and request.unscheduled_penalty is None
         and request.time_limit_s is None
     )
+
+
+#: How a rep's day with every stop required is searched (`_compiled_day`): "compiled" (the
+#: default: `routing_day`, a compiled iterated local search) or "pyvrp" (PyVRP with
+#: `ONE_ROUTE_TUNING`, the previous default, also the fallback when the compiled search finds
+#: no order that keeps the day). README, "Day routes".
+ONE_ROUTE_SEARCH = "compiled"
+
+
+def _compiled_day(request: RouteRequest) -> bool:
+    """Whether ``request`` goes to the compiled day search: `_one_route_tuned` (one vehicle, a
+    break, every stop required, the deterministic budget), no limit on the day's span (the
+    search times the order from the earliest departure) and a load that fits (with one
+    vehicle and every stop required, the order cannot change it)."""
+    n = int(np.shape(request.duration_s)[0])
+    return (
+        _one_route_tuned(request)
+        and request.max_route_s is None
+        and not _over_capacity(request, range(1, n))
+    )
+
+
+def _solve_day(request: RouteRequest) -> RouteResult | None:
+    """`routing_day.solve_day` on ``request``, its order scheduled by `_schedule`; None when it
+    found no order that keeps the day."""
+    from .routing_day import solve_day  # numba lives in its own module
+
+    order = solve_day(
+        request.duration_s,
+        request.duration_s if request.cost is None else request.cost,
+        request.service_s,
+        request.window_s,
+        request.break_s,
+        iterations=request.solution_limit,
+        seed=request.seed,
+    )
+    if order is None or _schedule(request, order) is None:  # the second: a safeguard (tested)
+        log.debug("the compiled day search found no order that keeps the day; PyVRP searches")
+        return None
+    return _result_from_routes(request, [order])
 
 
 def _solve_territory(

@@ -363,9 +363,14 @@ def test_a_stop_with_an_empty_window_is_unscheduled_or_makes_the_day_infeasible(
 # PyVRP searches the order; OR-Tools takes over where that order does not keep the day
 
 
-def test_default_search_matches_brute_force_on_a_rep_day_with_lunch(rep_day: RouteRequest) -> None:
-    """8 stops with windows and the break go through PyVRP (break copies): the optimum."""
-    result = solve_routes(rep_day)
+@pytest.mark.parametrize("engine", ["compiled", "pyvrp"])
+def test_default_search_matches_brute_force_on_a_rep_day_with_lunch(
+    rep_day: RouteRequest, engine: str
+) -> None:
+    """8 stops with windows and the break, by the compiled day search (the default) and by
+    PyVRP (break copies; the previous default and the fallback): the optimum."""
+    with mock.patch.object(routing, "ONE_ROUTE_SEARCH", engine):
+        result = solve_routes(rep_day)
     assert check_route(rep_day, result) == []
     assert result.cost == brute_force_optimum(rep_day)
     # OR-Tools alone, the previous default, is never better here
@@ -378,6 +383,7 @@ def test_default_search_depends_on_the_seed_only(rep_day: RouteRequest) -> None:
         assert solve_routes(request) == solve_routes(request)
 
 
+@mock.patch.object(routing, "ONE_ROUTE_SEARCH", "pyvrp")
 def test_or_tools_takes_over_when_pyvrps_order_does_not_keep_the_day(
     rep_day: RouteRequest,
 ) -> None:
@@ -414,6 +420,7 @@ def test_fleet_without_a_break_goes_through_pyvrp_with_capacity() -> None:
     assert result.cost <= solve_routes(request, search="ortools").cost
 
 
+@mock.patch.object(routing, "ONE_ROUTE_SEARCH", "pyvrp")
 def test_a_rep_day_with_a_break_searches_with_the_one_route_tuning(rep_day: RouteRequest) -> None:
     """The rep-day tuning reaches PyVRP: its budget, its operators left out and a starting
     time-warp penalty scaled to the cost of a second of travel; the previous tuning (every

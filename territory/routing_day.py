@@ -1,0 +1,958 @@
+"""Routing stage, one rep's day: a compiled search for one route with windows and the lunch break.
+
+One vehicle leaves home no earlier than the day's start, serves every stop inside its window,
+takes the break as `routing._schedule` takes it (before leaving, on a leg: it interrupts the
+drive or waits on arrival, or after coming back) and is home by the day's end; the order that
+drives the least is sought. This is the travelling salesman problem with time windows and one
+break: the day sheet of a rep with up to ~30 stops.
+
+Method: an iterated local search compiled with numba (the only module that imports it). Orders
+that break the time rules are allowed during the search at a penalty per second of *time warp*
+(Nagata, Bräysy & Dullaert 2010; Vidal et al. 2013: arriving too late counts as travelling
+back in time), so that it can cross from one family of feasible days to another; the best
+feasible order is kept. The time warp of an order is a forward pass in two states (break not
+yet taken / taken), each with its earliest time and its warp; with no warp it is exactly the
+feasibility test of `routing_polish.forward_feasible`. Each iteration ruins the route (a string
+of consecutive stops, or a stop and its nearest neighbours) and recreates it by cheapest
+insertion (Christiaens & Vanden Berghe's SISR, Transportation Science 54(2), 2020); a local
+search with 2-opt, Or-opt (1-3 stops, either way round) and swaps follows, and simulated
+annealing decides whether the result replaces the current route. A move is only timed when its
+change in distance could pay for it, and a pass stops early once it reaches the current route's
+states at the same place without warp. Deterministic: a fixed iteration budget and an
+xorshift generator seeded by the caller.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+from numpy.typing import NDArray
+
+__all__ = ["DAY_SEARCH", "DaySearch", "day_warp", "solve_day"]
+
+#: Warp of a state that cannot be reached (no break: the "not yet taken" state).
+_OFF = 2**40
+
+
+@dataclass(frozen=True)
+class DaySearch:
+    """How `solve_day` searches; measured on the synthetic rep days of scripts/bench_routes.py
+    (README, "Day routes").
+
+    Attributes
+    ----------
+    iterations_per_stop
+        The deterministic budget: iterations per stop, shared by the runs.
+    runs
+        Independent searches (their own generator streams), the best kept: a single search
+        sometimes settles in a family of days 1-3 % longer, and three of a third of the budget
+        each missed far less often than one (25 stops, 30 draws: 1 against 3-4 over 0.5 %).
+    phases
+        Each run's budget in this many parts; a part after the first starts from the best route
+        so far driven the other way round in each of two stretches (the morning's order
+        reversed and the afternoon's, split where that is cheapest): the other direction round
+        the stops is sometimes the shorter day, and the windows forbid reversing the whole.
+    flip
+        The share of iterations whose kick reverses a random stretch of at least three stops
+        instead of ruining and recreating (0.3: 20-30 stops, 0-3 of 30 draws over 0.5 % against
+        3-5 without).
+    ruin_share
+        A ruin removes 1 .. this share of the stops.
+    t_start, t_end
+        Simulated annealing's temperature at the start and the end of a part, as shares of the
+        mean arc cost of the first route.
+    penalty_per_travel_s
+        The first penalty of a second of time warp, in cost units per second of travel (the
+        mean arc cost over the mean travel time).
+    penalty_up, penalty_down, penalty_max
+        After each iteration the penalty grows by ``penalty_up`` while the current route has
+        warp and shrinks by ``penalty_down`` while it has none, between a quarter of its start
+        and ``penalty_max`` times it: with a fixed penalty the search stayed on days with a few
+        minutes of warp that were cheaper in distance than any feasible one.
+    granular
+        Moves are tried only where a new arc joins a place to one of its this many nearest.
+    work_per_stop
+        The search stops early once its work (moves looked at plus stops timed) exceeds this
+        many units per stop and iteration: a bound on the time of a day whose routes keep
+        warping (such a day took 2-3 times the mean without it).
+    """
+
+    iterations_per_stop: int = 15
+    runs: int = 3
+    phases: int = 2
+    flip: float = 0.3
+    ruin_share: float = 0.34
+    t_start: float = 0.3
+    t_end: float = 0.01
+    penalty_per_travel_s: float = 0.5
+    penalty_up: float = 1.2
+    penalty_down: float = 0.97
+    penalty_max: float = 20.0
+    granular: int = 10
+    work_per_stop: int = 150
+
+    def iterations(self, n_stops: int) -> int:
+        """The budget for a day of ``n_stops`` stops."""
+        return self.iterations_per_stop * max(1, n_stops)
+
+
+#: The default search (README, "Day routes").
+DAY_SEARCH = DaySearch()
+
+
+def solve_day(
+    duration_s: NDArray[np.int64],
+    cost: NDArray[np.int64],
+    service_s: NDArray[np.int64],
+    window_s: NDArray[np.int64],
+    break_s: tuple[int, int, int] | None,
+    *,
+    iterations: int | None = None,
+    seed: int = 0,
+    search: DaySearch = DAY_SEARCH,
+) -> tuple[int, ...] | None:
+    """The shortest order found through every stop (nodes 1..N-1) of one rep's day.
+
+    Parameters
+    ----------
+    duration_s
+        (N, N) travel seconds; node 0 is home.
+    cost
+        (N, N) arc costs to minimise (e.g. metres).
+    service_s
+        (N,) visit seconds (home's is ignored).
+    window_s
+        (N, 2) earliest and latest start of service; row 0 is the day (leave no earlier, be back
+        no later).
+    break_s
+        (earliest start, latest start, duration) of the break in seconds, or None.
+    iterations
+        The search's budget; None: ``search.iterations(N - 1)``.
+    seed
+        Seed of the search's generators.
+    search
+        The search's settings.
+
+    Returns
+    -------
+    tuple of int or None
+        The stops in visiting order, or None when the search found no order that keeps the day.
+    """
+    tr = np.ascontiguousarray(duration_s, dtype=np.int64)
+    c = np.ascontiguousarray(cost, dtype=np.int64)
+    sv = np.array(service_s, dtype=np.int64)
+    win = np.asarray(window_s, dtype=np.int64)
+    lo = np.ascontiguousarray(win[:, 0])
+    hi = np.ascontiguousarray(win[:, 1])
+    n = tr.shape[0]
+    if n <= 1:
+        return ()
+    sv[0] = 0
+    budget = search.iterations(n - 1) if iterations is None else int(iterations)
+    brk = _day_rules(int(lo[0]), int(hi[0]), break_s)
+    per_s = float(c.sum()) / max(1.0, float(tr.sum()))
+    penalty = max(1e-3, search.penalty_per_travel_s * per_s)
+    width = hi[1:] - lo[1:]
+    far = c[0, 1:] + c[1:, 0]
+    # first routes: tight windows first (far from home first among equals), earliest window
+    # first, far from home first
+    starts = (
+        np.stack(
+            [
+                np.lexsort((-far, width)),
+                np.lexsort((-far, lo[1:])),
+                np.argsort(-far, kind="stable"),
+            ]
+        ).astype(np.int64)
+        + 1
+    )
+    both = c + c.T
+    near = np.empty((n, n - 1), dtype=np.int64)
+    near[0] = np.arange(1, n)
+    for a in range(1, n):
+        near[a] = np.argsort(both[a, 1:], kind="stable") + 1
+    # granular neighbourhood: an arc between a place and one of its nearest
+    close = np.zeros((n, n), dtype=np.bool_)
+    g = min(search.granular, n - 1)
+    for a in range(n):
+        others = np.delete(np.arange(n), a)
+        ranked = others[np.argsort(both[a, others], kind="stable")][:g]
+        close[a, ranked] = True
+        close[ranked, a] = True
+    best: NDArray[np.int64] | None = None
+    best_cost = 0
+    runs = max(1, search.runs)
+    for run in range(runs):
+        order = _search(
+            tr,
+            c,
+            sv,
+            lo,
+            hi,
+            brk,
+            starts,
+            near,
+            close,
+            penalty,
+            budget // runs,
+            int(seed) * runs + run,
+            np.array(
+                [
+                    search.t_start,
+                    search.t_end,
+                    search.ruin_share,
+                    search.penalty_up,
+                    search.penalty_down,
+                    search.penalty_max,
+                    search.flip,
+                ],
+                dtype=np.float64,
+            ),
+            int(search.phases),
+            int(search.work_per_stop),
+        )
+        if order.shape[0] == 0:
+            continue
+        value = int(c[np.r_[0, order], np.r_[order, 0]].sum())
+        if best is None or value < best_cost:
+            best, best_cost = order, value
+    if best is None:
+        return None
+    return tuple(int(x) for x in best)
+
+
+def _day_rules(
+    day_start: int, day_end: int, break_s: tuple[int, int, int] | None
+) -> NDArray[np.int64]:
+    """The day's rules as the kernels read them: break window and length, the day's end, the
+    two states on leaving home (time, warp: break not yet taken, taken before leaving), and a
+    slot for the search's work counter."""
+    brk = np.zeros(9, dtype=np.int64)
+    brk[3] = day_end
+    if break_s is not None:
+        b_lo, b_hi, b_dur = (int(x) for x in break_s)
+        brk[0], brk[1], brk[2] = b_lo, b_hi, b_dur
+        brk[4], brk[5] = day_start, 0
+        brk[6], brk[7] = (max(day_start, b_lo + b_dur), 0) if b_lo <= b_hi else (day_start, _OFF)
+    else:  # one state: "taken" from the start
+        brk[4], brk[5] = day_start, _OFF
+        brk[6], brk[7] = day_start, 0
+    return brk
+
+
+def day_warp(
+    duration_s: NDArray[np.int64],
+    service_s: NDArray[np.int64],
+    window_s: NDArray[np.int64],
+    break_s: tuple[int, int, int] | None,
+    order: tuple[int, ...],
+) -> int:
+    """Seconds of time warp of ``order`` (0: it keeps every window, the break and the day), as
+    the search counts it."""
+    sv = np.array(service_s, dtype=np.int64)
+    sv[0] = 0
+    win = np.asarray(window_s, dtype=np.int64)
+    lo, hi = np.ascontiguousarray(win[:, 0]), np.ascontiguousarray(win[:, 1])
+    ro = np.array([0, *order, 0], dtype=np.int64)
+    st = np.zeros((4, len(ro)), dtype=np.int64)
+    brk = _day_rules(int(lo[0]), int(hi[0]), break_s)
+    tr = np.ascontiguousarray(duration_s, dtype=np.int64)
+    return int(_states(ro, len(order), tr, sv, lo, hi, brk, st))
+
+
+# --------------------------------------------------------------------------------------------
+# Time: the forward pass in two states, with time warp
+
+
+@njit(cache=True)
+def _visit(t: int, w: int, lo: int, hi: int, sv: int) -> tuple[int, int]:
+    """Serve a stop reached at ``t`` with warp ``w``: a late start travels back to ``hi``."""
+    start = max(t, lo)
+    if start > hi:
+        w += start - hi
+        start = hi
+    return start + sv, w
+
+
+@njit(cache=True)
+def _break_leg(t0: int, w0: int, leg: int, home: bool, brk: NDArray[np.int64]) -> tuple[int, int]:
+    """Arrival with the break taken on this leg from the not-yet-taken state (t0, w0): it
+    interrupts the drive, or waits on arrival (at home: after coming back)."""
+    arrive = t0 + leg
+    if leg > 0 and brk[0] < arrive:
+        b_start = max(t0, brk[0])
+        ready = arrive + brk[2]
+    else:
+        b_start = max(brk[0], arrive)
+        ready = arrive if home else b_start + brk[2]
+    if b_start > brk[1]:
+        late = b_start - brk[1]
+        return ready - late, w0 + late
+    return ready, w0
+
+
+@njit(cache=True)
+def _lex_less(ta: int, wa: int, tb: int, wb: int) -> bool:
+    return wa < wb or (wa == wb and ta < tb)
+
+
+@njit(cache=True)
+def _step(
+    t0: int,
+    w0: int,
+    t1: int,
+    w1: int,
+    leg: int,
+    node: int,
+    lo: NDArray[np.int64],
+    hi: NDArray[np.int64],
+    sv: NDArray[np.int64],
+    brk: NDArray[np.int64],
+) -> tuple[int, int, int, int]:
+    """The two states after driving ``leg`` to ``node`` and serving it."""
+    rb, wb = _break_leg(t0, w0, leg, False, brk)
+    r1, v1 = t1 + leg, w1
+    if _lex_less(rb, wb, r1, v1):
+        r1, v1 = rb, wb
+    n0, m0 = _visit(t0 + leg, w0, lo[node], hi[node], sv[node])
+    n1, m1 = _visit(r1, v1, lo[node], hi[node], sv[node])
+    return n0, m0, n1, m1
+
+
+@njit(cache=True)
+def _home_warp(t0: int, w0: int, t1: int, w1: int, leg: int, brk: NDArray[np.int64]) -> int:
+    """Total warp of the day after the drive home from the states (t0, w0) and (t1, w1)."""
+    rb, wb = _break_leg(t0, w0, leg, True, brk)
+    a: int = wb + max(0, rb - brk[3])
+    b: int = w1 + max(0, t1 + leg - brk[3])
+    return min(a, b)
+
+
+@njit(cache=True)
+def _states(
+    ro: NDArray[np.int64],
+    m: int,
+    tr: NDArray[np.int64],
+    sv: NDArray[np.int64],
+    lo: NDArray[np.int64],
+    hi: NDArray[np.int64],
+    brk: NDArray[np.int64],
+    st: NDArray[np.int64],
+) -> int:
+    """Fill ``st`` (4, m + 1) with the states after each position of ``ro[0..m+1]``; the warp."""
+    st[0, 0], st[1, 0], st[2, 0], st[3, 0] = brk[4], brk[5], brk[6], brk[7]
+    for p in range(1, m + 1):
+        a, b = ro[p - 1], ro[p]
+        st[0, p], st[1, p], st[2, p], st[3, p] = _step(
+            st[0, p - 1], st[1, p - 1], st[2, p - 1], st[3, p - 1], tr[a, b], b, lo, hi, sv, brk
+        )
+    return _home_warp(st[0, m], st[1, m], st[2, m], st[3, m], tr[ro[m], 0], brk)
+
+
+@njit(cache=True)
+def _warp(
+    nr: NDArray[np.int64],
+    m: int,
+    first: int,
+    last: int,
+    shift: int,
+    bound: int,
+    tr: NDArray[np.int64],
+    sv: NDArray[np.int64],
+    lo: NDArray[np.int64],
+    hi: NDArray[np.int64],
+    brk: NDArray[np.int64],
+    st: NDArray[np.int64],
+    w_cur: int,
+) -> int:
+    """The warp of ``nr[0..m+1]``, which equals the current route (states ``st``) before
+    position ``first`` and, shifted by ``shift`` positions, after ``last``; any value above
+    ``bound`` once it is sure to exceed it. A pass that reaches the current route's states at
+    the same place stops (the rest is the current route's: its warp ``w_cur``), and so does one
+    that is no later than them without warp where ``w_cur`` is 0 (a later time is never
+    better)."""
+    t0, w0, t1, w1 = st[0, first - 1], st[1, first - 1], st[2, first - 1], st[3, first - 1]
+    for p in range(first, m + 1):
+        brk[8] += 1
+        a, b = nr[p - 1], nr[p]
+        t0, w0, t1, w1 = _step(t0, w0, t1, w1, tr[a, b], b, lo, hi, sv, brk)
+        if w0 > bound and w1 > bound:
+            return bound + 1
+        if p > last:
+            q = p - shift  # the current route's state at the same place
+            if t0 == st[0, q] and w0 == st[1, q] and t1 == st[2, q] and w1 == st[3, q]:
+                return w_cur  # the same state: the rest of the day as the current route's
+            if (
+                w_cur == 0
+                and (st[1, q] > 0 or (w0 == 0 and t0 <= st[0, q]))
+                and (st[3, q] > 0 or (w1 == 0 and t1 <= st[2, q]))
+            ):
+                return 0  # no later than the current route's usable states: no warp
+    return _home_warp(t0, w0, t1, w1, tr[nr[m], 0], brk)
+
+
+# --------------------------------------------------------------------------------------------
+# The search
+
+
+@njit(cache=True)
+def _rand(state: NDArray[np.uint64]) -> int:
+    """xorshift64*: the next pseudo-random 31-bit integer."""
+    x = state[0]
+    x ^= x >> np.uint64(12)
+    x ^= x << np.uint64(25)
+    x ^= x >> np.uint64(27)
+    state[0] = x
+    return int((x * np.uint64(2685821657736338717)) >> np.uint64(33))
+
+
+@njit(cache=True)
+def _uniform(state: NDArray[np.uint64]) -> float:
+    return (_rand(state) + 0.5) / 2147483648.0
+
+
+@njit(cache=True)
+def _route_cost(ro: NDArray[np.int64], m: int, c: NDArray[np.int64]) -> int:
+    total = 0
+    for p in range(m + 1):
+        total += c[ro[p], ro[p + 1]]
+    return total
+
+
+@njit(cache=True)
+def _insert(
+    ro: NDArray[np.int64],
+    m: int,
+    w_cur: int,
+    node: int,
+    penalty: float,
+    c: NDArray[np.int64],
+    tr: NDArray[np.int64],
+    sv: NDArray[np.int64],
+    lo: NDArray[np.int64],
+    hi: NDArray[np.int64],
+    brk: NDArray[np.int64],
+    st: NDArray[np.int64],
+    nr: NDArray[np.int64],
+) -> int:
+    """Insert ``node`` into ``ro`` (m stops, warp ``w_cur``, states ``st``) where distance plus
+    penalised warp grow least; ``ro`` and ``st`` are updated; returns the new warp."""
+    best_pos = -1
+    best_val = 0.0
+    deltas = np.empty(m + 1, dtype=np.int64)
+    for p in range(1, m + 2):  # between positions p - 1 and p
+        a, b = ro[p - 1], ro[p]
+        deltas[p - 1] = c[a, node] + c[node, b] - c[a, b]
+    for idx in np.argsort(deltas, kind="mergesort"):
+        p = idx + 1
+        delta = deltas[idx]
+        if best_pos >= 0 and delta + penalty * w_cur >= best_val:
+            break  # inserting never takes warp away, and the rest add more distance
+        for q in range(p):
+            nr[q] = ro[q]
+        nr[p] = node
+        for q in range(p, m + 2):
+            nr[q + 1] = ro[q]
+        bound = 1 << 40
+        if best_pos >= 0:
+            bound = int((best_val - delta) / penalty) + 1
+        w = _warp(nr, m + 1, p, p, 1, bound, tr, sv, lo, hi, brk, st, w_cur)
+        val = delta + penalty * w
+        if best_pos < 0 or val < best_val:
+            best_pos, best_val = p, val
+    for q in range(m + 1, best_pos - 1, -1):
+        ro[q + 1] = ro[q]
+    ro[best_pos] = node
+    return _states(ro, m + 1, tr, sv, lo, hi, brk, st)
+
+
+@njit(cache=True)
+def _prefix(
+    ro: NDArray[np.int64],
+    m: int,
+    c: NDArray[np.int64],
+    pf: NDArray[np.int64],
+    pb: NDArray[np.int64],
+) -> None:
+    """pf[p]: cost of ro[0..p] driven forwards; pb[p]: the same arcs driven backwards."""
+    pf[0] = 0
+    pb[0] = 0
+    for p in range(m + 1):
+        pf[p + 1] = pf[p] + c[ro[p], ro[p + 1]]
+        pb[p + 1] = pb[p] + c[ro[p + 1], ro[p]]
+
+
+@njit(cache=True)
+def _try(
+    ro: NDArray[np.int64],
+    nr: NDArray[np.int64],
+    m: int,
+    first: int,
+    last: int,
+    delta: int,
+    w_cur: int,
+    penalty: float,
+    tr: NDArray[np.int64],
+    sv: NDArray[np.int64],
+    lo: NDArray[np.int64],
+    hi: NDArray[np.int64],
+    brk: NDArray[np.int64],
+    st: NDArray[np.int64],
+) -> int:
+    """Take the candidate ``nr`` (``ro`` with positions first..last rewritten, distance change
+    ``delta``) if it lowers distance plus penalised warp: ``ro`` and ``st`` updated, its warp
+    returned; else -1 and ``nr`` restored to ``ro``."""
+    bound_f = w_cur - delta / penalty  # the candidate's warp must stay below this
+    if bound_f > 0.0:
+        bound = int(np.ceil(bound_f)) - 1
+        w = _warp(nr, m, first, last, 0, bound, tr, sv, lo, hi, brk, st, w_cur)
+        if w <= bound and delta + penalty * (w - w_cur) < 0.0:
+            for q in range(first, last + 1):
+                ro[q] = nr[q]
+            return _states(ro, m, tr, sv, lo, hi, brk, st)
+    for q in range(first, last + 1):
+        nr[q] = ro[q]
+    return -1
+
+
+@njit(cache=True)
+def _mark(
+    ro: NDArray[np.int64], m: int, first: int, last: int, dirty: NDArray[np.int64], v: int
+) -> None:
+    """Mark the stops at positions first - 1 .. last + 1 (home excluded) with ``v``."""
+    for q in range(max(1, first - 1), min(m, last + 1) + 1):
+        dirty[ro[q]] = v
+
+
+@njit(cache=True)
+def _dirty_arcs(
+    ro: NDArray[np.int64],
+    m: int,
+    dirty: NDArray[np.int64],
+    p: int,
+    da: NDArray[np.bool_],
+    dl: NDArray[np.int64],
+) -> int:
+    """Flag the arcs (g, g + 1) at a dirty stop in ``da`` and list them in ``dl``; the count."""
+    nd = 0
+    for g in range(m + 1):
+        da[g] = dirty[ro[g]] >= p or dirty[ro[g + 1]] >= p
+        if da[g]:
+            dl[nd] = g
+            nd += 1
+    return nd
+
+
+@njit(cache=True)
+def _or_opt_candidate(
+    ro: NDArray[np.int64], nr: NDArray[np.int64], s: int, e: int, g: int, rev: int
+) -> tuple[int, int]:
+    """Rewrite ``nr`` (equal to ``ro``) as the route with positions s..e moved between g and
+    g + 1 (reversed when ``rev``); the first and last changed positions."""
+    length = e - s + 1
+    if g < s:  # ..., ro[g], seg, ro[g+1..s-1], ro[e+1], ...
+        for q in range(length):
+            nr[g + 1 + q] = ro[e - q] if rev else ro[s + q]
+        for q in range(g + 1, s):
+            nr[q + length] = ro[q]
+        return g + 1, e
+    # ..., ro[s-1], ro[e+1..g], seg, ro[g+1], ...
+    for q in range(e + 1, g + 1):
+        nr[q - length] = ro[q]
+    for q in range(length):
+        nr[g - length + 1 + q] = ro[e - q] if rev else ro[s + q]
+    return s, g
+
+
+@njit(cache=True)
+def _local_search(
+    ro: NDArray[np.int64],
+    m: int,
+    w_cur: int,
+    penalty: float,
+    c: NDArray[np.int64],
+    tr: NDArray[np.int64],
+    sv: NDArray[np.int64],
+    lo: NDArray[np.int64],
+    hi: NDArray[np.int64],
+    brk: NDArray[np.int64],
+    st: NDArray[np.int64],
+    nr: NDArray[np.int64],
+    pf: NDArray[np.int64],
+    pb: NDArray[np.int64],
+    close: NDArray[np.bool_],
+    dirty: NDArray[np.int64],
+) -> int:
+    """2-opt, Or-opt and swaps, first improvement of distance plus penalised warp, until no
+    move helps; returns the warp (``ro``'s states kept current).
+
+    Only moves that change an arc at a *dirty* stop are tried (don't-look bits): a stop is
+    dirty in pass ``p`` when ``dirty[stop] >= p``; the caller marks the stops whose arcs it
+    changed with 1 (home too, where its arcs changed), and each move taken marks the stops
+    around it for the next pass. ``dirty`` is cleared on return.
+    """
+    da = np.zeros(m + 1, dtype=np.bool_)
+    dl = np.zeros(m + 1, dtype=np.int64)
+    for q in range(m + 2):  # candidates rewrite only what they change
+        nr[q] = ro[q]
+    p = 1
+    improved = True
+    while improved:
+        improved = False
+        nxt = p + 1
+        _prefix(ro, m, c, pf, pb)
+        nd = _dirty_arcs(ro, m, dirty, p, da, dl)
+        if nd == 0:
+            break
+        # 2-opt: reverse positions i..j (new arcs at g = i - 1 and g = j)
+        for i in range(1, m):
+            all_j = da[i - 1]
+            idx = 0
+            j = i
+            while True:
+                if all_j:
+                    j += 1
+                    if j > m:
+                        break
+                else:
+                    while idx < nd and dl[idx] <= i:
+                        idx += 1
+                    if idx >= nd:
+                        break
+                    j = dl[idx]
+                    idx += 1
+                brk[8] += 1
+                if not (close[ro[i - 1], ro[j]] or close[ro[i], ro[j + 1]]):
+                    continue  # granular: a new arc joins near places
+                delta = (
+                    c[ro[i - 1], ro[j]]
+                    + c[ro[i], ro[j + 1]]
+                    - c[ro[i - 1], ro[i]]
+                    - c[ro[j], ro[j + 1]]
+                    + (pb[j] - pb[i])
+                    - (pf[j] - pf[i])
+                )
+                if delta >= penalty * w_cur:
+                    continue
+                for q in range(i, j + 1):
+                    nr[q] = ro[i + j - q]
+                w = _try(ro, nr, m, i, j, delta, w_cur, penalty, tr, sv, lo, hi, brk, st)
+                if w >= 0:
+                    w_cur = w
+                    _prefix(ro, m, c, pf, pb)
+                    _mark(ro, m, i, j, dirty, nxt)
+                    nd = _dirty_arcs(ro, m, dirty, p, da, dl)
+                    improved = True
+                    break
+        # Or-opt: positions s..e moved between positions g and g + 1, forwards or reversed
+        for length in range(1, 4):
+            for s in range(1, m - length + 2):
+                e = s + length - 1
+                all_g = da[s - 1] or da[e]
+                removed = c[ro[s - 1], ro[s]] + c[ro[e], ro[e + 1]] - c[ro[s - 1], ro[e + 1]]
+                inner = (pb[e] - pb[s]) - (pf[e] - pf[s])
+                count = m + 1 if all_g else nd
+                for t in range(count):
+                    g = t if all_g else dl[t]
+                    if s - 1 <= g <= e:
+                        continue
+                    u, v = ro[g], ro[g + 1]
+                    brk[8] += 1
+                    if not (
+                        close[u, ro[s]] or close[ro[e], v] or close[u, ro[e]] or close[ro[s], v]
+                    ):
+                        continue
+                    moved = False
+                    for rev in range(2 if length > 1 else 1):
+                        if rev == 0:
+                            delta = c[u, ro[s]] + c[ro[e], v] - c[u, v] - removed
+                        else:
+                            delta = c[u, ro[e]] + c[ro[s], v] - c[u, v] - removed + inner
+                        if delta >= penalty * w_cur:
+                            continue
+                        first, last = _or_opt_candidate(ro, nr, s, e, g, rev)
+                        w = _try(
+                            ro, nr, m, first, last, delta, w_cur, penalty, tr, sv, lo, hi, brk, st
+                        )
+                        if w >= 0:
+                            w_cur = w
+                            _prefix(ro, m, c, pf, pb)
+                            _mark(ro, m, first, last, dirty, nxt)
+                            nd = _dirty_arcs(ro, m, dirty, p, da, dl)
+                            improved = True
+                            moved = True
+                            break
+                    if moved:
+                        break  # other stops now hold positions s..e: on to the next
+        # swap the stops at positions i < j (new arcs at i - 1, i, j - 1, j)
+        for i in range(1, m):
+            all_j = da[i - 1] or da[i]
+            idx = 0
+            j = i
+            last_j = i
+            while True:
+                if all_j:
+                    j += 1
+                    if j > m:
+                        break
+                else:  # j next to a dirty arc: g = j - 1 or g = j
+                    found = False
+                    while idx < 2 * nd:
+                        g = dl[idx // 2]
+                        j = g + (idx % 2)
+                        idx += 1
+                        if i < j <= m and j > last_j:
+                            found = True
+                            break
+                    if not found:
+                        break
+                    last_j = j
+                a, b = ro[i], ro[j]
+                brk[8] += 1
+                if not (
+                    close[ro[i - 1], b]
+                    or close[b, ro[i + 1]]
+                    or close[ro[j - 1], a]
+                    or close[a, ro[j + 1]]
+                ):
+                    continue
+                if j == i + 1:
+                    delta = (
+                        c[ro[i - 1], b]
+                        + c[b, a]
+                        + c[a, ro[j + 1]]
+                        - c[ro[i - 1], a]
+                        - c[a, b]
+                        - c[b, ro[j + 1]]
+                    )
+                else:
+                    delta = (
+                        c[ro[i - 1], b]
+                        + c[b, ro[i + 1]]
+                        + c[ro[j - 1], a]
+                        + c[a, ro[j + 1]]
+                        - c[ro[i - 1], a]
+                        - c[a, ro[i + 1]]
+                        - c[ro[j - 1], b]
+                        - c[b, ro[j + 1]]
+                    )
+                if delta >= penalty * w_cur:
+                    continue
+                nr[i] = b
+                nr[j] = a
+                w = _try(ro, nr, m, i, j, delta, w_cur, penalty, tr, sv, lo, hi, brk, st)
+                if w >= 0:
+                    w_cur = w
+                    _prefix(ro, m, c, pf, pb)
+                    _mark(ro, m, i, i, dirty, nxt)
+                    _mark(ro, m, j, j, dirty, nxt)
+                    nd = _dirty_arcs(ro, m, dirty, p, da, dl)
+                    improved = True
+                    break
+        p = nxt
+    dirty[:] = 0
+    return w_cur
+
+
+@njit(cache=True)
+def _search(
+    tr: NDArray[np.int64],
+    c: NDArray[np.int64],
+    sv: NDArray[np.int64],
+    lo: NDArray[np.int64],
+    hi: NDArray[np.int64],
+    brk: NDArray[np.int64],
+    starts: NDArray[np.int64],
+    near: NDArray[np.int64],
+    close: NDArray[np.bool_],
+    penalty: float,
+    iterations: int,
+    seed: int,
+    knobs: NDArray[np.float64],
+    phases: int,
+    work_per_stop: int,
+) -> NDArray[np.int64]:
+    """The iterated local search; the best feasible order (empty when none was found)."""
+    t_start_share, t_end_share, ruin_share = knobs[0], knobs[1], knobs[2]
+    penalty_up, penalty_down, p_max_share, flip = knobs[3], knobs[4], knobs[5], knobs[6]
+    n = tr.shape[0]
+    k = n - 1
+    ro = np.zeros(k + 2, dtype=np.int64)
+    nr = np.zeros(k + 3, dtype=np.int64)
+    st = np.zeros((4, k + 2), dtype=np.int64)
+    pf = np.zeros(k + 3, dtype=np.int64)
+    pb = np.zeros(k + 3, dtype=np.int64)
+    best = np.zeros(k + 2, dtype=np.int64)
+    best_cost = -1
+    dirty = np.zeros(n, dtype=np.int64)
+    far = c[0, 1:] + c[1:, 0]
+    width = hi[1:] - lo[1:]
+    # the first route: the best of the cheapest insertions in the ``starts`` orders
+    cur_val = np.inf
+    cur = ro.copy()
+    cur_cost = 0
+    cur_w = 0
+    for row in range(starts.shape[0]):
+        ro[0] = 0
+        ro[1] = 0
+        w = _states(ro, 0, tr, sv, lo, hi, brk, st)
+        for m in range(k):
+            w = _insert(ro, m, w, starts[row, m], penalty, c, tr, sv, lo, hi, brk, st, nr)
+        dirty[:] = 1
+        w = _local_search(ro, k, w, penalty, c, tr, sv, lo, hi, brk, st, nr, pf, pb, close, dirty)
+        cost = _route_cost(ro, k, c)
+        val = cost + penalty * w
+        if w == 0 and (best_cost < 0 or cost < best_cost):
+            best_cost = cost
+            best[:] = ro
+        if val < cur_val:
+            cur_val = val
+            cur_cost = cost
+            cur_w = w
+            cur[:] = ro
+    if k < 3 or iterations <= 0:
+        return best[1 : k + 1].copy() if best_cost >= 0 else np.zeros(0, dtype=np.int64)
+    rng = np.zeros(1, dtype=np.uint64)
+    rng[0] = np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15) + np.uint64(0x2545F4914F6CDD1D)
+    if rng[0] == 0:
+        rng[0] = np.uint64(1)
+    mean_arc = max(1.0, _route_cost(cur, k, c) / (k + 1))
+    t_start = t_start_share * mean_arc
+    t_end = t_end_share * mean_arc
+    trial = ro.copy()
+    pool = np.zeros(k, dtype=np.int64)
+    out = np.zeros(n, dtype=np.bool_)
+    keys = np.zeros(k, dtype=np.float64)
+    max_ruin = max(1, min(k - 1, int(ruin_share * k)))
+    p_min = penalty * 0.25
+    p_max = penalty * p_max_share
+    p_first = penalty
+    phase_its = iterations // phases
+    work_cap = brk[8] + work_per_stop * k * iterations
+    for it in range(phase_its * phases):
+        if brk[8] > work_cap:
+            break  # a day whose routes keep warping: the budget's work is spent
+        phase, it_in = divmod(it, phase_its)
+        if it_in == 0 and phase > 0:
+            # a new phase starts from the best route driven the other way round in each of its
+            # two parts (the morning's order reversed, and the afternoon's), split where that
+            # is cheapest
+            base = best.copy() if best_cost >= 0 else cur.copy()
+            penalty = p_first
+            best_split_val = np.inf
+            for split in range(1, k):
+                trial[0] = 0
+                trial[k + 1] = 0
+                for q in range(1, split + 1):
+                    trial[q] = base[split + 1 - q]
+                for q in range(split + 1, k + 1):
+                    trial[q] = base[k + split + 1 - q]
+                w = _states(trial, k, tr, sv, lo, hi, brk, st)
+                val = _route_cost(trial, k, c) + penalty * w
+                if val < best_split_val:
+                    best_split_val = val
+                    cur[:] = trial
+            cur_cost = _route_cost(cur, k, c)
+            cur_w = _states(cur, k, tr, sv, lo, hi, brk, st)
+            dirty[:] = 1
+            cur_w = _local_search(
+                cur, k, cur_w, penalty, c, tr, sv, lo, hi, brk, st, nr, pf, pb, close, dirty
+            )
+            cur_cost = _route_cost(cur, k, c)
+            cur_val = cur_cost + penalty * cur_w
+            if cur_w == 0 and cur_cost < best_cost:
+                best_cost = cur_cost
+                best[:] = cur
+        temp = t_start * (t_end / t_start) ** (it_in / phase_its)
+        trial[:] = cur
+        if flip > 0.0 and _uniform(rng) < flip:
+            # kick: drive a stretch of the route the other way round (at least 3 stops)
+            a = 1 + _rand(rng) % (k - 2)
+            b = a + 2 + _rand(rng) % (k - a - 1)
+            for q in range(a, b + 1):
+                trial[q] = cur[a + b - q]
+            dirty[trial[a - 1]] = 1
+            dirty[trial[a]] = 1
+            dirty[trial[b]] = 1
+            dirty[trial[b + 1]] = 1
+            w = _states(trial, k, tr, sv, lo, hi, brk, st)
+            w = _local_search(
+                trial, k, w, penalty, c, tr, sv, lo, hi, brk, st, nr, pf, pb, close, dirty
+            )
+            cost = _route_cost(trial, k, c)
+            val = cost + penalty * w
+            if w == 0 and (best_cost < 0 or cost < best_cost):
+                best_cost = cost
+                best[:] = trial
+            if val < cur_val or _uniform(rng) < np.exp(-(val - cur_val) / temp):
+                cur[:] = trial
+                cur_cost = cost
+                cur_w = w
+            cur_val = cur_cost + penalty * cur_w
+            continue
+        # ruin
+        q_n = 1 + _rand(rng) % max_ruin
+        out[:] = False
+        if _rand(rng) % 2 == 0:  # a string of consecutive stops
+            start = 1 + _rand(rng) % (k - q_n + 1)
+            for q in range(q_n):
+                out[trial[start + q]] = True
+        else:  # a stop and its nearest neighbours
+            seed_node = 1 + _rand(rng) % k
+            for q in range(q_n):
+                out[near[seed_node, q]] = True
+        r = 0
+        m = 0
+        for p in range(1, k + 1):
+            if out[trial[p]]:
+                pool[r] = trial[p]
+                r += 1
+                dirty[trial[p - 1]] = 1  # its neighbours get new arcs
+                dirty[trial[p + 1]] = 1
+            else:
+                m += 1
+                trial[m] = trial[p]
+        trial[m + 1] = 0
+        w = _states(trial, m, tr, sv, lo, hi, brk, st)
+        # recreate: random order, far from home first, or tight windows first
+        mode = _rand(rng) % 4
+        for q in range(r):
+            node = pool[q]
+            if mode <= 1:
+                keys[q] = _uniform(rng)
+            elif mode == 2:
+                keys[q] = -far[node - 1]
+            else:
+                keys[q] = width[node - 1]
+        order = np.argsort(keys[:r], kind="mergesort")
+        for q in order:
+            w = _insert(trial, m, w, pool[q], penalty, c, tr, sv, lo, hi, brk, st, nr)
+            m += 1
+        for p in range(1, k + 1):  # the inserted stops and their neighbours
+            if out[trial[p]]:
+                dirty[trial[p - 1]] = 1
+                dirty[trial[p]] = 1
+                dirty[trial[p + 1]] = 1
+        w = _local_search(
+            trial, k, w, penalty, c, tr, sv, lo, hi, brk, st, nr, pf, pb, close, dirty
+        )
+        cost = _route_cost(trial, k, c)
+        val = cost + penalty * w
+        if w == 0 and (best_cost < 0 or cost < best_cost):
+            best_cost = cost
+            best[:] = trial
+        if val < cur_val or _uniform(rng) < np.exp(-(val - cur_val) / temp):
+            cur[:] = trial
+            cur_cost = cost
+            cur_w = w
+        # a current route with warp for long makes warp dearer; a feasible one cheaper
+        if cur_w > 0:
+            penalty = min(penalty * penalty_up, p_max)
+        else:
+            penalty = max(penalty * penalty_down, p_min)
+        cur_val = cur_cost + penalty * cur_w
+    if best_cost < 0:
+        return np.zeros(0, dtype=np.int64)
+    return best[1 : k + 1].copy()

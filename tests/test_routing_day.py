@@ -1,0 +1,155 @@
+"""The compiled day search: its time warp agrees with the real schedule, it finds the optimum of
+small days, it is seeded, and `solve_routes` hands it a rep's day and falls back when it fails."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import sys
+from pathlib import Path
+from unittest import mock
+
+import numpy as np
+import pytest
+
+from territory import routing, routing_day
+from territory.routing import RouteRequest, _schedule, check_route, route_cost, solve_routes
+from territory.routing_day import day_warp, solve_day
+from territory.routing_polish import forward_feasible
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+from bench_routes import rep_day_request  # the benchmark's synthetic rep days
+from test_routing_polish import _day  # pytest puts tests/ on the path
+
+
+def _solve(request: RouteRequest, **kwargs: object) -> tuple[int, ...] | None:
+    return solve_day(
+        request.duration_s,
+        request.cost,  # type: ignore[arg-type]
+        request.service_s,
+        request.window_s,
+        request.break_s,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def _optimum(request: RouteRequest) -> int | None:
+    """The shortest feasible order by trying every one (up to 7 stops)."""
+    n = request.duration_s.shape[0]
+    best = None
+    for order in itertools.permutations(range(1, n)):
+        if _schedule(request, order) is not None:
+            cost = route_cost(request, [order])
+            best = cost if best is None else min(best, cost)
+    return best
+
+
+@pytest.mark.parametrize("lunch", [True, False])
+def test_no_warp_exactly_when_the_day_is_kept(lunch: bool) -> None:
+    """On random orders of random days (windows, the lunch taken anywhere, days that do and do
+    not fit), the search's time warp is 0 exactly when `_schedule` finds a schedule (and the
+    polish's forward check agrees), and positive otherwise."""
+    rng = np.random.default_rng(11)
+    kept = tried = 0
+    for seed in range(12):
+        request = _day(int(rng.integers(3, 14)), seed, lunch=lunch)
+        n = request.duration_s.shape[0] - 1
+        check = forward_feasible(
+            request.duration_s, request.service_s, request.window_s, request.break_s
+        )
+        for _ in range(150):
+            order = tuple(int(x) for x in rng.permutation(np.arange(1, n + 1)))
+            warp = day_warp(
+                request.duration_s, request.service_s, request.window_s, request.break_s, order
+            )
+            exact = _schedule(request, order) is not None
+            assert (warp == 0) == exact == check(order), (seed, order, warp)
+            assert warp >= 0
+            tried += 1
+            kept += exact
+    assert kept > 50 and tried - kept > 50  # both answers were exercised
+
+
+def test_warp_counts_the_seconds_too_late() -> None:
+    """One stop, no break: arriving 600 s after its window closes is 600 s of warp, and coming
+    home 300 s after the day ends adds those."""
+    duration = np.array([[0, 3600], [3600, 0]], dtype=np.int64)
+    service = np.array([0, 1800], dtype=np.int64)
+    window = np.array([[8 * 3600, 17 * 3600], [0, 8 * 3600 + 3000]], dtype=np.int64)
+    assert day_warp(duration, service, window, None, (1,)) == 600
+    late_day = window.copy()
+    late_day[0, 1] = 8 * 3600 + 3000 + 1800 + 3600 - 300  # back 300 s late after the warp
+    assert day_warp(duration, service, late_day, None, (1,)) == 900
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_small_days_reach_the_optimum(seed: int) -> None:
+    """Days of 7 stops, mornings- and afternoons-only among them, with and without lunch: the
+    order found is the shortest one that keeps the day."""
+    for lunch in (True, False):
+        request = _day(7, seed, lunch=lunch)
+        order = _solve(request)
+        best = _optimum(request)
+        if best is None:
+            assert order is None
+            continue
+        assert order is not None and sorted(order) == list(range(1, 8))
+        assert _schedule(request, order) is not None
+        assert route_cost(request, [order]) == best
+
+
+def test_same_seed_same_order_and_every_stop_once() -> None:
+    request = rep_day_request(25, 3)
+    first = _solve(request, seed=4)
+    assert first is not None and sorted(first) == list(range(1, 26))
+    assert _solve(request, seed=4) == first
+    assert _schedule(request, first) is not None
+
+
+def test_a_day_that_cannot_be_kept_has_no_order_and_solve_routes_says_so() -> None:
+    """Eight visits of two hours cannot fit in nine hours: no order, and the whole request is
+    infeasible (PyVRP and OR-Tools, the fallbacks, find none either)."""
+    request = _day(8, 2)
+    request = dataclasses.replace(request, service_s=np.r_[0, np.full(8, 7200)].astype(np.int64))
+    assert _solve(request) is None
+    result = solve_routes(request)
+    assert not result.feasible and result.unscheduled == tuple(range(1, 9))
+
+
+def test_solve_routes_hands_a_rep_day_to_the_compiled_search() -> None:
+    """A rep's day with every stop required goes to `solve_day` with the request's seed and
+    budget; optional stops (the planner's days) and a limit on the day's span do not."""
+    request = dataclasses.replace(rep_day_request(12, 1), seed=3, solution_limit=40)
+    real = routing_day.solve_day
+    with mock.patch.object(routing_day, "solve_day", side_effect=real) as called:
+        result = solve_routes(request)
+        assert called.call_count == 1
+        assert called.call_args.kwargs["seed"] == 3
+        assert called.call_args.kwargs["iterations"] == 40
+        assert result.feasible and check_route(request, result) == []
+        optional = dataclasses.replace(
+            request, unscheduled_penalty=np.full(13, 10**7, dtype=np.int64)
+        )
+        solve_routes(optional)
+        solve_routes(dataclasses.replace(request, max_route_s=9 * 3600))
+        assert called.call_count == 1
+
+
+def test_when_the_compiled_search_finds_nothing_pyvrp_searches() -> None:
+    request = rep_day_request(12, 1)
+    with mock.patch.object(routing_day, "solve_day", return_value=None):
+        result = solve_routes(request)
+    assert result.feasible and check_route(request, result) == []
+    with mock.patch.object(routing, "ONE_ROUTE_SEARCH", "pyvrp"):
+        assert solve_routes(request).cost == result.cost
+
+
+def test_a_hard_rep_day_is_no_longer_than_pyvrps() -> None:
+    """25 stops of the benchmark's rep days (the day where PyVRP's tuned default was 1.9 %
+    above a long search): the compiled default is at least as short as PyVRP's."""
+    request = rep_day_request(25, 6)
+    compiled = solve_routes(request)
+    with mock.patch.object(routing, "ONE_ROUTE_SEARCH", "pyvrp"):
+        pyvrp = solve_routes(request)
+    assert check_route(request, compiled) == []
+    assert compiled.cost <= pyvrp.cost
