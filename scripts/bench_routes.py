@@ -16,12 +16,12 @@ Methods, all in the same run:
                    baseline of the same run
   ortools-default  the plain OR-Tools recipe with the same time limit (mandatory stops,
                    PATH_CHEAPEST_ARC, guided local search)
-  deterministic    solve_routes without a time limit (what the planner uses: PyVRP with an
-                   iteration budget, routing.ONE_ROUTE_TUNING on a rep's day); repday only
-                   unless --deterministic is given
-  pyvrp-prev       repday: the previous deterministic default (PyVRP, one search of 10
-                   iterations per stop, no polish: PREVIOUS_TUNING below), the baseline of
-                   the same run
+  deterministic    solve_routes without a time limit (on a rep's day the compiled day search,
+                   routing_day; elsewhere PyVRP with an iteration budget); repday only unless
+                   --deterministic is given
+  pyvrp            repday: the previous deterministic default (PyVRP with
+                   routing.ONE_ROUTE_TUNING, routing.ONE_ROUTE_SEARCH = "pyvrp"), the
+                   baseline of the same run
   ortools-det      the deterministic default before PyVRP (OR-Tools, a solution budget), repday
 
 On repday the reference ("bks" column) is the best of three long searches of --repday-ref
@@ -53,20 +53,7 @@ from benchdata import BENCHDATA, read_bks, read_solomon, read_tsplib
 from benchtable import write_csv
 
 from territory import routing
-from territory.routing import PyvrpTuning, RouteRequest, check_route, solve_routes
-
-#: The deterministic one-route setting before this benchmark's last tuning (method pyvrp-prev):
-#: one search of 10 iterations per stop without the two-customer moves, no search from the
-#: reversed route, no polish.
-PREVIOUS_TUNING = PyvrpTuning(
-    iterations_per_stop=10,
-    perturbations_per_stop=2.0,
-    max_perturbations=40,
-    penalty_per_travel_s=0.5,
-    skip_operators=("Relocate2", "Swap21", "Swap22", "RelocateAlternative"),
-    reverse_iterations_per_stop=0,
-    polish=False,
-)
+from territory.routing import RouteRequest, check_route, solve_routes
 
 FIELDS = [
     "set",
@@ -151,8 +138,8 @@ def run_one(
     req = dataclasses.replace(request, time_limit_s=time_limit_s)
     search = {"ortools-default": "ortools-default", "ortools": "ortools", "ortools-det": "ortools"}
     search = search.get(method, "territory")
-    tuning = PREVIOUS_TUNING if method == "pyvrp-prev" else routing.ONE_ROUTE_TUNING
-    with mock.patch.object(routing, "ONE_ROUTE_TUNING", tuning):
+    engine = "pyvrp" if method == "pyvrp" else routing.ONE_ROUTE_SEARCH
+    with mock.patch.object(routing, "ONE_ROUTE_SEARCH", engine):
         wall0, cpu0 = time.perf_counter(), time.process_time()
         result = solve_routes(req, search=search)
         wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
@@ -192,7 +179,7 @@ def repday_rows(n: int, seed: int, ref_s: float, search_seeds: int = 1) -> list[
     rows = [*refs]
     for search_seed in range(search_seeds):
         seeded = dataclasses.replace(request, seed=search_seed)
-        methods = ["deterministic", "pyvrp-prev"] + (["ortools-det"] if search_seed == 0 else [])
+        methods = ["deterministic", "pyvrp"] + (["ortools-det"] if search_seed == 0 else [])
         for method in methods:
             rows.append(run_one("repday", name, seeded, method, None, best, 1.0))
     for row in rows:
@@ -240,7 +227,7 @@ def summarise(rows: list[dict]) -> None:
     for label, wanted in groups:
         print(f" {label}")
         for n in sorted({r["stops"] for r in repday}):
-            for method in ("deterministic", "pyvrp-prev", "ortools-det"):
+            for method in ("deterministic", "pyvrp", "ortools-det"):
                 sel = [
                     r
                     for r in repday
@@ -316,6 +303,9 @@ def main(argv: list[str] | None = None) -> int:
                     rows.append(row)
                     print_row(row)
         elif set_name == "repday":
+            # the compiled day search is compiled (or loaded from numba's cache) once per
+            # process, before any day is timed
+            solve_routes(rep_day_request(8, 0))
             for n in (int(x) for x in args.repday_sizes.split(",")):
                 for seed in range(args.repday_seeds):
                     rows.extend(repday_rows(n, seed, args.repday_ref, args.search_seeds))

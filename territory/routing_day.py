@@ -43,8 +43,9 @@ class DaySearch:
 
     Attributes
     ----------
-    iterations_per_stop
-        The deterministic budget: iterations per stop, shared by the runs.
+    iterations_per_stop, min_iterations
+        The deterministic budget: iterations per stop, at least ``min_iterations``, shared by
+        the runs (a tight day of 5 stops needed about 100 iterations to find a feasible order).
     runs
         Independent searches (their own generator streams), the best kept: a single search
         sometimes settles in a family of days 1-3 % longer, and three of a third of the budget
@@ -79,10 +80,11 @@ class DaySearch:
         warping (such a day took 2-3 times the mean without it).
     """
 
-    iterations_per_stop: int = 15
-    runs: int = 3
+    iterations_per_stop: int = 20
+    min_iterations: int = 400
+    runs: int = 5
     phases: int = 2
-    flip: float = 0.3
+    flip: float = 0.2
     ruin_share: float = 0.34
     t_start: float = 0.3
     t_end: float = 0.01
@@ -91,11 +93,12 @@ class DaySearch:
     penalty_down: float = 0.97
     penalty_max: float = 20.0
     granular: int = 10
-    work_per_stop: int = 150
+    work_per_stop: int = 130
+    max_segment: int = 2
 
     def iterations(self, n_stops: int) -> int:
         """The budget for a day of ``n_stops`` stops."""
-        return self.iterations_per_stop * max(1, n_stops)
+        return max(self.min_iterations, self.iterations_per_stop * n_stops)
 
 
 #: The default search (README, "Day routes").
@@ -212,6 +215,7 @@ def solve_day(
             ),
             int(search.phases),
             int(search.work_per_stop),
+            int(search.max_segment),
         )
         if order.shape[0] == 0:
             continue
@@ -584,8 +588,9 @@ def _local_search(
     pb: NDArray[np.int64],
     close: NDArray[np.bool_],
     dirty: NDArray[np.int64],
+    max_segment: int,
 ) -> int:
-    """2-opt, Or-opt and swaps, first improvement of distance plus penalised warp, until no
+    """2-opt, Or-opt (segments of up to ``max_segment`` stops) and swaps, first improvement of distance plus penalised warp, until no
     move helps; returns the warp (``ro``'s states kept current).
 
     Only moves that change an arc at a *dirty* stop are tried (don't-look bits): a stop is
@@ -647,7 +652,7 @@ def _local_search(
                     improved = True
                     break
         # Or-opt: positions s..e moved between positions g and g + 1, forwards or reversed
-        for length in range(1, 4):
+        for length in range(1, max_segment + 1):
             for s in range(1, m - length + 2):
                 e = s + length - 1
                 all_g = da[s - 1] or da[e]
@@ -773,6 +778,7 @@ def _search(
     knobs: NDArray[np.float64],
     phases: int,
     work_per_stop: int,
+    max_segment: int,
 ) -> NDArray[np.int64]:
     """The iterated local search; the best feasible order (empty when none was found)."""
     t_start_share, t_end_share, ruin_share = knobs[0], knobs[1], knobs[2]
@@ -801,7 +807,9 @@ def _search(
         for m in range(k):
             w = _insert(ro, m, w, starts[row, m], penalty, c, tr, sv, lo, hi, brk, st, nr)
         dirty[:] = 1
-        w = _local_search(ro, k, w, penalty, c, tr, sv, lo, hi, brk, st, nr, pf, pb, close, dirty)
+        w = _local_search(
+            ro, k, w, penalty, c, tr, sv, lo, hi, brk, st, nr, pf, pb, close, dirty, max_segment
+        )
         cost = _route_cost(ro, k, c)
         val = cost + penalty * w
         if w == 0 and (best_cost < 0 or cost < best_cost):
@@ -858,7 +866,23 @@ def _search(
             cur_w = _states(cur, k, tr, sv, lo, hi, brk, st)
             dirty[:] = 1
             cur_w = _local_search(
-                cur, k, cur_w, penalty, c, tr, sv, lo, hi, brk, st, nr, pf, pb, close, dirty
+                cur,
+                k,
+                cur_w,
+                penalty,
+                c,
+                tr,
+                sv,
+                lo,
+                hi,
+                brk,
+                st,
+                nr,
+                pf,
+                pb,
+                close,
+                dirty,
+                max_segment,
             )
             cur_cost = _route_cost(cur, k, c)
             cur_val = cur_cost + penalty * cur_w
@@ -879,7 +903,23 @@ def _search(
             dirty[trial[b + 1]] = 1
             w = _states(trial, k, tr, sv, lo, hi, brk, st)
             w = _local_search(
-                trial, k, w, penalty, c, tr, sv, lo, hi, brk, st, nr, pf, pb, close, dirty
+                trial,
+                k,
+                w,
+                penalty,
+                c,
+                tr,
+                sv,
+                lo,
+                hi,
+                brk,
+                st,
+                nr,
+                pf,
+                pb,
+                close,
+                dirty,
+                max_segment,
             )
             cost = _route_cost(trial, k, c)
             val = cost + penalty * w
@@ -936,7 +976,7 @@ def _search(
                 dirty[trial[p]] = 1
                 dirty[trial[p + 1]] = 1
         w = _local_search(
-            trial, k, w, penalty, c, tr, sv, lo, hi, brk, st, nr, pf, pb, close, dirty
+            trial, k, w, penalty, c, tr, sv, lo, hi, brk, st, nr, pf, pb, close, dirty, max_segment
         )
         cost = _route_cost(trial, k, c)
         val = cost + penalty * w
