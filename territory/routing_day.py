@@ -347,6 +347,7 @@ def _states(
 ) -> int:
     """Fill ``st`` (4, m + 1) with the states after each position of ``ro[0..m+1]``; the warp."""
     st[0, 0], st[1, 0], st[2, 0], st[3, 0] = brk[4], brk[5], brk[6], brk[7]
+    brk[8] += m
     for p in range(1, m + 1):
         a, b = ro[p - 1], ro[p]
         st[0, p], st[1, p], st[2, p], st[3, p] = _step(
@@ -454,6 +455,7 @@ def _insert(
         delta = deltas[idx]
         if best_pos >= 0 and delta + penalty * w_cur >= best_val:
             break  # inserting never takes warp away, and the rest add more distance
+        brk[8] += m  # the copy
         for q in range(p):
             nr[q] = ro[q]
         nr[p] = node
@@ -602,6 +604,7 @@ def _local_search(
     dl = np.zeros(m + 1, dtype=np.int64)
     for q in range(m + 2):  # candidates rewrite only what they change
         nr[q] = ro[q]
+    brk[8] += m
     p = 1
     improved = True
     while improved:
@@ -647,6 +650,7 @@ def _local_search(
                 if w >= 0:
                     w_cur = w
                     _prefix(ro, m, c, pf, pb)
+                    brk[8] += 2 * m  # the prefix sums and the dirty arcs again
                     _mark(ro, m, i, j, dirty, nxt)
                     nd = _dirty_arcs(ro, m, dirty, p, da, dl)
                     improved = True
@@ -684,6 +688,7 @@ def _local_search(
                         if w >= 0:
                             w_cur = w
                             _prefix(ro, m, c, pf, pb)
+                            brk[8] += 2 * m
                             _mark(ro, m, first, last, dirty, nxt)
                             nd = _dirty_arcs(ro, m, dirty, p, da, dl)
                             improved = True
@@ -751,6 +756,7 @@ def _local_search(
                 if w >= 0:
                     w_cur = w
                     _prefix(ro, m, c, pf, pb)
+                    brk[8] += 2 * m  # the prefix sums and the dirty arcs again
                     _mark(ro, m, i, i, dirty, nxt)
                     _mark(ro, m, j, j, dirty, nxt)
                     nd = _dirty_arcs(ro, m, dirty, p, da, dl)
