@@ -12,14 +12,17 @@ that break the time rules are allowed during the search at a penalty per second 
 back in time), so that it can cross from one family of feasible days to another; the best
 feasible order is kept. The time warp of an order is a forward pass in two states (break not
 yet taken / taken), each with its earliest time and its warp; with no warp it is exactly the
-feasibility test of `routing_polish.forward_feasible`. Each iteration ruins the route (a string
-of consecutive stops, or a stop and its nearest neighbours) and recreates it by cheapest
-insertion (Christiaens & Vanden Berghe's SISR, Transportation Science 54(2), 2020); a local
-search with 2-opt, Or-opt (1-3 stops, either way round) and swaps follows, and simulated
-annealing decides whether the result replaces the current route. A move is only timed when its
-change in distance could pay for it, and a pass stops early once it reaches the current route's
-states at the same place without warp. Deterministic: a fixed iteration budget and an
-xorshift generator seeded by the caller.
+feasibility test of `routing_polish.forward_feasible`, and the penalty adapts (dearer while the
+current route is late). Each iteration ruins the route (a string of consecutive stops, or a
+stop and its nearest neighbours) and recreates it by cheapest insertion (Christiaens & Vanden
+Berghe's SISR, Transportation Science 54(2), 2020), or now and then drives a random stretch the
+other way round; a local search with 2-opt, Or-opt and swaps follows on the moves next to what
+changed (don't-look bits) within a granular neighbourhood, and simulated annealing decides
+whether the result replaces the current route. A move is only timed when its change in distance
+could pay for its warp, and a timing pass stops once it is back on the current route's states.
+Several independent runs share the budget and the best is kept (`DaySearch`). Deterministic: a
+fixed iteration budget, a cap on the work counted in moves and stops, and xorshift generators
+seeded by the caller.
 """
 
 from __future__ import annotations
@@ -48,8 +51,8 @@ class DaySearch:
         the runs (a tight day of 5 stops needed about 100 iterations to find a feasible order).
     runs
         Independent searches (their own generator streams), the best kept: a single search
-        sometimes settles in a family of days 1-3 % longer, and three of a third of the budget
-        each missed far less often than one (25 stops, 30 draws: 1 against 3-4 over 0.5 %).
+        sometimes settles in a family of days 1-3 % longer, and several shorter ones rarely all
+        do (25-30 stops, 120 draws: 5 runs 1-2 over 0.5 %, 4 or 6 runs 3, one run 5-7).
     phases
         Each run's budget in this many parts; a part after the first starts from the best route
         so far driven the other way round in each of two stretches (the morning's order
@@ -57,8 +60,8 @@ class DaySearch:
         the stops is sometimes the shorter day, and the windows forbid reversing the whole.
     flip
         The share of iterations whose kick reverses a random stretch of at least three stops
-        instead of ruining and recreating (0.3: 20-30 stops, 0-3 of 30 draws over 0.5 % against
-        3-5 without).
+        instead of ruining and recreating (20-30 stops, 90 draws: 1-4 over 0.5 % with 0.1-0.3
+        against 4-8 without).
     ruin_share
         A ruin removes 1 .. this share of the stops.
     t_start, t_end
@@ -75,9 +78,13 @@ class DaySearch:
     granular
         Moves are tried only where a new arc joins a place to one of its this many nearest.
     work_per_stop
-        The search stops early once its work (moves looked at plus stops timed) exceeds this
-        many units per stop and iteration: a bound on the time of a day whose routes keep
-        warping (such a day took 2-3 times the mean without it).
+        The search stops early once its work (a move looked at, a stop timed, a stop copied)
+        exceeds this many units per stop and iteration; it binds on most days of 25-30 stops and
+        keeps a day whose routes keep warping (2-3 times the mean time without it) near the
+        others' time (about 20-25 ms per million units).
+    max_segment
+        Or-opt moves segments of up to this many stops (2: as good as 3 on the benchmark's days,
+        with fewer moves to look at).
     """
 
     iterations_per_stop: int = 20
