@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from territory.routing import RouteRequest, _schedule, evaluate_routes, route_cost
+from territory.routing_day import day_warp
 from territory.routing_polish import forward_feasible, polish_route
 
 
@@ -41,7 +42,8 @@ def _day(n: int, seed: int, *, lunch: bool = True) -> RouteRequest:
 def test_the_fast_check_agrees_with_the_exact_schedule(lunch: bool) -> None:
     """On random orders of random days (windows, the lunch taken anywhere, days that do and
     do not fit), the two-state forward pass says feasible exactly when `_schedule` finds a
-    schedule."""
+    schedule, and so does the compiled day search's time warp (0 exactly then, else
+    positive)."""
     rng = np.random.default_rng(7)
     agree = feasible = 0
     for seed in range(12):
@@ -54,6 +56,14 @@ def test_the_fast_check_agrees_with_the_exact_schedule(lunch: bool) -> None:
             order = [int(x) for x in rng.permutation(np.arange(1, n + 1))]
             exact = _schedule(request, order) is not None
             assert check(order) == exact, (seed, order)
+            warp = day_warp(
+                request.duration_s,
+                request.service_s,
+                request.window_s,
+                request.break_s,
+                tuple(order),
+            )
+            assert (warp == 0) == exact and warp >= 0, (seed, order, warp)
             agree += 1
             feasible += exact
     assert feasible > 50 and agree - feasible > 50  # both answers were exercised
