@@ -1,4 +1,4 @@
-"""Routing stage: one day's routes for one rep (or a small fleet): PyVRP, then OR-Tools.
+"""Routing stage: one day's routes for a rep or a small fleet (compiled search, PyVRP, OR-Tools).
 
 Callers hand in integer matrices over one small set of nodes (node 0 = the rep's home) and get
 node lists and honest times back; solver indices never leave this module (and
@@ -102,7 +102,8 @@ class RouteRequest:
     initial_routes
         A warm start: node ids per vehicle (depot excluded).
     seed
-        Seed of PyVRP's search (OR-Tools' search is deterministic without one).
+        Seed of the compiled day search or PyVRP's (OR-Tools' search is deterministic
+        without one).
     solution_limit
         Search effort in the deterministic mode: the iterations of the compiled day search
         (`routing_day.DaySearch.iterations` when None) or PyVRP's (`default_iterations` when
@@ -495,7 +496,8 @@ def _solve_day(request: RouteRequest) -> RouteResult | None:
         iterations=request.solution_limit,
         seed=request.seed,
     )
-    if order is None or _schedule(request, order) is None:  # the second: a safeguard (tested)
+    # the schedule is a safeguard: zero warp and a schedule agree on random orders (tested)
+    if order is None or _schedule(request, order) is None:
         log.debug("the compiled day search found no order that keeps the day; PyVRP searches")
         return None
     return _result_from_routes(request, [order])
