@@ -96,13 +96,25 @@ def solomon_request(path: Path) -> RouteRequest:
     )
 
 
-def rep_day_request(n: int, seed: int) -> RouteRequest:
+def rep_day_request(n: int, seed: int, geography: str = "uniform") -> RouteRequest:
     """A rep's day: home in the middle of a 25 km square, n stops, the day about 85 % full,
-    30 % of the stops open only in the morning or only in the afternoon, a 30-min lunch."""
+    30 % of the stops open only in the morning or only in the afternoon, a 30-min lunch.
+
+    ``geography``: "uniform" (stops spread evenly over the square) or "towns" (stops around
+    three town centres in the square, 1.5 km apart on average, and one remote stop 40 km from
+    home: the day's shape is two or three clusters and a long drive)."""
     rng = np.random.default_rng(seed)
     area_km = 25.0
     xy = rng.uniform(0, area_km * 1000, (n + 1, 2))
     xy[0] = area_km * 500
+    if geography == "towns":
+        towns = rng.uniform(0, area_km * 1000, (3, 2))
+        which = rng.integers(0, 3, n)
+        xy[1:] = towns[which] + rng.normal(0, 1500, (n, 2))
+        angle = rng.uniform(0, 2 * np.pi)
+        xy[n] = xy[0] + 40_000 * np.array([np.cos(angle), np.sin(angle)])
+    elif geography != "uniform":
+        raise ValueError(f"geography '{geography}' is unknown; use 'uniform' or 'towns'")
     km = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1)) / 1000 * 1.3
     duration = np.rint(km / 60 * 3600).astype(np.int64)
     day = (8 * 3600 + 1800, 17 * 3600)
@@ -163,12 +175,14 @@ def run_one(
     }
 
 
-def repday_rows(n: int, seed: int, ref_s: float, search_seeds: int = 1) -> list[dict]:
+def repday_rows(
+    n: int, seed: int, ref_s: float, search_seeds: int = 1, geography: str = "uniform"
+) -> list[dict]:
     """One synthetic rep day: the long reference searches, then the deterministic defaults
     (new and previous, with request seeds 0..search_seeds-1) judged against the best of the
     references."""
-    request = rep_day_request(n, seed)
-    name = f"n{n}-s{seed}"
+    request = rep_day_request(n, seed, geography)
+    name = f"n{n}-s{seed}" + ("" if geography == "uniform" else f"-{geography}")
     refs = [
         run_one("repday", name, dataclasses.replace(request, seed=s), "reference", ref_s, None, 1)
         for s in (1, 2)
@@ -265,6 +279,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--repday-seeds", type=int, default=10, help="days per size")
     parser.add_argument(
+        "--repday-geography",
+        choices=("uniform", "towns"),
+        default="uniform",
+        help="repday: stops spread evenly, or around three towns with one remote stop",
+    )
+    parser.add_argument(
         "--repday-ref", type=float, default=1.0, help="seconds of the timed reference on repday"
     )
     parser.add_argument(
@@ -308,7 +328,11 @@ def main(argv: list[str] | None = None) -> int:
             solve_routes(rep_day_request(8, 0))
             for n in (int(x) for x in args.repday_sizes.split(",")):
                 for seed in range(args.repday_seeds):
-                    rows.extend(repday_rows(n, seed, args.repday_ref, args.search_seeds))
+                    rows.extend(
+                        repday_rows(
+                            n, seed, args.repday_ref, args.search_seeds, args.repday_geography
+                        )
+                    )
         else:
             parser.error(f"unknown set '{set_name}'; use tsplib, solomon or repday")
     write_csv(rows, args.out, FIELDS)
