@@ -841,7 +841,7 @@ def _search(
     work_cap = brk[8] + work_per_stop * k * iterations
     for it in range(phase_its * phases):
         if brk[8] > work_cap:
-            break  # a day whose routes keep warping: the budget's work is spent
+            break  # the work budget is spent (it binds on most days of 25-30 stops)
         phase, it_in = divmod(it, phase_its)
         if it_in == 0 and phase > 0:
             # a new phase starts from the best route driven the other way round in each of its
