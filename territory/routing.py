@@ -7,8 +7,9 @@ node lists and honest times back; solver indices never leave this module (and
 Which solver does what:
 
 * **A compiled search of our own** (`routing_day`, numba) orders a rep's day whose stops are
-  all required (one vehicle, the lunch break, the deterministic budget: a day sheet of up to
-  ~30 stops): an iterated local search that may cross days with time warp at a penalty.
+  all required (one vehicle, the lunch break, the deterministic budget; up to ~30 stops; the
+  planner's days have optional stops and go to PyVRP): an iterated local search that may cross
+  days with time warp at a penalty.
 * **PyVRP** (iterated local search, `routing_pyvrp`) searches the order otherwise: for one
   vehicle with the lunch break (modelled by break copies, see that module; the planner's days,
   whose stops are optional, and the fallback of the compiled search) and for a fleet without a
