@@ -6,7 +6,6 @@ it fails."""
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import sys
 from pathlib import Path
 from unittest import mock
@@ -20,7 +19,8 @@ from territory.routing_day import day_warp, solve_day
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 from bench_routes import rep_day_request  # the benchmark's synthetic rep days
-from test_routing_polish import _day  # pytest puts tests/ on the path
+from test_routing import brute_force_optimum  # pytest puts tests/ on the path
+from test_routing_polish import _day
 
 
 def _solve(request: RouteRequest, **kwargs: object) -> tuple[int, ...] | None:
@@ -32,17 +32,6 @@ def _solve(request: RouteRequest, **kwargs: object) -> tuple[int, ...] | None:
         request.break_s,
         **kwargs,  # type: ignore[arg-type]
     )
-
-
-def _optimum(request: RouteRequest) -> int | None:
-    """The shortest feasible order by trying every one (up to 7 stops)."""
-    n = request.duration_s.shape[0]
-    best = None
-    for order in itertools.permutations(range(1, n)):
-        if _schedule(request, order) is not None:
-            cost = route_cost(request, [order])
-            best = cost if best is None else min(best, cost)
-    return best
 
 
 def test_warp_counts_the_seconds_too_late() -> None:
@@ -64,7 +53,7 @@ def test_small_days_reach_the_optimum(seed: int) -> None:
     for lunch in (True, False):
         request = _day(7, seed, lunch=lunch)
         order = _solve(request)
-        best = _optimum(request)
+        best = brute_force_optimum(request)
         if best is None:
             assert order is None
             continue
