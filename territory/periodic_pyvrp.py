@@ -263,17 +263,6 @@ def _period_data(
         if dims and problem.capacity is not None
         else []
     )
-    vehicle_types = [
-        pyvrp.VehicleType(
-            num_available=problem.vehicles_per_day,
-            capacity=capacity,
-            tw_early=d * span,
-            tw_late=d * span + limit,
-            shift_duration=limit,
-            name=f"day{d}",
-        )
-        for d in range(problem.days)
-    ]
     if alike:  # no windows: any vehicle serves any day
         vehicle_types = [
             pyvrp.VehicleType(
@@ -282,6 +271,18 @@ def _period_data(
                 shift_duration=limit if problem.max_duration is not None else 2**62,
                 name="day",
             )
+        ]
+    else:
+        vehicle_types = [
+            pyvrp.VehicleType(
+                num_available=problem.vehicles_per_day,
+                capacity=capacity,
+                tw_early=d * span,
+                tw_late=d * span + limit,
+                shift_duration=limit,
+                name=f"day{d}",
+            )
+            for d in range(problem.days)
         ]
     matrices: Any = ([dist], [dur])
     data = pyvrp.ProblemData(
