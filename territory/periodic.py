@@ -13,9 +13,9 @@ its cheapest position (vectorised over all routes at once), so pattern changes a
 route costs. Capacity and duration excess are penalised with self-adjusting weights instead of
 being forbidden (Cordeau, Gendreau & Laporte 1997), so the search may cross infeasible space and
 repair it. After each repair, route tails are exchanged between nearby routes of the same day
-(2-opt*) and touched routes get 2-opt and or-opt. The start is a cheapest-insertion construction
-polished by sweeps that reinsert every customer with its best pattern; new best solutions get
-one more sweep. Acceptance is simulated annealing with restarts from the best solution. The
+(2-opt*) and touched routes get 2-opt and or-opt (both compiled, `periodic_kernels`). The start
+is a cheapest-insertion construction polished by sweeps that reinsert every customer with its
+best pattern; new best solutions get one more sweep. Acceptance is simulated annealing with restarts from the best solution. The
 default budget is a deterministic iteration count (no wall clock involved).
 """
 
@@ -26,10 +26,11 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
+
+from .periodic_kernels import best_tail_exchanges, improve_route
 
 logger = logging.getLogger(__name__)
 
@@ -518,101 +519,8 @@ def _repair(
 
 
 # --------------------------------------------------------------------------------------------
-# Intra-route improvement: 2-opt and or-opt, vectorised per route
+# Intra-route improvement: 2-opt and or-opt (compiled: periodic_kernels.improve_route)
 # --------------------------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=256)
-def _ls_index(n_nodes: int) -> tuple[NDArray[np.intp], ...]:
-    """Flat candidate index arrays for 2-opt and or-opt on a route of ``n_nodes`` (depots incl.)."""
-    last = n_nodes - 1
-    # 2-opt: reverse a[i+1..j], 0 <= i, i + 2 <= j <= last - 1
-    ii, jj = np.triu_indices(last, k=2)
-    # or-opt: segment a[s..s+k-1], 1 <= s, s + k <= last; insert on edge j not touching it
-    ss, kk, js = [], [], []
-    for k in (1, 2, 3):
-        for s in range(1, last - k + 1):
-            for j in range(last):
-                if j < s - 1 or j > s + k - 1:
-                    ss.append(s)
-                    kk.append(k)
-                    js.append(j)
-    s_arr = np.array(ss, dtype=np.intp)
-    k_arr = np.array(kk, dtype=np.intp)
-    j_arr = np.array(js, dtype=np.intp)
-    e_arr = s_arr + k_arr - 1  # last node of the segment
-    n = n_nodes
-    return (
-        ii,
-        jj,
-        ii * n + jj,  # (a_i, a_j)
-        (ii + 1) * n + (jj + 1),  # (a_{i+1}, a_{j+1})
-        s_arr,
-        k_arr,
-        j_arr,
-        (s_arr - 1) * n + (e_arr + 1),  # (prev, next) of the segment
-        j_arr * n + s_arr,  # (a_j, first)
-        e_arr * n + (j_arr + 1),  # (last, a_{j+1})
-        j_arr * n + e_arr,  # reversed: (a_j, last)
-        s_arr * n + (j_arr + 1),  # reversed: (first, a_{j+1})
-    )
-
-
-def _improve_route(
-    d: NDArray[np.float64], seq: list[int], symmetric: bool = True
-) -> tuple[list[int], float]:
-    """Best-improvement 2-opt + or-opt (segments of 1-3) on one route; returns (seq, gain).
-
-    Every candidate move of a pass is evaluated in one vectorised sweep over cached flat index
-    arrays; the best one is applied until none gains. With asymmetric costs 2-opt accounts for
-    the reversed segment, and or-opt moves segments without reversing them.
-    """
-    total_gain = 0.0
-    a = np.array([0, *seq, 0], dtype=np.intp)
-    while len(a) >= 4:
-        n_nodes = len(a)
-        ii, jj, ij, i1j1, s_arr, k_arr, j_arr, pn, jf, lj1, jl, fj1 = _ls_index(n_nodes)
-        mat = d[a[:, None], a[None, :]]
-        flat = mat.ravel()
-        ef = np.diagonal(mat, 1)
-        g2 = ef[ii] + ef[jj] - flat[ij] - flat[i1j1]
-        if not symmetric:
-            eb = np.diagonal(mat, -1)
-            cf = np.concatenate(([0.0], np.cumsum(ef)))
-            cb = np.concatenate(([0.0], np.cumsum(eb)))
-            g2 = g2 + (cf[jj] - cf[ii + 1]) - (cb[jj] - cb[ii + 1])
-        e_arr = s_arr + k_arr - 1
-        rem = ef[s_arr - 1] + ef[e_arr] - flat[pn] + ef[j_arr]
-        go = rem - flat[jf] - flat[lj1]
-        k2 = int(np.argmax(g2)) if len(g2) else -1
-        ko = int(np.argmax(go))
-        best2 = g2[k2] if k2 >= 0 else -np.inf
-        besto = go[ko]
-        bestr, kr = -np.inf, -1
-        if symmetric:
-            gr = rem - flat[jl] - flat[fj1]
-            kr = int(np.argmax(gr))
-            bestr = gr[kr]
-        best = max(best2, besto, bestr)
-        if best <= _EPS:
-            break
-        lst = a.tolist()
-        if best == best2:
-            i, j = int(ii[k2]), int(jj[k2])
-            lst[i + 1 : j + 1] = lst[i + 1 : j + 1][::-1]
-        else:
-            k = ko if best == besto else kr
-            s, seg, j = int(s_arr[k]), int(k_arr[k]), int(j_arr[k])
-            segment = lst[s : s + seg]
-            if best != besto:
-                segment = segment[::-1]
-            if j < s:
-                lst = lst[: j + 1] + segment + lst[j + 1 : s] + lst[s + seg :]
-            else:
-                lst = lst[:s] + lst[s + seg : j + 1] + segment + lst[j + 1 :]
-        a = np.array(lst, dtype=np.intp)
-        total_gain += float(best)
-    return a[1:-1].tolist(), total_gain
 
 
 def _improve_routes(st: _State, routes: Sequence[int]) -> None:
@@ -620,9 +528,9 @@ def _improve_routes(st: _State, routes: Sequence[int]) -> None:
     for r in routes:
         if len(st.seq[r]) < 3:
             continue
-        seq, gain = _improve_route(d, st.seq[r], st.data.symmetric)
+        a, gain = improve_route(d, st.arr(r), st.data.symmetric, _EPS)
         if gain > _EPS:
-            st.set_route(r, seq, float(st.travel[r] - gain))
+            st.set_route(r, a[1:-1].tolist(), float(st.travel[r] - gain))
 
 
 def _near_routes(
@@ -685,57 +593,6 @@ def _day_profile(st: _State, routes: Sequence[int]) -> _DayProfile | None:
     return _DayProfile(arrs, lens, nodes, fwd, load, service)
 
 
-def _tail_exchange_gains(
-    data: _Data,
-    prof: _DayProfile,
-    rx: NDArray[np.intp],
-    ycand: NDArray[np.intp],
-    alpha: float,
-    beta: float,
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Penalised gain of every tail exchange, shaped (row, partner, cut pair), and each route's
-    penalised value. Axes: x = focus route, y = partner, i = cut on x, j = cut on y."""
-    d, nodes, fwd = data.d, prof.nodes, prof.fwd
-    lp = nodes.shape[1] - 1
-    tot_t = fwd[:, -1]
-    xi = nodes[rx, :lp][:, None, :, None]
-    xn = nodes[rx, 1:][:, None, :, None]
-    yj = nodes[ycand, :lp][:, :, None, :]
-    yn = nodes[ycand, 1:][:, :, None, :]
-    fx_i = fwd[rx, :lp][:, None, :, None]
-    fx_n = fwd[rx, 1:][:, None, :, None]
-    fy_j = fwd[ycand, :lp][:, :, None, :]
-    fy_n = fwd[ycand, 1:][:, :, None, :]
-    trav_x = fx_i + d[xi, yn] + (tot_t[ycand][:, :, None, None] - fy_n)
-    trav_y = fy_j + d[yj, xn] + (tot_t[rx][:, None, None, None] - fx_n)
-    new = trav_x + trav_y
-    val = tot_t.copy()
-    if data.has_cap:
-        ql, cap = prof.load, data.cap
-        tot_q = ql[:, -1]
-        qx_i = ql[rx, :lp][:, None, :, None]
-        qy_j = ql[ycand, :lp][:, :, None, :]
-        load_x = qx_i + (tot_q[ycand][:, :, None, None] - qy_j)
-        load_y = qy_j + (tot_q[rx][:, None, None, None] - qx_i)
-        new = new + alpha * (np.maximum(load_x - cap, 0.0) + np.maximum(load_y - cap, 0.0))
-        val = val + alpha * np.maximum(tot_q - cap, 0.0)
-    if data.has_dur:
-        sv, max_dur = prof.service, data.max_dur
-        tot_s = sv[:, -1]
-        sx_i = sv[rx, :lp][:, None, :, None]
-        sy_j = sv[ycand, :lp][:, :, None, :]
-        dur_x = trav_x + sx_i + (tot_s[ycand][:, :, None, None] - sy_j)
-        dur_y = trav_y + sy_j + (tot_s[rx][:, None, None, None] - sx_i)
-        new = new + beta * (np.maximum(dur_x - max_dur, 0.0) + np.maximum(dur_y - max_dur, 0.0))
-        val = val + beta * np.maximum(tot_t + tot_s - max_dur, 0.0)
-    gain = (val[rx][:, None] + val[ycand])[:, :, None, None] - new
-    valid = np.arange(lp)[None, :] < (prof.lens - 1)[:, None]  # (routes, lp): cut positions
-    mask = valid[rx][:, None, :, None] & valid[ycand][:, :, None, :]
-    mask &= (rx[:, None] != ycand)[:, :, None, None]
-    gain = np.where(mask, gain, -np.inf).reshape(len(rx), ycand.shape[1], lp * lp)
-    return gain, val
-
-
 def _apply_tail_exchanges(
     st: _State,
     routes: Sequence[int],
@@ -743,14 +600,17 @@ def _apply_tail_exchanges(
     rx: NDArray[np.intp],
     ycand: NDArray[np.intp],
     *,
-    gain: NDArray[np.float64],
-    val: NDArray[np.float64],
+    alpha: float,
+    beta: float,
 ) -> list[int]:
     """Apply the best exchange of each pair, best first, to disjoint pairs; the routes moved."""
+    data = st.data
     lp = prof.nodes.shape[1] - 1
     kk = ycand.shape[1]
-    best_k = gain.argmax(axis=2)
-    best_g = np.take_along_axis(gain, best_k[:, :, None], axis=2)[:, :, 0]
+    limits = (data.has_cap, data.cap, alpha, data.has_dur, data.max_dur, beta)
+    best_g, best_k, val = best_tail_exchanges(
+        data.d, prof.nodes, prof.lens, prof.fwd, prof.load, prof.service, rx, ycand, limits
+    )
     order = np.argsort(-best_g, axis=None, kind="stable")
     used: set[int] = set()
     moved: list[int] = []
@@ -780,11 +640,12 @@ def _two_opt_star_day(
     focus: set[int] | None = None,
     k_near: int = 5,
 ) -> bool:
-    """Exchange route tails between routes of ``day`` (2-opt*), penalised, vectorised.
+    """Exchange route tails between routes of ``day`` (2-opt*), penalised.
 
     Cuts route A after position i and route B after j and reconnects A's head to B's tail and
     B's head to A's tail; an empty route takes a tail (a split). Every pair (with a route in
-    ``focus`` if given) and every cut pair is evaluated in one padded array sweep; the best
+    ``focus`` if given) and every cut pair is evaluated (`periodic_kernels.best_tail_exchanges`,
+    compiled, over the day's padded route arrays); the best
     move of each pair is applied greedily to disjoint pairs, and rounds repeat while moves
     gain. Returns whether anything changed.
     """
@@ -802,8 +663,7 @@ def _two_opt_star_day(
             break
         rx = np.array(rows)
         ycand = _near_routes(st.data.d, prof.nodes, prof.lens, rx, k_near)  # partners per row
-        gain, val = _tail_exchange_gains(st.data, prof, rx, ycand, alpha, beta)
-        moved = _apply_tail_exchanges(st, routes, prof, rx, ycand, gain=gain, val=val)
+        moved = _apply_tail_exchanges(st, routes, prof, rx, ycand, alpha=alpha, beta=beta)
         if not moved:
             break
         changed = True

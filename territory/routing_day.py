@@ -6,7 +6,7 @@ drive or waits on arrival, or after coming back) and is home by the day's end; t
 drives the least is sought. This is the travelling salesman problem with time windows and one
 break: the day sheet of a rep with up to ~30 stops.
 
-Method: an iterated local search compiled with numba (the only module that imports it). Orders
+Method: an iterated local search compiled with numba. Orders
 that break the time rules are allowed during the search at a penalty per second of *time warp*
 (Nagata, Bräysy & Dullaert 2010; Vidal et al. 2013: arriving too late counts as travelling
 back in time), so that it can cross from one family of feasible days to another; the best

@@ -1,0 +1,110 @@
+"""The periodic engine's compiled loops against plain enumerations of the same moves."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from territory.periodic_kernels import best_tail_exchanges, improve_route
+
+
+def _travel(d: np.ndarray, nodes: list[int]) -> float:
+    return float(sum(d[a, b] for a, b in itertools.pairwise(nodes)))
+
+
+def _neighbours(route: list[int], symmetric: bool) -> list[list[int]]:
+    """Every 2-opt and Or-opt (1-3 stops, reversed too when symmetric) neighbour of a route
+    with the depot at both ends."""
+    out = []
+    last = len(route) - 1
+    for i in range(last):
+        for j in range(i + 2, last):
+            out.append(route[: i + 1] + route[i + 1 : j + 1][::-1] + route[j + 1 :])
+    for k in (1, 2, 3):
+        for s in range(1, last - k + 1):
+            seg = route[s : s + k]
+            rest = route[:s] + route[s + k :]
+            for pos in range(1, len(rest)):
+                for piece in (seg, seg[::-1]) if symmetric else (seg,):
+                    out.append(rest[:pos] + piece + rest[pos:])
+    return out
+
+
+@pytest.mark.parametrize("symmetric", [True, False])
+def test_route_descent_ends_in_a_local_optimum_and_reports_its_gain(symmetric: bool) -> None:
+    rng = np.random.default_rng(5)
+    for trial in range(30):
+        n = int(rng.integers(3, 14))
+        pts = rng.random((n + 1, 2)) * 100
+        d = np.sqrt(((pts[:, None] - pts[None]) ** 2).sum(-1))
+        if not symmetric:
+            d = d * (1.0 + 0.4 * rng.random(d.shape))
+        route = [0, *(rng.permutation(n) + 1).tolist(), 0]
+        better, gain = improve_route(d, np.array(route, dtype=np.intp), symmetric, 1e-9)
+        better = better.tolist()
+        assert better[0] == better[-1] == 0 and sorted(better) == sorted(route), trial
+        assert gain == pytest.approx(_travel(d, route) - _travel(d, better), abs=1e-7)
+        best_neighbour = min(_travel(d, r) for r in _neighbours(better, symmetric))
+        assert best_neighbour >= _travel(d, better) - 1e-7, trial
+
+
+def _penalised(route: list[int], d, q, s, cap, alpha, max_dur, beta) -> float:
+    travel = _travel(d, route)
+    load = sum(q[c] for c in route)
+    dur = travel + sum(s[c] for c in route)
+    return travel + alpha * max(load - cap, 0.0) + beta * max(dur - max_dur, 0.0)
+
+
+def test_tail_exchange_gains_match_the_exchanged_routes() -> None:
+    rng = np.random.default_rng(8)
+    n = 24
+    pts = rng.random((n + 1, 2)) * 100
+    d = np.sqrt(((pts[:, None] - pts[None]) ** 2).sum(-1))
+    q = np.r_[0.0, rng.integers(1, 10, n).astype(float)]
+    s = np.r_[0.0, rng.integers(5, 20, n).astype(float)]
+    cap, alpha, max_dur, beta = 40.0, 3.0, 260.0, 2.0
+    custs = (rng.permutation(n) + 1).tolist()
+    routes = [[0, *custs[:9], 0], [0, *custs[9:14], 0], [0, *custs[14:], 0], [0, 0]]
+    width = max(len(r) for r in routes)
+    nodes = np.zeros((len(routes), width), dtype=np.intp)
+    for i, r in enumerate(routes):
+        nodes[i, : len(r)] = r
+    legs = d[nodes[:, :-1], nodes[:, 1:]]
+    fwd = np.zeros(nodes.shape)
+    np.cumsum(legs, axis=1, out=fwd[:, 1:])
+    rx = np.array([0, 1, 2], dtype=np.intp)
+    ycand = np.array([[1, 2, 3], [0, 2, 3], [0, 1, 2]], dtype=np.intp)
+    best_g, best_k, val = best_tail_exchanges(
+        d,
+        nodes,
+        np.array([len(r) for r in routes], dtype=np.intp),
+        fwd,
+        np.cumsum(q[nodes], axis=1),
+        np.cumsum(s[nodes], axis=1),
+        rx,
+        ycand,
+        (True, cap, alpha, True, max_dur, beta),
+    )
+    args = (d, q, s, cap, alpha, max_dur, beta)
+    for r, route in enumerate(routes):
+        assert val[r] == pytest.approx(_penalised(route, *args))
+    lp = width - 1
+    for row, x in enumerate(rx):
+        for k, y in enumerate(ycand[row]):
+            if x == y:  # a route with itself is no exchange
+                assert best_g[row, k] == -np.inf
+                continue
+            a, b = routes[x], routes[y]
+            before = _penalised(a, *args) + _penalised(b, *args)
+            gains = {
+                i * lp + j: before
+                - _penalised(a[: i + 1] + b[j + 1 :], *args)
+                - _penalised(b[: j + 1] + a[i + 1 :], *args)
+                for i in range(len(a) - 1)
+                for j in range(len(b) - 1)
+            }
+            cut = int(best_k[row, k])
+            assert best_g[row, k] == pytest.approx(max(gains.values()))
+            assert gains[cut] == pytest.approx(best_g[row, k])
