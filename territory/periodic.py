@@ -15,8 +15,9 @@ being forbidden (Cordeau, Gendreau & Laporte 1997), so the search may cross infe
 repair it. After each repair, route tails are exchanged between nearby routes of the same day
 (2-opt*) and touched routes get 2-opt and or-opt (both compiled, `periodic_kernels`). The start
 is a cheapest-insertion construction polished by sweeps that reinsert every customer with its
-best pattern; new best solutions get one more sweep. Acceptance is simulated annealing with restarts from the best solution. The
-default budget is a deterministic iteration count (no wall clock involved).
+best pattern; new best solutions get one more sweep. Acceptance is simulated annealing with
+restarts from the best solution. The default budget is a deterministic iteration count (no wall
+clock involved).
 """
 
 from __future__ import annotations
@@ -644,10 +645,10 @@ def _two_opt_star_day(
 
     Cuts route A after position i and route B after j and reconnects A's head to B's tail and
     B's head to A's tail; an empty route takes a tail (a split). Every pair (with a route in
-    ``focus`` if given) and every cut pair is evaluated (`periodic_kernels.best_tail_exchanges`,
-    compiled, over the day's padded route arrays); the best
-    move of each pair is applied greedily to disjoint pairs, and rounds repeat while moves
-    gain. Returns whether anything changed.
+    ``focus`` if given) and every cut pair is evaluated over the day's padded route arrays
+    (`periodic_kernels.best_tail_exchanges`, compiled); the best move of each pair is applied
+    greedily to disjoint pairs, and rounds repeat while moves gain. Returns whether anything
+    changed.
     """
     m = st.data.m
     if m < 2:
