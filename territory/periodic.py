@@ -31,7 +31,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from numpy.typing import NDArray
 
-from .periodic_kernels import best_tail_exchanges, improve_route
+from .periodic_kernels import best_tail_exchanges, cheapest_insertions, improve_route
 
 logger = logging.getLogger(__name__)
 
@@ -476,16 +476,15 @@ def _insert_best(
     if not data.patterns[c]:
         return
     f, to, rix, base, offs, day_starts = st.edges()
-    delta = data.dt[c][f] + data.d[c][to] - base
-    tot = delta
-    if data.has_cap:
-        lr = np.maximum(st.load + data.q[c] - data.cap, 0.0) - np.maximum(st.load - data.cap, 0.0)
-        tot = tot + alpha * lr[rix]
-    if data.has_dur:
-        dur = st.travel + st.svc
-        ov0 = np.maximum(dur - data.max_dur, 0.0)
-        tot = tot + beta * (np.maximum(dur[rix] + delta + data.s[c] - data.max_dur, 0.0) - ov0[rix])
-    daymin = np.minimum.reduceat(tot, day_starts)
+    limits = (data.has_cap, data.cap, alpha, data.has_dur, data.max_dur, beta)
+    daymin, day_edge = cheapest_insertions(
+        (data.dt[c], data.d[c]),
+        (f, to, rix, base),
+        day_starts,
+        (st.load, st.travel, st.svc),
+        (data.q[c], data.s[c]),
+        limits,
+    )
     pc = data.pmat[c] @ daymin
     if noise > 0.0 and rng is not None:
         pc = pc * (1.0 + noise * (rng.random(len(pc)) - 0.5))
@@ -494,13 +493,10 @@ def _insert_best(
         st.pattern[c] = 0
         return
     pat = data.patterns[c][k]
-    n_edges = len(tot)
     for day in range(data.t):
         if not (pat >> day) & 1:
             continue
-        lo = int(day_starts[day])
-        hi = int(day_starts[day + 1]) if day + 1 < data.t else n_edges
-        e = lo + int(np.argmin(tot[lo:hi]))
+        e = int(day_edge[day])
         r = int(rix[e])
         # positions are not shifted by inserting on other days: different routes
         st.insert(c, r, e - int(offs[r]))

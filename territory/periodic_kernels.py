@@ -15,7 +15,7 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
-__all__ = ["best_tail_exchanges", "improve_route"]
+__all__ = ["best_tail_exchanges", "cheapest_insertions", "improve_route"]
 
 
 @njit(cache=True)
@@ -160,3 +160,50 @@ def best_tail_exchanges(
             best_g[r, k] = g_best
             best_k[r, k] = cut
     return best_g, best_k, val
+
+
+@njit(cache=True)
+def cheapest_insertions(
+    legs: tuple[NDArray[np.float64], NDArray[np.float64]],
+    edges: tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.intp], NDArray[np.float64]],
+    day_starts: NDArray[np.intp],
+    routes: tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]],
+    visit: tuple[float, float],
+    limits: tuple[bool, float, float, bool, float, float],
+) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
+    """The penalised cost of inserting a customer on each day at its cheapest edge, and that
+    edge.
+
+    ``legs`` are the travel from every node to the customer and from the customer to every node
+    (a column and a row of the travel matrix, both contiguous), ``edges`` are every route's edges grouped by route, routes by day (from, to, route, travel),
+    ``day_starts`` the first edge of each day, ``routes`` each route's (load, travel, service),
+    ``visit`` the customer's (demand, service) and ``limits`` as in `best_tail_exchanges`. The
+    first cheapest edge of a day wins a tie.
+    """
+    into, out = legs
+    frm, to, rix, base = edges
+    load, travel, svc = routes
+    q_c, s_c = visit
+    has_cap, cap, alpha, has_dur, max_dur, beta = limits
+    n_edges = len(frm)
+    days = len(day_starts)
+    day_min = np.empty(days)
+    day_arg = np.empty(days, dtype=np.intp)
+    for day in range(days):
+        lo = day_starts[day]
+        hi = day_starts[day + 1] if day + 1 < days else n_edges
+        best, arg = np.inf, lo
+        for e in range(lo, hi):
+            delta = into[frm[e]] + out[to[e]] - base[e]
+            tot = delta
+            r = rix[e]
+            if has_cap:
+                tot = tot + alpha * (max(load[r] + q_c - cap, 0.0) - max(load[r] - cap, 0.0))
+            if has_dur:
+                dur = travel[r] + svc[r]
+                tot = tot + beta * (max(dur + delta + s_c - max_dur, 0.0) - max(dur - max_dur, 0.0))
+            if tot < best:
+                best, arg = tot, e
+        day_min[day] = best
+        day_arg[day] = arg
+    return day_min, day_arg

@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 import pytest
 
-from territory.periodic_kernels import best_tail_exchanges, improve_route
+from territory.periodic_kernels import best_tail_exchanges, cheapest_insertions, improve_route
 
 
 def _travel(d: np.ndarray, nodes: list[int]) -> float:
@@ -108,3 +108,44 @@ def test_tail_exchange_gains_match_the_exchanged_routes() -> None:
             cut = int(best_k[row, k])
             assert best_g[row, k] == pytest.approx(max(gains.values()))
             assert gains[cut] == pytest.approx(best_g[row, k])
+
+
+def test_cheapest_insertion_per_day_matches_inserting_everywhere() -> None:
+    rng = np.random.default_rng(11)
+    n, days, per_day = 30, 3, 2
+    pts = rng.random((n + 1, 2)) * 100
+    d = np.sqrt(((pts[:, None] - pts[None]) ** 2).sum(-1))
+    q = np.r_[0.0, rng.integers(1, 10, n).astype(float)]
+    s = np.r_[0.0, rng.integers(5, 20, n).astype(float)]
+    cap, alpha, max_dur, beta = 35.0, 3.0, 250.0, 2.0
+    c = n  # the customer to insert; the others are spread over the routes of the days
+    routes = [[] for _ in range(days * per_day)]
+    for k in range(1, n):
+        routes[int(rng.integers(len(routes)))].append(k)
+    routes[1] = []  # an empty route: its one edge is depot -> depot
+    arrs = [[0, *r, 0] for r in routes]
+    frm = np.array([a for arr in arrs for a in arr[:-1]], dtype=np.intp)
+    to = np.array([b for arr in arrs for b in arr[1:]], dtype=np.intp)
+    rix = np.array([i for i, arr in enumerate(arrs) for _ in arr[:-1]], dtype=np.intp)
+    offs = np.cumsum([0] + [len(arr) - 1 for arr in arrs])
+    load = np.array([sum(q[k] for k in r) for r in routes])
+    travel = np.array([_travel(d, arr) for arr in arrs])
+    svc = np.array([sum(s[k] for k in r) for r in routes])
+    day_min, day_edge = cheapest_insertions(
+        (np.ascontiguousarray(d[:, c]), d[c]),
+        (frm, to, rix, d[frm, to]),
+        offs[:-1:per_day].astype(np.intp),
+        (load, travel, svc),
+        (q[c], s[c]),
+        (True, cap, alpha, True, max_dur, beta),
+    )
+    args = (d, q, s, cap, alpha, max_dur, beta)
+    for day in range(days):
+        costs = {}
+        for r in range(day * per_day, (day + 1) * per_day):
+            arr = arrs[r]
+            for pos in range(1, len(arr)):
+                after = [*arr[:pos], c, *arr[pos:]]
+                costs[int(offs[r]) + pos - 1] = _penalised(after, *args) - _penalised(arr, *args)
+        assert day_min[day] == pytest.approx(min(costs.values()))
+        assert costs[int(day_edge[day])] == pytest.approx(day_min[day])
