@@ -9,7 +9,7 @@ uses it on the classical instances (Christofides & Beasley 1984; Cordeau, Gendre
 Method: adaptive large neighbourhood search (Ropke & Pisinger 2006) over (pattern, day-route
 position). A destroy operator (random, related, worst, whole routes) removes ``q`` customers from
 *all* their days; the repair inserts each one again by trying every allowed pattern, each day at
-its cheapest position (vectorised over all routes at once), so pattern changes are judged on real
+its cheapest position (over all routes at once, compiled), so pattern changes are judged on real
 route costs. Capacity and duration excess are penalised with self-adjusting weights instead of
 being forbidden (Cordeau, Gendreau & Laporte 1997), so the search may cross infeasible space and
 repair it. After each repair, route tails are exchanged between nearby routes of the same day
