@@ -267,6 +267,11 @@ class _Data:
         self.route_day = np.repeat(np.arange(self.t), self.m)
         self.symmetric = bool(np.allclose(self.d, self.d.T))
 
+    def limits(self, alpha: float, beta: float) -> tuple[bool, float, float, bool, float, float]:
+        """The route limits and their penalty weights as the compiled kernels take them
+        (`periodic_kernels`): capacity on, capacity, its weight, duration on, limit, its weight."""
+        return (self.has_cap, self.cap, alpha, self.has_dur, self.max_dur, beta)
+
 
 class _State:
     """Mutable solution: routes (customer lists), cached per-route loads, travel and service."""
@@ -476,14 +481,13 @@ def _insert_best(
     if not data.patterns[c]:
         return
     f, to, rix, base, offs, day_starts = st.edges()
-    limits = (data.has_cap, data.cap, alpha, data.has_dur, data.max_dur, beta)
     daymin, day_edge = cheapest_insertions(
         (data.dt[c], data.d[c]),
         (f, to, rix, base),
         day_starts,
         (st.load, st.travel, st.svc),
         (data.q[c], data.s[c]),
-        limits,
+        data.limits(alpha, beta),
     )
     pc = data.pmat[c] @ daymin
     if noise > 0.0 and rng is not None:
@@ -600,13 +604,21 @@ def _apply_tail_exchanges(
     alpha: float,
     beta: float,
 ) -> list[int]:
-    """Apply the best exchange of each pair, best first, to disjoint pairs; the routes moved."""
+    """Find the best exchange of each pair (`periodic_kernels.best_tail_exchanges`) and apply
+    them, best first, to disjoint pairs; the routes moved."""
     data = st.data
     lp = prof.nodes.shape[1] - 1
     kk = ycand.shape[1]
-    limits = (data.has_cap, data.cap, alpha, data.has_dur, data.max_dur, beta)
     best_g, best_k, val = best_tail_exchanges(
-        data.d, prof.nodes, prof.lens, prof.fwd, prof.load, prof.service, rx, ycand, limits
+        data.d,
+        prof.nodes,
+        prof.lens,
+        prof.fwd,
+        prof.load,
+        prof.service,
+        rx,
+        ycand,
+        data.limits(alpha, beta),
     )
     order = np.argsort(-best_g, axis=None, kind="stable")
     used: set[int] = set()

@@ -126,7 +126,6 @@ def best_tail_exchanges(
     for r in range(n_routes):
         if has_cap:
             val[r] = val[r] + alpha * max(tot_q[r] - cap, 0.0)
-    for r in range(n_routes):
         if has_dur:
             val[r] = val[r] + beta * max(tot_t[r] + tot_s[r] - max_dur, 0.0)
     rows, kk = ycand.shape
@@ -176,10 +175,11 @@ def cheapest_insertions(
     edge.
 
     ``legs`` are the travel from every node to the customer and from the customer to every node
-    (a column and a row of the travel matrix, both contiguous), ``edges`` are every route's edges grouped by route, routes by day (from, to, route, travel),
-    ``day_starts`` the first edge of each day, ``routes`` each route's (load, travel, service),
-    ``visit`` the customer's (demand, service) and ``limits`` as in `best_tail_exchanges`. The
-    first cheapest edge of a day wins a tie.
+    (a column and a row of the travel matrix, both contiguous); ``edges`` every route's edges
+    grouped by route, routes by day (from, to, route, travel); ``day_starts`` the first edge of
+    each day; ``routes`` each route's (load, travel, service); ``visit`` the customer's (demand,
+    service); ``limits`` as in `best_tail_exchanges`. The first cheapest edge of a day wins a
+    tie.
     """
     into, out = legs
     frm, to, rix, base = edges
