@@ -31,7 +31,16 @@ from dataclasses import dataclass, replace
 import numpy as np
 from numpy.typing import NDArray
 
-from .periodic_kernels import best_tail_exchanges, cheapest_insertions, improve_route
+from .periodic_kernels import (
+    best_tail_exchanges,
+    cheapest_insertions,
+    day_profile,
+    edges_insert,
+    edges_remove,
+    improve_route,
+    near_routes,
+    removal_savings,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -343,45 +352,20 @@ class _State:
         self.dirty.add(r)
 
     def _edges_insert(self, r: int, pos: int, prev: int, c: int, nxt: int) -> None:
-        # edge (prev, nxt) at e becomes (prev, c), (c, nxt); new arrays, never in place (shared)
+        # edge (prev, nxt) at pos becomes (prev, c), (c, nxt) (`periodic_kernels.edges_insert`)
         if self._edges is None:
             return
         ftr, base, offs, _ = self._edges
-        e = int(offs[r]) + pos
-        n_e = ftr.shape[1]
-        new = np.empty((3, n_e + 1), dtype=np.intp)
-        new[:, :e] = ftr[:, :e]
-        new[:, e + 1 :] = ftr[:, e:]
-        new[0, e], new[1, e], new[2, e] = prev, c, r
-        new[0, e + 1] = c
-        d = self.data.d
-        nb = np.empty(n_e + 1)
-        nb[:e] = base[:e]
-        nb[e] = d[prev, c]
-        nb[e + 1] = d[c, nxt]
-        nb[e + 2 :] = base[e + 1 :]
-        offs = offs.copy()
-        offs[r + 1 :] += 1
-        self._edges = (new, nb, offs, offs[:: self.data.m][: self.data.t])
+        ftr, base, offs = edges_insert((ftr, base, offs), self.data.d, r, pos, (prev, c, nxt))
+        self._edges = (ftr, base, offs, offs[:: self.data.m][: self.data.t])
 
     def _edges_remove(self, r: int, pos: int, prev: int, nxt: int) -> None:
-        # edges (prev, c) at e and (c, nxt) at e + 1 become (prev, nxt) at e
+        # edges (prev, c) and (c, nxt) at pos become (prev, nxt) (`periodic_kernels.edges_remove`)
         if self._edges is None:
             return
         ftr, base, offs, _ = self._edges
-        e = int(offs[r]) + pos
-        n_e = ftr.shape[1]
-        new = np.empty((3, n_e - 1), dtype=np.intp)
-        new[:, :e] = ftr[:, :e]
-        new[:, e + 1 :] = ftr[:, e + 2 :]
-        new[0, e], new[1, e], new[2, e] = prev, nxt, r
-        nb = np.empty(n_e - 1)
-        nb[:e] = base[:e]
-        nb[e] = self.data.d[prev, nxt]
-        nb[e + 1 :] = base[e + 2 :]
-        offs = offs.copy()
-        offs[r + 1 :] -= 1
-        self._edges = (new, nb, offs, offs[:: self.data.m][: self.data.t])
+        ftr, base, offs = edges_remove((ftr, base, offs), self.data.d, r, pos, (prev, nxt))
+        self._edges = (ftr, base, offs, offs[:: self.data.m][: self.data.t])
 
     def edges(self) -> _Edges:
         """All route edges, grouped by route (routes ordered by day): from, to, route, base cost."""
@@ -457,15 +441,8 @@ class _State:
 
     def removal_savings(self) -> NDArray[np.float64]:
         """Travel saved by removing each customer from all its days (0 when unscheduled)."""
-        d = self.data.d
-        sav = np.zeros(self.data.n + 1)
-        for r in range(self.data.n_routes):
-            if not self.seq[r]:
-                continue
-            a = self.arr(r)
-            mid = a[1:-1]
-            sav[mid] += d[a[:-2], mid] + d[mid, a[2:]] - d[a[:-2], a[2:]]
-        return sav
+        frm, to, rix, _, _, _ = self.edges()
+        return removal_savings(self.data.d, frm, to, rix, self.data.n)
 
 
 # --------------------------------------------------------------------------------------------
@@ -534,35 +511,6 @@ def _improve_routes(st: _State, routes: Sequence[int]) -> None:
             st.set_route(r, a[1:-1].tolist(), float(st.travel[r] - gain))
 
 
-def _near_routes(
-    d: NDArray[np.float64],
-    nodes: NDArray[np.intp],
-    lens: NDArray[np.intp],
-    rows: NDArray[np.intp],
-    k: int,
-) -> NDArray[np.intp]:
-    """The ``k`` routes nearest to each route in ``rows`` (by three sample stops), plus one empty.
-
-    Route tails are only exchanged between neighbouring routes (a granular neighbourhood,
-    Toth & Vigo 2003), which keeps 2-opt* affordable with many vehicles per day.
-    """
-    m = len(nodes)
-    if m - 1 <= k:
-        return np.tile(np.arange(m), (len(rows), 1))
-    cust = np.maximum(lens - 2, 0)
-    picks = np.stack([1 + (cust * f).astype(np.intp) // 4 for f in (1, 2, 3)], axis=1)
-    reps = np.take_along_axis(nodes, np.minimum(picks, np.maximum(lens - 2, 1)[:, None]), axis=1)
-    dist = d[reps[rows][:, None, :, None], reps[None, :, None, :]].min(axis=(2, 3))
-    empty = cust == 0
-    dist[:, empty] = np.inf
-    dist[np.arange(len(rows)), rows] = -1.0  # itself, masked later
-    near = np.argsort(dist, axis=1, kind="stable")[:, : k + 1]
-    if empty.any():
-        first_empty = int(np.flatnonzero(empty)[0])
-        near = np.concatenate([near, np.full((len(rows), 1), first_empty)], axis=1)
-    return near
-
-
 @dataclass(frozen=True)
 class _DayProfile:
     """The routes of one day as padded arrays: nodes (depots incl.) and prefix sums."""
@@ -586,11 +534,7 @@ def _day_profile(st: _State, routes: Sequence[int]) -> _DayProfile | None:
     nodes = np.zeros((len(routes), lmax), dtype=np.intp)
     for i, a in enumerate(arrs):
         nodes[i, : len(a)] = a
-    legs = data.d[nodes[:, :-1], nodes[:, 1:]]
-    fwd = np.zeros((len(routes), lmax))
-    np.cumsum(legs, axis=1, out=fwd[:, 1:])
-    load = np.cumsum(data.q[nodes], axis=1)
-    service = np.cumsum(data.s[nodes], axis=1)
+    fwd, load, service = day_profile(data.d, data.q, data.s, nodes)
     return _DayProfile(arrs, lens, nodes, fwd, load, service)
 
 
@@ -671,7 +615,7 @@ def _two_opt_star_day(
         if prof is None:
             break
         rx = np.array(rows)
-        ycand = _near_routes(st.data.d, prof.nodes, prof.lens, rx, k_near)  # partners per row
+        ycand = near_routes(st.data.d, prof.nodes, prof.lens, rx, k_near)  # partners per row
         moved = _apply_tail_exchanges(st, routes, prof, rx, ycand, alpha=alpha, beta=beta)
         if not moved:
             break

@@ -16,7 +16,16 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
-__all__ = ["best_tail_exchanges", "cheapest_insertions", "improve_route"]
+__all__ = [
+    "best_tail_exchanges",
+    "cheapest_insertions",
+    "day_profile",
+    "edges_insert",
+    "edges_remove",
+    "improve_route",
+    "near_routes",
+    "removal_savings",
+]
 
 
 @njit(cache=True)
@@ -208,3 +217,157 @@ def cheapest_insertions(
         day_min[day] = best
         day_arg[day] = arg
     return day_min, day_arg
+
+
+@njit(cache=True)
+def day_profile(
+    d: NDArray[np.float64], q: NDArray[np.float64], s: NDArray[np.float64], nodes: NDArray[np.intp]
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Prefix sums along each padded route of ``nodes``: travel up to each position, demand
+    and service up to and including it (the running sums of ``numpy.cumsum``)."""
+    n_routes, width = nodes.shape
+    fwd = np.zeros((n_routes, width))
+    load = np.empty((n_routes, width))
+    service = np.empty((n_routes, width))
+    for r in range(n_routes):
+        acc = 0.0
+        for j in range(width - 1):
+            acc += d[nodes[r, j], nodes[r, j + 1]]
+            fwd[r, j + 1] = acc
+        acc_q = 0.0
+        acc_s = 0.0
+        for j in range(width):
+            acc_q += q[nodes[r, j]]
+            acc_s += s[nodes[r, j]]
+            load[r, j] = acc_q
+            service[r, j] = acc_s
+    return fwd, load, service
+
+
+@njit(cache=True)
+def near_routes(
+    d: NDArray[np.float64],
+    nodes: NDArray[np.intp],
+    lens: NDArray[np.intp],
+    rows: NDArray[np.intp],
+    k: int,
+) -> NDArray[np.intp]:
+    """The ``k`` routes of a day nearest to each route in ``rows``, itself first, plus the first
+    empty route when there is one (every route when the day has at most ``k + 1``).
+
+    Two routes are as near as their nearest pair of sample stops, three per route at a quarter,
+    half and three quarters of it; an empty route is infinitely far. Ties keep the route order
+    (a stable sort). Tails are only exchanged between such neighbours (a granular neighbourhood,
+    Toth & Vigo 2003), which keeps 2-opt* affordable with many vehicles per day.
+    """
+    m = nodes.shape[0]
+    n_rows = len(rows)
+    if m - 1 <= k:
+        every = np.empty((n_rows, m), dtype=np.intp)
+        for i in range(n_rows):
+            for j in range(m):
+                every[i, j] = j
+        return every
+    reps = np.empty((m, 3), dtype=np.intp)
+    first_empty = -1
+    for r in range(m):
+        cust = max(lens[r] - 2, 0)
+        last = max(lens[r] - 2, 1)
+        for f in range(3):
+            reps[r, f] = nodes[r, min(1 + cust * (f + 1) // 4, last)]
+        if cust == 0 and first_empty < 0:
+            first_empty = r
+    extra = 1 if first_empty >= 0 else 0
+    near = np.empty((n_rows, k + 1 + extra), dtype=np.intp)
+    dist = np.empty(m)
+    for i in range(n_rows):
+        x = rows[i]
+        for y in range(m):
+            best = np.inf
+            if lens[y] > 2:
+                for a in range(3):
+                    for b in range(3):
+                        best = min(best, d[reps[x, a], reps[y, b]])
+            dist[y] = best
+        dist[x] = -1.0
+        order = np.argsort(dist, kind="mergesort")
+        near[i, : k + 1] = order[: k + 1]
+        if first_empty >= 0:
+            near[i, k + 1] = first_empty
+    return near
+
+
+@njit(cache=True)
+def edges_insert(
+    edges: tuple[NDArray[np.intp], NDArray[np.float64], NDArray[np.intp]],
+    d: NDArray[np.float64],
+    r: int,
+    pos: int,
+    stops: tuple[int, int, int],
+) -> tuple[NDArray[np.intp], NDArray[np.float64], NDArray[np.intp]]:
+    """The edge cache after inserting ``c`` between ``prev`` and ``nxt`` (``stops``) at ``pos``
+    of route ``r``: edge (prev, nxt) becomes (prev, c), (c, nxt). ``edges`` are (from, to,
+    route) as rows, each edge's travel and each route's first edge; new arrays, never in place
+    (a copied state shares them)."""
+    ftr, base, offs = edges
+    prev, c, nxt = stops
+    e = offs[r] + pos
+    n_e = ftr.shape[1]
+    new = np.empty((3, n_e + 1), dtype=np.intp)
+    new[:, :e] = ftr[:, :e]
+    new[:, e + 1 :] = ftr[:, e:]
+    new[0, e], new[1, e], new[2, e] = prev, c, r
+    new[0, e + 1] = c
+    nb = np.empty(n_e + 1)
+    nb[:e] = base[:e]
+    nb[e] = d[prev, c]
+    nb[e + 1] = d[c, nxt]
+    nb[e + 2 :] = base[e + 1 :]
+    new_offs = offs.copy()
+    new_offs[r + 1 :] += 1
+    return new, nb, new_offs
+
+
+@njit(cache=True)
+def edges_remove(
+    edges: tuple[NDArray[np.intp], NDArray[np.float64], NDArray[np.intp]],
+    d: NDArray[np.float64],
+    r: int,
+    pos: int,
+    stops: tuple[int, int],
+) -> tuple[NDArray[np.intp], NDArray[np.float64], NDArray[np.intp]]:
+    """The edge cache after removing the customer at ``pos`` of route ``r`` from between
+    ``prev`` and ``nxt`` (``stops``): edges (prev, c) and (c, nxt) become (prev, nxt)."""
+    ftr, base, offs = edges
+    prev, nxt = stops
+    e = offs[r] + pos
+    n_e = ftr.shape[1]
+    new = np.empty((3, n_e - 1), dtype=np.intp)
+    new[:, :e] = ftr[:, :e]
+    new[:, e + 1 :] = ftr[:, e + 2 :]
+    new[0, e], new[1, e], new[2, e] = prev, nxt, r
+    nb = np.empty(n_e - 1)
+    nb[:e] = base[:e]
+    nb[e] = d[prev, nxt]
+    nb[e + 1 :] = base[e + 2 :]
+    new_offs = offs.copy()
+    new_offs[r + 1 :] -= 1
+    return new, nb, new_offs
+
+
+@njit(cache=True)
+def removal_savings(
+    d: NDArray[np.float64],
+    frm: NDArray[np.intp],
+    to: NDArray[np.intp],
+    rix: NDArray[np.intp],
+    n: int,
+) -> NDArray[np.float64]:
+    """Travel saved by taking each of the ``n`` customers out of all its routes (0 when it is in
+    none), from every route's edges grouped by route (from, to, route), routes in order."""
+    sav = np.zeros(n + 1)
+    for e in range(len(frm) - 1):
+        if rix[e] == rix[e + 1]:
+            c = to[e]
+            sav[c] += d[frm[e], c] + d[c, to[e + 1]] - d[frm[e], to[e + 1]]
+    return sav

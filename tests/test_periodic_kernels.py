@@ -7,7 +7,16 @@ import itertools
 import numpy as np
 import pytest
 
-from territory.periodic_kernels import best_tail_exchanges, cheapest_insertions, improve_route
+from territory.periodic_kernels import (
+    best_tail_exchanges,
+    cheapest_insertions,
+    day_profile,
+    edges_insert,
+    edges_remove,
+    improve_route,
+    near_routes,
+    removal_savings,
+)
 
 
 def _travel(d: np.ndarray, nodes: list[int]) -> float:
@@ -149,3 +158,109 @@ def test_cheapest_insertion_per_day_matches_inserting_everywhere() -> None:
                 costs[int(offs[r]) + pos - 1] = _penalised(after, *args) - _penalised(arr, *args)
         assert day_min[day] == pytest.approx(min(costs.values()))
         assert costs[int(day_edge[day])] == pytest.approx(day_min[day])
+
+
+def _random_day(seed: int, n: int = 30, n_routes: int = 8) -> tuple[np.ndarray, list[list[int]]]:
+    """A travel matrix (asymmetric) and ``n_routes`` routes over customers 1..n, two empty."""
+    rng = np.random.default_rng(seed)
+    pts = rng.random((n + 1, 2)) * 100
+    d = np.sqrt(((pts[:, None] - pts[None]) ** 2).sum(-1)) * (1 + 0.2 * rng.random((n + 1, n + 1)))
+    routes: list[list[int]] = [[] for _ in range(n_routes)]
+    for k in rng.permutation(n) + 1:
+        routes[int(rng.integers(n_routes - 2))].append(int(k))
+    routes[n_routes - 2], routes[2] = routes[2], []  # empty routes in the middle and at the end
+    return d, routes
+
+
+def _padded(routes: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+    arrs = [[0, *r, 0] for r in routes]
+    nodes = np.zeros((len(arrs), max(len(a) for a in arrs)), dtype=np.intp)
+    for i, a in enumerate(arrs):
+        nodes[i, : len(a)] = a
+    return nodes, np.array([len(a) for a in arrs], dtype=np.intp)
+
+
+def test_day_profile_is_the_running_sum_along_each_route() -> None:
+    d, routes = _random_day(3)
+    rng = np.random.default_rng(4)
+    q, s = rng.random(len(d)), rng.random(len(d))
+    nodes, _ = _padded(routes)
+    fwd, load, service = day_profile(d, q, s, nodes)
+    for i in range(len(routes)):
+        row = nodes[i].tolist()
+        assert fwd[i, 0] == 0.0
+        for j in range(1, len(row)):
+            assert fwd[i, j] == pytest.approx(_travel(d, row[: j + 1]))
+        assert load[i] == pytest.approx(np.cumsum(q[row]))
+        assert service[i] == pytest.approx(np.cumsum(s[row]))
+
+
+@pytest.mark.parametrize("k", [2, 5, 7])
+def test_near_routes_orders_routes_by_their_nearest_sample_stops(k: int) -> None:
+    d, routes = _random_day(5)
+    nodes, lens = _padded(routes)
+    rows = np.array([0, 1, 3, 6], dtype=np.intp)
+    near = near_routes(d, nodes, lens, rows, k)
+    if len(routes) - 1 <= k:  # every route is a neighbour
+        assert near.tolist() == [list(range(len(routes)))] * len(rows)
+        return
+
+    def samples(r: list[int]) -> list[int]:
+        return [r[min(len(r) * f // 4, len(r) - 1)] for f in (1, 2, 3)]
+
+    for row, x in zip(near, rows, strict=True):
+        dist = {
+            y: min(d[a, b] for a in samples(routes[x]) for b in samples(routes[y]))
+            for y in range(len(routes))
+            if routes[y] and y != x
+        }
+        expected = [int(x), *sorted(dist, key=lambda y: (dist[y], y))][: k + 1]
+        assert row.tolist() == [*expected, 2]  # the first empty route is always a partner
+
+
+def _edge_arrays(routes: list[list[int]], d: np.ndarray) -> tuple[np.ndarray, ...]:
+    arrs = [[0, *r, 0] for r in routes]
+    ftr = np.array(
+        [
+            [a for arr in arrs for a in arr[:-1]],
+            [b for arr in arrs for b in arr[1:]],
+            [i for i, arr in enumerate(arrs) for _ in arr[:-1]],
+        ],
+        dtype=np.intp,
+    )
+    offs = np.cumsum([0] + [len(arr) - 1 for arr in arrs]).astype(np.intp)
+    return ftr, d[ftr[0], ftr[1]], offs
+
+
+def test_edge_updates_match_the_edges_of_the_edited_routes() -> None:
+    d, routes = _random_day(6)
+    before = _edge_arrays(routes, d)
+    c = routes[1].pop(2)  # taken out of route 1 at position 2
+    after = _edge_arrays(routes, d)
+    prev, nxt = routes[1][1], routes[1][2]
+    removed = edges_remove(before, d, 1, 2, (prev, nxt))
+    for got, want in zip(removed, after, strict=True):
+        np.testing.assert_array_equal(got, want)
+    for r, pos in ((2, 0), (0, len(routes[0])), (4, 1)):  # an empty route, the end, the middle
+        seq = routes[r]
+        stops = (seq[pos - 1] if pos else 0, c, seq[pos] if pos < len(seq) else 0)
+        edited = [list(x) for x in routes]
+        edited[r].insert(pos, c)
+        inserted = edges_insert(after, d, r, pos, stops)
+        for got, want in zip(inserted, _edge_arrays(edited, d), strict=True):
+            np.testing.assert_array_equal(got, want)
+
+
+def test_removal_savings_are_the_travel_saved_by_each_removal() -> None:
+    d, routes = _random_day(7, n=25)
+    routes[5].append(routes[0][0])  # a customer on two routes (two days) saves both
+    ftr, _, _ = _edge_arrays(routes, d)
+    sav = removal_savings(d, ftr[0], ftr[1], ftr[2], 26)
+    assert sav[26] == 0.0 and sav[0] == 0.0  # not on any route; the depot
+    for c in range(1, 26):
+        saved = 0.0
+        for r in routes:
+            if c in r:
+                arr = [0, *r, 0]
+                saved += _travel(d, arr) - _travel(d, [x for x in arr if x != c])
+        assert sav[c] == pytest.approx(saved)
