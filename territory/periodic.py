@@ -351,22 +351,6 @@ class _State:
             self._edges = None
         self.dirty.add(r)
 
-    def _edges_insert(self, r: int, pos: int, prev: int, c: int, nxt: int) -> None:
-        # edge (prev, nxt) at pos becomes (prev, c), (c, nxt) (`periodic_kernels.edges_insert`)
-        if self._edges is None:
-            return
-        ftr, base, offs, _ = self._edges
-        ftr, base, offs = edges_insert((ftr, base, offs), self.data.d, r, pos, (prev, c, nxt))
-        self._edges = (ftr, base, offs, offs[:: self.data.m][: self.data.t])
-
-    def _edges_remove(self, r: int, pos: int, prev: int, nxt: int) -> None:
-        # edges (prev, c) and (c, nxt) at pos become (prev, nxt) (`periodic_kernels.edges_remove`)
-        if self._edges is None:
-            return
-        ftr, base, offs, _ = self._edges
-        ftr, base, offs = edges_remove((ftr, base, offs), self.data.d, r, pos, (prev, nxt))
-        self._edges = (ftr, base, offs, offs[:: self.data.m][: self.data.t])
-
     def edges(self) -> _Edges:
         """All route edges, grouped by route (routes ordered by day): from, to, route, base cost."""
         if self._edges is None:
@@ -385,25 +369,33 @@ class _State:
         return ftr[0], ftr[1], ftr[2], base, offs, day_starts
 
     # --- edits ----------------------------------------------------------------------------
-    def insert(self, c: int, r: int, pos: int) -> None:
-        """Insert customer ``c`` into route ``r`` before index ``pos`` of its customer list."""
+    def insert(self, c: int, places: Sequence[tuple[int, int]]) -> None:
+        """Insert customer ``c`` into each route ``r`` of ``places`` before index ``pos`` of its
+        customer list (``(r, pos)`` pairs, routes in increasing order, one per day)."""
         data = self.data
-        seq = self.seq[r]
-        prev = seq[pos - 1] if pos > 0 else 0
-        nxt = seq[pos] if pos < len(seq) else 0
         d = data.d
-        self.travel[r] += d[prev, c] + d[c, nxt] - d[prev, nxt]
-        self.load[r] += data.q[c]
-        self.svc[r] += data.s[c]
-        seq.insert(pos, c)
-        self.route_of[c, data.route_day[r]] = r
-        self._edges_insert(r, pos, prev, c, nxt)
-        self._touch(r, keep_edges=True)
+        edits = np.empty((len(places), 4), dtype=np.intp)
+        for i, (r, pos) in enumerate(places):
+            seq = self.seq[r]
+            prev = seq[pos - 1] if pos > 0 else 0
+            nxt = seq[pos] if pos < len(seq) else 0
+            self.travel[r] += d[prev, c] + d[c, nxt] - d[prev, nxt]
+            self.load[r] += data.q[c]
+            self.svc[r] += data.s[c]
+            seq.insert(pos, c)
+            self.route_of[c, data.route_day[r]] = r
+            edits[i] = r, pos, prev, nxt
+            self._touch(r, keep_edges=True)
+        if self._edges is not None:
+            ftr, base, offs, _ = self._edges
+            ftr, base, offs = edges_insert((ftr, base, offs), d, c, edits)
+            self._edges = (ftr, base, offs, offs[:: data.m][: data.t])
 
     def remove(self, c: int) -> None:
         """Take customer ``c`` out of every route it is in; its pattern becomes 0."""
         data = self.data
         d = data.d
+        edits = []
         for day in range(data.t):
             r = int(self.route_of[c, day])
             if r < 0:
@@ -417,9 +409,14 @@ class _State:
             self.svc[r] -= data.s[c]
             del seq[pos]
             self.route_of[c, day] = -1
-            self._edges_remove(r, pos, prev, nxt)
+            edits.append((r, pos, prev, nxt))
             self._touch(r, keep_edges=True)
         self.pattern[c] = 0
+        if edits and self._edges is not None:
+            ftr, base, offs, _ = self._edges
+            places = np.array(edits, dtype=np.intp)
+            ftr, base, offs = edges_remove((ftr, base, offs), d, places)
+            self._edges = (ftr, base, offs, offs[:: data.m][: data.t])
 
     def set_route(self, r: int, seq: list[int], travel: float) -> None:
         self.seq[r] = seq
@@ -474,13 +471,13 @@ def _insert_best(
         st.pattern[c] = 0
         return
     pat = data.patterns[c][k]
+    places = []
     for day in range(data.t):
-        if not (pat >> day) & 1:
-            continue
-        e = int(day_edge[day])
-        r = int(rix[e])
-        # positions are not shifted by inserting on other days: different routes
-        st.insert(c, r, e - int(offs[r]))
+        if (pat >> day) & 1:
+            e = int(day_edge[day])
+            r = int(rix[e])
+            places.append((r, e - int(offs[r])))  # days in order: routes in increasing order
+    st.insert(c, places)
     st.pattern[c] = pat
 
 

@@ -301,30 +301,36 @@ def near_routes(
 def edges_insert(
     edges: tuple[NDArray[np.intp], NDArray[np.float64], NDArray[np.intp]],
     d: NDArray[np.float64],
-    r: int,
-    pos: int,
-    stops: tuple[int, int, int],
+    c: int,
+    places: NDArray[np.intp],
 ) -> tuple[NDArray[np.intp], NDArray[np.float64], NDArray[np.intp]]:
-    """The edge cache after inserting ``c`` between ``prev`` and ``nxt`` (``stops``) at ``pos``
-    of route ``r``: edge (prev, nxt) becomes (prev, c), (c, nxt). ``edges`` are (from, to,
-    route) as rows, each edge's travel and each route's first edge; new arrays, never in place
-    (a copied state shares them)."""
+    """The edge cache after inserting customer ``c`` at each row ``(r, pos, prev, nxt)`` of
+    ``places`` (routes in increasing order): edge ``pos`` of route ``r``, (prev, nxt), becomes
+    (prev, c), (c, nxt). ``edges`` are (from, to, route) as rows, each edge's travel and each
+    route's first edge; new arrays, never in place (a copied state shares them)."""
     ftr, base, offs = edges
-    prev, c, nxt = stops
-    e = offs[r] + pos
     n_e = ftr.shape[1]
-    new = np.empty((3, n_e + 1), dtype=np.intp)
-    new[:, :e] = ftr[:, :e]
-    new[:, e + 1 :] = ftr[:, e:]
-    new[0, e], new[1, e], new[2, e] = prev, c, r
-    new[0, e + 1] = c
-    nb = np.empty(n_e + 1)
-    nb[:e] = base[:e]
-    nb[e] = d[prev, c]
-    nb[e + 1] = d[c, nxt]
-    nb[e + 2 :] = base[e + 1 :]
+    k = places.shape[0]
+    new = np.empty((3, n_e + k), dtype=np.intp)
+    nb = np.empty(n_e + k)
     new_offs = offs.copy()
-    new_offs[r + 1 :] += 1
+    src = dst = 0
+    for i in range(k):
+        r, pos, prev, nxt = places[i, 0], places[i, 1], places[i, 2], places[i, 3]
+        e = offs[r] + pos
+        width = e - src
+        new[:, dst : dst + width] = ftr[:, src:e]
+        nb[dst : dst + width] = base[src:e]
+        dst += width
+        new[0, dst], new[1, dst], new[2, dst] = prev, c, r
+        new[0, dst + 1], new[1, dst + 1], new[2, dst + 1] = c, nxt, r
+        nb[dst] = d[prev, c]
+        nb[dst + 1] = d[c, nxt]
+        dst += 2
+        src = e + 1
+        new_offs[r + 1 :] += 1
+    new[:, dst:] = ftr[:, src:]
+    nb[dst:] = base[src:]
     return new, nb, new_offs
 
 
@@ -332,26 +338,32 @@ def edges_insert(
 def edges_remove(
     edges: tuple[NDArray[np.intp], NDArray[np.float64], NDArray[np.intp]],
     d: NDArray[np.float64],
-    r: int,
-    pos: int,
-    stops: tuple[int, int],
+    places: NDArray[np.intp],
 ) -> tuple[NDArray[np.intp], NDArray[np.float64], NDArray[np.intp]]:
-    """The edge cache after removing the customer at ``pos`` of route ``r`` from between
-    ``prev`` and ``nxt`` (``stops``): edges (prev, c) and (c, nxt) become (prev, nxt)."""
+    """The edge cache after removing a customer at each row ``(r, pos, prev, nxt)`` of
+    ``places`` (routes in increasing order): edges ``pos`` and ``pos + 1`` of route ``r``,
+    (prev, c) and (c, nxt), become (prev, nxt)."""
     ftr, base, offs = edges
-    prev, nxt = stops
-    e = offs[r] + pos
     n_e = ftr.shape[1]
-    new = np.empty((3, n_e - 1), dtype=np.intp)
-    new[:, :e] = ftr[:, :e]
-    new[:, e + 1 :] = ftr[:, e + 2 :]
-    new[0, e], new[1, e], new[2, e] = prev, nxt, r
-    nb = np.empty(n_e - 1)
-    nb[:e] = base[:e]
-    nb[e] = d[prev, nxt]
-    nb[e + 1 :] = base[e + 2 :]
+    k = places.shape[0]
+    new = np.empty((3, n_e - k), dtype=np.intp)
+    nb = np.empty(n_e - k)
     new_offs = offs.copy()
-    new_offs[r + 1 :] -= 1
+    src = dst = 0
+    for i in range(k):
+        r, pos, prev, nxt = places[i, 0], places[i, 1], places[i, 2], places[i, 3]
+        e = offs[r] + pos
+        width = e - src
+        new[:, dst : dst + width] = ftr[:, src:e]
+        nb[dst : dst + width] = base[src:e]
+        dst += width
+        new[0, dst], new[1, dst], new[2, dst] = prev, nxt, r
+        nb[dst] = d[prev, nxt]
+        dst += 1
+        src = e + 2
+        new_offs[r + 1 :] -= 1
+    new[:, dst:] = ftr[:, src:]
+    nb[dst:] = base[src:]
     return new, nb, new_offs
 
 

@@ -235,20 +235,35 @@ def _edge_arrays(routes: list[list[int]], d: np.ndarray) -> tuple[np.ndarray, ..
 def test_edge_updates_match_the_edges_of_the_edited_routes() -> None:
     d, routes = _random_day(6)
     before = _edge_arrays(routes, d)
-    c = routes[1].pop(2)  # taken out of route 1 at position 2
+    c = routes[1][2]
+    routes[5].insert(1, c)  # visited on two routes (two days)
+    two = _edge_arrays(routes, d)
+    places = np.array([[1, 2, routes[1][1], routes[1][3]], [5, 1, routes[5][0], routes[5][2]]])
+    for r, pos in ((5, 1), (1, 2)):
+        del routes[r][pos]
     after = _edge_arrays(routes, d)
-    prev, nxt = routes[1][1], routes[1][2]
-    removed = edges_remove(before, d, 1, 2, (prev, nxt))
-    for got, want in zip(removed, after, strict=True):
+    for got, want in zip(edges_remove(two, d, places), after, strict=True):
         np.testing.assert_array_equal(got, want)
-    for r, pos in ((2, 0), (0, len(routes[0])), (4, 1)):  # an empty route, the end, the middle
+    for got, want in zip(edges_remove(before, d, places[:1]), after, strict=True):
+        np.testing.assert_array_equal(got, want)
+    # an empty route, the end of a route, the middle of another: one by one and all at once
+    chosen = ((0, len(routes[0])), (2, 0), (4, 1))
+    edited = [list(x) for x in routes]
+    rows = []
+    for r, pos in chosen:
         seq = routes[r]
-        stops = (seq[pos - 1] if pos else 0, c, seq[pos] if pos < len(seq) else 0)
-        edited = [list(x) for x in routes]
+        stops = [r, pos, seq[pos - 1] if pos else 0, seq[pos] if pos < len(seq) else 0]
+        rows.append(stops)
         edited[r].insert(pos, c)
-        inserted = edges_insert(after, d, r, pos, stops)
-        for got, want in zip(inserted, _edge_arrays(edited, d), strict=True):
-            np.testing.assert_array_equal(got, want)
+        one = [list(x) for x in routes]
+        one[r].insert(pos, c)
+        got = edges_insert(after, d, c, np.array([stops]))
+        for g, want in zip(got, _edge_arrays(one, d), strict=True):
+            np.testing.assert_array_equal(g, want)
+    for g, want in zip(
+        edges_insert(after, d, c, np.array(rows)), _edge_arrays(edited, d), strict=True
+    ):
+        np.testing.assert_array_equal(g, want)
 
 
 def test_removal_savings_are_the_travel_saved_by_each_removal() -> None:
