@@ -313,7 +313,7 @@ def test_two_opt_star_keeps_days_and_never_worsens() -> None:
         for day in range(data.t):
             if pat >> day & 1:
                 r = day * data.m + int(rng.integers(data.m))
-                state.insert(c, r, len(state.seq[r]))
+                state.insert(c, [(r, len(state.seq[r]))])
         state.pattern[c] = pat
     alpha, beta = 1.0, 1.0
     before = state.penalised(alpha, beta)
