@@ -35,11 +35,10 @@ from .periodic_kernels import (
     best_tail_exchanges,
     cheapest_insertions,
     day_profile,
-    edges_insert,
-    edges_remove,
     improve_route,
     near_routes,
     removal_savings,
+    splice_edges,
 )
 
 logger = logging.getLogger(__name__)
@@ -386,10 +385,7 @@ class _State:
             self.route_of[c, data.route_day[r]] = r
             edits[i] = r, pos, prev, nxt
             self._touch(r, keep_edges=True)
-        if self._edges is not None:
-            ftr, base, offs, _ = self._edges
-            ftr, base, offs = edges_insert((ftr, base, offs), d, c, edits)
-            self._edges = (ftr, base, offs, offs[:: data.m][: data.t])
+        self._splice(c, edits)
 
     def remove(self, c: int) -> None:
         """Take customer ``c`` out of every route it is in; its pattern becomes 0."""
@@ -412,11 +408,18 @@ class _State:
             edits.append((r, pos, prev, nxt))
             self._touch(r, keep_edges=True)
         self.pattern[c] = 0
-        if edits and self._edges is not None:
-            ftr, base, offs, _ = self._edges
-            places = np.array(edits, dtype=np.intp)
-            ftr, base, offs = edges_remove((ftr, base, offs), d, places)
-            self._edges = (ftr, base, offs, offs[:: data.m][: data.t])
+        if edits:
+            self._splice(0, np.array(edits, dtype=np.intp))
+
+    def _splice(self, c: int, edits: NDArray[np.intp]) -> None:
+        """Bring the edge cache, if there is one, up to date after customer ``c``'s visits were
+        inserted at ``edits`` (rows ``r, pos, prev, nxt``), or removed from there when ``c`` is
+        0 (`periodic_kernels.splice_edges`)."""
+        if self._edges is None:
+            return
+        ftr, base, offs, _ = self._edges
+        ftr, base, offs = splice_edges((ftr, base, offs), self.data.d, c, edits)
+        self._edges = (ftr, base, offs, offs[:: self.data.m][: self.data.t])
 
     def set_route(self, r: int, seq: list[int], travel: float) -> None:
         self.seq[r] = seq

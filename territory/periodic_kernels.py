@@ -20,11 +20,10 @@ __all__ = [
     "best_tail_exchanges",
     "cheapest_insertions",
     "day_profile",
-    "edges_insert",
-    "edges_remove",
     "improve_route",
     "near_routes",
     "removal_savings",
+    "splice_edges",
 ]
 
 
@@ -298,21 +297,26 @@ def near_routes(
 
 
 @njit(cache=True)
-def edges_insert(
+def splice_edges(
     edges: tuple[NDArray[np.intp], NDArray[np.float64], NDArray[np.intp]],
     d: NDArray[np.float64],
     c: int,
     places: NDArray[np.intp],
 ) -> tuple[NDArray[np.intp], NDArray[np.float64], NDArray[np.intp]]:
-    """The edge cache after inserting customer ``c`` at each row ``(r, pos, prev, nxt)`` of
-    ``places`` (routes in increasing order): edge ``pos`` of route ``r``, (prev, nxt), becomes
-    (prev, c), (c, nxt). ``edges`` are (from, to, route) as rows, each edge's travel and each
-    route's first edge; new arrays, never in place (a copied state shares them)."""
+    """The edge cache after one customer's visits are inserted or removed.
+
+    ``edges`` are (from, to, route) as rows, each edge's travel and each route's first edge;
+    ``places`` one row ``(r, pos, prev, nxt)`` per visit, routes in increasing order. With a
+    customer ``c`` (> 0) edge ``pos`` of route ``r``, (prev, nxt), becomes (prev, c), (c, nxt);
+    with ``c`` 0 edges ``pos`` and ``pos + 1``, (prev, c) and (c, nxt), become (prev, nxt).
+    New arrays, never in place (a copied state shares them).
+    """
     ftr, base, offs = edges
-    n_e = ftr.shape[1]
     k = places.shape[0]
-    new = np.empty((3, n_e + k), dtype=np.intp)
-    nb = np.empty(n_e + k)
+    grow = 1 if c > 0 else -1
+    n_new = ftr.shape[1] + grow * k
+    new = np.empty((3, n_new), dtype=np.intp)
+    nb = np.empty(n_new)
     new_offs = offs.copy()
     src = dst = 0
     for i in range(k):
@@ -322,46 +326,19 @@ def edges_insert(
         new[:, dst : dst + width] = ftr[:, src:e]
         nb[dst : dst + width] = base[src:e]
         dst += width
-        new[0, dst], new[1, dst], new[2, dst] = prev, c, r
-        new[0, dst + 1], new[1, dst + 1], new[2, dst + 1] = c, nxt, r
-        nb[dst] = d[prev, c]
-        nb[dst + 1] = d[c, nxt]
-        dst += 2
-        src = e + 1
-        new_offs[r + 1 :] += 1
-    new[:, dst:] = ftr[:, src:]
-    nb[dst:] = base[src:]
-    return new, nb, new_offs
-
-
-@njit(cache=True)
-def edges_remove(
-    edges: tuple[NDArray[np.intp], NDArray[np.float64], NDArray[np.intp]],
-    d: NDArray[np.float64],
-    places: NDArray[np.intp],
-) -> tuple[NDArray[np.intp], NDArray[np.float64], NDArray[np.intp]]:
-    """The edge cache after removing a customer at each row ``(r, pos, prev, nxt)`` of
-    ``places`` (routes in increasing order): edges ``pos`` and ``pos + 1`` of route ``r``,
-    (prev, c) and (c, nxt), become (prev, nxt)."""
-    ftr, base, offs = edges
-    n_e = ftr.shape[1]
-    k = places.shape[0]
-    new = np.empty((3, n_e - k), dtype=np.intp)
-    nb = np.empty(n_e - k)
-    new_offs = offs.copy()
-    src = dst = 0
-    for i in range(k):
-        r, pos, prev, nxt = places[i, 0], places[i, 1], places[i, 2], places[i, 3]
-        e = offs[r] + pos
-        width = e - src
-        new[:, dst : dst + width] = ftr[:, src:e]
-        nb[dst : dst + width] = base[src:e]
-        dst += width
-        new[0, dst], new[1, dst], new[2, dst] = prev, nxt, r
-        nb[dst] = d[prev, nxt]
-        dst += 1
-        src = e + 2
-        new_offs[r + 1 :] -= 1
+        if c > 0:
+            new[0, dst], new[1, dst], new[2, dst] = prev, c, r
+            new[0, dst + 1], new[1, dst + 1], new[2, dst + 1] = c, nxt, r
+            nb[dst] = d[prev, c]
+            nb[dst + 1] = d[c, nxt]
+            dst += 2
+            src = e + 1
+        else:
+            new[0, dst], new[1, dst], new[2, dst] = prev, nxt, r
+            nb[dst] = d[prev, nxt]
+            dst += 1
+            src = e + 2
+        new_offs[r + 1 :] += grow
     new[:, dst:] = ftr[:, src:]
     nb[dst:] = base[src:]
     return new, nb, new_offs

@@ -11,11 +11,10 @@ from territory.periodic_kernels import (
     best_tail_exchanges,
     cheapest_insertions,
     day_profile,
-    edges_insert,
-    edges_remove,
     improve_route,
     near_routes,
     removal_savings,
+    splice_edges,
 )
 
 
@@ -242,9 +241,9 @@ def test_edge_updates_match_the_edges_of_the_edited_routes() -> None:
     for r, pos in ((5, 1), (1, 2)):
         del routes[r][pos]
     after = _edge_arrays(routes, d)
-    for got, want in zip(edges_remove(two, d, places), after, strict=True):
+    for got, want in zip(splice_edges(two, d, 0, places), after, strict=True):
         np.testing.assert_array_equal(got, want)
-    for got, want in zip(edges_remove(before, d, places[:1]), after, strict=True):
+    for got, want in zip(splice_edges(before, d, 0, places[:1]), after, strict=True):
         np.testing.assert_array_equal(got, want)
     # an empty route, the end of a route, the middle of another: one by one and all at once
     chosen = ((0, len(routes[0])), (2, 0), (4, 1))
@@ -257,11 +256,11 @@ def test_edge_updates_match_the_edges_of_the_edited_routes() -> None:
         edited[r].insert(pos, c)
         one = [list(x) for x in routes]
         one[r].insert(pos, c)
-        got = edges_insert(after, d, c, np.array([stops]))
+        got = splice_edges(after, d, c, np.array([stops]))
         for g, want in zip(got, _edge_arrays(one, d), strict=True):
             np.testing.assert_array_equal(g, want)
     for g, want in zip(
-        edges_insert(after, d, c, np.array(rows)), _edge_arrays(edited, d), strict=True
+        splice_edges(after, d, c, np.array(rows)), _edge_arrays(edited, d), strict=True
     ):
         np.testing.assert_array_equal(g, want)
 
