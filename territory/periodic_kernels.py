@@ -11,7 +11,7 @@ candidates in the same order with the same arithmetic, so they choose the same m
 best on ties, as numpy's ``argmax`` / ``argmin``) and the engine's results are unchanged to the
 last bit; they skip the temporary arrays, which took most of the search's time (a search
 iteration took 0.41-0.61x the CPU on the classical instances with the first three, and
-0.55-0.71x of that again with the bookkeeping compiled too).
+0.53-0.80x of that again with the bookkeeping compiled too).
 """
 
 from __future__ import annotations
