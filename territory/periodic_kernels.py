@@ -308,6 +308,25 @@ def near_routes(
 
 
 @njit(cache=True)
+def _copy_edges(
+    old: tuple[NDArray[np.intp], NDArray[np.float64]],
+    start: int,
+    stop: int,
+    out: tuple[NDArray[np.intp], NDArray[np.float64]],
+    dst: int,
+) -> int:
+    """Copy edges ``start .. stop - 1`` (from, to, route rows and travel) to ``out`` from
+    position ``dst``; the position after them."""
+    ftr, base = old
+    new, nb = out
+    for j in range(start, stop):
+        new[0, dst], new[1, dst], new[2, dst] = ftr[0, j], ftr[1, j], ftr[2, j]
+        nb[dst] = base[j]
+        dst += 1
+    return dst
+
+
+@njit(cache=True)
 def splice_edges(
     edges: tuple[NDArray[np.intp], NDArray[np.float64], NDArray[np.intp]],
     d: NDArray[np.float64],
@@ -330,18 +349,10 @@ def splice_edges(
     nb = np.empty(n_new)
     new_offs = offs.copy()
     src = dst = 0
-    for i in range(k + 1):
-        if i < k:
-            r, pos, prev, nxt = places[i, 0], places[i, 1], places[i, 2], places[i, 3]
-            e = offs[r] + pos
-        else:  # the edges after the last place
-            e = ftr.shape[1]
-        for j in range(src, e):
-            new[0, dst], new[1, dst], new[2, dst] = ftr[0, j], ftr[1, j], ftr[2, j]
-            nb[dst] = base[j]
-            dst += 1
-        if i == k:
-            break
+    for i in range(k):
+        r, pos, prev, nxt = places[i, 0], places[i, 1], places[i, 2], places[i, 3]
+        e = offs[r] + pos
+        dst = _copy_edges((ftr, base), src, e, (new, nb), dst)
         if c > 0:
             new[0, dst], new[1, dst], new[2, dst] = prev, c, r
             new[0, dst + 1], new[1, dst + 1], new[2, dst + 1] = c, nxt, r
@@ -356,6 +367,7 @@ def splice_edges(
             src = e + 2
         for j in range(r + 1, len(new_offs)):
             new_offs[j] += grow
+    _copy_edges((ftr, base), src, ftr.shape[1], (new, nb), dst)
     return new, nb, new_offs
 
 
