@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -1375,6 +1375,7 @@ def solve_periodic(
     params: SearchParams = SearchParams(),  # frozen: one shared default is safe
     initial: Sequence[int] | None = None,
     deadline: float | None = None,
+    workers: int = 1,
 ) -> PeriodicSolution:
     """Choose a visit pattern per customer and route every day (ALNS, see module docstring).
 
@@ -1395,13 +1396,46 @@ def solve_periodic(
         A safety cap: stop when ``time.perf_counter()`` reaches it. Unlike `MaxRuntime` it does
         not shape the search (the cooling follows ``stop``), so a run that finishes before the
         deadline is identical to one without it.
+    workers
+        Searches run at once, each in its own process (`periodic_workers`): worker ``k`` has
+        the seed ``seed + WORKER_SEED_STEP * k`` (worker 0 is the search of ``workers=1``);
+        with the polish they share their best solution after every polish round, and the best
+        of them is returned. Deterministic under an iteration budget like one search.
 
     Returns
     -------
     PeriodicSolution
         The best feasible solution found, or if none was found the least infeasible one.
     """
-    started = time.perf_counter()
+    if workers < 1:
+        raise ValueError(f"solve_periodic: workers must be at least 1, got {workers}")
+    if workers > 1 and problem.n_customers > 0:
+        from .periodic_workers import solve_parallel
+
+        return solve_parallel(problem, stop, seed, params, initial, deadline, workers=workers)
+    return solve_worker(problem, stop, seed, params, initial, deadline)
+
+
+#: An exchange between parallel searches (`periodic_workers`): called with the polish round and
+#: this search's solution after it, returns the best solution of all the searches.
+Exchange = Callable[[int, "PeriodicSolution"], "PeriodicSolution"]
+
+
+def solve_worker(
+    problem: PeriodicProblem,
+    stop: StoppingCriterion | None,
+    seed: int,
+    params: SearchParams,
+    initial: Sequence[int] | None,
+    deadline: float | None,
+    *,
+    started: float | None = None,
+    exchange: Exchange | None = None,
+) -> PeriodicSolution:
+    """One search of `solve_periodic`; ``started`` (a ``time.perf_counter()`` reading) is when
+    its time limit began, ``exchange`` shares the solution after every polish round but the
+    last and continues from the best of all the searches when that is cheaper."""
+    started = time.perf_counter() if started is None else started
     data = _Data(problem)
     if stop is None:
         stop = MaxIterations(default_iterations(data.n))
@@ -1419,14 +1453,17 @@ def solve_periodic(
         solution = _finish(problem, search.result(), it)
         if polish is None:
             break
-        if not solution.feasible:  # nothing to polish yet: the next phase searches on
-            continue
-        if deadline is not None and time.perf_counter() >= deadline:
-            break
-        polished = _polish_round(problem, solution, polish, params, seed=seed + 7919 * k)
-        if polished.cost < solution.cost - _EPS:
-            search.adopt(_state_of(data, polished))
-            solution = _finish(problem, search.result(), it)
+        late = deadline is not None and time.perf_counter() >= deadline
+        if solution.feasible and not late:  # else nothing to polish: the next phase searches on
+            polished = _polish_round(problem, solution, polish, params, seed=seed + 7919 * k)
+            if polished.cost < solution.cost - _EPS:
+                search.adopt(_state_of(data, polished))
+                solution = _finish(problem, search.result(), it)
+        if exchange is not None and k < len(phases) - 1:
+            shared = exchange(k, solution)
+            if shared.feasible and (not solution.feasible or shared.cost < solution.cost - _EPS):
+                search.adopt(_state_of(data, shared))
+                solution = _finish(problem, search.result(), it)
     logger.debug("solve_periodic: %d iterations in %.2f s", it, time.perf_counter() - started)
     assert solution is not None
     return solution
