@@ -292,13 +292,10 @@ def main(argv: list[str] | None = None) -> int:
         stop = stopping_criterion(args.iterations, args.time_limit)
         params = SearchParams(polish=args.polish)
         base_cost = math.nan
-        if args.baseline and args.workers > 1:  # the same engine with one worker
-            base = solve_periodic(inst.problem, stop, seed=args.seed, params=params)
-            base_cost = base.cost if base.feasible else math.nan
-        elif args.polish and args.baseline:
-            base = solve_periodic(
-                inst.problem, stop, seed=args.seed, params=baseline_params(inst.problem)
-            )
+        # the baseline: the same engine with one worker, else (polish) the previous engine
+        base_params = params if args.workers > 1 else baseline_params(inst.problem)
+        if args.baseline and (args.workers > 1 or args.polish):
+            base = solve_periodic(inst.problem, stop, seed=args.seed, params=base_params)
             base_cost = base.cost if base.feasible else math.nan
         t0 = time.perf_counter()
         sol = solve_periodic(

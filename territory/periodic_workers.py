@@ -12,7 +12,8 @@ meetings cost little waiting. At the end the best solution of all the workers is
 Why: the search's result varies a great deal with the seed (pr04 at 20 s: 1.9 % above the
 best known with seed 0, 3.5 % with seed 1), and on a machine with cores to spare the best of
 two searches is much better than either (the 20 classical instances at 20 s: 1.32 % and 1.40 %
-mean gap with seeds 0 and 1, 1.02 % for the better of the two on each instance).
+mean gap with seeds 0 and 1, 1.02 % for the better of the two on each instance; two workers
+meeting after every round 1.13 % against 1.40 % for one worker in the same run).
 
 The result depends only on the inputs, the seed and the number of workers under an iteration
 budget: what a worker receives is decided by the workers' solutions, never by timing. A child
@@ -98,8 +99,7 @@ def solve_parallel(
 
 def _context() -> ForkContext | SpawnContext:
     """Fork where it is safe (no threads in this process but the queues' own, and the platform
-    has it):
-    the children then start at once, with the compiled kernels; else spawn."""
+    has it): the children then start at once, with the compiled kernels; else spawn."""
     others = [t for t in threading.enumerate() if t is not threading.current_thread()]
     if all(t.name == "QueueFeederThread" for t in others) and "fork" in mp.get_all_start_methods():
         return mp.get_context("fork")
@@ -116,6 +116,15 @@ def _better(a: PeriodicSolution, b: PeriodicSolution) -> bool:
     if a.feasible != b.feasible:
         return a.feasible
     return a.cost < b.cost - 1e-9
+
+
+def _best(own: PeriodicSolution, got: dict[int, PeriodicSolution]) -> PeriodicSolution:
+    """The best of worker 0's ``own`` and the children's ``got`` (ties: the lowest worker)."""
+    best = own
+    for k in sorted(got):
+        if _better(got[k], best):
+            best = got[k]
+    return best
 
 
 class _Hub:
@@ -162,22 +171,14 @@ class _Hub:
     def meet(self, rnd: int, own: PeriodicSolution) -> PeriodicSolution:
         """Round ``rnd``: the best of ``own`` and the children's solutions, sent to each."""
         got = self._collect("round", rnd)
-        best = own
-        for k in sorted(got):
-            if _better(got[k], best):
-                best = got[k]
+        best = _best(own, got)
         for k in sorted(got):
             self.outboxes[k].put(best)
         return best
 
     def finish(self, own: PeriodicSolution) -> PeriodicSolution:
         """The best of ``own`` and the children's final solutions."""
-        got = self._collect("final", -1)
-        best = own
-        for k in sorted(got):
-            if _better(got[k], best):
-                best = got[k]
-        return best
+        return _best(own, self._collect("final", -1))
 
 
 def _child(
