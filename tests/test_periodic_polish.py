@@ -221,3 +221,26 @@ def test_route_period_leaves_unscheduled_customers_out() -> None:
     assert check_solution(problem, found) == []
     assert [c for c in left_out if found.pattern[c - 1]] == []
     assert found.cost < partial.cost
+
+
+def test_rounds_route_with_the_period_settings_of_their_kind_of_period(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from territory import periodic_pyvrp
+
+    seen: list[PeriodSearch | None] = []
+    real = periodic_pyvrp.route_period
+
+    def spy(*args: object, settings: PeriodSearch | None = None, **kw: object) -> PeriodicSolution:
+        seen.append(settings)
+        return real(*args, settings=settings, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(periodic_pyvrp, "route_period", spy)
+    params = SearchParams(polish=True, polish_rounds=2, polish_iterations=200)
+    mixed = solve_periodic(_mixed_problem(30), MaxIterations(60), seed=0, params=params)
+    assert check_solution(_mixed_problem(30), mixed) == []
+    assert seen == [params.period_search] * 2
+    seen.clear()
+    alike = _single_day_problem(20, days=3, vehicles=2)
+    solve_periodic(alike, MaxIterations(60), seed=0, params=params)
+    assert seen == [params.alike_search] * 2
