@@ -38,6 +38,7 @@ from territory.periodic import (
     MaxIterations,
     PeriodicProblem,
     PeriodicSolution,
+    PeriodSearch,
     SearchParams,
     check_solution,
     route_cost,
@@ -248,6 +249,14 @@ def main(argv: list[str] | None = None) -> int:
         "with --time-limit 60 %% of it for a big period with several vehicles a day, else 50 %%)",
     )
     ap.add_argument(
+        "--period-search",
+        default=None,
+        metavar="PERTURBATIONS,HISTORY",
+        help="with --polish: PyVRP's most perturbed visits per iteration and late-acceptance "
+        "history in the rounds of a mixed period (SearchParams.period_search; default 20,100, "
+        "the previous engine's 10,50)",
+    )
+    ap.add_argument(
         "--baseline",
         action="store_true",
         help="also run a baseline under the same budget (same run): with --workers N, the same "
@@ -272,6 +281,17 @@ def main(argv: list[str] | None = None) -> int:
             write_csv(rows, args.csv, list(rows[0]))
         return 0
 
+    period_search = {}
+    if args.period_search is not None:
+        try:
+            perturbations, history = (int(v) for v in args.period_search.split(","))
+            chosen = PeriodSearch(max_perturbations=perturbations, history_length=history)
+        except ValueError:
+            ap.error(
+                f"--period-search: two positive whole numbers PERTURBATIONS,HISTORY, got "
+                f"{args.period_search!r}"
+            )
+        period_search = {"period_search": chosen}
     names = args.names or sorted(p.stem for p in args.instances.glob("*.txt"))
     bks = read_bks(args.instances / "bks.csv") if (args.instances / "bks.csv").exists() else {}
     if args.solutions:
@@ -290,7 +310,7 @@ def main(argv: list[str] | None = None) -> int:
         start = solve_periodic(inst.problem, MaxIterations(0), seed=args.seed)
         start_s = time.perf_counter() - t0
         stop = stopping_criterion(args.iterations, args.time_limit)
-        params = SearchParams(polish=args.polish)
+        params = SearchParams(polish=args.polish, **period_search)
         base_cost = math.nan
         # the baseline: the same engine with one worker, else (polish) the previous engine
         base_params = params if args.workers > 1 else baseline_params(inst.problem)

@@ -300,6 +300,25 @@ def test_bench_script_writes_solution_files(tmp_path: Path) -> None:
     assert rows[0].startswith("instance,") and rows[1].startswith("p01,")
 
 
+@pytest.mark.skipif(not PVRP_DIR.is_dir(), reason=f"benchmark data folder {PVRP_DIR} is absent")
+def test_bench_script_takes_the_polish_settings_and_refuses_bad_ones(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--period-search PERTURBATIONS,HISTORY sets the rounds' PyVRP settings; a bad value is
+    one usage line and exit code 2."""
+    bench = _bench_module()
+    table = tmp_path / "table.csv"
+    args = ["--instances", str(PVRP_DIR), "--iterations", "20", "--polish", "--csv", str(table)]
+    assert bench.main([*args, "--period-search", "10,50", "p02"]) == 0
+    header, row = (line.split(",") for line in table.read_text().splitlines())
+    assert dict(zip(header, row, strict=True))["feasible"] == "True"
+    for bad in ("10", "0,50", "ten,50"):
+        with pytest.raises(SystemExit) as exit_info:
+            bench.main([*args, "--period-search", bad, "p02"])
+        assert exit_info.value.code == 2
+        assert "--period-search: two positive whole numbers" in capsys.readouterr().err
+
+
 def test_two_opt_star_keeps_days_and_never_worsens() -> None:
     """2-opt*: scrambled day routes get better (penalised), visits stay on their days."""
     from territory.periodic import _Data, _State, _two_opt_star_day
