@@ -302,14 +302,28 @@ def test_bench_script_writes_solution_files(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(not PVRP_DIR.is_dir(), reason=f"benchmark data folder {PVRP_DIR} is absent")
 def test_bench_script_takes_the_polish_settings_and_refuses_bad_ones(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """--period-search PERTURBATIONS,HISTORY sets the rounds' PyVRP settings; a bad value is
     one usage line and exit code 2."""
+    from territory.periodic import PeriodSearch
+
     bench = _bench_module()
+    used = []
+    real = bench.solve_periodic
+
+    def spy(*args, **kw):
+        used.append(kw.get("params"))
+        return real(*args, **kw)
+
+    monkeypatch.setattr(bench, "solve_periodic", spy)
     table = tmp_path / "table.csv"
     args = ["--instances", str(PVRP_DIR), "--iterations", "20", "--polish", "--csv", str(table)]
     assert bench.main([*args, "--period-search", "10,50", "p02"]) == 0
+    searched = [p for p in used if p is not None]  # the construction alone has no params
+    assert searched and all(
+        p.period_search == PeriodSearch(max_perturbations=10, history_length=50) for p in searched
+    )
     header, row = (line.split(",") for line in table.read_text().splitlines())
     assert dict(zip(header, row, strict=True))["feasible"] == "True"
     for bad in ("10", "0,50", "ten,50"):
