@@ -219,6 +219,17 @@ def sample_gap(folder: Path, factor: int, seed: int) -> list[dict]:
     return rows
 
 
+def _period_search(text: str) -> PeriodSearch:
+    """``--period-search PERTURBATIONS,HISTORY`` as PyVRP's settings for the polish rounds."""
+    try:
+        perturbations, history = (int(v) for v in text.split(","))
+        return PeriodSearch(max_perturbations=perturbations, history_length=history)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"two positive whole numbers PERTURBATIONS,HISTORY, got {text!r}"
+        ) from None
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument(
@@ -250,7 +261,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument(
         "--period-search",
-        default=None,
+        type=_period_search,
+        default=SearchParams().period_search,
         metavar="PERTURBATIONS,HISTORY",
         help="with --polish: PyVRP's most perturbed visits per iteration and late-acceptance "
         "history in the rounds of a mixed period (SearchParams.period_search; default 20,100, "
@@ -281,17 +293,6 @@ def main(argv: list[str] | None = None) -> int:
             write_csv(rows, args.csv, list(rows[0]))
         return 0
 
-    period_search = {}
-    if args.period_search is not None:
-        try:
-            perturbations, history = (int(v) for v in args.period_search.split(","))
-            chosen = PeriodSearch(max_perturbations=perturbations, history_length=history)
-        except ValueError:
-            ap.error(
-                f"--period-search: two positive whole numbers PERTURBATIONS,HISTORY, got "
-                f"{args.period_search!r}"
-            )
-        period_search = {"period_search": chosen}
     names = args.names or sorted(p.stem for p in args.instances.glob("*.txt"))
     bks = read_bks(args.instances / "bks.csv") if (args.instances / "bks.csv").exists() else {}
     if args.solutions:
@@ -310,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
         start = solve_periodic(inst.problem, MaxIterations(0), seed=args.seed)
         start_s = time.perf_counter() - t0
         stop = stopping_criterion(args.iterations, args.time_limit)
-        params = SearchParams(polish=args.polish, **period_search)
+        params = SearchParams(polish=args.polish, period_search=args.period_search)
         base_cost = math.nan
         # the baseline: the same engine with one worker, else (polish) the previous engine
         base_params = params if args.workers > 1 else baseline_params(inst.problem)

@@ -237,8 +237,9 @@ def test_rounds_route_with_the_period_settings_of_their_kind_of_period(
 
     monkeypatch.setattr(periodic_pyvrp, "route_period", spy)
     params = SearchParams(polish=True, polish_rounds=2, polish_iterations=200)
-    mixed = solve_periodic(_mixed_problem(30), MaxIterations(60), seed=0, params=params)
-    assert check_solution(_mixed_problem(30), mixed) == []
+    mixed = _mixed_problem(30)
+    found = solve_periodic(mixed, MaxIterations(60), seed=0, params=params)
+    assert check_solution(mixed, found) == []
     assert seen == [params.period_search] * 2
     seen.clear()
     alike = _single_day_problem(20, days=3, vehicles=2)
