@@ -176,9 +176,13 @@ def run_population(
 
     population: list[P.PeriodicSolution] = []
     children = 0
-    while time.perf_counter() - started < args.share * seconds:
-        if len(population) < args.population:
+    founders = 0  # a feasible founder is tried for even when the time is up, a few times
+    while time.perf_counter() - started < args.share * seconds or (
+        not population and founders < args.population
+    ):
+        if len(population) < max(2, args.population):  # two parents at least
             found = educate(None)
+            founders += 1
         else:
             # binary tournaments (the population is sorted by cost), two different parents
             i = int(min(rng.choice(len(population), 2, replace=False)))
@@ -198,6 +202,8 @@ def run_population(
             children += 1
         if found is not None and all(abs(found.cost - s.cost) > 1e-6 for s in population):
             population = sorted([*population, found], key=lambda s: s.cost)[: 2 * args.population]
+    if not population:
+        raise SystemExit(f"population: no feasible plan among {founders} founders")
     best = population[0]
     rest = seconds - (time.perf_counter() - started)
     if args.share < 1 and rest > 0:
