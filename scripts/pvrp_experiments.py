@@ -85,19 +85,17 @@ def first_starts_worker(starts: int) -> Callable[..., P.PeriodicSolution]:
             if k > 0:
                 budget = P._Budget(phase_stop, started + offset_s, deadline)
                 it = P._run_phase(search, annealing, budget, it, resumed=True)
-            solution = P._finish(problem, search.result(), it)
-            if solution.feasible:
-                polished = P._polish_round(problem, solution, polish, params, seed=seed + 7919 * k)
-                if polished.cost < solution.cost - 1e-9:
-                    search.adopt(P._state_of(data, polished))
-                    solution = P._finish(problem, search.result(), it)
-            if exchange is not None and k < len(phases) - 1:
-                shared = exchange(k, solution)
-                if shared.feasible and (
-                    not solution.feasible or shared.cost < solution.cost - 1e-9
-                ):
-                    search.adopt(P._state_of(data, shared))
-                    solution = P._finish(problem, search.result(), it)
+            solution = P.polish_and_meet(
+                problem,
+                search,
+                polish,
+                params,
+                rnd=k,
+                it=it,
+                seed=seed,
+                deadline=deadline,
+                exchange=None if k == len(phases) - 1 else exchange,
+            )
         return solution
 
     return solve

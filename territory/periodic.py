@@ -1454,22 +1454,54 @@ def solve_worker(
     for k, (phase_stop, offset_s) in enumerate(phases):
         budget = _Budget(phase_stop, started + offset_s, deadline)
         it = _run_phase(search, annealing, budget, it, resumed=k > 0)
-        solution = _finish(problem, search.result(), it)
         if polish is None:
+            solution = _finish(problem, search.result(), it)
             break
-        late = deadline is not None and time.perf_counter() >= deadline
-        if solution.feasible and not late:  # else nothing to polish: the next phase searches on
-            polished = _polish_round(problem, solution, polish, params, seed=seed + 7919 * k)
-            if polished.cost < solution.cost - _EPS:
-                search.adopt(_state_of(data, polished))
-                solution = _finish(problem, search.result(), it)
-        if exchange is not None and k < len(phases) - 1:
-            shared = exchange(k, solution)
-            if shared.feasible and (not solution.feasible or shared.cost < solution.cost - _EPS):
-                search.adopt(_state_of(data, shared))
-                solution = _finish(problem, search.result(), it)
+        solution = polish_and_meet(
+            problem,
+            search,
+            polish,
+            params,
+            rnd=k,
+            it=it,
+            seed=seed,
+            deadline=deadline,
+            exchange=None if k == len(phases) - 1 else exchange,
+        )
     logger.debug("solve_periodic: %d iterations in %.2f s", it, time.perf_counter() - started)
     assert solution is not None
+    return solution
+
+
+def polish_and_meet(
+    problem: PeriodicProblem,
+    search: _Search,
+    polish: DayBudget,
+    params: SearchParams,
+    *,
+    rnd: int,
+    it: int,
+    seed: int,
+    deadline: float | None,
+    exchange: Exchange | None,
+) -> PeriodicSolution:
+    """The end of search phase ``rnd`` in `solve_worker`: polish the search's best solution
+    (`_polish_round`) and go on from the polished routes when they are cheaper; then share the
+    solution through ``exchange`` (None after the last round) and go on from the best of all
+    the searches when that is cheaper. Returns the solution the search now holds."""
+    data = search.data
+    solution = _finish(problem, search.result(), it)
+    late = deadline is not None and time.perf_counter() >= deadline
+    if solution.feasible and not late:  # else nothing to polish: the next phase searches on
+        polished = _polish_round(problem, solution, polish, params, seed=seed + 7919 * rnd)
+        if polished.cost < solution.cost - _EPS:
+            search.adopt(_state_of(data, polished))
+            solution = _finish(problem, search.result(), it)
+    if exchange is not None:
+        shared = exchange(rnd, solution)
+        if shared.feasible and (not solution.feasible or shared.cost < solution.cost - _EPS):
+            search.adopt(_state_of(data, shared))
+            solution = _finish(problem, search.result(), it)
     return solution
 
 
