@@ -24,7 +24,7 @@ import json
 import math
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +45,7 @@ from territory.periodic import (
     solve_periodic,
     stopping_criterion,
 )
+from territory.periodic_hgs import solve_hgs
 
 
 def baseline_params(problem: PeriodicProblem) -> SearchParams:
@@ -251,7 +252,8 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         default=1,
         help="searches at once, one process each, sharing their best solution after every "
-        "polish round (solve_periodic's workers); with --baseline the baseline is one worker",
+        "polish round (solve_periodic's workers); with --baseline the baseline is the same "
+        "workers without the genetic search (--genetic-workers 0: one worker)",
     )
     ap.add_argument(
         "--polish",
@@ -267,6 +269,15 @@ def main(argv: list[str] | None = None) -> int:
         help="with --polish: PyVRP's most perturbed visits per iteration and late-acceptance "
         "history in the rounds of a mixed period (SearchParams.period_search; default 20,100, "
         "the previous engine's 10,50)",
+    )
+    ap.add_argument(
+        "--genetic-workers",
+        type=int,
+        default=SearchParams().genetic_workers,
+        metavar="N",
+        help="with --workers: N of the searches run the hybrid genetic search where the period "
+        "has fewer than 400 visits (SearchParams.genetic_workers and genetic_max_visits; "
+        "default 1)",
     )
     ap.add_argument(
         "--baseline",
@@ -299,7 +310,10 @@ def main(argv: list[str] | None = None) -> int:
         args.solutions.mkdir(parents=True, exist_ok=True)
     rows = []
     if names:  # compile the engine's numba kernels (cached after the first run) before timing
-        solve_periodic(read_pvrp(args.instances / f"{names[0]}.txt").problem, MaxIterations(3))
+        first = read_pvrp(args.instances / f"{names[0]}.txt").problem
+        solve_periodic(first, MaxIterations(3))
+        if args.genetic_workers and args.workers > 1:
+            solve_hgs(first, MaxIterations(3))
     print(
         f"{'instance':<9}{'n':>5}{'cost':>11}{'bks':>11}{'gap_%':>8}{'ref_gap%':>9}{'feasible':>9}"
         f"{'iters':>8}{'time_s':>8}{'constr':>11}{'ratio':>8}{'base_gap%':>10}"
@@ -311,12 +325,23 @@ def main(argv: list[str] | None = None) -> int:
         start = solve_periodic(inst.problem, MaxIterations(0), seed=args.seed)
         start_s = time.perf_counter() - t0
         stop = stopping_criterion(args.iterations, args.time_limit)
-        params = SearchParams(polish=args.polish, period_search=args.period_search)
+        params = SearchParams(
+            polish=args.polish,
+            period_search=args.period_search,
+            genetic_workers=args.genetic_workers,
+        )
         base_cost = math.nan
-        # the baseline: the same engine with one worker, else (polish) the previous engine
+        # the baseline: with genetic workers the same workers without them; else the same
+        # engine with one worker, else (polish) the previous engine
         base_params = params if args.workers > 1 else baseline_params(inst.problem)
+        base_workers = 1
+        if args.genetic_workers and args.workers > 1:
+            base_params = replace(params, genetic_workers=0)
+            base_workers = args.workers
         if args.baseline and (args.workers > 1 or args.polish):
-            base = solve_periodic(inst.problem, stop, seed=args.seed, params=base_params)
+            base = solve_periodic(
+                inst.problem, stop, seed=args.seed, params=base_params, workers=base_workers
+            )
             base_cost = base.cost if base.feasible else math.nan
         t0 = time.perf_counter()
         sol = solve_periodic(
@@ -374,7 +399,9 @@ def main(argv: list[str] | None = None) -> int:
         r["baseline_gap_pct"] for r in rows if r["baseline_gap_pct"] == r["baseline_gap_pct"]
     ]
     if base_gaps:
-        which = "one worker" if args.workers > 1 else "the previous engine"
+        which = "the previous engine"
+        if args.workers > 1:
+            which = f"{args.workers} searches" if args.genetic_workers else "one worker"
         print(
             f"baseline, {which} (same run, same budget): mean gap "
             f"{np.mean(base_gaps):.2f} %, max {max(base_gaps):.2f} %"

@@ -857,6 +857,17 @@ class SearchParams:
         one long polish from the planner's answer; in the rounds, on pr04-pr06, pr08-pr10, p08
         and p10 with two workers at 20 s, seeds 0-3: 2.36 % mean gap against 2.63 %, pr10
         2.62-2.74 % against 3.03-3.43 %).
+    genetic_workers
+        With ``workers`` searches at once (`solve_periodic`), how many of them (the last ones,
+        never worker 0) run the hybrid genetic search of `periodic_hgs` instead of this one,
+        meeting the others after every polish round all the same (only where every customer
+        must be scheduled).
+    genetic_max_visits
+        ... and only for a period of fewer visits than this (`period_visits`): at 20 s on the
+        classical instances the genetic search beside one search wins up to pr04 (384 visits;
+        pr03 0.94 % against 2.32 % for two searches, pr04 2.42 % against 3.74 %) and loses from
+        pr08 (432 visits: 2.51 % against 1.72 %; pr05, 480: 2.75 % against 2.07 %), where it
+        makes too few children in the time.
     alike_search
         The same when the days are interchangeable (`interchangeable_days`): the period is one
         capacitated VRP and PyVRP's own perturbation and history suit it (p06 at 9 s: 0.0 %
@@ -886,6 +897,8 @@ class SearchParams:
     resume_share: float = 0.4
     period_search: PeriodSearch = PeriodSearch(max_perturbations=20, history_length=100)
     alike_search: PeriodSearch = PeriodSearch(max_perturbations=25, history_length=300)
+    genetic_workers: int = 1
+    genetic_max_visits: int = 400
 
     def __post_init__(self) -> None:
         positive = (
@@ -909,6 +922,8 @@ class SearchParams:
         bad += ["polish_iterations"] if self.polish_iterations < 0 else []
         bad += ["destroy_max"] if self.destroy_max < 1 else []
         bad += ["patience_per_customer"] if self.patience_per_customer < 0 else []
+        bad += ["genetic_workers"] if self.genetic_workers < 0 else []
+        bad += ["genetic_max_visits"] if self.genetic_max_visits < 0 else []
         if bad:
             raise ValueError(f"SearchParams: {', '.join(bad)} out of range")
 
@@ -1549,6 +1564,25 @@ def period_fits(problem: PeriodicProblem, solution: PeriodicSolution) -> bool:
     return _period_copies(problem, solution)[1] <= _PERIOD_COPIES_MAX
 
 
+def meeting_points(
+    problem: PeriodicProblem, stop: StoppingCriterion | None, params: SearchParams
+) -> list[tuple[float, int]]:
+    """When the searches of `solve_periodic` meet (after every polish round but the last):
+    seconds after the start under a time limit, and the iterations done by then under a budget
+    (`periodic_hgs` meets the others there)."""
+    if stop is None:
+        stop = MaxIterations(default_iterations(problem.n_customers))
+    phases, polish = _polish_plan(stop, params, problem)
+    points: list[tuple[float, int]] = []
+    done = 0
+    for k in range(len(phases) - 1 if polish is not None else 0):
+        phase = phases[k][0]
+        criteria = phase.criteria if isinstance(phase, FirstOf) else (phase,)
+        done += sum(c.iterations for c in criteria if isinstance(c, MaxIterations))
+        points.append((phases[k + 1][1], done))
+    return points
+
+
 def _polish_round(
     problem: PeriodicProblem,
     solution: PeriodicSolution,
@@ -1626,6 +1660,11 @@ def interchangeable_days(problem: PeriodicProblem) -> bool:
     return all(single_day_days(pats) == every_day for pats in problem.patterns)
 
 
+def period_visits(problem: PeriodicProblem) -> int:
+    """Visits in the period: each customer's fewest visits over its allowed patterns."""
+    return sum(min(bin(p).count("1") for p in pats) for pats in problem.patterns if pats)
+
+
 def _polish_shape(params: SearchParams, problem: PeriodicProblem) -> tuple[int, float]:
     """Polish rounds and the time share of the polish; the defaults by the size of the period.
 
@@ -1642,8 +1681,7 @@ def _polish_shape(params: SearchParams, problem: PeriodicProblem) -> tuple[int, 
     if interchangeable_days(problem):  # nothing for the search to choose but the day
         rounds, share = 1, 0.9
     else:
-        visits = sum(min(bin(p).count("1") for p in pats) for pats in problem.patterns if pats)
-        big = problem.vehicles_per_day > 1 and visits >= _ROUNDS_MIN_VISITS
+        big = problem.vehicles_per_day > 1 and period_visits(problem) >= _ROUNDS_MIN_VISITS
         rounds, share = (5, 0.6) if big else (6, 0.5)
     return (
         params.polish_rounds or rounds,

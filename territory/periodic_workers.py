@@ -34,12 +34,17 @@ from multiprocessing.process import BaseProcess
 from typing import Any
 
 from .periodic import (
+    MaxIterations,
     PeriodicProblem,
     PeriodicSolution,
     SearchParams,
     StoppingCriterion,
+    default_iterations,
+    meeting_points,
+    period_visits,
     solve_worker,
 )
+from .periodic_hgs import hgs_applies, solve_hgs
 
 __all__ = ["WORKER_SEED_STEP", "solve_parallel"]
 
@@ -68,6 +73,9 @@ def solve_parallel(
 ) -> PeriodicSolution:
     """`periodic.solve_periodic` with ``workers`` searches (see the module docstring)."""
     started = time.perf_counter()
+    genetic = 0
+    if hgs_applies(problem) and period_visits(problem) < params.genetic_max_visits:
+        genetic = min(params.genetic_workers, workers - 1)
     ctx = _context()
     inbox = ctx.Queue()  # children -> worker 0
     outboxes = [ctx.Queue() for _ in range(workers)]  # worker 0 -> child k (index 0 unused)
@@ -76,7 +84,13 @@ def solve_parallel(
         proc = ctx.Process(
             target=_child,
             args=(problem, stop, seed + WORKER_SEED_STEP * k, params, initial, deadline),
-            kwargs={"started": started, "worker": k, "inbox": inbox, "outbox": outboxes[k]},
+            kwargs={
+                "started": started,
+                "worker": k,
+                "inbox": inbox,
+                "outbox": outboxes[k],
+                "genetic": k >= workers - genetic,
+            },
             daemon=True,
         )
         proc.start()
@@ -193,8 +207,11 @@ def _child(
     worker: int,
     inbox: Any,
     outbox: Any,
+    genetic: bool = False,
 ) -> None:
-    """A child worker: search, meeting worker 0 after each polish round; send the result."""
+    """A child worker: search, meeting worker 0 after each polish round; send the result.
+    A ``genetic`` worker runs the hybrid genetic search (`periodic_hgs`) instead and meets
+    worker 0 at the same points of the time limit (or of the iteration budget)."""
 
     def meet(rnd: int, own: PeriodicSolution) -> PeriodicSolution:
         inbox.put(("round", worker, rnd, own))
@@ -208,9 +225,22 @@ def _child(
                     return own
 
     try:
-        result = solve_worker(
-            problem, stop, seed, params, initial, deadline, started=started, exchange=meet
-        )
+        if genetic:
+            result = solve_hgs(
+                problem,
+                stop
+                if stop is not None
+                else MaxIterations(default_iterations(len(problem.patterns))),
+                seed=seed,
+                started=started,
+                deadline=deadline,
+                exchange=meet,
+                meetings=meeting_points(problem, stop, params),
+            )
+        else:
+            result = solve_worker(
+                problem, stop, seed, params, initial, deadline, started=started, exchange=meet
+            )
     except Exception:  # reported to worker 0, which goes on without this worker
         inbox.put(("failed", worker, -1, traceback.format_exc()))
         return

@@ -31,7 +31,8 @@ def test_without_polish_the_workers_return_the_best_of_their_independent_searche
     alone = [
         solve_periodic(problem, MaxIterations(120), seed=4 + WORKER_SEED_STEP * k) for k in range(3)
     ]
-    together = solve_periodic(problem, MaxIterations(120), seed=4, workers=3)
+    searches_only = SearchParams(genetic_workers=0)  # the genetic search: test_periodic_hgs
+    together = solve_periodic(problem, MaxIterations(120), seed=4, params=searches_only, workers=3)
     assert together.feasible and check_solution(problem, together) == []
     assert together.cost == pytest.approx(min(s.cost for s in alone))
     assert together.cost <= alone[0].cost  # never worse than worker 0 alone (= workers=1)
@@ -64,6 +65,11 @@ def _failing_worker(*args: Any, **kwargs: Any) -> PeriodicSolution:
     return _SOLVE_WORKER(*args, **kwargs)
 
 
+def _failing_genetic_worker(*args: Any, **kwargs: Any) -> PeriodicSolution:
+    """`solve_hgs` for a genetic child: it fails."""
+    raise RuntimeError("worker broke")
+
+
 @pytest.mark.skipif(
     periodic_workers._context().get_start_method() != "fork",
     reason="the patched function reaches forked children only",
@@ -72,6 +78,7 @@ def test_a_failing_worker_is_left_out(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     monkeypatch.setattr(periodic_workers, "solve_worker", _failing_worker)
+    monkeypatch.setattr(periodic_workers, "solve_hgs", _failing_genetic_worker)
     problem = _mixed_problem(40)
     sol = solve_periodic(problem, MaxIterations(150), seed=3, params=_POLISH, workers=2)
     alone = solve_periodic(problem, MaxIterations(150), seed=3, params=_POLISH)

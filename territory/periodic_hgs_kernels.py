@@ -1,0 +1,1085 @@
+"""Compiled parts of the hybrid genetic search for the periodic plan (`periodic_hgs`).
+
+One individual is a route table: ``routes[r, :rlen[r]]`` are the customers of route ``r``
+(route ``r`` runs on day ``r // m``; the depot is implicit at both ends). The education is the
+local search of Vidal, Crainic, Gendreau, Lahrichi & Rei (2012) for the periodic VRP, compiled:
+route improvement (relocate of one or two visits, swap of one or two against one, 2-opt within a
+route and 2-opt* between the routes of a day, each move creating an edge to one of a visit's
+nearest neighbours on its day) and pattern improvement (a customer taken out of all its days and
+put back with its best allowed pattern, each day at its cheapest position), both under penalised
+load and duration excess, repeated until neither gains. The crossover is their periodic
+crossover (PIX): some days from one parent, some from the other, some mixed, the visits that
+keep a customer's days within an allowed pattern taken over, each day's sequence cut into
+routes by a split that respects the fleet.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+from numpy.typing import NDArray
+
+_I = NDArray[np.int64]
+_F = NDArray[np.float64]
+
+_EPS = 1e-7
+
+
+@njit(cache=True)
+def _pc(
+    tr: float,
+    ld: float,
+    sv: float,
+    cap: float,
+    maxd: float,
+    alpha: float,
+    beta: float,
+) -> float:
+    c = tr
+    if ld > cap:
+        c += alpha * (ld - cap)
+    if tr + sv > maxd:
+        c += beta * (tr + sv - maxd)
+    return c
+
+
+@njit(cache=True)
+def _update(
+    r: int,
+    routes: _I,
+    rlen: _I,
+    d: _F,
+    q: _F,
+    s: _F,
+    m: int,
+    pos: _I,
+    rof: _I,
+    ctr: _F,
+    cld: _F,
+    csv: _F,
+    rtr: _F,
+    rld: _F,
+    rsv: _F,
+) -> None:
+    day = r // m
+    prev = 0
+    tr = 0.0
+    ld = 0.0
+    sv = 0.0
+    for i in range(rlen[r]):
+        c = routes[r, i]
+        tr += d[prev, c]
+        ld += q[c]
+        sv += s[c]
+        ctr[r, i] = tr
+        cld[r, i] = ld
+        csv[r, i] = sv
+        pos[c, day] = i
+        rof[c, day] = r
+        prev = c
+    tr += d[prev, 0]
+    rtr[r] = tr
+    rld[r] = ld
+    rsv[r] = sv
+
+
+@njit(cache=True)
+def _rebuild(
+    r: int,
+    routes: _I,
+    rlen: _I,
+    buf: _I,
+    skip1: int,
+    skip2: int,
+    rep1: int,
+    rep1a: int,
+    rep1b: int,
+    after: int,
+    ins1: int,
+    ins2: int,
+) -> None:
+    """Rewrite route ``r``: drop ``skip1``/``skip2``; ``rep1`` becomes ``rep1a`` (and ``rep1b``
+    after it when > 0); after node ``after`` (0: at the head, -1: nowhere) come ``ins1`` and
+    ``ins2`` (when > 0)."""
+    k = 0
+    if after == 0:
+        if ins1 > 0:
+            buf[k] = ins1
+            k += 1
+        if ins2 > 0:
+            buf[k] = ins2
+            k += 1
+    for i in range(rlen[r]):
+        c = routes[r, i]
+        if c in (skip1, skip2):
+            if c == after:  # cannot happen by construction; keep the insertion anyway
+                pass
+            continue
+        if c == rep1:
+            buf[k] = rep1a
+            k += 1
+            if rep1b > 0:
+                buf[k] = rep1b
+                k += 1
+        else:
+            buf[k] = c
+            k += 1
+        if c == after:
+            if ins1 > 0:
+                buf[k] = ins1
+                k += 1
+            if ins2 > 0:
+                buf[k] = ins2
+                k += 1
+    for i in range(k):
+        routes[r, i] = buf[i]
+    rlen[r] = k
+
+
+@njit(cache=True)
+def _node(
+    routes: _I,
+    rlen: _I,
+    r: int,
+    i: int,
+) -> int:
+    """Customer at position ``i`` of route ``r``; 0 (the depot) outside the route."""
+    if i < 0 or i >= rlen[r]:
+        return 0
+    return int(routes[r, i])
+
+
+@njit(cache=True)
+def _clear(
+    c: int,
+    day: int,
+    pos: _I,
+    rof: _I,
+) -> None:
+    pos[c, day] = -1
+    rof[c, day] = -1
+
+
+@njit(cache=True)
+def educate(
+    routes: _I,
+    rlen: _I,
+    d: _F,
+    q: _F,
+    s: _F,
+    cap: float,
+    maxd: float,
+    m: int,
+    t: int,
+    nb: _I,
+    pat_flat: _I,
+    pat_off: _I,
+    alpha: float,
+    beta: float,
+    seed: int,
+    random_patterns: bool,
+    symmetric: bool,
+    granular_pi: bool = True,
+) -> int:
+    """Complete every customer's visits to an allowed pattern and run the local search in
+    place; returns the number of moves applied."""
+    np.random.seed(seed)
+    n1 = d.shape[0]
+    nr = routes.shape[0]
+    lmax = routes.shape[1]
+    pos = np.full((n1, t), -1, dtype=np.int64)
+    rof = np.full((n1, t), -1, dtype=np.int64)
+    ctr = np.zeros((nr, lmax))
+    cld = np.zeros((nr, lmax))
+    csv = np.zeros((nr, lmax))
+    rtr = np.zeros(nr)
+    rld = np.zeros(nr)
+    rsv = np.zeros(nr)
+    buf = np.zeros(lmax + 2, dtype=np.int64)
+    for r in range(nr):
+        _update(r, routes, rlen, d, q, s, m, pos, rof, ctr, cld, csv, rtr, rld, rsv)
+    mask = np.zeros(n1, dtype=np.int64)
+    for c in range(1, n1):
+        for day in range(t):
+            if pos[c, day] >= 0:
+                mask[c] |= 1 << day
+    ins_cost = np.zeros(t)
+    ins_route = np.zeros(t, dtype=np.int64)
+    ins_after = np.zeros(t, dtype=np.int64)
+    moves = 0
+    # --- completion: every customer on an allowed pattern ---------------------------------
+    order = np.random.permutation(n1 - 1) + 1
+    for c in order:
+        ok = False
+        for k in range(pat_off[c], pat_off[c + 1]):
+            if pat_flat[k] == mask[c]:
+                ok = True
+                break
+        if ok:
+            continue
+        # the cheapest pattern containing the days already visited, else any
+        _best_insertions(
+            c,
+            routes,
+            rlen,
+            d,
+            q,
+            s,
+            cap,
+            maxd,
+            m,
+            t,
+            rtr,
+            rld,
+            rsv,
+            alpha,
+            beta,
+            ins_cost,
+            ins_route,
+            ins_after,
+            nb,
+            pos,
+            rof,
+            False,
+        )
+        best_p = -1
+        best_v = np.inf
+        cnt = 0
+        for k in range(pat_off[c], pat_off[c + 1]):
+            p = pat_flat[k]
+            if p & mask[c] != mask[c]:
+                continue
+            v = 0.0
+            for day in range(t):
+                if (p >> day) & 1 and not (mask[c] >> day) & 1:
+                    v += ins_cost[day]
+            if random_patterns:
+                cnt += 1
+                if np.random.randint(cnt) == 0:
+                    best_p = p
+            elif v < best_v:
+                best_v = v
+                best_p = p
+        if best_p < 0:  # no allowed pattern holds these days: start again from none
+            for day in range(t):
+                if (mask[c] >> day) & 1:
+                    r = rof[c, day]
+                    _rebuild(r, routes, rlen, buf, c, -1, -1, 0, 0, -1, 0, 0)
+                    _clear(c, day, pos, rof)
+                    _update(r, routes, rlen, d, q, s, m, pos, rof, ctr, cld, csv, rtr, rld, rsv)
+            mask[c] = 0
+            _best_insertions(
+                c,
+                routes,
+                rlen,
+                d,
+                q,
+                s,
+                cap,
+                maxd,
+                m,
+                t,
+                rtr,
+                rld,
+                rsv,
+                alpha,
+                beta,
+                ins_cost,
+                ins_route,
+                ins_after,
+                nb,
+                pos,
+                rof,
+                False,
+            )
+            cnt = 0
+            for k in range(pat_off[c], pat_off[c + 1]):
+                p = pat_flat[k]
+                v = 0.0
+                for day in range(t):
+                    if (p >> day) & 1:
+                        v += ins_cost[day]
+                if random_patterns:
+                    cnt += 1
+                    if np.random.randint(cnt) == 0:
+                        best_p = p
+                elif v < best_v:
+                    best_v = v
+                    best_p = p
+        for day in range(t):
+            if (best_p >> day) & 1 and not (mask[c] >> day) & 1:
+                r = ins_route[day]
+                _rebuild(r, routes, rlen, buf, -1, -1, -1, 0, 0, ins_after[day], c, 0)
+                _update(r, routes, rlen, d, q, s, m, pos, rof, ctr, cld, csv, rtr, rld, rsv)
+        mask[c] = best_p
+    # --- local search -------------------------------------------------------------------
+    modified = np.zeros(nr, dtype=np.int64)
+    last_test = np.full((n1, t), -1, dtype=np.int64)
+    clock = 1
+    k_nb = nb.shape[1]
+    while True:
+        # route improvement until no move gains
+        improved = True
+        while improved:
+            improved = False
+            order = np.random.permutation(n1 - 1) + 1
+            for u in order:
+                for day in range(t):
+                    if pos[u, day] < 0:
+                        continue
+                    t0 = clock
+                    for kk in range(k_nb):
+                        v = nb[u, kk]
+                        if pos[u, day] < 0 or pos[v, day] < 0:
+                            continue
+                        ru = rof[u, day]
+                        rv = rof[v, day]
+                        if max(modified[ru], modified[rv]) <= last_test[u, day]:
+                            continue
+                        if _try_moves(
+                            u,
+                            v,
+                            day,
+                            routes,
+                            rlen,
+                            d,
+                            q,
+                            s,
+                            cap,
+                            maxd,
+                            m,
+                            pos,
+                            rof,
+                            ctr,
+                            cld,
+                            csv,
+                            rtr,
+                            rld,
+                            rsv,
+                            alpha,
+                            beta,
+                            buf,
+                            symmetric,
+                        ):
+                            clock += 1
+                            modified[ru] = clock
+                            modified[rv] = clock
+                            improved = True
+                            moves += 1
+                    # into an empty route of the day
+                    ru = rof[u, day]
+                    if m > 1 and rlen[ru] > 1 and modified[ru] > last_test[u, day]:
+                        re = -1
+                        for r in range(day * m, day * m + m):
+                            if rlen[r] == 0:
+                                re = r
+                                break
+                        if re >= 0:
+                            i = pos[u, day]
+                            pu = _node(routes, rlen, ru, i - 1)
+                            xu = _node(routes, rlen, ru, i + 1)
+                            ntr = rtr[ru] + d[pu, xu] - d[pu, u] - d[u, xu]
+                            old = _pc(rtr[ru], rld[ru], rsv[ru], cap, maxd, alpha, beta)
+                            new = _pc(ntr, rld[ru] - q[u], rsv[ru] - s[u], cap, maxd, alpha, beta)
+                            new += _pc(d[0, u] + d[u, 0], q[u], s[u], cap, maxd, alpha, beta)
+                            if new < old - _EPS:
+                                _rebuild(ru, routes, rlen, buf, u, -1, -1, 0, 0, -1, 0, 0)
+                                routes[re, 0] = u
+                                rlen[re] = 1
+                                _update(
+                                    ru,
+                                    routes,
+                                    rlen,
+                                    d,
+                                    q,
+                                    s,
+                                    m,
+                                    pos,
+                                    rof,
+                                    ctr,
+                                    cld,
+                                    csv,
+                                    rtr,
+                                    rld,
+                                    rsv,
+                                )
+                                _update(
+                                    re,
+                                    routes,
+                                    rlen,
+                                    d,
+                                    q,
+                                    s,
+                                    m,
+                                    pos,
+                                    rof,
+                                    ctr,
+                                    cld,
+                                    csv,
+                                    rtr,
+                                    rld,
+                                    rsv,
+                                )
+                                clock += 1
+                                modified[ru] = clock
+                                modified[re] = clock
+                                improved = True
+                                moves += 1
+                    last_test[u, day] = t0
+        # pattern improvement
+        pi = False
+        order = np.random.permutation(n1 - 1) + 1
+        for c in order:
+            old_routes = np.full(t, -1, dtype=np.int64)
+            old_after = np.zeros(t, dtype=np.int64)
+            gain = 0.0
+            for day in range(t):
+                r = rof[c, day]
+                if r < 0:
+                    continue
+                i = pos[c, day]
+                old_routes[day] = r
+                old_after[day] = _node(routes, rlen, r, i - 1)
+                gain += _pc(rtr[r], rld[r], rsv[r], cap, maxd, alpha, beta)
+                _rebuild(r, routes, rlen, buf, c, -1, -1, 0, 0, -1, 0, 0)
+                _clear(c, day, pos, rof)
+                _update(r, routes, rlen, d, q, s, m, pos, rof, ctr, cld, csv, rtr, rld, rsv)
+                gain -= _pc(rtr[r], rld[r], rsv[r], cap, maxd, alpha, beta)
+            _best_insertions(
+                c,
+                routes,
+                rlen,
+                d,
+                q,
+                s,
+                cap,
+                maxd,
+                m,
+                t,
+                rtr,
+                rld,
+                rsv,
+                alpha,
+                beta,
+                ins_cost,
+                ins_route,
+                ins_after,
+                nb,
+                pos,
+                rof,
+                granular_pi,
+            )
+            best_p = -1
+            best_v = np.inf
+            for k in range(pat_off[c], pat_off[c + 1]):
+                p = pat_flat[k]
+                v = 0.0
+                for day in range(t):
+                    if (p >> day) & 1:
+                        v += ins_cost[day]
+                if v < best_v:
+                    best_v = v
+                    best_p = p
+            if best_v < gain - _EPS * max(1.0, abs(gain)) and best_p >= 0:
+                for day in range(t):
+                    if (best_p >> day) & 1:
+                        r = ins_route[day]
+                        _rebuild(r, routes, rlen, buf, -1, -1, -1, 0, 0, ins_after[day], c, 0)
+                        _update(r, routes, rlen, d, q, s, m, pos, rof, ctr, cld, csv, rtr, rld, rsv)
+                        clock += 1
+                        modified[r] = clock
+                for day in range(t):
+                    if old_routes[day] >= 0:
+                        clock += 1
+                        modified[old_routes[day]] = clock
+                pi = True
+                moves += 1
+            else:
+                for day in range(t):
+                    r = old_routes[day]
+                    if r >= 0:
+                        _rebuild(r, routes, rlen, buf, -1, -1, -1, 0, 0, old_after[day], c, 0)
+                        _update(r, routes, rlen, d, q, s, m, pos, rof, ctr, cld, csv, rtr, rld, rsv)
+        if not pi:
+            break
+    return moves
+
+
+@njit(cache=True)
+def _best_insertions(
+    c: int,
+    routes: _I,
+    rlen: _I,
+    d: _F,
+    q: _F,
+    s: _F,
+    cap: float,
+    maxd: float,
+    m: int,
+    t: int,
+    rtr: _F,
+    rld: _F,
+    rsv: _F,
+    alpha: float,
+    beta: float,
+    ins_cost: _F,
+    ins_route: _I,
+    ins_after: _I,
+    nb: _I,
+    pos: _I,
+    rof: _I,
+    granular: bool,
+) -> None:
+    """Per day: the cheapest penalised insertion of ``c`` (cost, route, node it follows); with
+    ``granular``, only next to ``c``'s nearest neighbours visited that day (and into an empty
+    route), else anywhere."""
+    for day in range(t):
+        best = np.inf
+        br = -1
+        ba = 0
+        found = False
+        if granular:
+            for kk in range(nb.shape[1]):
+                v = nb[c, kk]
+                j = pos[v, day]
+                if j < 0:
+                    continue
+                found = True
+                r = rof[v, day]
+                old = _pc(rtr[r], rld[r], rsv[r], cap, maxd, alpha, beta)
+                nld = rld[r] + q[c]
+                nsv = rsv[r] + s[c]
+                for side in range(2):
+                    prev = _node(routes, rlen, r, j - 1 + side)
+                    nxt = _node(routes, rlen, r, j + side)
+                    dt = d[prev, c] + d[c, nxt] - d[prev, nxt]
+                    val = _pc(rtr[r] + dt, nld, nsv, cap, maxd, alpha, beta) - old
+                    if val < best:
+                        best = val
+                        br = r
+                        ba = prev
+            if found:
+                for r in range(day * m, day * m + m):
+                    if rlen[r] == 0:
+                        val = _pc(d[0, c] + d[c, 0], q[c], s[c], cap, maxd, alpha, beta)
+                        if val < best:
+                            best = val
+                            br = r
+                            ba = 0
+                        break
+        if not found:
+            seen_empty = False
+            for r in range(day * m, day * m + m):
+                L = rlen[r]
+                if L == 0:
+                    if seen_empty:
+                        continue
+                    seen_empty = True
+                old = _pc(rtr[r], rld[r], rsv[r], cap, maxd, alpha, beta)
+                nld = rld[r] + q[c]
+                nsv = rsv[r] + s[c]
+                prev = 0
+                for i in range(L + 1):
+                    nxt = routes[r, i] if i < L else 0
+                    dt = d[prev, c] + d[c, nxt] - d[prev, nxt]
+                    val = _pc(rtr[r] + dt, nld, nsv, cap, maxd, alpha, beta) - old
+                    if val < best:
+                        best = val
+                        br = r
+                        ba = prev
+                    prev = nxt
+        ins_cost[day] = best
+        ins_route[day] = br
+        ins_after[day] = ba
+
+
+@njit(cache=True)
+def _try_moves(
+    u: int,
+    v: int,
+    day: int,
+    routes: _I,
+    rlen: _I,
+    d: _F,
+    q: _F,
+    s: _F,
+    cap: float,
+    maxd: float,
+    m: int,
+    pos: _I,
+    rof: _I,
+    ctr: _F,
+    cld: _F,
+    csv: _F,
+    rtr: _F,
+    rld: _F,
+    rsv: _F,
+    alpha: float,
+    beta: float,
+    buf: _I,
+    symmetric: bool,
+) -> bool:
+    """Try the moves between visits ``u`` and ``v`` of ``day``; apply the first that gains."""
+    ru = rof[u, day]
+    rv = rof[v, day]
+    i = pos[u, day]
+    j = pos[v, day]
+    pu = _node(routes, rlen, ru, i - 1)
+    xu = _node(routes, rlen, ru, i + 1)
+    pv = _node(routes, rlen, rv, j - 1)
+    xv = _node(routes, rlen, rv, j + 1)
+    old_u = _pc(rtr[ru], rld[ru], rsv[ru], cap, maxd, alpha, beta)
+    old_v = _pc(rtr[rv], rld[rv], rsv[rv], cap, maxd, alpha, beta)
+    same = ru == rv
+    # 1. relocate u after v;  2. relocate u before v (after pv)
+    for variant in range(2):
+        a = v if variant == 0 else pv
+        an = xv if variant == 0 else v
+        if a == u or (same and (a == pu or an == u)):
+            continue
+        rem = d[pu, xu] - d[pu, u] - d[u, xu]
+        add = d[a, u] + d[u, an] - d[a, an]
+        if same:
+            delta = _pc(rtr[ru] + rem + add, rld[ru], rsv[ru], cap, maxd, alpha, beta) - old_u
+        else:
+            delta = (
+                _pc(rtr[ru] + rem, rld[ru] - q[u], rsv[ru] - s[u], cap, maxd, alpha, beta)
+                + _pc(rtr[rv] + add, rld[rv] + q[u], rsv[rv] + s[u], cap, maxd, alpha, beta)
+                - old_u
+                - old_v
+            )
+        if delta < -_EPS:
+            if same:
+                _rebuild(ru, routes, rlen, buf, u, -1, -1, 0, 0, a, u, 0)
+            else:
+                _rebuild(ru, routes, rlen, buf, u, -1, -1, 0, 0, -1, 0, 0)
+                _rebuild(rv, routes, rlen, buf, -1, -1, -1, 0, 0, a, u, 0)
+                _update(rv, routes, rlen, d, q, s, m, pos, rof, ctr, cld, csv, rtr, rld, rsv)
+            _update(ru, routes, rlen, d, q, s, m, pos, rof, ctr, cld, csv, rtr, rld, rsv)
+            return True
+    # 3. relocate the pair (u, xu) after v
+    if xu != 0 and v not in (xu, pu):
+        x = xu
+        xx = _node(routes, rlen, ru, i + 2)
+        a = v
+        an = xv
+        if an != u:
+            rem = d[pu, xx] - d[pu, u] - d[u, x] - d[x, xx]
+            if same and a == xx:
+                an = _node(routes, rlen, ru, i + 3)
+            add = d[a, u] + d[u, x] + d[x, an] - d[a, an]
+            if same:
+                delta = _pc(rtr[ru] + rem + add, rld[ru], rsv[ru], cap, maxd, alpha, beta) - old_u
+            else:
+                delta = (
+                    _pc(
+                        rtr[ru] + rem,
+                        rld[ru] - q[u] - q[x],
+                        rsv[ru] - s[u] - s[x],
+                        cap,
+                        maxd,
+                        alpha,
+                        beta,
+                    )
+                    + _pc(
+                        rtr[rv] + add,
+                        rld[rv] + q[u] + q[x],
+                        rsv[rv] + s[u] + s[x],
+                        cap,
+                        maxd,
+                        alpha,
+                        beta,
+                    )
+                    - old_u
+                    - old_v
+                )
+            if delta < -_EPS:
+                if same:
+                    _rebuild(ru, routes, rlen, buf, u, x, -1, 0, 0, a, u, x)
+                else:
+                    _rebuild(ru, routes, rlen, buf, u, x, -1, 0, 0, -1, 0, 0)
+                    _rebuild(rv, routes, rlen, buf, -1, -1, -1, 0, 0, a, u, x)
+                    _update(rv, routes, rlen, d, q, s, m, pos, rof, ctr, cld, csv, rtr, rld, rsv)
+                _update(ru, routes, rlen, d, q, s, m, pos, rof, ctr, cld, csv, rtr, rld, rsv)
+                return True
+    # 4. swap u and v (not neighbours in one route)
+    if not (same and (xu == v or xv == u)):
+        du = d[pu, v] + d[v, xu] - d[pu, u] - d[u, xu]
+        dv = d[pv, u] + d[u, xv] - d[pv, v] - d[v, xv]
+        if same:
+            delta = _pc(rtr[ru] + du + dv, rld[ru], rsv[ru], cap, maxd, alpha, beta) - old_u
+        else:
+            delta = (
+                _pc(
+                    rtr[ru] + du,
+                    rld[ru] - q[u] + q[v],
+                    rsv[ru] - s[u] + s[v],
+                    cap,
+                    maxd,
+                    alpha,
+                    beta,
+                )
+                + _pc(
+                    rtr[rv] + dv,
+                    rld[rv] - q[v] + q[u],
+                    rsv[rv] - s[v] + s[u],
+                    cap,
+                    maxd,
+                    alpha,
+                    beta,
+                )
+                - old_u
+                - old_v
+            )
+        if delta < -_EPS:
+            if same:
+                # swap in place
+                routes[ru, i] = v
+                routes[ru, j] = u
+            else:
+                routes[ru, i] = v
+                routes[rv, j] = u
+                _update(rv, routes, rlen, d, q, s, m, pos, rof, ctr, cld, csv, rtr, rld, rsv)
+            _update(ru, routes, rlen, d, q, s, m, pos, rof, ctr, cld, csv, rtr, rld, rsv)
+            return True
+    # 5. swap the pair (u, xu) with v (different routes)
+    if not same and xu != 0:
+        x = xu
+        xx = _node(routes, rlen, ru, i + 2)
+        du = d[pu, v] + d[v, xx] - d[pu, u] - d[u, x] - d[x, xx]
+        dv = d[pv, u] + d[u, x] + d[x, xv] - d[pv, v] - d[v, xv]
+        delta = (
+            _pc(
+                rtr[ru] + du,
+                rld[ru] - q[u] - q[x] + q[v],
+                rsv[ru] - s[u] - s[x] + s[v],
+                cap,
+                maxd,
+                alpha,
+                beta,
+            )
+            + _pc(
+                rtr[rv] + dv,
+                rld[rv] - q[v] + q[u] + q[x],
+                rsv[rv] - s[v] + s[u] + s[x],
+                cap,
+                maxd,
+                alpha,
+                beta,
+            )
+            - old_u
+            - old_v
+        )
+        if delta < -_EPS:
+            _rebuild(ru, routes, rlen, buf, x, -1, u, v, 0, -1, 0, 0)
+            _rebuild(rv, routes, rlen, buf, -1, -1, v, u, x, -1, 0, 0)
+            _update(ru, routes, rlen, d, q, s, m, pos, rof, ctr, cld, csv, rtr, rld, rsv)
+            _update(rv, routes, rlen, d, q, s, m, pos, rof, ctr, cld, csv, rtr, rld, rsv)
+            return True
+    if same:
+        # 6. 2-opt within the route: u -> v by reversing the visits after u up to v
+        if j > i + 1:
+            nv = xv
+            delta_tr = d[u, v] + d[xu, nv] - d[u, xu] - d[v, nv]
+            if not symmetric:
+                for k in range(i + 1, j):
+                    a = routes[ru, k]
+                    b = routes[ru, k + 1]
+                    delta_tr += d[b, a] - d[a, b]
+            delta = _pc(rtr[ru] + delta_tr, rld[ru], rsv[ru], cap, maxd, alpha, beta) - old_u
+            if delta < -_EPS:
+                lo = i + 1
+                hi = j
+                while lo < hi:
+                    tmp = routes[ru, lo]
+                    routes[ru, lo] = routes[ru, hi]
+                    routes[ru, hi] = tmp
+                    lo += 1
+                    hi -= 1
+                _update(ru, routes, rlen, d, q, s, m, pos, rof, ctr, cld, csv, rtr, rld, rsv)
+                return True
+        return False
+    # 7. 2-opt* between the routes: u -> v and pv -> xu
+    la = rlen[ru]
+    lb = rlen[rv]
+    head_a_tr = ctr[ru, i]
+    head_a_ld = cld[ru, i]
+    head_a_sv = csv[ru, i]
+    tail_b_tr = rtr[rv] - ctr[rv, j]
+    tail_b_ld = rld[rv] - (cld[rv, j - 1] if j > 0 else 0.0)
+    tail_b_sv = rsv[rv] - (csv[rv, j - 1] if j > 0 else 0.0)
+    a_tr = head_a_tr + d[u, v] + tail_b_tr
+    a_ld = head_a_ld + tail_b_ld
+    a_sv = head_a_sv + tail_b_sv
+    head_b_tr = ctr[rv, j - 1] if j > 0 else 0.0
+    head_b_ld = cld[rv, j - 1] if j > 0 else 0.0
+    head_b_sv = csv[rv, j - 1] if j > 0 else 0.0
+    if i + 1 < la:
+        tail_a_tr = rtr[ru] - ctr[ru, i + 1]
+        tail_a_ld = rld[ru] - cld[ru, i]
+        tail_a_sv = rsv[ru] - csv[ru, i]
+    else:
+        tail_a_tr = 0.0
+        tail_a_ld = 0.0
+        tail_a_sv = 0.0
+    b_tr = 0.0 if j == 0 and i + 1 >= la else head_b_tr + d[pv, xu] + tail_a_tr
+    b_ld = head_b_ld + tail_a_ld
+    b_sv = head_b_sv + tail_a_sv
+    delta = (
+        _pc(a_tr, a_ld, a_sv, cap, maxd, alpha, beta)
+        + _pc(b_tr, b_ld, b_sv, cap, maxd, alpha, beta)
+        - old_u
+        - old_v
+    )
+    if delta < -_EPS:
+        k = 0
+        for p in range(i + 1):
+            buf[k] = routes[ru, p]
+            k += 1
+        for p in range(j, lb):
+            buf[k] = routes[rv, p]
+            k += 1
+        # B' first into a spare copy: its head stays in place, its tail is A's
+        kb = j
+        for p in range(i + 1, la):
+            routes[rv, kb] = routes[ru, p]
+            kb += 1
+        rlen[rv] = kb
+        for p in range(k):
+            routes[ru, p] = buf[p]
+        rlen[ru] = k
+        _update(ru, routes, rlen, d, q, s, m, pos, rof, ctr, cld, csv, rtr, rld, rsv)
+        _update(rv, routes, rlen, d, q, s, m, pos, rof, ctr, cld, csv, rtr, rld, rsv)
+        return True
+    return False
+
+
+@njit(cache=True)
+def evaluate(
+    routes: _I,
+    rlen: _I,
+    d: _F,
+    q: _F,
+    s: _F,
+    cap: float,
+    maxd: float,
+) -> tuple[float, float, float]:
+    """Travel, load excess and duration excess of a route table."""
+    tr_all = 0.0
+    lx = 0.0
+    dx = 0.0
+    for r in range(routes.shape[0]):
+        prev = 0
+        tr = 0.0
+        ld = 0.0
+        sv = 0.0
+        for i in range(rlen[r]):
+            c = routes[r, i]
+            tr += d[prev, c]
+            ld += q[c]
+            sv += s[c]
+            prev = c
+        if rlen[r] > 0:
+            tr += d[prev, 0]
+        tr_all += tr
+        if ld > cap:
+            lx += ld - cap
+        if tr + sv > maxd:
+            dx += tr + sv - maxd
+    return tr_all, lx, dx
+
+
+@njit(cache=True)
+def split_day(
+    tour: _I,
+    n_tour: int,
+    d: _F,
+    q: _F,
+    s: _F,
+    cap: float,
+    maxd: float,
+    m: int,
+    alpha: float,
+    beta: float,
+    out: _I,
+    out_len: _I,
+    r0: int,
+) -> None:
+    """Cut ``tour[:n_tour]`` into at most ``m`` routes (rows ``r0..r0+m-1`` of ``out``) at the
+    least penalised cost (Prins' split with a limited fleet, O(m n^2))."""
+    n = n_tour
+    for r in range(r0, r0 + m):
+        out_len[r] = 0
+    if n == 0:
+        return
+    inf = np.inf
+    kmax = min(m, n)
+    dp = np.full((kmax + 1, n + 1), inf)
+    pred = np.zeros((kmax + 1, n + 1), dtype=np.int64)
+    dp[0, 0] = 0.0
+    for k in range(1, kmax + 1):
+        for i in range(k - 1, n):
+            if dp[k - 1, i] == inf:
+                continue
+            ld = 0.0
+            sv = 0.0
+            tr = 0.0
+            prev = 0
+            for j in range(i, n):
+                c = tour[j]
+                ld += q[c]
+                sv += s[c]
+                tr += d[prev, c]
+                prev = c
+                cost = dp[k - 1, i] + _pc(tr + d[c, 0], ld, sv, cap, maxd, alpha, beta)
+                if cost < dp[k, j + 1]:
+                    dp[k, j + 1] = cost
+                    pred[k, j + 1] = i
+                if ld > 1.5 * cap or tr + sv > 1.5 * maxd:
+                    break
+    best_k = -1
+    best = inf
+    for k in range(1, kmax + 1):
+        if dp[k, n] < best:
+            best = dp[k, n]
+            best_k = k
+    if best_k < 0:  # nothing fits the bounds: one route per share of the tour
+        per = (n + m - 1) // m
+        for k in range(m):
+            r = r0 + k
+            cnt = 0
+            for j in range(k * per, min(n, (k + 1) * per)):
+                out[r, cnt] = tour[j]
+                cnt += 1
+            out_len[r] = cnt
+        return
+    j = n
+    k = best_k
+    while k > 0:
+        i = pred[k, j]
+        r = r0 + k - 1
+        cnt = 0
+        for p in range(i, j):
+            out[r, cnt] = tour[p]
+            cnt += 1
+        out_len[r] = cnt
+        j = i
+        k -= 1
+
+
+@njit(cache=True)
+def crossover(
+    ra: _I,
+    la: _I,
+    rb: _I,
+    lb: _I,
+    d: _F,
+    q: _F,
+    s: _F,
+    cap: float,
+    maxd: float,
+    m: int,
+    t: int,
+    pat_flat: _I,
+    pat_off: _I,
+    alpha: float,
+    beta: float,
+    seed: int,
+    out: _I,
+    out_len: _I,
+) -> None:
+    """The periodic crossover (PIX) of parents ``a`` and ``b`` into ``out``: customers whose
+    visits do not make an allowed pattern are left for the education to complete."""
+    np.random.seed(seed)
+    n1 = d.shape[0]
+    days = np.random.permutation(t)
+    n_a = np.random.randint(0, t + 1)
+    n_b = np.random.randint(0, t - n_a + 1)
+    # days[:n_a] from a, days[n_a:n_a+n_b] from b, the rest mixed
+    mask = np.zeros(n1, dtype=np.int64)
+    tours = np.zeros((t, n1), dtype=np.int64)
+    tl = np.zeros(t, dtype=np.int64)
+    for k in range(t):
+        day = days[k]
+        if k >= n_a and k < n_a + n_b:
+            continue
+        # parent a's day as one sequence (its routes in order)
+        seq = np.zeros(n1, dtype=np.int64)
+        ns = 0
+        for r in range(day * m, day * m + m):
+            for p in range(la[r]):
+                seq[ns] = ra[r, p]
+                ns += 1
+        if ns == 0:
+            continue
+        if k < n_a:
+            start = 0
+            length = ns
+        else:
+            start = np.random.randint(0, ns)
+            length = np.random.randint(0, ns + 1)
+        for p in range(length):
+            c = seq[(start + p) % ns]
+            tours[day, tl[day]] = c
+            tl[day] += 1
+            mask[c] |= 1 << day
+    # parent b's visits where they keep the customer within an allowed pattern
+    for k in range(n_a, t):
+        day = days[k]
+        for r in range(day * m, day * m + m):
+            for p in range(lb[r]):
+                c = rb[r, p]
+                if (mask[c] >> day) & 1:
+                    continue
+                nm = mask[c] | (1 << day)
+                ok = False
+                for kk in range(pat_off[c], pat_off[c + 1]):
+                    if pat_flat[kk] & nm == nm:
+                        ok = True
+                        break
+                if ok:
+                    tours[day, tl[day]] = c
+                    tl[day] += 1
+                    mask[c] = nm
+    for day in range(t):
+        split_day(tours[day], tl[day], d, q, s, cap, maxd, m, alpha, beta, out, out_len, day * m)
+
+
+@njit(cache=True)
+def broken_pairs(
+    ra: _I,
+    la: _I,
+    rb: _I,
+    lb: _I,
+    n1: int,
+    t: int,
+    m: int,
+) -> float:
+    """Distance of two individuals: the share of visits that are on another day in the other
+    or whose successor there is neither their successor nor their predecessor here."""
+    succ = np.full((n1, t), -1, dtype=np.int64)
+    ta = 0
+    for r in range(ra.shape[0]):
+        day = r // m
+        for p in range(la[r]):
+            succ[ra[r, p], day] = ra[r, p + 1] if p + 1 < la[r] else 0
+            ta += 1
+    tb = 0
+    diff = 0
+    shared = 0
+    for r in range(rb.shape[0]):
+        day = r // m
+        for p in range(lb[r]):
+            c = rb[r, p]
+            tb += 1
+            sa = succ[c, day]
+            if sa < 0:
+                diff += 1
+                continue
+            shared += 1
+            nx = rb[r, p + 1] if p + 1 < lb[r] else 0
+            pv = rb[r, p - 1] if p > 0 else 0
+            if sa not in (nx, pv):
+                diff += 1
+    diff += ta - shared
+    return diff / max(1, ta + tb)
