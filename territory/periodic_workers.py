@@ -40,11 +40,11 @@ from .periodic import (
     SearchParams,
     StoppingCriterion,
     default_iterations,
+    genetic_fits,
     meeting_points,
-    period_visits,
     solve_worker,
 )
-from .periodic_hgs import hgs_applies, solve_hgs
+from .periodic_hgs import solve_hgs
 
 __all__ = ["WORKER_SEED_STEP", "solve_parallel"]
 
@@ -74,7 +74,7 @@ def solve_parallel(
     """`periodic.solve_periodic` with ``workers`` searches (see the module docstring)."""
     started = time.perf_counter()
     genetic = 0
-    if hgs_applies(problem) and period_visits(problem) < params.genetic_max_visits:
+    if genetic_fits(problem, params):
         genetic = min(params.genetic_workers, workers - 1)
     ctx = _context()
     inbox = ctx.Queue()  # children -> worker 0
