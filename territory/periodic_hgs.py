@@ -39,7 +39,29 @@ def hgs_applies(problem: PeriodicProblem) -> bool:
 
 @dataclass(frozen=True)
 class HgsParams:
-    """Population sizes and settings of the hybrid genetic search (Vidal et al.'s values)."""
+    """Population sizes and settings of the hybrid genetic search (Vidal et al.'s values).
+
+    Attributes
+    ----------
+    mu, lam
+        Each subpopulation (feasible, infeasible) is cut back to ``mu`` plans when it reaches
+        ``mu + lam``: clones first, then the worst biased fitness.
+    n_elite
+        Plans whose cost rank the diversity cannot outweigh in the biased fitness.
+    n_close
+        Diversity of a plan: its mean broken-pairs distance to this many closest plans.
+    granular
+        Neighbours per customer (nearest by travel both ways) that the route moves and the
+        pattern moves' insertions consider.
+    target_feasible
+        Share of children within each limit that the penalty weights aim at.
+    repair_probability
+        Chance that an infeasible child is educated again under ten-fold penalties.
+    penalty_window
+        Children per penalty weight update.
+    initial
+        Plans of the first population, built from nothing (time allowing; at least two).
+    """
 
     mu: int = 25
     lam: int = 40
@@ -51,8 +73,19 @@ class HgsParams:
     penalty_window: int = 100
     initial: int = 100
 
+    def __post_init__(self) -> None:
+        sizes = ("mu", "n_elite", "n_close", "granular", "penalty_window", "initial")
+        bad = [name for name in sizes if getattr(self, name) < 1]
+        bad += ["lam"] if self.lam < 0 else []
+        shares = ("target_feasible", "repair_probability")
+        bad += [name for name in shares if not 0 <= getattr(self, name) <= 1]
+        if bad:
+            raise ValueError(f"HgsParams: {', '.join(bad)} out of range")
+
 
 class _Data:
+    """Arrays of the problem as the kernels take them."""
+
     def __init__(self, problem: PeriodicProblem, granular: int) -> None:
         self.problem = problem
         self.d = np.ascontiguousarray(problem.travel, dtype=np.float64)
@@ -89,6 +122,8 @@ class _Data:
 
 
 class _Ind:
+    """A plan: its route table, travel, load excess and duration excess."""
+
     __slots__ = ("dx", "lx", "rlen", "routes", "travel")
 
     def __init__(self, routes: NDArray[np.int64], rlen: NDArray[np.int64], data: _Data) -> None:
@@ -116,6 +151,8 @@ class _Sub:
 
 
 class _Population:
+    """The feasible and the infeasible subpopulation."""
+
     def __init__(self, data: _Data, params: HgsParams) -> None:
         self.data = data
         self.params = params

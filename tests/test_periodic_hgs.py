@@ -242,3 +242,10 @@ def test_p02_reaches_the_best_known_cost_within_two_thousand_children() -> None:
     sol = solve_hgs(inst.problem, MaxIterations(2000), seed=0)
     assert sol.feasible
     assert sol.cost <= 1322.87 * 1.001
+
+
+def test_settings_out_of_range_are_refused() -> None:
+    with pytest.raises(ValueError, match="mu, target_feasible"):
+        HgsParams(mu=0, target_feasible=1.5)
+    with pytest.raises(ValueError, match="genetic_workers"):
+        SearchParams(genetic_workers=-1)
