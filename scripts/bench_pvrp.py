@@ -280,6 +280,14 @@ def main(argv: list[str] | None = None) -> int:
         "default 1)",
     )
     ap.add_argument(
+        "--genetic-max-visits",
+        type=int,
+        default=SearchParams().genetic_max_visits,
+        metavar="N",
+        help="the genetic search only for periods of fewer visits (SearchParams."
+        "genetic_max_visits; default 400)",
+    )
+    ap.add_argument(
         "--baseline",
         action="store_true",
         help="also run a baseline under the same budget (same run): with --workers N, the same "
@@ -329,6 +337,7 @@ def main(argv: list[str] | None = None) -> int:
             polish=args.polish,
             period_search=args.period_search,
             genetic_workers=args.genetic_workers,
+            genetic_max_visits=args.genetic_max_visits,
         )
         base_cost = math.nan
         # the baseline: with genetic workers the same workers without them; else the same

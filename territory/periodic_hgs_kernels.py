@@ -180,9 +180,12 @@ def educate(
     random_patterns: bool,
     symmetric: bool,
     granular_pi: bool = True,
+    check: bool = False,
 ) -> int:
     """Complete every customer's visits to an allowed pattern and run the local search in
-    place; returns the number of moves applied."""
+    place; returns the number of moves applied. With ``check``, every applied move is checked
+    against the penalised cost of all routes recomputed (ValueError if it did not gain; for
+    the tests)."""
     np.random.seed(seed)
     n1 = d.shape[0]
     nr = routes.shape[0]
@@ -336,6 +339,7 @@ def educate(
                         rv = rof[v, day]
                         if max(modified[ru], modified[rv]) <= last_test[u, day]:
                             continue
+                        before = _total(rtr, rld, rsv, cap, maxd, alpha, beta) if check else 0.0
                         if _try_moves(
                             u,
                             v,
@@ -366,6 +370,8 @@ def educate(
                             modified[rv] = clock
                             improved = True
                             moves += 1
+                            if check:
+                                _gained(before, _total(rtr, rld, rsv, cap, maxd, alpha, beta))
                     # into an empty route of the day
                     ru = rof[u, day]
                     if m > 1 and rlen[ru] > 1 and modified[ru] > last_test[u, day]:
@@ -383,6 +389,9 @@ def educate(
                             new = _pc(ntr, rld[ru] - q[u], rsv[ru] - s[u], cap, maxd, alpha, beta)
                             new += _pc(d[0, u] + d[u, 0], q[u], s[u], cap, maxd, alpha, beta)
                             if new < old - _EPS:
+                                before = (
+                                    _total(rtr, rld, rsv, cap, maxd, alpha, beta) if check else 0.0
+                                )
                                 _rebuild(ru, routes, rlen, buf, u, -1, -1, 0, 0, -1, 0, 0)
                                 routes[re, 0] = u
                                 rlen[re] = 1
@@ -425,11 +434,14 @@ def educate(
                                 modified[re] = clock
                                 improved = True
                                 moves += 1
+                                if check:
+                                    _gained(before, _total(rtr, rld, rsv, cap, maxd, alpha, beta))
                     last_test[u, day] = t0
         # pattern improvement
         pi = False
         order = np.random.permutation(n1 - 1) + 1
         for c in order:
+            pi_before = _total(rtr, rld, rsv, cap, maxd, alpha, beta) if check else 0.0
             old_routes = np.full(t, -1, dtype=np.int64)
             old_after = np.zeros(t, dtype=np.int64)
             gain = 0.0
@@ -494,6 +506,8 @@ def educate(
                         modified[old_routes[day]] = clock
                 pi = True
                 moves += 1
+                if check:
+                    _gained(pi_before, _total(rtr, rld, rsv, cap, maxd, alpha, beta))
             else:
                 for day in range(t):
                     r = old_routes[day]
@@ -503,6 +517,22 @@ def educate(
         if not pi:
             break
     return moves
+
+
+@njit(cache=True)
+def _total(rtr: _F, rld: _F, rsv: _F, cap: float, maxd: float, alpha: float, beta: float) -> float:
+    """Penalised cost of all routes."""
+    total = 0.0
+    for r in range(len(rtr)):
+        total += _pc(rtr[r], rld[r], rsv[r], cap, maxd, alpha, beta)
+    return total
+
+
+@njit(cache=True)
+def _gained(before: float, after: float) -> None:
+    """The check of `educate`: an applied move must have lowered the penalised cost."""
+    if after > before - 1e-9 * max(1.0, abs(before)):
+        raise ValueError("educate: an applied move did not lower the penalised cost")
 
 
 @njit(cache=True)
