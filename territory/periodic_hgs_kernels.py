@@ -222,47 +222,12 @@ def educate(
             continue
         # the cheapest pattern containing the days already visited, else any
         _best_insertions(
-            c,
-            routes,
-            rlen,
-            d,
-            q,
-            s,
-            cap,
-            maxd,
-            m,
-            t,
-            rtr,
-            rld,
-            rsv,
-            alpha,
-            beta,
-            ins_cost,
-            ins_route,
-            ins_after,
-            nb,
-            pos,
-            rof,
-            False,
+            c, routes, rlen, d, q, s, cap, maxd, m, t, rtr, rld, rsv, alpha, beta, ins_cost,
+            ins_route, ins_after, nb, pos, rof, False,
+        )  # fmt: skip
+        best_p, best_v = _cheapest_pattern(
+            c, mask[c], pat_flat, pat_off, ins_cost, t, random_patterns
         )
-        best_p = -1
-        best_v = np.inf
-        cnt = 0
-        for k in range(pat_off[c], pat_off[c + 1]):
-            p = pat_flat[k]
-            if p & mask[c] != mask[c]:
-                continue
-            v = 0.0
-            for day in range(t):
-                if (p >> day) & 1 and not (mask[c] >> day) & 1:
-                    v += ins_cost[day]
-            if random_patterns:
-                cnt += 1
-                if np.random.randint(cnt) == 0:
-                    best_p = p
-            elif v < best_v:
-                best_v = v
-                best_p = p
         if best_p < 0:  # no allowed pattern holds these days: start again from none
             for day in range(t):
                 if (mask[c] >> day) & 1:
@@ -272,43 +237,12 @@ def educate(
                     _update(r, routes, rlen, d, q, s, m, pos, rof, ctr, cld, csv, rtr, rld, rsv)
             mask[c] = 0
             _best_insertions(
-                c,
-                routes,
-                rlen,
-                d,
-                q,
-                s,
-                cap,
-                maxd,
-                m,
-                t,
-                rtr,
-                rld,
-                rsv,
-                alpha,
-                beta,
-                ins_cost,
-                ins_route,
-                ins_after,
-                nb,
-                pos,
-                rof,
-                False,
+                c, routes, rlen, d, q, s, cap, maxd, m, t, rtr, rld, rsv, alpha, beta, ins_cost,
+                ins_route, ins_after, nb, pos, rof, False,
+            )  # fmt: skip
+            best_p, best_v = _cheapest_pattern(
+                c, 0, pat_flat, pat_off, ins_cost, t, random_patterns
             )
-            cnt = 0
-            for k in range(pat_off[c], pat_off[c + 1]):
-                p = pat_flat[k]
-                v = 0.0
-                for day in range(t):
-                    if (p >> day) & 1:
-                        v += ins_cost[day]
-                if random_patterns:
-                    cnt += 1
-                    if np.random.randint(cnt) == 0:
-                        best_p = p
-                elif v < best_v:
-                    best_v = v
-                    best_p = p
         for day in range(t):
             if (best_p >> day) & 1 and not (mask[c] >> day) & 1:
                 r = ins_route[day]
@@ -341,30 +275,9 @@ def educate(
                             continue
                         before = _total(rtr, rld, rsv, cap, maxd, alpha, beta) if check else 0.0
                         if _try_moves(
-                            u,
-                            v,
-                            day,
-                            routes,
-                            rlen,
-                            d,
-                            q,
-                            s,
-                            cap,
-                            maxd,
-                            m,
-                            pos,
-                            rof,
-                            ctr,
-                            cld,
-                            csv,
-                            rtr,
-                            rld,
-                            rsv,
-                            alpha,
-                            beta,
-                            buf,
-                            symmetric,
-                        ):
+                            u, v, day, routes, rlen, d, q, s, cap, maxd, m, pos, rof, ctr, cld,
+                            csv, rtr, rld, rsv, alpha, beta, buf, symmetric,
+                        ):  # fmt: skip
                             clock += 1
                             modified[ru] = clock
                             modified[rv] = clock
@@ -396,39 +309,13 @@ def educate(
                                 routes[re, 0] = u
                                 rlen[re] = 1
                                 _update(
-                                    ru,
-                                    routes,
-                                    rlen,
-                                    d,
-                                    q,
-                                    s,
-                                    m,
-                                    pos,
-                                    rof,
-                                    ctr,
-                                    cld,
-                                    csv,
-                                    rtr,
-                                    rld,
-                                    rsv,
-                                )
+                                    ru, routes, rlen, d, q, s, m, pos, rof, ctr, cld, csv, rtr,
+                                    rld, rsv,
+                                )  # fmt: skip
                                 _update(
-                                    re,
-                                    routes,
-                                    rlen,
-                                    d,
-                                    q,
-                                    s,
-                                    m,
-                                    pos,
-                                    rof,
-                                    ctr,
-                                    cld,
-                                    csv,
-                                    rtr,
-                                    rld,
-                                    rsv,
-                                )
+                                    re, routes, rlen, d, q, s, m, pos, rof, ctr, cld, csv, rtr,
+                                    rld, rsv,
+                                )  # fmt: skip
                                 clock += 1
                                 modified[ru] = clock
                                 modified[re] = clock
@@ -458,40 +345,10 @@ def educate(
                 _update(r, routes, rlen, d, q, s, m, pos, rof, ctr, cld, csv, rtr, rld, rsv)
                 gain -= _pc(rtr[r], rld[r], rsv[r], cap, maxd, alpha, beta)
             _best_insertions(
-                c,
-                routes,
-                rlen,
-                d,
-                q,
-                s,
-                cap,
-                maxd,
-                m,
-                t,
-                rtr,
-                rld,
-                rsv,
-                alpha,
-                beta,
-                ins_cost,
-                ins_route,
-                ins_after,
-                nb,
-                pos,
-                rof,
-                granular_pi,
-            )
-            best_p = -1
-            best_v = np.inf
-            for k in range(pat_off[c], pat_off[c + 1]):
-                p = pat_flat[k]
-                v = 0.0
-                for day in range(t):
-                    if (p >> day) & 1:
-                        v += ins_cost[day]
-                if v < best_v:
-                    best_v = v
-                    best_p = p
+                c, routes, rlen, d, q, s, cap, maxd, m, t, rtr, rld, rsv, alpha, beta, ins_cost,
+                ins_route, ins_after, nb, pos, rof, granular_pi,
+            )  # fmt: skip
+            best_p, best_v = _cheapest_pattern(c, 0, pat_flat, pat_off, ins_cost, t, False)
             if best_v < gain - _EPS * max(1.0, abs(gain)) and best_p >= 0:
                 for day in range(t):
                     if (best_p >> day) & 1:
@@ -517,6 +374,34 @@ def educate(
         if not pi:
             break
     return moves
+
+
+@njit(cache=True)
+def _cheapest_pattern(
+    c: int, have: int, pat_flat: _I, pat_off: _I, ins_cost: _F, t: int, random: bool
+) -> tuple[int, float]:
+    """Customer ``c``'s allowed pattern holding the days ``have`` whose other days cost least
+    to insert (``ins_cost`` per day), or a random one of them; -1 when none holds them."""
+    best_p = -1
+    best_v = np.inf
+    cnt = 0
+    for k in range(pat_off[c], pat_off[c + 1]):
+        p = pat_flat[k]
+        if p & have != have:
+            continue
+        v = 0.0
+        for day in range(t):
+            if (p >> day) & 1 and not (have >> day) & 1:
+                v += ins_cost[day]
+        if random:
+            cnt += 1
+            if np.random.randint(cnt) == 0:
+                best_p = p
+                best_v = v
+        elif v < best_v:
+            best_v = v
+            best_p = p
+    return best_p, best_v
 
 
 @njit(cache=True)
