@@ -275,9 +275,9 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         default=SearchParams().genetic_workers,
         metavar="N",
-        help="with --workers: N of the searches run the hybrid genetic search where the period "
-        "has fewer than 400 visits (SearchParams.genetic_workers and genetic_max_visits; "
-        "default 1)",
+        help="with --workers: N of the searches run the hybrid genetic search where it fits "
+        "(periodic.genetic_fits: every customer scheduled, days not interchangeable, fewer "
+        "visits than --genetic-max-visits; SearchParams.genetic_workers, default 1)",
     )
     ap.add_argument(
         "--genetic-max-visits",

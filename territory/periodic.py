@@ -861,9 +861,11 @@ class SearchParams:
         With ``workers`` searches at once (`solve_periodic`), how many of them (the last ones,
         never worker 0) run the hybrid genetic search of `periodic_hgs` instead of this one,
         meeting the others after every polish round all the same (where `genetic_fits`: every
-        customer scheduled, days not interchangeable).
+        customer scheduled, days not interchangeable); it starts from nothing (``initial`` is
+        worker 0's).
     genetic_max_visits
-        ... and only for a period of fewer visits than this (`period_visits`): at 20 s on the
+        The genetic workers only for a period of fewer visits than this (`period_visits`): at
+        20 s on the
         classical instances the genetic search beside one search wins up to pr04 (384 visits;
         pr03 0.94 % against 2.32 % for two searches, pr04 2.42 % against 3.74 %) and loses from
         pr08 (432 visits: 2.51 % against 1.72 %; pr05, 480: 2.75 % against 2.07 %), where it

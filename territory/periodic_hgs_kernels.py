@@ -4,10 +4,11 @@ One individual is a route table: ``routes[r, :rlen[r]]`` are the customers of ro
 (route ``r`` runs on day ``r // m``; the depot is implicit at both ends). The education is the
 local search of Vidal, Crainic, Gendreau, Lahrichi & Rei (2012) for the periodic VRP, compiled:
 route improvement (relocate of one or two visits, swap of one or two against one, 2-opt within a
-route and 2-opt* between the routes of a day, each move creating an edge to one of a visit's
-nearest neighbours on its day) and pattern improvement (a customer taken out of all its days and
-put back with its best allowed pattern, each day at its cheapest position), both under penalised
-load and duration excess, repeated until neither gains. The crossover is their periodic
+route and 2-opt* between the routes of a day, each move pairing a visit with one of its
+customer's nearest neighbours visited that day) and pattern improvement (a customer taken out
+of all its days and put back with its best allowed pattern, each day at its cheapest place next
+to one of those neighbours), both under penalised load and duration excess, repeated until
+neither gains. The crossover is their periodic
 crossover (PIX): some days from one parent, some from the other, some mixed, the visits that
 keep a customer's days within an allowed pattern taken over, each day's sequence cut into
 routes by a split that respects the fleet.
@@ -111,9 +112,7 @@ def _rebuild(
             k += 1
     for i in range(rlen[r]):
         c = routes[r, i]
-        if c in (skip1, skip2):
-            if c == after:  # cannot happen by construction; keep the insertion anyway
-                pass
+        if c in (skip1, skip2):  # never ``after``: the callers insert after a kept node
             continue
         if c == rep1:
             buf[k] = rep1a

@@ -15,6 +15,12 @@ two searches is much better than either (the 20 classical instances at 20 s: 1.3
 mean gap with seeds 0 and 1, 1.02 % for the better of the two on each instance; two workers
 meeting after every round 1.13 % against 1.40 % for one worker in the same run).
 
+With `SearchParams.genetic_workers` (default 1) the last workers run the hybrid genetic search
+of `periodic_hgs` instead where `periodic.genetic_fits` (a small mixed period): it meets worker 0
+at the same points (`periodic.meeting_points`: the same offsets of the time limit, or the same
+counts of its children under an iteration budget), hands over its best plan and takes the best
+of all into its population.
+
 The result depends only on the inputs, the seed and the number of workers under an iteration
 budget: what a worker receives is decided by the workers' solutions, never by timing. A child
 that fails or dies is left out (logged); worker 0 then goes on with the others.
