@@ -340,3 +340,42 @@ def test_settings_out_of_range_are_refused() -> None:
         HgsParams(mu=0, target_feasible=1.5)
     with pytest.raises(ValueError, match="genetic_workers"):
         SearchParams(genetic_workers=-1)
+
+
+def _towns_problem(seed: int) -> PeriodicProblem:
+    """Customers in three tight towns and one far out, more vehicles than the work needs on
+    some days: the split and the moves must cope with empty routes and one long detour."""
+    rng = np.random.default_rng(seed)
+    towns = np.array([[10.0, 10.0], [12.0, 80.0], [90.0, 40.0]])
+    xy = [[50.0, 50.0]]
+    for k in range(33):
+        xy.append(towns[k % 3] + rng.normal(0.0, 2.0, 2))
+    xy.append([400.0, 400.0])  # the remote customer
+    pts = np.array(xy)
+    n = len(pts) - 1
+    travel = np.sqrt(((pts[:, None] - pts[None]) ** 2).sum(-1))
+    patterns = tuple((5, 10) if c % 3 == 0 else (1, 2, 4, 8) for c in range(n))
+    return PeriodicProblem(
+        travel=travel,
+        service=np.r_[0.0, np.full(n, 10.0)],
+        patterns=patterns,
+        days=4,
+        vehicles_per_day=4,
+        demand=np.r_[0.0, rng.integers(1, 4, n).astype(float)],
+        capacity=30.0,
+        max_duration=1400.0,
+    )
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_clustered_towns_with_a_remote_customer_get_a_feasible_plan(seed: int) -> None:
+    problem = _towns_problem(seed)
+    sol = solve_hgs(problem, MaxIterations(120), seed=seed, params=HgsParams(initial=20))
+    assert sol.feasible and check_solution(problem, sol) == []
+    assert all(p in pats for p, pats in zip(sol.pattern, problem.patterns, strict=True))
+    remote = problem.n_customers
+    visits = [route for day in sol.routes for route in day if remote in route]
+    assert len(visits) == bin(sol.pattern[remote - 1]).count("1") == 2
+    # no worse than the adaptive search with ten times the iterations
+    other = solve_periodic(problem, MaxIterations(1200), seed=seed)
+    assert sol.cost <= other.cost * 1.02
