@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
 from .periodic import (
+    Exchange,
     FirstOf,
     MaxIterations,
     MaxRuntime,
@@ -230,11 +231,6 @@ def _budget(stop: StoppingCriterion) -> tuple[int | None, float | None]:
     its = [c.iterations for c in parts if isinstance(c, MaxIterations)]
     secs = [c.seconds for c in parts if isinstance(c, MaxRuntime)]
     return (min(its) if its else None, min(secs) if secs else None)
-
-
-#: A meeting with the other searches (`periodic_workers`): called with the round and this
-#: search's best solution, returns the best solution of all the searches.
-Exchange = Callable[[int, PeriodicSolution], PeriodicSolution]
 
 
 def solve_hgs(
