@@ -755,6 +755,11 @@ def default_iterations(n_customers: int) -> int:
     return int(min(800, max(200, 3 * n_customers)))
 
 
+def stop_or_default(problem: PeriodicProblem, stop: StoppingCriterion | None) -> StoppingCriterion:
+    """``stop``, or when it is None the default budget for ``problem`` (`default_iterations`)."""
+    return stop if stop is not None else MaxIterations(default_iterations(problem.n_customers))
+
+
 @dataclass(frozen=True)
 class PeriodSearch:
     """PyVRP's settings for the whole-period polish (`periodic_pyvrp.route_period`).
@@ -1458,8 +1463,7 @@ def solve_worker(
     last and continues from the best of all the searches when that is cheaper."""
     started = time.perf_counter() if started is None else started
     data = _Data(problem)
-    if stop is None:
-        stop = MaxIterations(default_iterations(data.n))
+    stop = stop_or_default(problem, stop)
     phases, polish = _polish_plan(stop, params, problem)
     if data.n == 0:
         return _finish(problem, _State(data), 0)
@@ -1572,9 +1576,7 @@ def meeting_points(
     """When the searches of `solve_periodic` meet (after every polish round but the last):
     seconds after the start under a time limit, and the iterations done by then under a budget
     (`periodic_hgs` meets the others there)."""
-    if stop is None:
-        stop = MaxIterations(default_iterations(problem.n_customers))
-    phases, polish = _polish_plan(stop, params, problem)
+    phases, polish = _polish_plan(stop_or_default(problem, stop), params, problem)
     points: list[tuple[float, int]] = []
     done = 0
     for k in range(len(phases) - 1 if polish is not None else 0):

@@ -10,7 +10,6 @@ the population cut back to its best and most diverse members when it grows past 
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,14 +19,15 @@ from numpy.typing import NDArray
 
 from .periodic import (
     Exchange,
-    FirstOf,
-    MaxIterations,
-    MaxRuntime,
     PeriodicProblem,
     PeriodicSolution,
+    SearchParams,
     StoppingCriterion,
+    _Budget,
+    _Penalties,
     check_solution,
 )
+from .periodic import _Data as _SearchData
 from .periodic_hgs_kernels import broken_pairs, crossover, educate, evaluate
 
 __all__ = ["HgsParams", "hgs_applies", "solve_hgs"]
@@ -85,24 +85,19 @@ class HgsParams:
 
 
 class _Data:
-    """Arrays of the problem as the kernels take them."""
+    """Arrays of the problem as the kernels take them: the search's own (`periodic._Data`:
+    travel, demand, service, limits; its base penalty weights) plus the patterns as flat
+    arrays and each customer's nearest neighbours."""
 
     def __init__(self, problem: PeriodicProblem, granular: int) -> None:
+        base = _SearchData(problem)
         self.problem = problem
-        self.d = np.ascontiguousarray(problem.travel, dtype=np.float64)
-        self.n = problem.n_customers
-        self.t = problem.days
-        self.m = problem.vehicles_per_day
-        self.q = (
-            np.zeros(self.n + 1)
-            if problem.demand is None
-            else np.ascontiguousarray(problem.demand, dtype=np.float64)
-        )
-        self.s = np.ascontiguousarray(problem.service, dtype=np.float64)
-        self.cap = float(problem.capacity) if problem.capacity is not None else math.inf
-        if problem.demand is None:
-            self.cap = math.inf
-        self.maxd = float(problem.max_duration) if problem.max_duration is not None else math.inf
+        self.d, self.q, self.s = base.d, base.q, base.s
+        self.n, self.t, self.m = base.n, base.t, base.m
+        self.cap, self.maxd = base.cap, base.max_dur  # inf where there is no limit
+        self.symmetric = base.symmetric
+        weights = _Penalties(base, SearchParams())
+        self.alpha0, self.beta0 = weights.alpha0, weights.beta0
         pats = [list(p) for p in problem.patterns]
         self.pat_off = np.zeros(self.n + 2, dtype=np.int64)
         self.pat_off[2:] = np.cumsum([len(p) for p in pats])
@@ -114,12 +109,6 @@ class _Data:
         if self.n > 1:
             near = np.argsort(sym, axis=1, kind="stable")[:, :k] + 1
             self.nb[1:] = near
-        self.symmetric = bool(np.allclose(self.d, self.d.T))
-        mean_leg = float(self.d[0, 1:].mean()) if self.n else 1.0
-        self.alpha0 = (
-            mean_leg / max(float(self.q[1:].mean()), 1e-9) if math.isfinite(self.cap) else 0.0
-        )
-        self.beta0 = 1.0 if math.isfinite(self.maxd) else 0.0
 
 
 class _Ind:
@@ -226,13 +215,6 @@ class _Population:
         return allp[i] if fit[i] <= fit[j] else allp[j]
 
 
-def _budget(stop: StoppingCriterion) -> tuple[int | None, float | None]:
-    parts = stop.criteria if isinstance(stop, FirstOf) else (stop,)
-    its = [c.iterations for c in parts if isinstance(c, MaxIterations)]
-    secs = [c.seconds for c in parts if isinstance(c, MaxRuntime)]
-    return (min(its) if its else None, min(secs) if secs else None)
-
-
 def solve_hgs(
     problem: PeriodicProblem,
     stop: StoppingCriterion,
@@ -306,10 +288,9 @@ class _Genetic:
     ) -> None:
         self.problem = problem
         self.params = params
-        self.started = time.perf_counter() if started is None else started
-        self.deadline = deadline
+        now = time.perf_counter() if started is None else started
+        self.budget = _Budget(stop, now, deadline)
         self.data = _Data(problem, params.granular)
-        self.max_its, self.max_s = _budget(stop)
         self.rng = np.random.default_rng(seed)
         self.alpha, self.beta = self.data.alpha0, self.data.beta0
         self.pop = _Population(self.data, params)
@@ -319,12 +300,7 @@ class _Genetic:
         self.feasible_log: list[tuple[bool, bool]] = []
 
     def done(self) -> bool:
-        if self.max_its is not None and self.it >= self.max_its:
-            return True
-        now = time.perf_counter()
-        if self.deadline is not None and now >= self.deadline:
-            return True
-        return self.max_s is not None and now - self.started >= self.max_s
+        return self.budget.done(self.it)
 
     def child(self, *, initial: int | None) -> None:
         """One more individual: the ``initial``-th of the first population (built from none,
@@ -390,10 +366,10 @@ class _Genetic:
         """Hold the meetings that are due; a better solution handed over joins."""
         while exchange is not None and self.meeting < len(meetings):
             at_s, at_it = meetings[self.meeting]
-            if self.max_s is None:
+            if self.budget.seconds is None:
                 due = self.it >= at_it
             else:
-                due = time.perf_counter() - self.started >= at_s
+                due = time.perf_counter() - self.budget.started >= at_s
             if not due:
                 return
             shared = exchange(self.meeting, self.result())

@@ -40,15 +40,14 @@ from multiprocessing.process import BaseProcess
 from typing import Any
 
 from .periodic import (
-    MaxIterations,
     PeriodicProblem,
     PeriodicSolution,
     SearchParams,
     StoppingCriterion,
-    default_iterations,
     genetic_fits,
     meeting_points,
     solve_worker,
+    stop_or_default,
 )
 from .periodic_hgs import solve_hgs
 
@@ -234,9 +233,7 @@ def _child(
         if genetic:
             result = solve_hgs(
                 problem,
-                stop
-                if stop is not None
-                else MaxIterations(default_iterations(len(problem.patterns))),
+                stop_or_default(problem, stop),
                 seed=seed,
                 started=started,
                 deadline=deadline,

@@ -9,6 +9,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 from test_periodic import PVRP_DIR, _bench_module
+from test_periodic_kernels import _penalised as route_penalised
 from test_periodic_polish import _mixed_problem
 
 from territory.periodic import (
@@ -32,13 +33,9 @@ from territory.periodic_hgs_kernels import (
 
 
 def _penalised(data: _Data, route: list[int], alpha: float, beta: float) -> float:
-    if not route:
-        return 0.0
+    """`test_periodic_kernels`' penalised route cost, for a customer list."""
     nodes = [0, *route, 0]
-    tr = sum(data.d[a, b] for a, b in itertools.pairwise(nodes))
-    load = sum(data.q[c] for c in route)
-    svc = sum(data.s[c] for c in route)
-    return tr + alpha * max(0.0, load - data.cap) + beta * max(0.0, tr + svc - data.maxd)
+    return route_penalised(nodes, data.d, data.q, data.s, data.cap, alpha, data.maxd, beta)
 
 
 def _table(
