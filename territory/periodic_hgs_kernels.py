@@ -136,19 +136,6 @@ def _rebuild(
 
 
 @njit(cache=True)
-def _node(
-    routes: _I,
-    rlen: _I,
-    r: int,
-    i: int,
-) -> int:
-    """Customer at position ``i`` of route ``r``; 0 (the depot) outside the route."""
-    if i < 0 or i >= rlen[r]:
-        return 0
-    return int(routes[r, i])
-
-
-@njit(cache=True)
 def _clear(
     c: int,
     day: int,
@@ -206,6 +193,7 @@ def educate(
             if pos[c, day] >= 0:
                 mask[c] |= 1 << day
     ins_cost = np.zeros(t)
+    rem = np.zeros(t)
     ins_route = np.zeros(t, dtype=np.int64)
     ins_after = np.zeros(t, dtype=np.int64)
     moves = 0
@@ -264,26 +252,22 @@ def educate(
                     if pos[u, day] < 0:
                         continue
                     t0 = clock
-                    for kk in range(k_nb):
-                        v = nb[u, kk]
-                        if pos[u, day] < 0 or pos[v, day] < 0:
-                            continue
-                        ru = rof[u, day]
-                        rv = rof[v, day]
-                        if max(modified[ru], modified[rv]) <= last_test[u, day]:
-                            continue
+                    k0 = 0
+                    while k0 < k_nb:
                         before = _total(rtr, rld, rsv, cap, maxd, alpha, beta) if check else 0.0
-                        if _try_moves(
-                            u, v, day, routes, rlen, d, q, s, cap, maxd, m, pos, rof, ctr, cld,
-                            csv, rtr, rld, rsv, alpha, beta, buf, symmetric,
-                        ):  # fmt: skip
-                            clock += 1
-                            modified[ru] = clock
-                            modified[rv] = clock
-                            improved = True
-                            moves += 1
-                            if check:
-                                _gained(before, _total(rtr, rld, rsv, cap, maxd, alpha, beta))
+                        hit = _try_moves(
+                            u, day, k0, last_test[u, day], clock + 1, nb, modified, routes, rlen,
+                            d, q, s, cap, maxd, m, pos, rof, ctr, cld, csv, rtr, rld, rsv, alpha,
+                            beta, buf, symmetric,
+                        )  # fmt: skip
+                        if hit < 0:
+                            break
+                        clock += 1
+                        improved = True
+                        moves += 1
+                        if check:
+                            _gained(before, _total(rtr, rld, rsv, cap, maxd, alpha, beta))
+                        k0 = hit + 1
                     # into an empty route of the day
                     ru = rof[u, day]
                     if m > 1 and rlen[ru] > 1 and modified[ru] > last_test[u, day]:
@@ -294,8 +278,8 @@ def educate(
                                 break
                         if re >= 0:
                             i = pos[u, day]
-                            pu = _node(routes, rlen, ru, i - 1)
-                            xu = _node(routes, rlen, ru, i + 1)
+                            pu = routes[ru, i - 1] if 0 <= i - 1 < rlen[ru] else 0
+                            xu = routes[ru, i + 1] if 0 <= i + 1 < rlen[ru] else 0
                             ntr = rtr[ru] + d[pu, xu] - d[pu, u] - d[u, xu]
                             old = _pc(rtr[ru], rld[ru], rsv[ru], cap, maxd, alpha, beta)
                             new = _pc(ntr, rld[ru] - q[u], rsv[ru] - s[u], cap, maxd, alpha, beta)
@@ -323,53 +307,58 @@ def educate(
                                 if check:
                                     _gained(before, _total(rtr, rld, rsv, cap, maxd, alpha, beta))
                     last_test[u, day] = t0
-        # pattern improvement
+        # pattern improvement: each customer's best pattern, a day kept in place unless
+        # moving its visit gains
         pi = False
         order = np.random.permutation(n1 - 1) + 1
         for c in order:
             pi_before = _total(rtr, rld, rsv, cap, maxd, alpha, beta) if check else 0.0
-            old_routes = np.full(t, -1, dtype=np.int64)
-            old_after = np.zeros(t, dtype=np.int64)
-            gain = 0.0
-            for day in range(t):
-                r = rof[c, day]
-                if r < 0:
-                    continue
-                i = pos[c, day]
-                old_routes[day] = r
-                old_after[day] = _node(routes, rlen, r, i - 1)
-                gain += _pc(rtr[r], rld[r], rsv[r], cap, maxd, alpha, beta)
-                _rebuild(r, routes, rlen, buf, c, -1, -1, 0, 0, -1, 0, 0)
-                _clear(c, day, pos, rof)
-                _update(r, routes, rlen, d, q, s, m, pos, rof, ctr, cld, csv, rtr, rld, rsv)
-                gain -= _pc(rtr[r], rld[r], rsv[r], cap, maxd, alpha, beta)
-            _best_insertions(
-                c, routes, rlen, d, q, s, cap, maxd, m, t, rtr, rld, rsv, alpha, beta, ins_cost,
-                ins_route, ins_after, nb, pos, rof, granular_pi,
+            _pattern_deltas(
+                c, routes, rlen, d, q, s, cap, maxd, m, t, rtr, rld, rsv, alpha, beta, rem,
+                ins_cost, ins_route, ins_after, nb, pos, rof, granular_pi,
             )  # fmt: skip
-            best_p, best_v = _cheapest_pattern(c, 0, pat_flat, pat_off, ins_cost, t, False)
-            if best_v < gain - _EPS * max(1.0, abs(gain)) and best_p >= 0:
+            have = mask[c]
+            best_p = -1
+            best_v = -_EPS
+            for k in range(pat_off[c], pat_off[c + 1]):
+                p = pat_flat[k]
+                v = 0.0
                 for day in range(t):
-                    if (best_p >> day) & 1:
-                        r = ins_route[day]
-                        _rebuild(r, routes, rlen, buf, -1, -1, -1, 0, 0, ins_after[day], c, 0)
-                        _update(r, routes, rlen, d, q, s, m, pos, rof, ctr, cld, csv, rtr, rld, rsv)
-                        clock += 1
-                        modified[r] = clock
-                for day in range(t):
-                    if old_routes[day] >= 0:
-                        clock += 1
-                        modified[old_routes[day]] = clock
-                pi = True
-                moves += 1
-                if check:
-                    _gained(pi_before, _total(rtr, rld, rsv, cap, maxd, alpha, beta))
-            else:
-                for day in range(t):
-                    r = old_routes[day]
-                    if r >= 0:
-                        _rebuild(r, routes, rlen, buf, -1, -1, -1, 0, 0, old_after[day], c, 0)
-                        _update(r, routes, rlen, d, q, s, m, pos, rof, ctr, cld, csv, rtr, rld, rsv)
+                    if (p >> day) & 1:
+                        if (have >> day) & 1:
+                            v += min(0.0, rem[day] + ins_cost[day])
+                        else:
+                            v += ins_cost[day]
+                    elif (have >> day) & 1:
+                        v += rem[day]
+                if v < best_v:
+                    best_v = v
+                    best_p = p
+            if best_p < 0:
+                continue
+            for day in range(t):
+                inp = (best_p >> day) & 1
+                inc = (have >> day) & 1
+                if inc and inp and rem[day] + ins_cost[day] >= 0.0:
+                    continue  # kept in place
+                if inc:
+                    r = rof[c, day]
+                    _rebuild(r, routes, rlen, buf, c, -1, -1, 0, 0, -1, 0, 0)
+                    _clear(c, day, pos, rof)
+                    _update(r, routes, rlen, d, q, s, m, pos, rof, ctr, cld, csv, rtr, rld, rsv)
+                    clock += 1
+                    modified[r] = clock
+                if inp:
+                    r = ins_route[day]
+                    _rebuild(r, routes, rlen, buf, -1, -1, -1, 0, 0, ins_after[day], c, 0)
+                    _update(r, routes, rlen, d, q, s, m, pos, rof, ctr, cld, csv, rtr, rld, rsv)
+                    clock += 1
+                    modified[r] = clock
+            mask[c] = best_p
+            pi = True
+            moves += 1
+            if check:
+                _gained(pi_before, _total(rtr, rld, rsv, cap, maxd, alpha, beta))
         if not pi:
             break
     return moves
@@ -464,8 +453,8 @@ def _best_insertions(
                 nld = rld[r] + q[c]
                 nsv = rsv[r] + s[c]
                 for side in range(2):
-                    prev = _node(routes, rlen, r, j - 1 + side)
-                    nxt = _node(routes, rlen, r, j + side)
+                    prev = routes[r, j - 1 + side] if 0 <= j - 1 + side < rlen[r] else 0
+                    nxt = routes[r, j + side] if 0 <= j + side < rlen[r] else 0
                     dt = d[prev, c] + d[c, nxt] - d[prev, nxt]
                     val = _pc(rtr[r] + dt, nld, nsv, cap, maxd, alpha, beta) - old
                     if val < best:
@@ -508,10 +497,147 @@ def _best_insertions(
 
 
 @njit(cache=True)
+def _pattern_deltas(
+    c: int,
+    routes: _I,
+    rlen: _I,
+    d: _F,
+    q: _F,
+    s: _F,
+    cap: float,
+    maxd: float,
+    m: int,
+    t: int,
+    rtr: _F,
+    rld: _F,
+    rsv: _F,
+    alpha: float,
+    beta: float,
+    rem: _F,
+    ins_cost: _F,
+    ins_route: _I,
+    ins_after: _I,
+    nb: _I,
+    pos: _I,
+    rof: _I,
+    granular: bool,
+) -> None:
+    """Per day, with the routes left as they are: ``rem``, the penalised cost change of taking
+    ``c``'s visit out (0 where ``c`` is not visited), and the cheapest penalised insertion of
+    ``c`` into the day without that visit (cost, route, node it follows), next to ``c``'s
+    nearest neighbours visited that day and into an empty route with ``granular``, else at
+    every place."""
+    for day in range(t):
+        rc = rof[c, day]
+        i = -1
+        tr0 = 0.0
+        ld0 = 0.0
+        sv0 = 0.0
+        own = 0.0
+        rem[day] = 0.0
+        if rc >= 0:
+            i = pos[c, day]
+            pc = routes[rc, i - 1] if 0 <= i - 1 < rlen[rc] else 0
+            xc = routes[rc, i + 1] if 0 <= i + 1 < rlen[rc] else 0
+            tr0 = rtr[rc] + d[pc, xc] - d[pc, c] - d[c, xc]
+            if rlen[rc] == 1:
+                tr0 = 0.0
+            ld0 = rld[rc] - q[c]
+            sv0 = rsv[rc] - s[c]
+            own = _pc(tr0, ld0, sv0, cap, maxd, alpha, beta)
+            rem[day] = own - _pc(rtr[rc], rld[rc], rsv[rc], cap, maxd, alpha, beta)
+        best = np.inf
+        br = -1
+        ba = 0
+        found = False
+        if granular:
+            for kk in range(nb.shape[1]):
+                v = nb[c, kk]
+                j = pos[v, day]
+                if j < 0:
+                    continue
+                found = True
+                r = rof[v, day]
+                jp = j - 1
+                jn = j + 1
+                if r == rc:
+                    btr = tr0
+                    bld = ld0
+                    bsv = sv0
+                    old = own
+                    if jp == i:
+                        jp -= 1
+                    if jn == i:
+                        jn += 1
+                else:
+                    btr = rtr[r]
+                    bld = rld[r]
+                    bsv = rsv[r]
+                    old = _pc(btr, bld, bsv, cap, maxd, alpha, beta)
+                for side in range(2):
+                    prev = (routes[r, jp] if 0 <= jp < rlen[r] else 0) if side == 0 else v
+                    nxt = v if side == 0 else (routes[r, jn] if 0 <= jn < rlen[r] else 0)
+                    dt = d[prev, c] + d[c, nxt] - d[prev, nxt]
+                    val = _pc(btr + dt, bld + q[c], bsv + s[c], cap, maxd, alpha, beta) - old
+                    if val < best:
+                        best = val
+                        br = r
+                        ba = prev
+            if found:
+                for r in range(day * m, day * m + m):
+                    if rlen[r] == 0:
+                        val = _pc(d[0, c] + d[c, 0], q[c], s[c], cap, maxd, alpha, beta)
+                        if val < best:
+                            best = val
+                            br = r
+                            ba = 0
+                        break
+        if not found:
+            seen_empty = False
+            for r in range(day * m, day * m + m):
+                L = rlen[r]
+                if r == rc:
+                    btr = tr0
+                    bld = ld0
+                    bsv = sv0
+                    old = own
+                    empty = L == 1
+                else:
+                    btr = rtr[r]
+                    bld = rld[r]
+                    bsv = rsv[r]
+                    old = _pc(btr, bld, bsv, cap, maxd, alpha, beta)
+                    empty = L == 0
+                if empty:
+                    if seen_empty:
+                        continue
+                    seen_empty = True
+                prev = 0
+                for k in range(L + 1):
+                    nxt = routes[r, k] if k < L else 0
+                    if nxt == c:
+                        continue
+                    dt = d[prev, c] + d[c, nxt] - d[prev, nxt]
+                    val = _pc(btr + dt, bld + q[c], bsv + s[c], cap, maxd, alpha, beta) - old
+                    if val < best:
+                        best = val
+                        br = r
+                        ba = prev
+                    prev = nxt
+        ins_cost[day] = best
+        ins_route[day] = br
+        ins_after[day] = ba
+
+
+@njit(cache=True)
 def _try_moves(
     u: int,
-    v: int,
     day: int,
+    k0: int,
+    tested: int,
+    stamp: int,
+    nb: _I,
+    modified: _I,
     routes: _I,
     rlen: _I,
     d: _F,
@@ -532,73 +658,130 @@ def _try_moves(
     beta: float,
     buf: _I,
     symmetric: bool,
-) -> bool:
-    """Try the moves between visits ``u`` and ``v`` of ``day``; apply the first that gains."""
-    ru = rof[u, day]
-    rv = rof[v, day]
-    i = pos[u, day]
-    j = pos[v, day]
-    pu = _node(routes, rlen, ru, i - 1)
-    xu = _node(routes, rlen, ru, i + 1)
-    pv = _node(routes, rlen, rv, j - 1)
-    xv = _node(routes, rlen, rv, j + 1)
-    old_u = _pc(rtr[ru], rld[ru], rsv[ru], cap, maxd, alpha, beta)
-    old_v = _pc(rtr[rv], rld[rv], rsv[rv], cap, maxd, alpha, beta)
-    same = ru == rv
-    # 1. relocate u after v;  2. relocate u before v (after pv)
-    for variant in range(2):
-        a = v if variant == 0 else pv
-        an = xv if variant == 0 else v
-        if a == u or (same and (a == pu or an == u)):
+) -> int:
+    """Try the moves between visit ``u`` of ``day`` and its neighbours (``nb[u]``, from the
+    ``k0``-th on) visited that day whose routes changed after ``tested``; apply the first that
+    gains, stamp its two routes ``stamp`` in ``modified`` and return that neighbour's index, or
+    -1 when none gains. The pairs are looped over here, not by the caller: numba counts
+    references to every array a function takes, and one call per pair cost more than the
+    moves themselves."""
+    for kk in range(k0, nb.shape[1]):
+        v = nb[u, kk]
+        if pos[u, day] < 0 or pos[v, day] < 0:
             continue
-        rem = d[pu, xu] - d[pu, u] - d[u, xu]
-        add = d[a, u] + d[u, an] - d[a, an]
-        if same:
-            delta = _pc(rtr[ru] + rem + add, rld[ru], rsv[ru], cap, maxd, alpha, beta) - old_u
-        else:
-            delta = (
-                _pc(rtr[ru] + rem, rld[ru] - q[u], rsv[ru] - s[u], cap, maxd, alpha, beta)
-                + _pc(rtr[rv] + add, rld[rv] + q[u], rsv[rv] + s[u], cap, maxd, alpha, beta)
-                - old_u
-                - old_v
-            )
-        if delta < -_EPS:
-            if same:
-                _rebuild(ru, routes, rlen, buf, u, -1, -1, 0, 0, a, u, 0)
-            else:
-                _rebuild(ru, routes, rlen, buf, u, -1, -1, 0, 0, -1, 0, 0)
-                _rebuild(rv, routes, rlen, buf, -1, -1, -1, 0, 0, a, u, 0)
-                _update(rv, routes, rlen, d, q, s, m, pos, rof, ctr, cld, csv, rtr, rld, rsv)
-            _update(ru, routes, rlen, d, q, s, m, pos, rof, ctr, cld, csv, rtr, rld, rsv)
-            return True
-    # 3. relocate the pair (u, xu) after v
-    if xu != 0 and v not in (xu, pu):
-        x = xu
-        xx = _node(routes, rlen, ru, i + 2)
-        a = v
-        an = xv
-        if an != u:
-            rem = d[pu, xx] - d[pu, u] - d[u, x] - d[x, xx]
-            if same and a == xx:
-                an = _node(routes, rlen, ru, i + 3)
-            add = d[a, u] + d[u, x] + d[x, an] - d[a, an]
+        ru = rof[u, day]
+        rv = rof[v, day]
+        if max(modified[ru], modified[rv]) <= tested:
+            continue
+        i = pos[u, day]
+        j = pos[v, day]
+        pu = routes[ru, i - 1] if 0 <= i - 1 < rlen[ru] else 0
+        xu = routes[ru, i + 1] if 0 <= i + 1 < rlen[ru] else 0
+        pv = routes[rv, j - 1] if 0 <= j - 1 < rlen[rv] else 0
+        xv = routes[rv, j + 1] if 0 <= j + 1 < rlen[rv] else 0
+        old_u = _pc(rtr[ru], rld[ru], rsv[ru], cap, maxd, alpha, beta)
+        old_v = _pc(rtr[rv], rld[rv], rsv[rv], cap, maxd, alpha, beta)
+        same = ru == rv
+        # 1. relocate u after v;  2. relocate u before v (after pv)
+        for variant in range(2):
+            a = v if variant == 0 else pv
+            an = xv if variant == 0 else v
+            if a == u or (same and (a == pu or an == u)):
+                continue
+            rem = d[pu, xu] - d[pu, u] - d[u, xu]
+            add = d[a, u] + d[u, an] - d[a, an]
             if same:
                 delta = _pc(rtr[ru] + rem + add, rld[ru], rsv[ru], cap, maxd, alpha, beta) - old_u
             else:
                 delta = (
+                    _pc(rtr[ru] + rem, rld[ru] - q[u], rsv[ru] - s[u], cap, maxd, alpha, beta)
+                    + _pc(rtr[rv] + add, rld[rv] + q[u], rsv[rv] + s[u], cap, maxd, alpha, beta)
+                    - old_u
+                    - old_v
+                )
+            if delta < -_EPS:
+                if same:
+                    _rebuild(ru, routes, rlen, buf, u, -1, -1, 0, 0, a, u, 0)
+                else:
+                    _rebuild(ru, routes, rlen, buf, u, -1, -1, 0, 0, -1, 0, 0)
+                    _rebuild(rv, routes, rlen, buf, -1, -1, -1, 0, 0, a, u, 0)
+                    _update(rv, routes, rlen, d, q, s, m, pos, rof, ctr, cld, csv, rtr, rld, rsv)
+                _update(ru, routes, rlen, d, q, s, m, pos, rof, ctr, cld, csv, rtr, rld, rsv)
+                modified[ru] = stamp
+                modified[rv] = stamp
+                return kk
+        # 3. relocate the pair (u, xu) after v
+        if xu != 0 and v not in (xu, pu):
+            x = xu
+            xx = routes[ru, i + 2] if 0 <= i + 2 < rlen[ru] else 0
+            a = v
+            an = xv
+            if an != u:
+                rem = d[pu, xx] - d[pu, u] - d[u, x] - d[x, xx]
+                if same and a == xx:
+                    an = routes[ru, i + 3] if 0 <= i + 3 < rlen[ru] else 0
+                add = d[a, u] + d[u, x] + d[x, an] - d[a, an]
+                if same:
+                    delta = (
+                        _pc(rtr[ru] + rem + add, rld[ru], rsv[ru], cap, maxd, alpha, beta) - old_u
+                    )
+                else:
+                    delta = (
+                        _pc(
+                            rtr[ru] + rem,
+                            rld[ru] - q[u] - q[x],
+                            rsv[ru] - s[u] - s[x],
+                            cap,
+                            maxd,
+                            alpha,
+                            beta,
+                        )
+                        + _pc(
+                            rtr[rv] + add,
+                            rld[rv] + q[u] + q[x],
+                            rsv[rv] + s[u] + s[x],
+                            cap,
+                            maxd,
+                            alpha,
+                            beta,
+                        )
+                        - old_u
+                        - old_v
+                    )
+                if delta < -_EPS:
+                    if same:
+                        _rebuild(ru, routes, rlen, buf, u, x, -1, 0, 0, a, u, x)
+                    else:
+                        _rebuild(ru, routes, rlen, buf, u, x, -1, 0, 0, -1, 0, 0)
+                        _rebuild(rv, routes, rlen, buf, -1, -1, -1, 0, 0, a, u, x)
+                        _update(
+                            rv, routes, rlen, d, q, s, m, pos, rof, ctr, cld, csv, rtr, rld, rsv
+                        )
+                    _update(ru, routes, rlen, d, q, s, m, pos, rof, ctr, cld, csv, rtr, rld, rsv)
+                    modified[ru] = stamp
+                    modified[rv] = stamp
+                    return kk
+        # 4. swap u and v (not neighbours in one route)
+        if not (same and (xu == v or xv == u)):
+            du = d[pu, v] + d[v, xu] - d[pu, u] - d[u, xu]
+            dv = d[pv, u] + d[u, xv] - d[pv, v] - d[v, xv]
+            if same:
+                delta = _pc(rtr[ru] + du + dv, rld[ru], rsv[ru], cap, maxd, alpha, beta) - old_u
+            else:
+                delta = (
                     _pc(
-                        rtr[ru] + rem,
-                        rld[ru] - q[u] - q[x],
-                        rsv[ru] - s[u] - s[x],
+                        rtr[ru] + du,
+                        rld[ru] - q[u] + q[v],
+                        rsv[ru] - s[u] + s[v],
                         cap,
                         maxd,
                         alpha,
                         beta,
                     )
                     + _pc(
-                        rtr[rv] + add,
-                        rld[rv] + q[u] + q[x],
-                        rsv[rv] + s[u] + s[x],
+                        rtr[rv] + dv,
+                        rld[rv] - q[v] + q[u],
+                        rsv[rv] - s[v] + s[u],
                         cap,
                         maxd,
                         alpha,
@@ -609,25 +792,28 @@ def _try_moves(
                 )
             if delta < -_EPS:
                 if same:
-                    _rebuild(ru, routes, rlen, buf, u, x, -1, 0, 0, a, u, x)
+                    # swap in place
+                    routes[ru, i] = v
+                    routes[ru, j] = u
                 else:
-                    _rebuild(ru, routes, rlen, buf, u, x, -1, 0, 0, -1, 0, 0)
-                    _rebuild(rv, routes, rlen, buf, -1, -1, -1, 0, 0, a, u, x)
+                    routes[ru, i] = v
+                    routes[rv, j] = u
                     _update(rv, routes, rlen, d, q, s, m, pos, rof, ctr, cld, csv, rtr, rld, rsv)
                 _update(ru, routes, rlen, d, q, s, m, pos, rof, ctr, cld, csv, rtr, rld, rsv)
-                return True
-    # 4. swap u and v (not neighbours in one route)
-    if not (same and (xu == v or xv == u)):
-        du = d[pu, v] + d[v, xu] - d[pu, u] - d[u, xu]
-        dv = d[pv, u] + d[u, xv] - d[pv, v] - d[v, xv]
-        if same:
-            delta = _pc(rtr[ru] + du + dv, rld[ru], rsv[ru], cap, maxd, alpha, beta) - old_u
-        else:
+                modified[ru] = stamp
+                modified[rv] = stamp
+                return kk
+        # 5. swap the pair (u, xu) with v (different routes)
+        if not same and xu != 0:
+            x = xu
+            xx = routes[ru, i + 2] if 0 <= i + 2 < rlen[ru] else 0
+            du = d[pu, v] + d[v, xx] - d[pu, u] - d[u, x] - d[x, xx]
+            dv = d[pv, u] + d[u, x] + d[x, xv] - d[pv, v] - d[v, xv]
             delta = (
                 _pc(
                     rtr[ru] + du,
-                    rld[ru] - q[u] + q[v],
-                    rsv[ru] - s[u] + s[v],
+                    rld[ru] - q[u] - q[x] + q[v],
+                    rsv[ru] - s[u] - s[x] + s[v],
                     cap,
                     maxd,
                     alpha,
@@ -635,8 +821,8 @@ def _try_moves(
                 )
                 + _pc(
                     rtr[rv] + dv,
-                    rld[rv] - q[v] + q[u],
-                    rsv[rv] - s[v] + s[u],
+                    rld[rv] - q[v] + q[u] + q[x],
+                    rsv[rv] - s[v] + s[u] + s[x],
                     cap,
                     maxd,
                     alpha,
@@ -645,127 +831,94 @@ def _try_moves(
                 - old_u
                 - old_v
             )
-        if delta < -_EPS:
-            if same:
-                # swap in place
-                routes[ru, i] = v
-                routes[ru, j] = u
-            else:
-                routes[ru, i] = v
-                routes[rv, j] = u
+            if delta < -_EPS:
+                _rebuild(ru, routes, rlen, buf, x, -1, u, v, 0, -1, 0, 0)
+                _rebuild(rv, routes, rlen, buf, -1, -1, v, u, x, -1, 0, 0)
+                _update(ru, routes, rlen, d, q, s, m, pos, rof, ctr, cld, csv, rtr, rld, rsv)
                 _update(rv, routes, rlen, d, q, s, m, pos, rof, ctr, cld, csv, rtr, rld, rsv)
-            _update(ru, routes, rlen, d, q, s, m, pos, rof, ctr, cld, csv, rtr, rld, rsv)
-            return True
-    # 5. swap the pair (u, xu) with v (different routes)
-    if not same and xu != 0:
-        x = xu
-        xx = _node(routes, rlen, ru, i + 2)
-        du = d[pu, v] + d[v, xx] - d[pu, u] - d[u, x] - d[x, xx]
-        dv = d[pv, u] + d[u, x] + d[x, xv] - d[pv, v] - d[v, xv]
+                modified[ru] = stamp
+                modified[rv] = stamp
+                return kk
+        if same:
+            # 6. 2-opt within the route: u -> v by reversing the visits after u up to v
+            if j > i + 1:
+                nv = xv
+                delta_tr = d[u, v] + d[xu, nv] - d[u, xu] - d[v, nv]
+                if not symmetric:
+                    for k in range(i + 1, j):
+                        a = routes[ru, k]
+                        b = routes[ru, k + 1]
+                        delta_tr += d[b, a] - d[a, b]
+                delta = _pc(rtr[ru] + delta_tr, rld[ru], rsv[ru], cap, maxd, alpha, beta) - old_u
+                if delta < -_EPS:
+                    lo = i + 1
+                    hi = j
+                    while lo < hi:
+                        tmp = routes[ru, lo]
+                        routes[ru, lo] = routes[ru, hi]
+                        routes[ru, hi] = tmp
+                        lo += 1
+                        hi -= 1
+                    _update(ru, routes, rlen, d, q, s, m, pos, rof, ctr, cld, csv, rtr, rld, rsv)
+                    modified[ru] = stamp
+                    modified[rv] = stamp
+                    return kk
+            continue
+        # 7. 2-opt* between the routes: u -> v and pv -> xu
+        la = rlen[ru]
+        lb = rlen[rv]
+        head_a_tr = ctr[ru, i]
+        head_a_ld = cld[ru, i]
+        head_a_sv = csv[ru, i]
+        tail_b_tr = rtr[rv] - ctr[rv, j]
+        tail_b_ld = rld[rv] - (cld[rv, j - 1] if j > 0 else 0.0)
+        tail_b_sv = rsv[rv] - (csv[rv, j - 1] if j > 0 else 0.0)
+        a_tr = head_a_tr + d[u, v] + tail_b_tr
+        a_ld = head_a_ld + tail_b_ld
+        a_sv = head_a_sv + tail_b_sv
+        head_b_tr = ctr[rv, j - 1] if j > 0 else 0.0
+        head_b_ld = cld[rv, j - 1] if j > 0 else 0.0
+        head_b_sv = csv[rv, j - 1] if j > 0 else 0.0
+        if i + 1 < la:
+            tail_a_tr = rtr[ru] - ctr[ru, i + 1]
+            tail_a_ld = rld[ru] - cld[ru, i]
+            tail_a_sv = rsv[ru] - csv[ru, i]
+        else:
+            tail_a_tr = 0.0
+            tail_a_ld = 0.0
+            tail_a_sv = 0.0
+        b_tr = 0.0 if j == 0 and i + 1 >= la else head_b_tr + d[pv, xu] + tail_a_tr
+        b_ld = head_b_ld + tail_a_ld
+        b_sv = head_b_sv + tail_a_sv
         delta = (
-            _pc(
-                rtr[ru] + du,
-                rld[ru] - q[u] - q[x] + q[v],
-                rsv[ru] - s[u] - s[x] + s[v],
-                cap,
-                maxd,
-                alpha,
-                beta,
-            )
-            + _pc(
-                rtr[rv] + dv,
-                rld[rv] - q[v] + q[u] + q[x],
-                rsv[rv] - s[v] + s[u] + s[x],
-                cap,
-                maxd,
-                alpha,
-                beta,
-            )
+            _pc(a_tr, a_ld, a_sv, cap, maxd, alpha, beta)
+            + _pc(b_tr, b_ld, b_sv, cap, maxd, alpha, beta)
             - old_u
             - old_v
         )
         if delta < -_EPS:
-            _rebuild(ru, routes, rlen, buf, x, -1, u, v, 0, -1, 0, 0)
-            _rebuild(rv, routes, rlen, buf, -1, -1, v, u, x, -1, 0, 0)
+            k = 0
+            for p in range(i + 1):
+                buf[k] = routes[ru, p]
+                k += 1
+            for p in range(j, lb):
+                buf[k] = routes[rv, p]
+                k += 1
+            # B' first into a spare copy: its head stays in place, its tail is A's
+            kb = j
+            for p in range(i + 1, la):
+                routes[rv, kb] = routes[ru, p]
+                kb += 1
+            rlen[rv] = kb
+            for p in range(k):
+                routes[ru, p] = buf[p]
+            rlen[ru] = k
             _update(ru, routes, rlen, d, q, s, m, pos, rof, ctr, cld, csv, rtr, rld, rsv)
             _update(rv, routes, rlen, d, q, s, m, pos, rof, ctr, cld, csv, rtr, rld, rsv)
-            return True
-    if same:
-        # 6. 2-opt within the route: u -> v by reversing the visits after u up to v
-        if j > i + 1:
-            nv = xv
-            delta_tr = d[u, v] + d[xu, nv] - d[u, xu] - d[v, nv]
-            if not symmetric:
-                for k in range(i + 1, j):
-                    a = routes[ru, k]
-                    b = routes[ru, k + 1]
-                    delta_tr += d[b, a] - d[a, b]
-            delta = _pc(rtr[ru] + delta_tr, rld[ru], rsv[ru], cap, maxd, alpha, beta) - old_u
-            if delta < -_EPS:
-                lo = i + 1
-                hi = j
-                while lo < hi:
-                    tmp = routes[ru, lo]
-                    routes[ru, lo] = routes[ru, hi]
-                    routes[ru, hi] = tmp
-                    lo += 1
-                    hi -= 1
-                _update(ru, routes, rlen, d, q, s, m, pos, rof, ctr, cld, csv, rtr, rld, rsv)
-                return True
-        return False
-    # 7. 2-opt* between the routes: u -> v and pv -> xu
-    la = rlen[ru]
-    lb = rlen[rv]
-    head_a_tr = ctr[ru, i]
-    head_a_ld = cld[ru, i]
-    head_a_sv = csv[ru, i]
-    tail_b_tr = rtr[rv] - ctr[rv, j]
-    tail_b_ld = rld[rv] - (cld[rv, j - 1] if j > 0 else 0.0)
-    tail_b_sv = rsv[rv] - (csv[rv, j - 1] if j > 0 else 0.0)
-    a_tr = head_a_tr + d[u, v] + tail_b_tr
-    a_ld = head_a_ld + tail_b_ld
-    a_sv = head_a_sv + tail_b_sv
-    head_b_tr = ctr[rv, j - 1] if j > 0 else 0.0
-    head_b_ld = cld[rv, j - 1] if j > 0 else 0.0
-    head_b_sv = csv[rv, j - 1] if j > 0 else 0.0
-    if i + 1 < la:
-        tail_a_tr = rtr[ru] - ctr[ru, i + 1]
-        tail_a_ld = rld[ru] - cld[ru, i]
-        tail_a_sv = rsv[ru] - csv[ru, i]
-    else:
-        tail_a_tr = 0.0
-        tail_a_ld = 0.0
-        tail_a_sv = 0.0
-    b_tr = 0.0 if j == 0 and i + 1 >= la else head_b_tr + d[pv, xu] + tail_a_tr
-    b_ld = head_b_ld + tail_a_ld
-    b_sv = head_b_sv + tail_a_sv
-    delta = (
-        _pc(a_tr, a_ld, a_sv, cap, maxd, alpha, beta)
-        + _pc(b_tr, b_ld, b_sv, cap, maxd, alpha, beta)
-        - old_u
-        - old_v
-    )
-    if delta < -_EPS:
-        k = 0
-        for p in range(i + 1):
-            buf[k] = routes[ru, p]
-            k += 1
-        for p in range(j, lb):
-            buf[k] = routes[rv, p]
-            k += 1
-        # B' first into a spare copy: its head stays in place, its tail is A's
-        kb = j
-        for p in range(i + 1, la):
-            routes[rv, kb] = routes[ru, p]
-            kb += 1
-        rlen[rv] = kb
-        for p in range(k):
-            routes[ru, p] = buf[p]
-        rlen[ru] = k
-        _update(ru, routes, rlen, d, q, s, m, pos, rof, ctr, cld, csv, rtr, rld, rsv)
-        _update(rv, routes, rlen, d, q, s, m, pos, rof, ctr, cld, csv, rtr, rld, rsv)
-        return True
-    return False
+            modified[ru] = stamp
+            modified[rv] = stamp
+            return kk
+    return -1
 
 
 @njit(cache=True)
