@@ -5,13 +5,15 @@ One individual is a route table: ``routes[r, :rlen[r]]`` are the customers of ro
 local search of Vidal, Crainic, Gendreau, Lahrichi & Rei (2012) for the periodic VRP, compiled:
 route improvement (relocate of one or two visits, swap of one or two against one, 2-opt within a
 route and 2-opt* between the routes of a day, each move pairing a visit with one of its
-customer's nearest neighbours visited that day) and pattern improvement (a customer taken out
-of all its days and put back with its best allowed pattern, each day at its cheapest place next
-to one of those neighbours), both under penalised load and duration excess, repeated until
-neither gains. The crossover is their periodic
-crossover (PIX): some days from one parent, some from the other, some mixed, the visits that
-keep a customer's days within an allowed pattern taken over, each day's sequence cut into
-routes by a split that respects the fleet.
+customer's nearest neighbours visited that day) and pattern improvement (each customer on its
+best allowed pattern, a visit on each of its days kept in place or moved to the cheapest place
+next to one of those neighbours), both under penalised load and duration excess, repeated until
+neither gains. The crossover is their periodic crossover (PIX): some days from one parent, some
+from the other, some mixed, the visits that keep a customer's days within an allowed pattern
+taken over, each day's sequence cut into routes by a split that respects the fleet.
+
+Hot loops call no function that takes arrays: numba counts references to every array argument
+on each call, which cost more than the moves themselves when it was once per pair.
 """
 
 from __future__ import annotations
