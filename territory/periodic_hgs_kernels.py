@@ -241,6 +241,7 @@ def educate(
     # --- local search -------------------------------------------------------------------
     modified = np.zeros(nr, dtype=np.int64)
     last_test = np.full((n1, t), -1, dtype=np.int64)
+    last_pi = np.full(n1, -1, dtype=np.int64)
     clock = 1
     k_nb = nb.shape[1]
     while True:
@@ -254,7 +255,17 @@ def educate(
                     if pos[u, day] < 0:
                         continue
                     t0 = clock
+                    # the first neighbour whose pair changed since the visit was last tried
+                    # (found here, without a call, as most visits have none)
+                    tested = last_test[u, day]
                     k0 = 0
+                    if modified[rof[u, day]] <= tested:
+                        k0 = k_nb
+                        for kk in range(k_nb):
+                            v = nb[u, kk]
+                            if pos[v, day] >= 0 and modified[rof[v, day]] > tested:
+                                k0 = kk
+                                break
                     while k0 < k_nb:
                         before = _total(rtr, rld, rsv, cap, maxd, alpha, beta) if check else 0.0
                         hit = _try_moves(
@@ -314,6 +325,11 @@ def educate(
         pi = False
         order = np.random.permutation(n1 - 1) + 1
         for c in order:
+            if granular_pi and not _pattern_stale(
+                c, last_pi[c], nb, m, t, pos, rof, rlen, modified
+            ):
+                continue
+            last_pi[c] = clock
             pi_before = _total(rtr, rld, rsv, cap, maxd, alpha, beta) if check else 0.0
             _pattern_deltas(
                 c, routes, rlen, d, q, s, cap, maxd, m, t, rtr, rld, rsv, alpha, beta, rem,
@@ -496,6 +512,37 @@ def _best_insertions(
         ins_cost[day] = best
         ins_route[day] = br
         ins_after[day] = ba
+
+
+@njit(cache=True)
+def _pattern_stale(
+    c: int,
+    tested: int,
+    nb: _I,
+    m: int,
+    t: int,
+    pos: _I,
+    rof: _I,
+    rlen: _I,
+    modified: _I,
+) -> bool:
+    """Whether a route the granular pattern move of ``c`` looks at (its own, its neighbours',
+    an empty one of a day) changed after ``tested``; else that move was tried on the same
+    routes and gained nothing."""
+    if tested < 0:
+        return True
+    for day in range(t):
+        r = rof[c, day]
+        if r >= 0 and modified[r] > tested:
+            return True
+        for kk in range(nb.shape[1]):
+            v = nb[c, kk]
+            if pos[v, day] >= 0 and modified[rof[v, day]] > tested:
+                return True
+        for r in range(day * m, day * m + m):
+            if rlen[r] == 0 and modified[r] > tested:
+                return True
+    return False
 
 
 @njit(cache=True)
