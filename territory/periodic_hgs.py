@@ -326,10 +326,12 @@ class _Genetic:
         self, routes: NDArray[np.int64], rlen: NDArray[np.int64], factor: float, random: bool
     ) -> _Ind:
         data = self.data
+        # every argument given: an omitted default sends numba's call down its slow path
+        # (about 1 ms a call, a tenth of an education on the big periods)
         educate(
             routes, rlen, data.d, data.q, data.s, data.cap, data.maxd, data.m, data.t,
             data.nb, data.pat_flat, data.pat_off, factor * self.alpha, factor * self.beta,
-            self._seed(), random, data.symmetric,
+            self._seed(), random, data.symmetric, True, False,
         )  # fmt: skip
         return _Ind(routes, rlen, data)
 
