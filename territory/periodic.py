@@ -870,10 +870,11 @@ class SearchParams:
         worker 0's).
     genetic_max_visits
         The genetic workers only for a period of fewer visits than this (`period_visits`): at
-        20 s on the
-        classical instances the genetic search beside one search wins up to pr04 (384 visits;
-        pr03 0.94 % against 2.32 % for two searches, pr04 2.42 % against 3.74 %) and loses from
-        pr08 (432 visits: 2.51 % against 1.72 %; pr05, 480: 2.75 % against 2.07 %), where it
+        20 s on the classical instances the genetic search beside one search wins up to pr04
+        (384 visits; pr03 0.94 % against 2.32 % for two searches, pr04 2.42 % against 3.74 %)
+        and, since its education is twice as fast, on pr08 (432 visits: 1.74 % against 2.20 %
+        over seeds 0-3); it is even on pr05 (480: 2.69 % both), pr06 (576: 3.33 and 3.32 %)
+        and pr09 (648: 2.34 and 2.42 %) and loses on pr10 (864: 3.50 against 3.24 %), where it
         makes too few children in the time.
     alike_search
         The same when the days are interchangeable (`interchangeable_days`): the period is one
@@ -905,7 +906,7 @@ class SearchParams:
     period_search: PeriodSearch = PeriodSearch(max_perturbations=20, history_length=100)
     alike_search: PeriodSearch = PeriodSearch(max_perturbations=25, history_length=300)
     genetic_workers: int = 1
-    genetic_max_visits: int = 400
+    genetic_max_visits: int = 500
 
     def __post_init__(self) -> None:
         positive = (
