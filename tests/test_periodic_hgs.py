@@ -24,6 +24,7 @@ from territory.periodic import (
 )
 from territory.periodic_hgs import HgsParams, _Data, hgs_applies, solve_hgs
 from territory.periodic_hgs_kernels import (
+    _pattern_stale,
     broken_pairs,
     crossover,
     educate,
@@ -189,6 +190,45 @@ def test_education_ends_where_no_route_move_or_pattern_change_gains(
                 assert best is not None
                 cand[best[1]].insert(best[2], c)
             assert total(cand) >= base - eps, ("pattern", c, pat)
+
+
+def test_a_pattern_move_is_tried_again_only_when_a_route_it_looks_at_changed() -> None:
+    """The education skips a customer whose pattern move would price the same routes as when
+    it last gained nothing: its own, those of its nearest neighbours visited each day, and a
+    day's empty route (a new place to go). A change anywhere else must not wake it."""
+    problem = _mixed_problem(30, vehicles=3, seed=7)
+    data = _Data(problem, 8)
+    routes, rlen = _table(data, 7, data.alpha0, data.beta0)
+    t, m = data.t, data.m
+    pos = np.full((data.n + 1, t), -1, dtype=np.int64)
+    rof = np.full((data.n + 1, t), -1, dtype=np.int64)
+    for r in range(t * m):
+        for i in range(rlen[r]):
+            pos[routes[r, i], r // m] = i
+            rof[routes[r, i], r // m] = r
+    for c in range(1, data.n + 1):
+        own = {int(rof[c, day]) for day in range(t) if rof[c, day] >= 0}
+        near = {int(rof[v, day]) for v in data.nb[c] for day in range(t) if rof[v, day] >= 0}
+        other = [r for r in range(t * m) if rlen[r] > 0 and r not in own | near]
+        if other and near - own:
+            break
+    else:
+        pytest.fail("no customer with an unrelated route to change")
+
+    def stale(changed: int, lengths: np.ndarray = rlen, tested: int = 5) -> bool:
+        modified = np.zeros(t * m, dtype=np.int64)
+        if changed >= 0:
+            modified[changed] = 6
+        return bool(_pattern_stale(c, tested, data.nb, m, t, pos, rof, lengths, modified))
+
+    assert stale(-1, tested=-1)  # never tried
+    assert not stale(-1)
+    assert all(stale(r) for r in own)
+    assert all(stale(r) for r in near)
+    assert not any(stale(r) for r in other)
+    emptied = rlen.copy()
+    emptied[other[0]] = 0
+    assert stale(other[0], emptied)
 
 
 @pytest.mark.parametrize("one_way", [False, True])
