@@ -210,8 +210,8 @@ def educate(
         if ok:
             continue
         # the cheapest pattern containing the days already visited, else any
-        _best_insertions(
-            c, routes, rlen, d, q, s, cap, maxd, m, t, rtr, rld, rsv, alpha, beta, ins_cost,
+        _pattern_deltas(
+            c, routes, rlen, d, q, s, cap, maxd, m, t, rtr, rld, rsv, alpha, beta, rem, ins_cost,
             ins_route, ins_after, nb, pos, rof, False,
         )  # fmt: skip
         best_p, best_v = _cheapest_pattern(
@@ -225,8 +225,8 @@ def educate(
                     _clear(c, day, pos, rof)
                     _update(r, routes, rlen, d, q, s, m, pos, rof, ctr, cld, csv, rtr, rld, rsv)
             mask[c] = 0
-            _best_insertions(
-                c, routes, rlen, d, q, s, cap, maxd, m, t, rtr, rld, rsv, alpha, beta, ins_cost,
+            _pattern_deltas(
+                c, routes, rlen, d, q, s, cap, maxd, m, t, rtr, rld, rsv, alpha, beta, rem, ins_cost,
                 ins_route, ins_after, nb, pos, rof, False,
             )  # fmt: skip
             best_p, best_v = _cheapest_pattern(
@@ -427,94 +427,6 @@ def _gained(before: float, after: float) -> None:
 
 
 @njit(cache=True)
-def _best_insertions(
-    c: int,
-    routes: _I,
-    rlen: _I,
-    d: _F,
-    q: _F,
-    s: _F,
-    cap: float,
-    maxd: float,
-    m: int,
-    t: int,
-    rtr: _F,
-    rld: _F,
-    rsv: _F,
-    alpha: float,
-    beta: float,
-    ins_cost: _F,
-    ins_route: _I,
-    ins_after: _I,
-    nb: _I,
-    pos: _I,
-    rof: _I,
-    granular: bool,
-) -> None:
-    """Per day: the cheapest penalised insertion of ``c`` (cost, route, node it follows); with
-    ``granular``, only next to ``c``'s nearest neighbours visited that day (and into an empty
-    route), else anywhere."""
-    for day in range(t):
-        best = np.inf
-        br = -1
-        ba = 0
-        found = False
-        if granular:
-            for kk in range(nb.shape[1]):
-                v = nb[c, kk]
-                j = pos[v, day]
-                if j < 0:
-                    continue
-                found = True
-                r = rof[v, day]
-                old = _pc(rtr[r], rld[r], rsv[r], cap, maxd, alpha, beta)
-                nld = rld[r] + q[c]
-                nsv = rsv[r] + s[c]
-                for side in range(2):
-                    prev = routes[r, j - 1 + side] if 0 <= j - 1 + side < rlen[r] else 0
-                    nxt = routes[r, j + side] if 0 <= j + side < rlen[r] else 0
-                    dt = d[prev, c] + d[c, nxt] - d[prev, nxt]
-                    val = _pc(rtr[r] + dt, nld, nsv, cap, maxd, alpha, beta) - old
-                    if val < best:
-                        best = val
-                        br = r
-                        ba = prev
-            if found:
-                for r in range(day * m, day * m + m):
-                    if rlen[r] == 0:
-                        val = _pc(d[0, c] + d[c, 0], q[c], s[c], cap, maxd, alpha, beta)
-                        if val < best:
-                            best = val
-                            br = r
-                            ba = 0
-                        break
-        if not found:
-            seen_empty = False
-            for r in range(day * m, day * m + m):
-                L = rlen[r]
-                if L == 0:
-                    if seen_empty:
-                        continue
-                    seen_empty = True
-                old = _pc(rtr[r], rld[r], rsv[r], cap, maxd, alpha, beta)
-                nld = rld[r] + q[c]
-                nsv = rsv[r] + s[c]
-                prev = 0
-                for i in range(L + 1):
-                    nxt = routes[r, i] if i < L else 0
-                    dt = d[prev, c] + d[c, nxt] - d[prev, nxt]
-                    val = _pc(rtr[r] + dt, nld, nsv, cap, maxd, alpha, beta) - old
-                    if val < best:
-                        best = val
-                        br = r
-                        ba = prev
-                    prev = nxt
-        ins_cost[day] = best
-        ins_route[day] = br
-        ins_after[day] = ba
-
-
-@njit(cache=True)
 def _pattern_stale(
     c: int,
     tested: int,
@@ -575,7 +487,8 @@ def _pattern_deltas(
     ``c``'s visit out (0 where ``c`` is not visited), and the cheapest penalised insertion of
     ``c`` into the day without that visit (cost, route, node it follows), next to ``c``'s
     nearest neighbours visited that day and into an empty route with ``granular``, else at
-    every place."""
+    every place. The pattern moves take both; the completion of a child takes the insertions
+    on the days ``c`` lacks."""
     for day in range(t):
         rc = rof[c, day]
         i = -1
