@@ -28,7 +28,7 @@ from .periodic import (
     check_solution,
 )
 from .periodic import _Data as _SearchData
-from .periodic_hgs_kernels import broken_pairs, crossover, educate, evaluate
+from .periodic_hgs_kernels import broken_pairs_to, crossover, educate, evaluate, successors
 
 __all__ = ["HgsParams", "hgs_applies", "solve_hgs"]
 
@@ -153,12 +153,9 @@ class _Population:
         sub = self.feas if ind.feasible else self.infeas
         data = self.data
         n = len(sub.inds)
-        row = np.array(
-            [
-                broken_pairs(ind.routes, ind.rlen, o.routes, o.rlen, data.n + 1, data.t, data.m)
-                for o in sub.inds
-            ]
-        )
+        succ = successors(ind.routes, ind.rlen, data.n + 1, data.t, data.m)
+        visits = int(ind.rlen.sum())
+        row = np.array([broken_pairs_to(succ, visits, o.routes, o.rlen, data.m) for o in sub.inds])
         dist = np.zeros((n + 1, n + 1))
         dist[:n, :n] = sub.dist
         dist[n, :n] = row

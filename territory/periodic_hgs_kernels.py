@@ -1086,13 +1086,37 @@ def broken_pairs(
 ) -> float:
     """Distance of two individuals: the share of visits that are on another day in the other
     or whose successor there is neither their successor nor their predecessor here."""
+    return broken_pairs_to(successors(ra, la, n1, t, m), int(la.sum()), rb, lb, m)
+
+
+@njit(cache=True)
+def successors(
+    ra: _I,
+    la: _I,
+    n1: int,
+    t: int,
+    m: int,
+) -> _I:
+    """Each customer's successor on each day of route table ``a`` (0: the depot; -1: not
+    visited that day), for `broken_pairs_to`."""
     succ = np.full((n1, t), -1, dtype=np.int64)
-    ta = 0
     for r in range(ra.shape[0]):
         day = r // m
         for p in range(la[r]):
             succ[ra[r, p], day] = ra[r, p + 1] if p + 1 < la[r] else 0
-            ta += 1
+    return succ
+
+
+@njit(cache=True)
+def broken_pairs_to(
+    succ: _I,
+    ta: int,
+    rb: _I,
+    lb: _I,
+    m: int,
+) -> float:
+    """`broken_pairs` of ``a`` (its `successors` and its ``ta`` visits) and ``b``: one
+    individual against many needs its successors once."""
     tb = 0
     diff = 0
     shared = 0
