@@ -19,9 +19,11 @@ Methods, all in the same run:
   deterministic    solve_routes without a time limit (on a rep's day the compiled day search,
                    routing_day; elsewhere PyVRP with an iteration budget); repday only unless
                    --deterministic is given
-  pyvrp            repday: the previous deterministic default (PyVRP with
-                   routing.ONE_ROUTE_TUNING, routing.ONE_ROUTE_SEARCH = "pyvrp"), the
+  pyvrp            repday: the deterministic default before the compiled day search (PyVRP
+                   with routing.ONE_ROUTE_TUNING, routing.ONE_ROUTE_SEARCH = "pyvrp"), the
                    baseline of the same run
+  day-previous     repday: the compiled day search with its previous settings
+                   (PREVIOUS_DAY_SEARCH: 20 iterations per stop, 130 units of work each)
   ortools-det      the deterministic default before PyVRP (OR-Tools, a solution budget), repday
 
 On repday the reference ("bks" column) is the best of three long searches of --repday-ref
@@ -52,8 +54,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchdata import BENCHDATA, read_bks, read_solomon, read_tsplib
 from benchtable import write_csv
 
-from territory import routing
+from territory import routing, routing_day
 from territory.routing import RouteRequest, check_route, solve_routes
+
+#: The compiled day search's settings before the thirteenth session (method "day-previous").
+PREVIOUS_DAY_SEARCH = dataclasses.replace(
+    routing_day.DAY_SEARCH, iterations_per_stop=20, work_per_stop=130
+)
 
 FIELDS = [
     "set",
@@ -151,7 +158,11 @@ def run_one(
     search = {"ortools-default": "ortools-default", "ortools": "ortools", "ortools-det": "ortools"}
     search = search.get(method, "territory")
     engine = "pyvrp" if method == "pyvrp" else routing.ONE_ROUTE_SEARCH
-    with mock.patch.object(routing, "ONE_ROUTE_SEARCH", engine):
+    day_search = PREVIOUS_DAY_SEARCH if method == "day-previous" else routing_day.DAY_SEARCH
+    with (
+        mock.patch.object(routing, "ONE_ROUTE_SEARCH", engine),
+        mock.patch.dict(routing_day.solve_day.__kwdefaults__, {"search": day_search}),
+    ):
         wall0, cpu0 = time.perf_counter(), time.process_time()
         result = solve_routes(req, search=search)
         wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
@@ -193,7 +204,8 @@ def repday_rows(
     rows = [*refs]
     for search_seed in range(search_seeds):
         seeded = dataclasses.replace(request, seed=search_seed)
-        methods = ["deterministic", "pyvrp"] + (["ortools-det"] if search_seed == 0 else [])
+        methods = ["deterministic", "day-previous", "pyvrp"]
+        methods += ["ortools-det"] if search_seed == 0 else []
         for method in methods:
             rows.append(run_one("repday", name, seeded, method, None, best, 1.0))
     for row in rows:
@@ -241,7 +253,7 @@ def summarise(rows: list[dict]) -> None:
     for label, wanted in groups:
         print(f" {label}")
         for n in sorted({r["stops"] for r in repday}):
-            for method in ("deterministic", "pyvrp", "ortools-det"):
+            for method in ("deterministic", "day-previous", "pyvrp", "ortools-det"):
                 sel = [
                     r
                     for r in repday
@@ -278,6 +290,12 @@ def main(argv: list[str] | None = None) -> int:
         "--repday-sizes", default="5,10,15,20,25,30", help="stops per synthetic rep day"
     )
     parser.add_argument("--repday-seeds", type=int, default=10, help="days per size")
+    parser.add_argument(
+        "--repday-first",
+        type=int,
+        default=0,
+        help="repday: the first day's seed (days FIRST .. FIRST + REPDAY_SEEDS - 1; default 0)",
+    )
     parser.add_argument(
         "--repday-geography",
         choices=("uniform", "towns"),
@@ -327,7 +345,7 @@ def main(argv: list[str] | None = None) -> int:
             # process, before any day is timed
             solve_routes(rep_day_request(8, 0))
             for n in (int(x) for x in args.repday_sizes.split(",")):
-                for seed in range(args.repday_seeds):
+                for seed in range(args.repday_first, args.repday_first + args.repday_seeds):
                     rows.extend(
                         repday_rows(
                             n, seed, args.repday_ref, args.search_seeds, args.repday_geography
