@@ -55,15 +55,13 @@ class DaySearch:
     iterations_per_stop, min_iterations
         The deterministic budget: iterations per stop, at least ``min_iterations``, shared by
         the runs (a tight day of 5 stops needed about 100 iterations to find a feasible order).
-        With ``work_per_stop`` it sets how the work is spent: 30 iterations per stop with 100
-        units of work each left no draw of 720 more than 0.5 % above the reference at 25-30
-        stops (the benchmark's days 0-19 and fresh days 30-59, request seeds 0-5), against 3
-        with 20 and 130 (1.01, 1.54 and 3.07 %), for about a fifth more CPU time; the settings
-        around it (28 and 110, 30 and 90, 36 and 85) left 1 each, 40 and 100 left 2.
-    runs
-        Independent searches (their own generator streams), the best kept: a single search
-        sometimes settles in a family of days 1-3 % longer, and several shorter ones rarely all
-        do (25-30 stops, 120 draws: 5 runs 1-2 over 0.5 %, 4 or 6 runs 3, one run 5-7).
+        With ``work_per_stop`` it sets how the work is spent. 30 iterations per stop with 100
+        units of work each, against 20 and 130 in the same runs (scripts/bench_routes.py,
+        method day-previous; days 0-9 at 5-30 stops and days 30-59 at 20-30, request seeds
+        0-5): 2 of 900 draws at 20-30 stops more than 0.5 % above the reference, 0.52 % both,
+        against 2 at 1.01 and 3.07 %, for about 1.2x the CPU time. On 720 draws at 25-30 stops
+        against a fixed reference: 30 and 100 left 2 over (both on the day of 0.52 %), 20 and 130 left 3, the
+        settings around it 3 (28 and 110, 30 and 90, 36 and 85) or 4 (40 and 100).
     phases
         Each run's budget in this many parts; a part after the first starts from the best route
         so far driven the other way round in each of two stretches (the morning's order
