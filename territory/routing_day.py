@@ -60,8 +60,13 @@ class DaySearch:
         method day-previous; days 0-9 at 5-30 stops and days 30-59 at 20-30, request seeds
         0-5): 2 of 900 draws at 20-30 stops more than 0.5 % above the reference, 0.52 % both,
         against 2 at 1.01 and 3.07 %, for about 1.2x the CPU time. On 720 draws at 25-30 stops
-        against a fixed reference: 30 and 100 left 2 over (both on the day of 0.52 %), 20 and 130 left 3, the
-        settings around it 3 (28 and 110, 30 and 90, 36 and 85) or 4 (40 and 100).
+        against a fixed reference: 30 and 100 left 2 over (both on the day of 0.52 %), 20 and
+        130 left 3, the settings around it 3 (28 and 110, 30 and 90, 36 and 85) or 4 (40 and
+        100).
+    runs
+        Independent searches (their own generator streams), the best kept: a single search
+        sometimes settles in a family of days 1-3 % longer, and several shorter ones rarely all
+        do (25-30 stops, 120 draws: 5 runs 1-2 over 0.5 %, 4 or 6 runs 3, one run 5-7).
     phases
         Each run's budget in this many parts; a part after the first starts from the best route
         so far driven the other way round in each of two stretches (the morning's order
