@@ -269,7 +269,7 @@ def educate(
                     while k0 < k_nb:
                         before = _total(rtr, rld, rsv, cap, maxd, alpha, beta) if check else 0.0
                         hit = _try_moves(
-                            u, day, k0, last_test[u, day], clock + 1, nb, modified, routes, rlen,
+                            u, day, k0, tested, clock + 1, nb, modified, routes, rlen,
                             d, q, s, cap, maxd, m, pos, rof, ctr, cld, csv, rtr, rld, rsv, alpha,
                             beta, buf, symmetric,
                         )  # fmt: skip
@@ -283,7 +283,7 @@ def educate(
                         k0 = hit + 1
                     # into an empty route of the day
                     ru = rof[u, day]
-                    if m > 1 and rlen[ru] > 1 and modified[ru] > last_test[u, day]:
+                    if m > 1 and rlen[ru] > 1 and modified[ru] > tested:
                         re = -1
                         for r in range(day * m, day * m + m):
                             if rlen[r] == 0:
