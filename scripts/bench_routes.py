@@ -23,7 +23,7 @@ Methods, all in the same run:
                    with routing.ONE_ROUTE_TUNING, routing.ONE_ROUTE_SEARCH = "pyvrp"), the
                    baseline of the same run
   day-previous     repday: the compiled day search with its previous settings
-                   (PREVIOUS_DAY_SEARCH: 20 iterations per stop, 130 units of work each)
+                   (PREVIOUS_DAY_SEARCH: every run from the same first route)
   ortools-det      the deterministic default before PyVRP (OR-Tools, a solution budget), repday
 
 On repday the reference ("bks" column) is the best of three long searches of --repday-ref
@@ -57,10 +57,9 @@ from benchtable import write_csv
 from territory import routing, routing_day
 from territory.routing import RouteRequest, check_route, solve_routes
 
-#: The compiled day search's settings before the thirteenth session (method "day-previous").
-PREVIOUS_DAY_SEARCH = dataclasses.replace(
-    routing_day.DAY_SEARCH, iterations_per_stop=20, work_per_stop=130
-)
+#: The compiled day search before the fourteenth session (method "day-previous"): every run
+#: from the same first route.
+PREVIOUS_DAY_SEARCH = dataclasses.replace(routing_day.DAY_SEARCH, own_starts=False)
 
 FIELDS = [
     "set",

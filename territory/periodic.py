@@ -902,7 +902,7 @@ class SearchParams:
     polish_iterations: int = 1500
     polish_rounds: int | None = None
     period_polish: bool | None = None
-    resume_share: float = 0.4
+    resume_share: float | None = None
     period_search: PeriodSearch = PeriodSearch(max_perturbations=20, history_length=100)
     alike_search: PeriodSearch = PeriodSearch(max_perturbations=25, history_length=300)
     genetic_workers: int = 1
@@ -920,10 +920,11 @@ class SearchParams:
         )
         bad = [name for name in positive if not getattr(self, name) > 0]
         bad += [n for n in ("construction_sweeps", "best_sweeps") if getattr(self, n) < 0]
-        shares = ("feasible_share", "destroy_share", "shake_share", "resume_share")
+        shares = ("feasible_share", "destroy_share", "shake_share")
         bad += [name for name in shares if not 0 <= getattr(self, name) <= 1]
-        if self.polish_share is not None and not 0 <= self.polish_share <= 1:
-            bad.append("polish_share")
+        for name in ("polish_share", "resume_share"):
+            share = getattr(self, name)
+            bad += [name] if share is not None and not 0 <= share <= 1 else []
         bad += (
             ["polish_rounds"] if self.polish_rounds is not None and self.polish_rounds < 1 else []
         )
@@ -1710,6 +1711,14 @@ def _polish_shape(params: SearchParams, problem: PeriodicProblem) -> tuple[int, 
     )
 
 
+def _resume_share(params: SearchParams, problem: PeriodicProblem) -> float:
+    """`SearchParams.resume_share`, or its default by the size of the period: 0.8 where the
+    period is too big for the genetic worker (every search is this one), else 0.4."""
+    if params.resume_share is not None:
+        return params.resume_share
+    return 0.8 if period_visits(problem) >= params.genetic_max_visits else 0.4
+
+
 def _polish_plan(
     stop: StoppingCriterion, params: SearchParams, problem: PeriodicProblem
 ) -> tuple[list[_Phase], DayBudget | None]:
@@ -1726,7 +1735,8 @@ def _polish_plan(
     days = problem.days
     weights = [1.0]
     if rounds > 1:
-        weights = [1.0 - params.resume_share] + [params.resume_share / (rounds - 1)] * (rounds - 1)
+        resume = _resume_share(params, problem)
+        weights = [1.0 - resume] + [resume / (rounds - 1)] * (rounds - 1)
     criteria = stop.criteria if isinstance(stop, FirstOf) else (stop,)
     timed = [c.seconds for c in criteria if isinstance(c, MaxRuntime)]
     seconds = min(timed) if timed else 0.0

@@ -245,3 +245,22 @@ def test_rounds_route_with_the_period_settings_of_their_kind_of_period(
     alike = _single_day_problem(20, days=3, vehicles=2)
     solve_periodic(alike, MaxIterations(60), seed=0, params=params)
     assert seen == [params.alike_search] * 2
+
+
+def test_the_first_search_is_shorter_where_the_period_is_too_big_for_the_genetic_worker() -> None:
+    """resume_share's default: 0.8 of the search after the first polish where the period has at
+    least ``genetic_max_visits`` visits (every search is the annealing one), 0.4 below; a value
+    given wins. Seen in the iterations done by each meeting."""
+    from territory.periodic import meeting_points
+
+    def done(problem: PeriodicProblem, params: SearchParams) -> list[int]:
+        return [it for _, it in meeting_points(problem, MaxIterations(1000), params)]
+
+    small = _mixed_problem(40)  # 60 visits, six rounds
+    big = _mixed_problem(420)  # 630 visits, five rounds
+    assert done(small, SearchParams(polish=True)) == [600, 680, 760, 840, 920]
+    assert done(big, SearchParams(polish=True)) == [200, 400, 600, 800]
+    assert done(big, SearchParams(polish=True, resume_share=0.4)) == [600, 700, 800, 900]
+    assert done(big, SearchParams(polish=True, genetic_max_visits=1000)) == [600, 700, 800, 900]
+    with pytest.raises(ValueError, match="resume_share"):
+        SearchParams(resume_share=1.5)

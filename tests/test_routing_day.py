@@ -121,11 +121,12 @@ def test_a_hard_rep_day_is_no_longer_than_pyvrps() -> None:
 
 def test_the_benchmark_runs_the_previous_settings_as_their_own_method() -> None:
     """bench_routes' ``day-previous`` routes a day with `PREVIOUS_DAY_SEARCH` and
-    ``deterministic`` with the default settings (day 8 of 25 stops, request seed 3: the two
-    settings end on different routes there), and the default is back afterwards."""
+    ``deterministic`` with the default settings (day 8 of 30 stops, request seed 3: with
+    every run from the same first route the search ends 0.5 % longer there), and the default
+    is back afterwards."""
     from bench_routes import PREVIOUS_DAY_SEARCH, run_one
 
-    request = dataclasses.replace(rep_day_request(25, 8), seed=3)
+    request = dataclasses.replace(rep_day_request(30, 8), seed=3)
     costs = {}
     for method, search in (
         ("deterministic", routing_day.DAY_SEARCH),
@@ -133,9 +134,9 @@ def test_the_benchmark_runs_the_previous_settings_as_their_own_method() -> None:
     ):
         order = _solve(request, seed=3, search=search)
         assert order is not None
-        row = run_one("repday", "n25-s8", request, method, None, None, 1.0)
+        row = run_one("repday", "n30-s8", request, method, None, None, 1.0)
         assert row["feasible"] and row["problems"] == 0
         assert row["cost"] == route_cost(request, (order,))
         costs[method] = row["cost"]
-    assert costs["deterministic"] != costs["day-previous"]
+    assert costs["deterministic"] < costs["day-previous"]
     assert solve_day.__kwdefaults__["search"] is routing_day.DAY_SEARCH
