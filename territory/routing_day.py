@@ -70,9 +70,10 @@ class DaySearch:
         run starts from a first route of its own: the cheapest insertion of the stops in one
         of three orders (tight windows first, earliest window first, far from home first),
         and after those in a random order. When every run started from the best of the three,
-        all five sometimes stayed in the longer family: on 960 draws at 25-30 stops (days
+        sometimes none of the five left the longer family: on 720 draws at 25-30 stops (days
         0-19 and 60-99, request seeds 0-5, against a fixed reference) 0 over 0.5 % (worst
-        0.39 %) against 5 (worst 1.63 %).
+        0.39 %) against 5 (worst 1.63 %); in the benchmark's four runs (README, "Rep days,
+        fourteenth session") 1 of 1,644 draws (0.66 %) against 5.
     phases
         Each run's budget in this many parts; a part after the first starts from the best route
         so far driven the other way round in each of two stretches (the morning's order
