@@ -226,7 +226,8 @@ def solve_day(
         elif run < starts.shape[0]:
             first = starts[run : run + 1]
         else:
-            shuffled = np.random.default_rng(int(seed) * runs + run).permutation(n - 1) + 1
+            stream = (int(seed) * runs + run) % 2**64  # numpy's generators take no negative seed
+            shuffled = np.random.default_rng(stream).permutation(n - 1) + 1
             first = shuffled[None, :].astype(np.int64)
         order = _search(
             tr,

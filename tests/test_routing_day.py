@@ -68,6 +68,10 @@ def test_same_seed_same_order_and_every_stop_once() -> None:
     assert first is not None and sorted(first) == list(range(1, 26))
     assert _solve(request, seed=4) == first
     assert _schedule(request, first) is not None
+    # a negative seed too (the random first routes of the last runs are drawn from it)
+    other = _solve(request, seed=-4)
+    assert other is not None and sorted(other) == list(range(1, 26))
+    assert _solve(request, seed=-4) == other
 
 
 def test_a_day_that_cannot_be_kept_has_no_order_and_solve_routes_says_so() -> None:
