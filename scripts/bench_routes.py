@@ -61,6 +61,10 @@ from territory.routing import RouteRequest, check_route, solve_routes
 #: from the same first route.
 PREVIOUS_DAY_SEARCH = dataclasses.replace(routing_day.DAY_SEARCH, own_starts=False)
 
+#: The methods on a rep day, every request seed; OR-Tools' budgeted search with seed 0 only.
+REPDAY_METHODS = ("deterministic", "day-previous", "pyvrp")
+REPDAY_SEED_0_ONLY = ("ortools-det",)
+
 FIELDS = [
     "set",
     "instance",
@@ -203,8 +207,7 @@ def repday_rows(
     rows = [*refs]
     for search_seed in range(search_seeds):
         seeded = dataclasses.replace(request, seed=search_seed)
-        methods = ["deterministic", "day-previous", "pyvrp"]
-        methods += ["ortools-det"] if search_seed == 0 else []
+        methods = REPDAY_METHODS + (REPDAY_SEED_0_ONLY if search_seed == 0 else ())
         for method in methods:
             rows.append(run_one("repday", name, seeded, method, None, best, 1.0))
     for row in rows:
@@ -252,7 +255,7 @@ def summarise(rows: list[dict]) -> None:
     for label, wanted in groups:
         print(f" {label}")
         for n in sorted({r["stops"] for r in repday}):
-            for method in ("deterministic", "day-previous", "pyvrp", "ortools-det"):
+            for method in REPDAY_METHODS + REPDAY_SEED_0_ONLY:
                 sel = [
                     r
                     for r in repday
