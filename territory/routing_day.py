@@ -73,7 +73,9 @@ class DaySearch:
         sometimes none of the five left the longer family: on 720 draws at 25-30 stops (days
         0-19 and 60-99, request seeds 0-5, against a fixed reference) 0 over 0.5 % (worst
         0.39 %) against 5 (worst 1.63 %); in the benchmark's four runs (README, "Rep days,
-        fourteenth session") 1 of 1,644 draws (0.66 %) against 5.
+        fourteenth session") 1 of 1,644 draws (0.66 %) against 5. On fresh days (160-219,
+        15-30 stops) 16 of 1,428 draws, two days 3.4-4.6 % above (README, "Rep days,
+        fifteenth session"): five runs of this length do not leave every longer family.
     phases
         Each run's budget in this many parts; a part after the first starts from the best route
         so far driven the other way round in each of two stretches (the morning's order
