@@ -221,15 +221,28 @@ def solve_day(
     best: NDArray[np.int64] | None = None
     best_cost = 0
     runs = max(1, search.runs)
+    knobs = np.array(
+        [
+            search.t_start,
+            search.t_end,
+            search.ruin_share,
+            search.penalty_up,
+            search.penalty_down,
+            search.penalty_max,
+            search.flip,
+        ],
+        dtype=np.float64,
+    )
     for run in range(runs):
+        run_seed = int(seed) * runs + run  # the run's generator streams
         # each run from a first route of its own: the orders of ``starts``, then random ones
         if not search.own_starts:
             first = starts
         elif run < starts.shape[0]:
             first = starts[run : run + 1]
         else:
-            stream = (int(seed) * runs + run) % 2**64  # numpy's generators take no negative seed
-            shuffled = np.random.default_rng(stream).permutation(n - 1) + 1
+            # numpy's generators take no negative seed
+            shuffled = np.random.default_rng(run_seed % 2**64).permutation(n - 1) + 1
             first = shuffled[None, :].astype(np.int64)
         order = _search(
             tr,
@@ -243,19 +256,8 @@ def solve_day(
             close,
             penalty,
             budget // runs,
-            int(seed) * runs + run,
-            np.array(
-                [
-                    search.t_start,
-                    search.t_end,
-                    search.ruin_share,
-                    search.penalty_up,
-                    search.penalty_down,
-                    search.penalty_max,
-                    search.flip,
-                ],
-                dtype=np.float64,
-            ),
+            run_seed,
+            knobs,
             int(search.phases),
             int(search.work_per_stop),
             int(search.max_segment),
