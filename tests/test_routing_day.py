@@ -74,6 +74,23 @@ def test_same_seed_same_order_and_every_stop_once() -> None:
     assert _solve(request, seed=-4) == other
 
 
+def test_each_run_searches_at_its_own_warp_price() -> None:
+    """The runs get ``run_penalties`` in turn (repeated past the tuple's end): the warp
+    penalty it scales and the ceiling (knob 5, a multiple of the run's penalty) it scales."""
+    request = rep_day_request(12, 2)
+    search = dataclasses.replace(
+        routing_day.DAY_SEARCH, runs=5, run_penalties=((1.0, 1.0), (4.0, 0.5))
+    )
+    real = routing_day._search
+    with mock.patch.object(routing_day, "_search", side_effect=real) as called:
+        order = _solve(request, search=search)
+    assert order is not None and sorted(order) == list(range(1, 13))
+    penalties = [call.args[9] for call in called.call_args_list]
+    ceilings = [call.args[12][5] for call in called.call_args_list]
+    assert penalties == pytest.approx([penalties[0] * f for f in (1, 4, 1, 4, 1)])
+    assert ceilings == pytest.approx([search.penalty_max * f for f in (1, 0.5, 1, 0.5, 1)])
+
+
 def test_a_day_that_cannot_be_kept_has_no_order_and_solve_routes_says_so() -> None:
     """Eight visits of two hours cannot fit in nine hours: no order, and the whole request is
     infeasible (PyVRP and OR-Tools, the fallbacks, find none either)."""
@@ -125,12 +142,12 @@ def test_a_hard_rep_day_is_no_longer_than_pyvrps() -> None:
 
 def test_the_benchmark_runs_the_previous_settings_as_their_own_method() -> None:
     """bench_routes' ``day-previous`` routes a day with `PREVIOUS_DAY_SEARCH` and
-    ``deterministic`` with the default settings (day 8 of 30 stops, request seed 3: with
-    every run from the same first route the search ends 0.5 % longer there), and the default
+    ``deterministic`` with the default settings (day 200 of 25 stops, request seed 3: with
+    every run at the same warp penalty the search ends 3.9 % longer there), and the default
     is back afterwards."""
     from bench_routes import PREVIOUS_DAY_SEARCH, run_one
 
-    request = dataclasses.replace(rep_day_request(30, 8), seed=3)
+    request = dataclasses.replace(rep_day_request(25, 200), seed=3)
     costs = {}
     for method, search in (
         ("deterministic", routing_day.DAY_SEARCH),
@@ -138,7 +155,7 @@ def test_the_benchmark_runs_the_previous_settings_as_their_own_method() -> None:
     ):
         order = _solve(request, seed=3, search=search)
         assert order is not None
-        row = run_one("repday", "n30-s8", request, method, None, None, 1.0)
+        row = run_one("repday", "n25-s200", request, method, None, None, 1.0)
         assert row["feasible"] and row["problems"] == 0
         assert row["cost"] == route_cost(request, (order,))
         costs[method] = row["cost"]
