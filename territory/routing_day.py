@@ -75,7 +75,8 @@ class DaySearch:
         0.39 %) against 5 (worst 1.63 %); in the benchmark's four runs (README, "Rep days,
         fourteenth session") 1 of 1,644 draws (0.66 %) against 5. On fresh days (160-219,
         15-30 stops) 16 of 1,428 draws, two days 3.4-4.6 % above (README, "Rep days,
-        fifteenth session"): five runs of this length do not leave every longer family.
+        fifteenth session"): five runs of this length do not leave every longer family, the
+        less so when they all price warp alike (see ``run_penalties``).
     phases
         Each run's budget in this many parts; a part after the first starts from the best route
         so far driven the other way round in each of two stretches (the morning's order
@@ -114,12 +115,13 @@ class DaySearch:
     run_penalties
         Each run's warp penalty and its ceiling, as multiples of the ones
         ``penalty_per_travel_s`` and ``penalty_max`` give, run by run (repeated when there are
-        more runs). Runs that price warp otherwise end in other families of days: one whose
-        penalty may climb five times higher keeps nearer the feasible days, one whose ceiling
-        is a fifth crosses days with warp more freely, and likewise runs that start at four
-        times and a quarter of the price. On 5,736 draws of 15-30 stops (days 100-339, request
-        seeds 0-5, against the best known) 22 more than 0.5 % above it against 48 with every
-        run at the same price, for the same time (README, "Rep days, sixteenth session").
+        more runs): the usual price; a ceiling five times higher and a fifth; a start at four
+        times and a quarter. The intent: a run to which warp costs more keeps nearer the
+        feasible days, one to which it costs less crosses days with warp more freely, and
+        they end in other families of days than the usual price. On 8,976 draws of 15-30 stops (days 0-339 and 400-459,
+        request seeds 0-5, against the best known) 34 more than 0.5 % above it against 61 with
+        every run at the same price, for the same work; on days 340-399 of the benchmark 3 of
+        1,434 either way (README, "Rep days, sixteenth session").
     """
 
     iterations_per_stop: int = 30
