@@ -118,10 +118,11 @@ class DaySearch:
         more runs): the usual price; a ceiling five times higher and a fifth; a start at four
         times and a quarter. The intent: a run to which warp costs more keeps nearer the
         feasible days, one to which it costs less crosses days with warp more freely, and
-        they end in other families of days than the usual price. On 8,976 draws of 15-30 stops (days 0-339 and 400-459,
-        request seeds 0-5, against the best known) 34 more than 0.5 % above it against 61 with
-        every run at the same price, for the same work; on days 340-399 of the benchmark 3 of
-        1,434 either way (README, "Rep days, sixteenth session").
+        they end in other families of days than the usual price. On 8,976 draws of 15-30
+        stops (days 0-339 and 400-459, request seeds 0-5, against the best known) 34 more
+        than 0.5 % above it against 61 with every run at the same price, for the same work;
+        on days 340-399 of the benchmark 3 of 1,434 either way (README, "Rep days, sixteenth
+        session").
     """
 
     iterations_per_stop: int = 30

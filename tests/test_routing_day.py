@@ -75,8 +75,9 @@ def test_same_seed_same_order_and_every_stop_once() -> None:
 
 
 def test_each_run_searches_at_its_own_warp_price() -> None:
-    """The runs get ``run_penalties`` in turn (repeated past the tuple's end): the warp
-    penalty it scales and the ceiling (knob 5, a multiple of the run's penalty) it scales."""
+    """The runs take ``run_penalties`` in turn (repeated past the tuple's end): the first
+    number scales the run's warp penalty, the second its ceiling (knob 5, a multiple of the
+    run's penalty)."""
     request = rep_day_request(12, 2)
     search = dataclasses.replace(
         routing_day.DAY_SEARCH, runs=5, run_penalties=((1.0, 1.0), (4.0, 0.5))
