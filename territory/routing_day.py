@@ -318,12 +318,8 @@ def solve_day(
         turn_prices = np.array(search.turn_penalties, dtype=np.float64) * penalty
         best = _turns(
             best,
-            tr,
             c,
-            sv,
-            lo,
-            hi,
-            brk,
+            (tr, sv, lo, hi, brk),
             close,
             shifts,
             turn_prices,
@@ -857,14 +853,27 @@ def _local_search(
 
 
 @njit(cache=True)
+def _scratch(
+    k: int,
+) -> tuple[
+    NDArray[np.int64], NDArray[np.int64], NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]
+]:
+    """A day of ``k`` stops' working arrays: a route, a candidate, the states (4 rows) and the
+    forward and backward prefix sums."""
+    return (
+        np.zeros(k + 2, dtype=np.int64),
+        np.zeros(k + 3, dtype=np.int64),
+        np.zeros((4, k + 2), dtype=np.int64),
+        np.zeros(k + 3, dtype=np.int64),
+        np.zeros(k + 3, dtype=np.int64),
+    )
+
+
+@njit(cache=True)
 def _turns(
     best: NDArray[np.int64],
-    tr: NDArray[np.int64],
     c: NDArray[np.int64],
-    sv: NDArray[np.int64],
-    lo: NDArray[np.int64],
-    hi: NDArray[np.int64],
-    brk: NDArray[np.int64],
+    day: _Day,
     close: NDArray[np.bool_],
     shifts: NDArray[np.int64],
     prices: NDArray[np.float64],
@@ -877,14 +886,10 @@ def _turns(
     price, a local search at that price and, where warp is left and the order is shorter than
     the best, one at the ``repair`` price; a shorter feasible order found replaces the best,
     and the next turns turn it. No new turn once the work counter passes ``work_cap``."""
-    day = (tr, sv, lo, hi, brk)
+    brk = day[4]  # the work counter
     k = best.shape[0]
-    st = np.zeros((4, k + 2), dtype=np.int64)
-    nr = np.zeros(k + 3, dtype=np.int64)
-    pf = np.zeros(k + 3, dtype=np.int64)
-    pb = np.zeros(k + 3, dtype=np.int64)
+    ro, nr, st, pf, pb = _scratch(k)
     dirty = np.zeros(k + 1, dtype=np.int64)
-    ro = np.zeros(k + 2, dtype=np.int64)
     base = np.zeros(k + 2, dtype=np.int64)
     base[1 : k + 1] = best
     best_cost = _route_cost(base, k, c)
@@ -936,11 +941,7 @@ def _search(
     penalty_up, penalty_down, p_max_share, flip = knobs[3], knobs[4], knobs[5], knobs[6]
     n = tr.shape[0]
     k = n - 1
-    ro = np.zeros(k + 2, dtype=np.int64)
-    nr = np.zeros(k + 3, dtype=np.int64)
-    st = np.zeros((4, k + 2), dtype=np.int64)
-    pf = np.zeros(k + 3, dtype=np.int64)
-    pb = np.zeros(k + 3, dtype=np.int64)
+    ro, nr, st, pf, pb = _scratch(k)
     best = np.zeros(k + 2, dtype=np.int64)
     best_cost = -1
     dirty = np.zeros(n, dtype=np.int64)
