@@ -23,7 +23,8 @@ Methods, all in the same run:
                    with routing.ONE_ROUTE_TUNING, routing.ONE_ROUTE_SEARCH = "pyvrp"), the
                    baseline of the same run
   day-previous     repday: the compiled day search with its previous settings
-                   (PREVIOUS_DAY_SEARCH: no turns of the best order's loop at the end)
+                   (PREVIOUS_DAY_SEARCH: no turns of the best order's loop at the end, no
+                   rescue runs)
   ortools-det      the deterministic default before PyVRP (OR-Tools, a solution budget), repday
 
 On repday the reference ("bks" column) is the best of three long searches of --repday-ref
@@ -58,8 +59,9 @@ from territory import routing, routing_day
 from territory.routing import RouteRequest, check_route, solve_routes
 
 #: The compiled day search before the seventeenth session (method "day-previous"): the best
-#: order of the runs is the answer, its loop is not turned (``DaySearch.turns``).
-PREVIOUS_DAY_SEARCH = dataclasses.replace(routing_day.DAY_SEARCH, turns=0)
+#: order of the runs is the answer, its loop is not turned (``DaySearch.turns``), and no
+#: rescue runs follow five runs that kept nothing (``DaySearch.rescue_runs``).
+PREVIOUS_DAY_SEARCH = dataclasses.replace(routing_day.DAY_SEARCH, turns=0, rescue_runs=0)
 
 #: The methods on a rep day, every request seed; OR-Tools' budgeted search with seed 0 only.
 REPDAY_METHODS = ("deterministic", "day-previous", "pyvrp")

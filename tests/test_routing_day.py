@@ -117,6 +117,26 @@ def test_turning_the_best_loop_finds_the_shorter_day() -> None:
         assert route_cost(request, (turned,)) <= route_cost(request, (plain,))
 
 
+def test_rescue_runs_search_on_only_while_no_run_kept_the_day() -> None:
+    """Day 468 of 30 stops keeps only a narrow family of orders: with request seeds 0, 2 and 5
+    the five runs find none, and the rescue runs find one that keeps the day. With seed 1 the
+    five runs keep it, and no rescue run starts."""
+    request = rep_day_request(30, 468)
+    without = dataclasses.replace(routing_day.DAY_SEARCH, rescue_runs=0)
+    real = routing_day._search
+    for seed in (0, 2, 5):
+        assert _solve(request, seed=seed, search=without) is None
+        with mock.patch.object(routing_day, "_search", side_effect=real) as called:
+            order = _solve(request, seed=seed)
+        assert 5 < called.call_count <= 15
+        assert order is not None and sorted(order) == list(range(1, 31))
+        assert _schedule(request, order) is not None
+    with mock.patch.object(routing_day, "_search", side_effect=real) as called:
+        kept = _solve(request, seed=1)
+    assert called.call_count == 5
+    assert kept is not None and kept == _solve(request, seed=1, search=without)
+
+
 def test_a_day_that_cannot_be_kept_has_no_order_and_solve_routes_says_so() -> None:
     """Eight visits of two hours cannot fit in nine hours: no order, and the whole request is
     infeasible (PyVRP and OR-Tools, the fallbacks, find none either)."""
