@@ -125,19 +125,20 @@ class DaySearch:
         on days 340-399 of the benchmark 3 of 1,434 either way (README, "Rep days, sixteenth
         session").
     turns, turn_penalties, repair_penalty, turn_work
-        After the runs, the best order's loop is turned: its last 1 .. ``turns`` stops moved
-        to the front and its first ones to the back, so that the day starts at another stop
-        near home. Each turned order gets a local search at each of ``turn_penalties`` (times
-        the first warp penalty: at 0.1 the distance rules, the windows hardly count) and,
-        where it still warps but is shorter than the best, another at ``repair_penalty``
-        times it; a shorter feasible order replaces the best. The runs' misses were often that: the best known day starts
-        with the stop ours ends with, and then the windows want other stops moved too, a
-        change no run made (day 249 of 20 stops: every run 1.4 % above the best known, one
-        turn by three stops reaches it). The turns stop once their work exceeds ``turn_work``
-        times the runs' (at 30 stops they take 9 % of it on average, up to 26 % uncapped). On
-        days 160-279 (15-30 stops, request seeds 0-5, against the best known): 3 of 2,868
-        draws more than 0.5 % above it against 12 without the turns (2 with a share of 0.15
-        or uncapped), for about 9 % more CPU time (README, "Rep days, seventeenth session").
+        After the runs, the best order's loop is turned: its last 1 .. ``turns`` stops moved to
+        the front and its first ones to the back, so that the day starts at another stop near
+        home. Each turned order gets a local search at each of ``turn_penalties`` (times the
+        first warp penalty: at 0.1 the distance rules, the windows hardly count) and, where it
+        still warps but is shorter than the best, another at ``repair_penalty`` times it; a
+        shorter feasible order replaces the best. The runs' misses were often that: the best
+        known day starts with the stop ours ends with, and then the windows want other stops
+        moved too, a change no run made (day 249 of 20 stops: every run 1.4 % above the best
+        known, one turn by three stops reaches it). The turns stop once their work exceeds
+        ``turn_work`` times the runs' (at 30 stops they take 9 % of it on average, up to 26 %
+        uncapped). On days 160-279 (15-30 stops, request seeds 0-5, against the best known): 3
+        of 2,868 draws more than 0.5 % above it against 12 without the turns (2 with a share of
+        0.15 or uncapped), for 9-10 % more CPU time (README, "Rep days, seventeenth
+        session").
     rescue_runs
         When no run found an order that keeps the day, up to this many more runs (the same
         share of the budget each, prices and first routes continued, generator streams of
