@@ -915,9 +915,9 @@ def _turns(
             w = _states(ro, k, day, st)
             dirty[:] = 1
             w = _local_search(ro, k, w, price, c, day, st, nr, pf, pb, close, dirty, max_segment)
-            if w > 0 and _route_cost(ro, k, c) >= best_cost:
-                continue  # the repair would only lengthen it
             if w > 0:
+                if _route_cost(ro, k, c) >= best_cost:
+                    continue  # the repair would only lengthen it
                 dirty[:] = 1
                 w = _local_search(
                     ro, k, w, repair, c, day, st, nr, pf, pb, close, dirty, max_segment
