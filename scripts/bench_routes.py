@@ -23,8 +23,7 @@ Methods, all in the same run:
                    with routing.ONE_ROUTE_TUNING, routing.ONE_ROUTE_SEARCH = "pyvrp"), the
                    baseline of the same run
   day-previous     repday: the compiled day search with its previous settings
-                   (PREVIOUS_DAY_SEARCH: no turns of the best order's loop at the end, no
-                   rescue runs)
+                   (PREVIOUS_DAY_SEARCH: no kicks from the best order at the end)
   ortools-det      the deterministic default before PyVRP (OR-Tools, a solution budget), repday
 
 On repday the reference ("bks" column) is the best of three long searches of --repday-ref
@@ -58,10 +57,9 @@ from benchtable import write_csv
 from territory import routing, routing_day
 from territory.routing import RouteRequest, check_route, solve_routes
 
-#: The compiled day search before the seventeenth session (method "day-previous"): the best
-#: order of the runs is the answer, its loop is not turned (``DaySearch.turns``), and no
-#: rescue runs follow five runs that kept nothing (``DaySearch.rescue_runs``).
-PREVIOUS_DAY_SEARCH = dataclasses.replace(routing_day.DAY_SEARCH, turns=0, rescue_runs=0)
+#: The compiled day search before the eighteenth session (method "day-previous"): no kicks
+#: from the best order after the runs and the turns (``DaySearch.kick_work``).
+PREVIOUS_DAY_SEARCH = dataclasses.replace(routing_day.DAY_SEARCH, kick_work=0.0)
 
 #: The methods on a rep day, every request seed; OR-Tools' budgeted search with seed 0 only.
 REPDAY_METHODS = ("deterministic", "day-previous", "pyvrp")
