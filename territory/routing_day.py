@@ -919,6 +919,37 @@ def _scratch(
 
 
 @njit(cache=True)
+def _descend(
+    ro: NDArray[np.int64],
+    k: int,
+    price: float,
+    repair: float,
+    best_cost: int,
+    c: NDArray[np.int64],
+    day: _Day,
+    work: tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]],
+    close: NDArray[np.bool_],
+    dirty: NDArray[np.int64],
+    max_segment: int,
+) -> int:
+    """A local search of the order ``ro`` at the warp ``price`` from the stops ``dirty`` marks
+    and, where warp is left and the order is shorter than ``best_cost``, one at the ``repair``
+    price from every stop; the order's cost when it keeps the day and is shorter than
+    ``best_cost``, else -1 (the order in ``ro`` either way). ``work``: the states and the
+    working arrays of `_local_search` (`_scratch`)."""
+    st, nr, pf, pb = work
+    w = _states(ro, k, day, st)
+    w = _local_search(ro, k, w, price, c, day, st, nr, pf, pb, close, dirty, max_segment)
+    if w > 0:
+        if _route_cost(ro, k, c) >= best_cost:
+            return -1  # the repair would only lengthen it
+        dirty[:] = 1
+        w = _local_search(ro, k, w, repair, c, day, st, nr, pf, pb, close, dirty, max_segment)
+    cost = _route_cost(ro, k, c)
+    return cost if w == 0 and cost < best_cost else -1
+
+
+@njit(cache=True)
 def _turns(
     best: NDArray[np.int64],
     c: NDArray[np.int64],
@@ -948,18 +979,11 @@ def _turns(
                 break  # the turns' share of the work is spent
             for q in range(k):
                 ro[1 + (q + r) % k] = base[1 + q]
-            w = _states(ro, k, day, st)
             dirty[:] = 1
-            w = _local_search(ro, k, w, price, c, day, st, nr, pf, pb, close, dirty, max_segment)
-            if w > 0:
-                if _route_cost(ro, k, c) >= best_cost:
-                    continue  # the repair would only lengthen it
-                dirty[:] = 1
-                w = _local_search(
-                    ro, k, w, repair, c, day, st, nr, pf, pb, close, dirty, max_segment
-                )
-            cost = _route_cost(ro, k, c)
-            if w == 0 and cost < best_cost:
+            cost = _descend(
+                ro, k, price, repair, best_cost, c, day, (st, nr, pf, pb), close, dirty, max_segment
+            )
+            if cost >= 0:
                 best_cost = cost
                 base[:] = ro
     return base[1 : k + 1].copy()
@@ -1044,15 +1068,10 @@ def _kicks(
             if succ[ro[q]] != ro[q + 1]:
                 dirty[ro[q]] = 1
                 dirty[ro[q + 1]] = 1
-        w = _states(ro, k, day, st)
-        w = _local_search(ro, k, w, price, c, day, st, nr, pf, pb, close, dirty, max_segment)
-        if w > 0:
-            if _route_cost(ro, k, c) >= best_cost:
-                continue  # the repair would only lengthen it
-            dirty[:] = 1
-            w = _local_search(ro, k, w, repair, c, day, st, nr, pf, pb, close, dirty, max_segment)
-        cost = _route_cost(ro, k, c)
-        if w == 0 and cost < best_cost:
+        cost = _descend(
+            ro, k, price, repair, best_cost, c, day, (st, nr, pf, pb), close, dirty, max_segment
+        )
+        if cost >= 0:
             best_cost = cost
             base[:] = ro
     return base[1 : k + 1].copy()
