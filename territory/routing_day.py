@@ -346,6 +346,7 @@ def solve_day(
             best, best_cost = order, value
     if best is None:
         return None
+    runs_work = runs_work or int(brk[8])  # no rescue runs to come
     shifts = np.array(
         [s for r in range(1, min(search.turns, n - 2) + 1) for s in (r, -r)], dtype=np.int64
     )
@@ -371,7 +372,7 @@ def solve_day(
             penalty,
             penalty * search.repair_penalty,
             int(search.max_segment),
-            int(brk[8] + search.kick_work * (runs_work or brk[8])),
+            int(brk[8] + search.kick_work * runs_work),
             int(seed),
             max(2, int(search.kick_longest)),
             float(search.kick_bridge),
