@@ -925,6 +925,7 @@ def _descend(
     k: int,
     price: float,
     repair: float,
+    base: NDArray[np.int64],
     best_cost: int,
     c: NDArray[np.int64],
     day: _Day,
@@ -935,19 +936,22 @@ def _descend(
 ) -> int:
     """A local search of the order ``ro`` at the warp ``price`` from the stops ``dirty`` marks
     and, where warp is left and the order is shorter than ``best_cost``, one at the ``repair``
-    price from every stop; the order's cost when it keeps the day and is shorter than
-    ``best_cost``, else -1 (the order in ``ro`` either way). ``work``: the states and the
-    working arrays of `_local_search` (`_scratch`)."""
+    price from every stop; when the order keeps the day and is shorter than ``best_cost`` it
+    is copied into ``base`` (the best order, home at both ends). Returns the best cost, new or
+    not. ``work``: the states and the working arrays of `_local_search` (`_scratch`)."""
     st, nr, pf, pb = work
     w = _states(ro, k, day, st)
     w = _local_search(ro, k, w, price, c, day, st, nr, pf, pb, close, dirty, max_segment)
     if w > 0:
         if _route_cost(ro, k, c) >= best_cost:
-            return -1  # the repair would only lengthen it
+            return best_cost  # the repair would only lengthen it
         dirty[:] = 1
         w = _local_search(ro, k, w, repair, c, day, st, nr, pf, pb, close, dirty, max_segment)
     cost = _route_cost(ro, k, c)
-    return cost if w == 0 and cost < best_cost else -1
+    if w > 0 or cost >= best_cost:
+        return best_cost
+    base[:] = ro
+    return cost
 
 
 @njit(cache=True)
@@ -981,12 +985,10 @@ def _turns(
             for q in range(k):
                 ro[1 + (q + r) % k] = base[1 + q]
             dirty[:] = 1
-            cost = _descend(
-                ro, k, price, repair, best_cost, c, day, (st, nr, pf, pb), close, dirty, max_segment
-            )
-            if cost >= 0:
-                best_cost = cost
-                base[:] = ro
+            best_cost = _descend(
+                ro, k, price, repair, base, best_cost, c, day, (st, nr, pf, pb), close, dirty,
+                max_segment,
+            )  # fmt: skip
     return base[1 : k + 1].copy()
 
 
@@ -1020,9 +1022,9 @@ def _kicks(
     succ = np.zeros(k + 1, dtype=np.int64)
     best_cost = _route_cost(base, k, c)
     rng = np.array([np.uint64(seed % 2**62 + 1) * np.uint64(0x9E3779B97F4A7C15)], dtype=np.uint64)
+    for q in range(k + 1):
+        succ[base[q]] = base[q + 1]  # the best order's arcs
     while brk[8] <= work_cap:
-        for q in range(k + 1):
-            succ[base[q]] = base[q + 1]
         if _uniform(rng) < bridge:
             # cut points 1 <= a < b < e <= k + 1: base's blocks [a, b) and [b, e) change places
             a = 1 + _rand(rng) % (k - 1)
@@ -1070,11 +1072,13 @@ def _kicks(
                 dirty[ro[q]] = 1
                 dirty[ro[q + 1]] = 1
         cost = _descend(
-            ro, k, price, repair, best_cost, c, day, (st, nr, pf, pb), close, dirty, max_segment
-        )
-        if cost >= 0:
+            ro, k, price, repair, base, best_cost, c, day, (st, nr, pf, pb), close, dirty,
+            max_segment,
+        )  # fmt: skip
+        if cost < best_cost:  # a new best order: its arcs
             best_cost = cost
-            base[:] = ro
+            for q in range(k + 1):
+                succ[base[q]] = base[q + 1]
     return base[1 : k + 1].copy()
 
 
