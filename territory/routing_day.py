@@ -55,9 +55,10 @@ class DaySearch:
     ----------
     iterations_per_stop, min_iterations
         The deterministic budget: iterations per stop, at least ``min_iterations``, shared by
-        the runs (a tight day of 5 stops needed about 100 iterations to find a feasible order).
-        With ``work_per_stop`` it sets how the work is spent. 30 iterations per stop with 100
-        units of work each, against 20 and 130 in the same runs (scripts/bench_routes.py,
+        the ``runs``; a small day's further runs each add a run's share (a tight day of 5
+        stops needed about 100 iterations to find a feasible order). With ``work_per_stop``
+        it sets how the work is spent. 30 iterations per stop with 100 units of work each,
+        against 20 and 130 in the same runs (scripts/bench_routes.py,
         method day-previous; days 0-9 at 5-30 stops and days 30-59 at 20-30, request seeds
         0-5): 2 of 900 draws at 20-30 stops more than 0.5 % above the reference, 0.52 % both,
         against 2 at 1.01 and 3.07 %, for about 1.2x the CPU time. On 720 draws at 25-30 stops
@@ -65,7 +66,8 @@ class DaySearch:
         130 left 3, the settings around it 3 (28 and 110, 30 and 90, 36 and 85) or 4 (40 and
         100).
     runs
-        Independent searches (their own generator streams), the best kept: a single search
+        Independent searches (their own generator streams; ``small_runs`` of them on a small
+        day, see there), the best kept: a single search
         sometimes settles in a family of days 1-3 % longer, and several shorter ones rarely all
         do (25-30 stops, 120 draws: 5 runs 1-2 over 0.5 %, 4 or 6 runs 3, one run 5-7). Each
         run starts from a first route of its own: the cheapest insertion of the stops in one
@@ -162,6 +164,25 @@ class DaySearch:
         than 0.5 % above it against 12 without the kicks (a share of 0.2: 9); on fresh days
         (520-559, 720 draws) 6 against 8; for about 25 % more CPU time (README, "Rep days,
         eighteenth session").
+    settle_penalty
+        Last of all, a local search of the best order at this many times the first warp
+        penalty (so high that only orders keeping the day are taken; 0: none). The turns' and
+        the kicks' descents run at the usual price and can end on a day a few seconds late
+        that is shorter than any feasible neighbour, which the repair does not mend, beside a
+        feasible neighbour shorter than the best (day 599 of 30 stops: 185,745 kept where one
+        stop moved gives 185,554, the descents all ending 1 s late at 184,531). On 2,280 draws
+        of 20-30 stops (days 400-459, 30-stop days 520-599 and three-town days 0-39, request
+        seeds 0-5) it changed 3, all on day 599 and for the shorter.
+    small_day, small_runs
+        A day of up to ``small_day`` stops takes ``small_runs`` runs instead of ``runs``, each
+        as long as one of ``runs`` (the budget grows with them): such a day costs less than a
+        day of 30 stops, and the misses left on fresh days were often days of 20-25 stops
+        whose five runs all ended in one longer family. On 4,770 draws of 20-30 stops (days
+        400-599 and 640-719, three-town days 0-39, request seeds 0-5, against the best known)
+        11 more than 0.5 % above it against 20 with five runs and no last search; on days of
+        20-25 stops about 1.5 times the CPU time (benchmark, days 720-759: mean 50 ms at 25
+        stops, the slowest 79 ms, against 33 and 52), under a 30-stop day's slowest (95 ms)
+        (README, "Rep days, nineteenth session").
     """
 
     iterations_per_stop: int = 30
@@ -195,10 +216,18 @@ class DaySearch:
     kick_work: float = 0.3
     kick_longest: int = 10
     kick_bridge: float = 0.5
+    settle_penalty: float = 1e6
+    small_day: int = 25
+    small_runs: int = 8
+
+    def run_count(self, n_stops: int) -> int:
+        """The runs for a day of ``n_stops`` stops."""
+        return max(1, self.small_runs if n_stops <= self.small_day else self.runs)
 
     def iterations(self, n_stops: int) -> int:
         """The budget for a day of ``n_stops`` stops."""
-        return max(self.min_iterations, self.iterations_per_stop * n_stops)
+        base = max(self.min_iterations, self.iterations_per_stop * n_stops)
+        return base * self.run_count(n_stops) // max(1, self.runs)
 
 
 #: The default search (README, "Day routes").
@@ -286,7 +315,7 @@ def solve_day(
         close[ranked, a] = True
     best: NDArray[np.int64] | None = None
     best_cost = 0
-    runs = max(1, search.runs)
+    runs = search.run_count(n - 1)
     knobs = np.array(
         [
             search.t_start,
@@ -377,6 +406,11 @@ def solve_day(
             max(2, int(search.kick_longest)),
             float(search.kick_bridge),
         )
+    if search.settle_penalty > 0:
+        best = _settle(
+            best, c, (tr, sv, lo, hi, brk), close, penalty * search.settle_penalty,
+            int(search.max_segment),
+        )  # fmt: skip
     return tuple(int(x) for x in best)
 
 
@@ -728,8 +762,9 @@ def _local_search(
     dirty: NDArray[np.int64],
     max_segment: int,
 ) -> int:
-    """2-opt, Or-opt (segments of up to ``max_segment`` stops) and swaps, first improvement of distance plus penalised warp, until no
-    move helps; returns the warp (``ro``'s states kept current).
+    """2-opt, Or-opt (segments of up to ``max_segment`` stops) and swaps, first improvement of
+    distance plus penalised warp, until no move helps; returns the warp (``ro``'s states kept
+    current).
 
     Only moves that change an arc at a *dirty* stop are tried (don't-look bits): a stop is
     dirty in pass ``p`` when ``dirty[stop] >= p``; the caller marks the stops whose arcs it
@@ -1079,6 +1114,31 @@ def _kicks(
             best_cost = cost
             for q in range(k + 1):
                 succ[base[q]] = base[q + 1]
+    return base[1 : k + 1].copy()
+
+
+@njit(cache=True)
+def _settle(
+    best: NDArray[np.int64],
+    c: NDArray[np.int64],
+    day: _Day,
+    close: NDArray[np.bool_],
+    price: float,
+    max_segment: int,
+) -> NDArray[np.int64]:
+    """A last local search of the best order ``best`` (feasible) from every stop at the warp
+    ``price`` (high enough that only orders keeping the day are taken); the shorter order found,
+    or ``best``."""
+    k = best.shape[0]
+    ro, nr, st, pf, pb = _scratch(k)
+    base = np.zeros(k + 2, dtype=np.int64)
+    base[1 : k + 1] = best
+    ro[:] = base
+    dirty = np.ones(k + 1, dtype=np.int64)
+    _descend(
+        ro, k, price, price, base, _route_cost(base, k, c), c, day, (st, nr, pf, pb), close,
+        dirty, max_segment,
+    )  # fmt: skip
     return base[1 : k + 1].copy()
 
 

@@ -77,7 +77,7 @@ def test_same_seed_same_order_and_every_stop_once() -> None:
 def test_each_run_searches_at_its_own_warp_price() -> None:
     """The runs take ``run_penalties`` in turn (repeated past the tuple's end): the first
     number scales the run's warp penalty, the second its ceiling (knob 5, a multiple of the
-    run's penalty)."""
+    run's penalty). A day of 12 stops is a small day: ``small_runs`` runs, not ``runs``."""
     request = rep_day_request(12, 2)
     search = dataclasses.replace(
         routing_day.DAY_SEARCH, runs=5, run_penalties=((1.0, 1.0), (4.0, 0.5))
@@ -88,8 +88,9 @@ def test_each_run_searches_at_its_own_warp_price() -> None:
     assert order is not None and sorted(order) == list(range(1, 13))
     penalties = [call.args[9] for call in called.call_args_list]
     ceilings = [call.args[12][5] for call in called.call_args_list]
-    assert penalties == pytest.approx([penalties[0] * f for f in (1, 4, 1, 4, 1)])
-    assert ceilings == pytest.approx([search.penalty_max * f for f in (1, 0.5, 1, 0.5, 1)])
+    assert search.small_runs == 8 and search.small_day >= 12
+    assert penalties == pytest.approx([penalties[0] * f for f in (1, 4) * 4])
+    assert ceilings == pytest.approx([search.penalty_max * f for f in (1, 0.5) * 4])
 
 
 def test_turning_the_best_loop_finds_the_shorter_day() -> None:
@@ -216,22 +217,68 @@ def test_a_hard_rep_day_is_no_longer_than_pyvrps() -> None:
 
 def test_the_benchmark_runs_the_previous_settings_as_their_own_method() -> None:
     """bench_routes' ``day-previous`` routes a day with `PREVIOUS_DAY_SEARCH` and
-    ``deterministic`` with the default settings (day 515 of 30 stops, request seed 5: without
-    the kicks from the best order it ends 2.2 % longer there), and the default is back
-    afterwards."""
+    ``deterministic`` with the default settings (day 599 of 30 stops, request seed 1: without
+    the last search among the orders that keep the day it ends 0.1 % longer there), and the
+    default is back afterwards."""
     from bench_routes import PREVIOUS_DAY_SEARCH, run_one
 
-    request = dataclasses.replace(rep_day_request(30, 515), seed=5)
+    request = dataclasses.replace(rep_day_request(30, 599), seed=1)
     costs = {}
     for method, search in (
         ("deterministic", routing_day.DAY_SEARCH),
         ("day-previous", PREVIOUS_DAY_SEARCH),
     ):
-        order = _solve(request, seed=5, search=search)
+        order = _solve(request, seed=1, search=search)
         assert order is not None
-        row = run_one("repday", "n30-s515", request, method, None, None, 1.0)
+        row = run_one("repday", "n30-s599", request, method, None, None, 1.0)
         assert row["feasible"] and row["problems"] == 0
         assert row["cost"] == route_cost(request, (order,))
         costs[method] = row["cost"]
     assert costs["deterministic"] < costs["day-previous"]
     assert solve_day.__kwdefaults__["search"] is routing_day.DAY_SEARCH
+
+
+def test_a_last_search_among_the_orders_that_keep_the_day_settles_the_best() -> None:
+    """Day 599 of 30 stops with request seed 1: the kicks' and the turns' descents, at the
+    usual warp price, go from our best order (185,745) to a day 1 s late that is 1,214 shorter,
+    which the repair does not mend, so they keep 185,745; one stop moved (stop 1 after stop 2)
+    gives 185,554 and keeps the day. The last search, at a price that takes no warp, finds it.
+    It only ever replaces the answer with a shorter feasible one, and at a price of 0 it does
+    not run."""
+    request = rep_day_request(30, 599)
+    unsettled = dataclasses.replace(routing_day.DAY_SEARCH, settle_penalty=0.0)
+    plain = _solve(request, seed=1, search=unsettled)
+    settled = _solve(request, seed=1)
+    assert plain is not None and settled is not None
+    assert route_cost(request, (plain,)) == 185_745
+    assert route_cost(request, (settled,)) == 185_554
+    assert [s for s in settled if s != 1] == [s for s in plain if s != 1]
+    assert settled.index(1) == settled.index(2) + 1
+    assert _schedule(request, settled) is not None
+    for n, day in ((20, 5), (25, 9), (30, 13)):
+        request = rep_day_request(n, day, "towns")
+        plain = _solve(request, seed=3, search=unsettled)
+        settled = _solve(request, seed=3)
+        assert plain is not None and settled is not None
+        assert _schedule(request, settled) is not None
+        assert route_cost(request, (settled,)) <= route_cost(request, (plain,))
+    with mock.patch.object(routing_day, "_settle") as settle:
+        _solve(request, seed=3, search=unsettled)
+    settle.assert_not_called()
+
+
+def test_small_days_take_more_runs_of_the_same_length() -> None:
+    """A day of up to ``small_day`` stops takes ``small_runs`` runs, a longer one ``runs``;
+    each run gets the same iterations either way (a fifth of ``iterations_per_stop`` per stop:
+    the budget's share of one of the ``runs``)."""
+    search = routing_day.DAY_SEARCH
+    assert search.small_day == 25 and search.small_runs == 8 and search.runs == 5
+    real = routing_day._search
+    for n, runs in ((25, 8), (26, 5)):
+        request = rep_day_request(n, 1)
+        with mock.patch.object(routing_day, "_search", side_effect=real) as called:
+            order = _solve(request, seed=0)
+        assert order is not None and sorted(order) == list(range(1, n + 1))
+        assert called.call_count == runs
+        per_run = search.iterations_per_stop * n // search.runs
+        assert {call.args[10] for call in called.call_args_list} == {per_run}
