@@ -1127,19 +1127,10 @@ def _settle(
     max_segment: int,
 ) -> NDArray[np.int64]:
     """A last local search of the best order ``best`` (feasible) from every stop at the warp
-    ``price`` (high enough that only orders keeping the day are taken); the shorter order found,
-    or ``best``."""
-    k = best.shape[0]
-    ro, nr, st, pf, pb = _scratch(k)
-    base = np.zeros(k + 2, dtype=np.int64)
-    base[1 : k + 1] = best
-    ro[:] = base
-    dirty = np.ones(k + 1, dtype=np.int64)
-    _descend(
-        ro, k, price, price, base, _route_cost(base, k, c), c, day, (st, nr, pf, pb), close,
-        dirty, max_segment,
-    )  # fmt: skip
-    return base[1 : k + 1].copy()
+    ``price`` (high enough that only orders keeping the day are taken): a turn by no stop at
+    all. The shorter order found, or ``best``."""
+    no_turn = np.zeros(1, dtype=np.int64)
+    return _turns(best, c, day, close, no_turn, np.array([price]), price, max_segment, 2**62)
 
 
 @njit(cache=True)

@@ -93,6 +93,23 @@ def test_each_run_searches_at_its_own_warp_price() -> None:
     assert ceilings == pytest.approx([search.penalty_max * f for f in (1, 0.5) * 4])
 
 
+def _never_longer(
+    without: routing_day.DaySearch,
+    search: routing_day.DaySearch,
+    seed: int,
+    days: tuple[tuple[int, int], ...] = ((20, 5), (25, 9), (30, 13)),
+) -> None:
+    """On three-town days of (stops, day) ``days``, ``search`` keeps the day and is never
+    longer than ``without`` with the same request seed."""
+    for n, day in days:
+        request = rep_day_request(n, day, "towns")
+        plain = _solve(request, seed=seed, search=without)
+        found = _solve(request, seed=seed, search=search)
+        assert plain is not None and found is not None
+        assert _schedule(request, found) is not None
+        assert route_cost(request, (found,)) <= route_cost(request, (plain,))
+
+
 def test_turning_the_best_loop_finds_the_shorter_day() -> None:
     """Day 249 of 20 stops: every run ends in the same family of days, 1.4 % longer than the
     best known (150,931), whose loop starts at another stop; turning the best order's loop (its
@@ -110,13 +127,7 @@ def test_turning_the_best_loop_finds_the_shorter_day() -> None:
         assert _schedule(request, turned) is not None
         assert route_cost(request, (plain,)) == 152_990
         assert route_cost(request, (turned,)) == 150_931
-    for n, day in ((15, 3), (25, 7), (30, 11)):
-        request = rep_day_request(n, day, "towns")
-        plain = _solve(request, seed=1, search=without)
-        turned = _solve(request, seed=1, search=turning)
-        assert plain is not None and turned is not None
-        assert _schedule(request, turned) is not None
-        assert route_cost(request, (turned,)) <= route_cost(request, (plain,))
+    _never_longer(without, turning, seed=1, days=((15, 3), (25, 7), (30, 11)))
 
 
 def test_kicks_from_the_best_order_find_the_shorter_day() -> None:
@@ -134,13 +145,8 @@ def test_kicks_from_the_best_order_find_the_shorter_day() -> None:
     assert route_cost(request, (plain,)) == 192_331
     assert route_cost(request, (kicked,)) == 188_268
     assert _solve(request, seed=5) == kicked  # deterministic
-    for n, day in ((20, 5), (25, 9), (30, 13)):
-        request = rep_day_request(n, day, "towns")
-        plain = _solve(request, seed=2, search=without)
-        kicked = _solve(request, seed=2)
-        assert plain is not None and kicked is not None
-        assert _schedule(request, kicked) is not None
-        assert route_cost(request, (kicked,)) <= route_cost(request, (plain,))
+    _never_longer(without, routing_day.DAY_SEARCH, seed=2)
+    request = rep_day_request(30, 13, "towns")
     with mock.patch.object(routing_day, "_kicks") as kicks:
         _solve(request, seed=2, search=without)
     kicks.assert_not_called()
@@ -255,13 +261,7 @@ def test_a_last_search_among_the_orders_that_keep_the_day_settles_the_best() -> 
     assert [s for s in settled if s != 1] == [s for s in plain if s != 1]
     assert settled.index(1) == settled.index(2) + 1
     assert _schedule(request, settled) is not None
-    for n, day in ((20, 5), (25, 9), (30, 13)):
-        request = rep_day_request(n, day, "towns")
-        plain = _solve(request, seed=3, search=unsettled)
-        settled = _solve(request, seed=3)
-        assert plain is not None and settled is not None
-        assert _schedule(request, settled) is not None
-        assert route_cost(request, (settled,)) <= route_cost(request, (plain,))
+    _never_longer(unsettled, routing_day.DAY_SEARCH, seed=3)
     with mock.patch.object(routing_day, "_settle") as settle:
         _solve(request, seed=3, search=unsettled)
     settle.assert_not_called()
