@@ -160,10 +160,10 @@ class DaySearch:
         were days whose best known order has whole blocks of ours elsewhere (day 515 of 30
         stops: every run 2.2 % above it); of all the block moves and double bridges of our
         order, 0.1-0.4 % lead, after a descent, to within 0.5 % of the best known. On 2,850
-        draws of 20-30 stops (days 400-519 and three-town days 0-39, request seeds 0-5,
-        against the best known) 7 more than 0.5 % above it against 12 without the kicks (a share of 0.2: 9); on fresh days
-        (520-559, 720 draws) 6 against 8; for about 25 % more CPU time (README, "Rep days,
-        eighteenth session").
+        draws of 20-30 stops (days 400-519 and three-town days 0-39, request seeds 0-5, against
+        the best known) 7 more than 0.5 % above it against 12 without the kicks (a share of 0.2:
+        9); on fresh days (520-559, 720 draws) 6 against 8; for about 25 % more CPU time
+        (README, "Rep days, eighteenth session").
     settle_penalty
         Last of all, a local search of the best order at this many times the first warp
         penalty (so high that only orders keeping the day are taken; 0: none). The turns' and
