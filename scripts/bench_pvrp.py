@@ -288,6 +288,18 @@ def main(argv: list[str] | None = None) -> int:
         "genetic_max_visits; default 500)",
     )
     ap.add_argument(
+        "--no-template",
+        action="store_true",
+        help="start every search from the cheapest insertion (SearchParams.template False; "
+        "default: the template of periodic_pyvrp.template_start where periodic.template_fits)",
+    )
+    ap.add_argument(
+        "--template-baseline",
+        action="store_true",
+        help="with --baseline: the baseline is the same engine and workers started from the "
+        "cheapest insertion (SearchParams.template False)",
+    )
+    ap.add_argument(
         "--baseline",
         action="store_true",
         help="also run a baseline under the same budget (same run): with --workers N, the same "
@@ -338,6 +350,7 @@ def main(argv: list[str] | None = None) -> int:
             period_search=args.period_search,
             genetic_workers=args.genetic_workers,
             genetic_max_visits=args.genetic_max_visits,
+            template=False if args.no_template else None,
         )
         base_cost = math.nan
         # the baseline: with genetic workers the same workers without them; else the same
@@ -347,6 +360,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.genetic_workers and args.workers > 1:
             base_params = replace(params, genetic_workers=0)
             base_workers = args.workers
+        if args.template_baseline:
+            base_params, base_workers = replace(params, template=False), args.workers
         if args.baseline and (args.workers > 1 or args.polish):
             base = solve_periodic(
                 inst.problem, stop, seed=args.seed, params=base_params, workers=base_workers
@@ -411,6 +426,8 @@ def main(argv: list[str] | None = None) -> int:
         which = "the previous engine"
         if args.workers > 1:
             which = f"{args.workers} searches" if args.genetic_workers else "one worker"
+        if args.template_baseline:
+            which = "the cheapest-insertion start"
         print(
             f"baseline, {which} (same run, same budget): mean gap "
             f"{np.mean(base_gaps):.2f} %, max {max(base_gaps):.2f} %"

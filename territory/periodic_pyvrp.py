@@ -57,7 +57,7 @@ from .periodic import (
 )
 from .routing_pyvrp import run_ils
 
-__all__ = ["route_period"]
+__all__ = ["route_period", "template_start"]
 
 #: Travel units per integer unit of PyVRP's distances (fine enough: 1e-4 of a unit per leg).
 _SCALE = 1e4
@@ -300,3 +300,108 @@ def _period_data(
         for route in day_routes
     ]
     return data, copies, initial
+
+
+def template_start(
+    problem: PeriodicProblem, budget: MaxIterations | MaxRuntime, *, seed: int = 0
+) -> PeriodicSolution | None:
+    """A first plan whose vehicles keep to one area every day (`SearchParams.template`).
+
+    The *average day* is routed first: one capacitated VRP over every customer, each with its
+    demand and visit time times its visits over the days (a customer visited on two days of
+    four counts half), ``vehicles_per_day`` vehicles, the duration limit; PyVRP for ``budget``.
+    Each of its routes is a sector. Within a sector the customers visited every day are on
+    every day; the others, those with the most visits first and then in the order of the
+    sector's route, take the allowed pattern whose days are least used so far (load over the
+    capacity plus visit time over the duration limit), so each sector's days carry about the
+    same. Vehicle ``k`` of day ``d`` then drives sector ``k``'s route through the customers
+    visited on day ``d``. The limits may be exceeded; the search starts from it under its
+    penalties. None when the average day's routes leave a customer out.
+    """
+    n, days, m = problem.n_customers, problem.days, problem.vehicles_per_day
+    if n == 0 or not all(problem.patterns):
+        return None
+    travel = np.asarray(problem.travel, dtype=np.float64)
+    service = np.asarray(problem.service, dtype=np.float64)[1:]
+    visits = np.array([min(bin(p).count("1") for p in pats) for pats in problem.patterns])
+    share = visits / days
+    demand = (
+        np.asarray(problem.demand, dtype=np.float64)[1:]
+        if problem.demand is not None and problem.capacity is not None
+        else None
+    )
+    dist: Any = np.rint(travel * _SCALE).astype(np.int64)  # PyVRP's stubs want another shape
+    clients = [
+        pyvrp.Client(
+            location=c + 1,
+            delivery=[round(1000.0 * float(demand[c] * share[c]))] if demand is not None else [],
+            service_duration=math.ceil(float(service[c] * share[c]) * _SCALE - 1e-6),
+        )
+        for c in range(n)
+    ]
+    vehicle = pyvrp.VehicleType(
+        num_available=m,
+        capacity=[math.floor(1000.0 * float(problem.capacity or 0.0) + 1e-6)]
+        if demand is not None
+        else [],
+        shift_duration=(
+            math.floor(problem.max_duration * _SCALE + 1e-6)
+            if problem.max_duration is not None
+            else 2**62
+        ),
+    )
+    data = pyvrp.ProblemData(
+        locations=[pyvrp.Location(x=0, y=0) for _ in range(n + 1)],
+        clients=clients,
+        depots=[pyvrp.Depot(location=0)],
+        vehicle_types=[vehicle],
+        distance_matrices=[dist],
+        duration_matrices=[dist],
+    )
+    stop: Any = (
+        PyvrpMaxIterations(budget.iterations)
+        if isinstance(budget, MaxIterations)
+        else PyvrpMaxRuntime(budget.seconds)
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PenaltyBoundWarning)
+        result = pyvrp.solve(data, stop, seed=int(seed) % 2**32, collect_stats=False)
+    tours = [[a.idx + 1 for a in r if a.is_client()] for r in result.best.routes()]
+    if sum(len(t) for t in tours) != n:
+        return None
+    # what a visit uses of a vehicle-day: load over the capacity plus time over the limit
+    use = np.zeros(n + 1)
+    if demand is not None:
+        use[1:] += demand / max(float(problem.capacity or 0.0), 1e-9)
+    if problem.max_duration is not None:
+        use[1:] += service / max(float(problem.max_duration), 1e-9)
+    if not use.any():
+        use[1:] = 1.0
+    pattern = [0] * n
+    for tour in tours:
+        used = np.zeros(days)
+        rank = {c: k for k, c in enumerate(tour)}
+        for c in sorted(
+            tour, key=lambda c: (len(problem.patterns[c - 1]) > 1, -visits[c - 1], rank[c])
+        ):
+            pats = problem.patterns[c - 1]
+            best_p, best_key = pats[0], (math.inf, math.inf)
+            for p in pats:
+                on = [d for d in range(days) if p >> d & 1]
+                key = (max(used[d] for d in on) + use[c], sum(used[d] for d in on))
+                if key < best_key:
+                    best_p, best_key = p, key
+            pattern[c - 1] = best_p
+            for d in range(days):
+                if best_p >> d & 1:
+                    used[d] += use[c]
+    routes = tuple(
+        tuple(
+            [tuple(c for c in tour if pattern[c - 1] >> d & 1) for tour in tours]
+            + [()] * (m - len(tours))
+        )
+        for d in range(days)
+    )
+    plan = PeriodicSolution(tuple(pattern), routes, 0.0, False, 0)
+    plan = replace(plan, cost=route_cost(problem, plan))
+    return replace(plan, feasible=not check_solution(problem, plan))

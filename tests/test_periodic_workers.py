@@ -102,6 +102,7 @@ def test_bench_with_workers_has_one_worker_as_its_baseline(tmp_path: Path) -> No
     bench = _bench_module()
     table = tmp_path / "table.csv"
     args = ["--instances", str(PVRP_DIR), "--iterations", "60", "--workers", "2", "--baseline"]
+    args += ["--genetic-workers", "0"]  # with a genetic worker the baseline is two searches
     assert bench.main([*args, "--csv", str(table), "p05"]) == 0
     (row,) = read_csv(table)
     problem = bench.read_pvrp(PVRP_DIR / "p05.txt").problem
