@@ -886,10 +886,10 @@ class SearchParams:
         sector) instead of the cheapest insertion; None: under a time limit alone, where
         `template_fits` (several vehicles a day and customers visited on every day, who make
         every day's routes cover the whole area anyway; see `_template_budget`). With two
-        workers at 20 s, back to back with the cheapest insertion: pr06 2.23 % mean gap against
-        2.65 % (seeds 0-11 and two full runs), 1 of 14 runs over 3 % against 3; the 13
-        instances where it fits, seeds 0 and 1, 0.97 % against 1.04 % (README, "Periodic plan,
-        twentieth session").
+        workers at 20 s, back to back with the cheapest insertion: pr06 2.28 % mean gap against
+        2.60 % over 15 runs, 1 over 3 % against 3; pr10 lower and pr09 higher in three full
+        runs, whose mean on the 13 instances where it fits is the same, 0.95 % (README,
+        "Periodic plan, twentieth session").
     template_share, template_iterations_per_customer
         The average day's PyVRP budget: this share of a time limit, or this many iterations per
         customer under an iteration budget (deterministic; on pr06 about 1 s).
