@@ -147,3 +147,13 @@ def test_the_search_starts_from_the_template_where_it_fits(
     assert a.feasible and not check_solution(problem, a)
     assert solve_periodic(problem, MaxIterations(40), seed=3, params=on) == a
     assert plain.feasible and plain != a
+
+
+def test_the_template_is_the_first_workers_alone_by_default() -> None:
+    """With several workers the others start from the cheapest insertion unless told."""
+    from territory.periodic_workers import child_params
+
+    assert child_params(SearchParams()).template is False
+    assert child_params(SearchParams(template=True)).template is True
+    assert child_params(SearchParams(template=False)).template is False
+    assert child_params(SearchParams(polish=True)) == SearchParams(polish=True, template=False)
