@@ -881,15 +881,16 @@ class SearchParams:
         and pr09 (648: 2.34 and 2.42 %) and loses on pr10 (864: 3.50 against 3.24 %), where it
         makes too few children in the time.
     template
-        Start each search of the annealing kind from `periodic_pyvrp.template_start` (sectors
-        of the average day, each vehicle in its sector every day, patterns balanced within a
-        sector) instead of the cheapest insertion; None: under a time limit alone, where
-        `template_fits` (several vehicles a day and customers visited on every day, who make
-        every day's routes cover the whole area anyway; see `_template_budget`). With two
-        workers at 20 s, back to back with the cheapest insertion: pr06 2.28 % mean gap against
-        2.60 % over 15 runs, 1 over 3 % against 3; pr10 lower and pr09 higher in three full
-        runs, whose mean on the 13 instances where it fits is the same, 0.95 % (README,
-        "Periodic plan, twentieth session").
+        Start the search from `periodic_pyvrp.template_start` (sectors of the average day, each
+        vehicle in its sector every day, patterns balanced within a sector) instead of the
+        cheapest insertion; None: under a time limit alone, where `template_fits` (several
+        vehicles a day and customers visited on every day, who make every day's routes cover
+        the whole area anyway; see `_template_budget`), and with several workers in worker 0
+        only (`periodic_workers.child_params`: the others start from the cheapest insertion,
+        the better start goes on from the first meeting). Two workers at 20 s, seeds 0-11:
+        pr06 2.19 % mean gap, pr09 2.29 %, pr10 2.20 % (seeds 0-5), against 2.66, 2.19 and
+        2.38 % from the cheapest insertion in both and 2.24, 2.49 and 2.29 % from a template in
+        both (README, "Periodic plan, twentieth session").
     template_share, template_iterations_per_customer
         The average day's PyVRP budget: this share of a time limit, or this many iterations per
         customer under an iteration budget (deterministic; on pr06 about 1 s).
