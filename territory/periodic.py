@@ -14,8 +14,10 @@ route costs. Capacity and duration excess are penalised with self-adjusting weig
 being forbidden (Cordeau, Gendreau & Laporte 1997), so the search may cross infeasible space and
 repair it. After each repair, route tails are exchanged between nearby routes of the same day
 (2-opt*) and touched routes get 2-opt and or-opt (both compiled, `periodic_kernels`). The start
-is a cheapest-insertion construction polished by sweeps that reinsert every customer with its
-best pattern; new best solutions get one more sweep. Acceptance is simulated annealing with
+is a cheapest-insertion construction (under a time limit, where several vehicles a day serve
+customers visited every day, the first worker's is a template instead: `SearchParams.template`)
+polished by sweeps that reinsert every customer with its best pattern; new best solutions get
+one more sweep. Acceptance is simulated annealing with
 restarts from the best solution. The default budget is a deterministic iteration count (no wall
 clock involved).
 """
