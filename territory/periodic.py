@@ -1736,16 +1736,15 @@ def _template_budget(
     budget of scripts/bench_pvrp.py: 2.07 % mean gap with the template against 1.93 %).
     A time limit gives ``template_share`` of it, an iteration count (deterministic)
     ``template_iterations_per_customer`` per customer."""
-    criteria = stop.criteria if isinstance(stop, FirstOf) else (stop,)
-    timed = [c.seconds for c in criteria if isinstance(c, MaxRuntime)]
-    counted = any(isinstance(c, MaxIterations) for c in criteria)
+    limits = _Budget(stop, 0.0, None)  # its time limit and iteration count, if any
+    seconds = limits.seconds if limits.iterations is None else None  # a time limit alone
     wanted = params.template
     if wanted is None:
-        wanted = bool(timed) and not counted and template_fits(problem)
+        wanted = seconds is not None and template_fits(problem)
     if not wanted:
         return None
-    if timed and not counted:
-        return MaxRuntime(params.template_share * min(timed))
+    if seconds is not None:
+        return MaxRuntime(params.template_share * seconds)
     return MaxIterations(params.template_iterations_per_customer * problem.n_customers)
 
 

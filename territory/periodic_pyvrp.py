@@ -96,11 +96,7 @@ def route_period(
     if not solution.feasible or not any(solution.pattern):
         return solution
     data, copies, initial = _period_data(problem, solution)
-    stop: Any = (
-        PyvrpMaxIterations(budget.iterations)
-        if isinstance(budget, MaxIterations)
-        else PyvrpMaxRuntime(budget.seconds)
-    )
+    stop = _pyvrp_stop(budget)
     try:
         start = pyvrp.Solution(
             data,
@@ -153,6 +149,13 @@ def route_period(
     if check_solution(problem, found) or found.cost >= solution.cost - 1e-9:
         return solution
     return replace(found, feasible=True)
+
+
+def _pyvrp_stop(budget: MaxIterations | MaxRuntime) -> Any:
+    """PyVRP's stopping criterion for ``budget``: its iterations or its seconds."""
+    if isinstance(budget, MaxIterations):
+        return PyvrpMaxIterations(budget.iterations)
+    return PyvrpMaxRuntime(budget.seconds)
 
 
 def _day_neighbours(
@@ -358,11 +361,7 @@ def template_start(
         distance_matrices=[dist],
         duration_matrices=[dist],
     )
-    stop: Any = (
-        PyvrpMaxIterations(budget.iterations)
-        if isinstance(budget, MaxIterations)
-        else PyvrpMaxRuntime(budget.seconds)
-    )
+    stop = _pyvrp_stop(budget)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PenaltyBoundWarning)
         result = pyvrp.solve(data, stop, seed=int(seed) % 2**32, collect_stats=False)
