@@ -23,8 +23,8 @@ Methods, all in the same run:
                    with routing.ONE_ROUTE_TUNING, routing.ONE_ROUTE_SEARCH = "pyvrp"), the
                    baseline of the same run
   day-previous     repday: the compiled day search with its previous settings
-                   (PREVIOUS_DAY_SEARCH: five runs on every day, no last search
-                   among the orders that keep the day)
+                   (PREVIOUS_DAY_SEARCH: every run searches the day forwards, none
+                   the day driven backwards in time)
   ortools-det      the deterministic default before PyVRP (OR-Tools, a solution budget), repday
 
 On repday the reference ("bks" column) is the best of three long searches of --repday-ref
@@ -58,10 +58,9 @@ from benchtable import write_csv
 from territory import routing, routing_day
 from territory.routing import RouteRequest, check_route, solve_routes
 
-#: The compiled day search before the nineteenth session (method "day-previous"): five runs on
-#: every day (``DaySearch.small_day``), no last search among the orders that keep the day
-#: (``DaySearch.settle_penalty``).
-PREVIOUS_DAY_SEARCH = dataclasses.replace(routing_day.DAY_SEARCH, small_day=0, settle_penalty=0.0)
+#: The compiled day search before the twenty-first session (method "day-previous"): every run
+#: searches the day forwards, none the day driven backwards in time (``DaySearch.backward``).
+PREVIOUS_DAY_SEARCH = dataclasses.replace(routing_day.DAY_SEARCH, backward=False)
 
 #: The methods on a rep day, every request seed; OR-Tools' budgeted search with seed 0 only.
 REPDAY_METHODS = ("deterministic", "day-previous", "pyvrp")
