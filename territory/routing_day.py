@@ -307,7 +307,9 @@ def solve_day(
     forward = (tr, c, lo, hi, brk, _first_routes(c, lo, hi))
     backward = forward
     if search.backward:
-        b_tr, b_c, b_lo, b_hi, b_break = backward_day(tr, c, sv, lo, hi, break_s)
+        b_tr, b_c, b_win, b_break = backward_day(tr, c, sv, win, break_s)
+        b_lo = np.ascontiguousarray(b_win[:, 0])
+        b_hi = np.ascontiguousarray(b_win[:, 1])
         b_rules = _day_rules(int(lo[0]), int(hi[0]), b_break)
         backward = (b_tr, b_c, b_lo, b_hi, b_rules, _first_routes(b_c, b_lo, b_hi))
     both = c + c.T
@@ -436,31 +438,24 @@ def backward_day(
     duration_s: NDArray[np.int64],
     cost: NDArray[np.int64],
     service_s: NDArray[np.int64],
-    lo: NDArray[np.int64],
-    hi: NDArray[np.int64],
+    window_s: NDArray[np.int64],
     break_s: tuple[int, int, int] | None,
-) -> tuple[
-    NDArray[np.int64],
-    NDArray[np.int64],
-    NDArray[np.int64],
-    NDArray[np.int64],
-    tuple[int, int, int] | None,
-]:
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64], tuple[int, int, int] | None]:
     """The same day driven backwards in time: travel and costs transposed, and a stop served
     from t to t + s becomes one served from T - t - s to T - t, with T the day's start plus its
     end, so that the day keeps its bounds (Vidal et al. 2013 time their routes both ways).
     An order keeps the day exactly when it, driven the other way round, keeps the backward
     day, at the same cost.
 
-    Returns travel, cost, window starts and ends, and the break (earliest start, latest
-    start, duration) of the backward day; ``service_s`` stays as it is (home's counts as 0).
+    Takes and returns a day as `solve_day` takes it: travel, cost, windows (row 0 the day)
+    and the break (earliest start, latest start, duration); ``service_s`` stays as it is.
     """
-    t_sum = int(lo[0]) + int(hi[0])
+    win = np.asarray(window_s, dtype=np.int64)
+    t_sum = int(win[0, 0]) + int(win[0, 1])
     sv = np.array(service_s, dtype=np.int64)
-    sv[0] = 0
-    b_lo = t_sum - hi - sv
-    b_hi = t_sum - lo - sv
-    b_lo[0], b_hi[0] = lo[0], hi[0]
+    sv[0] = 0  # home's counts as 0
+    mirrored = np.stack([t_sum - win[:, 1] - sv, t_sum - win[:, 0] - sv], axis=1)
+    mirrored[0] = win[0]
     b_break = None
     if break_s is not None:
         b_start, b_end, b_dur = (int(x) for x in break_s)
@@ -468,8 +463,7 @@ def backward_day(
     return (
         np.ascontiguousarray(np.asarray(duration_s, dtype=np.int64).T),
         np.ascontiguousarray(np.asarray(cost, dtype=np.int64).T),
-        np.ascontiguousarray(b_lo),
-        np.ascontiguousarray(b_hi),
+        mirrored,
         b_break,
     )
 

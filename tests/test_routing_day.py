@@ -292,18 +292,14 @@ def test_small_days_take_more_runs_of_the_same_length() -> None:
 
 def _backward(request: RouteRequest) -> RouteRequest:
     """``request``'s day driven backwards in time (`routing_day.backward_day`)."""
-    window = np.asarray(request.window_s, dtype=np.int64)
-    tr, cost, lo, hi, lunch = routing_day.backward_day(
+    tr, cost, window, lunch = routing_day.backward_day(
         request.duration_s,
         request.cost,  # type: ignore[arg-type]
         request.service_s,
-        window[:, 0],
-        window[:, 1],
+        request.window_s,
         request.break_s,
     )
-    return dataclasses.replace(
-        request, duration_s=tr, cost=cost, window_s=np.stack([lo, hi], axis=1), break_s=lunch
-    )
+    return dataclasses.replace(request, duration_s=tr, cost=cost, window_s=window, break_s=lunch)
 
 
 @pytest.mark.parametrize("lunch", [True, False])
