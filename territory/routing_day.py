@@ -30,7 +30,11 @@ caller.
 
 from __future__ import annotations
 
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numba import njit
@@ -237,6 +241,7 @@ class DaySearch:
     small_day: int = 25
     small_runs: int = 8
     backward: bool = True
+    threads: int = 2
 
     def run_count(self, n_stops: int) -> int:
         """The runs for a day of ``n_stops`` stops."""
@@ -250,6 +255,34 @@ class DaySearch:
 
 #: The default search (README, "Day routes").
 DAY_SEARCH = DaySearch()
+
+
+def _backward_run(search: DaySearch, run: int) -> bool:
+    """Whether run ``run`` searches the day driven backwards (every other one)."""
+    return search.backward and run % 2 == 1
+
+
+#: The threads of `_map_runs`, per process (a forked worker starts its own) and size.
+_POOLS: dict[tuple[int, int], ThreadPoolExecutor] = {}
+_POOLS_LOCK = threading.Lock()
+
+
+def _map_runs(
+    runs: list[tuple[Any, ...]], search: DaySearch
+) -> list[tuple[NDArray[np.int64], int]]:
+    """`_search` on each run's arguments, ``search.threads`` at once (at most the processor
+    count): each run's best order and its work (the counter in its own rules)."""
+    threads = min(search.threads, len(runs), os.cpu_count() or 1)
+    if threads <= 1:
+        orders = [_search(*args) for args in runs]
+    else:
+        key = (os.getpid(), threads)
+        with _POOLS_LOCK:
+            pool = _POOLS.get(key)
+            if pool is None:
+                pool = _POOLS[key] = ThreadPoolExecutor(threads, "day-search")
+        orders = list(pool.map(lambda args: _search(*args), runs))
+    return [(order, int(args[5][8])) for order, args in zip(orders, runs, strict=True)]
 
 
 def solve_day(
@@ -341,21 +374,18 @@ def solve_day(
         dtype=np.float64,
     )
     prices = search.run_penalties or ((1.0, 1.0),)
-    runs_work = 0  # the work of the runs before any rescue run
-    for run in range(runs + max(0, search.rescue_runs)):
-        if run == runs:
-            runs_work = int(brk[8])
-        if run >= runs and best is not None:
-            break  # the rescue runs only search a day no run has kept yet
+
+    def run_args(run: int) -> tuple[Any, ...]:
+        """`_search`'s arguments for run ``run``, with a work counter of its own (from 0)."""
         price, ceiling = prices[run % len(prices)]
         run_knobs = knobs.copy()
         run_knobs[5] = search.penalty_max * ceiling
         run_seed = int(seed) * runs + run  # the run's generator streams
         if run >= runs:
             run_seed += 2**32  # the rescue runs' own streams
-        back = search.backward and run % 2 == 1
-        r_tr, r_c, r_lo, r_hi, r_brk, starts = backward if back else forward
-        r_brk[8] = brk[8]  # one work counter for both directions
+        r_tr, r_c, r_lo, r_hi, r_brk, starts = backward if _backward_run(search, run) else forward
+        r_brk = r_brk.copy()
+        r_brk[8] = 0
         # each run from a first route of its own: the orders of ``starts``, then random ones
         if not search.own_starts:
             first = starts
@@ -365,37 +395,39 @@ def solve_day(
             # numpy's generators take no negative seed
             shuffled = np.random.default_rng(run_seed % 2**64).permutation(n - 1) + 1
             first = shuffled[None, :].astype(np.int64)
-        order = _search(
-            r_tr,
-            r_c,
-            sv,
-            r_lo,
-            r_hi,
-            r_brk,
-            first,
-            near,
-            close,
-            penalty * price,
-            budget // runs,
-            run_seed,
-            run_knobs,
-            int(search.phases),
-            int(search.work_per_stop),
+        return (
+            r_tr, r_c, sv, r_lo, r_hi, r_brk, first, near, close, penalty * price,
+            budget // runs, run_seed, run_knobs, int(search.phases), int(search.work_per_stop),
             int(search.max_segment),
-        )
-        brk[8] = r_brk[8]
-        if back and order.shape[0]:
+        )  # fmt: skip
+
+    def counted(run: int, order: NDArray[np.int64], work: int) -> None:
+        """Add run ``run``'s work to the counter and keep its order when it is the best."""
+        nonlocal best, best_cost
+        brk[8] += work
+        if _backward_run(search, run) and order.shape[0]:
             order = order[::-1].copy()
             if _states(np.r_[0, order, 0], n - 1, (tr, sv, lo, hi, brk), _scratch(n - 1)[2]):
-                continue  # it keeps the backward day but not this one (cannot happen)
+                return  # it keeps the backward day but not this one (cannot happen)
         if order.shape[0] == 0:
-            continue
+            return
         value = int(c[np.r_[0, order], np.r_[order, 0]].sum())
         if best is None or value < best_cost:
             best, best_cost = order, value
+
+    # the runs are independent (each its own generator, counter and caps): searched at once on
+    # threads, they are counted in run order, so the result does not depend on the threads
+    for run, (order, work) in enumerate(_map_runs([run_args(r) for r in range(runs)], search)):
+        counted(run, order, work)
+    runs_work = int(brk[8])  # the work of the runs before any rescue run
+    for run in range(runs, runs + max(0, search.rescue_runs)):
+        if best is not None:
+            break  # the rescue runs only search a day no run has kept yet
+        args = run_args(run)
+        order = _search(*args)
+        counted(run, order, int(args[5][8]))
     if best is None:
         return None
-    runs_work = runs_work or int(brk[8])  # no rescue runs to come
     shifts = np.array(
         [s for r in range(1, min(search.turns, n - 2) + 1) for s in (r, -r)], dtype=np.int64
     )
@@ -1206,7 +1238,7 @@ def _settle(
     return _turns(best, c, day, close, no_turn, np.array([price]), price, max_segment, 2**62)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _search(
     tr: NDArray[np.int64],
     c: NDArray[np.int64],

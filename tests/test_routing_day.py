@@ -6,8 +6,11 @@ it fails."""
 from __future__ import annotations
 
 import dataclasses
+import multiprocessing
+import os
 import sys
 from pathlib import Path
+from typing import Any
 from unittest import mock
 
 import numpy as np
@@ -79,8 +82,8 @@ def test_each_run_searches_at_its_own_warp_price() -> None:
     number scales the run's warp penalty, the second its ceiling (knob 5, a multiple of the
     run's penalty). A day of 12 stops is a small day: ``small_runs`` runs, not ``runs``."""
     request = rep_day_request(12, 2)
-    search = dataclasses.replace(
-        routing_day.DAY_SEARCH, runs=5, run_penalties=((1.0, 1.0), (4.0, 0.5))
+    search = dataclasses.replace(  # one thread: the calls in run order
+        routing_day.DAY_SEARCH, runs=5, run_penalties=((1.0, 1.0), (4.0, 0.5)), threads=1
     )
     real = routing_day._search
     with mock.patch.object(routing_day, "_search", side_effect=real) as called:
@@ -345,7 +348,8 @@ def test_every_other_run_searches_the_day_backwards() -> None:
     back = _backward(request)
     real = routing_day._search
     for backward in (True, False):
-        search = dataclasses.replace(routing_day.DAY_SEARCH, backward=backward)
+        # one thread: the calls in run order
+        search = dataclasses.replace(routing_day.DAY_SEARCH, backward=backward, threads=1)
         with mock.patch.object(routing_day, "_search", side_effect=real) as called:
             order = _solve(request, search=search)
         assert order is not None and _schedule(request, order) is not None
@@ -354,3 +358,35 @@ def test_every_other_run_searches_the_day_backwards() -> None:
         for run, lo in enumerate(window_starts):
             expected = back if backward and run % 2 else request
             assert np.array_equal(lo, np.asarray(expected.window_s)[:, 0])
+
+
+def _orders_in_a_child(days: list[tuple[int, int]], conn: Any) -> None:
+    """The default search's orders of ``days`` (stops, day; seed 0), sent back over ``conn``."""
+    conn.send([_solve(rep_day_request(n, day), seed=0) for n, day in days])
+    conn.close()
+
+
+def test_the_runs_on_threads_give_the_orders_of_one_thread() -> None:
+    """The runs are searched on ``threads`` threads at once and counted in run order: the
+    same orders with 1, 2 or 3 threads, and in a process forked after the threads started
+    (it starts threads of its own)."""
+    days = [(16, 2), (25, 7), (30, 11)]
+    one = dataclasses.replace(routing_day.DAY_SEARCH, threads=1)
+    alone = {}
+    for n, day in days:
+        request = rep_day_request(n, day)
+        for seed in (0, 3):
+            alone[n, day, seed] = _solve(request, seed=seed, search=one)
+            assert alone[n, day, seed] is not None
+            for threads in (2, 3):
+                search = dataclasses.replace(routing_day.DAY_SEARCH, threads=threads)
+                assert _solve(request, seed=seed, search=search) == alone[n, day, seed]
+    assert routing_day.DAY_SEARCH.threads == 2
+    assert (os.getpid(), 2) in routing_day._POOLS or (os.cpu_count() or 1) < 2
+    fork = multiprocessing.get_context("fork")
+    parent, child = fork.Pipe()
+    process = fork.Process(target=_orders_in_a_child, args=(days, child))
+    process.start()
+    got = parent.recv() if parent.poll(120) else "no answer"
+    process.join(10)
+    assert got == [alone[n, day, 0] for n, day in days]
