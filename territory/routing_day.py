@@ -20,8 +20,8 @@ other way round; a local search with 2-opt, Or-opt and swaps follows on the move
 changed (don't-look bits) within a granular neighbourhood, and simulated annealing decides
 whether the result replaces the current route. A move is only timed when its change in distance
 could pay for its warp, and a timing pass stops once it is back on the current route's states.
-Several independent runs share the budget and the best is kept; every other run searches the
-day driven backwards in time (`backward_day`), whose orders are ours the other way round. The
+Several independent runs share the budget (searched two at a time, on threads of their own)
+and the best is kept; every other run searches the day driven backwards in time (`backward_day`), whose orders are ours the other way round. The
 best order's loop is then turned to start at another stop and searched again
 (`DaySearch.turns`), kicked (`DaySearch.kick_work`) and settled. Deterministic: a fixed iteration
 budget, a cap on the work counted in moves and stops, and xorshift generators seeded by the
@@ -194,6 +194,13 @@ class DaySearch:
         of 20-25, three-town days 0-39; request seeds 0-5, against the best known) 10 more
         than 0.5 % above it against 11 with every run forwards, the worst 0.82 % against
         1.97 %, for the same work (README, "Rep days, twenty-first session").
+    threads
+        The runs are searched this many at once (at most the processor count), each on a
+        thread of its own (the compiled search runs without Python's lock); they are counted
+        in run order, so the orders are those of one thread. The turns, kicks and last search
+        that follow are one search each. On 2 cores a day of 25-30 stops takes about 0.7 times
+        the wall-clock time of one thread, for the same CPU time (README, "Rep days,
+        twenty-third session").
     small_day, small_runs
         A day of up to ``small_day`` stops takes ``small_runs`` runs instead of ``runs``, each
         as long as one of ``runs`` (the budget grows with them): such a day costs less than a

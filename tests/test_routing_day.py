@@ -230,17 +230,20 @@ def test_a_hard_rep_day_is_no_longer_than_pyvrps() -> None:
 
 
 def test_the_benchmark_runs_the_previous_settings_as_their_own_method() -> None:
-    """bench_routes' ``day-previous`` routes a day with `PREVIOUS_DAY_SEARCH` and
-    ``deterministic`` with the default settings (day 515 of 30 stops, request seed 1: with
+    """bench_routes' ``day-previous`` routes a day with `PREVIOUS_DAY_SEARCH`, ``one-thread``
+    with `ONE_THREAD_DAY_SEARCH` (the same order) and ``deterministic`` with the default
+    settings (day 515 of 30 stops, request seed 1: with
     every run searching forwards it ends 2.0 % longer there), and the default is back
     afterwards."""
-    from bench_routes import PREVIOUS_DAY_SEARCH, run_one
+    from bench_routes import ONE_THREAD_DAY_SEARCH, PREVIOUS_DAY_SEARCH, run_one
 
     assert not PREVIOUS_DAY_SEARCH.backward and routing_day.DAY_SEARCH.backward
+    assert ONE_THREAD_DAY_SEARCH.threads == 1 < routing_day.DAY_SEARCH.threads
     request = dataclasses.replace(rep_day_request(30, 515), seed=1)
     costs = {}
     for method, search in (
         ("deterministic", routing_day.DAY_SEARCH),
+        ("one-thread", ONE_THREAD_DAY_SEARCH),
         ("day-previous", PREVIOUS_DAY_SEARCH),
     ):
         order = _solve(request, seed=1, search=search)
@@ -249,7 +252,7 @@ def test_the_benchmark_runs_the_previous_settings_as_their_own_method() -> None:
         assert row["feasible"] and row["problems"] == 0
         assert row["cost"] == route_cost(request, (order,))
         costs[method] = row["cost"]
-    assert costs["deterministic"] < costs["day-previous"]
+    assert costs["deterministic"] == costs["one-thread"] < costs["day-previous"]
     assert solve_day.__kwdefaults__["search"] is routing_day.DAY_SEARCH
 
 
