@@ -21,11 +21,11 @@ changed (don't-look bits) within a granular neighbourhood, and simulated anneali
 whether the result replaces the current route. A move is only timed when its change in distance
 could pay for its warp, and a timing pass stops once it is back on the current route's states.
 Several independent runs share the budget (searched two at a time, on threads of their own)
-and the best is kept; every other run searches the day driven backwards in time (`backward_day`), whose orders are ours the other way round. The
-best order's loop is then turned to start at another stop and searched again
-(`DaySearch.turns`), kicked (`DaySearch.kick_work`) and settled. Deterministic: a fixed iteration
-budget, a cap on the work counted in moves and stops, and xorshift generators seeded by the
-caller.
+and the best is kept; every other run searches the day driven backwards in time
+(`backward_day`), whose orders are ours the other way round. The best order's loop is then
+turned to start at another stop and searched again (`DaySearch.turns`), kicked
+(`DaySearch.kick_work`) and settled. Deterministic: a fixed iteration budget, a cap on the work
+counted in moves and stops, and xorshift generators seeded by the caller.
 """
 
 from __future__ import annotations
