@@ -274,12 +274,20 @@ _POOLS: dict[tuple[int, int], ThreadPoolExecutor] = {}
 _POOLS_LOCK = threading.Lock()
 
 
+def _processors() -> int:
+    """The processors this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1  # pragma: no cover - not on Linux
+
+
 def _map_runs(
     runs: list[tuple[Any, ...]], search: DaySearch
 ) -> list[tuple[NDArray[np.int64], int]]:
-    """`_search` on each run's arguments, ``search.threads`` at once (at most the processor
-    count): each run's best order and its work (the counter in its own rules)."""
-    threads = min(search.threads, len(runs), os.cpu_count() or 1)
+    """`_search` on each run's arguments, ``search.threads`` at once (at most the processors
+    this process may run on): each run's best order and its work (the counter in its own
+    rules)."""
+    threads = min(search.threads, len(runs), _processors())
     if threads <= 1:
         orders = [_search(*args) for args in runs]
     else:
