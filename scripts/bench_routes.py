@@ -23,8 +23,8 @@ Methods, all in the same run:
                    with routing.ONE_ROUTE_TUNING, routing.ONE_ROUTE_SEARCH = "pyvrp"), the
                    baseline of the same run
   day-previous     repday: the compiled day search with its previous settings
-                   (PREVIOUS_DAY_SEARCH: the twenty-second session's, five runs on a
-                   day of more than 25 stops, not six)
+                   (PREVIOUS_DAY_SEARCH: every run searches the day forwards, none
+                   the day driven backwards in time)
   one-thread       repday: the compiled day search as the default but its runs on one
                    thread (DaySearch.threads = 1; the same orders): the baseline of the
                    wall-clock time
@@ -61,9 +61,9 @@ from benchtable import write_csv
 from territory import routing, routing_day
 from territory.routing import RouteRequest, check_route, solve_routes
 
-#: The compiled day search of the twenty-second session (method "day-previous"): five runs on a
-#: day of more than 25 stops, without the one more run backwards (``DaySearch.extra_runs``).
-PREVIOUS_DAY_SEARCH = dataclasses.replace(routing_day.DAY_SEARCH, extra_runs=0)
+#: The compiled day search before the twenty-first session (method "day-previous"): every run
+#: searches the day forwards, none the day driven backwards in time (``DaySearch.backward``).
+PREVIOUS_DAY_SEARCH = dataclasses.replace(routing_day.DAY_SEARCH, backward=False)
 
 #: The default's runs on one thread (method "one-thread"): the same orders, the baseline of the
 #: wall-clock time of the runs on threads (``DaySearch.threads``).

@@ -201,14 +201,6 @@ class DaySearch:
         that follow are one search each. On 2 cores a day of 25-30 stops takes about 0.7 times
         the wall-clock time of one thread, for the same CPU time (README, "Rep days,
         twenty-third session").
-    extra_runs
-        A day of more than ``small_day`` stops takes this many more runs after the ``runs``,
-        each as long as one of them and searching the day driven backwards (with ``backward``),
-        with generator streams of their own (the first ``runs`` are as without them). Five runs
-        on two threads leave one thread idle for a run's time; the sixth takes it. On the
-        harness's 3,120 draws of 20-30 stops (as for ``backward``) 7 more than 0.5 % above the
-        best known against 10, the worst the same 0.82 % (days 441 and 608 of 30 stops), for
-        13 % more work (README, "Rep days, twenty-third session").
     small_day, small_runs
         A day of up to ``small_day`` stops takes ``small_runs`` runs instead of ``runs``, each
         as long as one of ``runs`` (the budget grows with them): such a day costs less than a
@@ -257,7 +249,6 @@ class DaySearch:
     small_runs: int = 8
     backward: bool = True
     threads: int = 2
-    extra_runs: int = 1
 
     def run_count(self, n_stops: int) -> int:
         """The runs for a day of ``n_stops`` stops."""
@@ -399,16 +390,15 @@ def solve_day(
     )
     prices = search.run_penalties or ((1.0, 1.0),)
 
-    def run_args(run: int, back: bool | None = None) -> tuple[Any, ...]:
+    def run_args(run: int) -> tuple[Any, ...]:
         """`_search`'s arguments for run ``run``, with a work counter of its own (from 0)."""
-        back = _backward_run(search, run) if back is None else back
         price, ceiling = prices[run % len(prices)]
         run_knobs = knobs.copy()
         run_knobs[5] = search.penalty_max * ceiling
         run_seed = int(seed) * runs + run  # the run's generator streams
         if run >= runs:
             run_seed += 2**32  # the rescue runs' own streams
-        r_tr, r_c, r_lo, r_hi, r_brk, starts = backward if back else forward
+        r_tr, r_c, r_lo, r_hi, r_brk, starts = backward if _backward_run(search, run) else forward
         r_brk = r_brk.copy()
         r_brk[8] = 0
         # each run from a first route of its own: the orders of ``starts``, then random ones
@@ -426,12 +416,11 @@ def solve_day(
             int(search.max_segment),
         )  # fmt: skip
 
-    def counted(run: int, order: NDArray[np.int64], work: int, back: bool | None = None) -> None:
+    def counted(run: int, order: NDArray[np.int64], work: int) -> None:
         """Add run ``run``'s work to the counter and keep its order when it is the best."""
         nonlocal best, best_cost
         brk[8] += work
-        back = _backward_run(search, run) if back is None else back
-        if back and order.shape[0]:
+        if _backward_run(search, run) and order.shape[0]:
             order = order[::-1].copy()
             if _states(np.r_[0, order, 0], n - 1, (tr, sv, lo, hi, brk), _scratch(n - 1)[2]):
                 return  # it keeps the backward day but not this one (cannot happen)
@@ -443,13 +432,8 @@ def solve_day(
 
     # the runs are independent (each its own generator, counter and caps): searched at once on
     # threads, they are counted in run order, so the result does not depend on the threads
-    extra = search.extra_runs if n - 1 > search.small_day else 0
-    first_args = [run_args(r) for r in range(runs)]
-    first_args += [
-        run_args(runs + search.rescue_runs + j, back=search.backward) for j in range(extra)
-    ]
-    for run, (order, work) in enumerate(_map_runs(first_args, search)):
-        counted(run, order, work, back=search.backward if run >= runs else None)
+    for run, (order, work) in enumerate(_map_runs([run_args(r) for r in range(runs)], search)):
+        counted(run, order, work)
     runs_work = int(brk[8])  # the work of the runs before any rescue run
     for run in range(runs, runs + max(0, search.rescue_runs)):
         if best is not None:
