@@ -195,12 +195,12 @@ class DaySearch:
         than 0.5 % above it against 11 with every run forwards, the worst 0.82 % against
         1.97 %, for the same work (README, "Rep days, twenty-first session").
     threads
-        The runs are searched this many at once (at most the processor count), each on a
-        thread of its own (the compiled search runs without Python's lock); they are counted
-        in run order, so the orders are those of one thread. The turns, kicks and last search
-        that follow are one search each. On 2 cores a day of 25-30 stops takes about 0.7 times
-        the wall-clock time of one thread, for the same CPU time (README, "Rep days,
-        twenty-third session").
+        The runs are searched this many at once (at most the processors the process may run
+        on), each on a thread of its own (the compiled search runs without Python's lock);
+        they are counted in run order, so the orders are those of one thread. The rescue runs,
+        turns, kicks and last search that follow are one search each. On 2 cores a day of
+        20-30 stops took 0.70-0.72 times the wall-clock time of one thread, for 2-7 % more CPU
+        time (README, "Rep days, twenty-third session").
     small_day, small_runs
         A day of up to ``small_day`` stops takes ``small_runs`` runs instead of ``runs``, each
         as long as one of ``runs`` (the budget grows with them): such a day costs less than a

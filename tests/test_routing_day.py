@@ -232,9 +232,8 @@ def test_a_hard_rep_day_is_no_longer_than_pyvrps() -> None:
 def test_the_benchmark_runs_the_previous_settings_as_their_own_method() -> None:
     """bench_routes' ``day-previous`` routes a day with `PREVIOUS_DAY_SEARCH`, ``one-thread``
     with `ONE_THREAD_DAY_SEARCH` (the same order) and ``deterministic`` with the default
-    settings (day 515 of 30 stops, request seed 1: with
-    every run searching forwards it ends 2.0 % longer there), and the default is back
-    afterwards."""
+    settings (day 515 of 30 stops, request seed 1: with every run searching forwards it ends
+    2.0 % longer there), and the default is back afterwards."""
     from bench_routes import ONE_THREAD_DAY_SEARCH, PREVIOUS_DAY_SEARCH, run_one
 
     assert not PREVIOUS_DAY_SEARCH.backward and routing_day.DAY_SEARCH.backward
