@@ -438,9 +438,8 @@ def solve_day(
     for run in range(runs, runs + max(0, search.rescue_runs)):
         if best is not None:
             break  # the rescue runs only search a day no run has kept yet
-        args = run_args(run)
-        order = _search(*args)
-        counted(run, order, int(args[5][8]))
+        ((order, work),) = _map_runs([run_args(run)], search)  # one run: this thread
+        counted(run, order, work)
     if best is None:
         return None
     shifts = np.array(
