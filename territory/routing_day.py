@@ -24,8 +24,10 @@ Several independent runs share the budget (searched two at a time, on threads of
 and the best is kept; every other run searches the day driven backwards in time
 (`backward_day`), whose orders are ours the other way round. The best order's loop is then
 turned to start at another stop and searched again (`DaySearch.turns`), kicked
-(`DaySearch.kick_work`) and settled. Deterministic: a fixed iteration budget, a cap on the work
-counted in moves and stops, and xorshift generators seeded by the caller.
+(`DaySearch.kick_work`) and settled; the turns' and the kicks' descents from the best order
+run several at once on the same threads and are taken in order, as one thread takes them
+(`_kicks_on_threads`). Deterministic: a fixed iteration budget, a cap on the work counted in
+moves and stops, and xorshift generators seeded by the caller; the threads change no order.
 """
 
 from __future__ import annotations
@@ -281,23 +283,174 @@ def _processors() -> int:
     return os.cpu_count() or 1  # pragma: no cover - not on Linux
 
 
+def _pool(threads: int) -> ThreadPoolExecutor:
+    """This process's pool of ``threads`` threads (a forked worker starts its own)."""
+    key = (os.getpid(), threads)
+    with _POOLS_LOCK:
+        pool = _POOLS.get(key)
+        if pool is None:
+            pool = _POOLS[key] = ThreadPoolExecutor(threads, "day-search")
+    return pool
+
+
+def _own_rules(rules: NDArray[np.int64]) -> NDArray[np.int64]:
+    """A copy of the day's rules with a work counter of its own (from 0) for a search on a
+    thread, in an array of its own cache lines: a counter next to another thread's data (two
+    small arrays side by side) would make the two threads' processors fight over the line."""
+    own = np.zeros(24, dtype=np.int64)  # the counter, cell 8, more than a line from each end
+    own[:8] = rules[:8]
+    return own
+
+
+def _threads(search: DaySearch) -> int:
+    """The threads a day's search uses: ``search.threads``, at most the processors."""
+    return max(1, min(search.threads, _processors()))
+
+
 def _map_runs(
     runs: list[tuple[Any, ...]], search: DaySearch
 ) -> list[tuple[NDArray[np.int64], int]]:
     """`_search` on each run's arguments, ``search.threads`` at once (at most the processors
     this process may run on): each run's best order and its work (the counter in its own
     rules)."""
-    threads = min(search.threads, len(runs), _processors())
+    threads = min(_threads(search), len(runs))
     if threads <= 1:
         orders = [_search(*args) for args in runs]
     else:
-        key = (os.getpid(), threads)
-        with _POOLS_LOCK:
-            pool = _POOLS.get(key)
-            if pool is None:
-                pool = _POOLS[key] = ThreadPoolExecutor(threads, "day-search")
-        orders = list(pool.map(lambda args: _search(*args), runs))
+        orders = list(_pool(threads).map(lambda args: _search(*args), runs))
     return [(order, int(args[5][8])) for order, args in zip(orders, runs, strict=True)]
+
+
+def _descents(
+    starts: NDArray[np.int64],
+    dirty: NDArray[np.int64],
+    prices: NDArray[np.float64],
+    shared: tuple[Any, ...],
+    best_cost: int,
+    extra: int,
+    budget: int,
+    threads: int,
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+    """`_descend_batch` of every start on ``threads`` threads (this one and the pool's), the
+    j-th start on thread j mod ``threads``, each thread with a work counter of its own: the
+    costs, works and orders. ``shared``: (repair price, c, day, close, max_segment)."""
+    repair, c, day, close, max_segment = shared
+    size = starts.shape[0]
+    costs = np.zeros(size, dtype=np.int64)
+    works = np.zeros(size, dtype=np.int64)
+    orders = np.zeros_like(starts)
+    stop = np.array([size], dtype=np.int64)
+    tr, sv, lo, hi, brk = day
+
+    def part(first: int) -> None:
+        rules = _own_rules(brk)
+        _descend_batch(
+            starts, dirty, prices, first, threads, stop, repair, best_cost, c,
+            (tr, sv, lo, hi, rules), close, max_segment, extra, budget, costs, works, orders,
+        )  # fmt: skip
+
+    pool = _pool(threads)
+    others = [pool.submit(part, first) for first in range(1, threads)]
+    part(0)
+    for other in others:
+        other.result()
+    return costs, works, orders
+
+
+#: At most this many descents per thread are started at once by `_turns_on_threads` and
+#: `_kicks_on_threads` (the ones after a descent that finds a shorter order are wasted).
+_BATCH_PER_THREAD = 12
+
+
+def _turns_on_threads(
+    best: NDArray[np.int64],
+    shifts: NDArray[np.int64],
+    prices: NDArray[np.float64],
+    shared: tuple[Any, ...],
+    work_cap: int,
+    threads: int,
+) -> NDArray[np.int64]:
+    """`_turns` on ``threads`` threads, the same order: its descents (each shift at each
+    price, in its order) all start from the best order, several at once; they are taken in
+    order until one finds a shorter order or the work passes ``work_cap``, and the ones after
+    that one start again from the new best. ``shared``: as `_descents`."""
+    brk = shared[2][4]  # the work counter
+    k = best.shape[0]
+    base = np.zeros(k + 2, dtype=np.int64)
+    base[1 : k + 1] = best
+    best_cost = int(_route_cost(base, k, shared[1]))
+    turns = np.repeat(shifts, prices.shape[0])  # for r in shifts: for price in prices
+    turn_prices = np.tile(prices, shifts.shape[0])
+    done = 0
+    while done < turns.shape[0] and brk[8] <= work_cap:
+        size = turns.shape[0] - done
+        starts = np.zeros((size, k + 2), dtype=np.int64)
+        dirty = np.zeros((size, k + 1), dtype=np.int64)
+        _turn_batch(base, turns[done:], starts, dirty)
+        costs, works, orders = _descents(
+            starts, dirty, turn_prices[done:], shared, best_cost, 0, work_cap - int(brk[8]),
+            threads,
+        )  # fmt: skip
+        for j in range(size):
+            if brk[8] > work_cap:
+                break  # the turns' share of the work is spent
+            brk[8] += works[j]
+            done += 1
+            if costs[j] < best_cost:  # a shorter order: the next turns turn it
+                best_cost = int(costs[j])
+                base = orders[j].copy()
+                break
+    return base[1 : k + 1].copy()
+
+
+def _kicks_on_threads(
+    best: NDArray[np.int64],
+    price: float,
+    shared: tuple[Any, ...],
+    work_cap: int,
+    seed: int,
+    kick_shape: tuple[int, float],
+    threads: int,
+) -> NDArray[np.int64]:
+    """`_kicks` on ``threads`` threads, the same order: the next kicks of the best order (their
+    generator advanced as if none found a shorter one) descend several at once; they are taken
+    in order until one finds a shorter order, and the kicks after it are drawn again from that
+    one with the generator as it was after it. ``kick_shape``: (longest block, bridge share);
+    ``shared``: as `_descents`."""
+    c, day = shared[1], shared[2]
+    brk = day[4]  # the work counter
+    k = best.shape[0]
+    longest, bridge = kick_shape
+    base = np.zeros(k + 2, dtype=np.int64)
+    base[1 : k + 1] = best
+    best_cost = int(_route_cost(base, k, c))
+    rng = _kick_rng(seed)
+    kicks = per_kick = 0
+    while brk[8] <= work_cap:
+        # about as many kicks as the work left pays for, by the kicks so far
+        left = work_cap - int(brk[8])
+        size = threads * _BATCH_PER_THREAD
+        if kicks:
+            size = max(threads, min(size, left * kicks // max(1, per_kick) + threads))
+        starts = np.zeros((size, k + 2), dtype=np.int64)
+        dirty = np.zeros((size, k + 1), dtype=np.int64)
+        states = np.zeros(size, dtype=np.uint64)
+        _kick_batch(base, rng, longest, bridge, starts, dirty, states)
+        costs, works, orders = _descents(
+            starts, dirty, np.full(size, price), shared, best_cost, k, left, threads
+        )
+        for j in range(size):
+            if brk[8] > work_cap:
+                break
+            brk[8] += k + works[j]
+            kicks += 1
+            per_kick += k + int(works[j])
+            if costs[j] < best_cost:  # a new best order: the next kicks start from it
+                best_cost = int(costs[j])
+                base = orders[j].copy()
+                rng[0] = states[j]
+                break
+    return base[1 : k + 1].copy()
 
 
 def solve_day(
@@ -399,8 +552,7 @@ def solve_day(
         if run >= runs:
             run_seed += 2**32  # the rescue runs' own streams
         r_tr, r_c, r_lo, r_hi, r_brk, starts = backward if _backward_run(search, run) else forward
-        r_brk = r_brk.copy()
-        r_brk[8] = 0
+        r_brk = _own_rules(r_brk)
         # each run from a first route of its own: the orders of ``starts``, then random ones
         if not search.own_starts:
             first = starts
@@ -442,36 +594,34 @@ def solve_day(
         counted(run, order, work)
     if best is None:
         return None
+    # the turns, the kicks and the last search: from the best order
+    day = (tr, sv, lo, hi, brk)
+    repair = penalty * search.repair_penalty
+    shared = (repair, c, day, close, int(search.max_segment))
+    threads = _threads(search)
     shifts = np.array(
         [s for r in range(1, min(search.turns, n - 2) + 1) for s in (r, -r)], dtype=np.int64
     )
     if shifts.shape[0] and search.turn_penalties:
         turn_prices = np.array(search.turn_penalties, dtype=np.float64) * penalty
-        best = _turns(
-            best,
-            c,
-            (tr, sv, lo, hi, brk),
-            close,
-            shifts,
-            turn_prices,
-            penalty * search.repair_penalty,
-            int(search.max_segment),
-            int(brk[8] * (1.0 + search.turn_work)),  # brk[8]: the runs' work so far
-        )
+        turn_cap = int(brk[8] * (1.0 + search.turn_work))  # brk[8]: the runs' work so far
+        if threads > 1:
+            best = _turns_on_threads(best, shifts, turn_prices, shared, turn_cap, threads)
+        else:
+            best = _turns(
+                best, c, day, close, shifts, turn_prices, repair, int(search.max_segment),
+                turn_cap,
+            )  # fmt: skip
     if search.kick_work > 0 and n > 4:
-        best = _kicks(
-            best,
-            c,
-            (tr, sv, lo, hi, brk),
-            close,
-            penalty,
-            penalty * search.repair_penalty,
-            int(search.max_segment),
-            int(brk[8] + search.kick_work * runs_work),
-            int(seed),
-            max(2, int(search.kick_longest)),
-            float(search.kick_bridge),
-        )
+        kick_cap = int(brk[8] + search.kick_work * runs_work)
+        shape = (max(2, int(search.kick_longest)), float(search.kick_bridge))
+        if threads > 1:
+            best = _kicks_on_threads(best, penalty, shared, kick_cap, int(seed), shape, threads)
+        else:
+            best = _kicks(
+                best, c, day, close, penalty, repair, int(search.max_segment), kick_cap,
+                int(seed), *shape,
+            )  # fmt: skip
     if search.settle_penalty > 0:
         best = _settle(
             best, c, (tr, sv, lo, hi, brk), close, penalty * search.settle_penalty,
@@ -576,7 +726,7 @@ def day_warp(
 # Time: the forward pass in two states, with time warp
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _visit(t: int, w: int, lo: int, hi: int, sv: int) -> tuple[int, int]:
     """Serve a stop reached at ``t`` with warp ``w``: a late start travels back to ``hi``."""
     start = max(t, lo)
@@ -586,7 +736,7 @@ def _visit(t: int, w: int, lo: int, hi: int, sv: int) -> tuple[int, int]:
     return start + sv, w
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _break_leg(t0: int, w0: int, leg: int, home: bool, brk: NDArray[np.int64]) -> tuple[int, int]:
     """Arrival with the break taken on this leg from the not-yet-taken state (t0, w0): it
     interrupts the drive, or waits on arrival (at home: after coming back)."""
@@ -603,12 +753,12 @@ def _break_leg(t0: int, w0: int, leg: int, home: bool, brk: NDArray[np.int64]) -
     return ready, w0
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _lex_less(ta: int, wa: int, tb: int, wb: int) -> bool:
     return wa < wb or (wa == wb and ta < tb)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _step(
     t0: int,
     w0: int,
@@ -631,7 +781,7 @@ def _step(
     return n0, m0, n1, m1
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _home_warp(t0: int, w0: int, t1: int, w1: int, leg: int, brk: NDArray[np.int64]) -> int:
     """Total warp of the day after the drive home from the states (t0, w0) and (t1, w1)."""
     rb, wb = _break_leg(t0, w0, leg, True, brk)
@@ -640,7 +790,7 @@ def _home_warp(t0: int, w0: int, t1: int, w1: int, leg: int, brk: NDArray[np.int
     return min(a, b)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _states(
     ro: NDArray[np.int64],
     m: int,
@@ -659,7 +809,7 @@ def _states(
     return _home_warp(st[0, m], st[1, m], st[2, m], st[3, m], tr[ro[m], 0], brk)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _warp(
     nr: NDArray[np.int64],
     m: int,
@@ -702,7 +852,7 @@ def _warp(
 # The search
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _rand(state: NDArray[np.uint64]) -> int:
     """xorshift64*: the next pseudo-random 31-bit integer."""
     x = state[0]
@@ -713,12 +863,12 @@ def _rand(state: NDArray[np.uint64]) -> int:
     return int((x * np.uint64(2685821657736338717)) >> np.uint64(33))
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _uniform(state: NDArray[np.uint64]) -> float:
     return (_rand(state) + 0.5) / 2147483648.0
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _route_cost(ro: NDArray[np.int64], m: int, c: NDArray[np.int64]) -> int:
     total = 0
     for p in range(m + 1):
@@ -726,7 +876,7 @@ def _route_cost(ro: NDArray[np.int64], m: int, c: NDArray[np.int64]) -> int:
     return total
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _insert(
     ro: NDArray[np.int64],
     m: int,
@@ -737,17 +887,28 @@ def _insert(
     day: _Day,
     st: NDArray[np.int64],
     nr: NDArray[np.int64],
+    buf: NDArray[np.int64],
 ) -> int:
     """Insert ``node`` into ``ro`` (m stops, warp ``w_cur``, states ``st``) where distance plus
-    penalised warp grow least; ``ro`` and ``st`` are updated; returns the new warp."""
+    penalised warp grow least; ``ro`` and ``st`` are updated; returns the new warp. ``buf``:
+    scratch of two rows of m + 1 cells or more (the positions' distances, and their order)."""
     brk = day[4]  # the work counter
     best_pos = -1
     best_val = 0.0
-    deltas = np.empty(m + 1, dtype=np.int64)
+    deltas = buf[0]
+    order = buf[1]
     for p in range(1, m + 2):  # between positions p - 1 and p
         a, b = ro[p - 1], ro[p]
-        deltas[p - 1] = c[a, node] + c[node, b] - c[a, b]
-    for idx in np.argsort(deltas, kind="mergesort"):
+        delta = c[a, node] + c[node, b] - c[a, b]
+        deltas[p - 1] = delta
+        # the positions by distance, ties in position order (a stable insertion sort)
+        q = p - 1
+        while q > 0 and deltas[order[q - 1]] > delta:
+            order[q] = order[q - 1]
+            q -= 1
+        order[q] = p - 1
+    for rank in range(m + 1):
+        idx = order[rank]
         p = idx + 1
         delta = deltas[idx]
         if best_pos >= 0 and delta + penalty * w_cur >= best_val:
@@ -771,7 +932,7 @@ def _insert(
     return _states(ro, m + 1, day, st)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _prefix(
     ro: NDArray[np.int64],
     m: int,
@@ -787,7 +948,7 @@ def _prefix(
         pb[p + 1] = pb[p] + c[ro[p + 1], ro[p]]
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _try(
     ro: NDArray[np.int64],
     nr: NDArray[np.int64],
@@ -816,7 +977,7 @@ def _try(
     return -1
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _mark(
     ro: NDArray[np.int64], m: int, first: int, last: int, dirty: NDArray[np.int64], v: int
 ) -> None:
@@ -825,7 +986,7 @@ def _mark(
         dirty[ro[q]] = v
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _dirty_arcs(
     ro: NDArray[np.int64],
     m: int,
@@ -844,7 +1005,7 @@ def _dirty_arcs(
     return nd
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _or_opt_candidate(
     ro: NDArray[np.int64], nr: NDArray[np.int64], s: int, e: int, g: int, rev: int
 ) -> tuple[int, int]:
@@ -1146,6 +1307,73 @@ def _turns(
     return base[1 : k + 1].copy()
 
 
+@njit(cache=True, _nrt=False)
+def _kick_into(
+    base: NDArray[np.int64],
+    k: int,
+    rng: NDArray[np.uint64],
+    longest: int,
+    bridge: float,
+    rest: NDArray[np.int64],
+    ro: NDArray[np.int64],
+) -> None:
+    """Write into ``ro`` (home at both ends, as ``base``) a kick of the order ``base``: a block
+    of 2 .. ``longest`` stops moved elsewhere (either way round), or (a ``bridge`` share of them)
+    two neighbouring blocks exchanged (a double bridge); ``rest``: scratch of ``k`` cells."""
+    if _uniform(rng) < bridge:
+        # cut points 1 <= a < b < e <= k + 1: base's blocks [a, b) and [b, e) change places
+        a = 1 + _rand(rng) % (k - 1)
+        b = a + 1 + _rand(rng) % (k - a)
+        e = b + 1 + _rand(rng) % (k + 1 - b)
+        w = 1
+        for q in range(1, a):
+            ro[w] = base[q]
+            w += 1
+        for q in range(b, e):
+            ro[w] = base[q]
+            w += 1
+        for q in range(a, b):
+            ro[w] = base[q]
+            w += 1
+        for q in range(e, k + 1):
+            ro[w] = base[q]
+            w += 1
+        return
+    size = min(k - 1, 2 + _rand(rng) % (longest - 1))
+    i = 1 + _rand(rng) % (k - size + 1)  # the block: base[i : i + size]
+    left = 0
+    for q in range(1, k + 1):
+        if q < i or q >= i + size:
+            rest[left] = base[q]
+            left += 1
+    at = _rand(rng) % left
+    if at >= i - 1:
+        at += 1  # never back where it was
+    turned = _rand(rng) % 2 == 1
+    w = 1
+    for q in range(left + 1):
+        if q == at:
+            for z in range(size):
+                ro[w] = base[i + size - 1 - z] if turned else base[i + z]
+                w += 1
+        if q < left:
+            ro[w] = rest[q]
+            w += 1
+
+
+@njit(cache=True, _nrt=False)
+def _mark_changed(
+    ro: NDArray[np.int64], k: int, succ: NDArray[np.int64], dirty: NDArray[np.int64]
+) -> None:
+    """Mark in ``dirty`` (cleared first) the stops of ``ro`` at an arc the best order
+    (successors ``succ``) does not have: the local search starts only there."""
+    dirty[:] = 0
+    for q in range(k + 1):
+        if succ[ro[q]] != ro[q + 1]:
+            dirty[ro[q]] = 1
+            dirty[ro[q + 1]] = 1
+
+
 @njit(cache=True)
 def _kicks(
     best: NDArray[np.int64],
@@ -1160,12 +1388,13 @@ def _kicks(
     longest: int,
     bridge: float,
 ) -> NDArray[np.int64]:
-    """Iterated local search from the best order ``best`` (feasible): each kick moves a block
-    of 2 .. ``longest`` stops elsewhere (either way round), or (a ``bridge`` share of them)
-    exchanges two neighbouring blocks (a double bridge); a local search at ``price`` follows,
-    only where an arc changed, and where warp is left and the order is shorter than the best,
-    one at the ``repair`` price; a shorter feasible order replaces the best, and the next kicks
-    start from it. No new kick once the work counter passes ``work_cap``."""
+    """Iterated local search from the best order ``best`` (feasible): each kick (`_kick_into`)
+    moves a block of 2 .. ``longest`` stops elsewhere (either way round), or (a ``bridge``
+    share of them) exchanges two neighbouring blocks (a double bridge); a local search at
+    ``price`` follows, only where an arc changed, and where warp is left and the order is
+    shorter than the best, one at the ``repair`` price; a shorter feasible order replaces the
+    best, and the next kicks start from it. No new kick once the work counter passes
+    ``work_cap``. `_kicks_on_threads` gives the same order on several threads."""
     brk = day[4]  # the work counter
     k = best.shape[0]
     ro, nr, st, pf, pb = _scratch(k)
@@ -1175,56 +1404,13 @@ def _kicks(
     rest = np.zeros(k, dtype=np.int64)
     succ = np.zeros(k + 1, dtype=np.int64)
     best_cost = _route_cost(base, k, c)
-    rng = np.array([np.uint64(seed % 2**62 + 1) * np.uint64(0x9E3779B97F4A7C15)], dtype=np.uint64)
+    rng = _kick_rng(seed)
     for q in range(k + 1):
         succ[base[q]] = base[q + 1]  # the best order's arcs
     while brk[8] <= work_cap:
-        if _uniform(rng) < bridge:
-            # cut points 1 <= a < b < e <= k + 1: base's blocks [a, b) and [b, e) change places
-            a = 1 + _rand(rng) % (k - 1)
-            b = a + 1 + _rand(rng) % (k - a)
-            e = b + 1 + _rand(rng) % (k + 1 - b)
-            w = 1
-            for q in range(1, a):
-                ro[w] = base[q]
-                w += 1
-            for q in range(b, e):
-                ro[w] = base[q]
-                w += 1
-            for q in range(a, b):
-                ro[w] = base[q]
-                w += 1
-            for q in range(e, k + 1):
-                ro[w] = base[q]
-                w += 1
-        else:
-            size = min(k - 1, 2 + _rand(rng) % (longest - 1))
-            i = 1 + _rand(rng) % (k - size + 1)  # the block: base[i : i + size]
-            left = 0
-            for q in range(1, k + 1):
-                if q < i or q >= i + size:
-                    rest[left] = base[q]
-                    left += 1
-            at = _rand(rng) % left
-            if at >= i - 1:
-                at += 1  # never back where it was
-            turned = _rand(rng) % 2 == 1
-            w = 1
-            for q in range(left + 1):
-                if q == at:
-                    for z in range(size):
-                        ro[w] = base[i + size - 1 - z] if turned else base[i + z]
-                        w += 1
-                if q < left:
-                    ro[w] = rest[q]
-                    w += 1
+        _kick_into(base, k, rng, longest, bridge, rest, ro)
         brk[8] += k
-        # the local search only where an arc changed
-        dirty[:] = 0
-        for q in range(k + 1):
-            if succ[ro[q]] != ro[q + 1]:
-                dirty[ro[q]] = 1
-                dirty[ro[q + 1]] = 1
+        _mark_changed(ro, k, succ, dirty)
         cost = _descend(
             ro, k, price, repair, base, best_cost, c, day, (st, nr, pf, pb), close, dirty,
             max_segment,
@@ -1234,6 +1420,110 @@ def _kicks(
             for q in range(k + 1):
                 succ[base[q]] = base[q + 1]
     return base[1 : k + 1].copy()
+
+
+@njit(cache=True)
+def _kick_rng(seed: int) -> NDArray[np.uint64]:
+    """The kicks' generator state for the request seed ``seed``."""
+    return np.array([np.uint64(seed % 2**62 + 1) * np.uint64(0x9E3779B97F4A7C15)], dtype=np.uint64)
+
+
+# --------------------------------------------------------------------------------------------
+# The turns and the kicks on several threads: descents from one best order, committed in order
+
+
+@njit(cache=True)
+def _kick_batch(
+    base: NDArray[np.int64],
+    rng: NDArray[np.uint64],
+    longest: int,
+    bridge: float,
+    starts: NDArray[np.int64],
+    dirty: NDArray[np.int64],
+    states: NDArray[np.uint64],
+) -> None:
+    """The next ``len(starts)`` kicks of `_kicks` from the best order ``base`` (home at both
+    ends), as if none found a shorter one: kick j into ``starts[j]``, the stops its local
+    search starts from into ``dirty[j]``, the generator's state after it into ``states[j]``
+    (``rng`` is left after the last)."""
+    k = base.shape[0] - 2
+    rest = np.zeros(k, dtype=np.int64)
+    succ = np.zeros(k + 1, dtype=np.int64)
+    for q in range(k + 1):
+        succ[base[q]] = base[q + 1]
+    for j in range(starts.shape[0]):
+        _kick_into(base, k, rng, longest, bridge, rest, starts[j])
+        _mark_changed(starts[j], k, succ, dirty[j])
+        states[j] = rng[0]
+
+
+@njit(cache=True)
+def _turn_batch(
+    base: NDArray[np.int64],
+    shifts: NDArray[np.int64],
+    starts: NDArray[np.int64],
+    dirty: NDArray[np.int64],
+) -> None:
+    """The turns of `_turns` from the best order ``base`` (home at both ends): ``starts[j]`` is
+    ``base`` turned by ``shifts[j]`` (its last r stops moved to the front, or its first -r to
+    the back); every stop dirty."""
+    k = base.shape[0] - 2
+    for j in range(starts.shape[0]):
+        for q in range(k):
+            starts[j, 1 + (q + shifts[j]) % k] = base[1 + q]
+        starts[j, 0] = 0
+        starts[j, k + 1] = 0
+        dirty[j] = 1
+
+
+@njit(cache=True, nogil=True)
+def _descend_batch(
+    starts: NDArray[np.int64],
+    dirty: NDArray[np.int64],
+    prices: NDArray[np.float64],
+    first: int,
+    step: int,
+    stop: NDArray[np.int64],
+    repair: float,
+    best_cost: int,
+    c: NDArray[np.int64],
+    day: _Day,
+    close: NDArray[np.bool_],
+    max_segment: int,
+    extra: int,
+    budget: int,
+    costs: NDArray[np.int64],
+    works: NDArray[np.int64],
+    orders: NDArray[np.int64],
+) -> None:
+    """`_descend` from ``starts[j]`` (local search from the stops ``dirty[j]`` at the warp price
+    ``prices[j]``) for j = first, first + step, ...: its result in ``costs[j]`` (below
+    ``best_cost`` when it found a shorter order keeping the day, that order in ``orders[j]``)
+    and its work in ``works[j]`` (counted in ``day``'s counter too). Each descent starts from
+    the same best order, as if none before it had found a shorter one; once one has, the
+    later ones are of no use: the first such j is lowered into ``stop[0]`` (shared by the
+    threads; a stale read only costs a descent) and no j above it starts. Nor does one once
+    this call's work, with ``extra`` more per descent, exceeds ``budget``: the descents
+    before it, in order, have then spent more than that too."""
+    k = starts.shape[1] - 2
+    ro, nr, st, pf, pb = _scratch(k)
+    marks = np.zeros(k + 1, dtype=np.int64)
+    brk = day[4]
+    spent = 0
+    for j in range(first, starts.shape[0], step):
+        if j > stop[0] or spent > budget:
+            break
+        before = brk[8]
+        ro[:] = starts[j]
+        marks[:] = dirty[j]
+        costs[j] = _descend(
+            ro, k, prices[j], repair, orders[j], best_cost, c, day, (st, nr, pf, pb), close,
+            marks, max_segment,
+        )  # fmt: skip
+        works[j] = brk[8] - before
+        spent += extra + works[j]
+        if costs[j] < best_cost and j < stop[0]:
+            stop[0] = j
 
 
 @njit(cache=True)
@@ -1278,6 +1568,7 @@ def _search(
     n = tr.shape[0]
     k = n - 1
     ro, nr, st, pf, pb = _scratch(k)
+    ins = np.zeros((2, k + 2), dtype=np.int64)  # `_insert`'s scratch
     best = np.zeros(k + 2, dtype=np.int64)
     best_cost = -1
     dirty = np.zeros(n, dtype=np.int64)
@@ -1293,7 +1584,7 @@ def _search(
         ro[1] = 0
         w = _states(ro, 0, day, st)
         for m in range(k):
-            w = _insert(ro, m, w, starts[row, m], penalty, c, day, st, nr)
+            w = _insert(ro, m, w, starts[row, m], penalty, c, day, st, nr, ins)
         dirty[:] = 1
         w = _local_search(ro, k, w, penalty, c, day, st, nr, pf, pb, close, dirty, max_segment)
         cost = _route_cost(ro, k, c)
@@ -1422,7 +1713,7 @@ def _search(
                     keys[q] = width[node - 1]
             order = np.argsort(keys[:r], kind="mergesort")
             for q in order:
-                w = _insert(trial, m, w, pool[q], penalty, c, day, st, nr)
+                w = _insert(trial, m, w, pool[q], penalty, c, day, st, nr, ins)
                 m += 1
             for p in range(1, k + 1):  # the inserted stops and their neighbours
                 if out[trial[p]]:

@@ -5,6 +5,7 @@ it fails."""
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import multiprocessing
 import os
@@ -158,6 +159,72 @@ def test_kicks_from_the_best_order_find_the_shorter_day() -> None:
     with mock.patch.object(routing_day, "_kicks") as kicks:
         _solve(request, seed=2, search=without)
     kicks.assert_not_called()
+
+
+def test_turns_and_kicks_on_threads_take_the_orders_and_work_of_one_thread() -> None:
+    """On threads, the turns' and the kicks' descents start several at once from the best order
+    and are taken in order until one finds a shorter order: the same order and the same work
+    counted as one after the other, also where the work cap stops them mid-way. Day 515 of 30
+    stops with request seed 5 and every run forwards is a day whose kicks find a shorter
+    order (see above); a day of 25 stops one whose turns and kicks do not."""
+    calls: list[tuple[str, tuple[Any, ...]]] = []
+
+    def kept(name: str, real: Any) -> Any:
+        def wrapped(*args: Any) -> Any:
+            calls.append((name, copy.deepcopy(args)))
+            return real(*args)
+
+        return wrapped
+
+    forwards = dataclasses.replace(routing_day.DAY_SEARCH, backward=False, threads=2)
+    with (
+        mock.patch.object(
+            routing_day, "_turns_on_threads", kept("turns", routing_day._turns_on_threads)
+        ),
+        mock.patch.object(
+            routing_day, "_kicks_on_threads", kept("kicks", routing_day._kicks_on_threads)
+        ),
+    ):
+        if routing_day._processors() < 2:
+            pytest.skip("one processor: the search runs on one thread")
+        _solve(rep_day_request(30, 515), seed=5, search=forwards)
+        _solve(rep_day_request(25, 7), seed=0, search=forwards)
+    assert [name for name, _ in calls] == ["turns", "kicks", "turns", "kicks"]
+    shorter = 0
+    for name, args in calls:
+        best = args[0]
+        repair, c, day, close, max_segment = args[2] if name == "kicks" else args[3]
+        start = int(day[4][8])
+        cap = args[3] if name == "kicks" else args[4]
+        for share in (0.2, 1.0):
+            work_cap = start + int(share * (cap - start))
+            one_day = copy.deepcopy(day)
+            if name == "kicks":
+                price, seed, (longest, bridge) = args[1], args[4], args[5]
+                alone = routing_day._kicks(
+                    best, c, one_day, close, price, repair, max_segment, work_cap, seed, longest,
+                    bridge,
+                )  # fmt: skip
+            else:
+                shifts, prices = args[1], args[2]
+                alone = routing_day._turns(
+                    best, c, one_day, close, shifts, prices, repair, max_segment, work_cap
+                )
+            shorter += share == 1.0 and list(alone) != list(best)
+            for threads in (2, 3):
+                threaded_day = copy.deepcopy(day)
+                shared = (repair, c, threaded_day, close, max_segment)
+                if name == "kicks":
+                    got = routing_day._kicks_on_threads(
+                        best, price, shared, work_cap, seed, (longest, bridge), threads
+                    )
+                else:
+                    got = routing_day._turns_on_threads(
+                        best, shifts, prices, shared, work_cap, threads
+                    )
+                assert list(got) == list(alone)
+                assert threaded_day[4][8] == one_day[4][8]  # the same work counted
+    assert shorter >= 1  # a kick found a shorter order: the descents after it started again
 
 
 def test_rescue_runs_search_on_only_while_no_run_kept_the_day() -> None:
