@@ -214,13 +214,20 @@ class DaySearch:
         of 20-25, three-town days 0-39; request seeds 0-5, against the best known) 10 more
         than 0.5 % above it against 11 with every run forwards, the worst 0.82 % against
         1.97 %, for the same work (README, "Rep days, twenty-first session").
-    threads
+    threads, thread_stops
         The runs are searched this many at once (at most the processors the process may run
         on), each on a thread of its own (the compiled search runs without Python's lock);
-        they are counted in run order, so the orders are those of one thread. The rescue runs,
-        turns, kicks and last search that follow are one search each. On 2 cores a day of
-        20-30 stops took 0.70-0.72 times the wall-clock time of one thread, for 2-7 % more CPU
-        time (README, "Rep days, twenty-third session").
+        they are counted in run order, so the orders are those of one thread. The turns' and
+        the kicks' descents, which all start from the best order, run on the same threads,
+        several at once, and are taken in order until one finds a shorter order (the ones
+        after it start again from that one) or the work cap is reached: the orders and the
+        work of one thread (`_kicks_on_threads`). The rescue runs and the last search are one
+        search each. On 2 cores a day of 20-30 stops took 0.70-0.72 times the wall-clock time
+        of one thread with the runs alone on threads (README, "Rep days, twenty-third
+        session"); with the turns and kicks too, see "Rep days, twenty-fourth session". A day
+        of fewer than ``thread_stops`` stops is searched on one thread: there the threads'
+        meetings cost more than they save (12 stops: 1.16 times one thread's wall-clock time,
+        14 stops 1.01, 16 stops 0.92, 20 stops 0.84).
     small_day, small_runs
         A day of up to ``small_day`` stops takes ``small_runs`` runs instead of ``runs``, each
         as long as one of ``runs`` (the budget grows with them): such a day costs less than a

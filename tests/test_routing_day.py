@@ -452,6 +452,9 @@ def test_the_runs_on_threads_give_the_orders_of_one_thread() -> None:
                 assert _solve(request, seed=seed, search=search) == alone[n, day, seed]
     assert routing_day.DAY_SEARCH.threads == 2
     assert (os.getpid(), 2) in routing_day._POOLS or routing_day._processors() < 2
+    # a day under ``thread_stops`` stops is searched on this thread alone
+    assert routing_day._threads(routing_day.DAY_SEARCH, 15) == 1
+    assert routing_day._threads(routing_day.DAY_SEARCH, 16) == min(2, routing_day._processors())
     fork = multiprocessing.get_context("fork")
     parent, child = fork.Pipe()
     process = fork.Process(target=_orders_in_a_child, args=(days, child))
