@@ -356,8 +356,9 @@ def main(argv: list[str] | None = None) -> int:
                     print_row(row)
         elif set_name == "repday":
             # the compiled day search is compiled (or loaded from numba's cache) once per
-            # process, before any day is timed
+            # process, before any day is timed: on one thread and on several
             solve_routes(rep_day_request(8, 0))
+            solve_routes(rep_day_request(max(8, routing_day.DAY_SEARCH.thread_stops), 0))
             for n in (int(x) for x in args.repday_sizes.split(",")):
                 for seed in range(args.repday_first, args.repday_first + args.repday_seeds):
                     rows.extend(
