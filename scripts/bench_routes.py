@@ -25,7 +25,7 @@ Methods, all in the same run:
   day-previous     repday: the compiled day search with its previous settings
                    (PREVIOUS_DAY_SEARCH: every run searches the day forwards, none
                    the day driven backwards in time)
-  one-thread       repday: the compiled day search as the default but its runs on one
+  one-thread       repday: the compiled day search as the default but all of it on one
                    thread (DaySearch.threads = 1; the same orders): the baseline of the
                    wall-clock time
   ortools-det      the deterministic default before PyVRP (OR-Tools, a solution budget), repday
@@ -65,8 +65,8 @@ from territory.routing import RouteRequest, check_route, solve_routes
 #: searches the day forwards, none the day driven backwards in time (``DaySearch.backward``).
 PREVIOUS_DAY_SEARCH = dataclasses.replace(routing_day.DAY_SEARCH, backward=False)
 
-#: The default's runs on one thread (method "one-thread"): the same orders, the baseline of the
-#: wall-clock time of the runs on threads (``DaySearch.threads``).
+#: The default on one thread (method "one-thread"): the same orders, the baseline of the
+#: wall-clock time of the runs, turns and kicks on threads (``DaySearch.threads``).
 ONE_THREAD_DAY_SEARCH = dataclasses.replace(routing_day.DAY_SEARCH, threads=1)
 
 #: The methods on a rep day, every request seed; OR-Tools' budgeted search with seed 0 only.
