@@ -297,7 +297,8 @@ def _backward_run(search: DaySearch, run: int) -> bool:
     return search.backward and run % 2 == 1
 
 
-#: The threads of `_map_runs`, per process (a forked worker starts its own) and size.
+#: The threads of `_map_runs` and `_descents`, per process (a forked worker starts its own) and
+#: size.
 _POOLS: dict[tuple[int, int], ThreadPoolExecutor] = {}
 _POOLS_LOCK = threading.Lock()
 
@@ -336,13 +337,10 @@ def _threads(search: DaySearch, n_stops: int) -> int:
     return max(1, min(search.threads, _processors()))
 
 
-def _map_runs(
-    runs: list[tuple[Any, ...]], search: DaySearch
-) -> list[tuple[NDArray[np.int64], int]]:
-    """`_search` on each run's arguments, ``search.threads`` at once (at most the processors
-    this process may run on): each run's best order and its work (the counter in its own
-    rules)."""
-    threads = min(_threads(search, runs[0][0].shape[0] - 1), len(runs))
+def _map_runs(runs: list[tuple[Any, ...]], threads: int) -> list[tuple[NDArray[np.int64], int]]:
+    """`_search` on each run's arguments, ``threads`` at once (`_threads`): each run's best
+    order and its work (the counter in its own rules)."""
+    threads = min(threads, len(runs))
     if threads <= 1:
         orders = [_search(*args) for args in runs]
     else:
@@ -386,6 +384,27 @@ def _descents(
     return costs, works, orders
 
 
+def _take(
+    costs: NDArray[np.int64],
+    works: NDArray[np.int64],
+    best_cost: int,
+    counter: NDArray[np.int64],
+    work_cap: int,
+    extra: int,
+) -> tuple[int, int]:
+    """Take `_descents`' results in order, as one thread would have made them: none once the
+    work ``counter[8]`` passes ``work_cap``, each adding its work and ``extra`` to it, up to
+    and with the first below ``best_cost`` (the ones after it started from an order no longer
+    the best). The number taken, and the index of that first shorter one (-1: none)."""
+    for j in range(costs.shape[0]):
+        if counter[8] > work_cap:
+            return j, -1  # the share of the work is spent
+        counter[8] += extra + works[j]
+        if costs[j] < best_cost:
+            return j + 1, j
+    return costs.shape[0], -1
+
+
 #: At most this many descents per thread are drawn at once by `_kicks_on_threads` (each batch
 #: costs the threads a meeting; the descents after one that finds a shorter order and after the
 #: work cap stop early, see `_descend_batch`).
@@ -421,15 +440,11 @@ def _turns_on_threads(
             starts, dirty, turn_prices[done:], shared, best_cost, 0, work_cap - int(brk[8]),
             threads,
         )  # fmt: skip
-        for j in range(size):
-            if brk[8] > work_cap:
-                break  # the turns' share of the work is spent
-            brk[8] += works[j]
-            done += 1
-            if costs[j] < best_cost:  # a shorter order: the next turns turn it
-                best_cost = int(costs[j])
-                base = orders[j].copy()
-                break
+        taken, shorter = _take(costs, works, best_cost, brk, work_cap, 0)
+        done += taken
+        if shorter >= 0:  # a shorter order: the next turns turn it
+            best_cost = int(costs[shorter])
+            base = orders[shorter].copy()
     return base[1 : k + 1].copy()
 
 
@@ -469,17 +484,13 @@ def _kicks_on_threads(
         costs, works, orders = _descents(
             starts, dirty, np.full(size, price), shared, best_cost, k, left, threads
         )
-        for j in range(size):
-            if brk[8] > work_cap:
-                break
-            brk[8] += k + works[j]
-            kicks += 1
-            per_kick += k + int(works[j])
-            if costs[j] < best_cost:  # a new best order: the next kicks start from it
-                best_cost = int(costs[j])
-                base = orders[j].copy()
-                rng[0] = states[j]
-                break
+        taken, shorter = _take(costs, works, best_cost, brk, work_cap, k)
+        kicks += taken
+        per_kick += taken * k + int(works[:taken].sum())
+        if shorter >= 0:  # a new best order: the next kicks start from it
+            best_cost = int(costs[shorter])
+            base = orders[shorter].copy()
+            rng[0] = states[shorter]
     return base[1 : k + 1].copy()
 
 
@@ -612,13 +623,14 @@ def solve_day(
 
     # the runs are independent (each its own generator, counter and caps): searched at once on
     # threads, they are counted in run order, so the result does not depend on the threads
-    for run, (order, work) in enumerate(_map_runs([run_args(r) for r in range(runs)], search)):
+    threads = _threads(search, n - 1)
+    for run, (order, work) in enumerate(_map_runs([run_args(r) for r in range(runs)], threads)):
         counted(run, order, work)
     runs_work = int(brk[8])  # the work of the runs before any rescue run
     for run in range(runs, runs + max(0, search.rescue_runs)):
         if best is not None:
             break  # the rescue runs only search a day no run has kept yet
-        ((order, work),) = _map_runs([run_args(run)], search)  # one run: this thread
+        ((order, work),) = _map_runs([run_args(run)], threads)  # one run: this thread
         counted(run, order, work)
     if best is None:
         return None
@@ -626,7 +638,6 @@ def solve_day(
     day = (tr, sv, lo, hi, brk)
     repair = penalty * search.repair_penalty
     shared = (repair, c, day, close, int(search.max_segment))
-    threads = _threads(search, n - 1)
     shifts = np.array(
         [s for r in range(1, min(search.turns, n - 2) + 1) for s in (r, -r)], dtype=np.int64
     )
@@ -1297,6 +1308,14 @@ def _descend(
     return cost
 
 
+@_leaf
+def _turn_into(base: NDArray[np.int64], k: int, r: int, ro: NDArray[np.int64]) -> None:
+    """Write into ``ro[1..k]`` the order ``base`` turned by ``r``: its last r stops moved to
+    the front, or its first -r to the back."""
+    for q in range(k):
+        ro[1 + (q + r) % k] = base[1 + q]
+
+
 @njit(cache=True)
 def _turns(
     best: NDArray[np.int64],
@@ -1325,8 +1344,7 @@ def _turns(
         for price in prices:
             if brk[8] > work_cap:
                 break  # the turns' share of the work is spent
-            for q in range(k):
-                ro[1 + (q + r) % k] = base[1 + q]
+            _turn_into(base, k, r, ro)
             dirty[:] = 1
             best_cost = _descend(
                 ro, k, price, repair, base, best_cost, c, day, (st, nr, pf, pb), close, dirty,
@@ -1390,6 +1408,13 @@ def _kick_into(
 
 
 @_leaf
+def _successors(base: NDArray[np.int64], k: int, succ: NDArray[np.int64]) -> None:
+    """Write each place's successor in the order ``base`` (home at both ends) into ``succ``."""
+    for q in range(k + 1):
+        succ[base[q]] = base[q + 1]
+
+
+@_leaf
 def _mark_changed(
     ro: NDArray[np.int64], k: int, succ: NDArray[np.int64], dirty: NDArray[np.int64]
 ) -> None:
@@ -1433,8 +1458,7 @@ def _kicks(
     succ = np.zeros(k + 1, dtype=np.int64)
     best_cost = _route_cost(base, k, c)
     rng = _kick_rng(seed)
-    for q in range(k + 1):
-        succ[base[q]] = base[q + 1]  # the best order's arcs
+    _successors(base, k, succ)  # the best order's arcs
     while brk[8] <= work_cap:
         _kick_into(base, k, rng, longest, bridge, rest, ro)
         brk[8] += k
@@ -1445,8 +1469,7 @@ def _kicks(
         )  # fmt: skip
         if cost < best_cost:  # a new best order: its arcs
             best_cost = cost
-            for q in range(k + 1):
-                succ[base[q]] = base[q + 1]
+            _successors(base, k, succ)
     return base[1 : k + 1].copy()
 
 
@@ -1477,8 +1500,7 @@ def _kick_batch(
     k = base.shape[0] - 2
     rest = np.zeros(k, dtype=np.int64)
     succ = np.zeros(k + 1, dtype=np.int64)
-    for q in range(k + 1):
-        succ[base[q]] = base[q + 1]
+    _successors(base, k, succ)
     for j in range(starts.shape[0]):
         _kick_into(base, k, rng, longest, bridge, rest, starts[j])
         _mark_changed(starts[j], k, succ, dirty[j])
@@ -1497,8 +1519,7 @@ def _turn_batch(
     the back); every stop dirty."""
     k = base.shape[0] - 2
     for j in range(starts.shape[0]):
-        for q in range(k):
-            starts[j, 1 + (q + shifts[j]) % k] = base[1 + q]
+        _turn_into(base, k, shifts[j], starts[j])
         starts[j, 0] = 0
         starts[j, k + 1] = 0
         dirty[j] = 1
