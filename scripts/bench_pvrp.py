@@ -285,7 +285,7 @@ def main(argv: list[str] | None = None) -> int:
         default=SearchParams().genetic_max_visits,
         metavar="N",
         help="the genetic search only for periods of fewer visits (SearchParams."
-        "genetic_max_visits; default 500)",
+        "genetic_max_visits; default 450)",
     )
     ap.add_argument(
         "--no-template",

@@ -247,6 +247,18 @@ def test_rounds_route_with_the_period_settings_of_their_kind_of_period(
     assert seen == [params.alike_search] * 2
 
 
+def test_the_genetic_worker_searches_periods_of_fewer_than_450_visits() -> None:
+    """genetic_max_visits' default: a period of 447 visits gets the genetic worker, one of 450
+    (pr05 has 480) two annealing searches; a value given wins."""
+    from territory.periodic import genetic_fits, period_visits
+
+    below, at = _mixed_problem(298), _mixed_problem(300)
+    assert (period_visits(below), period_visits(at)) == (447, 450)
+    assert genetic_fits(below, SearchParams())
+    assert not genetic_fits(at, SearchParams())
+    assert genetic_fits(at, SearchParams(genetic_max_visits=500))
+
+
 def test_the_first_search_is_shorter_where_the_period_is_too_big_for_the_genetic_worker() -> None:
     """resume_share's default: 0.8 of the search after the first polish where the period has at
     least ``genetic_max_visits`` visits (every search is the annealing one), 0.4 below; a value
