@@ -882,7 +882,7 @@ class SearchParams:
         over seeds 0-3); it was even on pr05 (480: 2.69 % both), pr06 (576: 3.33 and 3.32 %)
         and pr09 (648: 2.34 and 2.42 %) and lost on pr10 (864: 3.50 against 3.24 %), where it
         makes too few children in the time. On the slower machine of the later sessions it
-        loses on pr05 too (seeds 0-11: 2.89 % mean, 5 of 12 runs over 3 %, against 2.45 %
+        loses on pr05 too (seeds 0-11: 2.89 % mean, 5 of 12 runs over 3 %, against 2.44 %
         and 2 of 12 for two searches), hence 450.
     template
         Start the search from `periodic_pyvrp.template_start` (sectors of the average day, each
