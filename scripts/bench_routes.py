@@ -23,8 +23,8 @@ Methods, all in the same run:
                    with routing.ONE_ROUTE_TUNING, routing.ONE_ROUTE_SEARCH = "pyvrp"), the
                    baseline of the same run
   day-previous     repday: the compiled day search with its previous settings
-                   (PREVIOUS_DAY_SEARCH: every run searches the day forwards, none
-                   the day driven backwards in time)
+                   (PREVIOUS_DAY_SEARCH: eight runs on a day of up to 25 stops, where
+                   the default has six)
   one-thread       repday: the compiled day search as the default but all of it on one
                    thread (DaySearch.threads = 1; the same orders): the baseline of the
                    wall-clock time
@@ -61,9 +61,9 @@ from benchtable import write_csv
 from territory import routing, routing_day
 from territory.routing import RouteRequest, check_route, solve_routes
 
-#: The compiled day search before the twenty-first session (method "day-previous"): every run
-#: searches the day forwards, none the day driven backwards in time (``DaySearch.backward``).
-PREVIOUS_DAY_SEARCH = dataclasses.replace(routing_day.DAY_SEARCH, backward=False)
+#: The compiled day search before the twenty-fifth session (method "day-previous"): eight runs
+#: on a day of up to 25 stops (``DaySearch.small_runs``; six since).
+PREVIOUS_DAY_SEARCH = dataclasses.replace(routing_day.DAY_SEARCH, small_runs=8)
 
 #: The default on one thread (method "one-thread"): the same orders, the baseline of the
 #: wall-clock time of the runs, turns and kicks on threads (``DaySearch.threads``).
