@@ -360,12 +360,15 @@ def _descents(
     shared: tuple[Any, ...],
     best_cost: int,
     extra: int,
-    budget: int,
+    work_cap: int,
     threads: int,
-) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64], int, int]:
     """`_descend_batch` of every start on ``threads`` threads (this one and the pool's), the
-    j-th start on thread j mod ``threads``, each thread with a work counter of its own: the
-    costs, works and orders. ``shared``: (repair price, c, day, close, max_segment)."""
+    j-th start on thread j mod ``threads``, each thread with a work counter of its own, then
+    the results taken in order as one thread would have made them (`_take`: the day's counter
+    advanced, at most to ``work_cap``): the costs, works and orders, the number taken and the
+    index of the first shorter order (-1: none). ``shared``: (repair price, c, day, close,
+    max_segment)."""
     repair, c, day, close, max_segment = shared
     size = starts.shape[0]
     costs = np.zeros(size, dtype=np.int64)
@@ -373,6 +376,7 @@ def _descents(
     orders = np.zeros_like(starts)
     stop = np.array([size], dtype=np.int64)
     tr, sv, lo, hi, brk = day
+    budget = work_cap - int(brk[8])  # the work left
 
     def part(first: int) -> None:
         rules = _own_rules(brk)
@@ -386,7 +390,8 @@ def _descents(
     part(0)
     for other in others:
         other.result()
-    return costs, works, orders
+    taken, shorter = _take(costs, works, best_cost, brk, work_cap, extra)
+    return costs, works, orders, taken, shorter
 
 
 def _take(
@@ -410,6 +415,14 @@ def _take(
     return costs.shape[0], -1
 
 
+def _home_loop(best: NDArray[np.int64], c: NDArray[np.int64]) -> tuple[NDArray[np.int64], int]:
+    """The order ``best`` with home at both ends, and its cost."""
+    k = best.shape[0]
+    base = np.zeros(k + 2, dtype=np.int64)
+    base[1 : k + 1] = best
+    return base, int(_route_cost(base, k, c))
+
+
 #: At most this many descents per thread are drawn at once by `_kicks_on_threads` (each batch
 #: costs the threads a meeting; the descents after one that finds a shorter order and after the
 #: work cap stop early, see `_descend_batch`).
@@ -430,9 +443,7 @@ def _turns_on_threads(
     that one start again from the new best. ``shared``: as `_descents`."""
     brk = shared[2][4]  # the work counter
     k = best.shape[0]
-    base = np.zeros(k + 2, dtype=np.int64)
-    base[1 : k + 1] = best
-    best_cost = int(_route_cost(base, k, shared[1]))
+    base, best_cost = _home_loop(best, shared[1])
     turns = np.repeat(shifts, prices.shape[0])  # for r in shifts: for price in prices
     turn_prices = np.tile(prices, shifts.shape[0])
     done = 0
@@ -441,11 +452,9 @@ def _turns_on_threads(
         starts = np.zeros((size, k + 2), dtype=np.int64)
         dirty = np.zeros((size, k + 1), dtype=np.int64)
         _turn_batch(base, turns[done:], starts, dirty)
-        costs, works, orders = _descents(
-            starts, dirty, turn_prices[done:], shared, best_cost, 0, work_cap - int(brk[8]),
-            threads,
-        )  # fmt: skip
-        taken, shorter = _take(costs, works, best_cost, brk, work_cap, 0)
+        costs, _, orders, taken, shorter = _descents(
+            starts, dirty, turn_prices[done:], shared, best_cost, 0, work_cap, threads
+        )
         done += taken
         if shorter >= 0:  # a shorter order: the next turns turn it
             best_cost = int(costs[shorter])
@@ -467,13 +476,10 @@ def _kicks_on_threads(
     in order until one finds a shorter order, and the kicks after it are drawn again from that
     one with the generator as it was after it. ``kick_shape``: (longest block, bridge share);
     ``shared``: as `_descents`."""
-    c, day = shared[1], shared[2]
-    brk = day[4]  # the work counter
+    brk = shared[2][4]  # the work counter
     k = best.shape[0]
     longest, bridge = kick_shape
-    base = np.zeros(k + 2, dtype=np.int64)
-    base[1 : k + 1] = best
-    best_cost = int(_route_cost(base, k, c))
+    base, best_cost = _home_loop(best, shared[1])
     rng = _kick_rng(seed)
     kicks = per_kick = 0
     while brk[8] <= work_cap:
@@ -486,10 +492,9 @@ def _kicks_on_threads(
         dirty = np.zeros((size, k + 1), dtype=np.int64)
         states = np.zeros(size, dtype=np.uint64)
         _kick_batch(base, rng, longest, bridge, starts, dirty, states)
-        costs, works, orders = _descents(
-            starts, dirty, np.full(size, price), shared, best_cost, k, left, threads
+        costs, works, orders, taken, shorter = _descents(
+            starts, dirty, np.full(size, price), shared, best_cost, k, work_cap, threads
         )
-        taken, shorter = _take(costs, works, best_cost, brk, work_cap, k)
         kicks += taken
         per_kick += taken * k + int(works[:taken].sum())
         if shorter >= 0:  # a new best order: the next kicks start from it
