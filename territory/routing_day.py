@@ -22,7 +22,9 @@ whether the result replaces the current route. A move is only timed when its cha
 could pay for its warp, and a timing pass stops once it is back on the current route's states.
 Several independent runs share the budget (searched two at a time, on threads of their own)
 and the best is kept; every other run searches the day driven backwards in time
-(`backward_day`), whose orders are ours the other way round. The best order's loop is then
+(`backward_day`), whose orders are ours the other way round. Where no run kept the day, kicks
+from the runs' orders of least warp look for one that does (`DaySearch.mend_work`), before
+more runs do (`DaySearch.rescue_runs`). The best order's loop is then
 turned to start at another stop and searched again (`DaySearch.turns`), kicked
 (`DaySearch.kick_work`) and settled; the turns' and the kicks' descents from the best order
 run several at once on the same threads and are taken in order, as one thread takes them
@@ -168,12 +170,30 @@ class DaySearch:
         0.15 or uncapped), for 9-10 % more CPU time (README, "Rep days, seventeenth
         session").
     rescue_runs
-        When no run found an order that keeps the day, up to this many more runs (the same
-        share of the budget each, prices and first routes continued, generator streams of
-        their own), until one does. Day 468 of 30 stops keeps only a narrow family of orders:
-        the five runs found none with 7 of 12 request seeds, ten more runs leave 2; where the
-        day cannot be kept at all (day 351 of 30 stops) they cost about 160 ms more before
-        PyVRP, the fallback, takes seconds to find nothing either.
+        When no run found an order that keeps the day and the mending kicks (``mend_work``)
+        found none either, up to this many more runs (the same share of the budget each,
+        prices and first routes continued, generator streams of their own), until one does.
+        Day 468 of 30 stops keeps only a narrow family of orders: the five runs found none
+        with 7 of 12 request seeds, ten more runs left 2 (since the backward runs: 8 of 12,
+        and 4); where the day cannot be kept at all (day 351 of 30 stops) they cost about
+        160 ms more before PyVRP, the fallback, takes seconds to find nothing either.
+    mend_work
+        When no run found an order that keeps the day: each run's order of least warp (the
+        shorter of equal warp, seen while the run had no feasible one) is kicked as the kicks
+        below kick the best order (`_mend`: a descent, then block moves and double bridges
+        from it, each with a descent at the first warp price and a repair at
+        ``repair_penalty`` times it) until a descent ends on an order that keeps the day, of
+        any length; the least late first, two at a time on the threads, each with this share
+        of the runs' work (0: none). The first that keeps the day in that order is the best
+        order, and the rescue runs do not start. On day 468 the runs' closest orders are 41 s
+        late or more and a descent at any price leaves them so, while a few thousand kicks
+        from them reach the day's best known order: request seeds 0-59, 60 of 60 kept, where
+        the runs and the rescue runs left 8 of 24 (seeds 0-23) without an order and
+        `solve_routes` then declared the day infeasible after 7-10 s of PyVRP and OR-Tools.
+        On the harness's 30-stop days (400-719 and three-town days 0-39, request seeds 0-11,
+        4,320 draws against the best known) 15 draws more than 0.5 % above it against 19, the
+        4 draws without an order among those; the days whose runs keep them are unchanged.
+        Where the day cannot be kept at all (day 351) the mends cost about 170 ms more.
     kick_work, kick_longest, kick_bridge
         Last, an iterated local search from the best order (Lourenço, Martin & Stützle 2003,
         with the kicks of Or-opt and the double bridge): each kick moves a block of 2 ..
@@ -277,6 +297,7 @@ class DaySearch:
     kick_longest: int = 10
     kick_bridge: float = 0.5
     settle_penalty: float = 1e6
+    mend_work: float = 0.5
     small_day: int = 25
     small_runs: int = 6
     backward: bool = True
@@ -342,15 +363,51 @@ def _threads(search: DaySearch, n_stops: int) -> int:
     return max(1, min(search.threads, _processors()))
 
 
-def _map_runs(runs: list[tuple[Any, ...]], threads: int) -> list[tuple[NDArray[np.int64], int]]:
+def _map_runs(
+    runs: list[tuple[Any, ...]], threads: int
+) -> list[tuple[NDArray[np.int64], int, NDArray[np.int64]]]:
     """`_search` on each run's arguments, ``threads`` at once (`_threads`): each run's best
-    order and its work (the counter in its own rules)."""
+    order, its work (the counter in its own rules) and its least-warp order (`_search`)."""
     threads = min(threads, len(runs))
     if threads <= 1:
         orders = [_search(*args) for args in runs]
     else:
         orders = list(_pool(threads).map(lambda args: _search(*args), runs))
-    return [(order, int(args[5][8])) for order, args in zip(orders, runs, strict=True)]
+    return [(order, int(args[5][8]), args[-1]) for order, args in zip(orders, runs, strict=True)]
+
+
+def _mend_misses(
+    misses: list[tuple[int, int, int, NDArray[np.int64]]],
+    shared: tuple[Any, ...],
+    price: float,
+    work: int,
+    kick_shape: tuple[int, float],
+    threads: int,
+) -> NDArray[np.int64] | None:
+    """`_mend` of the runs' near misses ``misses`` ((warp, cost, seed, order), the least warp
+    first), ``threads`` at once, each with a work counter of its own and ``work`` of work: the
+    first that keeps the day in that order, or None. The day's counter gets the work of the
+    mends up to that one, as one thread taking them in order would have done."""
+    repair, c, day, close, max_segment = shared
+    tr, sv, lo, hi, brk = day
+    longest, bridge = kick_shape
+
+    def one(miss: tuple[int, int, int, NDArray[np.int64]]) -> tuple[NDArray[np.int64], int]:
+        rules = _own_rules(brk)
+        order = _mend(
+            miss[3], c, (tr, sv, lo, hi, rules), close, price, repair, max_segment, work,
+            miss[2], longest, bridge,
+        )  # fmt: skip
+        return order, int(rules[8])
+
+    for at in range(0, len(misses), threads):
+        batch = misses[at : at + threads]
+        done = list(_pool(threads).map(one, batch)) if threads > 1 else [one(batch[0])]
+        for order, spent in done:
+            brk[8] += spent
+            if order.shape[0]:
+                return order
+    return None
 
 
 def _descents(
@@ -614,7 +671,7 @@ def solve_day(
         return (
             r_tr, r_c, sv, r_lo, r_hi, r_brk, first, near, close, penalty * price,
             budget // runs, run_seed, run_knobs, int(search.phases), int(search.work_per_stop),
-            int(search.max_segment),
+            int(search.max_segment), np.zeros(n, dtype=np.int64),
         )  # fmt: skip
 
     def counted(run: int, order: NDArray[np.int64], work: int) -> None:
@@ -634,20 +691,34 @@ def solve_day(
     # the runs are independent (each its own generator, counter and caps): searched at once on
     # threads, they are counted in run order, so the result does not depend on the threads
     threads = _threads(search, n - 1)
-    for run, (order, work) in enumerate(_map_runs([run_args(r) for r in range(runs)], threads)):
+    day = (tr, sv, lo, hi, brk)
+    repair = penalty * search.repair_penalty
+    shared = (repair, c, day, close, int(search.max_segment))
+    misses = []  # the runs' least-warp orders, driven forwards: (warp, cost, seed, order)
+    for run, (order, work, least) in enumerate(
+        _map_runs([run_args(r) for r in range(runs)], threads)
+    ):
         counted(run, order, work)
-    runs_work = int(brk[8])  # the work of the runs before any rescue run
+        if best is None:
+            miss = least[1:][::-1].copy() if _backward_run(search, run) else least[1:]
+            warp = _states(np.r_[0, miss, 0], n - 1, day, _scratch(n - 1)[2])
+            length = int(c[np.r_[0, miss], np.r_[miss, 0]].sum())
+            misses.append((warp, length, int(seed) * runs + run, miss))
+    runs_work = int(brk[8])  # the work of the runs before any mending or rescue run
+    shape = (max(2, int(search.kick_longest)), float(search.kick_bridge))  # the kicks'
+    if best is None and misses and search.mend_work > 0:
+        # no run kept the day: kicks from the orders that came closest, the least warp first
+        mend_work = int(search.mend_work * runs_work)
+        misses.sort(key=lambda miss: miss[:3])
+        best = _mend_misses(misses, shared, penalty, mend_work, shape, threads)
     for run in range(runs, runs + max(0, search.rescue_runs)):
         if best is not None:
             break  # the rescue runs only search a day no run has kept yet
-        ((order, work),) = _map_runs([run_args(run)], threads)  # one run: this thread
+        ((order, work, _),) = _map_runs([run_args(run)], threads)  # one run: this thread
         counted(run, order, work)
     if best is None:
         return None
     # the turns, the kicks and the last search: from the best order
-    day = (tr, sv, lo, hi, brk)
-    repair = penalty * search.repair_penalty
-    shared = (repair, c, day, close, int(search.max_segment))
     shifts = np.array(
         [s for r in range(1, min(search.turns, n - 2) + 1) for s in (r, -r)], dtype=np.int64
     )
@@ -663,7 +734,6 @@ def solve_day(
             )  # fmt: skip
     if search.kick_work > 0 and n > 4:
         kick_cap = int(brk[8] + search.kick_work * runs_work)
-        shape = (max(2, int(search.kick_longest)), float(search.kick_bridge))
         if threads > 1:
             best = _kicks_on_threads(best, penalty, shared, kick_cap, int(seed), shape, threads)
         else:
@@ -1590,6 +1660,50 @@ def _descend_batch(
             stop[0] = j
 
 
+@njit(cache=True, nogil=True)
+def _mend(
+    order: NDArray[np.int64],
+    c: NDArray[np.int64],
+    day: _Day,
+    close: NDArray[np.bool_],
+    price: float,
+    repair: float,
+    max_segment: int,
+    work_cap: int,
+    seed: int,
+    longest: int,
+    bridge: float,
+) -> NDArray[np.int64]:
+    """An order that keeps the day, sought from ``order`` (one that does not): a descent of
+    it, then the kicks of `_kicks` from it (each from ``order`` itself) until a descent ends
+    on an order that keeps the day, of any length; empty when none did before the work
+    counter passed ``work_cap``."""
+    brk = day[4]  # the work counter
+    k = order.shape[0]
+    ro, nr, st, pf, pb = _scratch(k)
+    dirty = np.ones(k + 1, dtype=np.int64)
+    base = np.zeros(k + 2, dtype=np.int64)
+    base[1 : k + 1] = order
+    rest = np.zeros(k, dtype=np.int64)
+    succ = np.zeros(k + 1, dtype=np.int64)
+    none = np.iinfo(np.int64).max
+    rng = _kick_rng(seed)
+    _successors(base, k, succ)
+    ro[:] = base
+    while True:
+        cost = _descend(
+            ro, k, price, repair, base, none, c, day, (st, nr, pf, pb), close, dirty,
+            max_segment,
+        )  # fmt: skip
+        if cost < none:  # ``base`` holds it
+            return base[1 : k + 1].copy()
+        if brk[8] > work_cap:
+            return np.zeros(0, dtype=np.int64)
+        _kick_into(base, k, rng, longest, bridge, rest, ro)
+        brk[8] += k
+        _mark_changed(ro, k, succ, dirty)
+
+
 @njit(cache=True)
 def _settle(
     best: NDArray[np.int64],
@@ -1624,8 +1738,11 @@ def _search(
     phases: int,
     work_per_stop: int,
     max_segment: int,
+    least: NDArray[np.int64],
 ) -> NDArray[np.int64]:
-    """The iterated local search; the best feasible order (empty when none was found)."""
+    """The iterated local search; the best feasible order (empty when none was found). While
+    none is found, ``least`` (``k + 1`` cells) holds the order of least warp seen (the shorter
+    of equal warp) after its warp, for `_mend`."""
     day = (tr, sv, lo, hi, brk)
     t_start_share, t_end_share, ruin_share = knobs[0], knobs[1], knobs[2]
     penalty_up, penalty_down, p_max_share, flip = knobs[3], knobs[4], knobs[5], knobs[6]
@@ -1639,6 +1756,8 @@ def _search(
     far = c[0, 1:] + c[1:, 0]
     width = hi[1:] - lo[1:]
     # the first route: the best of the cheapest insertions in the ``starts`` orders
+    low_w = np.iinfo(np.int64).max
+    low_cost = 0
     cur_val = np.inf
     cur = ro.copy()
     cur_cost = 0
@@ -1656,11 +1775,16 @@ def _search(
         if w == 0 and (best_cost < 0 or cost < best_cost):
             best_cost = cost
             best[:] = ro
+        if best_cost < 0 and (w < low_w or (w == low_w and cost < low_cost)):
+            low_w = w
+            low_cost = cost
+            least[1:] = ro[1 : k + 1]
         if val < cur_val:
             cur_val = val
             cur_cost = cost
             cur_w = w
             cur[:] = ro
+    least[0] = low_w
     if k < 3 or iterations <= 0:
         return best[1 : k + 1].copy() if best_cost >= 0 else np.zeros(0, dtype=np.int64)
     rng = np.zeros(1, dtype=np.uint64)
@@ -1790,6 +1914,11 @@ def _search(
         if w == 0 and (best_cost < 0 or cost < best_cost):
             best_cost = cost
             best[:] = trial
+        if best_cost < 0 and (w < low_w or (w == low_w and cost < low_cost)):
+            low_w = w
+            low_cost = cost
+            least[0] = w
+            least[1:] = trial[1 : k + 1]
         if val < cur_val or _uniform(rng) < np.exp(-(val - cur_val) / temp):
             cur[:] = trial
             cur_cost = cost

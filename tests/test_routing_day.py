@@ -229,15 +229,16 @@ def test_turns_and_kicks_on_threads_take_the_orders_and_work_of_one_thread() -> 
 
 def test_rescue_runs_search_on_only_while_no_run_kept_the_day() -> None:
     """Day 468 of 30 stops keeps only a narrow family of orders: with request seeds 0, 2 and 5
-    the five runs find none, and the rescue runs find one that keeps the day. With seed 1 the
-    five runs keep it, and no rescue run starts."""
+    the five runs find none, and (without the mending kicks) the rescue runs find one that
+    keeps the day. With seed 1 the five runs keep it, and no rescue run starts."""
     request = rep_day_request(30, 468)
-    without = dataclasses.replace(routing_day.DAY_SEARCH, rescue_runs=0)
+    no_mend = dataclasses.replace(routing_day.DAY_SEARCH, mend_work=0.0)
+    without = dataclasses.replace(no_mend, rescue_runs=0)
     real = routing_day._search
     for seed in (0, 2, 5):
         assert _solve(request, seed=seed, search=without) is None
         with mock.patch.object(routing_day, "_search", side_effect=real) as called:
-            order = _solve(request, seed=seed)
+            order = _solve(request, seed=seed, search=no_mend)
         assert 5 < called.call_count <= 15
         assert order is not None and sorted(order) == list(range(1, 31))
         assert _schedule(request, order) is not None
@@ -245,6 +246,77 @@ def test_rescue_runs_search_on_only_while_no_run_kept_the_day() -> None:
         kept = _solve(request, seed=1)
     assert called.call_count == 5
     assert kept is not None and kept == _solve(request, seed=1, search=without)
+
+
+def test_kicks_from_the_runs_near_misses_keep_a_day_no_run_kept() -> None:
+    """With request seeds 7, 8, 10 and 11 neither the five runs of day 468 (30 stops) nor the
+    ten rescue runs find an order that keeps the day, and `solve_routes` went on to PyVRP and
+    OR-Tools, which found none in 7-10 s either. The runs' orders of least warp are 41 s or
+    more late, and a local search at any warp price leaves them so; kicks from them (`_mend`)
+    find the day's best known order (209,589 m, as the runs find with seed 1), before any
+    rescue run, and on two threads the same order as on one."""
+    request = rep_day_request(30, 468)
+    no_mend = dataclasses.replace(routing_day.DAY_SEARCH, mend_work=0.0)
+    one_thread = dataclasses.replace(routing_day.DAY_SEARCH, threads=1)
+    kept = _solve(request, seed=1)
+    assert kept is not None
+    real = routing_day._search
+    for seed in (7, 8, 10, 11):
+        assert _solve(request, seed=seed, search=no_mend) is None
+        with mock.patch.object(routing_day, "_search", side_effect=real) as called:
+            order = _solve(request, seed=seed)
+        assert called.call_count == 5  # the runs alone: no rescue run
+        assert order is not None and sorted(order) == list(range(1, 31))
+        assert _schedule(request, order) is not None
+        assert route_cost(request, [order]) == route_cost(request, [kept])
+        assert _solve(request, seed=seed, search=one_thread) == order
+    result = solve_routes(dataclasses.replace(request, seed=7))
+    assert result.feasible and result.cost == route_cost(request, [kept])
+
+
+def test_mending_kicks_end_on_an_order_that_keeps_the_day_or_none() -> None:
+    """`_mend` from an order that is late: the order it returns keeps the day. Day 468's best
+    order driven the other way round is mended by the first descent alone; the runs' order of
+    least warp (seed 7) is not, and with no work to spend on kicks there is none. `_mend_misses` on two and three threads takes the near misses' mends in
+    order as one thread does: the same order and the same work counted."""
+    request = rep_day_request(30, 468)
+    kept = _solve(request, seed=1)
+    assert kept is not None
+    calls: list[tuple[Any, ...]] = []
+    real = routing_day._mend_misses
+
+    def wrapped(*args: Any) -> Any:
+        calls.append(copy.deepcopy(args))
+        return real(*args)
+
+    with mock.patch.object(routing_day, "_mend_misses", wrapped):
+        _solve(request, seed=7)
+    ((misses, shared, price, work, (longest, bridge), _),) = calls
+    repair, c, day, close, max_segment = shared
+    assert [m[0] for m in misses] == sorted(m[0] for m in misses) and misses[0][0] > 0
+    late = np.array(kept[::-1], dtype=np.int64)
+
+    def warp(order: Any) -> int:
+        return day_warp(
+            request.duration_s, request.service_s, request.window_s, request.break_s, tuple(order)
+        )
+
+    mend = routing_day._mend
+    for start, descent_enough in ((late, True), (misses[0][3], False)):
+        assert warp(start) > 0
+        for cap in (10**8, -1):
+            got = mend(start, c, day, close, price, repair, max_segment, cap, 3, longest, bridge)
+            if cap > 0 or descent_enough:
+                assert sorted(got) == list(range(1, 31)) and warp(got) == 0
+            else:
+                assert got.size == 0  # a descent leaves it late, and no kick may follow
+    results = []
+    for threads in (1, 2, 3):
+        threaded = copy.deepcopy(shared)
+        order = routing_day._mend_misses(misses, threaded, price, work, (longest, bridge), threads)
+        results.append((None if order is None else list(order), int(threaded[2][4][8])))
+    assert results[0][0] is not None and warp(results[0][0]) == 0
+    assert results[1] == results[0] and results[2] == results[0]
 
 
 def test_a_day_that_cannot_be_kept_has_no_order_and_solve_routes_says_so() -> None:
