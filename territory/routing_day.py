@@ -671,7 +671,7 @@ def solve_day(
         return (
             r_tr, r_c, sv, r_lo, r_hi, r_brk, first, near, close, penalty * price,
             budget // runs, run_seed, run_knobs, int(search.phases), int(search.work_per_stop),
-            int(search.max_segment), np.zeros(n, dtype=np.int64),
+            int(search.max_segment), np.zeros(n - 1, dtype=np.int64),
         )  # fmt: skip
 
     def counted(run: int, order: NDArray[np.int64], work: int) -> None:
@@ -700,7 +700,7 @@ def solve_day(
     ):
         counted(run, order, work)
         if best is None:
-            miss = least[1:][::-1].copy() if _backward_run(search, run) else least[1:]
+            miss = least[::-1].copy() if _backward_run(search, run) else least
             warp = _states(np.r_[0, miss, 0], n - 1, day, _scratch(n - 1)[2])
             length = int(c[np.r_[0, miss], np.r_[miss, 0]].sum())
             misses.append((warp, length, int(seed) * runs + run, miss))
@@ -1741,8 +1741,8 @@ def _search(
     least: NDArray[np.int64],
 ) -> NDArray[np.int64]:
     """The iterated local search; the best feasible order (empty when none was found). While
-    none is found, ``least`` (``k + 1`` cells) holds the order of least warp seen (the shorter
-    of equal warp) after its warp, for `_mend`."""
+    none is found, ``least`` (``k`` cells) holds the order of least warp seen (the shorter of
+    equal warp), for `_mend`."""
     day = (tr, sv, lo, hi, brk)
     t_start_share, t_end_share, ruin_share = knobs[0], knobs[1], knobs[2]
     penalty_up, penalty_down, p_max_share, flip = knobs[3], knobs[4], knobs[5], knobs[6]
@@ -1778,13 +1778,12 @@ def _search(
         if best_cost < 0 and (w < low_w or (w == low_w and cost < low_cost)):
             low_w = w
             low_cost = cost
-            least[1:] = ro[1 : k + 1]
+            least[:] = ro[1 : k + 1]
         if val < cur_val:
             cur_val = val
             cur_cost = cost
             cur_w = w
             cur[:] = ro
-    least[0] = low_w
     if k < 3 or iterations <= 0:
         return best[1 : k + 1].copy() if best_cost >= 0 else np.zeros(0, dtype=np.int64)
     rng = np.zeros(1, dtype=np.uint64)
@@ -1917,8 +1916,7 @@ def _search(
         if best_cost < 0 and (w < low_w or (w == low_w and cost < low_cost)):
             low_w = w
             low_cost = cost
-            least[0] = w
-            least[1:] = trial[1 : k + 1]
+            least[:] = trial[1 : k + 1]
         if val < cur_val or _uniform(rng) < np.exp(-(val - cur_val) / temp):
             cur[:] = trial
             cur_cost = cost
