@@ -180,8 +180,8 @@ class DaySearch:
     mend_work
         When no run found an order that keeps the day: each run's order of least warp (the
         shorter of equal warp, seen while the run had no feasible one) is kicked as the kicks
-        below kick the best order (`_mend`: a descent, then block moves and double bridges
-        from it, each with a descent at the first warp price and a repair at
+        below kick the best order (`_kicks` with ``mend``: a descent, then block moves and
+        double bridges from it, each with a descent at the first warp price and a repair at
         ``repair_penalty`` times it) until a descent ends on an order that keeps the day, of
         any length; the least late first, two at a time on the threads, each with this share
         of the runs' work (0: none). The first that keeps the day in that order is the best
@@ -384,19 +384,20 @@ def _mend_misses(
     kick_shape: tuple[int, float],
     threads: int,
 ) -> NDArray[np.int64] | None:
-    """`_mend` of the runs' near misses ``misses`` ((warp, cost, seed, order), the least warp
-    first), ``threads`` at once, each with a work counter of its own and ``work`` of work: the
-    first that keeps the day in that order, or None. The day's counter gets the work of the
-    mends up to that one, as one thread taking them in order would have done."""
+    """The mending kicks (`_kicks` with ``mend``) from the runs' near misses ``misses``
+    ((warp, cost, seed, order), the least warp first), ``threads`` at once, each with a work
+    counter of its own and ``work`` of work: the first that keeps the day in that order, or
+    None. The day's counter gets the work of the mends up to that one, as one thread taking
+    them in order would have done."""
     repair, c, day, close, max_segment = shared
     tr, sv, lo, hi, brk = day
     longest, bridge = kick_shape
 
     def one(miss: tuple[int, int, int, NDArray[np.int64]]) -> tuple[NDArray[np.int64], int]:
         rules = _own_rules(brk)
-        order = _mend(
+        order = _kicks(
             miss[3], c, (tr, sv, lo, hi, rules), close, price, repair, max_segment, work,
-            miss[2], longest, bridge,
+            miss[2], longest, bridge, True,
         )  # fmt: skip
         return order, int(rules[8])
 
@@ -1507,7 +1508,7 @@ def _mark_changed(
             dirty[ro[q + 1]] = 1
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _kicks(
     best: NDArray[np.int64],
     c: NDArray[np.int64],
@@ -1520,6 +1521,7 @@ def _kicks(
     seed: int,
     longest: int,
     bridge: float,
+    mend: bool = False,
 ) -> NDArray[np.int64]:
     """Iterated local search from the best order ``best`` (feasible): each kick (`_kick_into`)
     moves a block of 2 .. ``longest`` stops elsewhere (either way round), or (a ``bridge``
@@ -1527,7 +1529,12 @@ def _kicks(
     ``price`` follows, only where an arc changed, and where warp is left and the order is
     shorter than the best, one at the ``repair`` price; a shorter feasible order replaces the
     best, and the next kicks start from it. No new kick once the work counter passes
-    ``work_cap``. `_kicks_on_threads` gives the same order on several threads."""
+    ``work_cap``. `_kicks_on_threads` gives the same order on several threads.
+
+    With ``mend`` (`DaySearch.mend_work`), ``best`` is an order that does not keep the day:
+    it is searched first itself, every kick starts from it, and the first order a search
+    ends on that keeps the day is returned, of any length; empty when there was none before
+    the work ran out."""
     brk = day[4]  # the work counter
     k = best.shape[0]
     ro, nr, st, pf, pb = _scratch(k)
@@ -1536,9 +1543,31 @@ def _kicks(
     base[1 : k + 1] = best
     rest = np.zeros(k, dtype=np.int64)
     succ = np.zeros(k + 1, dtype=np.int64)
-    best_cost = _route_cost(base, k, c)
+    none = np.iinfo(np.int64).max
+    best_cost = none if mend else _route_cost(base, k, c)
     rng = _kick_rng(seed)
     _successors(base, k, succ)  # the best order's arcs
+    if mend:
+        ro[:] = base
+        dirty[:] = 1
+        if (
+            _descend(
+                ro,
+                k,
+                price,
+                repair,
+                base,
+                none,
+                c,
+                day,
+                (st, nr, pf, pb),
+                close,
+                dirty,
+                max_segment,
+            )
+            < none
+        ):
+            return base[1 : k + 1].copy()
     while brk[8] <= work_cap:
         _kick_into(base, k, rng, longest, bridge, rest, ro)
         brk[8] += k
@@ -1547,10 +1576,12 @@ def _kicks(
             ro, k, price, repair, base, best_cost, c, day, (st, nr, pf, pb), close, dirty,
             max_segment,
         )  # fmt: skip
-        if cost < best_cost:  # a new best order: its arcs
-            best_cost = cost
+        if cost < best_cost:
+            if mend:  # ``base`` holds it
+                return base[1 : k + 1].copy()
+            best_cost = cost  # a new best order: its arcs
             _successors(base, k, succ)
-    return base[1 : k + 1].copy()
+    return np.zeros(0, dtype=np.int64) if mend else base[1 : k + 1].copy()
 
 
 @njit(cache=True)
@@ -1660,50 +1691,6 @@ def _descend_batch(
             stop[0] = j
 
 
-@njit(cache=True, nogil=True)
-def _mend(
-    order: NDArray[np.int64],
-    c: NDArray[np.int64],
-    day: _Day,
-    close: NDArray[np.bool_],
-    price: float,
-    repair: float,
-    max_segment: int,
-    work_cap: int,
-    seed: int,
-    longest: int,
-    bridge: float,
-) -> NDArray[np.int64]:
-    """An order that keeps the day, sought from ``order`` (one that does not): a descent of
-    it, then the kicks of `_kicks` from it (each from ``order`` itself) until a descent ends
-    on an order that keeps the day, of any length; empty when none did before the work
-    counter passed ``work_cap``."""
-    brk = day[4]  # the work counter
-    k = order.shape[0]
-    ro, nr, st, pf, pb = _scratch(k)
-    dirty = np.ones(k + 1, dtype=np.int64)
-    base = np.zeros(k + 2, dtype=np.int64)
-    base[1 : k + 1] = order
-    rest = np.zeros(k, dtype=np.int64)
-    succ = np.zeros(k + 1, dtype=np.int64)
-    none = np.iinfo(np.int64).max
-    rng = _kick_rng(seed)
-    _successors(base, k, succ)
-    ro[:] = base
-    while True:
-        cost = _descend(
-            ro, k, price, repair, base, none, c, day, (st, nr, pf, pb), close, dirty,
-            max_segment,
-        )  # fmt: skip
-        if cost < none:  # ``base`` holds it
-            return base[1 : k + 1].copy()
-        if brk[8] > work_cap:
-            return np.zeros(0, dtype=np.int64)
-        _kick_into(base, k, rng, longest, bridge, rest, ro)
-        brk[8] += k
-        _mark_changed(ro, k, succ, dirty)
-
-
 @njit(cache=True)
 def _settle(
     best: NDArray[np.int64],
@@ -1742,7 +1729,7 @@ def _search(
 ) -> NDArray[np.int64]:
     """The iterated local search; the best feasible order (empty when none was found). While
     none is found, ``least`` (``k`` cells) holds the order of least warp seen (the shorter of
-    equal warp), for `_mend`."""
+    equal warp), for the mending kicks (`_kicks` with ``mend``)."""
     day = (tr, sv, lo, hi, brk)
     t_start_share, t_end_share, ruin_share = knobs[0], knobs[1], knobs[2]
     penalty_up, penalty_down, p_max_share, flip = knobs[3], knobs[4], knobs[5], knobs[6]

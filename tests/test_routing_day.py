@@ -252,9 +252,9 @@ def test_kicks_from_the_runs_near_misses_keep_a_day_no_run_kept() -> None:
     """With request seeds 7, 8, 10 and 11 neither the five runs of day 468 (30 stops) nor the
     ten rescue runs find an order that keeps the day, and `solve_routes` went on to PyVRP and
     OR-Tools, which found none in 7-10 s either. The runs' orders of least warp are 41 s or
-    more late, and a local search at any warp price leaves them so; kicks from them (`_mend`)
-    find the day's best known order (209,589 m, as the runs find with seed 1), before any
-    rescue run, and on two threads the same order as on one."""
+    more late, and a local search at any warp price leaves them so; kicks from them (`_kicks`
+    with ``mend``) find the day's best known order (209,589 m, as the runs find with seed 1),
+    before any rescue run, and on two threads the same order as on one."""
     request = rep_day_request(30, 468)
     no_mend = dataclasses.replace(routing_day.DAY_SEARCH, mend_work=0.0)
     one_thread = dataclasses.replace(routing_day.DAY_SEARCH, threads=1)
@@ -275,10 +275,11 @@ def test_kicks_from_the_runs_near_misses_keep_a_day_no_run_kept() -> None:
 
 
 def test_mending_kicks_end_on_an_order_that_keeps_the_day_or_none() -> None:
-    """`_mend` from an order that is late: the order it returns keeps the day. Day 468's best
-    order driven the other way round is mended by the first descent alone; the runs' order of
-    least warp (seed 7) is not, and with no work to spend on kicks there is none. `_mend_misses` on two and three threads takes the near misses' mends in
-    order as one thread does: the same order and the same work counted."""
+    """The mending kicks (`_kicks` with ``mend``) from an order that is late: the order they
+    return keeps the day. Day 468's best order driven the other way round is mended by the
+    first descent alone; the runs' order of least warp (seed 7) is not, and with no work to
+    spend on kicks there is none. `_mend_misses` on two and three threads takes the near
+    misses' mends in order as one thread does: the same order and the same work counted."""
     request = rep_day_request(30, 468)
     kept = _solve(request, seed=1)
     assert kept is not None
@@ -301,11 +302,13 @@ def test_mending_kicks_end_on_an_order_that_keeps_the_day_or_none() -> None:
             request.duration_s, request.service_s, request.window_s, request.break_s, tuple(order)
         )
 
-    mend = routing_day._mend
+    kicks = routing_day._kicks
     for start, descent_enough in ((late, True), (misses[0][3], False)):
         assert warp(start) > 0
         for cap in (10**8, -1):
-            got = mend(start, c, day, close, price, repair, max_segment, cap, 3, longest, bridge)
+            mend_day = copy.deepcopy(day)
+            got = kicks(start, c, mend_day, close, price, repair, max_segment, cap, 3, longest,
+                        bridge, True)  # fmt: skip
             if cap > 0 or descent_enough:
                 assert sorted(got) == list(range(1, 31)) and warp(got) == 0
             else:
