@@ -675,24 +675,34 @@ def solve_day(
             int(search.max_segment), np.zeros(n - 1, dtype=np.int64),
         )  # fmt: skip
 
+    day = (tr, sv, lo, hi, brk)
+
+    def forwards(run: int, order: NDArray[np.int64]) -> NDArray[np.int64]:
+        """Run ``run``'s order as this day is driven: a backward run's the other way round."""
+        return order[::-1].copy() if _backward_run(search, run) else order
+
+    def warp(order: NDArray[np.int64]) -> int:
+        return int(_states(np.r_[0, order, 0], n - 1, day, _scratch(n - 1)[2]))
+
+    def length(order: NDArray[np.int64]) -> int:
+        return int(c[np.r_[0, order], np.r_[order, 0]].sum())
+
     def counted(run: int, order: NDArray[np.int64], work: int) -> None:
         """Add run ``run``'s work to the counter and keep its order when it is the best."""
         nonlocal best, best_cost
         brk[8] += work
-        if _backward_run(search, run) and order.shape[0]:
-            order = order[::-1].copy()
-            if _states(np.r_[0, order, 0], n - 1, (tr, sv, lo, hi, brk), _scratch(n - 1)[2]):
-                return  # it keeps the backward day but not this one (cannot happen)
         if order.shape[0] == 0:
             return
-        value = int(c[np.r_[0, order], np.r_[order, 0]].sum())
+        order = forwards(run, order)
+        if _backward_run(search, run) and warp(order):
+            return  # it keeps the backward day but not this one (cannot happen)
+        value = length(order)
         if best is None or value < best_cost:
             best, best_cost = order, value
 
     # the runs are independent (each its own generator, counter and caps): searched at once on
     # threads, they are counted in run order, so the result does not depend on the threads
     threads = _threads(search, n - 1)
-    day = (tr, sv, lo, hi, brk)
     repair = penalty * search.repair_penalty
     shared = (repair, c, day, close, int(search.max_segment))
     misses = []  # the runs' least-warp orders, driven forwards: (warp, cost, seed, order)
@@ -701,14 +711,13 @@ def solve_day(
     ):
         counted(run, order, work)
         if best is None:
-            miss = least[::-1].copy() if _backward_run(search, run) else least
-            warp = _states(np.r_[0, miss, 0], n - 1, day, _scratch(n - 1)[2])
-            length = int(c[np.r_[0, miss], np.r_[miss, 0]].sum())
-            misses.append((warp, length, int(seed) * runs + run, miss))
+            miss = forwards(run, least)
+            misses.append((warp(miss), length(miss), int(seed) * runs + run, miss))
     runs_work = int(brk[8])  # the work of the runs before any mending or rescue run
     shape = (max(2, int(search.kick_longest)), float(search.kick_bridge))  # the kicks'
-    if best is None and misses and search.mend_work > 0:
+    if best is None and search.mend_work > 0:
         # no run kept the day: kicks from the orders that came closest, the least warp first
+        # (every run left one)
         mend_work = int(search.mend_work * runs_work)
         misses.sort(key=lambda miss: miss[:3])
         best = _mend_misses(misses, shared, penalty, mend_work, shape, threads)
@@ -1547,26 +1556,14 @@ def _kicks(
     best_cost = none if mend else _route_cost(base, k, c)
     rng = _kick_rng(seed)
     _successors(base, k, succ)  # the best order's arcs
-    if mend:
+    if mend:  # the order itself first
         ro[:] = base
         dirty[:] = 1
-        if (
-            _descend(
-                ro,
-                k,
-                price,
-                repair,
-                base,
-                none,
-                c,
-                day,
-                (st, nr, pf, pb),
-                close,
-                dirty,
-                max_segment,
-            )
-            < none
-        ):
+        cost = _descend(
+            ro, k, price, repair, base, none, c, day, (st, nr, pf, pb), close, dirty,
+            max_segment,
+        )  # fmt: skip
+        if cost < none:
             return base[1 : k + 1].copy()
     while brk[8] <= work_cap:
         _kick_into(base, k, rng, longest, bridge, rest, ro)
