@@ -30,7 +30,7 @@ from .periodic import (
 from .periodic import _Data as _SearchData
 from .periodic_hgs_kernels import broken_pairs_to, crossover, educate, evaluate, successors
 
-__all__ = ["HgsParams", "hgs_applies", "solve_hgs"]
+__all__ = ["HgsParams", "education_arrays", "hgs_applies", "solve_hgs"]
 
 
 def hgs_applies(problem: PeriodicProblem) -> bool:
@@ -98,17 +98,26 @@ class _Data:
         self.symmetric = base.symmetric
         weights = _Penalties(base, SearchParams())
         self.alpha0, self.beta0 = weights.alpha0, weights.beta0
-        pats = [list(p) for p in problem.patterns]
-        self.pat_off = np.zeros(self.n + 2, dtype=np.int64)
-        self.pat_off[2:] = np.cumsum([len(p) for p in pats])
-        self.pat_flat = np.array([x for p in pats for x in p], dtype=np.int64)
-        sym = self.d[1:, 1:] + self.d[1:, 1:].T
-        np.fill_diagonal(sym, np.inf)
-        k = max(1, min(granular, self.n - 1))
-        self.nb = np.zeros((self.n + 1, k), dtype=np.int64)
-        if self.n > 1:
-            near = np.argsort(sym, axis=1, kind="stable")[:, :k] + 1
-            self.nb[1:] = near
+        self.pat_off, self.pat_flat, self.nb = education_arrays(self.d, problem.patterns, granular)
+
+
+def education_arrays(
+    d: NDArray[np.float64], patterns: Sequence[Sequence[int]], granular: int
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+    """What `educate` takes beside the problem's arrays: the customers' allowed patterns as
+    offsets (customer ``c``'s from ``offsets[c]`` to ``offsets[c + 1]``) into one flat array,
+    and each customer's ``granular`` nearest customers by travel both ways (row 0 unused)."""
+    n = d.shape[0] - 1
+    offsets = np.zeros(n + 2, dtype=np.int64)
+    offsets[2:] = np.cumsum([len(p) for p in patterns])
+    flat = np.array([x for p in patterns for x in p], dtype=np.int64)
+    sym = d[1:, 1:] + d[1:, 1:].T
+    np.fill_diagonal(sym, np.inf)
+    k = max(1, min(granular, n - 1))
+    nb = np.zeros((n + 1, k), dtype=np.int64)
+    if n > 1:
+        nb[1:] = np.argsort(sym, axis=1, kind="stable")[:, :k] + 1
+    return offsets, flat, nb
 
 
 class _Ind:

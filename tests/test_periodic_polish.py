@@ -276,3 +276,56 @@ def test_the_first_search_is_shorter_where_the_period_is_too_big_for_the_genetic
     assert done(big, SearchParams(polish=True, genetic_max_visits=1000)) == [600, 700, 800, 900]
     with pytest.raises(ValueError, match="resume_share"):
         SearchParams(resume_share=1.5)
+
+
+def test_the_resumed_searches_educate_their_candidates_and_only_they() -> None:
+    """`SearchParams.educate`: the searches after a polish round put each candidate through the
+    genetic search's education; the first search and problems with optional customers do not."""
+    from territory import periodic
+
+    calls: list[int] = []
+    educated = periodic._Search._educated
+
+    def spy(search: periodic._Search, cand: periodic._State) -> periodic._State:
+        calls.append(1)
+        return educated(search, cand)
+
+    problem = _mixed_problem(36, vehicles=2, seed=5)
+    params = SearchParams(polish=True, polish_rounds=3, resume_share=0.5, polish_iterations=300)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(periodic._Search, "_educated", spy)
+        sol = solve_periodic(problem, MaxIterations(120), seed=0, params=params)
+        assert len(calls) == 60  # the 30 iterations after each of the first two polish rounds
+        calls.clear()
+        plain = solve_periodic(
+            problem, MaxIterations(120), seed=0, params=replace(params, educate=False)
+        )
+        assert calls == []
+        optional = replace(problem, unscheduled_penalty=1e4)
+        solve_periodic(optional, MaxIterations(120), seed=0, params=params)
+        assert calls == []
+    assert sol.feasible and check_solution(problem, sol) == []
+    assert sol != plain
+    assert sol == solve_periodic(problem, MaxIterations(120), seed=0, params=params)
+
+
+def test_an_educated_candidate_is_a_consistent_state_no_dearer_under_the_search_weights() -> None:
+    from territory import periodic
+
+    problem = _mixed_problem(40)
+    data = periodic._Data(problem)
+    search = periodic._Search(data, SearchParams(), np.random.default_rng(1))
+    search.construct(None, sweeps=False)
+    alpha, beta = search.penalties.alpha, search.penalties.beta
+    gained = 0
+    for _ in range(10):
+        cand, _ = search._candidate(1, 8)
+        new = search._educated(cand)
+        assert new.penalised(alpha, beta) <= cand.penalised(alpha, beta) + 1e-6
+        gained += new is not cand
+        again = periodic._state_of(data, periodic._finish(problem, new, 0))
+        for name in ("load", "travel", "svc", "pattern", "route_of"):
+            assert np.allclose(getattr(new, name), getattr(again, name)), name
+        assert all(int(new.pattern[c]) in problem.patterns[c - 1] for c in range(1, 41))
+        search.cur = new
+    assert gained  # the cheapest insertion's candidates leave the education something to do
