@@ -1329,7 +1329,8 @@ class _Search:
 
     def _candidate(self, op: int, q: int) -> tuple[_State, float]:
         """A copy of the current solution with ``q`` customers removed by ``op`` and reinserted
-        (with every unscheduled one), its routes improved; and its penalised value."""
+        (with every unscheduled one), its routes improved (and the whole of it educated where
+        ``educating``, `_educated`); and its penalised value."""
         data, rng = self.data, self.rng
         alpha, beta = self.penalties.alpha, self.penalties.beta
         cand = self.cur.copy()
