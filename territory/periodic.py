@@ -1274,6 +1274,9 @@ class _Search:
         #: education's arrays (`periodic_hgs.education_arrays`), made when first needed
         self.educating = False
         self._education: tuple[NDArray[np.int64], ...] | None = None
+        #: the current solution when it is an educated candidate the search accepted: then the
+        #: next candidate's education is focused on the routes it changed
+        self._educated_cur: _State | None = None
 
     def construct(
         self,
@@ -1317,6 +1320,7 @@ class _Search:
         if _Annealing.accepts(cand_val, self.cur_val, temp, self.rng):
             score = 1.0 if cand_val < self.cur_val - _EPS else 0.3
             self.cur, self.cur_val = cand, cand_val
+            self._educated_cur = cand if self.educating else None
         cand, improved, new_best = self._record_best(cand)
         self.operators.record(op, 3.0 if new_best else score, it)
         self.penalties.observe(cand, it)
@@ -1329,8 +1333,9 @@ class _Search:
 
     def _candidate(self, op: int, q: int) -> tuple[_State, float]:
         """A copy of the current solution with ``q`` customers removed by ``op`` and reinserted
-        (with every unscheduled one), its routes improved (and the whole of it educated where
-        ``educating``, `_educated`); and its penalised value."""
+        (with every unscheduled one), its routes improved (and educated where ``educating``,
+        `_educated`: around the routes it changed when the current solution is an educated
+        candidate, else the whole of it); and its penalised value."""
         data, rng = self.data, self.rng
         alpha, beta = self.penalties.alpha, self.penalties.beta
         cand = self.cur.copy()
@@ -1357,13 +1362,15 @@ class _Search:
             _improve_routes(cand, sorted(cand.dirty))
             cand_val = cand.penalised(alpha, beta)
         if self.educating:
-            cand = self._educated(cand)
+            touched = focus | cand.dirty if self.cur is self._educated_cur else None
+            cand = self._educated(cand, touched)
             cand_val = cand.penalised(alpha, beta)
         return cand, cand_val
 
-    def _educated(self, cand: _State) -> _State:
+    def _educated(self, cand: _State, touched: set[int] | None = None) -> _State:
         """``cand`` educated by the genetic search's local search (`SearchParams.educate`)
-        under the search's penalty weights: a new state when it moved anything."""
+        under the search's penalty weights, starting from the ``touched`` routes (all when
+        None): a new state when it moved anything."""
         from .periodic_hgs import HgsParams, education_arrays  # imports this module
         from .periodic_hgs_kernels import educate
 
@@ -1381,6 +1388,7 @@ class _Search:
             routes, rlen, data.d, data.q, data.s, data.cap, data.max_dur, data.m, data.t, near,
             flat, offsets, self.penalties.alpha, self.penalties.beta, seed, False,
             data.symmetric, True, False,
+            None if touched is None else np.array(sorted(touched), dtype=np.int64),
         )  # fmt: skip
         if not moved:
             return cand

@@ -169,11 +169,17 @@ def educate(
     symmetric: bool,
     granular_pi: bool = True,
     check: bool = False,
+    touched: _I | None = None,
 ) -> int:
     """Complete every customer's visits to an allowed pattern and run the local search in
     place; returns the number of moves applied. With ``check``, every applied move is checked
     against the penalised cost of all routes recomputed (ValueError if it did not gain; for
-    the tests)."""
+    the tests).
+
+    With ``touched`` (route indices), the search starts focused on them: the other routes count
+    as already searched, so a move is first tried only where it involves a touched route (or one
+    a move has changed since), as if the rest were a local optimum. Without it, every route is
+    searched (the same as all routes touched)."""
     np.random.seed(seed)
     n1 = d.shape[0]
     nr = routes.shape[0]
@@ -199,6 +205,13 @@ def educate(
     ins_route = np.zeros(t, dtype=np.int64)
     ins_after = np.zeros(t, dtype=np.int64)
     moves = 0
+    # the clock of each route's last change: 1 for those to search, 0 for those taken as
+    # searched (`last_test` and `last_pi` start at 0)
+    modified = np.ones(nr, dtype=np.int64)
+    if touched is not None:
+        modified[:] = 0
+        for r in touched:
+            modified[r] = 1
     # --- completion: every customer on an allowed pattern ---------------------------------
     order = np.random.permutation(n1 - 1) + 1
     for c in order:
@@ -224,6 +237,7 @@ def educate(
                     _rebuild(r, routes, rlen, buf, c, -1, -1, 0, 0, -1, 0, 0)
                     _clear(c, day, pos, rof)
                     _update(r, routes, rlen, d, q, s, m, pos, rof, ctr, cld, csv, rtr, rld, rsv)
+                    modified[r] = 1
             mask[c] = 0
             _pattern_deltas(
                 c, routes, rlen, d, q, s, cap, maxd, m, t, rtr, rld, rsv, alpha, beta, rem, ins_cost,
@@ -237,11 +251,11 @@ def educate(
                 r = ins_route[day]
                 _rebuild(r, routes, rlen, buf, -1, -1, -1, 0, 0, ins_after[day], c, 0)
                 _update(r, routes, rlen, d, q, s, m, pos, rof, ctr, cld, csv, rtr, rld, rsv)
+                modified[r] = 1
         mask[c] = best_p
     # --- local search -------------------------------------------------------------------
-    modified = np.zeros(nr, dtype=np.int64)
-    last_test = np.full((n1, t), -1, dtype=np.int64)
-    last_pi = np.full(n1, -1, dtype=np.int64)
+    last_test = np.zeros((n1, t), dtype=np.int64)
+    last_pi = np.zeros(n1, dtype=np.int64)
     clock = 1
     k_nb = nb.shape[1]
     while True:
@@ -441,8 +455,6 @@ def _pattern_stale(
     """Whether a route the granular pattern move of ``c`` looks at (its own, its neighbours',
     an empty one of a day) changed after ``tested``; else that move was tried on the same
     routes and gained nothing."""
-    if tested < 0:
-        return True
     for day in range(t):
         r = rof[c, day]
         if r >= 0 and modified[r] > tested:

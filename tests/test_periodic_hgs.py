@@ -231,6 +231,45 @@ def test_a_pattern_move_is_tried_again_only_when_a_route_it_looks_at_changed() -
     assert stale(other[0], emptied)
 
 
+def test_a_focused_education_searches_from_the_touched_routes_only() -> None:
+    """`educate(..., touched=...)`: the routes not named count as searched. On an educated
+    table with one visit moved to the end of another route of its day, naming the two routes
+    finds moves that gain, naming none finds nothing, and naming all routes is the education
+    without a focus, move for move."""
+    problem = _mixed_problem(40, vehicles=3, seed=4)
+    data = _Data(problem, 10)
+    alpha, beta = data.alpha0, data.beta0
+    routes, rlen = _table(data, 4, alpha, beta)
+    # the first visit of the longest route, moved to the end of the day's route farthest from it
+    r1 = int(np.argmax(rlen))
+    c = int(routes[r1, 0])
+    day = r1 // data.m
+    r2 = max(
+        (r for r in range(day * data.m, day * data.m + data.m) if r != r1 and rlen[r] > 0),
+        key=lambda r: data.d[c, routes[r, rlen[r] - 1]],
+    )
+    routes[r1, : rlen[r1] - 1] = routes[r1, 1 : rlen[r1]].copy()
+    rlen[r1] -= 1
+    routes[r2, rlen[r2]] = c
+    rlen[r2] += 1
+    before = sum(_penalised(data, r, alpha, beta) for r in _routes(routes, rlen))
+
+    def run(touched: np.ndarray | None) -> tuple[int, list[list[int]]]:
+        out, out_len = routes.copy(), rlen.copy()
+        moves = educate(
+            out, out_len, data.d, data.q, data.s, data.cap, data.maxd, data.m, data.t, data.nb,
+            data.pat_flat, data.pat_off, alpha, beta, 3, False, data.symmetric, True, True,
+            touched,
+        )  # fmt: skip
+        return moves, _routes(out, out_len)
+
+    moves, focused = run(np.array(sorted({r1, r2}), dtype=np.int64))
+    assert moves > 0
+    assert sum(_penalised(data, r, alpha, beta) for r in focused) < before - 1e-6
+    assert run(np.zeros(0, dtype=np.int64)) == (0, _routes(routes, rlen))
+    assert run(np.arange(len(rlen), dtype=np.int64)) == run(None)
+
+
 @pytest.mark.parametrize("one_way", [False, True])
 def test_every_move_the_education_applies_lowers_the_penalised_cost(one_way: bool) -> None:
     """The education's own check (`educate(..., check=True)` recomputes the penalised cost of

@@ -283,12 +283,14 @@ def test_the_resumed_searches_educate_their_candidates_and_only_they() -> None:
     genetic search's education; the first search and problems with optional customers do not."""
     from territory import periodic
 
-    calls: list[int] = []
+    calls: list[set[int] | None] = []
     educated = periodic._Search._educated
 
-    def spy(search: periodic._Search, cand: periodic._State) -> periodic._State:
-        calls.append(1)
-        return educated(search, cand)
+    def spy(
+        search: periodic._Search, cand: periodic._State, touched: set[int] | None = None
+    ) -> periodic._State:
+        calls.append(touched)
+        return educated(search, cand, touched)
 
     problem = _mixed_problem(36, vehicles=2, seed=5)
     params = SearchParams(polish=True, polish_rounds=3, resume_share=0.5, polish_iterations=300)
@@ -296,6 +298,12 @@ def test_the_resumed_searches_educate_their_candidates_and_only_they() -> None:
         mp.setattr(periodic._Search, "_educated", spy)
         sol = solve_periodic(problem, MaxIterations(120), seed=0, params=params)
         assert len(calls) == 60  # the 30 iterations after each of the first two polish rounds
+        # the first candidate after a polish is educated whole (the polished routes were not);
+        # once an educated one is accepted, the next ones around the routes they changed
+        assert calls[0] is None and calls[30] is None
+        focused = [t for t in calls if t is not None]
+        assert len(focused) > 30
+        assert all(0 < len(t) < 2 * problem.days for t in focused)
         calls.clear()
         plain = solve_periodic(
             problem, MaxIterations(120), seed=0, params=replace(params, educate=False)
