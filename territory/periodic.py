@@ -84,8 +84,10 @@ class PeriodicProblem:
     max_duration
         Limit per route on travel + service, depot to depot, or None.
     unscheduled_penalty
-        None: every customer must be scheduled. Otherwise the cost of one unscheduled customer
-        (pattern 0), in travel units.
+        None: every customer must be scheduled. Otherwise the cost of leaving a customer
+        unscheduled (pattern 0), in travel units: one value for every customer, or an
+        ``(n+1,)`` array with one per customer (entry 0, the depot, unused), so that the
+        search leaves out the cheapest customers first.
     """
 
     travel: NDArray[np.float64]
@@ -96,10 +98,15 @@ class PeriodicProblem:
     demand: NDArray[np.float64] | None = None
     capacity: float | None = None
     max_duration: float | None = None
-    unscheduled_penalty: float | None = None
+    unscheduled_penalty: float | NDArray[np.float64] | None = None
 
     def __post_init__(self) -> None:
         n1 = len(self.patterns) + 1
+        shape = np.shape(np.asarray(self.unscheduled_penalty, dtype=np.float64))
+        if self.unscheduled_penalty is not None and shape not in ((), (n1,)):
+            raise ValueError(
+                f"unscheduled_penalty must be one value or have shape ({n1},), got {shape}"
+            )
         if np.shape(self.travel) != (n1, n1):
             raise ValueError(
                 f"travel must be ({n1}, {n1}) for {n1 - 1} customers, got {np.shape(self.travel)}"
@@ -263,7 +270,13 @@ class _Data:
         self.cap = float(cap) if cap is not None and self.has_cap else math.inf
         self.has_dur = max_dur is not None
         self.max_dur = float(max_dur) if max_dur is not None else math.inf
-        self.unscheduled_penalty = problem.unscheduled_penalty
+        # None (every customer must be scheduled) or the cost per customer, (n+1,)
+        penalty = problem.unscheduled_penalty
+        self.unscheduled_penalty: NDArray[np.float64] | None = (
+            None
+            if penalty is None
+            else np.broadcast_to(np.asarray(penalty, dtype=np.float64), (self.n + 1,)).copy()
+        )
         self.patterns: list[tuple[int, ...]] = [()] + [tuple(p) for p in problem.patterns]
         # per customer: (k, t) 0/1 matrix of its allowed patterns
         self.pmat: list[NDArray[np.float64]] = [np.zeros((0, self.t))]
@@ -328,8 +341,9 @@ class _State:
     def objective(self) -> float:
         """Travel plus the cost of the unscheduled customers (the user's objective)."""
         total = float(self.travel.sum())
-        if self.data.unscheduled_penalty is not None:
-            total += self.data.unscheduled_penalty * self.n_unscheduled()
+        penalty = self.data.unscheduled_penalty
+        if penalty is not None:
+            total += float(penalty[1:][self.pattern[1:] == 0].sum())
         return total
 
     def penalised(self, alpha: float, beta: float) -> float:
@@ -472,7 +486,7 @@ def _insert_best(
     if noise > 0.0 and rng is not None:
         pc = pc * (1.0 + noise * (rng.random(len(pc)) - 0.5))
     k = int(np.argmin(pc))
-    if data.unscheduled_penalty is not None and pc[k] > data.unscheduled_penalty:
+    if data.unscheduled_penalty is not None and pc[k] > data.unscheduled_penalty[c]:
         st.pattern[c] = 0
         return
     pat = data.patterns[c][k]
@@ -1218,8 +1232,100 @@ def _unschedule_until_feasible(st: _State) -> None:
         )
         r = int(np.argmax(over))
         sav = st.removal_savings()
-        c = max(st.seq[r], key=lambda x: (sav[x] + data.s[x] + data.q[x], -x))
+        # the most room per unit of the cost of leaving the customer out
+        cost = data.unscheduled_penalty
+        c = max(
+            st.seq[r],
+            key=lambda x: (
+                (sav[x] + data.s[x] + data.q[x]) / (1.0 if cost is None else cost[x]),
+                -x,
+            ),
+        )
         st.remove(c)
+
+
+def prioritise(problem: PeriodicProblem, solution: PeriodicSolution) -> PeriodicSolution:
+    """``solution`` where each unscheduled customer, the costliest to leave out first, takes
+    the place of customers that cost less to leave out (per customer ``unscheduled_penalty``).
+
+    The customer goes on each of its allowed patterns at the cheapest positions; while a route
+    is over its limits, the customer of that route that frees the most room per unit of its
+    own penalty, among those with a lower penalty, is taken out; what was taken out and fits
+    elsewhere goes back. The best result is kept when it lowers the objective (travel plus the
+    penalties). Without penalties per customer, or with nothing unscheduled, ``solution``
+    itself. Deterministic.
+    """
+    if (
+        problem.unscheduled_penalty is None
+        or np.ndim(problem.unscheduled_penalty) == 0
+        or all(solution.pattern)
+    ):
+        return solution
+    data = _Data(problem)
+    cost = data.unscheduled_penalty
+    assert cost is not None
+    st = _State(data)
+    for day, day_routes in enumerate(solution.routes):
+        for v, route in enumerate(day_routes):
+            if route:
+                st.replace_route(day * data.m + v, list(route))
+    st.pattern[1:] = solution.pattern
+    if not st.feasible():
+        return solution
+    weight = float(data.d[0, 1:].mean()) if data.n else 1.0  # a detour's worth per unit of excess
+    alpha = weight / max(float(data.q[1:].mean()), _EPS) if data.has_cap else 0.0
+    beta = weight / max(float(data.s[1:].mean()), _EPS) if data.has_dur else 0.0
+    waiting = sorted(
+        (c for c in range(1, data.n + 1) if st.pattern[c] == 0 and data.patterns[c]),
+        key=lambda c: (-cost[c], c),
+    )
+    for c in waiting:
+        best: _State | None = None
+        for pat in data.patterns[c]:
+            trial = _displaced(st, c, pat, alpha, beta)
+            if (
+                trial is not None
+                and trial.objective()
+                < (best.objective() if best is not None else st.objective()) - _EPS
+            ):
+                best = trial
+        if best is not None:
+            st = best
+    return _finish(problem, st, solution.iterations)
+
+
+def _displaced(st: _State, c: int, pat: int, alpha: float, beta: float) -> _State | None:
+    """A copy of ``st`` with customer ``c`` on pattern ``pat`` and customers with a lower
+    penalty taken out until every route keeps its limits (`prioritise`); None when a route
+    stays over them."""
+    data = st.data
+    cost = data.unscheduled_penalty
+    assert cost is not None
+    trial = st.copy()
+    _insert_fixed(trial, c, pat, alpha, beta)
+    taken: list[int] = []
+    while not trial.feasible():
+        over = np.zeros(data.n_routes)
+        if data.has_cap:
+            over += np.maximum(trial.load - data.cap, 0.0) / max(data.cap, _EPS)
+        if data.has_dur:
+            over += np.maximum(trial.travel + trial.svc - data.max_dur, 0.0) / max(
+                data.max_dur, _EPS
+            )
+        r = int(np.argmax(over))
+        lower = [x for x in trial.seq[r] if cost[x] < cost[c]]
+        if not lower:
+            return None
+        sav = trial.removal_savings()
+        x = max(lower, key=lambda y: ((sav[y] + data.s[y] + data.q[y]) / cost[y], -y))
+        trial.remove(x)
+        taken.append(x)
+    for x in taken:  # what fits elsewhere goes back
+        back = trial.copy()
+        _insert_best(back, x, alpha, beta, None, 0.0)
+        if back.pattern[x] and back.feasible():
+            trial = back
+    return trial
 
 
 def _infeasibility_score(st: _State) -> float:

@@ -17,7 +17,7 @@ import math
 import time
 from collections.abc import Callable, Container, Sequence
 from concurrent.futures import as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -30,6 +30,7 @@ from .periodic import (
     MaxIterations,
     PeriodicProblem,
     period_fits,
+    prioritise,
     solve_periodic,
     stopping_criterion,
 )
@@ -59,6 +60,16 @@ MAX_PLAN_DAYS = 63
 #: Cost (seconds of route time) of leaving a stop unscheduled on a day route: far above any
 #: real route, so OR-Tools leaves a stop out only when it cannot be fitted at all.
 UNSCHEDULED_PENALTY_S = 10_000_000
+
+#: How many times more it costs to leave out a visit of one customer class than one of the next
+#: less important class (:func:`class_priority`; used by `periodic.prioritise` after the search
+#: and by the repair's displacement): a team too small for its work leaves out C visits before
+#: B visits, and B visits before A visits.
+CLASS_PRIORITY_STEP = 10.0
+
+#: Visits of less important customers a day may lose, at most, to make room for a visit of a
+#: more important one (:meth:`_Days.by_displacing`; one route call each).
+DISPLACE_TRIES = 6
 
 #: Shares of a territory's time limit: the periodic search stops at the first, repair at the
 #: second, and from the second on days get quick routes (their first solutions only).
@@ -199,6 +210,22 @@ class _RoutedDay:
         return (r.return_s[0] - r.depart_s[0]) if r.feasible and r.depart_s else 0
 
 
+def class_priority(config: Config) -> dict[str, float]:
+    """Weight per customer class of leaving one of its visits out: the least important class
+    1, each more important class :data:`CLASS_PRIORITY_STEP` times the one below it.
+
+    A class's importance is the time the ABC policy gives one of its customers per period
+    (visits x minutes per visit, from ``[classes]``; on a tie the name, A before B): A before
+    B before C in the default classes and the sample's. A class not in ``[classes]`` counts
+    as the least important.
+    """
+    ranked = sorted(
+        config.classes.items(), key=lambda kv: (-kv[1].visits * kv[1].visit_minutes, kv[0])
+    )
+    top = len(ranked) - 1
+    return {name: CLASS_PRIORITY_STEP ** (top - rank) for rank, (name, _) in enumerate(ranked)}
+
+
 class _Territory:
     """One territory while it is planned: the rep's day, matrices over home + customers (node
     0 is home, node ``i + 1`` customer ``i``), the time cap, and routing one day."""
@@ -251,6 +278,26 @@ class _Territory:
                 self.fixed.setdefault(day, {})[i] = (a.start_min * 60, round(minutes * 60))
                 self.fixed_mask[i] |= 1 << day
         self.capped = False  # the time cap cut something short
+        # cost of leaving out one visit, relative: the class's priority (class_priority) once
+        # the territory asks for more time than the rep has (prioritise_classes), else 1
+        self.priority = [1.0] * len(customers)
+        self.overloaded = False
+
+    def prioritise_classes(
+        self, travel_estimate_min: Sequence[float] | NDArray[np.float64]
+    ) -> None:
+        """Give the customers their class's priority when the territory asks for more time
+        than the rep has (visits x (minutes + estimated travel) over the working days' selling
+        time): only then does a visit left out mean a visit the team cannot make, and the
+        least important ones go first. Where everything should fit, the plan is as without."""
+        demand = sum(
+            c.visits * (c.visit_minutes + float(est))
+            for c, est in zip(self.customers, travel_estimate_min, strict=True)
+        )
+        self.overloaded = demand > len(self.working_days) * self.frame.selling_min
+        if self.overloaded:
+            weights = class_priority(self.config)
+            self.priority = [weights.get(c.customer_class, 1.0) for c in self.customers]
 
     def minutes_on(self, day: int, i: int) -> float:
         """Minutes customer ``i`` is visited on ``day`` (an appointment's own length)."""
@@ -398,6 +445,7 @@ def plan_territory(
             if travel_estimate_min is not None
             else customer_workload(customers, config, travel=travel).travel_min_per_visit
         )
+        t.prioritise_classes(estimate)
         start = _petal_start(t, plannable, patterns, estimate, initial_patterns)
         chosen, day_stops = _improve_patterns(t, plannable, patterns, start, iterations)
     days = _Days(t, patterns, chosen)
@@ -513,6 +561,7 @@ def _improve_patterns(
     fr, planning = t.frame, t.config.planning
     nodes = np.concatenate([[0], np.array(plannable, dtype=np.intp) + 1])
     service = np.concatenate([[0.0], [t.customers[i].visit_minutes for i in plannable]])
+    leave_out = float(10 * fr.selling_min * t.config.period.working_days)
     problem = PeriodicProblem(
         travel=t.minutes[np.ix_(nodes, nodes)],
         service=service,
@@ -520,7 +569,7 @@ def _improve_patterns(
         days=t.n_days,
         max_duration=float(fr.selling_min),
         # an unscheduled customer costs far more than any detour: only when nothing fits
-        unscheduled_penalty=float(10 * fr.selling_min * t.config.period.working_days),
+        unscheduled_penalty=leave_out,
     )
     budget = iterations if iterations is not None else planning.improve_iterations
     solution = solve_periodic(
@@ -530,6 +579,16 @@ def _improve_patterns(
         initial=start,
         deadline=t.deadline(SEARCH_SHARE),
     )
+    if t.overloaded and not all(solution.pattern):
+        # a team too small for the work: customers left out that matter more than ones
+        # scheduled take their place (a visit of a more important class costs more to leave
+        # out, class_priority); the search itself, and every plan where all fits, as before
+        weights = [t.customers[i].visits * t.priority[i] for i in plannable]
+        weighted = replace(
+            problem,
+            unscheduled_penalty=leave_out * np.array([0.0, *weights]),
+        )
+        solution = prioritise(weighted, solution)
     polish = planning.polish_iterations
     if polish and solution.feasible and period_fits(problem, solution) and not t.past(SEARCH_SHARE):
         # PyVRP on the whole period: the routes of every day and the day of every customer
@@ -589,14 +648,19 @@ class _Days:
         first gets its least loaded pattern, on the days that take it) room by ejection."""
         for i in dropped:
             self.unscheduled.setdefault(i, [])
-        for i in sorted(self.unscheduled):
+        # the most important customers first, while the route budget lasts
+        for i in sorted(self.unscheduled, key=lambda i: (-self.t.priority[i], i)):
             if self.budget <= 0 or self.t.past(REPAIR_SHARE):
                 break
+            if i not in self.unscheduled:  # placed meanwhile, after making room for another
+                continue
             if self.by_other_pattern(i):
                 continue
             if self.chosen[i] == 0 and not self.place_partly(i):
                 continue
             self.by_ejection(i)
+            if self.unscheduled[i]:
+                self.by_displacing(i)
             if not self.unscheduled[i]:
                 del self.unscheduled[i]
 
@@ -694,6 +758,45 @@ class _Days:
                     break
             if fixed:
                 self.unscheduled[i] = [x for x in self.unscheduled[i] if x != d]
+
+    def by_displacing(self, i: int) -> None:
+        """On each day where a visit of ``i`` fell out, make room by taking off visits of less
+        important customers (:func:`class_priority`; the least important and longest first,
+        at most :data:`DISPLACE_TRIES`). What was taken off and does not fit back moves to
+        another pattern whose days take it, else stays unscheduled (a team too small for the
+        work leaves out C visits before A visits)."""
+        priority = self.t.priority
+        for d in sorted(set(self.unscheduled[i])):
+            if d not in self.routed:
+                continue
+            booked = self.t.fixed.get(d, {})
+            lower = sorted(
+                (j for j in self.routed[d].order if priority[j] < priority[i] and j not in booked),
+                key=lambda j: (priority[j], -self.t.minutes_on(d, j), j),
+            )[:DISPLACE_TRIES]
+            taken: list[int] = []
+            for j in lower:
+                if self.budget <= 0:
+                    return
+                taken.append(j)
+                self.budget -= 1
+                stops = [s for s in self.routed[d].order if s not in taken] + [i]
+                routed, out = self.t.route(d, stops)
+                if out:
+                    continue
+                self.routed[d] = routed
+                self.unscheduled[i] = [x for x in self.unscheduled[i] if x != d]
+                for j2 in reversed(taken):  # what fits back goes back
+                    if self.budget <= 0:
+                        break
+                    self.budget -= 1
+                    back, out = self.t.route(d, [*self.routed[d].order, j2])
+                    if not out:
+                        self.routed[d] = back
+                        continue
+                    self.unscheduled.setdefault(j2, []).append(d)
+                    self.by_other_pattern(j2)
+                break
 
     def _eject(self, i: int, d: int, j: int, day_load: dict[int, int]) -> bool:
         """Move customer ``j`` off day ``d`` to one of its three least loaded other days and

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import itertools
 import json
@@ -23,6 +24,7 @@ from territory.periodic import (
     SearchParams,
     check_solution,
     default_iterations,
+    prioritise,
     route_cost,
     solve_periodic,
     stopping_criterion,
@@ -364,3 +366,33 @@ def test_two_opt_star_keeps_days_and_never_worsens() -> None:
             assert state.travel[r] == pytest.approx(sum(problem.travel[a[:-1], a[1:]]))
             assert state.load[r] == pytest.approx(problem.demand[a].sum())
             assert all(state.route_of[c, day] == r for c in state.seq[r])
+
+
+def test_prioritise_puts_the_costliest_unscheduled_customers_in_place_of_cheaper_ones() -> None:
+    """Penalties per customer: where a cheap search left costly customers out, `prioritise`
+    takes out cheaper ones to make room, keeps every limit and lowers the objective."""
+    base = make_problem(30, days=2, seed=9, max_duration=200.0)
+    penalty = np.r_[0.0, np.where(np.arange(1, 31) % 3 == 0, 50_000.0, 500.0)]
+    problem = dataclasses.replace(base, unscheduled_penalty=penalty)
+    flat = dataclasses.replace(base, unscheduled_penalty=500.0)
+    sol = solve_periodic(flat, MaxIterations(30), seed=0)  # blind to the penalties
+    assert sol.feasible
+
+    def costly_out(s: PeriodicSolution) -> int:
+        return sum(1 for c, p in enumerate(s.pattern, start=1) if p == 0 and penalty[c] > 500)
+
+    def objective(s: PeriodicSolution) -> float:
+        return s.cost + sum(penalty[c] for c, p in enumerate(s.pattern, start=1) if p == 0)
+
+    assert costly_out(sol) > 0
+    better = prioritise(problem, sol)
+    assert better.feasible and check_solution(problem, better) == []
+    assert costly_out(better) < costly_out(sol)
+    assert objective(better) < objective(sol)
+    assert prioritise(flat, sol) is sol  # one penalty for all: nothing to reorder
+    assert prioritise(problem, better) == prioritise(problem, better)  # deterministic
+
+
+def test_a_penalty_per_customer_must_have_one_entry_per_node() -> None:
+    with pytest.raises(ValueError, match="unscheduled_penalty"):
+        make_problem(5, unscheduled_penalty=np.ones(3))  # type: ignore[arg-type]

@@ -585,3 +585,49 @@ def test_whole_period_polish_drives_less_and_keeps_every_rule(team):
     assert on == plan_territory(reps[0], mine, _config(polish_iterations=1500))
     with pytest.raises(ConfigError, match=r"polish_iterations = -1 is not accepted"):
         PlanningParams(polish_iterations=-1)
+
+
+def test_class_priority_ranks_classes_by_the_time_the_policy_gives_them():
+    config = _config()
+    assert plan_mod.class_priority(config) == {"A": 100.0, "B": 10.0, "C": 1.0}
+    tie = dataclasses.replace(
+        config,
+        sizing=dataclasses.replace(config.sizing, default_class="Y"),
+        classes={
+            "Y": dataclasses.replace(config.classes["C"], visits=1, visit_minutes=40.0),
+            "X": dataclasses.replace(config.classes["C"], visits=2, visit_minutes=20.0),
+        },
+    )
+    assert plan_mod.class_priority(tie) == {"X": 10.0, "Y": 1.0}  # equal time: by name
+
+
+def _class_coverage(tp: TerritoryPlan, customers: list[Customer]) -> dict[str, float]:
+    """Share of each class's visits that the plan schedules."""
+    cls = {c.id: c.customer_class for c in customers}
+    wanted: dict[str, int] = {}
+    for c in customers:
+        wanted[c.customer_class] = wanted.get(c.customer_class, 0) + c.visits
+    done = dict.fromkeys(wanted, 0)
+    for day in tp.days:
+        for v in day.visits:
+            done[cls[v.customer_id]] += 1
+    return {k: done[k] / wanted[k] for k in wanted}
+
+
+def test_a_team_too_small_for_the_work_leaves_out_c_visits_before_a_visits(monkeypatch):
+    """One rep with about twice the work of a period: the A customers' visits are planned
+    and the B and C customers' left out, where with every class alike (a cost per visit
+    only) the weekly A customers went first (each frees four hour-long visits)."""
+    rng = np.random.default_rng(11)
+    home = (52.2, 5.3)
+    rep = Rep(id="R1", lat=home[0], lon=home[1])
+    customers = _customers(rng, home, 150, "c", windows=False)
+    config = _config(improve_iterations=300, repair_routes=40)
+    tp = plan_territory(rep, customers, config)
+    share = _class_coverage(tp, customers)
+    assert len(tp.unscheduled) > 100  # far too much work
+    assert share["A"] >= 0.9 and share["B"] <= 0.5 and share["C"] <= 0.5
+    assert share["A"] > share["B"] >= share["C"]
+    monkeypatch.setattr(plan_mod, "CLASS_PRIORITY_STEP", 1.0)  # every class the same
+    flat = _class_coverage(plan_territory(rep, customers, config), customers)
+    assert flat["A"] < share["A"] - 0.1
