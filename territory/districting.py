@@ -2334,7 +2334,8 @@ def _outcome_notes(
     bad = [prob.territory_ids[r] for r in np.flatnonzero(~connected)]
     if bad:
         notes.append(
-            f"{len(bad)} territories are not one connected piece ({', '.join(bad[:10])}"
+            f"{len(bad)} territor{'y is' if len(bad) == 1 else 'ies are'} not one connected "
+            f"piece ({', '.join(bad[:10])}"
             f"{' ...' if len(bad) > 10 else ''}): locked customers or a coastline separate them."
         )
     if moved_limit is not None and moved > moved_limit:

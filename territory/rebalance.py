@@ -307,7 +307,12 @@ def _plan_and_rebalance(
             kpis = evaluate_assignment(
                 customers, team, workload, moved.assignment, config, travel=travel
             )
-            kpis = replace(kpis, infeasible_notes=_estimate_notes(kpis, moved, team))
+            kpis = replace(
+                kpis,
+                infeasible_notes=_estimate_notes(
+                    kpis, moved, team, config.planning.routed_tolerance
+                ),
+            )
             best = replace(moved, design=replace(moved.design, kpis=kpis))
     plan = Plan(
         days=tuple(d for p in best.plans for d in p.days),
@@ -542,16 +547,24 @@ class _PairMoves:
         return bool(there + back + visit <= self.selling_min[t])
 
 
-def _estimate_notes(kpis: DesignKpis, moved: _TeamPlan, team: Sequence[Rep]) -> tuple[str, ...]:
+def _estimate_notes(
+    kpis: DesignKpis, moved: _TeamPlan, team: Sequence[Rep], routed_tolerance: float
+) -> tuple[str, ...]:
     """The design's notes after the pair moves: the estimate's band misses are no failure of
     the design then (the pair moves balance the routed workload), so one sentence says so."""
     notes = [n for n in kpis.infeasible_notes if not is_band_note(n, "workload")]
     dev = np.asarray(kpis.deviation, dtype=np.float64)
     if dev.size and float(np.abs(dev).max()) > kpis.tolerance + 1e-9:
         worst = int(np.argmax(np.abs(dev)))
+        routed = moved.max_deviation * 100
+        done = (
+            f"balanced the real workload (routed, within {routed:.1f} %)"
+            if moved.max_deviation <= routed_tolerance + 1e-9
+            else f"brought the real workload to within {routed:.1f} % (routed; the goal is "
+            f"+/- {routed_tolerance * 100:.0f} %)"
+        )
         notes.append(
-            f"The routed rebalancing balanced the real workload (routed, within "
-            f"{moved.max_deviation * 100:.1f} %); the design's estimate of it, which only "
+            f"The routed rebalancing {done}; the design's estimate of it, which only "
             f"approximates the driving, is now off its target by up to {dev[worst] * 100:+.1f} % "
             f"('{team[worst].id}')."
         )
@@ -729,9 +742,17 @@ def _notes(plans: Sequence[TerritoryPlan], dev: NDArray[np.float64], config: Con
         )
     tol = config.planning.routed_tolerance
     for p, x in zip(plans, dev, strict=True):
-        if abs(x) > tol:
-            notes.append(
-                f"routed workload of rep {p.rep_id} is {100 * x:+.1f} % from the "
-                f"capacity-proportional mean (allowed +/- {100 * tol:.0f} %)"
-            )
+        if abs(x) <= tol:
+            continue
+        # with visits left out, the deviation is of the work asked (routed_deviation)
+        what = (
+            f"work asked of rep {p.rep_id} (routed workload plus {len(p.unscheduled)} "
+            f"unscheduled visit{'' if len(p.unscheduled) == 1 else 's'})"
+            if p.unscheduled
+            else f"routed workload of rep {p.rep_id}"
+        )
+        notes.append(
+            f"{what} is {100 * x:+.1f} % from the capacity-proportional mean "
+            f"(allowed +/- {100 * tol:.0f} %)"
+        )
     return notes

@@ -631,3 +631,19 @@ def test_a_team_too_small_for_the_work_leaves_out_c_visits_before_a_visits(monke
     monkeypatch.setattr(plan_mod, "CLASS_PRIORITY_STEP", 1.0)  # every class the same
     flat = _class_coverage(plan_territory(rep, customers, config), customers)
     assert flat["A"] < share["A"] - 0.1
+
+
+def test_a_rep_off_the_band_with_visits_left_out_is_named_by_the_work_asked():
+    from territory.models import UnscheduledVisit
+
+    left = UnscheduledVisit(customer_id="c1", rep_id="R2", reason="day capacity exhausted", visit=1)
+    plans = [
+        TerritoryPlan("R1", (), (), 4000.0, 2000.0, 2000.0, 600.0, 0.0),
+        TerritoryPlan("R2", (), (left,), 4000.0, 2000.0, 2000.0, 600.0, 2000.0),
+    ]
+    notes = rebalance_mod._notes(plans, np.array([-0.15, 0.15]), _config())
+    assert notes == [
+        "routed workload of rep R1 is -15.0 % from the capacity-proportional mean (allowed +/- 10 %)",
+        "work asked of rep R2 (routed workload plus 1 unscheduled visit) is +15.0 % from the "
+        "capacity-proportional mean (allowed +/- 10 %)",
+    ]
