@@ -335,7 +335,8 @@ _STALE_ROUNDS = 2
 _PAIR_MOVES_PER_TERRITORY = 1.0
 #: A pair move is tried with this share of the load gap, then half of it.
 _PAIR_SHARES = (0.5, 0.25)
-#: A pair move skips a customer that would take it past this multiple of its amount.
+#: A pair move skips a customer that would take it past this multiple of its amount, unless
+#: both territories stay within the goal with it (the room of the nearer one to its edge).
 _PAIR_OVERSHOOT = 1.5
 
 
@@ -353,7 +354,9 @@ class _PairMoves:
     are planned again (from their customers' patterns) and the move is kept when the team plan
     is fairer (`_TeamPlan.fairer_than` with unscheduled visits first: no fewer visits planned,
     then less deviation beyond the goal summed over the reps). A customer that would take the
-    move past 1.5 times its share is skipped. Once every rep is within the goal, a territory
+    move past 1.5 times its share is skipped, unless both territories stay within the goal
+    with it (a rep just over the goal whose border customers are all bigger than its small
+    share). Once every rep is within the goal, a territory
     that still leaves visits unscheduled gives customers worth at least those visits to its
     least loaded neighbour; such a move is kept only when more visits are scheduled.
     """
@@ -467,7 +470,10 @@ class _PairMoves:
         amount = share * (dev[src] - dev[dst]) * min(target[src], target[dst])
         if left_out:  # picked for its visits left out: it gives at least their work
             amount = max(amount, share * 2 * plans[src].unscheduled_min)
-        moving = self._boundary(a, src, dst, amount, plans[src])
+        # as much as keeps both within the goal: the giver above -goal, the taker below +goal
+        room = min((self.goal - dev[dst]) * target[dst], (dev[src] + self.goal) * target[src])
+        limit = max(_PAIR_OVERSHOOT * amount, room)
+        moving = self._boundary(a, src, dst, amount, plans[src], limit)
         if not moving:
             return None
         for i in moving:
@@ -492,11 +498,18 @@ class _PairMoves:
         return _TeamPlan.of(new_plans, design, self.team, self.config)
 
     def _boundary(
-        self, a: list[int], src: int, dst: int, amount_min: float, plan: TerritoryPlan
+        self,
+        a: list[int],
+        src: int,
+        dst: int,
+        amount_min: float,
+        plan: TerritoryPlan,
+        limit_min: float,
     ) -> list[int]:
         """Customers of ``src`` next to ``dst`` (breadth first from the shared border, nearest
-        to ``dst``'s home first) worth about ``amount_min`` routed minutes, leaving ``src``
-        connected."""
+        to ``dst``'s home first) worth about ``amount_min`` routed minutes and at most
+        ``limit_min``, leaving ``src`` connected: where they cut a pocket of ``src`` off its
+        biggest piece, the pocket goes with them within the limit."""
         customers = self.customers
         mine = [i for i in range(len(a)) if a[i] == src]
         visits = sum(max(customers[i].visits, 0) for i in mine) or 1
@@ -516,7 +529,7 @@ class _PairMoves:
                 continue
             c = customers[i]
             its = max(c.visits, 0) * (c.visit_minutes + travel_per_visit)
-            if worth + its > _PAIR_OVERSHOOT * amount_min:
+            if worth + its > limit_min:
                 continue  # would overshoot the gap: a smaller customer further on may fit
             cur = self.current[i]
             more_moved = int(cur not in (-1, dst)) - int(cur not in (-1, src))
@@ -529,6 +542,28 @@ class _PairMoves:
             more = [j for j in self.nbrs[i] if a[j] == src and j not in taken]
             frontier.extend(sorted(more, key=lambda j: (float(np.hypot(*(self.xy[j] - home))), j)))
         rest = set(mine) - taken
+        if chosen and rest and not _connected(rest, self.nbrs):
+            # the border customers cut a pocket off: it goes with them if the limit allows
+            pocket = sorted(set().union(*_pieces(rest, self.nbrs)[1:]))
+            its = sum(
+                max(customers[i].visits, 0) * (customers[i].visit_minutes + travel_per_visit)
+                for i in pocket
+            )
+            more_moved = sum(
+                int(self.current[i] not in (-1, dst)) - int(self.current[i] not in (-1, src))
+                for i in pocket
+            )
+            if (
+                worth + its <= limit_min
+                and all(i not in self.locked and self._reachable(i, dst) for i in pocket)
+                and (
+                    self.moved_limit is None
+                    or more_moved <= 0
+                    or moved + more_moved <= self.moved_limit
+                )
+            ):
+                chosen += pocket
+                rest -= set(pocket)
         if not chosen or not rest or not _connected(rest, self.nbrs):
             return []
         return chosen
@@ -573,7 +608,11 @@ def _estimate_notes(
 
 def _connected(members: set[int], nbrs: list[list[int]]) -> bool:
     """Whether ``members`` form one piece of the neighbourhood graph."""
-    start = next(iter(members))
+    return len(_piece(min(members), members, nbrs)) == len(members)
+
+
+def _piece(start: int, members: set[int], nbrs: list[list[int]]) -> set[int]:
+    """The members reachable from ``start`` through members of the neighbourhood graph."""
     seen, stack = {start}, [start]
     while stack:
         i = stack.pop()
@@ -581,7 +620,17 @@ def _connected(members: set[int], nbrs: list[list[int]]) -> bool:
             if j in members and j not in seen:
                 seen.add(j)
                 stack.append(j)
-    return len(seen) == len(members)
+    return seen
+
+
+def _pieces(members: set[int], nbrs: list[list[int]]) -> list[set[int]]:
+    """The connected pieces of ``members``, the biggest first (ties: the lowest index)."""
+    left, pieces = set(members), []
+    while left:
+        piece = _piece(min(left), left, nbrs)
+        pieces.append(piece)
+        left -= piece
+    return sorted(pieces, key=lambda piece: (-len(piece), min(piece)))
 
 
 def _corrected(workload: CustomerWorkload, latest: _TeamPlan) -> CustomerWorkload:

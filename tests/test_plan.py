@@ -647,3 +647,37 @@ def test_a_rep_off_the_band_with_visits_left_out_is_named_by_the_work_asked():
         "work asked of rep R2 (routed workload plus 1 unscheduled visit) is +15.0 % from the "
         "capacity-proportional mean (allowed +/- 10 %)",
     ]
+
+
+def test_a_pair_move_hands_over_big_border_customers_and_pockets_only_within_its_limit(team):
+    """The border customers of R1 next to R2 are all bigger than a 10-minute share: none is
+    handed over within 1.5 times the share, one is when both territories have room for it."""
+    from territory.travel import crow
+
+    customers, reps, design = team
+    config = _config()
+    pairs = rebalance_mod._PairMoves(
+        customers,
+        reps,
+        config,
+        estimate=np.zeros(len(customers)),
+        travel=crow(config.travel),
+        workers=1,
+        progress=None,
+    )
+    plan = plan_territory(reps[0], customers[:18], config)
+    a = list(design.assignment)
+    assert pairs._boundary(a, 0, 1, 10.0, plan, 15.0) == []
+    moved = pairs._boundary(a, 0, 1, 10.0, plan, 1000.0)
+    assert len(moved) == 1 and a[moved[0]] == 0
+
+    # a border customer that cuts a pocket off its territory takes the pocket along
+    pairs.nbrs = [[] for _ in customers]
+    for i, j in [(0, 1), (1, 2), (2, 3), (3, 4), (3, 5)]:  # 4 hangs on 3; 5 is R2's
+        pairs.nbrs[i].append(j)
+        pairs.nbrs[j].append(i)
+    a = [0] * 5 + [1] * (len(customers) - 5)
+    idle = TerritoryPlan("R1", (), (), 0.0, 0.0, 0.0, 0.0, 0.0)  # no travel: worth = visits
+    worth = [c.visits * c.visit_minutes for c in customers]
+    assert pairs._boundary(a, 0, 1, 1.0, idle, worth[3] + worth[4]) == [3, 4]
+    assert pairs._boundary(a, 0, 1, 1.0, idle, worth[3]) == []  # R1 would fall apart
