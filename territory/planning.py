@@ -787,15 +787,16 @@ class _Days:
                 self.routed[d] = routed
                 self.unscheduled[i] = [x for x in self.unscheduled[i] if x != d]
                 for j2 in reversed(taken):  # what fits back goes back
-                    if self.budget <= 0:
-                        break
-                    self.budget -= 1
-                    back, out = self.t.route(d, [*self.routed[d].order, j2])
-                    if not out:
-                        self.routed[d] = back
-                        continue
+                    if self.budget > 0:
+                        self.budget -= 1
+                        back, out = self.t.route(d, [*self.routed[d].order, j2])
+                        if not out:
+                            self.routed[d] = back
+                            continue
+                    # off the day: listed as unscheduled unless another pattern takes it
                     self.unscheduled.setdefault(j2, []).append(d)
-                    self.by_other_pattern(j2)
+                    if self.budget > 0:
+                        self.by_other_pattern(j2)
                 break
 
     def _eject(self, i: int, d: int, j: int, day_load: dict[int, int]) -> bool:

@@ -626,6 +626,13 @@ def test_a_team_too_small_for_the_work_leaves_out_c_visits_before_a_visits(monke
     tp = plan_territory(rep, customers, config)
     share = _class_coverage(tp, customers)
     assert len(tp.unscheduled) > 100  # far too much work
+    planned: dict[str, int] = {}
+    for day in tp.days:
+        for v in day.visits:
+            planned[v.customer_id] = planned.get(v.customer_id, 0) + 1
+    for u in tp.unscheduled:
+        planned[u.customer_id] = planned.get(u.customer_id, 0) + 1
+    assert all(planned.get(c.id, 0) == c.visits for c in customers)  # planned or listed
     assert share["A"] >= 0.9 and share["B"] <= 0.5 and share["C"] <= 0.5
     assert share["A"] > share["B"] >= share["C"]
     monkeypatch.setattr(plan_mod, "CLASS_PRIORITY_STEP", 1.0)  # every class the same
