@@ -1220,9 +1220,14 @@ def _insert_fixed(st: _State, c: int, pat: int, alpha: float, beta: float) -> No
         data.pmat[c] = saved_mat
 
 
-def _unschedule_until_feasible(st: _State) -> None:
-    """Unschedule customers of overfull routes until every route keeps its limits."""
+def _unschedule_until_feasible(st: _State, below: float | None = None) -> list[int] | None:
+    """Unschedule customers of overfull routes until every route keeps its limits: on the
+    route furthest over, the customer that frees the most room per unit of its cost of leaving
+    out. With ``below``, only customers that cost less than that to leave out; None when the
+    route furthest over has none. Returns the customers taken out."""
     data = st.data
+    cost = data.unscheduled_penalty
+    taken: list[int] = []
     while not st.feasible():
         over = np.maximum(st.load - data.cap, 0.0) / max(data.cap, _EPS) if data.has_cap else 0.0
         over = over + (
@@ -1231,17 +1236,24 @@ def _unschedule_until_feasible(st: _State) -> None:
             else 0.0
         )
         r = int(np.argmax(over))
+        options = st.seq[r]
+        if below is not None:
+            assert cost is not None
+            options = [x for x in options if cost[x] < below]
+            if not options:
+                return None
         sav = st.removal_savings()
         # the most room per unit of the cost of leaving the customer out
-        cost = data.unscheduled_penalty
         c = max(
-            st.seq[r],
+            options,
             key=lambda x: (
                 (sav[x] + data.s[x] + data.q[x]) / (1.0 if cost is None else cost[x]),
                 -x,
             ),
         )
         st.remove(c)
+        taken.append(c)
+    return taken
 
 
 def prioritise(problem: PeriodicProblem, solution: PeriodicSolution) -> PeriodicSolution:
@@ -1264,12 +1276,7 @@ def prioritise(problem: PeriodicProblem, solution: PeriodicSolution) -> Periodic
     data = _Data(problem)
     cost = data.unscheduled_penalty
     assert cost is not None
-    st = _State(data)
-    for day, day_routes in enumerate(solution.routes):
-        for v, route in enumerate(day_routes):
-            if route:
-                st.replace_route(day * data.m + v, list(route))
-    st.pattern[1:] = solution.pattern
+    st = _state_of(data, solution)
     if not st.feasible():
         return solution
     weight = float(data.d[0, 1:].mean()) if data.n else 1.0  # a detour's worth per unit of excess
@@ -1298,28 +1305,13 @@ def _displaced(st: _State, c: int, pat: int, alpha: float, beta: float) -> _Stat
     """A copy of ``st`` with customer ``c`` on pattern ``pat`` and customers with a lower
     penalty taken out until every route keeps its limits (`prioritise`); None when a route
     stays over them."""
-    data = st.data
-    cost = data.unscheduled_penalty
+    cost = st.data.unscheduled_penalty
     assert cost is not None
     trial = st.copy()
     _insert_fixed(trial, c, pat, alpha, beta)
-    taken: list[int] = []
-    while not trial.feasible():
-        over = np.zeros(data.n_routes)
-        if data.has_cap:
-            over += np.maximum(trial.load - data.cap, 0.0) / max(data.cap, _EPS)
-        if data.has_dur:
-            over += np.maximum(trial.travel + trial.svc - data.max_dur, 0.0) / max(
-                data.max_dur, _EPS
-            )
-        r = int(np.argmax(over))
-        lower = [x for x in trial.seq[r] if cost[x] < cost[c]]
-        if not lower:
-            return None
-        sav = trial.removal_savings()
-        x = max(lower, key=lambda y: ((sav[y] + data.s[y] + data.q[y]) / cost[y], -y))
-        trial.remove(x)
-        taken.append(x)
+    taken = _unschedule_until_feasible(trial, below=float(cost[c]))
+    if taken is None:
+        return None
     for x in taken:  # what fits elsewhere goes back
         back = trial.copy()
         _insert_best(back, x, alpha, beta, None, 0.0)

@@ -514,6 +514,14 @@ class _PairMoves:
         mine = [i for i in range(len(a)) if a[i] == src]
         visits = sum(max(customers[i].visits, 0) for i in mine) or 1
         travel_per_visit = plan.travel_min / visits
+
+        def worth_of(i: int) -> float:  # routed minutes customer i takes with it
+            return max(customers[i].visits, 0) * (customers[i].visit_minutes + travel_per_visit)
+
+        def moved_by(i: int) -> int:  # change in customers away from their current rep
+            cur = self.current[i]
+            return int(cur not in (-1, dst)) - int(cur not in (-1, src))
+
         home = self.home_xy[dst]
         frontier = sorted(
             {i for i in mine if any(a[j] == dst for j in self.nbrs[i])},
@@ -527,12 +535,10 @@ class _PairMoves:
             i = frontier.pop(0)
             if i in taken or i in self.locked or not self._reachable(i, dst):
                 continue
-            c = customers[i]
-            its = max(c.visits, 0) * (c.visit_minutes + travel_per_visit)
+            its = worth_of(i)
             if worth + its > limit_min:
                 continue  # would overshoot the gap: a smaller customer further on may fit
-            cur = self.current[i]
-            more_moved = int(cur not in (-1, dst)) - int(cur not in (-1, src))
+            more_moved = moved_by(i)
             if self.moved_limit is not None and more_moved > 0 and moved >= self.moved_limit:
                 continue
             moved += more_moved
@@ -545,14 +551,8 @@ class _PairMoves:
         if chosen and rest and not _connected(rest, self.nbrs):
             # the border customers cut a pocket off: it goes with them if the limit allows
             pocket = sorted(set().union(*_pieces(rest, self.nbrs)[1:]))
-            its = sum(
-                max(customers[i].visits, 0) * (customers[i].visit_minutes + travel_per_visit)
-                for i in pocket
-            )
-            more_moved = sum(
-                int(self.current[i] not in (-1, dst)) - int(self.current[i] not in (-1, src))
-                for i in pocket
-            )
+            its = sum(worth_of(i) for i in pocket)
+            more_moved = sum(moved_by(i) for i in pocket)
             if (
                 worth + its <= limit_min
                 and all(i not in self.locked and self._reachable(i, dst) for i in pocket)
